@@ -1,0 +1,5 @@
+import sys
+
+from laundrybot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,194 @@
+"""The `laundrybot` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from laundrybot import __version__
+from laundrybot.config import Config, config_path, load_config, parse_listen
+from laundrybot.errors import ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"laundrybot: invalid configuration: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="laundrybot", description="The offline voice attendant of a self-service laundromat."
+    )
+    parser.add_argument("--version", action="version", version=f"laundrybot {__version__}")
+    config_help = "configuration file (default: $LAUNDRYBOT_CONFIG, /etc/laundrybot/laundrybot.yaml)"
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run services (all of them when no unit is named)")
+    serve.add_argument("units", nargs="*", metavar="UNIT", help="gateway, ...")
+    serve.add_argument("--config", help=config_help)
+    serve.set_defaults(func=_serve)
+
+    check = sub.add_parser("check-config", help="validate the configuration and knowledge file")
+    check.add_argument("--config", help=config_help)
+    check.set_defaults(func=_check_config)
+
+    talk = sub.add_parser("talk", help="a terminal kiosk: type questions, read answers")
+    talk.add_argument("url", nargs="?", help="ws://HOST:PORT/kiosk (default: from the config)")
+    talk.add_argument("--config", help=config_help)
+    talk.add_argument("--kiosk", default="terminal", help="kiosk name to announce")
+    talk.add_argument("--token", help="kiosk token, when the gateway asks for one")
+    talk.add_argument(
+        "-q", "--question", action="append", help="ask this, print the answer and exit (repeatable)"
+    )
+    talk.set_defaults(func=_talk)
+
+    status = sub.add_parser("status", help="a short summary of a running laundrybot")
+    status.add_argument("url", nargs="?", help="http://HOST:PORT (default: from the config)")
+    status.add_argument("--config", help=config_help)
+    status.set_defaults(func=_status)
+
+    machines = sub.add_parser("machines", help="see or set machine status")
+    machines.add_argument("--config", help=config_help)
+    msub = machines.add_subparsers(metavar="ACTION")
+    mlist = msub.add_parser("list", help="every machine and its last known state")
+    mlist.set_defaults(func=_machines_list)
+    mset = msub.add_parser("set", help="set one machine's state")
+    mset.add_argument("number", type=int, help="machine number")
+    mset.add_argument("state", choices=["free", "busy", "out-of-order"])
+    mset.add_argument("--minutes", type=float, help="minutes until a busy machine is done")
+    mset.set_defaults(func=_machines_set)
+    machines.set_defaults(func=lambda args: machines.print_help() or 2)
+    return parser
+
+
+def _load(args: argparse.Namespace) -> tuple[Path | None, Config]:
+    path = config_path(getattr(args, "config", None))
+    return path, load_config(path)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from laundrybot import runner
+
+    return runner.run(args.units, config_path(args.config))
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from laundrybot.dialog.knowledge import load_knowledge
+
+    path, config = _load(args)
+    knowledge = load_knowledge(config.knowledge_path)
+    print(f"configuration: {', '.join(config.sources) or 'built-in defaults'}: ok")
+    print(f"knowledge: {config.knowledge_path}: ok ({knowledge.shop_name}, "
+          f"{len(knowledge.machines)} machines)")
+    print(f"kiosks connect to: {kiosk_url(config)}")
+    print(f"spool: {config.spool_path}")
+    return 0
+
+
+def kiosk_url(config: Config) -> str:
+    host, port = parse_listen(config.gateway.listen)
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"ws://{host}:{port}/kiosk"
+
+
+def _talk(args: argparse.Namespace) -> int:
+    from laundrybot.talk import talk
+
+    url = args.url or kiosk_url(_load(args)[1])
+    return talk(url, kiosk=args.kiosk, token=args.token, questions=args.question)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from laundrybot.status import show_status
+
+    if args.url:
+        url = args.url
+    else:
+        url = kiosk_url(_load(args)[1]).replace("ws://", "http://").removesuffix("/kiosk")
+    return show_status(url)
+
+
+def _machines_list(args: argparse.Namespace) -> int:
+    from laundrybot.dialog.knowledge import load_knowledge
+    from laundrybot.store.spool import SpoolDB
+
+    _, config = _load(args)
+    knowledge = load_knowledge(config.knowledge_path)
+    db = SpoolDB(config.spool_path, config.shop_id)
+    try:
+        states = db.machines()
+    finally:
+        db.close()
+    now = time.time()
+    print(f"{'machine':>7}  {'kind':<7} {'state':<13} detail")
+    for machine in knowledge.machines:
+        status = states.get(machine.number)
+        if status is None:
+            state, detail = "unknown", ""
+        else:
+            state = status.state.value
+            detail = _since(now - status.updated)
+            if status.until is not None and status.state.value == "busy":
+                left = max(0.0, status.until - now) / 60
+                detail = f"done in {left:.0f} min; {detail}"
+        print(f"{machine.number:>7}  {machine.kind:<7} {state:<13} {detail}")
+    return 0
+
+
+def _since(seconds: float) -> str:
+    if seconds < 120:
+        return f"set {seconds:.0f} s ago"
+    if seconds < 7200:
+        return f"set {seconds / 60:.0f} min ago"
+    return f"set {seconds / 3600:.1f} h ago"
+
+
+def _machines_set(args: argparse.Namespace) -> int:
+    from laundrybot.dialog.knowledge import load_knowledge
+    from laundrybot.dialog.machines import MachineState, MachineStatus
+    from laundrybot.store.spool import Event, SpoolDB
+
+    _, config = _load(args)
+    knowledge = load_knowledge(config.knowledge_path)
+    numbers = sorted(m.number for m in knowledge.machines)
+    if args.number not in numbers:
+        print(
+            f"laundrybot: there is no machine {args.number} in {config.knowledge_path} "
+            f"(machines: {', '.join(map(str, numbers))})",
+            file=sys.stderr,
+        )
+        return 1
+    if args.minutes is not None and (args.state != "busy" or not 0 < args.minutes <= 24 * 60):
+        print("laundrybot: --minutes goes with 'busy', from 0 to 1440", file=sys.stderr)
+        return 1
+    now = time.time()
+    until = now + args.minutes * 60 if args.minutes else None
+    status = MachineStatus(args.number, MachineState(args.state), until, now)
+    event = Event(
+        kind="machine-change",
+        machine=args.number,
+        detail={"state": args.state, "until": until, "by": "cli"},
+    )
+    db = SpoolDB(config.spool_path, config.shop_id)
+    try:
+        db.write([status, event])
+    finally:
+        db.close()
+    suffix = f" for {args.minutes:g} min" if args.minutes else ""
+    print(f"machine {args.number}: {args.state}{suffix}")
+    return 0

@@ -1,0 +1,312 @@
+"""Configuration: YAML layers -> frozen dataclasses, with errors an owner can act on.
+
+Layers, later ones win: built-in defaults, the main file, then ``conf.d/*.yaml`` beside the
+main file in name order. Every layer is checked on its own, so an error names the file that
+holds the bad value, the key path inside it and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from laundrybot.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("/etc/laundrybot/laundrybot.yaml")
+CONFIG_ENV = "LAUNDRYBOT_CONFIG"
+
+# A field's metadata may carry "min"/"max" bounds and a "check" callable that returns an
+# error text ("expected ...") or None. "path" marks values resolved against the file's folder.
+
+
+def _bounded(default: Any, lo: float | None = None, hi: float | None = None, **extra: Any) -> Any:
+    return field(default=default, metadata={"min": lo, "max": hi, **extra})
+
+
+def _check_listen(value: str) -> str | None:
+    try:
+        parse_listen(value)
+    except ValueError:
+        return '"HOST:PORT" with a port from 0 to 65535 (0 = any free port)'
+    return None
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """Split ``"HOST:PORT"`` (``"[::1]:8765"`` for IPv6) into host and port."""
+    host, sep, port_text = value.rpartition(":")
+    if not sep or not host or not port_text.isdigit():
+        raise ValueError(value)
+    port = int(port_text)
+    if not 0 <= port <= 65535:
+        raise ValueError(value)
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, port
+
+
+def _check_log_level(value: str) -> str | None:
+    levels = ("debug", "info", "warning", "error")
+    return None if value in levels else "one of " + ", ".join(levels)
+
+
+@dataclass(frozen=True)
+class GatewayLimits:
+    # Largest kiosk frame in bytes; bigger ones close the connection with 1009.
+    max_message_bytes: int = _bounded(65536, 1024, 16 * 1024 * 1024)
+    # Kiosk connections at once; one more is closed with 1013 (try again later).
+    max_connections: int = _bounded(256, 1, 100_000)
+    # Sustained messages per second per connection, and the burst allowed above it.
+    messages_per_second: float = _bounded(10.0, 0.1, 10_000)
+    message_burst: int = _bounded(30, 1, 100_000)
+    # Seconds a new connection has to send `hello`.
+    hello_timeout: float = _bounded(10.0, 0.1, 3600)
+    # Seconds without any message before the server closes a connection.
+    idle_timeout: float = _bounded(600.0, 1, 86_400)
+    # Seconds a disconnected session can still be resumed.
+    resume_window: float = _bounded(300.0, 0, 86_400)
+    # Longest typed question in characters.
+    max_text_chars: int = _bounded(500, 1, 10_000)
+    # Sessions kept for resuming, at most (oldest dropped first).
+    max_sessions: int = _bounded(10_000, 1, 1_000_000)
+    # Seconds a graceful stop waits for turns in progress.
+    stop_grace: float = _bounded(5.0, 0, 300)
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    # Where kiosks connect: "HOST:PORT"; port 0 picks any free port (logged and in STATUS).
+    listen: str = field(default="127.0.0.1:8765", metadata={"check": _check_listen})
+    # Kiosk tokens; when the list is not empty, `hello` must carry one of them.
+    tokens: tuple[str, ...] = ()
+    # Seconds between WebSocket keepalive pings, and how long to wait for the pong.
+    ping_interval: float = _bounded(20.0, 1, 3600)
+    ping_timeout: float = _bounded(20.0, 1, 3600)
+    limits: GatewayLimits = field(default_factory=GatewayLimits)
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    # The local durable spool (SQLite). Empty: $STATE_DIRECTORY/spool.sqlite under systemd,
+    # else ~/.local/state/laundrybot/spool.sqlite.
+    spool: str = field(default="", metadata={"path": True})
+    # Seconds between looks for machine status changes made by other processes (the CLI).
+    machine_refresh: float = _bounded(2.0, 0.1, 3600)
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    # The watchdog is fed only while all of these hold (a restart could fix them).
+    max_loop_lag: float = _bounded(2.0, 0.05, 600)
+    max_rss_mb: int = _bounded(1024, 16, 1_000_000)
+    max_open_fds: int = _bounded(900, 16, 1_000_000)
+
+
+@dataclass(frozen=True)
+class Config:
+    # Identifies this shop in a chain's shared database.
+    shop_id: str = "shop"
+    # The shop's facts. Empty: the sample knowledge file that ships with laundrybot.
+    knowledge: str = field(default="", metadata={"path": True})
+    log_level: str = field(default="info", metadata={"check": _check_log_level})
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    # Files this config was read from, in layer order (not a setting).
+    sources: tuple[str, ...] = field(default=(), metadata={"internal": True})
+
+    @property
+    def knowledge_path(self) -> Path:
+        return Path(self.knowledge) if self.knowledge else sample_dir() / "knowledge.yaml"
+
+    @property
+    def spool_path(self) -> Path:
+        if self.store.spool:
+            return Path(self.store.spool)
+        state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+        if state:
+            return Path(state) / "spool.sqlite"
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return Path(base) / "laundrybot" / "spool.sqlite"
+
+
+def sample_dir() -> Path:
+    """Where the sample conf/ files are: inside the installed package, or the source tree."""
+    here = Path(__file__).resolve().parent
+    installed = here / "defaults"
+    return installed if installed.is_dir() else here.parent / "conf"
+
+
+def config_path(cli_path: str | None) -> Path | None:
+    """The main file: --config, else $LAUNDRYBOT_CONFIG, else /etc/..., else None (defaults)."""
+    if cli_path:
+        return Path(cli_path)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    if DEFAULT_CONFIG_PATH.exists():
+        return DEFAULT_CONFIG_PATH
+    return None
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read the layers starting at ``path`` (None: built-in defaults only) and validate them."""
+    if path is None:
+        return Config()
+    main = Path(path)
+    if not main.is_file():
+        raise ConfigError(str(main), "", "a readable YAML file (it does not exist)")
+    files = [main] + sorted((main.parent / "conf.d").glob("*.yaml"))
+    merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for file in files:
+        layer = read_yaml(file)
+        layer = _resolve_paths(Config, layer, file.parent, "")
+        _check_shape(Config, layer, str(file), "")
+        _merge(merged, layer, origins, str(file), "")
+    config = _build(Config, merged, origins, "")
+    return dataclasses.replace(config, sources=tuple(str(f) for f in files))
+
+
+def read_yaml(file: Path) -> dict[str, Any]:
+    """safe_load a file that must hold a mapping (an empty file is an empty mapping)."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(file), "", f"a readable UTF-8 file ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(str(file), "", f"valid YAML ({problem}{where})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(str(file), "", "a mapping of settings", data)
+    return data
+
+
+def _fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
+    return {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _resolve_paths(cls: type, data: Any, base: Path, prefix: str) -> Any:
+    """Make relative path settings relative to the folder of the file that sets them."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    hints = _hints(cls)
+    for name, f in _fields(cls).items():
+        if name not in out:
+            continue
+        value = out[name]
+        if f.metadata.get("path") and isinstance(value, str) and value:
+            path = Path(os.path.expanduser(value))
+            out[name] = str(path if path.is_absolute() else base / path)
+        elif dataclasses.is_dataclass(hints[name]):
+            out[name] = _resolve_paths(hints[name], value, base, _join(prefix, name))
+    return out
+
+
+def _check_shape(cls: type, data: Any, file: str, prefix: str) -> None:
+    """Unknown keys and wrong types, checked per file so the error names the right one."""
+    if not isinstance(data, dict):
+        raise ConfigError(file, prefix, "a mapping", data)
+    known = _fields(cls)
+    hints = _hints(cls)
+    for key, value in data.items():
+        path = _join(prefix, str(key))
+        if key not in known:
+            raise ConfigError(file, path, "a known setting (one of " + ", ".join(known) + ")")
+        kind = hints[key]
+        if dataclasses.is_dataclass(kind):
+            _check_shape(kind, value, file, path)
+        else:
+            _convert(kind, value, file, path)
+
+
+def _merge(
+    into: dict[str, Any], layer: Mapping[str, Any], origins: dict[str, str], file: str, prefix: str
+) -> None:
+    for key, value in layer.items():
+        path = _join(prefix, key)
+        if isinstance(value, dict):
+            _merge(into.setdefault(key, {}), value, origins, file, path)
+        else:
+            into[key] = value
+            origins[path] = file
+
+
+def _build(cls: type, data: Mapping[str, Any], origins: Mapping[str, str], prefix: str) -> Any:
+    kwargs: dict[str, Any] = {}
+    hints = _hints(cls)
+    for name, f in _fields(cls).items():
+        if name not in data:
+            continue
+        path = _join(prefix, name)
+        kind = hints[name]
+        if dataclasses.is_dataclass(kind):
+            kwargs[name] = _build(kind, data[name], origins, path)
+            continue
+        file = origins.get(path)
+        value = _convert(kind, data[name], file, path)
+        _check_value(f, value, file, path)
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def _convert(kind: Any, value: Any, file: str | None, path: str) -> Any:
+    """Check ``value`` against a simple type hint; ints are accepted where floats are."""
+    origin = typing.get_origin(kind)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(file, path, "true or false", value)
+    if kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(file, path, "a whole number", value)
+    if kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(file, path, "a number", value)
+    if kind is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(file, path, "a text string", value)
+    if origin is tuple:
+        item_kind = typing.get_args(kind)[0]
+        if not isinstance(value, list):
+            raise ConfigError(file, path, "a list", value)
+        return tuple(_convert(item_kind, v, file, f"{path}[{i}]") for i, v in enumerate(value))
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        return None if value is None else _convert(args[0], value, file, path)
+    raise TypeError(f"config type {kind!r} at {path} is not supported")
+
+
+def _check_value(f: dataclasses.Field[Any], value: Any, file: str | None, path: str) -> None:
+    lo, hi = f.metadata.get("min"), f.metadata.get("max")
+    if lo is not None and value < lo or hi is not None and value > hi:
+        raise ConfigError(file, path, f"a value from {lo} to {hi}", value)
+    check: Callable[[Any], str | None] | None = f.metadata.get("check")
+    if check is not None:
+        problem = check(value)
+        if problem:
+            raise ConfigError(file, path, problem, value)

@@ -1,0 +1,1 @@
+"""The brain: knowledge base, intent matching, machine status answers, escalation."""

@@ -1,0 +1,121 @@
+"""Prometheus metrics: one registry per process, with a psutil process collector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psutil
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+# Turn latency buckets in seconds: text turns take milliseconds, voice turns up to seconds.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class ProcessCollector(Collector):
+    """RSS, CPU seconds, open fds and threads of this process, read by psutil at scrape time."""
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+        self._process = psutil.Process()
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        p = self._process
+        with p.oneshot():
+            rss = p.memory_info().rss
+            cpu = p.cpu_times()
+            fds = p.num_fds()
+            threads = p.num_threads()
+            started = p.create_time()
+        labels = ["unit"]
+        for name, doc, value, family in (
+            ("laundrybot_process_resident_memory_bytes", "Resident memory.", rss, "gauge"),
+            ("laundrybot_process_cpu_seconds", "CPU time, user+system.", cpu.user + cpu.system, "counter"),
+            ("laundrybot_process_open_fds", "Open file descriptors.", fds, "gauge"),
+            ("laundrybot_process_threads", "Threads.", threads, "gauge"),
+            ("laundrybot_process_start_time_seconds", "Start time, epoch seconds.", started, "gauge"),
+        ):
+            cls = CounterMetricFamily if family == "counter" else GaugeMetricFamily
+            metric = cls(name, doc, labels=labels)
+            metric.add_metric([self.unit], value)
+            yield metric
+
+
+class RunnerMetrics:
+    """What every process reports: itself, its readiness, its watchdog and reloads."""
+
+    def __init__(self, unit: str, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        r.register(ProcessCollector(unit))
+        self.ready = Gauge("laundrybot_ready", "1 when every dependency is ready.", registry=r)
+        self.dependency_up = Gauge(
+            "laundrybot_dependency_up", "1 per dependency that is ok.", ["dependency"], registry=r
+        )
+        self.loop_lag = Gauge(
+            "laundrybot_event_loop_lag_seconds", "Last measured event-loop lag.", registry=r
+        )
+        self.watchdog_skipped = Counter(
+            "laundrybot_watchdog_skipped",
+            "Watchdog pings withheld because the process was unhealthy.",
+            registry=r,
+        )
+        self.reloads = Counter(
+            "laundrybot_reloads", "Configuration reloads, by result.", ["result"], registry=r
+        )
+
+
+class GatewayMetrics:
+    """Everything the gateway counts, on the process registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        r = registry
+        self.connections = Gauge(
+            "laundrybot_gateway_connections", "Open kiosk connections.", registry=r
+        )
+        self.connections_total = Counter(
+            "laundrybot_gateway_connections_accepted", "Kiosk connections accepted.", registry=r
+        )
+        self.connections_refused = Counter(
+            "laundrybot_gateway_connections_refused",
+            "Kiosk connections closed at once because of the connection limit.",
+            registry=r,
+        )
+        self.sessions_resumed = Counter(
+            "laundrybot_gateway_sessions_resumed", "Sessions resumed after a reconnect.", registry=r
+        )
+        self.turns = Counter(
+            "laundrybot_turns",
+            "Customer turns answered, by intent and answer source.",
+            ["intent", "source"],
+            registry=r,
+        )
+        self.turn_latency = Histogram(
+            "laundrybot_turn_latency_seconds",
+            "From the question arriving to the reply being sent.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.errors = Counter(
+            "laundrybot_gateway_errors", "Error replies sent to kiosks, by code.", ["code"], registry=r
+        )
+        self.escalations = Counter(
+            "laundrybot_escalations", "Escalations recorded, by kind.", ["kind"], registry=r
+        )
+        self.spool_rows = Gauge(
+            "laundrybot_spool_rows", "Rows in the spool, by table.", ["table"], registry=r
+        )
+        self.spool_pending = Gauge(
+            "laundrybot_spool_pending_rows",
+            "Rows in the spool not yet forwarded to PostgreSQL, by table.",
+            ["table"],
+            registry=r,
+        )
+        self.spool_backlog = Gauge(
+            "laundrybot_spool_memory_backlog_rows",
+            "Rows held in memory because the spool could not be written.",
+            registry=r,
+        )
+        self.spool_up = Gauge("laundrybot_spool_up", "1 when the spool can be written.", registry=r)

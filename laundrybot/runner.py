@@ -1,0 +1,237 @@
+"""Runs one or more services in one event loop and keeps systemd informed.
+
+SIGTERM/SIGINT -> STOPPING=1 and a graceful stop; SIGHUP -> RELOADING=1, re-read and validate
+everything, switch atomically, READY=1. The watchdog task pings only while the process is
+healthy in ways a restart could fix; a blocked loop cannot run it, so systemd restarts us.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from laundrybot.config import Config, load_config
+from laundrybot.errors import ConfigError
+from laundrybot.health import Liveness, LoopLagMonitor, Readiness
+from laundrybot.metrics import RunnerMetrics
+from laundrybot.service import Service, ServiceContext
+from laundrybot.systemd import Notifier, listen_sockets, watchdog_interval
+
+log = logging.getLogger("laundrybot")
+
+# Unit name -> "module:Class". `laundrybot serve` with no name runs them all.
+SERVICES: dict[str, str] = {
+    "gateway": "laundrybot.gateway.server:GatewayService",
+}
+
+# Seconds between STATUS= refreshes when nothing pushes one sooner.
+STATUS_REFRESH = 5.0
+
+
+def service_class(name: str) -> type[Service]:
+    module_name, _, class_name = SERVICES[name].partition(":")
+    cls: type[Service] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr; under journald, prefix syslog priorities instead of timestamps."""
+    handler = logging.StreamHandler(sys.stderr)
+    if os.environ.get("JOURNAL_STREAM"):
+        handler.setFormatter(_JournalFormatter("%(name)s: %(message)s"))
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # websockets logs every failed handshake at ERROR/INFO; those are the client's problem.
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+
+
+class _JournalFormatter(logging.Formatter):
+    PRIORITY = {"DEBUG": 7, "INFO": 6, "WARNING": 4, "ERROR": 3, "CRITICAL": 2}
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"<{self.PRIORITY.get(record.levelname, 6)}>" + super().format(record)
+
+
+class Runner:
+    def __init__(self, names: list[str], config_file: Path | None, config: Config) -> None:
+        self.names = names
+        self.config_file = config_file
+        self.notifier = Notifier()
+        self.lag = LoopLagMonitor()
+        self.readiness = Readiness()
+        self.metrics = RunnerMetrics("+".join(names))
+        self.ctx = ServiceContext(
+            config=config,
+            readiness=self.readiness,
+            liveness=Liveness(config.health, self.lag),
+            registry=self.metrics.registry,
+            listen_sockets=listen_sockets(),
+            status_changed=self._status_soon,
+        )
+        self.services: list[Service] = [service_class(name)(self.ctx) for name in names]
+        self._stop = asyncio.Event()
+        self._status_wakeup = asyncio.Event()
+        self._reloading: asyncio.Task[None] | None = None
+        self._last_status = ""
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, self._reload_soon)
+        self.lag.start()
+        self.readiness.set("config", True)
+        self.readiness.subscribe(self._status_soon)
+        background: list[asyncio.Task[None]] = []
+        interval = watchdog_interval()
+        if interval is not None:
+            # Ping during start-up too: loading models may take longer than WatchdogSec.
+            background.append(asyncio.create_task(self._watchdog(interval), name="watchdog"))
+        started: list[Service] = []
+        try:
+            for service in self.services:
+                self.notifier.status(f"starting {service.name}")
+                await service.start()
+                started.append(service)
+        except Exception as exc:
+            log.error("could not start %s: %s", self.services[len(started)].name, exc)
+            self.notifier.status(f"failed to start: {exc}")
+            await self._stop_services(started)
+            await self._cancel(background)
+            return 1
+        status = self.status_line()
+        self.notifier.ready(status)
+        log.info("ready: %s", status)
+        background.append(asyncio.create_task(self._status_loop(), name="status"))
+        await self._stop.wait()
+        log.info("stopping")
+        self.notifier.stopping("stopping")
+        if self._reloading is not None:
+            await asyncio.gather(self._reloading, return_exceptions=True)
+        await self._stop_services(started)
+        await self._cancel(background)
+        await self.lag.stop()
+        return 0
+
+    def request_stop(self) -> None:
+        """What SIGTERM does; for embedding the runner (tests, benchmarks)."""
+        self._stop.set()
+
+    def status_line(self) -> str:
+        parts = [p for p in (s.status() for s in self.services) if p]
+        degraded = self.readiness.degraded
+        if degraded:
+            details = []
+            for name in degraded:
+                dep = self.readiness.get(name)
+                details.append(f"{name} ({dep.detail})" if dep and dep.detail else name)
+            parts.append("degraded: " + ", ".join(details))
+        return "; ".join(parts) or "running"
+
+    # -- reload ---------------------------------------------------------------------------
+
+    def _reload_soon(self) -> None:
+        if self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.create_task(self.reload(), name="reload")
+
+    async def reload(self) -> bool:
+        """Re-read the configuration; all services switch together or none does."""
+        self.notifier.reloading()
+        log.info("reloading configuration")
+        try:
+            config = await asyncio.to_thread(load_config, self.config_file)
+            commits: list[Callable[[], None]] = []
+            for service in self.services:
+                commits.append(await service.prepare_reload(config))
+        except ConfigError as exc:
+            log.error("reload refused, keeping the running configuration: %s", exc)
+            self.readiness.set("config", False, f"reload refused: {exc}")
+            self.metrics.reloads.labels("refused").inc()
+            self.notifier.ready(self.status_line())
+            return False
+        for commit in commits:
+            commit()
+        self.ctx.config = config
+        self.ctx.liveness.limits = config.health
+        self.readiness.set("config", True)
+        self.metrics.reloads.labels("ok").inc()
+        log.info("configuration reloaded")
+        self.notifier.ready(self.status_line())
+        return True
+
+    # -- background tasks -------------------------------------------------------------------
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            problems = self.ctx.liveness.problems()
+            self.metrics.loop_lag.set(self.lag.last_lag)
+            if problems:
+                self.metrics.watchdog_skipped.inc()
+                log.warning("withholding the watchdog ping: %s", "; ".join(problems))
+            else:
+                self.notifier.watchdog()
+            await asyncio.sleep(interval)
+
+    def _status_soon(self) -> None:
+        self._status_wakeup.set()
+
+    async def _status_loop(self) -> None:
+        while True:
+            self.metrics.ready.set(1 if self.readiness.ready else 0)
+            for name, dep in self.readiness.as_json()["dependencies"].items():  # type: ignore[union-attr]
+                self.metrics.dependency_up.labels(name).set(1 if dep["ok"] else 0)
+            status = self.status_line()
+            if status != self._last_status:
+                self._last_status = status
+                self.notifier.status(status)
+            self._status_wakeup.clear()
+            try:
+                await asyncio.wait_for(self._status_wakeup.wait(), STATUS_REFRESH)
+            except TimeoutError:
+                pass
+
+    async def _stop_services(self, services: list[Service]) -> None:
+        for service in reversed(services):
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("error while stopping %s", service.name)
+
+    @staticmethod
+    async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def run(names: list[str], config_file: Path | None) -> int:
+    """Entry point of `laundrybot serve`: exit 0 after a clean stop, 1 on a start failure."""
+    try:
+        config = load_config(config_file)
+    except ConfigError as exc:
+        print(f"laundrybot: invalid configuration: {exc}", file=sys.stderr)
+        return 1
+    setup_logging(config.log_level)
+    unknown = [n for n in names if n not in SERVICES]
+    if unknown:
+        print(
+            f"laundrybot: unknown unit {', '.join(unknown)} (known: {', '.join(SERVICES)})",
+            file=sys.stderr,
+        )
+        return 2
+    return asyncio.run(_run(names or list(SERVICES), config_file, config))
+
+
+async def _run(names: list[str], config_file: Path | None, config: Config) -> int:
+    return await Runner(names, config_file, config).run()

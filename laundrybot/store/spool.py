@@ -1,0 +1,392 @@
+"""The local durable spool: SQLite in WAL mode, written before any reply is sent.
+
+``SpoolDB`` is the synchronous database (schema, migrations, rows) used directly by the CLI.
+``Spool`` puts one ``SpoolDB`` behind a writer thread so the event loop never blocks: callers
+await ``record(...)``, the thread commits queued rows in one transaction (group commit, so
+hundreds of kiosks cost one fsync per batch) and then wakes them. Rows that cannot be written
+(disk full, read-only) are kept in a bounded memory backlog and written when the disk is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from laundrybot.dialog.machines import MachineState, MachineStatus
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question and its answer."""
+
+    session: str
+    kiosk: str
+    question: str
+    answer: str
+    intent: str
+    source: str
+    latency_ms: float
+    lang: str = "en"
+    ts: float = field(default_factory=time.time)
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something worth keeping besides turns: escalations, machine changes, errors, restarts."""
+
+    kind: str
+    kiosk: str = ""
+    session: str = ""
+    machine: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    ts: float = field(default_factory=time.time)
+    id: str = field(default_factory=new_id)
+
+
+# Each entry migrates from version N to N+1; PRAGMA user_version says where a file stands.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE turns (
+        id TEXT PRIMARY KEY, ts REAL NOT NULL, shop TEXT NOT NULL, kiosk TEXT NOT NULL,
+        session TEXT NOT NULL, lang TEXT NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL,
+        intent TEXT NOT NULL, source TEXT NOT NULL, latency_ms REAL NOT NULL,
+        forwarded_at REAL
+    );
+    CREATE INDEX turns_unforwarded ON turns (ts) WHERE forwarded_at IS NULL;
+    CREATE INDEX turns_ts ON turns (ts);
+    CREATE TABLE events (
+        id TEXT PRIMARY KEY, ts REAL NOT NULL, shop TEXT NOT NULL, kind TEXT NOT NULL,
+        kiosk TEXT NOT NULL, session TEXT NOT NULL, machine INTEGER, detail TEXT NOT NULL,
+        forwarded_at REAL
+    );
+    CREATE INDEX events_unforwarded ON events (ts) WHERE forwarded_at IS NULL;
+    CREATE INDEX events_kind_ts ON events (kind, ts);
+    CREATE TABLE machines (
+        number INTEGER PRIMARY KEY, state TEXT NOT NULL, until REAL, updated REAL NOT NULL
+    );
+    """,
+)
+
+
+class SpoolDB:
+    """The spool file: one connection, used from one thread at a time."""
+
+    def __init__(self, path: Path, shop: str) -> None:
+        self.path = path
+        self.shop = shop
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a committed row survives a power cut too, not only a crash.
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise sqlite3.DatabaseError(
+                f"{self.path} has spool schema version {version}, newer than this laundrybot "
+                f"({len(MIGRATIONS)}); upgrade laundrybot"
+            )
+        for number in range(version, len(MIGRATIONS)):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version={number + 1}")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- writes (call inside a transaction, see write()) --------------------------------
+
+    def insert_turn(self, turn: Turn) -> None:
+        row = asdict(turn) | {"shop": self.shop}
+        self.conn.execute(
+            "INSERT OR IGNORE INTO turns (id, ts, shop, kiosk, session, lang, question, answer,"
+            " intent, source, latency_ms) VALUES (:id, :ts, :shop, :kiosk, :session, :lang,"
+            " :question, :answer, :intent, :source, :latency_ms)",
+            row,
+        )
+
+    def insert_event(self, event: Event) -> None:
+        row = asdict(event) | {"shop": self.shop, "detail": json.dumps(event.detail)}
+        self.conn.execute(
+            "INSERT OR IGNORE INTO events (id, ts, shop, kind, kiosk, session, machine, detail)"
+            " VALUES (:id, :ts, :shop, :kind, :kiosk, :session, :machine, :detail)",
+            row,
+        )
+
+    def upsert_machine(self, status: MachineStatus) -> None:
+        self.conn.execute(
+            "INSERT INTO machines (number, state, until, updated) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (number) DO UPDATE SET state = excluded.state,"
+            " until = excluded.until, updated = excluded.updated",
+            (status.number, status.state.value, status.until, status.updated),
+        )
+
+    def write(self, rows: Iterable[Turn | Event | MachineStatus]) -> None:
+        """Write rows in one transaction: all of them or none."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for row in rows:
+                if isinstance(row, Turn):
+                    self.insert_turn(row)
+                elif isinstance(row, Event):
+                    self.insert_event(row)
+                else:
+                    self.upsert_machine(row)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def machines(self) -> dict[int, MachineStatus]:
+        rows = self.conn.execute("SELECT number, state, until, updated FROM machines")
+        return {
+            number: MachineStatus(number, MachineState(state), until, updated)
+            for number, state, until, updated in rows
+        }
+
+    def data_version(self) -> int:
+        """Changes when another connection (the CLI) commits: a cheap 'anything new?'."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def counts(self) -> dict[str, int]:
+        """Rows kept and rows not yet forwarded to PostgreSQL, per table."""
+        out = {}
+        for table in ("turns", "events"):
+            total, pending = self.conn.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE forwarded_at IS NULL) FROM {table}"
+            ).fetchone()
+            out[f"{table}_total"] = total
+            out[f"{table}_pending"] = pending
+        return out
+
+    def count_turns(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM turns").fetchone()[0])
+
+
+class SpoolUnavailable(Exception):
+    """The spool could not be opened or written; the message says why."""
+
+
+_STOP = object()
+
+
+@dataclass
+class _Job:
+    rows: list[Turn | Event | MachineStatus] | None
+    read: Callable[[SpoolDB], Any] | None
+    done: Callable[[BaseException | None, Any], None]
+
+
+class Spool:
+    """SpoolDB behind a writer thread; safe to use from the event loop."""
+
+    def __init__(
+        self,
+        path: Path,
+        shop: str,
+        on_state: Callable[[bool, str], None] | None = None,
+        max_queue: int = 10_000,
+        max_backlog: int = 100_000,
+        max_batch: int = 500,
+    ) -> None:
+        self.path = path
+        self.shop = shop
+        self._on_state = on_state or (lambda ok, detail: None)
+        self._jobs: queue.Queue[_Job | object] = queue.Queue(maxsize=max_queue)
+        # Rows that failed to write; retried first on the next batch once the disk is back.
+        self._backlog: collections.deque[Turn | Event | MachineStatus] = collections.deque(
+            maxlen=max_backlog
+        )
+        self.dropped = 0  # rows lost because the backlog overflowed (reported, never silent)
+        self._max_batch = max_batch
+        self._db: SpoolDB | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.ok = False
+        self.problem = "not opened yet"
+
+    @property
+    def backlog(self) -> int:
+        return len(self._backlog)
+
+    async def start(self) -> None:
+        """Start the writer thread and open the file; a failure leaves the spool degraded."""
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._work, name="spool-writer", daemon=True)
+        self._thread.start()
+        try:
+            await self.read(lambda db: None)
+        except SpoolUnavailable:
+            pass  # already reported through on_state; replies go on without the spool
+
+    async def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._jobs.put(_STOP)
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+        self._thread = None
+
+    async def record(self, *rows: Turn | Event | MachineStatus) -> None:
+        """Return once the rows are committed; raise SpoolUnavailable if they could not be."""
+        await self._submit(list(rows), None)
+
+    async def read(self, reader: Callable[[SpoolDB], T]) -> T:
+        result: T = await self._submit(None, reader)
+        return result
+
+    async def _submit(
+        self, rows: list[Turn | Event | MachineStatus] | None, reader: Callable[[SpoolDB], Any]
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def done(error: BaseException | None, result: Any) -> None:
+            def settle() -> None:
+                if future.done():
+                    return
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
+
+            loop.call_soon_threadsafe(settle)
+
+        try:
+            self._jobs.put_nowait(_Job(rows, reader, done))
+        except queue.Full:
+            if rows:
+                self._keep(rows)
+            raise SpoolUnavailable("spool queue is full (the disk is too slow)") from None
+        return await future
+
+    # -- the writer thread --------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            first = self._jobs.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            stop_after = False
+            while len(batch) < self._max_batch:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is _STOP:
+                    stop_after = True
+                    break
+                batch.append(job)
+            self._run_batch([j for j in batch if isinstance(j, _Job)])
+            if stop_after:
+                break
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        db = self._ensure_open()
+        if db is None:
+            for job in batch:
+                if job.rows:
+                    self._keep(job.rows)
+                job.done(SpoolUnavailable(self.problem), None)
+            return
+        rows = [row for job in batch if job.rows for row in job.rows]
+        write_error: BaseException | None = None
+        if rows or self._backlog:
+            write_error = self._write(db, rows)
+        for job in batch:
+            if job.rows:
+                job.done(write_error, None)
+            if job.read is not None:
+                try:
+                    job.done(None, job.read(db))
+                except Exception as exc:  # a failed read is the caller's error, not the spool's
+                    job.done(exc, None)
+
+    def _write(self, db: SpoolDB, rows: list[Turn | Event | MachineStatus]) -> BaseException | None:
+        pending = list(self._backlog) + rows
+        try:
+            db.write(pending)
+        except sqlite3.OperationalError as exc:  # disk full, read-only, I/O error, locked
+            self._set_state(False, f"cannot write {self.path}: {exc}")
+            self._keep(rows)
+            return SpoolUnavailable(self.problem)
+        except sqlite3.Error:
+            # A row the schema refuses would block every later batch: isolate and drop it.
+            for row in pending:
+                try:
+                    db.write([row])
+                except sqlite3.Error as exc:
+                    log.error("spool: dropped a row the schema refuses (%s): %r", exc, row)
+        if self._backlog:
+            log.info("spool: wrote %d rows kept in memory while it failed", len(self._backlog))
+            self._backlog.clear()
+        self._set_state(True, "")
+        return None
+
+    def _ensure_open(self) -> SpoolDB | None:
+        if self._db is None:
+            try:
+                self._db = SpoolDB(self.path, self.shop)
+            except (OSError, sqlite3.Error) as exc:
+                self._set_state(False, f"cannot open {self.path}: {exc}")
+                return None
+            self._set_state(True, "")
+        return self._db
+
+    def _keep(self, rows: list[Turn | Event | MachineStatus]) -> None:
+        overflow = len(self._backlog) + len(rows) - (self._backlog.maxlen or 0)
+        if overflow > 0:
+            self.dropped += overflow
+            log.error("spool: memory backlog full, %d rows lost", overflow)
+        self._backlog.extend(rows)
+
+    def _set_state(self, ok: bool, problem: str) -> None:
+        changed = ok != self.ok or problem != self.problem
+        self.ok, self.problem = ok, problem
+        if changed:
+            if ok:
+                log.info("spool: writing to %s", self.path)
+            else:
+                log.error("spool: %s", problem)
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self._on_state, ok, problem)

@@ -1,0 +1,148 @@
+"""`laundrybot talk`: a terminal kiosk that reconnects by itself and resumes its session."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+# Reconnect back-off: about a second, doubling to half a minute, with jitter.
+BACKOFF_START = 1.0
+BACKOFF_CAP = 30.0
+
+
+def talk(url: str, kiosk: str, token: str | None, questions: list[str] | None) -> int:
+    client = TalkClient(url, kiosk, token)
+    try:
+        if questions:
+            return asyncio.run(client.ask_all(questions))
+        return asyncio.run(client.interactive())
+    except InvalidURI as exc:
+        print(f"laundrybot talk: {exc}", file=sys.stderr)
+        return 2
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+class TalkClient:
+    def __init__(self, url: str, kiosk: str, token: str | None) -> None:
+        self.url = url
+        self.kiosk = kiosk
+        self.token = token
+        self.session: str | None = None
+
+    async def _open(self) -> ClientConnection:
+        ws = await connect(self.url, open_timeout=10, max_size=2**20)
+        hello: dict[str, Any] = {"type": "hello", "kiosk": self.kiosk}
+        if self.token:
+            hello["token"] = self.token
+        if self.session:
+            hello["resume"] = self.session
+        await ws.send(json.dumps(hello))
+        while True:
+            message = json.loads(await ws.recv())
+            if message.get("type") == "welcome":
+                self.session = message["session"]
+                return ws
+            if message.get("type") == "error":
+                await ws.close()
+                raise ConnectionError(f"{message['code']}: {message['message']}")
+
+    async def ask_all(self, questions: list[str]) -> int:
+        """Ask each question once and print the answers: for scripts and checks."""
+        try:
+            ws = await self._open()
+        except (OSError, InvalidHandshake, ConnectionError, ConnectionClosed) as exc:
+            print(f"laundrybot talk: cannot reach {self.url}: {exc}", file=sys.stderr)
+            return 2
+        async with ws:
+            for question in questions:
+                await ws.send(json.dumps({"type": "text", "text": question}))
+                while True:
+                    message = json.loads(await ws.recv())
+                    if message["type"] == "reply":
+                        _say(message["text"])
+                        break
+                    if message["type"] == "error":
+                        print(f"error {message['code']}: {message['message']}", file=sys.stderr)
+                        return 1
+        return 0
+
+    async def interactive(self) -> int:
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        reader = asyncio.create_task(self._read_stdin(lines))
+        delay = BACKOFF_START
+        _say(f"[connecting to {self.url}; type a question, Ctrl-D to quit]")
+        try:
+            while True:
+                try:
+                    ws = await self._open()
+                except (OSError, InvalidHandshake, ConnectionError, ConnectionClosed) as exc:
+                    wait = delay * random.uniform(0.8, 1.2)
+                    _say(f"[cannot connect: {exc}; retrying in {wait:.1f} s]")
+                    await asyncio.sleep(wait)
+                    delay = min(delay * 2, BACKOFF_CAP)
+                    continue
+                delay = BACKOFF_START
+                _say(f"[connected, session {self.session}]")
+                if await self._converse(ws, lines):
+                    return 0
+                _say("[connection lost; reconnecting]")
+        finally:
+            reader.cancel()
+
+    async def _converse(self, ws: ClientConnection, lines: asyncio.Queue[str | None]) -> bool:
+        """Relay until the connection drops (False) or the user quits (True)."""
+        printer = asyncio.create_task(self._print_messages(ws))
+        try:
+            while True:
+                getter = asyncio.create_task(lines.get())
+                done, _ = await asyncio.wait({getter, printer}, return_when=asyncio.FIRST_COMPLETED)
+                if printer in done:
+                    getter.cancel()
+                    return False
+                line = getter.result()
+                if line is None:
+                    await ws.close()
+                    return True
+                if line.strip():
+                    try:
+                        await ws.send(json.dumps({"type": "text", "text": line.strip()}))
+                    except ConnectionClosed:
+                        return False
+        finally:
+            printer.cancel()
+
+    @staticmethod
+    async def _print_messages(ws: ClientConnection) -> None:
+        try:
+            async for frame in ws:
+                if isinstance(frame, bytes):
+                    continue
+                message = json.loads(frame)
+                kind = message.get("type")
+                if kind == "reply":
+                    _say(f"laundrybot ({message['intent']}): {message['text']}")
+                elif kind == "status":
+                    degraded = ", ".join(message.get("degraded", [])) or "nothing"
+                    _say(f"[status: ready={message.get('ready')}, degraded: {degraded}]")
+                elif kind == "error":
+                    _say(f"[error {message['code']}: {message['message']}]")
+        except ConnectionClosed:
+            pass
+
+    @staticmethod
+    async def _read_stdin(lines: asyncio.Queue[str | None]) -> None:
+        while True:
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                await lines.put(None)
+                return
+            await lines.put(line)
