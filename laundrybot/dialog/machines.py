@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 
 
-class MachineState(str, enum.Enum):
+class MachineState(enum.StrEnum):
     FREE = "free"
     BUSY = "busy"
     OUT_OF_ORDER = "out-of-order"
