@@ -139,7 +139,8 @@ class GatewayService(Service):
         grace = self.config.gateway.limits.stop_grace
         if self._server is not None:
             # Stop accepting first, let turns in progress finish, then say goodbye (1001).
-            self._server.close(close_connections=False)
+            # (websockets' close() runs once, so stop the listening socket underneath first.)
+            self._server.server.close()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), grace)
             self._server.close(close_connections=True)
