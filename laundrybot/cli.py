@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="laundrybot", description="The offline voice attendant of a self-service laundromat."
     )
     parser.add_argument("--version", action="version", version=f"laundrybot {__version__}")
-    config_help = "configuration file (default: $LAUNDRYBOT_CONFIG, /etc/laundrybot/laundrybot.yaml)"
+    config_help = (
+        "configuration file (default: $LAUNDRYBOT_CONFIG, /etc/laundrybot/laundrybot.yaml)"
+    )
     sub = parser.add_subparsers(metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run services (all of them when no unit is named)")
@@ -87,11 +89,13 @@ def _serve(args: argparse.Namespace) -> int:
 def _check_config(args: argparse.Namespace) -> int:
     from laundrybot.dialog.knowledge import load_knowledge
 
-    path, config = _load(args)
+    _, config = _load(args)
     knowledge = load_knowledge(config.knowledge_path)
     print(f"configuration: {', '.join(config.sources) or 'built-in defaults'}: ok")
-    print(f"knowledge: {config.knowledge_path}: ok ({knowledge.shop_name}, "
-          f"{len(knowledge.machines)} machines)")
+    print(
+        f"knowledge: {config.knowledge_path}: ok ({knowledge.shop_name}, "
+        f"{len(knowledge.machines)} machines)"
+    )
     print(f"kiosks connect to: {kiosk_url(config)}")
     print(f"spool: {config.spool_path}")
     return 0
@@ -116,10 +120,8 @@ def _talk(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from laundrybot.status import show_status
 
-    if args.url:
-        url = args.url
-    else:
-        url = kiosk_url(_load(args)[1]).replace("ws://", "http://").removesuffix("/kiosk")
+    default = kiosk_url(_load(args)[1]).replace("ws://", "http://").removesuffix("/kiosk")
+    url = args.url or default
     return show_status(url)
 
 

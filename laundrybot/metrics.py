@@ -31,10 +31,20 @@ class ProcessCollector(Collector):
         labels = ["unit"]
         for name, doc, value, family in (
             ("laundrybot_process_resident_memory_bytes", "Resident memory.", rss, "gauge"),
-            ("laundrybot_process_cpu_seconds", "CPU time, user+system.", cpu.user + cpu.system, "counter"),
+            (
+                "laundrybot_process_cpu_seconds",
+                "CPU time, user+system.",
+                cpu.user + cpu.system,
+                "counter",
+            ),
             ("laundrybot_process_open_fds", "Open file descriptors.", fds, "gauge"),
             ("laundrybot_process_threads", "Threads.", threads, "gauge"),
-            ("laundrybot_process_start_time_seconds", "Start time, epoch seconds.", started, "gauge"),
+            (
+                "laundrybot_process_start_time_seconds",
+                "Start time, epoch seconds.",
+                started,
+                "gauge",
+            ),
         ):
             cls = CounterMetricFamily if family == "counter" else GaugeMetricFamily
             metric = cls(name, doc, labels=labels)
@@ -99,7 +109,10 @@ class GatewayMetrics:
             registry=r,
         )
         self.errors = Counter(
-            "laundrybot_gateway_errors", "Error replies sent to kiosks, by code.", ["code"], registry=r
+            "laundrybot_gateway_errors",
+            "Error replies sent to kiosks, by code.",
+            ["code"],
+            registry=r,
         )
         self.escalations = Counter(
             "laundrybot_escalations", "Escalations recorded, by kind.", ["kind"], registry=r

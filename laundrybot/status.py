@@ -63,10 +63,11 @@ def summarize(base: str, ready: dict, metrics_text: str) -> str:  # type: ignore
     rss = values.get("laundrybot_process_resident_memory_bytes")
     if rss is not None:
         started = values.get("laundrybot_process_start_time_seconds", time.time())
+        fds = values.get("laundrybot_process_open_fds", 0)
+        threads = values.get("laundrybot_process_threads", 0)
+        uptime = _duration(time.time() - started)
         lines.append(
-            f"  memory {rss / 2**20:.0f} MB, open fds "
-            f"{values.get('laundrybot_process_open_fds', 0):.0f}, threads "
-            f"{values.get('laundrybot_process_threads', 0):.0f}, up {_duration(time.time() - started)}"
+            f"  memory {rss / 2**20:.0f} MB, open fds {fds:.0f}, threads {threads:.0f}, up {uptime}"
         )
     skipped = values.get("laundrybot_watchdog_skipped_total", 0)
     if skipped:
@@ -84,4 +85,3 @@ def _duration(seconds: float) -> str:
     if hours:
         return f"{hours}h {minutes}m"
     return f"{minutes}m {seconds % 60}s"
-

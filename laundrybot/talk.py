@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import sys
@@ -37,6 +38,9 @@ class TalkClient:
         self.kiosk = kiosk
         self.token = token
         self.session: str | None = None
+        # Questions sent whose answer has not arrived yet; at end of input we wait for them.
+        self._unanswered = 0
+        self._answered = asyncio.Event()
 
     async def _open(self) -> ClientConnection:
         ws = await connect(self.url, open_timeout=10, max_size=2**20)
@@ -110,6 +114,7 @@ class TalkClient:
                     return False
                 line = getter.result()
                 if line is None:
+                    await self._wait_for_answers(printer)
                     await ws.close()
                     return True
                 if line.strip():
@@ -117,11 +122,25 @@ class TalkClient:
                         await ws.send(json.dumps({"type": "text", "text": line.strip()}))
                     except ConnectionClosed:
                         return False
+                    self._unanswered += 1
         finally:
             printer.cancel()
 
-    @staticmethod
-    async def _print_messages(ws: ClientConnection) -> None:
+    async def _wait_for_answers(self, printer: asyncio.Task[None], limit: float = 15) -> None:
+        deadline = asyncio.get_running_loop().time() + limit
+        while self._unanswered > 0 and not printer.done():
+            self._answered.clear()
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._answered.wait(), remaining)
+
+    def _got_answer(self) -> None:
+        self._unanswered = max(0, self._unanswered - 1)
+        self._answered.set()
+
+    async def _print_messages(self, ws: ClientConnection) -> None:
         try:
             async for frame in ws:
                 if isinstance(frame, bytes):
@@ -130,11 +149,13 @@ class TalkClient:
                 kind = message.get("type")
                 if kind == "reply":
                     _say(f"laundrybot ({message['intent']}): {message['text']}")
+                    self._got_answer()
                 elif kind == "status":
                     degraded = ", ".join(message.get("degraded", [])) or "nothing"
                     _say(f"[status: ready={message.get('ready')}, degraded: {degraded}]")
                 elif kind == "error":
                     _say(f"[error {message['code']}: {message['message']}]")
+                    self._got_answer()
         except ConnectionClosed:
             pass
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: configurations in tmp_path, a fake NOTIFY_SOCKET, gateways in and out of process."""
+"""Shared fixtures: test configurations, a fake NOTIFY_SOCKET, gateways in and out of process."""
 
 from __future__ import annotations
 
@@ -84,7 +84,9 @@ class NotifyListener:
     def with_key(self, key: str) -> list[tuple[float, dict[str, str]]]:
         return [(t, m) for t, m in list(self.messages) if key in m]
 
-    def wait_for(self, key: str, value: str | None = None, count: int = 1, timeout: float = 20) -> dict[str, str]:
+    def wait_for(
+        self, key: str, value: str | None = None, count: int = 1, timeout: float = 20
+    ) -> dict[str, str]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = [m for _, m in self.with_key(key) if value is None or m[key] == value]

@@ -61,9 +61,14 @@ def test_the_shipped_file_documents_every_setting_with_its_default():
 
 
 def test_layers_main_file_then_conf_d_in_name_order(tmp_path):
-    main_file = write(tmp_path / "laundrybot.yaml", "gateway:\n  listen: 0.0.0.0:9000\nshop_id: a\n")
+    main_file = write(
+        tmp_path / "laundrybot.yaml", "gateway:\n  listen: 0.0.0.0:9000\nshop_id: a\n"
+    )
     write(tmp_path / "conf.d" / "20-late.yaml", "shop_id: c\n")
-    write(tmp_path / "conf.d" / "10-early.yaml", "shop_id: b\ngateway:\n  limits:\n    max_connections: 7\n")
+    write(
+        tmp_path / "conf.d" / "10-early.yaml",
+        "shop_id: b\ngateway:\n  limits:\n    max_connections: 7\n",
+    )
     write(tmp_path / "conf.d" / "ignored.txt", "shop_id: nope\n")
     config = load_config(main_file)
     assert config.shop_id == "c"
@@ -92,10 +97,26 @@ def test_relative_paths_are_relative_to_the_file_that_sets_them(tmp_path):
         ("gateway:\n  limitz: {}\n", "gateway.limitz", "a known setting"),
         ("gateway:\n  listen: localhost\n", "gateway.listen", '"HOST:PORT"'),
         ("gateway:\n  listen: 'h:70000'\n", "gateway.listen", '"HOST:PORT"'),
-        ("gateway:\n  limits:\n    max_connections: many\n", "gateway.limits.max_connections", "a whole number"),
-        ("gateway:\n  limits:\n    max_connections: 0\n", "gateway.limits.max_connections", "a value from 1"),
-        ("gateway:\n  limits:\n    max_connections: true\n", "gateway.limits.max_connections", "a whole number"),
-        ("gateway:\n  limits:\n    hello_timeout: -1\n", "gateway.limits.hello_timeout", "a value from"),
+        (
+            "gateway:\n  limits:\n    max_connections: many\n",
+            "gateway.limits.max_connections",
+            "a whole number",
+        ),
+        (
+            "gateway:\n  limits:\n    max_connections: 0\n",
+            "gateway.limits.max_connections",
+            "a value from 1",
+        ),
+        (
+            "gateway:\n  limits:\n    max_connections: true\n",
+            "gateway.limits.max_connections",
+            "a whole number",
+        ),
+        (
+            "gateway:\n  limits:\n    hello_timeout: -1\n",
+            "gateway.limits.hello_timeout",
+            "a value from",
+        ),
         ("gateway:\n  tokens: abc\n", "gateway.tokens", "a list"),
         ("gateway:\n  tokens: [1]\n", "gateway.tokens[0]", "a text string"),
         ("gateway: 5\n", "gateway", "a mapping"),

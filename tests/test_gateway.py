@@ -63,8 +63,8 @@ async def test_escalation_is_recorded_as_an_event(write_config, start_gateway, t
         reply = await k.ask("dryer 12 took my money and did not start")
     assert reply["intent"] == "money-taken"
     db = SpoolDB(tmp_path / "spool.sqlite", "shop")
-    kind, machine, detail = db.conn.execute(
-        "SELECT kind, machine, detail FROM events WHERE kind = 'escalation'"
+    machine, detail = db.conn.execute(
+        "SELECT machine, detail FROM events WHERE kind = 'escalation'"
     ).fetchone()
     db.close()
     assert machine == 12
@@ -155,11 +155,10 @@ async def test_oversized_frame_closes_with_1009(write_config, start_gateway):
 
 async def test_too_many_connections_get_1013(write_config, start_gateway):
     gw = await start_gateway(write_config({"gateway": {"limits": {"max_connections": 2}}}))
-    async with kiosk(gw.url), kiosk(gw.url, kiosk="kiosk-2"):
-        async with connect(gw.url) as ws:
-            with pytest.raises(ConnectionClosed) as closed:
-                await asyncio.wait_for(ws.recv(), 5)
-            assert closed.value.rcvd.code == 1013
+    async with kiosk(gw.url), kiosk(gw.url, kiosk="kiosk-2"), connect(gw.url) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+        assert closed.value.rcvd.code == 1013
     # Once one leaves, a new kiosk gets in.
     async with kiosk(gw.url) as k:
         assert (await k.ask("hours"))["type"] == "reply"
@@ -266,12 +265,20 @@ async def test_machine_status_set_elsewhere_reaches_the_answers(write_config, st
     config = write_config()
     gw = await start_gateway(config)
     async with kiosk(gw.url) as k:
-        assert await asyncio.to_thread(main, ["machines", "--config", str(config), "set", "4", "out-of-order"]) == 0
+        assert (
+            await asyncio.to_thread(
+                main, ["machines", "--config", str(config), "set", "4", "out-of-order"]
+            )
+            == 0
+        )
         await asyncio.sleep(0.6)  # machine_refresh is 0.2 s in tests
         reply = await k.ask("is machine 4 free?")
         assert reply["source"] == "machines"
         assert "out of order" in reply["text"].lower()
-        assert await asyncio.to_thread(main, ["machines", "--config", str(config), "set", "4", "free"]) == 0
+        assert (
+            await asyncio.to_thread(main, ["machines", "--config", str(config), "set", "4", "free"])
+            == 0
+        )
         await asyncio.sleep(0.6)
         reply = await k.ask("is machine 4 free?")
         assert "out of order" not in reply["text"].lower()

@@ -9,7 +9,6 @@ import os
 import random
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -62,9 +61,21 @@ def test_rows_are_idempotent_by_id(tmp_path):
     e = Event(kind="escalation", machine=3, detail={"reason": "call-staff"})
     db.write([t, e, t, e])
     db.write([t])
-    assert db.counts() == {"turns_total": 1, "turns_pending": 1, "events_total": 1, "events_pending": 1}
-    kind, machine, detail, shop = db.conn.execute("SELECT kind, machine, detail, shop FROM events").fetchone()
-    assert (kind, machine, json.loads(detail), shop) == ("escalation", 3, {"reason": "call-staff"}, "s")
+    assert db.counts() == {
+        "turns_total": 1,
+        "turns_pending": 1,
+        "events_total": 1,
+        "events_pending": 1,
+    }
+    kind, machine, detail, shop = db.conn.execute(
+        "SELECT kind, machine, detail, shop FROM events"
+    ).fetchone()
+    assert (kind, machine, json.loads(detail), shop) == (
+        "escalation",
+        3,
+        {"reason": "call-staff"},
+        "s",
+    )
     db.close()
 
 
@@ -158,7 +169,9 @@ async def test_full_disk_degrades_replies_go_on_and_nothing_is_lost(
 def test_sigkill_under_load_keeps_a_row_for_every_reply_received(
     write_config, start_gateway_process, tmp_path
 ):
-    config = write_config({"gateway": {"limits": {"messages_per_second": 1000, "message_burst": 1000}}})
+    config = write_config(
+        {"gateway": {"limits": {"messages_per_second": 1000, "message_burst": 1000}}}
+    )
     gw = start_gateway_process(config)
     received: list[str] = []
     questions = ["how much is a wash", "is machine 3 free", "what are your hours", "call staff"]
@@ -184,7 +197,9 @@ def test_sigkill_under_load_keeps_a_row_for_every_reply_received(
     ids = {row[0] for row in db.conn.execute("SELECT id FROM turns")}
     db.close()
     missing = set(received) - ids
-    print(f"\nSIGKILL durability: {len(received)} replies received, {len(ids)} turns in the spool, "
-          f"{len(missing)} missing")
+    print(
+        f"\nSIGKILL durability: {len(received)} replies received, {len(ids)} turns in the spool, "
+        f"{len(missing)} missing"
+    )
     assert len(received) > 100
     assert not missing

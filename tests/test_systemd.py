@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import signal
@@ -86,7 +87,7 @@ def test_notify_sequence_ready_watchdog_reload_stop(write_config, start_gateway_
     pings = [t for t, _ in gw.notify.with_key("WATCHDOG") if t > ready_at]
     # WATCHDOG_USEC/2 = 100 ms: about 12 pings; allow for a loaded machine.
     assert len(pings) >= 6, pings
-    gaps = [b - a for a, b in zip(pings, pings[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(pings)]
     assert sorted(gaps)[len(gaps) // 2] == pytest.approx(0.1, abs=0.05)
 
     gw.signal(signal.SIGHUP)
@@ -222,7 +223,7 @@ async def test_blocked_event_loop_stops_the_pings(
     blocked_at = time.monotonic()
     await asyncio.sleep(1.0)
     pings = [t for t, _ in notify_socket.with_key("WATCHDOG")]
-    gaps = [b - a for a, b in zip(pings, pings[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(pings)]
     # While the loop was blocked no ping went out; right after it, the lag it left was
     # too big for one more; then the pings resume.
     assert max(gaps) >= 1.5

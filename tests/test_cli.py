@@ -1,0 +1,83 @@
+"""The `laundrybot` command against a real gateway process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from laundrybot.cli import main
+
+
+def run(
+    *args: str, stdin: str | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "laundrybot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_talk_asks_and_prints_answers(write_config, start_gateway_process):
+    gw = start_gateway_process(write_config())
+    result = run("talk", gw.url, "-q", "how much is a wash", "-q", "what are your hours")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert "3.50" in lines[0]
+
+
+def test_talk_interactive_shows_state_and_answers(write_config, start_gateway_process):
+    gw = start_gateway_process(write_config())
+    result = run("talk", gw.url, stdin="how much is a wash\n")
+    assert result.returncode == 0, result.stderr
+    assert "[connected, session " in result.stdout
+    assert "laundrybot (prices):" in result.stdout
+
+
+def test_talk_reports_an_unreachable_gateway(write_config):
+    result = run("talk", "ws://127.0.0.1:9/kiosk", "-q", "hello")
+    assert result.returncode == 2
+    assert "cannot reach ws://127.0.0.1:9/kiosk" in result.stderr
+
+
+def test_status_summarises_a_running_gateway(write_config, start_gateway_process):
+    gw = start_gateway_process(write_config())
+    run("talk", gw.url, "-q", "how much is a wash")
+    result = run("status", gw.http)
+    assert result.returncode == 0, result.stdout
+    assert f"laundrybot at {gw.http}: READY" in result.stdout
+    assert "spool" in result.stdout and "ok" in result.stdout
+    assert "turns answered: 1 (knowledge 1)" in result.stdout
+    assert "memory" in result.stdout
+
+
+def test_status_of_nothing_says_not_reachable():
+    result = run("status", "http://127.0.0.1:9")
+    assert result.returncode == 2
+    assert "NOT REACHABLE" in result.stdout
+
+
+def test_machines_set_and_list(write_config, capsys):
+    config = str(write_config())
+    assert main(["machines", "--config", config, "set", "3", "busy", "--minutes", "12"]) == 0
+    assert main(["machines", "--config", config, "set", "9", "out-of-order"]) == 0
+    capsys.readouterr()
+    assert main(["machines", "--config", config, "list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    row3 = next(line for line in out if line.split()[:1] == ["3"])
+    row9 = next(line for line in out if line.split()[:1] == ["9"])
+    row1 = next(line for line in out if line.split()[:1] == ["1"])
+    assert "busy" in row3 and "done in 12 min" in row3
+    assert "out-of-order" in row9
+    assert "unknown" in row1
+
+
+def test_machines_set_validates(write_config, capsys):
+    config = str(write_config())
+    assert main(["machines", "--config", config, "set", "99", "free"]) == 1
+    assert "no machine 99" in capsys.readouterr().err
+    assert main(["machines", "--config", config, "set", "3", "free", "--minutes", "5"]) == 1
+    assert "--minutes goes with 'busy'" in capsys.readouterr().err
