@@ -113,7 +113,12 @@ class GatewayService(Service):
         name = self._server.sockets[0].getsockname()
         host = f"[{name[0]}]" if ":" in name[0] else name[0]
         self.address = f"{host}:{name[1]}"
-        log.info("kiosks connect to ws://%s%s", self.address, KIOSK_PATH)
+        log.info(
+            "kiosks connect to ws://%s%s (try: laundrybot talk); health: http://%s/readyz",
+            self.address,
+            KIOSK_PATH,
+            self.address,
+        )
         self._unsubscribe = self.ctx.readiness.subscribe(self._push_status)
         self._tasks = [
             asyncio.create_task(self._machine_loop(), name="machines"),
