@@ -87,6 +87,18 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+# Columns the recorder forwards to PostgreSQL, per table.
+FORWARD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "turns": (
+        "id", "ts", "shop", "kiosk", "session", "lang", "question", "answer", "intent",
+        "source", "latency_ms",
+    ),
+    "events": ("id", "ts", "shop", "kind", "kiosk", "session", "machine", "detail"),
+}  # fmt: skip
+# forwarded_at of a row PostgreSQL refused: kept here, no longer retried, not counted pending.
+REFUSED = -1.0
+
+
 class SpoolDB:
     """The spool file: one connection, used from one thread at a time."""
 
@@ -197,6 +209,93 @@ class SpoolDB:
 
     def count_turns(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM turns").fetchone()[0])
+
+    # -- forwarding (the recorder) and retention (cleanup) -------------------------------
+
+    def pending(self, table: str, limit: int) -> list[dict[str, Any]]:
+        """The oldest rows of ``table`` not forwarded yet, at most ``limit`` of them."""
+        columns = FORWARD_COLUMNS[table]
+        rows = self.conn.execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE forwarded_at IS NULL"
+            " ORDER BY ts LIMIT ?",
+            (limit,),
+        )
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def pending_count(self, table: str) -> int:
+        sql = f"SELECT count(*) FROM {_forwarded_table(table)} WHERE forwarded_at IS NULL"
+        return int(self.conn.execute(sql).fetchone()[0])
+
+    def mark_forwarded(self, table: str, ids: Iterable[str], ts: float) -> None:
+        """Mark rows forwarded (``ts``) or refused (``REFUSED``), in one short transaction."""
+        table = _forwarded_table(table)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.executemany(
+                f"UPDATE {table} SET forwarded_at = ? WHERE id = ? AND forwarded_at IS NULL",
+                ((ts, row_id) for row_id in ids),
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+    def oldest_pending_ts(self) -> float | None:
+        """When the oldest row still waiting to be forwarded was written, or None."""
+        row = self.conn.execute(
+            "SELECT min(ts) FROM (SELECT min(ts) AS ts FROM turns WHERE forwarded_at IS NULL"
+            " UNION ALL SELECT min(ts) FROM events WHERE forwarded_at IS NULL)"
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def delete_before(
+        self, cutoff: float, dry_run: bool = False, chunk: int = 2000
+    ) -> dict[str, int]:
+        """Retention: remove turns older than ``cutoff`` and the customer's words quoted in
+        older events (their kind, time and machine stay for the counts).
+
+        Works in short transactions so the gateway's writes never wait long.
+        """
+        quoted = "json_extract(detail, '$.question') IS NOT NULL"
+        if dry_run:
+            turns = self.conn.execute("SELECT count(*) FROM turns WHERE ts < ?", (cutoff,))
+            events = self.conn.execute(
+                f"SELECT count(*) FROM events WHERE ts < ? AND {quoted}", (cutoff,)
+            )
+            return {"turns": turns.fetchone()[0], "event_texts": events.fetchone()[0]}
+        removed = {"turns": 0, "event_texts": 0}
+        for key, sql in (
+            (
+                "turns",
+                "DELETE FROM turns WHERE id IN (SELECT id FROM turns WHERE ts < ? LIMIT ?)",
+            ),
+            (
+                "event_texts",
+                "UPDATE events SET detail = json_remove(detail, '$.question') WHERE id IN"
+                f" (SELECT id FROM events WHERE ts < ? AND {quoted} LIMIT ?)",
+            ),
+        ):
+            while True:
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    count = self.conn.execute(sql, (cutoff, chunk)).rowcount
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
+                removed[key] += count
+                if count < chunk:
+                    break
+        return removed
+
+
+def _forwarded_table(table: str) -> str:
+    """Only the known table names ever reach the SQL text."""
+    if table not in FORWARD_COLUMNS:
+        raise ValueError(f"not a forwarded table: {table!r}")
+    return table
 
 
 class SpoolUnavailable(Exception):
