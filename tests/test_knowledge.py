@@ -128,7 +128,7 @@ BAD = {
     "bad hours": (_set("hours.staff.mon", "8-20"), "hours.staff.mon"),
     "hours out of range": (_set("hours.staff.tue", "08:00-25:00"), "hours.staff.tue"),
     "missing day": (_delete("hours.staff.sun"), "hours.staff.sun"),
-    "unsupported language": (_set("language", "ko"), "language"),
+    "unsupported language": (_set("language", "fr"), "language"),
     "too many quick questions": (_set("quick_questions", ["a?"] * 7), "quick_questions"),
     "duplicate faq id": (_set("faq[1].id", "wifi"), "faq[1].id"),
     "faq without questions": (_set("faq[0].questions", []), "faq[0].questions"),

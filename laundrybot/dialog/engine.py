@@ -5,26 +5,35 @@ answer() is pure computation with no I/O: it runs on the gateway's event loop.
 
 Every answer ends with something the customer can do next (look at the display, use another
 machine, call the staff number), because nobody is on site most of the time.
+
+One Dialog speaks one language, the knowledge file's: its example phrases, normaliser and
+answer templates (wording.py) come from the table _LANGUAGES below.
 """
 
 from __future__ import annotations
 
 import datetime
 import math
+import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 
-from laundrybot.dialog.hours import DAY_NAMES, Schedule, speak_day, speak_time
-from laundrybot.dialog.intents import ESCALATIONS, EXAMPLES, KIND_AGNOSTIC, USES_MACHINE
+from laundrybot.dialog import intents, intents_ko
+from laundrybot.dialog.hours import DAY_NAMES, Schedule
+from laundrybot.dialog.intents import ESCALATIONS, KIND_AGNOSTIC, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, MachineInfo, SizeInfo
 from laundrybot.dialog.machines import MachineState, MachineStatus
-from laundrybot.dialog.matching import IntentMatcher
-from laundrybot.dialog.normalize import Normalized, Normalizer
+from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
+from laundrybot.dialog.normalize import _TENS, _UNITS, Normalized, Normalizer
+from laundrybot.dialog.normalize_ko import KoreanNormalizer, speak_number
+from laundrybot.dialog.wording import WORDINGS, Wording
 
 EXPRESSIONS = ("neutral", "happy", "thinking", "apologetic", "concerned")
 MAX_QUESTION_CHARS = 500  # longer input is cut: nobody asks a laundromat an essay
+# Confidence of an answer chosen because the question named a machine number ("dryer 12?")
+# rather than because its words matched: the number itself is strong evidence.
+MACHINE_CONFIDENCE = 0.75
 
 _DAY_WORDS = {name.lower(): i for i, name in enumerate(DAY_NAMES)}
 _TIME_WORDS = frozenset({"long", "until", "till", "left", "done", "finish", "finished", "when"})
@@ -38,6 +47,79 @@ class Answer:
     expression: str  # one of EXPRESSIONS
     escalation: str | None  # None | "call-staff" | "money-taken" | "machine-broken"
     machine: int | None = None  # the machine the question was about, if any
+    # How sure the matcher is, 0..1: the similarity to the closest example phrase (1.0 for an
+    # exact one), at least MACHINE_CONFIDENCE for a machine-status question naming a machine
+    # number ("dryer 12?"), and below the matcher's threshold for a fallback (0 for no words).
+    # The voice path uses it to pick between two transcripts of one utterance (grammar and
+    # free recognition).
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class _Language:
+    """What one language needs: examples, a normaliser, templates, and how numbers are said."""
+
+    examples: Mapping[str, tuple[str, ...]]
+    mirror: Mapping[str, str]  # washer words <-> dryer words, for KIND_AGNOSTIC intents
+    normalizer: Callable[[list[str]], Callable[[str], Normalized]]
+    wording: Wording
+    # A machine phrase as a recogniser writes it: ("washer", 12) -> "washer twelve".
+    machine_phrases: Callable[[str, int], tuple[str, ...]]
+    spoken_number: Callable[[int], str]
+    recognised: Callable[[str], str]  # a phrase as a recogniser would write it
+
+
+_EN_UNITS = {value: word for word, value in _UNITS.items() if word != "oh"}
+_EN_TENS = {value: word for word, value in _TENS.items()}
+# Words our normaliser makes up, back to what a customer says.
+_EN_SPOKEN = {"lostandfound": "lost and found", "phonepay": "apple pay"}
+
+
+def _en_number(n: int) -> str:
+    if n < 20:
+        return _EN_UNITS[n]
+    if n < 100:
+        tens, unit = divmod(n, 10)
+        return _EN_TENS[tens * 10] + (f" {_EN_UNITS[unit]}" if unit else "")
+    return " ".join(_EN_UNITS[int(d)] for d in str(n))  # "one two five"
+
+
+def _en_recognised(phrase: str) -> str:
+    words = re.sub(r"[^a-z0-9' ]+", " ", phrase.lower()).split()
+    words = [_EN_SPOKEN.get(w, _en_number(int(w)) if w.isdigit() else w) for w in words]
+    return " ".join(words)
+
+
+def _ko_recognised(phrase: str) -> str:
+    # The Korean model writes digits as Sino-Korean words and Latin letters in capitals.
+    words = re.sub(r"[^0-9A-Za-z가-힣 ]+", " ", phrase).split()
+    return " ".join(speak_number(int(w)) if w.isdigit() else w.upper() for w in words)
+
+
+_LANGUAGES = {
+    "en": _Language(
+        examples=intents.EXAMPLES,
+        mirror={"washer": "dryer", "dryer": "washer", "wash": "dry", "dry": "wash"},
+        normalizer=Normalizer,
+        wording=WORDINGS["en"],
+        machine_phrases=lambda kind, n: (f"{kind} {_en_number(n)}", f"machine {_en_number(n)}"),
+        spoken_number=_en_number,
+        recognised=_en_recognised,
+    ),
+    "ko": _Language(
+        examples=intents_ko.EXAMPLES,
+        mirror=intents_ko.MIRROR,
+        normalizer=KoreanNormalizer,
+        wording=WORDINGS["ko"],
+        machine_phrases=lambda kind, n: (
+            f"{WORDINGS['ko'].kinds[kind]} {speak_number(n)} 번",
+            f"{speak_number(n)} 번 {WORDINGS['ko'].kinds[kind]}",
+            f"{speak_number(n)} 번 기계",
+        ),
+        spoken_number=speak_number,
+        recognised=_ko_recognised,
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +132,7 @@ class _Turn:
     number: int | None  # the number said, even if no such machine exists
     statuses: Mapping[int, MachineStatus]
     now: datetime.datetime  # in the shop's time zone
+    confidence: float = 1.0
 
     @property
     def kind(self) -> str | None:
@@ -64,30 +147,33 @@ class _Turn:
 class Dialog:
     def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
+        self.language = _LANGUAGES[knowledge.language]
+        self.say = self.language.wording
         self.tz = zoneinfo.ZoneInfo(knowledge.timezone)
         self.by_number = {m.number: m for m in knowledge.machines}
         self.rule_text = {f"rule:{r.id}": r.text for r in knowledge.rules}
         self.faq_text = {f"faq:{f.id}": f.answer for f in knowledge.faq}
 
         examples: list[tuple[str, str]] = []
-        for intent, phrases in EXAMPLES.items():
+        for intent, phrases in self.language.examples.items():
             for phrase in phrases:
                 examples.append((intent, phrase))
-                if intent in KIND_AGNOSTIC and _mirror(phrase) != phrase:
-                    examples.append((intent, _mirror(phrase)))
+                if intent in KIND_AGNOSTIC and self._mirror(phrase) != phrase:
+                    examples.append((intent, self._mirror(phrase)))
         for rule in knowledge.rules:
             examples += [(f"rule:{rule.id}", q) for q in rule.questions]
         for entry in knowledge.faq:
             examples += [(f"faq:{entry.id}", q) for q in entry.questions]
 
-        size_names = [s.size for s in knowledge.washers + knowledge.dryers]
-        self.normalize = Normalizer([p for _, p in examples] + size_names)
+        size_names = [s.name for s in knowledge.washers + knowledge.dryers]
+        self.normalize = self.language.normalizer([p for _, p in examples] + size_names)
         self.matcher = IntentMatcher(
             (intent, self.normalize(phrase).features) for intent, phrase in examples
         )
         self.sizes_by_word: dict[str, list[SizeInfo]] = {}
         for size in knowledge.washers + knowledge.dryers:
-            self.sizes_by_word.setdefault(size.size, []).append(size)
+            self.sizes_by_word.setdefault(size.name, []).append(size)
+        self._phrases = self._recognition_phrases(examples)
 
         self.handlers: dict[str, Callable[[_Turn], Answer]] = {
             "greeting": self._greeting,
@@ -116,17 +202,29 @@ class Dialog:
     def quick_questions(self) -> tuple[str, ...]:
         return self.knowledge.quick_questions
 
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """Phrases to bias speech recognition with, written the way the recogniser writes words
+        (lowercase, no punctuation, numbers as words, Korean in the model's own pieces): the
+        example phrases, FAQ and rule questions, quick questions and "washer seven"-style
+        machine phrases. Example phrases with a machine number appear once per machine.
+        """
+        return self._phrases
+
     def answer(
         self, question: str, machines: Mapping[int, MachineStatus], now: datetime.datetime
     ) -> Answer:
         norm = self.normalize(question[:MAX_QUESTION_CHARS])
-        match = self.matcher.match(norm.features)
-        intent = match.intent if match else "fallback"
+        ranked = self.matcher.scores(norm.features)
+        best, score = ranked[0] if ranked else ("fallback", 0.0)
+        intent = best if score >= THRESHOLD else "fallback"
         number = norm.machine.number if norm.machine else None
         # A machine number turns a vague or generic question into one about that machine:
         # "dryer 12?" or "is washer 3 free" (which could otherwise match "which are free").
         if number is not None and intent in ("fallback", "free-machines", "greeting", "thanks"):
             intent = "machine-status"
+        if number is not None and intent == "machine-status":
+            score = max(score, MACHINE_CONFIDENCE)
         if number is not None and intent not in USES_MACHINE:
             number = None  # "how do I use the dryer" needs no machine; don't pretend it did
         turn = _Turn(
@@ -136,6 +234,7 @@ class Dialog:
             number=number,
             statuses=machines,
             now=now.astimezone(self.tz),
+            confidence=round(min(score, 1.0), 3),
         )
         if intent in self.faq_text:
             return self._reply(turn, self.faq_text[intent])
@@ -144,6 +243,31 @@ class Dialog:
         return self.handlers[intent](turn)
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _mirror(self, phrase: str) -> str:
+        """The same phrase about the other kind of machine ("washer 7 ate" -> "dryer 7 ate")."""
+        return " ".join(self.language.mirror.get(word, word) for word in phrase.split())
+
+    def _recognition_phrases(self, examples: list[tuple[str, str]]) -> tuple[str, ...]:
+        k = self.knowledge
+        texts = [phrase for _, phrase in examples] + list(k.quick_questions)
+        pieces = getattr(self.normalize, "surfaces", None)  # Korean: the model's word pieces
+        out: list[str] = []
+        for text in texts:
+            norm = self.normalize(text)
+            words = " ".join(pieces(text)) if pieces else text
+            if norm.machine is None or norm.machine.number is None:
+                out.append(self.language.recognised(words))
+                continue
+            # "is washer 7 free" -> once per washer, with the number as a recogniser says it.
+            said = str(norm.machine.number)
+            for m in k.machines:
+                if norm.machine.kind in (None, m.kind):
+                    numbered = re.sub(rf"\b{said}\b", str(m.number), words)
+                    out.append(self.language.recognised(numbered))
+        for m in k.machines:
+            out += self.language.machine_phrases(m.kind, m.number)
+        return tuple(dict.fromkeys(p for p in out if p))
 
     def _reply(
         self,
@@ -156,16 +280,23 @@ class Dialog:
     ) -> Answer:
         intent = intent or turn.intent
         return Answer(
-            text=text,
+            text=self.say.finish(text),
             intent=intent,
             source=source,
             expression=expression,
             escalation=intent if intent in ESCALATIONS else None,
             machine=turn.machine.number if turn.machine else None,
+            confidence=turn.confidence,
         )
 
     def _name(self, machine: MachineInfo) -> str:
-        return f"{machine.kind} {machine.number}"
+        return self.say.machine(machine.kind, machine.number)
+
+    def _kind(self, kind: str) -> str:
+        return self.say.kinds[kind]
+
+    def _where(self, machine: MachineInfo) -> str:
+        return self.say("where", location=machine.location) if machine.location else ""
 
     def _minutes_left(self, status: MachineStatus, turn: _Turn) -> int | None:
         if status.until is None:
@@ -181,13 +312,15 @@ class Dialog:
         ]
         pick = self._free_alternative(turn, machine)
         if pick is not None:
-            where = f", {pick.location}" if pick.location else ""
-            same = " and the same size" if pick.size == machine.size else ""
-            return f"{_cap(self._name(pick))} is free{same}{where}."
+            same = self.say("alt_same") if pick.size == machine.size else ""
+            name = _cap(self._name(pick))
+            return self.say("alt_free", name=name, same=same, where=self._where(pick))
         soonest = self._soonest(turn, others)
+        kind = self._kind(machine.kind)
         if soonest:
-            return f"No other {machine.kind}s are free right now; {soonest}."
-        return f"I can't see another free {machine.kind} right now; check the displays."
+            kinds = self.say.plural(kind, 2)
+            return self.say("alt_none_free", kinds=kinds, soonest=soonest)
+        return self.say("alt_unknown", kind=kind)
 
     def _free_alternative(self, turn: _Turn, machine: MachineInfo) -> MachineInfo | None:
         """A free machine of the same kind, the same size if possible, lowest number first."""
@@ -214,40 +347,36 @@ class Dialog:
             return None
         left, m = best
         if left <= 0:
-            return f"{self._name(m)} should be finishing now"
-        return f"{self._name(m)} should be done in about {_minutes(left)}"
+            return self.say("soonest_now", name=self._name(m))
+        return self.say("soonest", name=self._name(m), minutes=self.say.minutes(left))
 
     def _staff_now(self, turn: _Turn) -> str:
         """Whether staff are in the shop now, or when they are next in."""
         staff = self.knowledge.staff_hours
         if staff.always:
-            return "Staff are here around the clock."
+            return self.say("staff_always")
         closes = staff.closes_at(turn.now)
         if closes is not None:
-            return f"Staff are usually here until {speak_time(closes)}."
+            return self.say("staff_until", time=self.say.time(closes))
         nxt = staff.next_opening(turn.now)
         if nxt is None:
-            return "No staff are on site right now."
+            return self.say("staff_none")
         days, minute = nxt
         weekday = (turn.now.weekday() + days) % 7
-        when = f"{speak_time(minute)} {speak_day(days, weekday)}"
-        return f"No staff are on site right now; they're next in at {when}."
+        day = self.say.day(days, weekday)
+        return self.say("staff_next", time=self.say.time(minute), day=day)
 
     def _urgent(self) -> str:
-        return f"For urgent help, call or text {self.knowledge.staff_phone}."
+        return self.say("urgent", phone=self.knowledge.staff_phone)
 
     # --- knowledge answers ------------------------------------------------------------------
 
     def _greeting(self, turn: _Turn) -> Answer:
-        text = (
-            f"Hi, welcome to {self.knowledge.shop_name}! Ask me about prices, free machines, "
-            "or how to use the machines."
-        )
+        text = self.say("greeting", shop=self.knowledge.shop_name)
         return self._reply(turn, text, expression="happy")
 
     def _thanks(self, turn: _Turn) -> Answer:
-        text = "You're welcome! If you need anything else, just ask."
-        return self._reply(turn, text, expression="happy")
+        return self._reply(turn, self.say("thanks"), expression="happy")
 
     def _sizes_asked(self, turn: _Turn) -> list[SizeInfo]:
         """The sizes a price or time question is about: a machine's, a named size, or a kind."""
@@ -265,42 +394,67 @@ class Dialog:
 
     def _prices(self, turn: _Turn) -> Answer:
         sizes = self._sizes_asked(turn)
-        k = self.knowledge
+        k, say = self.knowledge, self.say
         if turn.machine is not None:
             size = sizes[0]
-            per = "a wash" if size.kind == "washer" else "drying"
-            text = (
-                f"{_cap(self._name(turn.machine))} is a {size.description}: {per} is "
-                f"{_money(size.price)} for {size.minutes} minutes."
+            text = say(
+                "price_machine",
+                name=_cap(self._name(turn.machine)),
+                description=size.description,
+                per=say("per_wash" if size.kind == "washer" else "per_dry"),
+                money=say.money(size.price),
+                minutes=size.minutes,
             )
         elif sizes:
-            text = _price_sentence(sizes)
+            text = self._price_sentence(sizes)
         else:
-            text = (
-                f"A wash is {_range(s.price for s in k.washers)} depending on the washer size, "
-                f"and drying is {_range(s.price for s in k.dryers)} for "
-                f"{_span(s.minutes for s in k.dryers)} minutes. "
-                "Ask me about a size if you'd like details."
+            text = say(
+                "prices_all",
+                wash=say.range(s.price for s in k.washers),
+                dry=say.range(s.price for s in k.dryers),
+                dry_minutes=say.span(s.minutes for s in k.dryers),
             )
         return self._reply(turn, text)
 
+    def _price_sentence(self, sizes: list[SizeInfo]) -> str:
+        say = self.say
+        washers = [s for s in sizes if s.kind == "washer"]
+        dryers = [s for s in sizes if s.kind == "dryer"]
+        parts = []
+        if washers:
+            items = say.join_and(
+                say("price_wash_item", money=say.money(s.price), size=s.name) for s in washers
+            )
+            if len(washers) == 1:
+                parts.append(say("price_wash_one", items=items, minutes=washers[0].minutes))
+            else:
+                parts.append(say("price_wash", items=items))
+        if dryers:
+            items = say.join_and(
+                say("price_dry_item", money=say.money(s.price), minutes=s.minutes, size=s.name)
+                for s in dryers
+            )
+            parts.append(say("price_dry", items=items))
+        return " ".join(parts)
+
     def _cycle_times(self, turn: _Turn) -> Answer:
+        say = self.say
         sizes = self._sizes_asked(turn) or list(self.knowledge.washers + self.knowledge.dryers)
         parts = []
         washers = [s for s in sizes if s.kind == "washer"]
         dryers = [s for s in sizes if s.kind == "dryer"]
         if washers:
-            parts.append(
-                "A wash takes "
-                + _join_and(f"{s.minutes} minutes in a {s.size} washer" for s in washers)
-                + "."
+            items = say.join_and(
+                say("cycle_wash_item", minutes=s.minutes, size=s.name) for s in washers
             )
+            parts.append(say("cycle_wash", items=items))
         if dryers:
             parts.append(
-                "Dryers run "
-                + _span(s.minutes for s in dryers)
-                + f" minutes for each {_range(s.price for s in dryers)}, "
-                "and you can add time until your clothes are dry."
+                say(
+                    "cycle_dry",
+                    minutes=say.span(s.minutes for s in dryers),
+                    price=say.range(s.price for s in dryers),
+                )
             )
         return self._reply(turn, " ".join(parts))
 
@@ -311,19 +465,38 @@ class Dialog:
         if "tomorrow" in turn.norm.words:
             asked_day = (turn.now.weekday() + 1) % 7
         if shop.always:
-            first = "Yes, we're open 24 hours a day, 7 days a week."
+            first = self.say("hours_always")
         elif asked_day is not None:
-            first = f"On {DAY_NAMES[asked_day]} we're {_open_phrase(shop, asked_day)}."
+            first = self._day_hours(shop, asked_day)
         else:
-            first = _open_now(shop, turn.now)
+            first = self._open_now(shop, turn.now)
         parts = [first, self._staff_now(turn)]
         if k.hours_note:
             parts.append(k.hours_note)
         return self._reply(turn, " ".join(parts), expression="happy")
 
+    def _day_hours(self, schedule: Schedule, weekday: int) -> str:
+        day = self.say.day_names[weekday]
+        interval = schedule.days[weekday]
+        if interval is None:
+            return self.say("hours_day_closed", day=day)
+        start, end = self.say.time(interval.start), self.say.time(interval.end)
+        return self.say("hours_day_open", day=day, start=start, end=end)
+
+    def _open_now(self, schedule: Schedule, local: datetime.datetime) -> str:
+        closes = schedule.closes_at(local)
+        if closes is not None:
+            return self.say("open_until", time=self.say.time(closes))
+        nxt = schedule.next_opening(local)
+        if nxt is None:
+            return self.say("closed")
+        days, minute = nxt
+        day = self.say.day(days, (local.weekday() + days) % 7)
+        return self.say("closed_next", time=self.say.time(minute), day=day)
+
     def _staff_contact(self, turn: _Turn) -> Answer:
         k = self.knowledge
-        parts = [self._staff_now(turn), f"You can call or text staff at {k.staff_phone}."]
+        parts = [self._staff_now(turn), self.say("staff_contact", phone=k.staff_phone)]
         if k.staff_phone_note:
             parts.append(k.staff_phone_note)
         return self._reply(turn, " ".join(parts))
@@ -331,9 +504,9 @@ class Dialog:
     def _address(self, turn: _Turn) -> Answer:
         k = self.knowledge
         if k.address:
-            text = f"{k.shop_name} is at {k.address}."
+            text = self.say("address", shop=k.shop_name, address=k.address)
         else:
-            text = f"This is {k.shop_name}. Staff can help with directions at {k.staff_phone}."
+            text = self.say("no_address", shop=k.shop_name, phone=k.staff_phone)
         return self._reply(turn, text)
 
     def _payment(self, turn: _Turn) -> Answer:
@@ -343,7 +516,7 @@ class Dialog:
         ):
             text = " ".join(k.howto.payment)
         else:
-            text = f"You can pay with {_join_or(k.payment_methods)}."
+            text = self.say("payment", methods=self.say.join_or(k.payment_methods))
             if k.payment_details:
                 text += " " + k.payment_details
         return self._reply(turn, text)
@@ -357,27 +530,23 @@ class Dialog:
 
     def _lost_and_found(self, turn: _Turn) -> Answer:
         k = self.knowledge
-        text = f"{k.lost_and_found} If it's not there, call or text staff at {k.staff_phone}."
+        text = self.say("lost", text=k.lost_and_found, phone=k.staff_phone)
         return self._reply(turn, text)
 
     def _rules(self, turn: _Turn) -> Answer:
         rules = self.knowledge.rules
         if not rules:
-            phone = self.knowledge.staff_phone
-            text = f"There are no special rules here. For questions, call {phone}."
+            text = self.say("no_rules", phone=self.knowledge.staff_phone)
             return self._reply(turn, text)
         return self._reply(turn, " ".join(r.text for r in rules))
 
     # --- machine answers --------------------------------------------------------------------
 
     def _machine_status(self, turn: _Turn) -> Answer:
+        say = self.say
         if turn.number is None:
             if _TIME_WORDS.intersection(turn.norm.words):
-                text = (
-                    "Which machine number? It's printed on the front of the machine, and its "
-                    "display also shows the minutes left."
-                )
-                return self._reply(turn, text, expression="thinking")
+                return self._reply(turn, say("which_machine"), expression="thinking")
             return self._free_machines(turn)
         machine = turn.machine
         if machine is None:
@@ -386,34 +555,32 @@ class Dialog:
         prefix = ""
         if said is not None and said != machine.kind:
             # Often a mis-heard number ("dryer two"); say what number N is, then how to ask.
-            prefix = (
-                f"Number {machine.number} is a {machine.kind}, not a {said}; our {said}s are "
-                f"{_number_ranges(self._numbers(said))}. "
+            prefix = say(
+                "wrong_kind",
+                number=machine.number,
+                kind=self._kind(machine.kind),
+                said=self._kind(said),
+                saids=say.plural(self._kind(said), 2),
+                ranges=say.number_ranges(self._numbers(said)),
             )
         name = _cap(self._name(machine))
         status = turn.statuses.get(machine.number)
         if status is None:
-            text = (
-                f"I don't have a current status for {self._name(machine)}. Its display shows "
-                "whether it's running and how many minutes are left."
-            )
+            text = say("no_status", name=self._name(machine))
             return self._reply(turn, prefix + text, source="machines", expression="thinking")
         if status.state is MachineState.FREE:
-            where = f", {machine.location}" if machine.location else ""
-            text = f"{name} is free right now{where}."
+            text = say("is_free", name=name, where=self._where(machine))
             return self._reply(turn, prefix + text, source="machines", expression="happy")
         if status.state is MachineState.OUT_OF_ORDER:
-            text = f"Sorry, {self._name(machine)} is out of order. " + self._alternative(
-                turn, machine
-            )
+            text = say("out_of_order", name=self._name(machine)) + self._alternative(turn, machine)
             return self._reply(turn, prefix + text, source="machines", expression="apologetic")
         left = self._minutes_left(status, turn)
         if left is None:
-            text = f"{name} is in use; its display shows the minutes left."
+            text = say("busy", name=name)
         elif left <= 0:
-            text = f"{name} should be finishing about now; check its display."
+            text = say("busy_finishing", name=name)
         else:
-            text = f"{name} is in use, with about {_minutes(left)} left."
+            text = say("busy_left", name=name, minutes=say.minutes(left))
         if (left is None or left > 3) and not prefix:  # keep a corrected answer short
             text += " " + self._alternative(turn, machine)
         return self._reply(turn, prefix + text, source="machines")
@@ -422,18 +589,21 @@ class Dialog:
         return [m.number for m in self.knowledge.machines if m.kind == kind]
 
     def _no_such_machine(self, turn: _Turn, number: int) -> Answer:
-        ranges = " and ".join(
-            f"{kind}s are {_number_ranges(self._numbers(kind))}"
+        say = self.say
+        ranges = say("kinds_joiner").join(
+            say(
+                "kind_ranges",
+                kinds=say.plural(self._kind(kind), 2),
+                ranges=say.number_ranges(self._numbers(kind)),
+            )
             for kind in ("washer", "dryer")
             if self._numbers(kind)
         )
-        text = (
-            f"I can't find a machine {number} here: {ranges}. "
-            "The number is printed on the front of each machine."
-        )
+        text = say("no_such_machine", number=number, ranges=ranges)
         return self._reply(turn, _cap(text), source="machines", expression="thinking")
 
     def _free_machines(self, turn: _Turn) -> Answer:
+        say = self.say
         kinds = [turn.kind] if turn.kind else ["washer", "dryer"]
         free_parts, none_free, unknown = [], [], 0
         for kind in kinds:
@@ -441,31 +611,32 @@ class Dialog:
             free = [m.number for m in group if _state(turn, m) is MachineState.FREE]
             unknown += sum(1 for m in group if m.number not in turn.statuses)
             if free:
-                label = kind if len(free) == 1 else f"{kind}s"
-                free_parts.append(f"{label} {_join_numbers(free)}")
+                label = say.plural(self._kind(kind), len(free))
+                free_parts.append(say("free_item", kinds=label, numbers=say.number_list(free)))
             elif any(m.number in turn.statuses for m in group):
                 none_free.append((kind, group))
         total = sum(1 for m in self.knowledge.machines if m.kind in kinds)
         if unknown == total:
-            text = (
-                "I don't have the machines' status right now. Each machine's display shows "
-                "whether it's free."
-            )
             return self._reply(
-                turn, text, source="machines", expression="thinking", intent="free-machines"
+                turn,
+                say("no_status_all"),
+                source="machines",
+                expression="thinking",
+                intent="free-machines",
             )
         parts = []
         if free_parts:
-            parts.append(f"Free right now: {_join_and(free_parts)}.")
+            parts.append(say("free_now", items=say.join_and(free_parts)))
         for kind, group in none_free:
             soonest = self._soonest(turn, group)
-            sentence = f"No {kind}s are free right now"
-            parts.append(f"{sentence}; {soonest}." if soonest else f"{sentence}.")
+            label = say.plural(self._kind(kind), 2)
+            if soonest:
+                parts.append(say("none_free_soonest", kinds=label, soonest=soonest))
+            else:
+                parts.append(say("none_free", kinds=label))
         if unknown:
-            parts.append(
-                f"I have no status for {unknown} machine{'s' if unknown > 1 else ''}, "
-                "so check their displays too."
-            )
+            machines = say.plural(self._kind("machine"), unknown)
+            parts.append(say("unknown_some", count=unknown, machines=machines))
         expression = "happy" if free_parts else "apologetic"
         return self._reply(
             turn, " ".join(parts), source="machines", expression=expression, intent="free-machines"
@@ -476,54 +647,42 @@ class Dialog:
     # live notification yet, so never say staff were told, only that it is recorded.
 
     def _call_staff(self, turn: _Turn) -> Answer:
-        text = (
-            "I've recorded your request for the staff. "
-            f"To reach them right away, call or text {self.knowledge.staff_phone}. "
-            + self._staff_now(turn)
-        )
+        text = self.say("call_staff", phone=self.knowledge.staff_phone) + self._staff_now(turn)
         return self._reply(turn, text, expression="concerned")
 
     def _money_taken(self, turn: _Turn) -> Answer:
         k = self.knowledge
-        about = f" with {self._name(turn.machine)}" if turn.machine else ""
-        text = (
-            f"Sorry about that{about}, I've recorded your report for the staff; please note "
-            f"{k.money_taken_note}. {k.refund} {self._urgent()}"
+        about = self.say("about_machine", name=self._name(turn.machine)) if turn.machine else ""
+        text = self.say(
+            "money_taken",
+            about=about,
+            note=k.money_taken_note,
+            refund=k.refund,
+            urgent=self._urgent(),
         )
         return self._reply(turn, text, expression="apologetic")
 
     def _machine_broken(self, turn: _Turn) -> Answer:
         k = self.knowledge
         machine = turn.machine
-        which = self._name(machine) if machine else f"the {turn.kind or 'machine'}"
+        if machine is not None:
+            which = self._name(machine)
+        else:
+            which = self.say("the_kind", kind=self._kind(turn.kind or "machine"))
         free = self._free_alternative(turn, machine) if machine else None
-        instead = f", and {self._name(free)} is free if you need another" if free else ""
-        text = (
-            f"Sorry about {which}, I've recorded the problem for the staff{instead}. "
-            f"{k.machine_broken} {self._urgent()}"
-        )
+        instead = self.say("instead", name=self._name(free)) if free else ""
+        text = self.say(
+            "machine_broken", which=which, instead=instead, broken=k.machine_broken,
+            urgent=self._urgent(),
+        )  # fmt: skip
         return self._reply(turn, text, expression="concerned")
 
     def _fallback(self, turn: _Turn) -> Answer:
         # No content words at all ("um", noise): say so, rather than "can't help".
         heard = bool(turn.norm.features)
-        opening = "Sorry, I can't help with that one." if heard else "Sorry, I didn't catch that."
-        text = (
-            f"{opening} I can tell you about prices, opening hours, free machines and how to "
-            "use them, or say call staff if you need a person."
-        )
+        opening = self.say("fallback_unclear" if heard else "fallback_unheard")
+        text = self.say("fallback", opening=opening)
         return self._reply(turn, text, source="fallback", expression="thinking")
-
-
-_MIRROR = {"washer": "dryer", "dryer": "washer", "wash": "dry", "dry": "wash"}
-
-
-def _mirror(phrase: str) -> str:
-    """The same phrase about the other kind of machine ("washer 7 ate" -> "dryer 7 ate")."""
-    return " ".join(_MIRROR.get(word, word) for word in phrase.split())
-
-
-# --- wording helpers (English) --------------------------------------------------------------
 
 
 def _state(turn: _Turn, machine: MachineInfo) -> MachineState | None:
@@ -533,97 +692,3 @@ def _state(turn: _Turn, machine: MachineInfo) -> MachineState | None:
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _money(amount: Decimal) -> str:
-    if amount < 1:
-        return f"{int(amount * 100)} cents"
-    if amount == amount.to_integral_value():
-        return f"${int(amount)}"
-    return f"${amount:.2f}"
-
-
-def _range(amounts: object) -> str:
-    values = sorted(set(amounts))  # type: ignore[call-overload]
-    if len(values) == 1:
-        return _money(values[0])
-    return f"{_money(values[0])} to {_money(values[-1])}"
-
-
-def _span(numbers: object) -> str:
-    values = sorted(set(numbers))  # type: ignore[call-overload]
-    return str(values[0]) if len(values) == 1 else f"{values[0]} to {values[-1]}"
-
-
-def _minutes(n: int) -> str:
-    return "1 minute" if n == 1 else f"{n} minutes"
-
-
-def _join_and(items: object) -> str:
-    words = list(items)  # type: ignore[call-overload]
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def _join_or(items: object) -> str:
-    words = list(items)  # type: ignore[call-overload]
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + ", or " + words[-1]
-
-
-def _join_numbers(numbers: list[int]) -> str:
-    if len(numbers) > 6:  # a long list is tiring to hear
-        return f"{_join_and(str(n) for n in numbers[:5])} and {len(numbers) - 5} more"
-    return _join_and(str(n) for n in numbers)
-
-
-def _number_ranges(numbers: list[int]) -> str:
-    """[1,2,3,4,9] -> "1 to 4 and 9"."""
-    runs: list[list[int]] = []
-    for n in sorted(numbers):
-        if runs and n == runs[-1][-1] + 1:
-            runs[-1].append(n)
-        else:
-            runs.append([n])
-    return _join_and(f"{r[0]} to {r[-1]}" if len(r) > 2 else _join_and(map(str, r)) for r in runs)
-
-
-def _price_sentence(sizes: list[SizeInfo]) -> str:
-    washers = [s for s in sizes if s.kind == "washer"]
-    dryers = [s for s in sizes if s.kind == "dryer"]
-    parts = []
-    if washers:
-        parts.append(
-            "A wash is "
-            + _join_and(f"{_money(s.price)} in a {s.size} washer" for s in washers)
-            + (f", for {washers[0].minutes} minutes" if len(washers) == 1 else "")
-            + "."
-        )
-    if dryers:
-        parts.append(
-            "Drying is "
-            + _join_and(
-                f"{_money(s.price)} for {s.minutes} minutes in a {s.size} dryer" for s in dryers
-            )
-            + ", and you can add more time."
-        )
-    return " ".join(parts)
-
-
-def _open_phrase(schedule: Schedule, weekday: int) -> str:
-    described = schedule.describe_day(weekday)
-    return "closed" if described == "closed" else f"open {described}"
-
-
-def _open_now(schedule: Schedule, local: datetime.datetime) -> str:
-    closes = schedule.closes_at(local)
-    if closes is not None:
-        return f"Yes, we're open now until {speak_time(closes)}."
-    nxt = schedule.next_opening(local)
-    if nxt is None:
-        return "We're closed right now."
-    days, minute = nxt
-    weekday = (local.weekday() + days) % 7
-    return f"We're closed right now; we open at {speak_time(minute)} {speak_day(days, weekday)}."

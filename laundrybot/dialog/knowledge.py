@@ -3,10 +3,17 @@
 Everything is checked at load time so that answering never meets a surprise: an owner's typo
 is reported as ``file: key.path: expected ..., got ...`` (ConfigError) and the file is refused
 as a whole. Unknown keys are errors, because a misspelt key would otherwise be silently ignored.
+
+More languages: next to the main file, ``knowledge.<lang>.yaml`` (e.g. knowledge.ko.yaml) holds
+that language's texts only. Facts (time zone, hours, prices, minutes, machines, staff phone)
+come from the main file, so they are written once; a language file may repeat one, but then it
+must agree, because a customer must hear the same price in every language.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import glob
 import pathlib
 import re
 import zoneinfo
@@ -20,11 +27,17 @@ import yaml
 from laundrybot.dialog.hours import ALWAYS, DAYS, Schedule, parse_interval
 from laundrybot.errors import ConfigError
 
-# Languages with built-in phrasing. A later issue adds "ko" (one knowledge file per language).
-SUPPORTED_LANGUAGES = ("en",)
+# Languages with built-in phrasing (intents, normaliser, answer templates).
+SUPPORTED_LANGUAGES = ("en", "ko")
 KINDS = ("washer", "dryer")
 HOWTO_TOPICS = ("wash", "dry", "detergent", "payment")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+# How a machine kind is said, for size descriptions the file leaves out.
+_KIND_NAMES = {
+    "en": {"washer": "washer", "dryer": "dryer"},
+    "ko": {"washer": "세탁기", "dryer": "건조기"},
+}
 
 T = TypeVar("T")
 
@@ -38,6 +51,9 @@ class SizeInfo:
     description: str  # spoken, e.g. "large washer, good for comforters"
     price: Decimal  # per cycle (washers) or per `minutes` of drying (dryers)
     minutes: int
+    # The size as said in answers and recognised in questions ("large", "대형"); the loader
+    # fills in `size` when the file gives no name.
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +123,36 @@ class Knowledge:
 
 def load_knowledge(path: str | pathlib.Path) -> Knowledge:
     """Read and validate a knowledge file; raise ConfigError naming file and key on any problem."""
+    file, data = _read(path)
+    return _Validator(file).knowledge(data)
+
+
+def load_knowledge_set(path: str | pathlib.Path) -> dict[str, Knowledge]:
+    """The main knowledge file and its language files, by language code, the main one first.
+
+    ``shop.yaml`` has language files ``shop.<lang>.yaml`` beside it (``<lang>`` a code such as
+    ``ko``); each is validated against the main file's facts. Any error names its own file.
+    """
+    main = load_knowledge(path)
+    found = {main.language: main}
+    main_path = pathlib.Path(path)
+    stem, suffix = main_path.stem, main_path.suffix
+    for sibling in sorted(main_path.parent.glob(f"{glob.escape(stem)}.*{suffix}")):
+        code = sibling.name[len(stem) + 1 : len(sibling.name) - len(suffix)]
+        if not _LANGUAGE_CODE.match(code):
+            continue  # e.g. knowledge.backup.yaml: not named like a language file
+        file, data = _read(sibling)
+        validator = _Validator(file)
+        if code not in SUPPORTED_LANGUAGES or code == main.language:
+            others = [c for c in SUPPORTED_LANGUAGES if c != main.language]
+            raise validator.fail(
+                "", f"a file name with a supported language ({', '.join(others)})", sibling.name
+            )
+        found[code] = validator.language_file(data, code, main)
+    return found
+
+
+def _read(path: str | pathlib.Path) -> tuple[str, Any]:
     file = str(path)
     try:
         text = pathlib.Path(path).read_text(encoding="utf-8")
@@ -118,7 +164,7 @@ def load_knowledge(path: str | pathlib.Path) -> Knowledge:
         data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as exc:
         raise ConfigError(file, "", f"valid YAML ({_yaml_problem(exc)})") from None
-    return _Validator(file).knowledge(data)
+    return file, data
 
 
 # --- YAML loading ---------------------------------------------------------------------------
@@ -163,6 +209,8 @@ class _Validator:
 
     def __init__(self, file: str) -> None:
         self.file = file
+        self.language = "en"  # set from the file's `language:` before texts are built
+        self.main_source = ""  # for a language file: the main file it inherits facts from
 
     def fail(self, key: str, expected: str, got: object = ...) -> ConfigError:
         return ConfigError(self.file, key, expected, got)
@@ -276,6 +324,7 @@ class _Validator:
         language = top["language"]
         if language not in SUPPORTED_LANGUAGES:
             raise self.fail("language", f"one of: {', '.join(SUPPORTED_LANGUAGES)}", language)
+        self.language = language
 
         shop = self.mapping(top["shop"], "shop", ("name", "timezone"), ("address",))
         timezone = self.timezone(shop["timezone"], "shop.timezone")
@@ -339,17 +388,19 @@ class _Validator:
 
     def sizes(self, value: object, key: str, kind: str) -> tuple[SizeInfo, ...]:
         def one(item: object, k: str) -> SizeInfo:
-            entry = self.mapping(item, k, ("size", "price", "minutes"), ("description",))
+            entry = self.mapping(item, k, ("size", "price", "minutes"), ("name", "description"))
             size = self.ident(entry["size"], f"{k}.size")
+            name = self.optional_text(entry.get("name"), f"{k}.name") or size
             description = entry.get("description")
             return SizeInfo(
                 kind=kind,
                 size=size,
                 description=self.text(description, f"{k}.description")
                 if description is not None
-                else f"{size} {kind}",
+                else _default_description(self.language, name, kind),
                 price=self.price(entry["price"], f"{k}.price"),
                 minutes=self.integer(entry["minutes"], f"{k}.minutes", 1, 240, "minutes"),
+                name=name,
             )
 
         sizes = self.items(value, key, one)
@@ -411,6 +462,164 @@ class _Validator:
             if entry.id in seen:
                 raise self.fail(f"{key}[{i}].id", "an id used only once", entry.id)
             seen.add(entry.id)
+
+    # A language file (knowledge.<lang>.yaml): texts, with facts inherited from the main file.
+
+    def language_file(self, data: object, code: str, main: Knowledge) -> Knowledge:
+        top = self.mapping(
+            data,
+            "",
+            (
+                "language",
+                "washers",
+                "dryers",
+                "payment",
+                "howto",
+                "problems",
+                "lost_and_found",
+                "quick_questions",
+            ),
+            ("shop", "hours", "machines", "staff", "rules", "faq"),
+        )
+        if top["language"] != code:
+            raise self.fail("language", f"{code!r}, as in the file name", top["language"])
+        self.language = code
+        self.main_source = main.source
+
+        shop = self.mapping(top.get("shop") or {}, "shop", (), ("name", "timezone", "address"))
+        self.same(shop, "timezone", "shop.timezone", main.timezone, lambda v, k: v)
+        hours = self.mapping(top.get("hours") or {}, "hours", (), ("shop", "staff", "note"))
+        for part in ("shop", "staff"):
+            self.same(
+                hours,
+                part,
+                f"hours.{part}",
+                getattr(main, f"{part}_hours"),
+                lambda v, k: self.schedule(v, k, allow_always=True),
+            )
+        staff = self.mapping(top.get("staff") or {}, "staff", (), ("phone", "phone_note"))
+        phone = staff.get("phone")
+        if isinstance(phone, int) and not isinstance(phone, bool):
+            staff = {**staff, "phone": str(phone)}
+        self.same(staff, "phone", "staff.phone", main.staff_phone, self.text)
+
+        payment = self.mapping(top["payment"], "payment", ("methods", "problems"), ("details",))
+        howto = self.mapping(top["howto"], "howto", HOWTO_TOPICS)
+        problems = self.mapping(
+            top["problems"], "problems", ("machine_broken", "money_taken_note", "refund")
+        )
+        rules = self.items(top.get("rules") or [], "rules", self.rule, minimum=0)
+        faq = self.items(top.get("faq") or [], "faq", self.faq_entry, minimum=0)
+        self.unique_ids(rules, "rules")
+        self.unique_ids(faq, "faq")
+
+        return dataclasses.replace(
+            main,
+            source=self.file,
+            language=code,
+            shop_name=self.optional_text(shop.get("name"), "shop.name") or main.shop_name,
+            address=self.optional_text(shop.get("address"), "shop.address") or main.address,
+            hours_note=self.optional_text(hours.get("note"), "hours.note"),
+            washers=self.size_texts(top["washers"], "washers", main.washers),
+            dryers=self.size_texts(top["dryers"], "dryers", main.dryers),
+            machines=self.machine_texts(top.get("machines") or [], main.machines),
+            payment_methods=self.texts(payment["methods"], "payment.methods"),
+            payment_details=self.optional_text(payment.get("details"), "payment.details"),
+            payment_problems=self.text(payment["problems"], "payment.problems"),
+            howto=HowTo(*(self.texts(howto[t], f"howto.{t}", maximum=6) for t in HOWTO_TOPICS)),
+            machine_broken=self.text(problems["machine_broken"], "problems.machine_broken"),
+            money_taken_note=self.text(problems["money_taken_note"], "problems.money_taken_note"),
+            refund=self.text(problems["refund"], "problems.refund"),
+            lost_and_found=self.text(top["lost_and_found"], "lost_and_found"),
+            staff_phone_note=self.optional_text(staff.get("phone_note"), "staff.phone_note"),
+            rules=rules,
+            faq=faq,
+            quick_questions=self.texts(top["quick_questions"], "quick_questions", 4, 6),
+        )
+
+    def same(
+        self,
+        entry: dict[str, Any],
+        name: str,
+        key: str,
+        inherited: object,
+        parse: Callable[[object, str], object],
+    ) -> None:
+        """A fact repeated in a language file must say what the main file says."""
+        if name not in entry:
+            return
+        if parse(entry[name], key) != inherited:
+            expected = f"the value in {self.main_source} (or leave it out: it is inherited)"
+            raise self.fail(key, expected, entry[name])
+
+    def size_texts(
+        self, value: object, key: str, inherited: tuple[SizeInfo, ...]
+    ) -> tuple[SizeInfo, ...]:
+        """The main file's sizes with this language's names and descriptions."""
+        known = {s.size: s for s in inherited}
+        kind = inherited[0].kind
+        given: dict[str, SizeInfo] = {}
+
+        def one(item: object, k: str) -> SizeInfo:
+            entry = self.mapping(item, k, ("size", "name"), ("description", "price", "minutes"))
+            size = entry["size"]
+            if size not in known:
+                raise self.fail(
+                    f"{k}.size", f"a {kind} size from {self.main_source} ({', '.join(known)})", size
+                )
+            if size in given:
+                raise self.fail(f"{k}.size", "a size name used only once", size)
+            base = known[size]
+            self.same(entry, "price", f"{k}.price", base.price, self.price)
+            minutes = lambda v, kk: self.integer(v, kk, 1, 240, "minutes")  # noqa: E731
+            self.same(entry, "minutes", f"{k}.minutes", base.minutes, minutes)
+            name = self.text(entry["name"], f"{k}.name")
+            description = entry.get("description")
+            given[size] = dataclasses.replace(
+                base,
+                name=name,
+                description=self.text(description, f"{k}.description")
+                if description is not None
+                else _default_description(self.language, name, kind),
+            )
+            return given[size]
+
+        self.items(value, key, one)
+        missing = [s for s in known if s not in given]
+        if missing:
+            raise self.fail(key, f"an entry for every {kind} size (missing: {', '.join(missing)})")
+        return tuple(given[s.size] for s in inherited)  # the main file's order
+
+    def machine_texts(
+        self, value: object, inherited: tuple[MachineInfo, ...]
+    ) -> tuple[MachineInfo, ...]:
+        """The main file's machines with this language's locations (none where not given)."""
+        known = {m.number: m for m in inherited}
+        locations: dict[int, str | None] = {}
+
+        def one(item: object, k: str) -> None:
+            entry = self.mapping(item, k, ("number",), ("kind", "size", "location"))
+            number = entry["number"]
+            if number not in known or isinstance(number, bool):
+                numbers = f"{min(known)} to {max(known)}"
+                raise self.fail(
+                    f"{k}.number", f"a machine number from {self.main_source} ({numbers})", number
+                )
+            if number in locations:
+                raise self.fail(f"{k}.number", "a machine number used only once", number)
+            base = known[number]
+            self.same(entry, "kind", f"{k}.kind", base.kind, lambda v, kk: v)
+            self.same(entry, "size", f"{k}.size", base.size, lambda v, kk: v)
+            locations[number] = self.optional_text(entry.get("location"), f"{k}.location")
+
+        self.items(value, "machines", one, minimum=0)
+        return tuple(dataclasses.replace(m, location=locations.get(m.number)) for m in inherited)
+
+
+def _default_description(language: str, name: str, kind: str) -> str:
+    """ "large washer"; in Korean a predicate, since answers say "5번 세탁기는 <description>." """
+    said = f"{name} {_KIND_NAMES[language][kind]}"
+    return f"{said}예요" if language == "ko" else said
 
 
 def _join(prefix: str, name: str) -> str:

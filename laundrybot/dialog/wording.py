@@ -1,0 +1,451 @@
+"""What the attendant says, per language: sentence templates and the small helpers that turn
+numbers, money, times and lists into speech.
+
+The engine decides WHAT to say (which facts, which machine); a Wording decides HOW it is said.
+Templates are str.format strings. Korean ones mark particles as "(이)가", "(은)는", "(을)를",
+"(으)로", "(이)에요", "(이)고": the right form depends on the sound before it (a final
+consonant or not), which is only known once a name, price or phone number is filled in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Wording:
+    language: str
+    templates: Mapping[str, str]
+    kinds: Mapping[str, str]  # "washer" -> "washer" / "세탁기"
+    day_names: tuple[str, ...]  # Monday first, like datetime.weekday()
+    money: Callable[[Decimal], str]
+    minutes: Callable[[int], str]
+    time: Callable[[int], str]  # minutes after midnight -> "8 AM" / "오전 8시"
+    join_and: Callable[[Iterable[str]], str]
+    join_or: Callable[[Iterable[str]], str]
+    number_list: Callable[[list[int]], str]  # free machines: "1, 2 and 3" / "1, 2, 3번"
+    number_ranges: Callable[[list[int]], str]  # "1 to 4 and 9" / "1번부터 4번까지, 9번"
+    plural: Callable[[str, int], str]  # a kind word for n machines
+    finish: Callable[[str], str]  # last touch on a whole answer (Korean particles)
+
+    def __call__(self, key: str, **values: object) -> str:
+        return self.templates[key].format(**values)
+
+    def machine(self, kind: str, number: int) -> str:
+        return self("machine", kind=self.kinds[kind], number=number)
+
+    def day(self, days_ahead: int, weekday: int) -> str:
+        """ "today", "tomorrow", "on Monday" (as it fits after a time)."""
+        if days_ahead == 0:
+            return self("today")
+        if days_ahead == 1:
+            return self("tomorrow")
+        return self("on_day", day=self.day_names[weekday])
+
+    def range(self, amounts: Iterable[Decimal]) -> str:
+        values = sorted(set(amounts))
+        if len(values) == 1:
+            return self.money(values[0])
+        return self("range", low=self.money(values[0]), high=self.money(values[-1]))
+
+    def span(self, numbers: Iterable[int]) -> str:
+        values = sorted(set(numbers))
+        if len(values) == 1:
+            return str(values[0])
+        return self("range", low=values[0], high=values[-1])
+
+
+def _runs(numbers: list[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return runs
+
+
+# --- English --------------------------------------------------------------------------------
+
+
+def _en_money(amount: Decimal) -> str:
+    if amount < 1:
+        return f"{int(amount * 100)} cents"
+    if amount == amount.to_integral_value():
+        return f"${int(amount)}"
+    return f"${amount:.2f}"
+
+
+def _en_join_and(items: Iterable[str]) -> str:
+    words = list(items)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _en_join_or(items: Iterable[str]) -> str:
+    words = list(items)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + ", or " + words[-1]
+
+
+def _en_number_list(numbers: list[int]) -> str:
+    if len(numbers) > 6:  # a long list is tiring to hear
+        return f"{_en_join_and(str(n) for n in numbers[:5])} and {len(numbers) - 5} more"
+    return _en_join_and(str(n) for n in numbers)
+
+
+def _en_number_ranges(numbers: list[int]) -> str:
+    """[1,2,3,4,9] -> "1 to 4 and 9"."""
+    return _en_join_and(
+        f"{r[0]} to {r[-1]}" if len(r) > 2 else _en_join_and(map(str, r)) for r in _runs(numbers)
+    )
+
+
+def _en_time(minute: int) -> str:
+    """Minutes after midnight -> "8 AM", "8:30 PM", "noon", "midnight" (TTS-friendly)."""
+    minute %= 1440
+    hour, mins = divmod(minute, 60)
+    if minute == 0:
+        return "midnight"
+    if minute == 720:
+        return "noon"
+    suffix = "AM" if hour < 12 else "PM"
+    hour12 = hour % 12 or 12
+    return f"{hour12} {suffix}" if mins == 0 else f"{hour12}:{mins:02d} {suffix}"
+
+
+ENGLISH = Wording(
+    language="en",
+    kinds={"washer": "washer", "dryer": "dryer", "machine": "machine"},
+    day_names=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    money=_en_money,
+    minutes=lambda n: "1 minute" if n == 1 else f"{n} minutes",
+    time=_en_time,
+    join_and=_en_join_and,
+    join_or=_en_join_or,
+    number_list=_en_number_list,
+    number_ranges=_en_number_ranges,
+    plural=lambda kind, n: kind if n == 1 else f"{kind}s",
+    finish=lambda text: text,
+    templates={
+        "machine": "{kind} {number}",
+        "the_kind": "the {kind}",
+        "today": "today",
+        "tomorrow": "tomorrow",
+        "on_day": "on {day}",
+        "range": "{low} to {high}",
+        "where": ", {location}",
+        # other machines
+        "alt_same": " and the same size",
+        "alt_free": "{name} is free{same}{where}.",
+        "alt_none_free": "No other {kinds} are free right now; {soonest}.",
+        "alt_unknown": "I can't see another free {kind} right now; check the displays.",
+        "soonest_now": "{name} should be finishing now",
+        "soonest": "{name} should be done in about {minutes}",
+        # staff
+        "staff_always": "Staff are here around the clock.",
+        "staff_until": "Staff are usually here until {time}.",
+        "staff_none": "No staff are on site right now.",
+        "staff_next": "No staff are on site right now; they're next in at {time} {day}.",
+        "urgent": "For urgent help, call or text {phone}.",
+        "staff_contact": "You can call or text staff at {phone}.",
+        # knowledge
+        "greeting": (
+            "Hi, welcome to {shop}! Ask me about prices, free machines, or how to use the machines."
+        ),
+        "thanks": "You're welcome! If you need anything else, just ask.",
+        "per_wash": "a wash",
+        "per_dry": "drying",
+        "price_machine": "{name} is a {description}: {per} is {money} for {minutes} minutes.",
+        "prices_all": (
+            "A wash is {wash} depending on the washer size, and drying is {dry} for "
+            "{dry_minutes} minutes. Ask me about a size if you'd like details."
+        ),
+        "price_wash_item": "{money} in a {size} washer",
+        "price_wash_one": "A wash is {items}, for {minutes} minutes.",
+        "price_wash": "A wash is {items}.",
+        "price_dry_item": "{money} for {minutes} minutes in a {size} dryer",
+        "price_dry": "Drying is {items}, and you can add more time.",
+        "cycle_wash_item": "{minutes} minutes in a {size} washer",
+        "cycle_wash": "A wash takes {items}.",
+        "cycle_dry": (
+            "Dryers run {minutes} minutes for each {price}, "
+            "and you can add time until your clothes are dry."
+        ),
+        "hours_always": "Yes, we're open 24 hours a day, 7 days a week.",
+        "hours_day_closed": "On {day} we're closed.",
+        "hours_day_open": "On {day} we're open {start} to {end}.",
+        "open_until": "Yes, we're open now until {time}.",
+        "closed": "We're closed right now.",
+        "closed_next": "We're closed right now; we open at {time} {day}.",
+        "address": "{shop} is at {address}.",
+        "no_address": "This is {shop}. Staff can help with directions at {phone}.",
+        "payment": "You can pay with {methods}.",
+        "lost": "{text} If it's not there, call or text staff at {phone}.",
+        "no_rules": "There are no special rules here. For questions, call {phone}.",
+        # machines
+        "which_machine": (
+            "Which machine number? It's printed on the front of the machine, and its "
+            "display also shows the minutes left."
+        ),
+        "wrong_kind": "Number {number} is a {kind}, not a {said}; our {saids} are {ranges}. ",
+        "no_status": (
+            "I don't have a current status for {name}. Its display shows "
+            "whether it's running and how many minutes are left."
+        ),
+        "is_free": "{name} is free right now{where}.",
+        "out_of_order": "Sorry, {name} is out of order. ",
+        "busy": "{name} is in use; its display shows the minutes left.",
+        "busy_finishing": "{name} should be finishing about now; check its display.",
+        "busy_left": "{name} is in use, with about {minutes} left.",
+        "kind_ranges": "{kinds} are {ranges}",
+        "kinds_joiner": " and ",
+        "no_such_machine": (
+            "I can't find a machine {number} here: {ranges}. "
+            "The number is printed on the front of each machine."
+        ),
+        "no_status_all": (
+            "I don't have the machines' status right now. Each machine's display shows "
+            "whether it's free."
+        ),
+        "free_item": "{kinds} {numbers}",
+        "free_now": "Free right now: {items}.",
+        "none_free": "No {kinds} are free right now.",
+        "none_free_soonest": "No {kinds} are free right now; {soonest}.",
+        "unknown_some": "I have no status for {count} {machines}, so check their displays too.",
+        # escalations
+        "call_staff": (
+            "I've recorded your request for the staff. "
+            "To reach them right away, call or text {phone}. "
+        ),
+        "about_machine": " with {name}",
+        "money_taken": (
+            "Sorry about that{about}, I've recorded your report for the staff; please note "
+            "{note}. {refund} {urgent}"
+        ),
+        "instead": ", and {name} is free if you need another",
+        "machine_broken": (
+            "Sorry about {which}, I've recorded the problem for the staff{instead}. "
+            "{broken} {urgent}"
+        ),
+        "fallback_unclear": "Sorry, I can't help with that one.",
+        "fallback_unheard": "Sorry, I didn't catch that.",
+        "fallback": (
+            "{opening} I can tell you about prices, opening hours, free machines and how to "
+            "use them, or say call staff if you need a person."
+        ),
+    },
+)
+
+
+# --- Korean ---------------------------------------------------------------------------------
+
+# A particle marker -> (after a final consonant, after a vowel). "(으)로" also takes 로 after ㄹ.
+_PARTICLES = {
+    "(이)가": ("이", "가"),
+    "(은)는": ("은", "는"),
+    "(을)를": ("을", "를"),
+    "(과)와": ("과", "와"),
+    "(으)로": ("으로", "로"),
+    "(이)에요": ("이에요", "예요"),
+    "(이)고": ("이고", "고"),
+}
+_PARTICLE = re.compile("|".join(re.escape(m) for m in _PARTICLES))
+# Final sound of a digit read the Sino-Korean way: 일 이 삼 사 오 육 칠 팔 구 (0 = 영).
+_DIGIT_FINAL = {"0": "ㅇ", "1": "ㄹ", "3": "ㅁ", "6": "ㄱ", "7": "ㄹ", "8": "ㄹ"}
+_RIEUL = 8  # index of ㄹ among the 28 final-consonant slots of a Hangul syllable
+
+
+def _final(text: str) -> str | None:
+    """The final consonant of the last spoken syllable ("" for a vowel), None if unknown."""
+    stripped = text.rstrip(" '\"”’)]")
+    if not stripped:
+        return None
+    last = stripped[-1]
+    if "가" <= last <= "힣":
+        index = (ord(last) - 0xAC00) % 28
+        return "" if index == 0 else ("ㄹ" if index == _RIEUL else "other")
+    if last.isdigit():
+        digits = re.findall(r"\d+$", stripped)[0]
+        if digits.endswith("0") and digits.strip("0"):
+            return "other"  # 십, 백, 천, 만 all end in a consonant
+        return _DIGIT_FINAL.get(last, "")
+    return None
+
+
+def korean_particles(text: str) -> str:
+    """Resolve "(이)가"-style markers by the sound before each one."""
+
+    def pick(match: re.Match[str]) -> str:
+        with_final, without = _PARTICLES[match.group()]
+        final = _final(text[: match.start()])
+        if final is None:
+            return without
+        if match.group() == "(으)로" and final == "ㄹ":
+            return "로"
+        return with_final if final else without
+
+    return _PARTICLE.sub(pick, text)
+
+
+def _ko_money(amount: Decimal) -> str:
+    """ "3달러 50센트", "8달러", "25센트": said the way a Korean speaker reads a dollar price."""
+    dollars, cents = divmod(int(amount * 100), 100)
+    if dollars and cents:
+        return f"{dollars}달러 {cents}센트"
+    return f"{dollars}달러" if dollars else f"{cents}센트"
+
+
+def _ko_time(minute: int) -> str:
+    minute %= 1440
+    hour, mins = divmod(minute, 60)
+    if minute == 0:
+        return "자정"
+    if minute == 720:
+        return "정오"
+    part = "오전" if hour < 12 else "오후"
+    said = f"{part} {hour % 12 or 12}시"
+    return said if mins == 0 else f"{said} {mins}분"
+
+
+def _ko_join_or(items: Iterable[str]) -> str:
+    words = list(items)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " 또는 " + words[-1]
+
+
+def _ko_number_list(numbers: list[int]) -> str:
+    if len(numbers) > 6:
+        return f"{', '.join(str(n) for n in numbers[:5])}번 외 {len(numbers) - 5}대"
+    return ", ".join(str(n) for n in numbers) + "번"
+
+
+def _ko_number_ranges(numbers: list[int]) -> str:
+    """[1,2,3,4,9] -> "1번부터 4번까지, 9번"."""
+    return ", ".join(
+        f"{r[0]}번부터 {r[-1]}번까지" if len(r) > 2 else ", ".join(f"{n}번" for n in r)
+        for r in _runs(numbers)
+    )
+
+
+KOREAN = Wording(
+    language="ko",
+    kinds={"washer": "세탁기", "dryer": "건조기", "machine": "기계"},
+    day_names=("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일"),
+    money=_ko_money,
+    minutes=lambda n: f"{n}분",
+    time=_ko_time,
+    join_and=lambda items: ", ".join(items),
+    join_or=_ko_join_or,
+    number_list=_ko_number_list,
+    number_ranges=_ko_number_ranges,
+    plural=lambda kind, n: kind,
+    finish=korean_particles,
+    templates={
+        "machine": "{number}번 {kind}",
+        "the_kind": "{kind}",
+        "today": "오늘",
+        "tomorrow": "내일",
+        "on_day": "{day}",
+        "range": "{low}에서 {high}",
+        "where": " {location}.",
+        "alt_same": "같은 크기의 ",
+        "alt_free": "{same}{name}(이)가 비어 있어요.{where}",
+        "alt_none_free": "지금 비어 있는 다른 {kinds}(은)는 없어요. {soonest}.",
+        "alt_unknown": "지금은 비어 있는 다른 {kind}(이)가 없어 보여요. 기계 화면을 확인해 주세요.",
+        "soonest_now": "{name}(이)가 곧 끝날 거예요",
+        "soonest": "{name}(이)가 {minutes}쯤 뒤에 끝날 거예요",
+        "staff_always": "직원이 24시간 있어요.",
+        "staff_until": "직원은 보통 {time}까지 있어요.",
+        "staff_none": "지금은 매장에 직원이 없어요.",
+        "staff_next": "지금은 매장에 직원이 없어요. 직원은 {day} {time}에 와요.",
+        "urgent": "급한 일은 {phone}(으)로 전화나 문자 주세요.",
+        "staff_contact": "직원에게 {phone}(으)로 전화나 문자하실 수 있어요.",
+        "greeting": (
+            "안녕하세요, {shop}에 오신 걸 환영해요! 가격, 빈 기계, 기계 사용법을 물어보세요."
+        ),
+        "thanks": "천만에요! 더 궁금한 게 있으면 언제든 물어보세요.",
+        "per_wash": "세탁은",
+        "per_dry": "건조는",
+        "price_machine": "{name}(은)는 {description}. {per} {money}에 {minutes}분이에요.",
+        "prices_all": (
+            "세탁은 세탁기 크기에 따라 {wash}(이)고, 건조는 {dry_minutes}분에 {dry}(이)에요. "
+            "크기별 가격도 물어보세요."
+        ),
+        "price_wash_item": "{size} 세탁기 {money}",
+        "price_wash_one": "세탁은 {items}(이)고, {minutes}분 걸려요.",
+        "price_wash": "세탁은 {items}(이)에요.",
+        "price_dry_item": "{size} 건조기 {minutes}분에 {money}",
+        "price_dry": "건조는 {items}(이)고, 시간은 더 추가할 수 있어요.",
+        "cycle_wash_item": "{size} 세탁기 {minutes}분",
+        "cycle_wash": "세탁은 {items} 걸려요.",
+        "cycle_dry": (
+            "건조기는 {price}에 {minutes}분 돌아가고, 다 마를 때까지 시간을 추가할 수 있어요."
+        ),
+        "hours_always": "네, 연중무휴 24시간 영업해요.",
+        "hours_day_closed": "{day}에는 문을 닫아요.",
+        "hours_day_open": "{day}에는 {start}부터 {end}까지 영업해요.",
+        "open_until": "네, 지금 영업 중이고 {time}까지 해요.",
+        "closed": "지금은 영업시간이 아니에요.",
+        "closed_next": "지금은 영업시간이 아니에요. {day} {time}에 문을 열어요.",
+        "address": "{shop}(은)는 {address}에 있어요.",
+        "no_address": "여기는 {shop}(이)에요. 오시는 길은 {phone}(으)로 직원에게 물어보세요.",
+        "payment": "{methods}(으)로 결제할 수 있어요.",
+        "lost": "{text} 거기에 없으면 {phone}(으)로 직원에게 전화나 문자 주세요.",
+        "no_rules": "특별한 규칙은 없어요. 궁금한 점은 {phone}(으)로 전화 주세요.",
+        "which_machine": (
+            "몇 번 기계인가요? 번호는 기계 앞면에 적혀 있고, 남은 시간은 기계 화면에 나와요."
+        ),
+        "wrong_kind": (
+            "{number}번은 {said}(이)가 아니라 {kind}(이)에요. {saids}(은)는 {ranges}(이)에요. "
+        ),
+        "no_status": (
+            "지금은 {name}의 상태를 알 수 없어요. 돌아가는 중인지, 몇 분 남았는지는 "
+            "기계 화면에 나와요."
+        ),
+        "is_free": "{name}(은)는 지금 비어 있어요.{where}",
+        "out_of_order": "죄송해요, {name}(은)는 고장 났어요. ",
+        "busy": "{name}(은)는 사용 중이에요. 남은 시간은 기계 화면에 나와요.",
+        "busy_finishing": "{name}(은)는 곧 끝날 거예요. 기계 화면을 확인해 주세요.",
+        "busy_left": "{name}(은)는 사용 중이고, {minutes}쯤 남았어요.",
+        "kind_ranges": "{kinds}(은)는 {ranges}",
+        "kinds_joiner": ", ",
+        "no_such_machine": (
+            "여기에는 {number}번 기계가 없어요. {ranges}(이)에요. "
+            "번호는 기계마다 앞면에 적혀 있어요."
+        ),
+        "no_status_all": ("지금은 기계 상태를 알 수 없어요. 비어 있는지는 기계마다 화면에 나와요."),
+        "free_item": "{kinds} {numbers}",
+        "free_now": "지금 비어 있는 기계는 {items}(이)에요.",
+        "none_free": "지금 비어 있는 {kinds}(은)는 없어요.",
+        "none_free_soonest": "지금 비어 있는 {kinds}(은)는 없어요. {soonest}.",
+        "unknown_some": "{count}대는 상태를 알 수 없으니 기계 화면도 확인해 주세요.",
+        "call_staff": (
+            "직원 호출 요청을 기록해 두었어요. 바로 연락하시려면 {phone}(으)로 전화나 문자 주세요. "
+        ),
+        "about_machine": "{name} 일로 ",
+        "money_taken": (
+            "{about}불편을 드려 죄송해요. 직원이 볼 수 있게 신고를 기록해 두었어요. "
+            "{note}(을)를 적어 두세요. {refund} {urgent}"
+        ),
+        "instead": " 다른 기계가 필요하시면 {name}(이)가 비어 있어요.",
+        "machine_broken": (
+            "{which} 일로 불편을 드려 죄송해요. 직원이 볼 수 있게 기록해 두었어요.{instead} "
+            "{broken} {urgent}"
+        ),
+        "fallback_unclear": "죄송해요, 그건 제가 도와드리기 어려워요.",
+        "fallback_unheard": "죄송해요, 잘 못 알아들었어요.",
+        "fallback": (
+            "{opening} 가격, 영업시간, 빈 기계, 기계 사용법을 알려 드릴 수 있어요. "
+            "사람이 필요하시면 직원 불러 달라고 말씀해 주세요."
+        ),
+    },
+)
+
+WORDINGS = {"en": ENGLISH, "ko": KOREAN}
