@@ -1,0 +1,1 @@
+"""Speech recognition: the Vosk unit (`laundrybot serve asr`) and its client."""

