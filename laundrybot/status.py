@@ -10,6 +10,8 @@ from collections import defaultdict
 
 from prometheus_client.parser import text_string_to_metric_families
 
+LATENCY_SUMS = ("laundrybot_turn_latency_seconds_count", "laundrybot_turn_latency_seconds_sum")
+
 
 def _get(url: str) -> tuple[int, str]:
     try:
@@ -44,6 +46,8 @@ def summarize(base: str, ready: dict, metrics_text: str) -> str:  # type: ignore
         for sample in family.samples:
             if sample.name == "laundrybot_turns_total":
                 turns_by_source[sample.labels.get("source", "?")] += sample.value
+            elif sample.name in LATENCY_SUMS:  # summed over typed and spoken turns
+                values[sample.name] = values.get(sample.name, 0.0) + sample.value
             elif not sample.labels or set(sample.labels) == {"unit"}:
                 values[sample.name] = sample.value
     lines = [f"laundrybot at {base}: {'READY' if ready.get('ready') else 'NOT READY'}"]

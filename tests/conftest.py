@@ -26,6 +26,7 @@ from laundrybot.config import load_config
 from laundrybot.gateway.server import GatewayService
 from laundrybot.runner import Runner
 
+pytest_plugins = ["tests.pg_fixtures"]
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "conf" / "knowledge.yaml"
 
@@ -46,7 +47,8 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
     def write(overrides: dict[str, Any] | None = None, name: str = "laundrybot.yaml") -> Path:
         data: dict[str, Any] = {
             "knowledge": str(KNOWLEDGE),
-            "gateway": {"listen": "127.0.0.1:0"},
+            # Voice needs the ASR and TTS units: the voice tests start them, the others not.
+            "gateway": {"listen": "127.0.0.1:0", "voice": {"input": False, "output": False}},
             "store": {"spool": str(tmp_path / "spool.sqlite"), "machine_refresh": 0.2},
         }
         _deep_update(data, overrides or {})

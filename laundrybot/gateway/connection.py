@@ -1,8 +1,13 @@
-"""One kiosk connection: hello, then questions and answers, with every limit enforced."""
+"""One kiosk connection: hello, then typed and spoken questions, answers and spoken replies.
+
+The receive loop never waits for recognition or synthesis: a spoken question is finished and
+a reply is spoken in tasks of their own, so ``interrupt`` (barge-in) is read at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import time
@@ -11,10 +16,16 @@ from typing import TYPE_CHECKING
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from laundrybot.asr.client import AsrError
+from laundrybot.dialog.engine import Answer
 from laundrybot.gateway import protocol
+from laundrybot.gateway.endpoint import EndpointSettings, Event
 from laundrybot.gateway.protocol import ProtocolError
 from laundrybot.gateway.session import Session
-from laundrybot.store.spool import Event, SpoolUnavailable, Turn
+from laundrybot.gateway.voice import Heard, Utterance
+from laundrybot.store.spool import Event as SpoolEvent
+from laundrybot.store.spool import SpoolUnavailable, Turn
+from laundrybot.tts.client import AudioFormat, TtsError
 
 if TYPE_CHECKING:
     from laundrybot.gateway.server import GatewayService
@@ -22,6 +33,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLOSE_POLICY = 1008
+# Audio frames that arrive this long after an utterance ended are the kiosk catching up.
+LATE_AUDIO_GRACE = 3.0
+ENDED = (Event.END_OF_SPEECH, Event.MAX_LENGTH, Event.NO_SPEECH)
 
 
 class TokenBucket:
@@ -51,10 +65,20 @@ class KioskConnection:
         self.bucket = TokenBucket(limits.messages_per_second, limits.message_burst)
         self.session: Session | None = None
         self._last_rate_error = 0.0
+        self.utterance: Utterance | None = None
+        self._audio_ended_at = 0.0
+        self._finishing: asyncio.Task[None] | None = None
+        self._speaking: asyncio.Task[None] | None = None
+        # The last status message this kiosk was sent; pushes go out only when it changes.
+        self.last_status = ""
 
     @property
     def limits(self):  # type: ignore[no-untyped-def]
         return self.gateway.config.gateway.limits
+
+    @property
+    def lang(self) -> str:
+        return self.session.lang if self.session else self.gateway.default_lang
 
     async def run(self) -> None:
         try:
@@ -67,8 +91,19 @@ class KioskConnection:
             await self._record_error("internal", "unexpected error in a kiosk connection")
             await self.ws.close(1011, "internal error")
         finally:
-            if self.session is not None:
-                self.gateway.sessions.disconnected(self.session)
+            await self._cleanup()
+
+    async def _cleanup(self) -> None:
+        await self._stop_speaking()
+        if self.utterance is not None:
+            await self.utterance.abort()
+            self.utterance = None
+        if self._finishing is not None:
+            # A spoken question in progress is still answered and recorded (within a bound).
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._finishing), 10)
+        if self.session is not None:
+            self.gateway.sessions.disconnected(self.session)
 
     # -- hello ------------------------------------------------------------------------------
 
@@ -95,36 +130,39 @@ class KioskConnection:
             return await self._welcome(message)
 
     async def _welcome(self, hello: protocol.Hello) -> bool:
-        tokens = self.gateway.config.gateway.tokens
+        gateway = self.gateway
+        tokens = gateway.config.gateway.tokens
         if tokens and not any(
             hmac.compare_digest((hello.token or "").encode(), t.encode()) for t in tokens
         ):
             await self._error(protocol.UNAUTHORIZED, "this kiosk is not allowed to connect")
             await self.ws.close(CLOSE_POLICY, "unauthorized")
             return False
-        store = self.gateway.sessions
+        lang = gateway.choose_lang(hello.lang)
+        store = gateway.sessions
         session = store.resume(hello.resume, hello.kiosk) if hello.resume else None
         resumed = session is not None
         if session is None:
-            session = store.new(hello.kiosk, hello.lang or "en")
-        elif hello.lang:
-            session.lang = hello.lang
-        if resumed:
-            self.gateway.metrics.sessions_resumed.inc()
+            session = store.new(hello.kiosk, lang)
+        else:
+            session.lang = lang if hello.lang else session.lang
+            gateway.metrics.sessions_resumed.inc()
         self.session = session
+        dialog = gateway.dialog(session.lang)
         await self.ws.send(
             protocol.encode(
                 "welcome",
                 session=session.id,
                 resumed=resumed,
                 protocol=protocol.PROTOCOL_VERSION,
+                lang=session.lang,
+                languages=gateway.languages,
                 history=list(session.history) if resumed else [],
-                quick_questions=list(self.gateway.brain.dialog.quick_questions)  # type: ignore[union-attr]
-                if self.gateway.brain
-                else [],
+                quick_questions=list(dialog.quick_questions),
             )
         )
-        await self.ws.send(self.gateway.kiosk_status())
+        self.last_status = gateway.kiosk_status(session.lang)
+        await self.ws.send(self.last_status)
         return True
 
     # -- the conversation ------------------------------------------------------------------
@@ -139,55 +177,73 @@ class KioskConnection:
                 await self.ws.close(1000, "idle")
                 return
             self.gateway.sessions.touch(self.session)
+            if isinstance(frame, bytes) and self.utterance is not None:
+                await self._audio(frame)  # audio is paced by the speech itself, not the bucket
+                continue
             if not self.bucket.take():
                 await self._rate_limited()
                 continue
-            message = await self._parse(frame)
-            if message is None:
+            if isinstance(frame, bytes):
+                if time.monotonic() - self._audio_ended_at > LATE_AUDIO_GRACE:
+                    await self._error(protocol.BAD_MESSAGE, "audio frames need audio-start first")
                 continue
-            await self._dispatch(message)
+            message = await self._parse(frame)
+            if message is not None:
+                await self._dispatch(message)
 
     async def _dispatch(self, message: protocol.ClientMessage) -> None:
         if isinstance(message, protocol.Text):
-            await self._answer(message.text)
+            await self._stop_speaking()
+            started = time.monotonic()
+            answer = self._understand([message.text])[0]
+            await self._reply(message.text, answer, started, mode="text")
         elif isinstance(message, protocol.Ping):
             await self.ws.send(protocol.encode("pong", id=message.id))
         elif isinstance(message, protocol.Hello):
             await self._error(protocol.BAD_MESSAGE, "hello was already received")
         elif isinstance(message, protocol.AudioStart):
-            await self._error(protocol.NOT_READY, "voice input is not available; please type")
-        elif isinstance(message, (protocol.AudioStop, protocol.Interrupt)):
-            pass  # nothing is being recorded or played, so there is nothing to stop
+            await self._start_listening(message.rate)
+        elif isinstance(message, protocol.AudioStop):
+            self._end_listening("audio-stop")
+        elif isinstance(message, protocol.Interrupt):
+            await self._stop_speaking()
 
-    async def _answer(self, text: str) -> None:
+    # -- answering -------------------------------------------------------------------------
+
+    def _understand(self, candidates: list[str]) -> list[Answer]:
+        gateway = self.gateway
+        dialog = gateway.dialog(self.lang)
+        now = gateway.now()
+        return [dialog.answer(text, gateway.machines, now) for text in candidates]
+
+    async def _reply(self, question: str, answer: Answer, started: float, mode: str) -> None:
+        """Record the turn, then send the reply, then speak it (in the background)."""
         gateway = self.gateway
         session = self.session
-        assert session is not None and gateway.brain is not None
+        assert session is not None
         if gateway.stopping:
             await self._error(protocol.NOT_READY, "the attendant is restarting; ask again soon")
             return
         with gateway.turn():
-            started = time.monotonic()
-            answer = gateway.brain.dialog.answer(text, gateway.machines, gateway.now())
             turn = Turn(
                 session=session.id,
                 kiosk=session.kiosk,
                 lang=session.lang,
-                question=text,
+                question=question,
                 answer=answer.text,
                 intent=answer.intent,
                 source=answer.source,
                 latency_ms=round((time.monotonic() - started) * 1000, 3),
             )
-            rows: list[Turn | Event] = [turn]
+            rows: list[Turn | SpoolEvent] = [turn]
             if answer.escalation:
                 rows.append(
-                    Event(
+                    SpoolEvent(
                         kind="escalation",
                         kiosk=session.kiosk,
                         session=session.id,
                         machine=answer.machine,
-                        detail={"reason": answer.escalation, "question": text, "turn": turn.id},
+                        detail={"reason": answer.escalation, "question": question, "turn": turn.id},
                     )
                 )
             try:
@@ -196,7 +252,7 @@ class KioskConnection:
             except SpoolUnavailable:
                 pass  # the spool reported itself degraded; the customer still gets an answer
             session.turns += 1
-            session.history.append({"question": text, "answer": answer.text})
+            session.history.append({"question": question, "answer": answer.text})
             await self.ws.send(
                 protocol.encode(
                     "reply",
@@ -209,17 +265,142 @@ class KioskConnection:
             )
             gateway.turns_served += 1
             gateway.metrics.turns.labels(answer.intent, answer.source).inc()
-            gateway.metrics.turn_latency.observe(time.monotonic() - started)
+            gateway.metrics.turn_latency.labels(mode).observe(time.monotonic() - started)
             if answer.escalation:
                 gateway.metrics.escalations.labels(answer.escalation).inc()
+        if gateway.voice.can_speak(session.lang):
+            self._speaking = asyncio.create_task(
+                self._speak(turn.id, answer.text, session.lang, started), name="speak"
+            )
+
+    # -- speaking ----------------------------------------------------------------------------
+
+    async def _speak(self, turn: str, text: str, lang: str, started: float) -> None:
+        gateway = self.gateway
+        began = False
+        try:
+            async with gateway.voice.tts.synthesize(text, voice=lang) as speech:
+                async for item in speech:
+                    if isinstance(item, AudioFormat):
+                        await self.ws.send(
+                            protocol.encode(
+                                "audio-start",
+                                turn=turn,
+                                rate=item.rate,
+                                width=item.width,
+                                channels=item.channels,
+                            )
+                        )
+                        began = True
+                        continue
+                    await self.ws.send(item)
+                    if started:
+                        gateway.metrics.first_audio.observe(time.monotonic() - started)
+                        started = 0.0
+        except asyncio.CancelledError:
+            if began:
+                with contextlib.suppress(ConnectionClosed):
+                    await self.ws.send(protocol.encode("audio-stop", turn=turn, interrupted=True))
+            raise
+        except TtsError as exc:
+            log.warning("spoken reply failed: %s", exc)
+            gateway.voice.tts_failed()
+            if began:
+                await self.ws.send(protocol.encode("audio-stop", turn=turn, error=exc.code))
+        else:
+            if began:
+                await self.ws.send(protocol.encode("audio-stop", turn=turn))
+
+    async def _stop_speaking(self) -> None:
+        task, self._speaking = self._speaking, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    # -- listening ---------------------------------------------------------------------------
+
+    async def _start_listening(self, rate: int) -> None:
+        gateway = self.gateway
+        await self._stop_speaking()  # the customer talking over the reply: barge-in
+        if self.utterance is not None or (self._finishing and not self._finishing.done()):
+            await self._error(protocol.BAD_MESSAGE, "already listening; send audio-stop first")
+            return
+        if not gateway.voice.can_listen(self.lang):
+            await self._error(protocol.NOT_READY, "voice input is not available; please type")
+            return
+        voice = gateway.config.gateway.voice
+        settings = EndpointSettings(
+            silence_ms=voice.silence_ms,
+            max_utterance_ms=int(voice.max_utterance_seconds * 1000),
+            no_speech_ms=int(voice.no_speech_seconds * 1000),
+        )
+        phrases = gateway.dialog(self.lang).phrases if voice.grammar else ()
+        utterance = Utterance(
+            gateway.voice.asr,
+            self.lang,
+            rate,
+            phrases,
+            settings,
+            voice.highpass_hz,
+            self._partial,
+        )
+        try:
+            await utterance.open()
+        except AsrError as exc:
+            log.warning("cannot start recognition: %s", exc)
+            gateway.voice.asr_failed()
+            await utterance.abort()
+            await self._error(protocol.NOT_READY, "voice input is not available; please type")
+            return
+        self.utterance = utterance
+
+    async def _audio(self, pcm: bytes) -> None:
+        utterance = self.utterance
+        assert utterance is not None
+        event = utterance.feed(pcm)
+        if event in ENDED:
+            self._end_listening(event.value)
+
+    def _end_listening(self, why: str) -> None:
+        utterance, self.utterance = self.utterance, None
+        if utterance is None:
+            return
+        self._audio_ended_at = time.monotonic()
+        self._finishing = asyncio.create_task(self._finish(utterance, why), name="finish")
+
+    async def _partial(self, text: str) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await self.ws.send(protocol.encode("transcript", text=text, final=False))
+
+    async def _finish(self, utterance: Utterance, why: str) -> None:
+        gateway = self.gateway
+        try:
+            heard: Heard = await utterance.finish(why)
+        except AsrError as exc:
+            log.warning("recognition failed: %s", exc)
+            gateway.voice.asr_failed()
+            await utterance.abort()
+            with contextlib.suppress(ConnectionClosed):
+                await self._error(protocol.NOT_READY, "voice input stopped working; please type")
+            return
+        candidates = [t for t in (heard.grammar, heard.free) if t]
+        if not candidates:
+            await self.ws.send(protocol.encode("transcript", text="", final=True, why=why))
+            return
+        # Two transcripts, grammar first: keep the one the dialogue understands better.
+        answers = self._understand(candidates)
+        best = max(range(len(answers)), key=lambda i: answers[i].confidence)
+        question, answer = candidates[best], answers[best]
+        chosen = "grammar" if heard.grammar and best == 0 else "free"
+        gateway.metrics.voice_turns.labels(chosen).inc()
+        await self.ws.send(protocol.encode("transcript", text=question, final=True, why=why))
+        await self._reply(question, answer, heard.speech_ended, mode="voice")
 
     # -- errors -------------------------------------------------------------------------------
 
     async def _parse(self, frame: str | bytes) -> protocol.ClientMessage | None:
         if isinstance(frame, bytes):
-            await self._error(
-                protocol.NOT_READY, "voice input is not available; audio frames are ignored"
-            )
+            await self._error(protocol.BAD_MESSAGE, "audio frames need audio-start first")
             return None
         try:
             return protocol.parse(frame, self.limits.max_text_chars)
@@ -243,7 +424,7 @@ class KioskConnection:
 
     async def _record_error(self, code: str, message: str) -> None:
         session = self.session
-        event = Event(
+        event = SpoolEvent(
             kind="error",
             kiosk=session.kiosk if session else "",
             session=session.id if session else "",

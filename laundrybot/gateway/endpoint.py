@@ -1,16 +1,18 @@
 """Cleaning up kiosk audio and deciding when the customer has finished speaking.
 
 Washers and dryers rumble and hum mostly below 150 Hz, so a high-pass filter goes first. The
-speech detector then compares each frame's energy with a running estimate of the room's noise
-floor (it adapts to a spinning dryer starting or stopping), so "speech" means "clearly louder
-than the room right now", not a fixed threshold. The utterance ends after a configurable
-silence following speech, or at a maximum length; Vosk's own endpointing is slower (about a
-second) and is not waited for.
+speech detector then compares each frame's energy with the room's noise floor, taken as the
+quietest moment of the last two seconds (speech always has gaps between syllables; a spinning
+dryer does not), so "speech" means "clearly louder than the room right now", not a fixed
+threshold, and a machine starting or stopping is followed within seconds. The utterance ends
+after a configurable silence following speech, or at a maximum length; Vosk's own endpointing
+is slower (about a second) and is not waited for.
 """
 
 from __future__ import annotations
 
 import array
+import collections
 import enum
 import math
 import sys
@@ -103,6 +105,7 @@ class EndpointSettings:
     min_speech_dbfs: float = -50.0  # and at least this loud at all
     min_speech_ms: int = 120  # shorter bursts (a door, a thump) are not speech
     calibration_ms: int = 200  # the first frames teach the room's level; no speech yet
+    floor_window_ms: int = 2000  # the noise floor is the quietest frame in this window
 
 
 class EndpointDetector:
@@ -111,7 +114,8 @@ class EndpointDetector:
     def __init__(self, rate: int, settings: EndpointSettings | None = None) -> None:
         self.rate = rate
         self.settings = settings or EndpointSettings()
-        self.noise_floor: float | None = None  # dBFS, learnt from frames that are not speech
+        self.noise_floor = -96.0  # dBFS: the quietest recent frame
+        self._levels: collections.deque[tuple[float, float]] = collections.deque()
         self.elapsed_ms = 0.0
         self.speech_ms = 0.0  # continuous loud time in the current burst
         self.heard_speech = False
@@ -124,10 +128,12 @@ class EndpointDetector:
         self.elapsed_ms += ms
         level = frame_dbfs(pcm)
         s = self.settings
-        if self.noise_floor is None or self.elapsed_ms <= s.calibration_ms:
-            # Learn the room: the quietest frame so far is the best guess of its floor.
-            self.noise_floor = level if self.noise_floor is None else min(self.noise_floor, level)
-            return Event.NONE
+        self._levels.append((self.elapsed_ms, level))
+        while self._levels[0][0] < self.elapsed_ms - s.floor_window_ms:
+            self._levels.popleft()
+        self.noise_floor = min(lvl for _, lvl in self._levels)
+        if self.elapsed_ms <= s.calibration_ms:
+            return Event.NONE  # still learning the room
         loud = level > max(self.noise_floor + s.margin_db, s.min_speech_dbfs)
         if loud:
             self.speech_ms += ms
@@ -136,9 +142,6 @@ class EndpointDetector:
         else:
             self.speech_ms = 0.0
             self.silence_ms += ms
-            # Follow the room: down fast (a machine stopped), up slowly (one started).
-            rate = 0.3 if level < self.noise_floor else 0.02
-            self.noise_floor += (level - self.noise_floor) * rate
         event = Event.NONE
         if not self.heard_speech and self.speech_ms >= s.min_speech_ms:
             self.heard_speech = True

@@ -25,12 +25,13 @@ from websockets.http11 import Request, Response
 
 from laundrybot.config import Config, parse_listen
 from laundrybot.dialog.engine import Dialog
-from laundrybot.dialog.knowledge import Knowledge, load_knowledge
+from laundrybot.dialog.knowledge import load_knowledge_set
 from laundrybot.dialog.machines import MachineStatus
 from laundrybot.errors import ConfigError
 from laundrybot.gateway import protocol
 from laundrybot.gateway.connection import KioskConnection
 from laundrybot.gateway.session import SessionStore
+from laundrybot.gateway.voice import VoiceLinks
 from laundrybot.metrics import GatewayMetrics
 from laundrybot.service import Service, ServiceContext
 from laundrybot.store.spool import Spool
@@ -44,22 +45,29 @@ SPOOL_COUNT_INTERVAL = 15.0
 
 @dataclass(frozen=True)
 class Brain:
-    """What a reload swaps in one assignment: the shop's facts and the dialogue built on them."""
+    """What a reload swaps in one assignment: the shop's facts and the dialogues built on them."""
 
-    knowledge: Knowledge
-    dialog: Dialog
+    # By language; the main knowledge file's language first.
+    dialogs: dict[str, Dialog]
+    default_lang: str
     timezone: ZoneInfo
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self.dialogs)
 
 
 def load_brain(config: Config) -> Brain:
-    """Read and check the knowledge file (blocking: call it in a thread)."""
+    """Read and check the knowledge files (blocking: call it in a thread)."""
     path = config.knowledge_path
-    knowledge = load_knowledge(path)
+    knowledge_set = load_knowledge_set(path)
+    main = next(iter(knowledge_set.values()))
     try:
-        timezone = ZoneInfo(knowledge.timezone)
+        timezone = ZoneInfo(main.timezone)
     except (ValueError, KeyError) as exc:
         raise ConfigError(str(path), "timezone", "a time zone such as America/Chicago") from exc
-    return Brain(knowledge, Dialog(knowledge), timezone)
+    dialogs = {lang: Dialog(knowledge) for lang, knowledge in knowledge_set.items()}
+    return Brain(dialogs, main.language, timezone)
 
 
 class GatewayService(Service):
@@ -72,7 +80,8 @@ class GatewayService(Service):
         self.sessions = SessionStore(
             ctx.config.gateway.limits.resume_window, ctx.config.gateway.limits.max_sessions
         )
-        self.connections: set[ServerConnection] = set()
+        self.connections: dict[ServerConnection, KioskConnection] = {}
+        self.voice = VoiceLinks(ctx.config, ctx.readiness)
         self.machines: dict[int, MachineStatus] = {}
         self.brain: Brain | None = None
         self.turns_served = 0
@@ -95,6 +104,7 @@ class GatewayService(Service):
         self.ctx.readiness.set("spool", False, "opening")
         await self.spool.start()
         await self._refresh_machines()
+        self.voice.start()
         limits = self.config.gateway.limits
         options = dict(
             process_request=self._http,
@@ -154,6 +164,7 @@ class GatewayService(Service):
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.voice.stop()
         await self.spool.stop()
 
     def status(self) -> str:
@@ -186,29 +197,69 @@ class GatewayService(Service):
             self.metrics.connections_refused.inc()
             await ws.close(1013, "too many kiosks connected, try again later")
             return
-        self.connections.add(ws)
+        kiosk = KioskConnection(self, ws)
+        self.connections[ws] = kiosk
         self.metrics.connections.set(len(self.connections))
         self.metrics.connections_total.inc()
         self.ctx.status_changed()
         try:
-            await KioskConnection(self, ws).run()
+            await kiosk.run()
         finally:
-            self.connections.discard(ws)
+            self.connections.pop(ws, None)
             self.metrics.connections.set(len(self.connections))
             self.ctx.status_changed()
 
-    def kiosk_status(self) -> str:
-        readiness = self.ctx.readiness
-        # Voice arrives with the ASR and TTS units; until one is reachable, say so plainly.
-        degraded = readiness.degraded
-        for feature, dependency in (("voice-input", "asr"), ("voice-output", "tts")):
-            dep = readiness.get(dependency)
-            if dep is None or not dep.ok:
-                degraded.append(feature)
-        return protocol.encode("status", ready=readiness.ready, degraded=degraded)
+    # -- languages -----------------------------------------------------------------------------
+
+    @property
+    def languages(self) -> list[str]:
+        assert self.brain is not None
+        return self.brain.languages
+
+    @property
+    def default_lang(self) -> str:
+        assert self.brain is not None
+        return self.brain.default_lang
+
+    def choose_lang(self, wanted: str | None) -> str:
+        """The kiosk's language if the knowledge has it ("ko" also for "ko-KR"), else default."""
+        if wanted:
+            for lang in (wanted, wanted.split("-")[0]):
+                if lang in self.languages:
+                    return lang
+        return self.default_lang
+
+    def dialog(self, lang: str) -> Dialog:
+        assert self.brain is not None
+        return self.brain.dialogs.get(lang) or self.brain.dialogs[self.brain.default_lang]
+
+    # -- status pushes ------------------------------------------------------------------------
+
+    def kiosk_status(self, lang: str) -> str:
+        """What a kiosk in ``lang`` can use right now.
+
+        Only what changes the customer's experience: typed questions always work while the
+        gateway runs (``ready``); voice needs its unit up and a model for the language. A
+        spool or database problem is the owner's business (/readyz, STATUS, metrics).
+        """
+        degraded = self.voice.missing(lang)
+        return protocol.encode("status", ready=self.brain is not None, degraded=degraded)
 
     def _push_status(self) -> None:
-        broadcast(self.connections, self.kiosk_status())
+        """Tell each kiosk whose status changed (not every readiness change concerns them)."""
+        status_by_lang: dict[str, str] = {}
+        changed: dict[str, list[ServerConnection]] = {}
+        for ws, kiosk in self.connections.items():
+            if kiosk.session is None:
+                continue  # not welcomed yet: it gets its status with the welcome
+            lang = kiosk.lang
+            if lang not in status_by_lang:
+                status_by_lang[lang] = self.kiosk_status(lang)
+            if kiosk.last_status != status_by_lang[lang]:
+                kiosk.last_status = status_by_lang[lang]
+                changed.setdefault(lang, []).append(ws)
+        for lang, connections in changed.items():
+            broadcast(connections, status_by_lang[lang])
 
     def now(self) -> datetime.datetime:
         assert self.brain is not None
