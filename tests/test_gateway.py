@@ -287,3 +287,20 @@ async def test_machine_status_set_elsewhere_reaches_the_answers(write_config, st
         await asyncio.sleep(0.6)
         reply = await k.ask("is machine 4 free?")
         assert "out of order" not in reply["text"].lower()
+
+
+async def test_the_kiosk_page_is_served_from_the_package(write_config, start_gateway):
+    gw = await start_gateway(write_config())
+
+    def get(path: str) -> tuple[int, str, str]:
+        try:
+            with urllib.request.urlopen(gw.http + path, timeout=5) as response:
+                return response.status, response.headers["Content-Type"], response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers["Content-Type"], ""
+
+    code, content_type, body = await asyncio.to_thread(get, "/")
+    assert code == 200 and content_type.startswith("text/html") and "<html" in body
+    assert (await asyncio.to_thread(get, "/index.html"))[2] == body
+    for bad in ("/../pyproject.toml", "/web.py", "/%2e%2e/server.py"):
+        assert (await asyncio.to_thread(get, bad))[0] == 404

@@ -32,6 +32,7 @@ from laundrybot.gateway import protocol
 from laundrybot.gateway.connection import KioskConnection
 from laundrybot.gateway.session import SessionStore
 from laundrybot.gateway.voice import VoiceLinks
+from laundrybot.gateway.web import StaticFile, load_site
 from laundrybot.metrics import GatewayMetrics
 from laundrybot.service import Service, ServiceContext
 from laundrybot.store.spool import Spool
@@ -84,6 +85,7 @@ class GatewayService(Service):
         self.voice = VoiceLinks(ctx.config, ctx.readiness)
         self.machines: dict[int, MachineStatus] = {}
         self.brain: Brain | None = None
+        self.site: dict[str, StaticFile] = {}
         self.turns_served = 0
         self.turns_in_progress = 0
         self.address = ""
@@ -101,6 +103,7 @@ class GatewayService(Service):
 
     async def start(self) -> None:
         self.brain = await asyncio.to_thread(load_brain, self.config)
+        self.site = await asyncio.to_thread(load_site)
         self.ctx.readiness.set("spool", False, "opening")
         await self.spool.start()
         await self._refresh_machines()
@@ -313,12 +316,9 @@ class GatewayService(Service):
             return _respond(
                 http.HTTPStatus.OK, generate_latest(self.ctx.registry), CONTENT_TYPE_LATEST
             )
-        if path == "/":
-            text = (
-                "laundrybot gateway\n"
-                f"kiosk WebSocket: {KIOSK_PATH}\nhealth: /healthz /readyz\nmetrics: /metrics\n"
-            )
-            return _respond(http.HTTPStatus.OK, text)
+        page = self.site.get(path)
+        if page is not None:
+            return _respond(http.HTTPStatus.OK, page.body, page.content_type)
         return _respond(http.HTTPStatus.NOT_FOUND, "not found\n")
 
 
