@@ -304,3 +304,16 @@ async def test_the_kiosk_page_is_served_from_the_package(write_config, start_gat
     assert (await asyncio.to_thread(get, "/index.html"))[2] == body
     for bad in ("/../pyproject.toml", "/web.py", "/%2e%2e/server.py"):
         assert (await asyncio.to_thread(get, bad))[0] == 404
+
+
+async def test_kiosk_info_for_the_page(write_config, start_gateway):
+    gw = await start_gateway(write_config({"store": {"retention_days": 30}}))
+    code, body = await asyncio.to_thread(http_get, gw.http + "/kiosk.json")
+    info = json.loads(body)
+    assert code == 200
+    assert info["default_lang"] == "en"
+    assert set(info["languages"]) == {"en", "ko"}
+    en = info["languages"]["en"]
+    assert en["staff_phone"] and en["shop_name"] and len(en["quick_questions"]) >= 4
+    assert "30 days" in en["privacy"]
+    assert en["voice_input"] is False  # voice is off in these tests

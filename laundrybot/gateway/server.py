@@ -25,7 +25,7 @@ from websockets.http11 import Request, Response
 
 from laundrybot.config import Config, parse_listen
 from laundrybot.dialog.engine import Dialog
-from laundrybot.dialog.knowledge import load_knowledge_set
+from laundrybot.dialog.knowledge import Knowledge, load_knowledge_set
 from laundrybot.dialog.machines import MachineStatus
 from laundrybot.errors import ConfigError
 from laundrybot.gateway import protocol
@@ -40,6 +40,14 @@ from laundrybot.store.spool import Spool
 log = logging.getLogger(__name__)
 
 KIOSK_PATH = "/kiosk"
+LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
+# The privacy line the kiosk shows: what is kept, and what is not.
+PRIVACY = {
+    "en": "Your questions and answers are kept as text for {days} days to improve the service. "
+    "Your voice is never recorded or stored.",
+    "ko": "질문과 답변은 서비스 개선을 위해 {days}일 동안 글로만 보관돼요. "
+    "목소리는 녹음하거나 저장하지 않아요.",
+}
 # Seconds between spool row counts for the metrics (a count is a table scan).
 SPOOL_COUNT_INTERVAL = 15.0
 
@@ -49,6 +57,7 @@ class Brain:
     """What a reload swaps in one assignment: the shop's facts and the dialogues built on them."""
 
     # By language; the main knowledge file's language first.
+    knowledge: dict[str, Knowledge]
     dialogs: dict[str, Dialog]
     default_lang: str
     timezone: ZoneInfo
@@ -68,7 +77,7 @@ def load_brain(config: Config) -> Brain:
     except (ValueError, KeyError) as exc:
         raise ConfigError(str(path), "timezone", "a time zone such as America/Chicago") from exc
     dialogs = {lang: Dialog(knowledge) for lang, knowledge in knowledge_set.items()}
-    return Brain(dialogs, main.language, timezone)
+    return Brain(knowledge_set, dialogs, main.language, timezone)
 
 
 class GatewayService(Service):
@@ -236,6 +245,26 @@ class GatewayService(Service):
         assert self.brain is not None
         return self.brain.dialogs.get(lang) or self.brain.dialogs[self.brain.default_lang]
 
+    def kiosk_info(self) -> dict[str, object]:
+        """What the kiosk page needs before and without a connection (e.g. the offline screen)."""
+        assert self.brain is not None
+        languages = {}
+        for lang, knowledge in self.brain.knowledge.items():
+            languages[lang] = {
+                "name": LANGUAGE_NAMES.get(lang, lang),
+                "shop_name": knowledge.shop_name,
+                "address": knowledge.address,
+                "staff_phone": knowledge.staff_phone,
+                "staff_phone_note": knowledge.staff_phone_note or "",
+                "quick_questions": list(self.dialog(lang).quick_questions),
+                "privacy": PRIVACY[lang if lang in PRIVACY else "en"].format(
+                    days=self.config.store.retention_days
+                ),
+                "voice_input": self.voice.can_listen(lang),
+                "voice_output": self.voice.can_speak(lang),
+            }
+        return {"default_lang": self.default_lang, "languages": languages}
+
     # -- status pushes ------------------------------------------------------------------------
 
     def kiosk_status(self, lang: str) -> str:
@@ -303,6 +332,9 @@ class GatewayService(Service):
         path = request.path.partition("?")[0]
         if path == KIOSK_PATH:
             return None  # go on with the WebSocket handshake
+        if path == "/kiosk.json":
+            body = json.dumps(self.kiosk_info(), ensure_ascii=False, indent=1) + "\n"
+            return _respond(http.HTTPStatus.OK, body, "application/json")
         if path == "/healthz":
             problems = self.ctx.liveness.problems_now()
             if problems:
