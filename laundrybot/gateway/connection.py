@@ -302,6 +302,8 @@ class KioskConnection:
                 with contextlib.suppress(ConnectionClosed):
                     await self.ws.send(protocol.encode("audio-stop", turn=turn, interrupted=True))
             raise
+        except ConnectionClosed:
+            pass  # the kiosk left mid-reply
         except TtsError as exc:
             log.warning("spoken reply failed: %s", exc)
             gateway.voice.tts_failed()
@@ -373,6 +375,15 @@ class KioskConnection:
             await self.ws.send(protocol.encode("transcript", text=text, final=False))
 
     async def _finish(self, utterance: Utterance, why: str) -> None:
+        try:
+            await self._answer_spoken(utterance, why)
+        except ConnectionClosed:
+            pass  # the kiosk left; a question already answered is recorded
+        except Exception:
+            log.exception("answering a spoken question failed")
+            await self._record_error("internal", "answering a spoken question failed")
+
+    async def _answer_spoken(self, utterance: Utterance, why: str) -> None:
         gateway = self.gateway
         try:
             heard: Heard = await utterance.finish(why)
