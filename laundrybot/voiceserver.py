@@ -7,11 +7,14 @@ of a unit never steal each other's socket. The file is removed again on a clean 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import socket
 import stat
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +55,19 @@ class VoiceServer:
     def close(self, close_connections: bool = True) -> None:
         for server in self.servers:
             server.close(close_connections=close_connections)
+
+    async def stop(self, busy: Callable[[], bool], grace: float) -> None:
+        """Stop accepting, give streams in progress ``grace`` seconds, then close the rest
+        with 1001 and remove the socket file."""
+        for server in self.servers:
+            # websockets' close() acts once: stop the listening sockets underneath first.
+            server.server.close()
+        deadline = time.monotonic() + grace
+        while busy() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.close(close_connections=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wait_closed(), grace + 2)
 
     async def wait_closed(self) -> None:
         for server in self.servers:

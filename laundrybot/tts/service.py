@@ -159,13 +159,7 @@ class TtsService(Service):
 
     async def stop(self) -> None:
         if self.server is not None:
-            self.server.close(close_connections=False)
-            deadline = time.monotonic() + STOP_GRACE
-            while self.connections and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            self.server.close(close_connections=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.server.wait_closed(), STOP_GRACE + 2)
+            await self.server.stop(lambda: bool(self.connections), STOP_GRACE)
         if self.engine is not None:
             self.engine.close()
 
