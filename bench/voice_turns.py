@@ -33,6 +33,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import yaml
 from websockets.asyncio.client import connect
 
@@ -125,7 +126,8 @@ async def latency(url: str, utterances: int, dialog: Dialog, args_verbose: bool)
     correct = 0
     for n in range(utterances):
         question = QUESTIONS[n % len(QUESTIONS)]
-        pcm = audio.silence(lead) + audio.espeak(question) + audio.silence(TRAIL)
+        speech = trim(audio.espeak(question))
+        pcm = audio.silence(lead) + speech + audio.silence(TRAIL)
         seconds, heard, intent = await spoken_turn(url, pcm, lead)
         if args_verbose:
             print(f"  {question!r} heard as {heard!r}: {intent}, {seconds * 1000:.0f} ms")
@@ -139,6 +141,13 @@ async def latency(url: str, utterances: int, dialog: Dialog, args_verbose: bool)
         f"mean {statistics.fmean(results):.0f} ms"
     )
     print(f"  right intent: {correct}/{len(results)}")
+
+
+def trim(pcm: bytes, threshold: int = 300) -> bytes:
+    """Cut the synthesiser's own trailing quiet, so the end of the audio is the end of speech."""
+    samples = np.frombuffer(pcm, dtype=np.int16)
+    loud = np.flatnonzero(np.abs(samples) > threshold)
+    return pcm[: 2 * (int(loud[-1]) + 1)] if len(loud) else pcm
 
 
 def now() -> datetime.datetime:
