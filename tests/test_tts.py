@@ -316,3 +316,20 @@ def test_cache_survives_damage_and_restarts(tmp_path: Path) -> None:
     off.open()
     off.put("x", phrase(100))
     assert off.get("x") is None and not (tmp_path / "off").exists()
+
+
+def test_a_long_first_sentence_is_split_at_its_first_comma():
+    from laundrybot.tts.engine import split_first_clause
+
+    assert split_first_clause("Machine four is free.") == ["Machine four is free."]
+    long = "A big wash is three dollars fifty, and it takes about thirty-five minutes. Thanks!"
+    assert split_first_clause(long) == [
+        "A big wash is three dollars fifty,",
+        "and it takes about thirty-five minutes. Thanks!",
+    ]
+    no_comma = "A big wash is three dollars fifty and takes about thirty-five minutes."
+    assert split_first_clause(no_comma) == [no_comma]
+    korean = (
+        "건조는 일반 건조기 8분에 25센트, 대형 건조기 7분에 25센트고, 시간은 더 추가할 수 있어요."
+    )
+    assert split_first_clause(korean)[0] == "건조는 일반 건조기 8분에 25센트,"

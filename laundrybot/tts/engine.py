@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -64,10 +65,31 @@ class Voice:
 
     def sentences(self, text: str) -> Iterator[bytes]:
         """s16le PCM, one item per sentence (blocking: advance it in a worker thread)."""
-        for chunk in self.piper.synthesize(text):
-            audio: bytes = chunk.audio_int16_bytes
-            if audio:
-                yield audio
+        for piece in split_first_clause(text):
+            for chunk in self.piper.synthesize(piece):
+                audio: bytes = chunk.audio_int16_bytes
+                if audio:
+                    yield audio
+
+
+# A first sentence longer than this is split at its first comma, when there is one.
+FIRST_PIECE_CHARS = 40
+MIN_CLAUSE_CHARS = 8
+_FIRST_SENTENCE = re.compile(r"^(.*?[.!?。？！])(\s|$)", re.S)
+
+
+def split_first_clause(text: str) -> list[str]:
+    """The time to first audio grows with the first sentence, so a long one is cut at its
+    first comma: the customer hears the start while the rest is being synthesised."""
+    match = _FIRST_SENTENCE.match(text)
+    first = match.group(1) if match else text
+    if len(first) <= FIRST_PIECE_CHARS:
+        return [text]
+    comma = first.find(",", MIN_CLAUSE_CHARS)
+    if comma < 0 or len(first) - comma < MIN_CLAUSE_CHARS:
+        return [text]
+    head, tail = text[: comma + 1], text[comma + 1 :].strip()
+    return [head, tail] if tail else [head]
 
 
 def _identity(ref: ModelRef) -> str:
