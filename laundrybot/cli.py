@@ -92,10 +92,31 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--config", help=config_help)
     report.set_defaults(func=_report)
 
-    cleanup = sub.add_parser("cleanup", help="remove transcripts past store.retention_days")
+    cleanup = sub.add_parser(
+        "cleanup",
+        help="remove old temporary files, cache over its cap, old debug audio, forwarded spool"
+        " rows and transcripts past retention (the daily timer's job)",
+    )
     cleanup.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
     cleanup.add_argument("--config", help=config_help)
     cleanup.set_defaults(func=_cleanup)
+
+    failure = sub.add_parser(
+        "record-failure",
+        help="record a failed unit as an event (run by systemd: OnFailure=laundrybot-failure@)",
+    )
+    failure.add_argument("unit", help="the failed unit, e.g. laundrybot-asr.service")
+    failure.add_argument("--config", help=config_help)
+    failure.set_defaults(func=_record_failure)
+
+    notify = sub.add_parser("notify", help="staff notifications and alerts")
+    nsub = notify.add_subparsers(metavar="ACTION")
+    ntest = nsub.add_parser(
+        "test", help="send a test message through every channel and report each result"
+    )
+    ntest.add_argument("--config", help=config_help)
+    ntest.set_defaults(func=_notify_test)
+    notify.set_defaults(func=lambda args: notify.print_help() or 2)
 
     from laundrybot.models import add_parser as add_models_parser
 
@@ -240,3 +261,15 @@ def _cleanup(args: argparse.Namespace) -> int:
     from laundrybot.cleanup import cleanup_command
 
     return cleanup_command(_load(args)[1], args.dry_run)
+
+
+def _record_failure(args: argparse.Namespace) -> int:
+    from laundrybot.failure import record_failure
+
+    return record_failure(_load(args)[1], args.unit)
+
+
+def _notify_test(args: argparse.Namespace) -> int:
+    from laundrybot.notify.cli import test_command
+
+    return test_command(_load(args)[1])

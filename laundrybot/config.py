@@ -256,6 +256,111 @@ class TtsConfig:
 
 
 @dataclass(frozen=True)
+class CleanupConfig:
+    # `laundrybot cleanup` (daily, laundrybot-cleanup.timer). It only ever touches laundrybot's
+    # own folders. Hours after which laundrybot's temporary files go: $CACHE_DIRECTORY/tmp,
+    # and what an interrupted write left in the phrase cache or the models folder.
+    temp_hours: float = _bounded(24.0, 1, 8760)
+    # Days debug audio ($STATE_DIRECTORY/debug-audio, recorded only while debugging) is kept.
+    debug_audio_days: float = _bounded(7.0, 1, 3650)
+    # Days rows already forwarded to PostgreSQL stay in the local spool as well; 0 keeps them
+    # (transcripts still go after store.retention_days).
+    forwarded_days: float = _bounded(30.0, 0, 36_500)
+
+
+# Notification channel names: they appear in logs, metrics and `laundrybot notify test`.
+CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+WEBHOOK_FORMATS = ("laundrybot", "text", "chat")
+
+
+def _check_webhooks(value: dict[str, str]) -> str | None:
+    for name, url in value.items():
+        if not CHANNEL_NAME.fullmatch(name) or name == "email":
+            return "names of lowercase letters, digits and '-' (not 'email') as keys"
+        # Never echo a URL: chat webhooks carry their secret in it.
+        if not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", url):
+            return f"an http:// or https:// URL for the webhook {name!r}"
+    return None
+
+
+def _check_webhook_formats(value: dict[str, str]) -> str | None:
+    bad = [name for name, kind in value.items() if kind not in WEBHOOK_FORMATS]
+    return f"one of {', '.join(WEBHOOK_FORMATS)} (for {bad[0]!r})" if bad else None
+
+
+def _check_security(value: str) -> str | None:
+    return None if value in ("starttls", "tls", "none") else "starttls, tls or none"
+
+
+def _check_clock(value: str) -> str | None:
+    if value == "":
+        return None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if match and int(match.group(1)) < 24 and int(match.group(2)) < 60:
+        return None
+    return 'a local time "HH:MM" (24-hour clock), or "" for off'
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    # Addresses to write to. Empty: no e-mail channel.
+    to: tuple[str, ...] = ()
+    # The From: address. Empty: laundrybot@ this PC's host name.
+    sender: str = ""
+    # The SMTP server and port (587 with starttls, 465 with tls, 25 for a local relay).
+    host: str = ""
+    port: int = _bounded(587, 1, 65535)
+    # starttls, tls (implicit TLS) or none (only for a relay on this PC).
+    security: str = field(default="starttls", metadata={"check": _check_security})
+    # Log in as this user (empty: no login), with the password from password_file, else the
+    # systemd credential "smtp-password".
+    username: str = ""
+    password_file: str = field(default="", metadata={"path": True})
+    # Extra CA certificates (PEM) to trust for the server, besides the system's.
+    ca_file: str = field(default="", metadata={"path": True})
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    # The Unix socket the gateway asks for an escalation to go out now. Empty: as for
+    # asr.socket, named notify.sock.
+    socket: str = field(default="", metadata={"path": True})
+    # Webhooks by channel name: an http(s) URL each (kept out of logs).
+    webhooks: dict[str, str] = field(
+        default_factory=dict, repr=False, metadata={"check": _check_webhooks, "secret": True}
+    )
+    # Body per webhook: laundrybot (the documented JSON), text (plain text) or chat ({"text"}).
+    webhook_format: dict[str, str] = field(
+        default_factory=dict, metadata={"check": _check_webhook_formats}
+    )
+    # Bearer token file per webhook. Default: the systemd credential "notify-NAME", if any.
+    webhook_token_file: dict[str, str] = field(default_factory=dict, metadata={"path": True})
+    email: EmailConfig = field(default_factory=EmailConfig)
+    # Escalation reasons and service alerts that are sent.
+    escalations: tuple[str, ...] = ("call-staff", "money-taken", "machine-broken")
+    alerts: tuple[str, ...] = ("unit-failure", "database-unreachable", "disk-low", "spool-stuck")
+    # Seconds a reply to an escalation waits for a channel to accept it.
+    answer_wait: float = _bounded(4.0, 0.1, 30)
+    # "someone usually answers within N minutes" (0: no time is promised).
+    answer_minutes: int = _bounded(15, 0, 1440)
+    # Retries: the first pause and the longest, in seconds (doubling in between).
+    retry_first: float = _bounded(5.0, 0.1, 3600)
+    retry_max: float = _bounded(300.0, 1, 86_400)
+    # Seconds one delivery attempt may take.
+    attempt_timeout: float = _bounded(15.0, 1, 300)
+    # Repeats of the same problem within this many seconds go out as one message with a count.
+    repeat_window: float = _bounded(600.0, 0, 86_400)
+    # Hours after which an undelivered notification is given up (and counted).
+    give_up_hours: float = _bounded(24.0, 0.1, 24 * 30)
+    # A daily summary at this local time, "HH:MM"; "" for none.
+    daily_summary: str = field(default="", metadata={"check": _check_clock})
+    # Alert when the spool's disk has less than this many MB free (0: off).
+    disk_free_mb: int = _bounded(500, 0, 10_000_000)
+    # Alert when a row has waited this many minutes to reach PostgreSQL (0: off).
+    spool_stuck_minutes: float = _bounded(30.0, 0, 100_000)
+
+
+@dataclass(frozen=True)
 class Config:
     # Identifies this shop in a chain's shared database.
     shop_id: str = "shop"
@@ -267,6 +372,8 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
     tts: TtsConfig = field(default_factory=TtsConfig)
+    cleanup: CleanupConfig = field(default_factory=CleanupConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     # Files this config was read from, in layer order (not a setting).
     sources: tuple[str, ...] = field(default=(), metadata={"internal": True})
 
@@ -291,6 +398,10 @@ class Config:
     @property
     def tts_socket_path(self) -> Path:
         return Path(self.tts.socket) if self.tts.socket else runtime_dir() / "tts.sock"
+
+    @property
+    def notify_socket_path(self) -> Path:
+        return Path(self.notify.socket) if self.notify.socket else runtime_dir() / "notify.sock"
 
     @property
     def tts_cache_path(self) -> Path:

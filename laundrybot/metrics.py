@@ -11,6 +11,8 @@ from prometheus_client.registry import Collector
 
 # Turn latency buckets in seconds: text turns take milliseconds, voice turns up to seconds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+# Kiosk round-trip times (WebSocket keepalive) in seconds: LAN ~1 ms, Wi-Fi ~10 ms, bad links more.
+RTT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 class ProcessCollector(Collector):
@@ -145,3 +147,78 @@ class GatewayMetrics:
             registry=r,
         )
         self.spool_up = Gauge("laundrybot_spool_up", "1 when the spool can be written.", registry=r)
+        self.escalation_answers = Counter(
+            "laundrybot_escalation_answers",
+            "What customers were told about their escalation, by the notify unit's result: "
+            "accepted or already (staff messaged), else pending, unreachable, no-channels.",
+            ["result"],
+            registry=r,
+        )
+        self.unit_failures = Gauge(
+            "laundrybot_unit_failures_recent",
+            "unit-failure events (systemd OnFailure=) in the spool during the last hour, by "
+            "unit and result (watchdog, signal, exit-code, start-limit-hit, ...).",
+            ["unit", "result"],
+            registry=r,
+        )
+        self.disk_free = Gauge(
+            "laundrybot_disk_free_bytes",
+            "Free bytes (for laundrybot's user) on the disk that holds the spool.",
+            registry=r,
+        )
+        self.disk_size = Gauge(
+            "laundrybot_disk_size_bytes", "Size of the disk that holds the spool.", registry=r
+        )
+        self.max_rss = Gauge(
+            "laundrybot_health_max_rss_bytes",
+            "health.max_rss_mb: above it the watchdog is withheld (the unit is restarted).",
+            registry=r,
+        )
+        self.max_fds = Gauge(
+            "laundrybot_health_max_open_fds",
+            "health.max_open_fds: above it the watchdog is withheld (the unit is restarted).",
+            registry=r,
+        )
+        self.database_configured = Gauge(
+            "laundrybot_database_configured",
+            "1 when store.postgres.dsn is set (the spool is then forwarded), else 0.",
+            registry=r,
+        )
+        # Network quality, per kiosk (label values bounded: see gateway/link.py).
+        self.kiosk_rtt = Histogram(
+            "laundrybot_kiosk_rtt_seconds",
+            "Round-trip time of the WebSocket keepalive ping, per kiosk.",
+            ["kiosk"],
+            buckets=RTT_BUCKETS,
+            registry=r,
+        )
+        self.kiosk_reconnects = Counter(
+            "laundrybot_kiosk_reconnects",
+            "Kiosks coming back after a lost connection (a hello with resume), per kiosk.",
+            ["kiosk"],
+            registry=r,
+        )
+        self.kiosk_resumed = Counter(
+            "laundrybot_kiosk_sessions_resumed",
+            "Reconnects that got their conversation back, per kiosk.",
+            ["kiosk"],
+            registry=r,
+        )
+        self.kiosk_offline = Counter(
+            "laundrybot_kiosk_offline_seconds",
+            "Time kiosks report they were disconnected (hello offline_ms), per kiosk.",
+            ["kiosk"],
+            registry=r,
+        )
+        self.kiosk_received = Counter(
+            "laundrybot_kiosk_received_bytes",
+            "Bytes received from the kiosk on its connections (WebSocket frames and all).",
+            ["kiosk"],
+            registry=r,
+        )
+        self.kiosk_sent = Counter(
+            "laundrybot_kiosk_sent_bytes",
+            "Bytes sent to the kiosk on its connections.",
+            ["kiosk"],
+            registry=r,
+        )

@@ -32,6 +32,7 @@ SERVICES: dict[str, str] = {
     "asr": "laundrybot.asr.service:AsrService",
     "tts": "laundrybot.tts.service:TtsService",
     "recorder": "laundrybot.store.recorder:RecorderService",
+    "notify": "laundrybot.notify.service:NotifyService",
 }
 
 # Seconds between STATUS= refreshes when nothing pushes one sooner.

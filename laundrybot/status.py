@@ -11,6 +11,18 @@ from collections import defaultdict
 from prometheus_client.parser import text_string_to_metric_families
 
 LATENCY_SUMS = ("laundrybot_turn_latency_seconds_count", "laundrybot_turn_latency_seconds_sum")
+# Per-kiosk network figures: sample name -> short key.
+KIOSK_SAMPLES = {
+    "laundrybot_kiosk_rtt_seconds_sum": "rtt_sum",
+    "laundrybot_kiosk_rtt_seconds_count": "rtt_count",
+    "laundrybot_kiosk_reconnects_total": "reconnects",
+    "laundrybot_kiosk_sessions_resumed_total": "resumed",
+    "laundrybot_kiosk_offline_seconds_total": "offline",
+    "laundrybot_kiosk_received_bytes_total": "in",
+    "laundrybot_kiosk_sent_bytes_total": "out",
+    "laundrybot_kiosk_last_seen_seconds": "seen",
+    "laundrybot_kiosk_connected": "connected",
+}
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -42,9 +54,16 @@ def show_status(base: str) -> int:
 def summarize(base: str, ready: dict, metrics_text: str) -> str:  # type: ignore[type-arg]
     values: dict[str, float] = {}
     turns_by_source: dict[str, float] = defaultdict(float)
+    kiosks: dict[str, dict[str, float]] = defaultdict(dict)
+    channels: dict[str, dict[str, float]] = defaultdict(dict)
     for family in text_string_to_metric_families(metrics_text):
         for sample in family.samples:
-            if sample.name == "laundrybot_turns_total":
+            if sample.name in KIOSK_SAMPLES and "kiosk" in sample.labels:
+                kiosks[sample.labels["kiosk"]][KIOSK_SAMPLES[sample.name]] = sample.value
+            elif sample.name in ("laundrybot_notify_waiting", "laundrybot_notify_channel_up"):
+                key = "waiting" if sample.name.endswith("waiting") else "up"
+                channels[sample.labels.get("channel", "?")][key] = sample.value
+            elif sample.name == "laundrybot_turns_total":
                 turns_by_source[sample.labels.get("source", "?")] += sample.value
             elif sample.name in LATENCY_SUMS:  # summed over typed and spoken turns
                 values[sample.name] = values.get(sample.name, 0.0) + sample.value
@@ -76,7 +95,47 @@ def summarize(base: str, ready: dict, metrics_text: str) -> str:  # type: ignore
     skipped = values.get("laundrybot_watchdog_skipped_total", 0)
     if skipped:
         lines.append(f"  watchdog pings withheld: {skipped:.0f} (the process was unhealthy)")
+    if channels:
+        parts = []
+        for name, figures in sorted(channels.items()):
+            state = {1.0: "ok", 0.0: "FAILING"}.get(figures.get("up", -1.0), "not tried yet")
+            parts.append(f"{name} {state} ({figures.get('waiting', 0):.0f} waiting)")
+        lines.append("  notifications: " + ", ".join(parts))
+    if kiosks:
+        lines.append("  kiosks:")
+        lines += [f"    {kiosk_line(name, k)}" for name, k in sorted(kiosks.items())]
     return "\n".join(lines)
+
+
+def kiosk_line(name: str, k: dict[str, float]) -> str:
+    """One kiosk's network quality: connected or when last seen, RTT, reconnects, bytes."""
+    if k.get("connected", 0) > 0:
+        parts = ["connected"]
+    else:
+        parts = [f"last seen {_short(k.get('seen', 0))} ago"]
+    if k.get("rtt_count"):
+        mean = k.get("rtt_sum", 0) / k["rtt_count"] * 1000
+        parts.append(f"rtt {mean:.0f} ms (mean of {k['rtt_count']:.0f})")
+    reconnects = k.get("reconnects", 0)
+    if reconnects:
+        parts.append(
+            f"reconnects {reconnects:.0f} (resumed {k.get('resumed', 0):.0f}, "
+            f"offline {_short(k.get('offline', 0))})"
+        )
+    parts.append(f"in {_bytes(k.get('in', 0))}, out {_bytes(k.get('out', 0))}")
+    return f"{name:<12} " + ", ".join(parts)
+
+
+def _short(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 60 else _duration(seconds)
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
 
 
 def _duration(seconds: float) -> str:

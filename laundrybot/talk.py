@@ -7,6 +7,7 @@ import contextlib
 import json
 import random
 import sys
+import time
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -41,6 +42,9 @@ class TalkClient:
         # Questions sent whose answer has not arrived yet; at end of input we wait for them.
         self._unanswered = 0
         self._answered = asyncio.Event()
+        # When the connection was lost (monotonic), until the next welcome: the hello then
+        # reports how long this kiosk was cut off (offline_ms).
+        self.lost_at: float | None = None
 
     async def _open(self) -> ClientConnection:
         ws = await connect(self.url, open_timeout=10, max_size=2**20)
@@ -49,11 +53,18 @@ class TalkClient:
             hello["token"] = self.token
         if self.session:
             hello["resume"] = self.session
+        if self.lost_at is not None:
+            hello["offline_ms"] = round((time.monotonic() - self.lost_at) * 1000)
         await ws.send(json.dumps(hello))
         while True:
             message = json.loads(await ws.recv())
             if message.get("type") == "welcome":
                 self.session = message["session"]
+                if self.lost_at is not None:
+                    offline = hello["offline_ms"] / 1000
+                    resumed = "conversation resumed" if message.get("resumed") else "new session"
+                    _say(f"[back after {offline:.1f} s offline; {resumed}]")
+                    self.lost_at = None
                 return ws
             if message.get("type") == "error":
                 await ws.close()
@@ -98,6 +109,7 @@ class TalkClient:
                 _say(f"[connected, session {self.session}]")
                 if await self._converse(ws, lines):
                     return 0
+                self.lost_at = time.monotonic()
                 _say("[connection lost; reconnecting]")
         finally:
             reader.cancel()

@@ -51,11 +51,37 @@ class Wording:
             return self.money(values[0])
         return self("range", low=self.money(values[0]), high=self.money(values[-1]))
 
+    def staff_told(self, text: str, escalation: str, phone: str, outcome: str, minutes: int) -> str:
+        """An escalation answer once a notification channel accepted the report.
+
+        ``text`` is the engine's answer, which says the report was recorded and gives the
+        staff phone; ``outcome`` is "messaged" (a channel accepted it now) or "already" (a
+        message about the same problem went out moments ago). Anything else keeps ``text``.
+        """
+        key = _RECORDED.get(escalation)
+        if key is None or outcome not in ("messaged", "already"):
+            return text
+        urgent = self("urgent", phone=phone)
+        recorded = self.finish(self(key, phone=phone, urgent=urgent)).strip()
+        told = f"staff_{outcome}" if minutes else f"staff_{outcome}_no_time"
+        said = self.finish(self(told, minutes=self.minutes(minutes))).strip()
+        if recorded in text:
+            return text.replace(recorded, said, 1)
+        return f"{said} {text}"  # never drop what the answer says
+
     def span(self, numbers: Iterable[int]) -> str:
         values = sorted(set(numbers))
         if len(values) == 1:
             return str(values[0])
         return self("range", low=values[0], high=values[-1])
+
+
+# The template of each escalation's "recorded, call this number" part (see staff_told).
+_RECORDED = {
+    "call-staff": "call_staff",
+    "money-taken": "money_taken_recorded",
+    "machine-broken": "machine_broken_recorded",
+}
 
 
 def _runs(numbers: list[int]) -> list[list[int]]:
@@ -118,6 +144,12 @@ def _en_time(minute: int) -> str:
     hour12 = hour % 12 or 12
     return f"{hour12} {suffix}" if mins == 0 else f"{hour12}:{mins:02d} {suffix}"
 
+
+_EN_CALL_STAFF = (
+    "I've recorded your request for the staff. To reach them right away, call or text {phone}. "
+)
+_EN_MONEY_TAKEN = "I've recorded your report for the staff. {urgent}"
+_EN_MACHINE_BROKEN = "I've recorded the problem for the staff. {urgent}"
 
 ENGLISH = Wording(
     language="en",
@@ -218,21 +250,25 @@ ENGLISH = Wording(
         "none_free": "No {kinds} are free right now.",
         "none_free_soonest": "No {kinds} are free right now; {soonest}.",
         "unknown_some": "I have no status for {count} {machines}, so check their displays too.",
-        # escalations
-        "call_staff": (
-            "I've recorded your request for the staff. "
-            "To reach them right away, call or text {phone}. "
-        ),
+        # escalations: the "recorded" part (with the staff phone) is what the gateway replaces
+        # by "staff_messaged" or "staff_already" once a notification channel accepted it
+        # (Wording.staff_told); until then the customer hears the phone number.
+        "call_staff": _EN_CALL_STAFF,
         "about_machine": " with {name}",
-        "money_taken": (
-            "Sorry about that{about}, I've recorded your report for the staff; please note "
-            "{note}. {refund} {urgent}"
-        ),
+        "money_taken": "Sorry about that{about}; please note {note}. {refund} " + _EN_MONEY_TAKEN,
+        "money_taken_recorded": _EN_MONEY_TAKEN,
         "instead": ", and {name} is free if you need another",
-        "machine_broken": (
-            "Sorry about {which}, I've recorded the problem for the staff{instead}. "
-            "{broken} {urgent}"
+        "machine_broken": "Sorry about {which}{instead}. {broken} " + _EN_MACHINE_BROKEN,
+        "machine_broken_recorded": _EN_MACHINE_BROKEN,
+        "staff_messaged": "I've messaged the staff; someone usually answers within {minutes}. ",
+        "staff_messaged_no_time": (
+            "I've messaged the staff; someone will answer as soon as they can. "
         ),
+        "staff_already": (
+            "The staff have already been messaged about this; someone usually answers within "
+            "{minutes}. "
+        ),
+        "staff_already_no_time": "The staff have already been messaged about this. ",
         "fallback_unclear": "Sorry, I can't help with that one.",
         "fallback_unheard": "Sorry, I didn't catch that.",
         "fallback": (
@@ -334,6 +370,12 @@ def _ko_number_ranges(numbers: list[int]) -> str:
     )
 
 
+_KO_CALL_STAFF = (
+    "직원 호출 요청을 기록해 두었어요. 바로 연락하시려면 {phone}(으)로 전화나 문자 주세요. "
+)
+_KO_MONEY_TAKEN = "직원이 볼 수 있게 신고를 기록해 두었어요. {urgent}"
+_KO_MACHINE_BROKEN = "직원이 볼 수 있게 기록해 두었어요. {urgent}"
+
 KOREAN = Wording(
     language="ko",
     kinds={"washer": "세탁기", "dryer": "건조기", "machine": "기계"},
@@ -426,19 +468,21 @@ KOREAN = Wording(
         "none_free": "지금 비어 있는 {kinds}(은)는 없어요.",
         "none_free_soonest": "지금 비어 있는 {kinds}(은)는 없어요. {soonest}.",
         "unknown_some": "{count}대는 상태를 알 수 없으니 기계 화면도 확인해 주세요.",
-        "call_staff": (
-            "직원 호출 요청을 기록해 두었어요. 바로 연락하시려면 {phone}(으)로 전화나 문자 주세요. "
-        ),
+        "call_staff": _KO_CALL_STAFF,
         "about_machine": "{name} 일로 ",
         "money_taken": (
-            "{about}불편을 드려 죄송해요. 직원이 볼 수 있게 신고를 기록해 두었어요. "
-            "{note}(을)를 적어 두세요. {refund} {urgent}"
+            "{about}불편을 드려 죄송해요. {note}(을)를 적어 두세요. {refund} " + _KO_MONEY_TAKEN
         ),
+        "money_taken_recorded": _KO_MONEY_TAKEN,
         "instead": " 다른 기계가 필요하시면 {name}(이)가 비어 있어요.",
         "machine_broken": (
-            "{which} 일로 불편을 드려 죄송해요. 직원이 볼 수 있게 기록해 두었어요.{instead} "
-            "{broken} {urgent}"
+            "{which} 일로 불편을 드려 죄송해요.{instead} {broken} " + _KO_MACHINE_BROKEN
         ),
+        "machine_broken_recorded": _KO_MACHINE_BROKEN,
+        "staff_messaged": "직원에게 메시지를 보냈어요. 보통 {minutes} 안에 답이 와요. ",
+        "staff_messaged_no_time": "직원에게 메시지를 보냈어요. 최대한 빨리 답이 올 거예요. ",
+        "staff_already": "이 일은 직원에게 이미 메시지가 갔어요. 보통 {minutes} 안에 답이 와요. ",
+        "staff_already_no_time": "이 일은 직원에게 이미 메시지가 갔어요. ",
         "fallback_unclear": "죄송해요, 그건 제가 도와드리기 어려워요.",
         "fallback_unheard": "죄송해요, 잘 못 알아들었어요.",
         "fallback": (

@@ -23,8 +23,9 @@ from laundrybot.gateway.endpoint import EndpointSettings, Event
 from laundrybot.gateway.protocol import ProtocolError
 from laundrybot.gateway.session import Session
 from laundrybot.gateway.voice import Heard, Utterance
+from laundrybot.notify.client import TOLD
 from laundrybot.store.spool import Event as SpoolEvent
-from laundrybot.store.spool import SpoolUnavailable, Turn
+from laundrybot.store.spool import SpoolUnavailable, Turn, new_id
 from laundrybot.tts.client import AudioFormat, TtsError
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ class KioskConnection:
         self._speaking: asyncio.Task[None] | None = None
         # The last status message this kiosk was sent; pushes go out only when it changes.
         self.last_status = ""
+        # The kiosk's label in the network-quality metrics, once it said hello.
+        self.link_label: str | None = None
 
     @property
     def limits(self):  # type: ignore[no-untyped-def]
@@ -148,6 +151,15 @@ class KioskConnection:
             session.lang = lang if hello.lang else session.lang
             gateway.metrics.sessions_resumed.inc()
         self.session = session
+        if self.link_label is None:
+            self.link_label = gateway.links.opened(hello.kiosk)
+        label = self.link_label
+        if hello.resume:
+            gateway.metrics.kiosk_reconnects.labels(label).inc()
+        if resumed:
+            gateway.metrics.kiosk_resumed.labels(label).inc()
+        if hello.offline_ms is not None:
+            gateway.metrics.kiosk_offline.labels(label).inc(hello.offline_ms / 1000)
         dialog = gateway.dialog(session.lang)
         await self.ws.send(
             protocol.encode(
@@ -163,6 +175,16 @@ class KioskConnection:
         )
         self.last_status = gateway.kiosk_status(session.lang)
         await self.ws.send(self.last_status)
+        if hello.offline_ms is not None:
+            # How long the kiosk was cut off, as it measured it: the owner's view of the link.
+            event = SpoolEvent(
+                kind="kiosk-reconnected",
+                kiosk=session.kiosk,
+                session=session.id,
+                detail={"offline_ms": hello.offline_ms, "resumed": resumed},
+            )
+            with contextlib.suppress(SpoolUnavailable):
+                await gateway.spool.record(event)
         return True
 
     # -- the conversation ------------------------------------------------------------------
@@ -177,15 +199,18 @@ class KioskConnection:
                 await self.ws.close(1000, "idle")
                 return
             self.gateway.sessions.touch(self.session)
-            if isinstance(frame, bytes) and self.utterance is not None:
-                await self._audio(frame)  # audio is paced by the speech itself, not the bucket
+            if isinstance(frame, bytes):
+                if self.utterance is not None:
+                    await self._audio(frame)  # paced by the speech itself, not the bucket
+                elif time.monotonic() - self._audio_ended_at <= LATE_AUDIO_GRACE:
+                    pass  # the microphone catching up after the end of speech: dropped freely
+                elif not self.bucket.take():
+                    await self._rate_limited()
+                else:
+                    await self._error(protocol.BAD_MESSAGE, "audio frames need audio-start first")
                 continue
             if not self.bucket.take():
                 await self._rate_limited()
-                continue
-            if isinstance(frame, bytes):
-                if time.monotonic() - self._audio_ended_at > LATE_AUDIO_GRACE:
-                    await self._error(protocol.BAD_MESSAGE, "audio frames need audio-start first")
                 continue
             message = await self._parse(frame)
             if message is not None:
@@ -225,39 +250,40 @@ class KioskConnection:
             await self._error(protocol.NOT_READY, "the attendant is restarting; ask again soon")
             return
         with gateway.turn():
+            turn_id = new_id()
+            text = answer.text
+            if answer.escalation:
+                event = SpoolEvent(
+                    kind="escalation",
+                    kiosk=session.kiosk,
+                    session=session.id,
+                    machine=answer.machine,
+                    detail={"reason": answer.escalation, "question": question, "turn": turn_id},
+                )
+                text = await self._escalate(event, answer)
             turn = Turn(
                 session=session.id,
                 kiosk=session.kiosk,
                 lang=session.lang,
                 question=question,
-                answer=answer.text,
+                answer=text,
                 intent=answer.intent,
                 source=answer.source,
                 latency_ms=round((time.monotonic() - started) * 1000, 3),
+                id=turn_id,
             )
-            rows: list[Turn | SpoolEvent] = [turn]
-            if answer.escalation:
-                rows.append(
-                    SpoolEvent(
-                        kind="escalation",
-                        kiosk=session.kiosk,
-                        session=session.id,
-                        machine=answer.machine,
-                        detail={"reason": answer.escalation, "question": question, "turn": turn.id},
-                    )
-                )
             try:
                 # Committed before the reply leaves: every answered question is on disk.
-                await gateway.spool.record(*rows)
+                await gateway.spool.record(turn)
             except SpoolUnavailable:
                 pass  # the spool reported itself degraded; the customer still gets an answer
             session.turns += 1
-            session.history.append({"question": question, "answer": answer.text})
+            session.history.append({"question": question, "answer": text})
             await self.ws.send(
                 protocol.encode(
                     "reply",
                     turn=turn.id,
-                    text=answer.text,
+                    text=text,
                     expression=answer.expression,
                     intent=answer.intent,
                     source=answer.source,
@@ -270,8 +296,36 @@ class KioskConnection:
                 gateway.metrics.escalations.labels(answer.escalation).inc()
         if gateway.voice.can_speak(session.lang):
             self._speaking = asyncio.create_task(
-                self._speak(turn.id, answer.text, session.lang, started), name="speak"
+                self._speak(turn.id, text, session.lang, started), name="speak"
             )
+
+    async def _escalate(self, event: SpoolEvent, answer: Answer) -> str:
+        """Record the escalation, have the notify unit send it now, and say what happened.
+
+        The customer hears "I've messaged the staff" only once a channel accepted it (or a
+        message about the same problem went out moments ago); otherwise, within
+        notify.answer_wait, the answer as the dialogue wrote it: recorded, and the staff phone.
+        The notify unit keeps trying in the background either way: the spool is the truth.
+        """
+        gateway = self.gateway
+        try:
+            await gateway.spool.record(event)
+        except SpoolUnavailable:
+            # Kept in memory until the disk is back: nobody can send it now.
+            gateway.metrics.escalation_answers.labels("unrecorded").inc()
+            return answer.text
+        result = await gateway.tell_staff(event.id)
+        gateway.metrics.escalation_answers.labels(result).inc()
+        if result not in TOLD or answer.escalation is None:
+            return answer.text
+        dialog = gateway.dialog(self.lang)
+        return dialog.say.staff_told(
+            answer.text,
+            answer.escalation,
+            dialog.knowledge.staff_phone,
+            "messaged" if result == "accepted" else "already",
+            gateway.config.notify.answer_minutes,
+        )
 
     # -- speaking ----------------------------------------------------------------------------
 

@@ -40,6 +40,8 @@ KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 LANG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+# Longest disconnection a kiosk may report in hello {offline_ms}: 30 days.
+MAX_OFFLINE_MS = 30 * 86_400_000
 
 
 class ProtocolError(Exception):
@@ -55,6 +57,8 @@ class Hello:
     token: str | None
     resume: str | None
     lang: str | None
+    # A reconnecting kiosk says how long it was disconnected, in milliseconds.
+    offline_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -121,11 +125,21 @@ def _hello(data: dict[str, Any], _: int) -> Hello:
     token = data.get("token")
     if token is not None and (not isinstance(token, str) or len(token) > 256):
         raise ProtocolError(BAD_MESSAGE, "'token' must be a string of at most 256 characters")
+    offline_ms = data.get("offline_ms")
+    if offline_ms is not None and (
+        isinstance(offline_ms, bool)
+        or not isinstance(offline_ms, (int, float))
+        or not 0 <= offline_ms <= MAX_OFFLINE_MS
+    ):
+        raise ProtocolError(
+            BAD_MESSAGE, "'offline_ms' must be the milliseconds the kiosk was disconnected"
+        )
     return Hello(
         kiosk=kiosk,
         token=token,
         resume=_optional_str(data, "resume", SESSION_ID),
         lang=_optional_str(data, "lang", LANG),
+        offline_ms=None if offline_ms is None else int(offline_ms),
     )
 
 

@@ -13,6 +13,7 @@ import datetime
 import http
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +31,12 @@ from laundrybot.dialog.machines import MachineStatus
 from laundrybot.errors import ConfigError
 from laundrybot.gateway import protocol
 from laundrybot.gateway.connection import KioskConnection
+from laundrybot.gateway.link import LinkConnection, LinkStats
 from laundrybot.gateway.session import SessionStore
 from laundrybot.gateway.voice import VoiceLinks
 from laundrybot.gateway.web import StaticFile, load_site
 from laundrybot.metrics import GatewayMetrics
+from laundrybot.notify.client import deliver_now, has_channels
 from laundrybot.service import Service, ServiceContext
 from laundrybot.store.spool import Spool
 
@@ -50,6 +53,8 @@ PRIVACY = {
 }
 # Seconds between spool row counts for the metrics (a count is a table scan).
 SPOOL_COUNT_INTERVAL = 15.0
+# Seconds between moves of the kiosks' link figures (RTT, bytes, last seen) into the metrics.
+LINK_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class GatewayService(Service):
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx)
         self.metrics = GatewayMetrics(ctx.registry)
+        self.links = LinkStats(self.metrics)
         self.spool = Spool(ctx.config.spool_path, ctx.config.shop_id, on_state=self._spool_state)
         self.sessions = SessionStore(
             ctx.config.gateway.limits.resume_window, ctx.config.gateway.limits.max_sessions
@@ -125,6 +131,7 @@ class GatewayService(Service):
             ping_timeout=self.config.gateway.ping_timeout,
             compression=None,  # kiosk frames are small or audio; deflate costs CPU and memory
             server_header="laundrybot",
+            create_connection=LinkConnection,  # counts bytes and keepalive round-trip times
         )
         if self.ctx.listen_sockets:
             sock = self.ctx.listen_sockets[0]
@@ -145,10 +152,12 @@ class GatewayService(Service):
         self._tasks = [
             asyncio.create_task(self._machine_loop(), name="machines"),
             asyncio.create_task(self._spool_count_loop(), name="spool-counts"),
+            asyncio.create_task(self._link_loop(), name="links"),
         ]
 
     async def prepare_reload(self, config: Config) -> Callable[[], None]:
         brain = await asyncio.to_thread(load_brain, config)
+        site = await asyncio.to_thread(load_site)  # the kiosk page may have been updated too
         if config.gateway.listen != self.config.gateway.listen and not self.ctx.listen_sockets:
             log.warning("gateway.listen changed: it takes effect at the next restart")
         if config.spool_path != self.config.spool_path:
@@ -156,6 +165,7 @@ class GatewayService(Service):
 
         def commit() -> None:
             self.brain = brain
+            self.site = site
             self.sessions.resume_window = config.gateway.limits.resume_window
             self.sessions.max_sessions = config.gateway.limits.max_sessions
 
@@ -217,6 +227,8 @@ class GatewayService(Service):
         try:
             await kiosk.run()
         finally:
+            if kiosk.link_label is not None:
+                self.links.closed(kiosk.link_label, ws)
             self.connections.pop(ws, None)
             self.metrics.connections.set(len(self.connections))
             self.ctx.status_changed()
@@ -311,16 +323,46 @@ class GatewayService(Service):
 
     async def _spool_count_loop(self) -> None:
         while True:
+            self.metrics.database_configured.set(1 if self.config.store.postgres.dsn else 0)
+            self.metrics.max_rss.set(self.config.health.max_rss_mb * 2**20)
+            self.metrics.max_fds.set(self.config.health.max_open_fds)
+            with contextlib.suppress(OSError):
+                disk = await asyncio.to_thread(shutil.disk_usage, self.spool.path.parent)
+                self.metrics.disk_free.set(disk.free)
+                self.metrics.disk_size.set(disk.total)
+            since = time.time() - 3600
             try:
-                counts = await self.spool.read(lambda db: db.counts())
+                counts, failures = await self.spool.read(
+                    lambda db, since=since: (db.counts(), db.unit_failures(since))
+                )
             except Exception as exc:
                 log.debug("spool counts unavailable: %s", exc)
             else:
                 for table in ("turns", "events"):
                     self.metrics.spool_rows.labels(table).set(counts[f"{table}_total"])
                     self.metrics.spool_pending.labels(table).set(counts[f"{table}_pending"])
+                self.metrics.unit_failures.clear()
+                for unit, result, count in failures:
+                    self.metrics.unit_failures.labels(unit, result).set(count)
             self.metrics.spool_backlog.set(self.spool.backlog)
             await asyncio.sleep(SPOOL_COUNT_INTERVAL)
+
+    async def _link_loop(self) -> None:
+        while True:
+            await asyncio.sleep(LINK_INTERVAL)
+            for ws, kiosk in list(self.connections.items()):
+                if kiosk.link_label is not None:
+                    self.links.flush(kiosk.link_label, ws)
+
+    # -- staff notifications ----------------------------------------------------------------
+
+    async def tell_staff(self, event_id: str) -> str:
+        """Have the notify unit send the escalation ``event_id`` now; its result, within
+        notify.answer_wait seconds (the reply never waits longer)."""
+        if not has_channels(self.config):
+            return "no-channels"
+        notify = self.config.notify
+        return await deliver_now(self.config.notify_socket_path, event_id, notify.answer_wait)
 
     def _spool_state(self, ok: bool, problem: str) -> None:
         self.metrics.spool_up.set(1 if ok else 0)

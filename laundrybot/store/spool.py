@@ -84,6 +84,21 @@ MIGRATIONS: tuple[str, ...] = (
         number INTEGER PRIMARY KEY, state TEXT NOT NULL, until REAL, updated REAL NOT NULL
     );
     """,
+    # 2: staff notifications (laundrybot/notify): one row per event and channel. state is
+    # pending, delivered, collapsed (carried by the message of into_id) or expired.
+    """
+    CREATE TABLE deliveries (
+        event_id TEXT NOT NULL, channel TEXT NOT NULL, state TEXT NOT NULL,
+        group_key TEXT NOT NULL, into_id TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL NOT NULL, created REAL NOT NULL, delivered_at REAL,
+        last_error TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (event_id, channel)
+    );
+    CREATE INDEX deliveries_due ON deliveries (channel, next_attempt) WHERE state = 'pending';
+    CREATE INDEX deliveries_group ON deliveries (channel, group_key, created);
+    CREATE INDEX deliveries_into ON deliveries (into_id, channel) WHERE into_id IS NOT NULL;
+    CREATE TABLE notify_channels (channel TEXT PRIMARY KEY, added REAL NOT NULL);
+    """,
 )
 
 
@@ -209,6 +224,16 @@ class SpoolDB:
 
     def count_turns(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM turns").fetchone()[0])
+
+    def unit_failures(self, since: float) -> list[tuple[str, str, int]]:
+        """(unit, result, count) of unit-failure events since ``since`` (systemd OnFailure=)."""
+        rows = self.conn.execute(
+            "SELECT coalesce(json_extract(detail, '$.unit'), ''),"
+            " coalesce(json_extract(detail, '$.result'), 'unknown'), count(*) FROM events"
+            " WHERE kind = 'unit-failure' AND ts >= ? GROUP BY 1, 2",
+            (since,),
+        )
+        return [(str(unit), str(result), int(count)) for unit, result, count in rows]
 
     # -- forwarding (the recorder) and retention (cleanup) -------------------------------
 
