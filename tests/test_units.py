@@ -1,0 +1,141 @@
+"""The systemd unit files in systemd/: `systemd-analyze verify` and `security`, on the host.
+
+`systemd-analyze verify` exits 0 even for errors it only ignores ("Unknown key ...,
+ignoring"), so any output at all fails the test. It also checks that ExecStart= binaries
+exist: the units run /opt/venvs/laundrybot/bin/laundrybot, which the package installs, so
+verify runs against a temporary root holding the units, a copy of the host's own units (for
+sysinit.target and friends), /bin/kill (ExecReload=) and a stub executable at the venv's path,
+standing in for the packaged command for this check only. The system tests verify the
+installed units again inside the container, with the real command.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+UNITS = sorted((ROOT / "systemd").iterdir())
+SERVICES = [u for u in UNITS if u.suffix == ".service"]
+LONG_RUNNING = ["gateway", "asr", "tts", "recorder"]
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="needs systemd-analyze (package systemd)"
+)
+
+
+def unit_settings(path: Path) -> dict[str, list[str]]:
+    settings: dict[str, list[str]] = {}
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            settings.setdefault(key.strip(), []).append(value.strip())
+    return settings
+
+
+def test_the_units_verify_without_a_word(tmp_path):
+    root = tmp_path / "root"
+    units = root / "etc" / "systemd" / "system"
+    units.mkdir(parents=True)
+    shutil.copytree(
+        "/usr/lib/systemd/system", root / "usr" / "lib" / "systemd" / "system", symlinks=True
+    )
+    stub = root / "opt" / "venvs" / "laundrybot" / "bin" / "laundrybot"
+    stub.parent.mkdir(parents=True)
+    stub.write_text("#!/bin/sh\nexit 0\n")
+    stub.chmod(0o755)
+    (root / "bin").mkdir()
+    shutil.copy2("/bin/kill", root / "bin" / "kill")
+    for unit in UNITS:
+        shutil.copy2(unit, units / unit.name)
+    names = [u.name for u in UNITS]
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", f"--root={root}", *names],
+        cwd=units,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = (done.stdout + done.stderr).strip()
+    assert done.returncode == 0 and output == "", output
+
+
+def test_a_broken_unit_is_caught(tmp_path):
+    """The check above would see a typo: verify prints it (and still exits 0)."""
+    broken = tmp_path / "laundrybot-broken.service"
+    broken.write_text("[Service]\nType=notfy\nExecStart=/bin/true\n")
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "notfy" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("unit", SERVICES, ids=lambda u: u.name)
+def test_each_service_scores_2_or_less_in_systemd_analyze_security(unit, tmp_path):
+    # A template is scored as an instance.
+    path = unit
+    if unit.name.endswith("@.service"):
+        path = tmp_path / unit.name.replace("@.service", "@laundrybot-asr.service.service")
+        shutil.copy2(unit, path)
+    done = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--no-pager", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", done.stdout + done.stderr)
+    assert match, done.stdout + done.stderr
+    score = float(match.group(1))
+    print(f"\n[units] systemd-analyze security {unit.name}: {score}")
+    assert score <= 2.0
+
+
+@pytest.mark.parametrize("name", LONG_RUNNING)
+def test_long_running_units_have_the_supervision_settings(name):
+    settings = unit_settings(ROOT / "systemd" / f"laundrybot-{name}.service")
+    for key in (
+        "WatchdogSec", "RestartSec", "StartLimitIntervalSec", "StartLimitBurst",
+        "TimeoutStartSec", "MemoryMax", "LimitNOFILE", "TasksMax",
+    ):  # fmt: skip
+        assert key in settings, key
+    assert settings["Type"] == ["notify"]
+    assert settings["Restart"] == ["always"]
+    assert settings["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+    assert settings["LimitCORE"] == ["0"]
+    assert settings["SyslogIdentifier"] == [f"laundrybot-{name}"]
+    assert settings["ExecStart"] == [f"/opt/venvs/laundrybot/bin/laundrybot serve {name}"]
+    assert settings["PartOf"] == ["laundrybot.target"]
+    assert settings["ReloadPropagatedFrom"] == ["laundrybot.target"]
+    # Each failure is recorded: ExecStopPost= after every crash or hang (systemd 252 runs
+    # OnFailure= only when the unit gives up), OnFailure= when it gives up.
+    assert settings["OnFailure"] == ["laundrybot-failure@%n.service"]
+    assert settings["ExecStopPost"] == ["/opt/venvs/laundrybot/bin/laundrybot record-failure %n"]
+    # One shared set of folders: the sockets in /run/laundrybot outlive a single unit's stop.
+    assert settings["RuntimeDirectory"] == ["laundrybot"]
+    assert settings["RuntimeDirectoryPreserve"] == ["yes"]
+    assert settings["StateDirectory"] == ["laundrybot"]
+    assert settings["CacheDirectory"] == ["laundrybot laundrybot/tmp"]
+    assert settings["User"] == ["laundrybot"]
+
+
+def test_the_gateway_is_socket_activated_and_the_timer_is_persistent():
+    gateway = unit_settings(ROOT / "systemd" / "laundrybot-gateway.service")
+    assert gateway["Requires"] == ["laundrybot-gateway.socket"]
+    assert "laundrybot-gateway.socket" in gateway["After"]
+    socket = unit_settings(ROOT / "systemd" / "laundrybot-gateway.socket")
+    assert socket["ListenStream"] == ["127.0.0.1:8765"]
+    timer = unit_settings(ROOT / "systemd" / "laundrybot-cleanup.timer")
+    assert timer["Persistent"] == ["true"] and timer["RandomizedDelaySec"]
+    cleanup = unit_settings(ROOT / "systemd" / "laundrybot-cleanup.service")
+    assert cleanup["Type"] == ["oneshot"]
+    assert cleanup["ExecStart"] == ["/opt/venvs/laundrybot/bin/laundrybot cleanup"]
+    failure = unit_settings(ROOT / "systemd" / "laundrybot-failure@.service")
+    assert failure["ExecStart"] == ["/opt/venvs/laundrybot/bin/laundrybot record-failure %i"]
+    assert "OnFailure" not in failure  # no loop
