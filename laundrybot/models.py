@@ -433,6 +433,14 @@ def _add_command(args: Any) -> int:
     except ModelError as exc:
         print(f"laundrybot: {exc}", file=sys.stderr)
         return 1
+    except PermissionError as exc:
+        # Under the package the command runs as the laundrybot user: e.g. /root is closed.
+        print(
+            f"laundrybot: cannot read or write {exc.filename}: permission denied "
+            "(copy the model somewhere the laundrybot user can read, such as /tmp)",
+            file=sys.stderr,
+        )
+        return 1
     ref = ModelRef(args.kind, args.lang, path, "installed")
     print(f"installed {path} ({size_mb(path):.0f} MB)")
     print("to use it, put these lines in /etc/laundrybot/conf.d/models.yaml (or your config):")

@@ -65,6 +65,8 @@ class Report:
     open_escalations: list[OpenEscalation] = field(default_factory=list)
     open_total: int = 0
     restarts: int = 0
+    # Crashes, hangs and give-ups systemd recorded (record-failure): one per failure.
+    unit_failures: int = 0
     errors: int = 0
     machine_changes: int = 0
     shops: list[tuple[str, int]] = field(default_factory=list)
@@ -128,6 +130,7 @@ def from_spool(db: SpoolDB, since: float, until: float) -> Report:
     report.open_escalations = [OpenEscalation(*row) for row in rows]
     counts = dict(q(f"SELECT kind, count(*) {events} GROUP BY kind", span).fetchall())
     report.restarts = counts.get("restart", 0)
+    report.unit_failures = counts.get("unit-failure", 0)
     report.errors = counts.get("error", 0)
     report.machine_changes = counts.get("machine-change", 0)
     return report
@@ -185,6 +188,7 @@ async def from_postgres(conn: Any, shop: str | None, since: float, until: float)
     report.open_escalations = [OpenEscalation(*row) for row in open_rows]
     counts = dict(await rows(f"SELECT kind, count(*) FROM events WHERE {where} GROUP BY kind"))
     report.restarts = counts.get("restart", 0)
+    report.unit_failures = counts.get("unit-failure", 0)
     report.errors = counts.get("error", 0)
     report.machine_changes = counts.get("machine-change", 0)
     if shop is None:
@@ -233,8 +237,8 @@ def format_report(report: Report) -> str:
         question = f'  "{e.question}"' if e.question else ""
         lines.append(f"  {_when(e.ts)}  {shop}{e.kiosk}  {machine}  {e.reason}{question}")
     lines.append(
-        f"restarts: {report.restarts}   errors: {report.errors}   "
-        f"machine changes: {report.machine_changes}"
+        f"restarts: {report.restarts}   unit failures: {report.unit_failures}   "
+        f"errors: {report.errors}   machine changes: {report.machine_changes}"
     )
     lines += [f"note: {note}" for note in report.notes]
     return "\n".join(lines)

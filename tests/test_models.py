@@ -256,3 +256,18 @@ def test_add_a_real_piper_voice(tmp_path: Path) -> None:
     shutil.copy(voice.with_name(voice.name + ".json"), tmp_path / (voice.name + ".json"))
     installed = add_piper("en", Path(copy), into=tmp_path / "models")
     assert piper_problems(installed) == []
+
+
+def test_add_from_an_unreadable_place_says_so(tmp_path, capsys, monkeypatch):
+    import laundrybot.models as models
+
+    def refuse(*args, **kwargs):  # what the laundrybot user meets in /root
+        raise PermissionError(13, "Permission denied", "/root/vosk-model")
+
+    monkeypatch.setattr(models, "add_vosk", refuse)
+    args = type(
+        "Args", (), {"kind": models.VOSK, "lang": "ko", "source": "/root/vosk-model", "into": None}
+    )
+    assert models._add_command(args) == 1
+    err = capsys.readouterr().err
+    assert "cannot read or write /root/vosk-model: permission denied" in err

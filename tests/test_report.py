@@ -52,6 +52,8 @@ def sample_rows(now: float) -> list:  # type: ignore[type-arg]
         handled,
         Event(kind="escalation-resolved", ts=now - 400, detail={"escalation": handled.id}),
         Event(kind="restart", ts=now - 300, detail={"unit": "gateway"}),
+        Event(kind="unit-failure", ts=now - 250, detail={"unit": "laundrybot-asr.service"}),
+        Event(kind="unit-failure", ts=now - 240, detail={"unit": "laundrybot-asr.service"}),
         Event(kind="error", ts=now - 200, detail={"code": "internal"}),
         Event(kind="machine-change", machine=4, ts=now - 100, detail={"state": "busy"}),
     ]
@@ -66,7 +68,7 @@ def check_sample_report(out: str) -> None:
     assert "too old" not in out
     assert "escalations: 2 (machine-broken 1, money-taken 1); open: 1" in out
     assert 'kiosk-2  machine 12  money-taken  "dryer 12 took my money"' in out
-    assert "restarts: 1   errors: 1   machine changes: 1" in out
+    assert "restarts: 1   unit failures: 2   errors: 1   machine changes: 1" in out
     assert "busiest hours:" in out
 
 
