@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+from laundrybot import unitmetrics
 from laundrybot.config import Config, load_config
 from laundrybot.errors import ConfigError
 from laundrybot.health import Liveness, LoopLagMonitor, Readiness
@@ -121,6 +122,14 @@ class Runner:
             await self._stop_services(started)
             await self._cancel(background)
             return 1
+        metrics_server = None
+        if "gateway" not in self.names:
+            # The gateway serves /metrics for every unit on this PC: let it read ours.
+            unit = "+".join(self.names)
+            try:
+                metrics_server = await unitmetrics.serve(self.metrics.registry, unit)
+            except OSError as exc:
+                log.warning("metrics not shared with the gateway: %s", exc)
         status = self.status_line()
         self.notifier.ready(status)
         log.info("ready: %s", status)
@@ -131,6 +140,8 @@ class Runner:
         if self._reloading is not None:
             await asyncio.gather(self._reloading, return_exceptions=True)
         await self._stop_services(started)
+        if metrics_server is not None:
+            await unitmetrics.close(metrics_server, "+".join(self.names))
         await self._cancel(background)
         await self.lag.stop()
         return 0

@@ -24,6 +24,7 @@ from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from laundrybot import unitmetrics
 from laundrybot.config import Config, parse_listen
 from laundrybot.dialog.engine import Dialog
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge_set
@@ -370,7 +371,7 @@ class GatewayService(Service):
 
     # -- HTTP on the same port ------------------------------------------------------------
 
-    def _http(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.partition("?")[0]
         if path == KIOSK_PATH:
             return None  # go on with the WebSocket handshake
@@ -387,8 +388,11 @@ class GatewayService(Service):
             code = http.HTTPStatus.OK if body["ready"] else http.HTTPStatus.SERVICE_UNAVAILABLE
             return _respond(code, json.dumps(body, indent=1) + "\n", "application/json")
         if path == "/metrics":
+            # One scrape target per shop PC: the other units' metrics are merged in.
+            units = await unitmetrics.gather()
+            body = unitmetrics.merge(self.ctx.registry, units) if units else None
             return _respond(
-                http.HTTPStatus.OK, generate_latest(self.ctx.registry), CONTENT_TYPE_LATEST
+                http.HTTPStatus.OK, body or generate_latest(self.ctx.registry), CONTENT_TYPE_LATEST
             )
         page = self.site.get(path)
         if page is not None:
