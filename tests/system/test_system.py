@@ -185,6 +185,28 @@ def test_a_kiosk_text_turn_over_tcp(container):
     assert "laundrybot at http://127.0.0.1:8765" in status.stdout, status.stdout
 
 
+def test_one_scrape_target_covers_every_unit(container):
+    """The gateway's /metrics carries each unit's own metrics, read over /run/laundrybot."""
+    script = (
+        "import urllib.request;"
+        "print(urllib.request.urlopen('http://127.0.0.1:8765/metrics', timeout=10).read().decode())"
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        text = container.run([VENV_PYTHON, "-c", script], timeout=30).stdout
+        up = {
+            unit
+            for unit in ("asr", "tts", "recorder", "notify")
+            if f'laundrybot_unit_scrape_up{{unit="{unit}"}} 1.0' in text
+        }
+        if len(up) == 4 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert up == {"asr", "tts", "recorder", "notify"}, text[-2000:]
+    assert 'laundrybot_database_up{unit="recorder"}' in text
+    assert 'laundrybot_process_resident_memory_bytes{unit="asr"}' in text
+
+
 def test_the_owner_adds_a_vosk_model_and_voice_input_becomes_ready(container):
     box = container
     if box.run("test -d /mnt/vosk-ko", check=False).returncode != 0:
