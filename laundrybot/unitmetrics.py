@@ -81,7 +81,15 @@ async def fetch(path: Path) -> str:
         try:
             writer.write(b"GET /metrics HTTP/1.0\r\n\r\n")
             await writer.drain()
-            data = await reader.read(MAX_BYTES)
+            # read(n) returns what has arrived so far: read on until the unit closes.
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := await reader.read(65536):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise OSError(f"{path}: metrics larger than {MAX_BYTES} bytes")
+                chunks.append(chunk)
+            data = b"".join(chunks)
         finally:
             writer.close()
     head, _, body = data.partition(b"\r\n\r\n")

@@ -83,3 +83,21 @@ async def test_a_clean_stop_removes_the_socket(write_config, tmp_path, monkeypat
     recorder.send_signal(signal.SIGTERM)
     assert await asyncio.to_thread(recorder.wait, 20) == 0
     assert not unitmetrics.socket_path("recorder").exists()
+
+
+async def test_a_large_exposition_arrives_whole(tmp_path, monkeypatch):
+    from prometheus_client import CollectorRegistry, Gauge
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    registry = CollectorRegistry()
+    gauge = Gauge("laundrybot_test_series", "Many series.", ["n"], registry=registry)
+    for n in range(5000):  # a few hundred KB: many socket reads
+        gauge.labels(str(n)).set(n)
+    server = await unitmetrics.serve(registry, "big")
+    try:
+        units = await unitmetrics.gather()
+    finally:
+        await unitmetrics.close(server, "big")
+    text = units["big"]
+    assert text is not None and len(text) > 200_000
+    assert 'laundrybot_test_series{n="4999"} 4999.0' in text
