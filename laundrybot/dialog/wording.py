@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from laundrybot.dialog.hours import speak_time
+
 
 @dataclass(frozen=True)
 class Wording:
@@ -132,19 +134,6 @@ def _en_number_ranges(numbers: list[int]) -> str:
     )
 
 
-def _en_time(minute: int) -> str:
-    """Minutes after midnight -> "8 AM", "8:30 PM", "noon", "midnight" (TTS-friendly)."""
-    minute %= 1440
-    hour, mins = divmod(minute, 60)
-    if minute == 0:
-        return "midnight"
-    if minute == 720:
-        return "noon"
-    suffix = "AM" if hour < 12 else "PM"
-    hour12 = hour % 12 or 12
-    return f"{hour12} {suffix}" if mins == 0 else f"{hour12}:{mins:02d} {suffix}"
-
-
 _EN_CALL_STAFF = (
     "I've recorded your request for the staff. To reach them right away, call or text {phone}. "
 )
@@ -157,7 +146,7 @@ ENGLISH = Wording(
     day_names=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     money=_en_money,
     minutes=lambda n: "1 minute" if n == 1 else f"{n} minutes",
-    time=_en_time,
+    time=speak_time,
     join_and=_en_join_and,
     join_or=_en_join_or,
     number_list=_en_number_list,
