@@ -1,6 +1,7 @@
 """Liveness (what a restart could fix) and readiness (what we depend on).
 
-Liveness gates the systemd watchdog: event-loop lag, RSS and open fds under their limits.
+Liveness gates the systemd watchdog: event-loop lag, RSS and open fds under their limits, and
+every watched worker thread alive and not stuck on one job.
 Readiness is a set of named dependencies, each ok or not with a reason; a dead dependency
 never stops the watchdog, it shows in STATUS=, ``/readyz`` and the metrics instead.
 """
@@ -8,6 +9,7 @@ never stops the watchdog, it shows in STATUS=, ``/readyz`` and the metrics inste
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +47,50 @@ class LoopLagMonitor:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+class WorkerWatch:
+    """The pulse of one worker thread, read by the watchdog.
+
+    The thread calls ``busy()`` when it takes a job and ``idle()`` when the job is done. A
+    thread that died, or has been on one job longer than ``stall_limit`` seconds, is a problem
+    a restart fixes: waiters on its queue would otherwise wait for ever.
+    """
+
+    def __init__(self, name: str, stall_limit: float) -> None:
+        self.name = name
+        self.stall_limit = stall_limit
+        self._thread: threading.Thread | None = None
+        self._busy_since: float | None = None
+
+    def attach(self, thread: threading.Thread) -> None:
+        self._thread = thread
+
+    def detach(self) -> None:
+        """The thread ended on purpose (a graceful stop): nothing to report any more."""
+        self._thread = None
+        self._busy_since = None
+
+    def busy(self) -> None:
+        self._busy_since = time.monotonic()
+
+    def idle(self) -> None:
+        self._busy_since = None
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is None or self._thread.is_alive()
+
+    def problem(self) -> str | None:
+        if not self.alive:
+            return f"{self.name} thread died"
+        since = self._busy_since
+        if since is not None and time.monotonic() - since > self.stall_limit:
+            return (
+                f"{self.name} thread stuck on one job for {time.monotonic() - since:.0f}s"
+                f" (limit {self.stall_limit:g}s)"
+            )
+        return None
 
 
 @dataclass(frozen=True)
@@ -102,6 +148,15 @@ class Liveness:
         self.limits = limits
         self.lag = lag
         self._process = psutil.Process()
+        self._workers: list[WorkerWatch] = []
+
+    def watch(self, worker: WorkerWatch) -> None:
+        """Withhold the watchdog ping while ``worker`` is dead or stuck."""
+        self._workers.append(worker)
+
+    def unwatch(self, worker: WorkerWatch) -> None:
+        if worker in self._workers:
+            self._workers.remove(worker)
 
     def problems(self) -> list[str]:
         """Reasons a restart would help, over the time since the last call (the watchdog's)."""
@@ -122,4 +177,8 @@ class Liveness:
         fds = self._process.num_fds()
         if fds > self.limits.max_open_fds:
             found.append(f"{fds} open fds (limit {self.limits.max_open_fds})")
+        for worker in self._workers:
+            problem = worker.problem()
+            if problem is not None:
+                found.append(problem)
         return found

@@ -49,6 +49,7 @@ from laundrybot.metrics import LATENCY_BUCKETS
 from laundrybot.models import asr_models, require_all
 from laundrybot.service import Service, ServiceContext
 from laundrybot.voiceserver import VoiceServer
+from laundrybot.wiretext import is_storable
 
 log = logging.getLogger(__name__)
 
@@ -372,7 +373,9 @@ class RecognitionStream:
         if phrases is None or phrases == []:
             return ""
         most = self.service.config.asr.max_phrases
-        if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+        if not isinstance(phrases, list) or not all(
+            isinstance(p, str) and is_storable(p) for p in phrases
+        ):
             raise StreamError("bad-config", "phrase_list must be a list of strings")
         if len(phrases) > most:
             raise StreamError("bad-config", f"phrase_list has more than {most} phrases")

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from laundrybot.wiretext import is_storable
+
 PROTOCOL_VERSION = 1
 
 # Error codes a kiosk may receive.
@@ -123,7 +125,9 @@ def _hello(data: dict[str, Any], _: int) -> Hello:
             BAD_MESSAGE, "hello needs 'kiosk': 1-64 letters, digits, '.', '_' or '-'"
         )
     token = data.get("token")
-    if token is not None and (not isinstance(token, str) or len(token) > 256):
+    if token is not None and (
+        not isinstance(token, str) or len(token) > 256 or not is_storable(token)
+    ):
         raise ProtocolError(BAD_MESSAGE, "'token' must be a string of at most 256 characters")
     offline_ms = data.get("offline_ms")
     if offline_ms is not None and (
@@ -147,6 +151,8 @@ def _text(data: dict[str, Any], max_text_chars: int) -> Text:
     text = data.get("text")
     if not isinstance(text, str):
         raise ProtocolError(BAD_MESSAGE, "text needs 'text': a string")
+    if not is_storable(text):
+        raise ProtocolError(BAD_MESSAGE, "'text' holds an unpaired UTF-16 surrogate")
     text = " ".join(text.split())
     if not text:
         raise ProtocolError(BAD_MESSAGE, "'text' is empty")
@@ -167,7 +173,7 @@ def _ping(data: dict[str, Any], _: int) -> Ping:
     if ping_id is not None and (
         isinstance(ping_id, bool)
         or not isinstance(ping_id, (str, int))
-        or (isinstance(ping_id, str) and len(ping_id) > 64)
+        or (isinstance(ping_id, str) and (len(ping_id) > 64 or not is_storable(ping_id)))
     ):
         raise ProtocolError(BAD_MESSAGE, "'id' must be a number or a short string")
     return Ping(ping_id)

@@ -122,6 +122,7 @@ class GatewayService(Service):
         self.site = await asyncio.to_thread(load_site)
         self.ctx.readiness.set("spool", False, "opening")
         await self.spool.start()
+        self.ctx.liveness.watch(self.spool.watch)
         await self._refresh_machines()
         self.voice.start()
         limits = self.config.gateway.limits
@@ -188,6 +189,7 @@ class GatewayService(Service):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.voice.stop()
+        self.ctx.liveness.unwatch(self.spool.watch)
         await self.spool.stop()
 
     def status(self) -> str:

@@ -5,6 +5,9 @@
 await ``record(...)``, the thread commits queued rows in one transaction (group commit, so
 hundreds of kiosks cost one fsync per batch) and then wakes them. Rows that cannot be written
 (disk full, read-only) are kept in a bounded memory backlog and written when the disk is back.
+A row SQLite refuses for itself (it can never be written) is dropped and counted, and its
+caller told; the writer thread never dies of one row, and ``watch`` lets the watchdog see it if
+it dies or sticks all the same.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from laundrybot.dialog.machines import MachineState, MachineStatus
+from laundrybot.health import WorkerWatch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -110,6 +114,9 @@ FORWARD_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "events": ("id", "ts", "shop", "kind", "kiosk", "session", "machine", "detail"),
 }  # fmt: skip
+# Seconds one batch may take before the writer counts as stuck: well above SQLite's own lock
+# timeout (10 s) plus a slow fsync.
+WRITER_STALL_LIMIT = 30.0
 # forwarded_at of a row PostgreSQL refused: kept here, no longer retried, not counted pending.
 REFUSED = -1.0
 
@@ -358,6 +365,8 @@ class Spool:
             maxlen=max_backlog
         )
         self.dropped = 0  # rows lost because the backlog overflowed (reported, never silent)
+        self.refused = 0  # rows SQLite refused for themselves (never writable), dropped
+        self.watch = WorkerWatch("spool writer", WRITER_STALL_LIMIT)
         self._max_batch = max_batch
         self._db: SpoolDB | None = None
         self._thread: threading.Thread | None = None
@@ -373,6 +382,7 @@ class Spool:
         """Start the writer thread and open the file; a failure leaves the spool degraded."""
         self._loop = asyncio.get_running_loop()
         self._thread = threading.Thread(target=self._work, name="spool-writer", daemon=True)
+        self.watch.attach(self._thread)
         self._thread.start()
         try:
             await self.read(lambda db: None)
@@ -382,8 +392,10 @@ class Spool:
     async def stop(self) -> None:
         if self._thread is None:
             return
-        self._jobs.put(_STOP)
-        await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+        if self._thread.is_alive():
+            self._jobs.put(_STOP)
+            await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+        self.watch.detach()
         self._thread = None
 
     async def record(self, *rows: Turn | Event | MachineStatus) -> None:
@@ -411,6 +423,9 @@ class Spool:
 
             loop.call_soon_threadsafe(settle)
 
+        if self._thread is None or not self._thread.is_alive():
+            # Nobody would ever settle the future; the watchdog restarts the unit meanwhile.
+            raise SpoolUnavailable("the spool writer thread is not running")
         try:
             self._jobs.put_nowait(_Job(rows, reader, done))
         except queue.Full:
@@ -437,7 +452,24 @@ class Spool:
                     stop_after = True
                     break
                 batch.append(job)
-            self._run_batch([j for j in batch if isinstance(j, _Job)])
+            jobs = [j for j in batch if isinstance(j, _Job)]
+            self.watch.busy()
+            try:
+                self._run_batch(jobs)
+            except Exception as exc:
+                # A bug here must not leave every later caller waiting for ever: fail this
+                # batch's callers by name and go on with the next one.
+                log.exception("spool: a batch failed unexpectedly")
+                failure = SpoolUnavailable(f"spool writer error: {type(exc).__name__}: {exc}")
+                for job in jobs:
+                    job.done(failure, None)
+            except BaseException:
+                # The thread is going: its callers hear it now, the watchdog sees it next.
+                for job in jobs:
+                    job.done(SpoolUnavailable("the spool writer thread died"), None)
+                raise
+            finally:
+                self.watch.idle()
             if stop_after:
                 break
         if self._db is not None:
@@ -454,37 +486,54 @@ class Spool:
             return
         rows = [row for job in batch if job.rows for row in job.rows]
         write_error: BaseException | None = None
+        refused: set[int] = set()
         if rows or self._backlog:
-            write_error = self._write(db, rows)
+            write_error, refused = self._write(db, rows)
         for job in batch:
             if job.rows:
-                job.done(write_error, None)
+                bad = [row for row in job.rows if id(row) in refused]
+                if write_error is None and bad:
+                    job.done(SpoolUnavailable(f"{len(bad)} row(s) could not be stored"), None)
+                else:
+                    job.done(write_error, None)
             if job.read is not None:
                 try:
                     job.done(None, job.read(db))
                 except Exception as exc:  # a failed read is the caller's error, not the spool's
                     job.done(exc, None)
 
-    def _write(self, db: SpoolDB, rows: list[Turn | Event | MachineStatus]) -> BaseException | None:
+    def _write(
+        self, db: SpoolDB, rows: list[Turn | Event | MachineStatus]
+    ) -> tuple[BaseException | None, set[int]]:
+        """Write the backlog and ``rows``: (the error for all callers, ids of refused rows)."""
         pending = list(self._backlog) + rows
+        refused: set[int] = set()
         try:
             db.write(pending)
         except sqlite3.OperationalError as exc:  # disk full, read-only, I/O error, locked
             self._set_state(False, f"cannot write {self.path}: {exc}")
             self._keep(rows)
-            return SpoolUnavailable(self.problem)
-        except sqlite3.Error:
-            # A row the schema refuses would block every later batch: isolate and drop it.
-            for row in pending:
+            return SpoolUnavailable(self.problem), refused
+        except (sqlite3.Error, ValueError):
+            # A row that can never be written (the schema refuses it, or text SQLite cannot
+            # encode) would block every later batch: write row by row and drop only those.
+            for index, row in enumerate(pending):
                 try:
                     db.write([row])
-                except sqlite3.Error as exc:
-                    log.error("spool: dropped a row the schema refuses (%s): %r", exc, row)
+                except sqlite3.OperationalError as exc:
+                    self._set_state(False, f"cannot write {self.path}: {exc}")
+                    self._backlog.clear()
+                    self._keep(pending[index:])
+                    return SpoolUnavailable(self.problem), refused
+                except (sqlite3.Error, ValueError) as exc:
+                    self.refused += 1
+                    refused.add(id(row))
+                    log.error("spool: dropped a row that cannot be stored (%s): %r", exc, row)
         if self._backlog:
             log.info("spool: wrote %d rows kept in memory while it failed", len(self._backlog))
             self._backlog.clear()
         self._set_state(True, "")
-        return None
+        return None, refused
 
     def _ensure_open(self) -> SpoolDB | None:
         if self._db is None:

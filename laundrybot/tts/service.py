@@ -49,6 +49,7 @@ from laundrybot.tts.cache import Phrase, PhraseCache, phrase_key
 from laundrybot.tts.engine import CHANNELS, SAMPLE_WIDTH, TtsEngine, Voice
 from laundrybot.tts.normalize import normalize
 from laundrybot.voiceserver import VoiceServer
+from laundrybot.wiretext import is_storable
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,8 @@ class TtsService(Service):
         text, voice = request.get("text"), request.get("voice")
         if not isinstance(text, str) or not text.strip():
             raise RequestError(BAD_MESSAGE, "text must be a non-empty string")
+        if not is_storable(text) or (isinstance(voice, str) and not is_storable(voice)):
+            raise RequestError(BAD_MESSAGE, "text holds an unpaired UTF-16 surrogate")
         if len(text) > self.config.tts.max_text_chars:
             raise RequestError(
                 TOO_LARGE, f"text is longer than {self.config.tts.max_text_chars} characters"
