@@ -28,8 +28,8 @@ import psycopg
 import yaml
 
 from laundrybot.config import load_config
+from laundrybot.recorder import RecorderService
 from laundrybot.runner import Runner
-from laundrybot.store.recorder import RecorderService
 from laundrybot.store.spool import SpoolDB, Turn
 
 

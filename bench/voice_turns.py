@@ -44,8 +44,8 @@ from bench.voice import unit  # noqa: E402
 from laundrybot.asr.client import AsrClient  # noqa: E402
 from laundrybot.dialog.engine import Dialog  # noqa: E402
 from laundrybot.dialog.knowledge import load_knowledge_set  # noqa: E402
-from laundrybot.gateway.endpoint import HighPass  # noqa: E402
-from laundrybot.models import packaged_piper_voice  # noqa: E402
+from laundrybot.gateway.endofspeech import HighPass  # noqa: E402
+from laundrybot.speechmodels import packaged_piper_voice  # noqa: E402
 from tests import audio  # noqa: E402
 
 # Questions a customer asks, as the Korean dialogue should understand them.

@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     ntest.set_defaults(func=_notify_test)
     notify.set_defaults(func=lambda args: notify.print_help() or 2)
 
-    from laundrybot.models import add_parser as add_models_parser
+    from laundrybot.speechmodels import add_parser as add_models_parser
 
     add_models_parser(sub, config_help)
     return parser
@@ -211,7 +211,7 @@ def _since(seconds: float) -> str:
 
 def _machines_set(args: argparse.Namespace) -> int:
     from laundrybot.dialog.knowledge import load_knowledge
-    from laundrybot.dialog.machines import MachineState, MachineStatus
+    from laundrybot.machines.state import MachineState, MachineStatus
     from laundrybot.store.spool import Event, SpoolDB
 
     _, config = _load(args)

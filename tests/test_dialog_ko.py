@@ -20,11 +20,11 @@ from laundrybot.dialog.engine import EXPRESSIONS, MACHINE_CONFIDENCE, Answer, Di
 from laundrybot.dialog.intents import ESCALATIONS
 from laundrybot.dialog.intents_ko import EXAMPLES
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge_set
-from laundrybot.dialog.machines import MachineState, MachineStatus
 from laundrybot.dialog.matching import THRESHOLD
 from laundrybot.dialog.normalize_ko import KoreanNormalizer, native_number, sino_number
 from laundrybot.dialog.wording import korean_particles
-from laundrybot.models import packaged_vosk_model
+from laundrybot.machines.state import MachineState, MachineStatus
+from laundrybot.speechmodels import packaged_vosk_model
 
 HERE = pathlib.Path(__file__).resolve().parent
 SAMPLE = HERE.parent / "conf" / "knowledge.yaml"

@@ -13,8 +13,8 @@ import pytest
 from laundrybot.cli import main
 from laundrybot.config import PostgresConfig, load_config
 from laundrybot.errors import ConfigError
+from laundrybot.recorder import NO_DATABASE
 from laundrybot.store import postgres
-from laundrybot.store.recorder import NO_DATABASE
 from laundrybot.store.spool import REFUSED, Event, SpoolDB, Turn
 
 from .conftest import kiosk

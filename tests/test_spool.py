@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from laundrybot.dialog.machines import MachineState, MachineStatus
+from laundrybot.machines.state import MachineState, MachineStatus
 from laundrybot.store.spool import MIGRATIONS, Event, Spool, SpoolDB, SpoolUnavailable, Turn
 
 from .conftest import kiosk

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, unix_connect
 
-from laundrybot.models import packaged_piper_voice
+from laundrybot.speechmodels import packaged_piper_voice
 from laundrybot.tts.cache import Phrase, PhraseCache
 from laundrybot.tts.client import AudioFormat, TtsClient, TtsError, TtsUnavailable
 from tests.voiceunit import Unit, run_to_exit, run_unit, write_config

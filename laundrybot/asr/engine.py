@@ -27,7 +27,7 @@ from typing import Any
 import vosk  # type: ignore[import-untyped]
 
 from laundrybot.config import AsrConfig
-from laundrybot.models import ModelRef
+from laundrybot.speechmodels import ModelRef
 
 log = logging.getLogger(__name__)
 

@@ -46,8 +46,8 @@ from laundrybot.asr.engine import (
 )
 from laundrybot.config import Config
 from laundrybot.metrics import LATENCY_BUCKETS
-from laundrybot.models import asr_models, require_all
 from laundrybot.service import Service, ServiceContext
+from laundrybot.speechmodels import asr_models, require_all
 from laundrybot.voiceserver import VoiceServer
 from laundrybot.wiretext import is_storable
 

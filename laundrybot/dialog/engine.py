@@ -23,11 +23,11 @@ from laundrybot.dialog import intents, intents_ko
 from laundrybot.dialog.hours import DAY_NAMES, Schedule
 from laundrybot.dialog.intents import ESCALATIONS, KIND_AGNOSTIC, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, MachineInfo, SizeInfo
-from laundrybot.dialog.machines import MachineState, MachineStatus
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
 from laundrybot.dialog.normalize import _TENS, _UNITS, Normalized, Normalizer
 from laundrybot.dialog.normalize_ko import KoreanNormalizer, speak_number
 from laundrybot.dialog.wording import WORDINGS, Wording
+from laundrybot.machines.state import MachineState, MachineStatus
 
 EXPRESSIONS = ("neutral", "happy", "thinking", "apologetic", "concerned")
 MAX_QUESTION_CHARS = 500  # longer input is cut: nobody asks a laundromat an essay

@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from laundrybot.asr.client import AsrError
 from laundrybot.dialog.engine import Answer
 from laundrybot.gateway import protocol
-from laundrybot.gateway.endpoint import EndpointSettings, Event
+from laundrybot.gateway.endofspeech import EndpointSettings, Event
 from laundrybot.gateway.protocol import ProtocolError
 from laundrybot.gateway.session import Session
 from laundrybot.gateway.voice import Heard, Utterance

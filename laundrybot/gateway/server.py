@@ -28,14 +28,14 @@ from laundrybot import unitmetrics
 from laundrybot.config import Config, parse_listen
 from laundrybot.dialog.engine import Dialog
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge_set
-from laundrybot.dialog.machines import MachineStatus
 from laundrybot.errors import ConfigError
 from laundrybot.gateway import protocol
 from laundrybot.gateway.connection import KioskConnection
+from laundrybot.gateway.kioskpage import StaticFile, load_site
 from laundrybot.gateway.link import LinkConnection, LinkStats
 from laundrybot.gateway.session import SessionStore
 from laundrybot.gateway.voice import VoiceLinks
-from laundrybot.gateway.web import StaticFile, load_site
+from laundrybot.machines.state import MachineStatus
 from laundrybot.metrics import GatewayMetrics
 from laundrybot.notify.client import deliver_now, has_channels
 from laundrybot.service import Service, ServiceContext

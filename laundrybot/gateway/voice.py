@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 from laundrybot.asr.client import AsrClient, AsrError, AsrStream
 from laundrybot.config import Config
-from laundrybot.gateway.endpoint import EndpointDetector, EndpointSettings, Event, HighPass
+from laundrybot.gateway.endofspeech import EndpointDetector, EndpointSettings, Event, HighPass
 from laundrybot.health import Readiness
-from laundrybot.models import asr_models, tts_voices
+from laundrybot.speechmodels import asr_models, tts_voices
 from laundrybot.tts.client import TtsClient
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from laundrybot.dialog.machines import MachineState, MachineStatus
 from laundrybot.health import WorkerWatch
+from laundrybot.machines.state import MachineState, MachineStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -22,7 +22,7 @@ from pathlib import Path
 import onnxruntime  # type: ignore[import-untyped]
 from piper import PiperConfig, PiperVoice  # type: ignore[import-untyped]
 
-from laundrybot.models import ModelRef, piper_config_path
+from laundrybot.speechmodels import ModelRef, piper_config_path
 
 log = logging.getLogger(__name__)
 

@@ -43,8 +43,8 @@ from websockets.exceptions import ConnectionClosed
 
 from laundrybot.config import Config
 from laundrybot.metrics import LATENCY_BUCKETS
-from laundrybot.models import require_all, tts_voices
 from laundrybot.service import Service, ServiceContext
+from laundrybot.speechmodels import require_all, tts_voices
 from laundrybot.tts.cache import Phrase, PhraseCache, phrase_key
 from laundrybot.tts.engine import CHANNELS, SAMPLE_WIDTH, TtsEngine, Voice
 from laundrybot.tts.normalize import normalize

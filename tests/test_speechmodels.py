@@ -12,7 +12,7 @@ import pytest
 from laundrybot.cli import main
 from laundrybot.config import load_config
 from laundrybot.errors import ConfigError
-from laundrybot.models import (
+from laundrybot.speechmodels import (
     ModelError,
     add_piper,
     add_vosk,
@@ -259,7 +259,7 @@ def test_add_a_real_piper_voice(tmp_path: Path) -> None:
 
 
 def test_add_from_an_unreadable_place_says_so(tmp_path, capsys, monkeypatch):
-    import laundrybot.models as models
+    import laundrybot.speechmodels as models
 
     def refuse(*args, **kwargs):  # what the laundrybot user meets in /root
         raise PermissionError(13, "Permission denied", "/root/vosk-model")

@@ -6,7 +6,7 @@ import array
 import math
 import random
 
-from laundrybot.gateway.endpoint import (
+from laundrybot.gateway.endofspeech import (
     EndpointDetector,
     EndpointSettings,
     Event,

@@ -1,0 +1,1 @@
+"""Durable records: the local SQLite spool (``spool``) and the PostgreSQL side (``postgres``)."""
