@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-UNITS = sorted((ROOT / "systemd").iterdir())
+UNITS = sorted(p for p in (ROOT / "systemd").iterdir() if p.is_file())
 SERVICES = [u for u in UNITS if u.suffix == ".service"]
-LONG_RUNNING = ["gateway", "asr", "tts", "recorder"]
+# The drop-in every laundrybot-*.service shares (the sandbox).
+SHARED_DROPIN = ROOT / "systemd" / "laundrybot-.service.d" / "sandbox.conf"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="needs systemd-analyze (package systemd)"
@@ -29,18 +30,43 @@ pytestmark = pytest.mark.skipif(
 
 
 def unit_settings(path: Path) -> dict[str, list[str]]:
+    """The settings of a unit file together with the shared drop-in, as systemd reads them."""
     settings: dict[str, list[str]] = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.startswith(("#", "[")):
-            key, _, value = line.partition("=")
-            settings.setdefault(key.strip(), []).append(value.strip())
+    sources = [path, SHARED_DROPIN] if path.name.startswith("laundrybot-") else [path]
+    for source in sources:
+        for line in source.read_text().splitlines():
+            if "=" in line and not line.startswith(("#", "[")):
+                key, _, value = line.partition("=")
+                settings.setdefault(key.strip(), []).append(value.strip())
     return settings
 
 
-def test_the_units_verify_without_a_word(tmp_path):
+# Every long-running unit is Type=notify; derived so a new unit cannot be left out.
+LONG_RUNNING = sorted(
+    u.name.removeprefix("laundrybot-").removesuffix(".service")
+    for u in SERVICES
+    if unit_settings(u).get("Type") == ["notify"]
+)
+
+
+def unit_root(tmp_path: Path) -> Path:
+    """A root holding our units and the shared drop-in where systemd looks for them."""
     root = tmp_path / "root"
     units = root / "etc" / "systemd" / "system"
     units.mkdir(parents=True)
+    for unit in UNITS:
+        shutil.copy2(unit, units / unit.name)
+    shutil.copytree(SHARED_DROPIN.parent, units / SHARED_DROPIN.parent.name)
+    return root
+
+
+def test_the_long_running_units_are_all_found():
+    assert set(LONG_RUNNING) >= {"gateway", "asr", "tts", "recorder", "notify"}
+
+
+def test_the_units_verify_without_a_word(tmp_path):
+    root = unit_root(tmp_path)
+    units = root / "etc" / "systemd" / "system"
     shutil.copytree(
         "/usr/lib/systemd/system", root / "usr" / "lib" / "systemd" / "system", symlinks=True
     )
@@ -50,8 +76,6 @@ def test_the_units_verify_without_a_word(tmp_path):
     stub.chmod(0o755)
     (root / "bin").mkdir()
     shutil.copy2("/bin/kill", root / "bin" / "kill")
-    for unit in UNITS:
-        shutil.copy2(unit, units / unit.name)
     names = [u.name for u in UNITS]
     done = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", f"--root={root}", *names],
@@ -79,13 +103,11 @@ def test_a_broken_unit_is_caught(tmp_path):
 
 @pytest.mark.parametrize("unit", SERVICES, ids=lambda u: u.name)
 def test_each_service_scores_2_or_less_in_systemd_analyze_security(unit, tmp_path):
+    root = unit_root(tmp_path)
     # A template is scored as an instance.
-    path = unit
-    if unit.name.endswith("@.service"):
-        path = tmp_path / unit.name.replace("@.service", "@laundrybot-asr.service.service")
-        shutil.copy2(unit, path)
+    name = unit.name.replace("@.service", "@laundrybot-asr.service.service")
     done = subprocess.run(
-        ["systemd-analyze", "security", "--offline=true", "--no-pager", str(path)],
+        ["systemd-analyze", "security", "--offline=true", f"--root={root}", "--no-pager", name],
         capture_output=True,
         text=True,
         timeout=60,
@@ -123,6 +145,22 @@ def test_long_running_units_have_the_supervision_settings(name):
     assert settings["StateDirectory"] == ["laundrybot"]
     assert settings["CacheDirectory"] == ["laundrybot laundrybot/tmp"]
     assert settings["User"] == ["laundrybot"]
+
+
+@pytest.mark.parametrize("unit", SERVICES, ids=lambda u: u.name)
+def test_every_service_gets_the_shared_sandbox(unit, tmp_path):
+    """systemd itself must apply the drop-in: a unit scored without it is 9 (unsafe)."""
+    root = unit_root(tmp_path)
+    name = unit.name.replace("@.service", "@x.service")
+    shown = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", f"--root={root}", "--no-pager", name],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    out = shown.stdout + shown.stderr
+    # With the drop-in, the sandbox lines are in force (a ✓ for no new privileges).
+    assert re.search(r"✓\s+NoNewPrivileges=", out), out
 
 
 def test_the_gateway_is_socket_activated_and_the_timer_is_persistent():
