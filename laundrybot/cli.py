@@ -5,11 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from laundrybot import __version__
 from laundrybot.config import Config, config_path, load_config, parse_listen
 from laundrybot.errors import ConfigError
+
+
+def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """A group command given no action: its help, and the usage-error exit code."""
+
+    def show(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return show
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,14 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     mset.add_argument("state", choices=["free", "busy", "out-of-order"])
     mset.add_argument("--minutes", type=float, help="minutes until a busy machine is done")
     mset.set_defaults(func=_machines_set)
-    machines.set_defaults(func=lambda args: machines.print_help() or 2)
+    machines.set_defaults(func=_usage(machines))
 
     db = sub.add_parser("db", help="the PostgreSQL database the recorder forwards to")
     dbsub = db.add_subparsers(metavar="ACTION")
     migrate = dbsub.add_parser("migrate", help="create or update the database schema")
     migrate.add_argument("--config", help=config_help)
     migrate.set_defaults(func=_db_migrate)
-    db.set_defaults(func=lambda args: db.print_help() or 2)
+    db.set_defaults(func=_usage(db))
 
     report = sub.add_parser(
         "report", help="turns, top intents, unanswered questions, escalations, restarts"
@@ -116,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ntest.add_argument("--config", help=config_help)
     ntest.set_defaults(func=_notify_test)
-    notify.set_defaults(func=lambda args: notify.print_help() or 2)
+    notify.set_defaults(func=_usage(notify))
 
     from laundrybot.speechmodels import add_parser as add_models_parser
 

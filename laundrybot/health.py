@@ -119,6 +119,9 @@ class Readiness:
     def get(self, name: str) -> Dependency | None:
         return self._deps.get(name)
 
+    def dependencies(self) -> list[Dependency]:
+        return sorted(self._deps.values(), key=lambda d: d.name)
+
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
@@ -136,7 +139,7 @@ class Readiness:
             "ready": self.ready,
             "dependencies": {
                 d.name: {"ok": d.ok, "detail": d.detail, "since": round(d.since, 3)}
-                for d in sorted(self._deps.values(), key=lambda d: d.name)
+                for d in self.dependencies()
             },
         }
 

@@ -94,7 +94,7 @@ class Runner:
         self.services: list[Service] = [service_class(name)(self.ctx) for name in names]
         self._stop = asyncio.Event()
         self._status_wakeup = asyncio.Event()
-        self._reloading: asyncio.Task[None] | None = None
+        self._reloading: asyncio.Task[bool] | None = None
         self._last_status = ""
 
     async def run(self) -> int:
@@ -211,8 +211,8 @@ class Runner:
     async def _status_loop(self) -> None:
         while True:
             self.metrics.ready.set(1 if self.readiness.ready else 0)
-            for name, dep in self.readiness.as_json()["dependencies"].items():  # type: ignore[union-attr]
-                self.metrics.dependency_up.labels(name).set(1 if dep["ok"] else 0)
+            for dep in self.readiness.dependencies():
+                self.metrics.dependency_up.labels(dep.name).set(1 if dep.ok else 0)
             status = self.status_line()
             if status != self._last_status:
                 self._last_status = status

@@ -47,7 +47,7 @@ def mask_dsn(dsn: str) -> str:
     except psycopg.Error:
         return "<unparsable dsn>"
     params.pop("password", None)
-    return make_conninfo(**params) if params else "(libpq defaults)"
+    return make_conninfo("", **params) if params else "(libpq defaults)"
 
 
 def scrub(text: str, password: str | None) -> str:

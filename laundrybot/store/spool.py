@@ -407,7 +407,9 @@ class Spool:
         return result
 
     async def _submit(
-        self, rows: list[Turn | Event | MachineStatus] | None, reader: Callable[[SpoolDB], Any]
+        self,
+        rows: list[Turn | Event | MachineStatus] | None,
+        reader: Callable[[SpoolDB], Any] | None,
     ) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
