@@ -5,13 +5,18 @@
 # copied into a temporary build folder (dpkg-buildpackage writes the .deb into the parent of
 # the source tree), built with `dpkg-buildpackage -us -uc -b`, checked with lintian (errors
 # fail the build, warnings are printed), and cached in $LAUNDRYBOT_DEB_CACHE (default
-# /var/cache/laundrybot-test/deb) under a hash of those inputs, so an unchanged tree is not
+# /var/cache/laundrybot-test/deb as root, else ~/.cache/laundrybot-test/deb) under a hash of those inputs, so an unchanged tree is not
 # built twice. Needs: dpkg-dev debhelper dh-virtualenv python3-venv python3-dev lintian, and
 # PyPI (or pip's cache) for the pinned wheels.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$src/build/deb}
-cache=${LAUNDRYBOT_DEB_CACHE:-/var/cache/laundrybot-test/deb}
+# Root caches for the whole machine (CI's runs share it); a normal user in their own cache.
+if [ "$(id -u)" -eq 0 ]; then
+    cache=${LAUNDRYBOT_DEB_CACHE:-/var/cache/laundrybot-test/deb}
+else
+    cache=${LAUNDRYBOT_DEB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/laundrybot-test/deb}
+fi
 inputs=(pyproject.toml README.md laundrybot conf systemd debian)
 
 key=$(cd "$src" && find "${inputs[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 \

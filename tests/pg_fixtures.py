@@ -1,6 +1,6 @@
 """PostgreSQL for the tests: pg_virtualenv's throwaway cluster, one fresh database per test.
 
-`sudo bash .ci/test` runs pytest under pg_virtualenv, which exports PGHOST, PGPORT, PGUSER,
+`bash .ci/test` runs pytest under pg_virtualenv, which exports PGHOST, PGPORT, PGUSER,
 PGPASSWORD and PGDATABASE. Without them the tests that need PostgreSQL are skipped.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 import pytest
 
-NEEDS_PG = "needs PostgreSQL: run under pg_virtualenv (sudo bash .ci/test), which sets PGHOST"
+NEEDS_PG = "needs PostgreSQL: run under pg_virtualenv (bash .ci/test), which sets PGHOST"
 
 # Recorder settings that make faults show and heal within a test's patience.
 FAST_RECORDER: dict[str, Any] = {
