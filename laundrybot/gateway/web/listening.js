@@ -5,7 +5,16 @@ import { activity } from "./attract.js";
 import { rearm, speechStarted } from "./handsfree.js";
 import { audio, character, connection } from "./parts.js";
 import { state, stats, voiceInput } from "./state.js";
-import { renderVoice, say, setSpeaking, setThinking, showHandsFree, showHeard, showStart, t } from "./view.js";
+import {
+  renderVoice,
+  say,
+  setSpeaking,
+  setThinking,
+  showHandsFree,
+  showHeard,
+  showStart,
+  t,
+} from "./view.js";
 
 const MAX_UTTERANCE = 15000;
 export const HANDSFREE_KEY = "laundrybot.handsfree";
