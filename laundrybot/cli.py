@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help=config_help)
     serve.set_defaults(func=_serve)
 
-    check = sub.add_parser("check-config", help="validate the configuration and knowledge file")
+    check = sub.add_parser("check-config", help="validate the configuration and knowledge files")
     check.add_argument("--config", help=config_help)
     check.set_defaults(func=_check_config)
 
