@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help=config_help)
     serve.set_defaults(func=_serve)
 
-    check = sub.add_parser("check-config", help="validate the configuration and knowledge file")
+    check = sub.add_parser("check-config", help="validate the configuration and knowledge files")
     check.add_argument("--config", help=config_help)
     check.set_defaults(func=_check_config)
 
@@ -147,15 +147,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from laundrybot.dialog.knowledge import load_knowledge
+    # What a reload loads (all knowledge files, and the dialogues built on them), so that a
+    # file passed here is not refused by the next reload.
+    from laundrybot.gateway.server import load_brain
 
     _, config = _load(args)
-    knowledge = load_knowledge(config.knowledge_path)
+    brain = load_brain(config)
     print(f"configuration: {', '.join(config.sources) or 'built-in defaults'}: ok")
-    print(
-        f"knowledge: {config.knowledge_path}: ok ({knowledge.shop_name}, "
-        f"{len(knowledge.machines)} machines)"
-    )
+    main, *others = brain.knowledge.values()
+    print(f"knowledge: {main.source}: ok ({main.shop_name}, {len(main.machines)} machines)")
+    for knowledge in others:
+        print(f"knowledge ({knowledge.language}): {knowledge.source}: ok")
     print(f"kiosks connect to: {kiosk_url(config)}")
     print(f"spool: {config.spool_path}")
     return 0

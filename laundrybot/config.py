@@ -3,6 +3,15 @@
 Layers, later ones win: built-in defaults, the main file, then ``conf.d/*.yaml`` beside the
 main file in name order. Every layer is checked on its own, so an error names the file that
 holds the bad value, the key path inside it and what was expected.
+
+Why hand-written and not msgspec (tried, for the "reshape" issue): ``msgspec.convert`` into
+these dataclasses ignores unknown keys (``forbid_unknown_fields`` is for Structs only),
+ignores the bounds kept in field metadata and reports map entries as ``[...]`` instead of
+their key. Turning the settings into Structs would change their public shape (they are
+dataclasses to the rest of the code and the tests), and what remains hand-written anyway -
+layers, merging, per-file origin, relative paths, the checks that must not echo secrets - is
+most of this module. So it stays a small walk over the dataclasses: one pass per file checks,
+converts and resolves, then the layers are merged and built.
 """
 
 from __future__ import annotations
@@ -452,13 +461,9 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(str(main), "", "a readable YAML file (it does not exist)")
     files = [main, *sorted((main.parent / "conf.d").glob("*.yaml"))]
     merged: dict[str, Any] = {}
-    origins: dict[str, str] = {}
     for file in files:
-        layer = read_yaml(file)
-        layer = _resolve_paths(Config, layer, file.parent, "")
-        _check_shape(Config, layer, str(file), "")
-        _merge(merged, layer, origins, str(file), "")
-    config = _build(Config, merged, origins, "")
+        _merge(merged, _layer(Config, read_yaml(file), file, ""))
+    config = _build(Config, merged)
     return dataclasses.replace(config, sources=tuple(str(f) for f in files))
 
 
@@ -486,91 +491,68 @@ def _fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
     return {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+def _section(kind: Any) -> bool:
+    """A nested settings class (gateway, gateway.limits, ...), as opposed to a value."""
+    return isinstance(kind, type) and dataclasses.is_dataclass(kind)
 
 
 def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
-def _resolve_paths(cls: type, data: Any, base: Path, prefix: str) -> Any:
-    """Make relative path settings relative to the folder of the file that sets them."""
+def _layer(cls: type, data: Any, file: Path, prefix: str) -> dict[str, Any]:
+    """One file's settings, checked and converted, with relative paths made absolute.
+
+    Every check is about one value, so layers that each pass merge into a valid whole: checking
+    file by file is what lets an error name the file that holds the bad value.
+    """
     if not isinstance(data, dict):
-        return data
-    out = dict(data)
-    hints = _hints(cls)
-    for name, f in _fields(cls).items():
-        if name not in out:
+        raise ConfigError(str(file), prefix, "a mapping", data)
+    known = _fields(cls)
+    hints = typing.get_type_hints(cls)
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = _join(prefix, str(key))
+        if key not in known:
+            raise ConfigError(str(file), path, "a known setting (one of " + ", ".join(known) + ")")
+        if _section(hints[key]):
+            out[key] = _layer(hints[key], value, file, path)
             continue
-        value = out[name]
-        if f.metadata.get("path") and isinstance(value, str) and value:
-            path = Path(os.path.expanduser(value))
-            out[name] = str(path if path.is_absolute() else base / path)
-        elif f.metadata.get("path") and isinstance(value, dict):
-            # Per-language maps of paths: each value like a single path setting.
-            out[name] = {
-                k: _resolve_one(v, base) if isinstance(v, str) and v else v
-                for k, v in value.items()
-            }
-        elif dataclasses.is_dataclass(hints[name]):
-            out[name] = _resolve_paths(hints[name], value, base, _join(prefix, name))
+        value = _convert(hints[key], value, str(file), path)
+        if known[key].metadata.get("path"):
+            value = _resolve(value, file.parent)
+        _check_value(known[key], value, str(file), path)
+        out[key] = value
     return out
 
 
-def _resolve_one(value: str, base: Path) -> str:
+def _resolve(value: str | dict[str, str], base: Path) -> Any:
+    """A relative path setting is relative to the folder of the file that sets it."""
+    if isinstance(value, dict):  # per-language maps of paths: each value like a single path
+        return {key: _resolve(one, base) for key, one in value.items()}
+    if not value:
+        return value  # empty: the built-in default
     path = Path(os.path.expanduser(value))
     return str(path if path.is_absolute() else base / path)
 
 
-def _check_shape(cls: type, data: Any, file: str, prefix: str) -> None:
-    """Unknown keys and wrong types, checked per file so the error names the right one."""
-    if not isinstance(data, dict):
-        raise ConfigError(file, prefix, "a mapping", data)
-    known = _fields(cls)
-    hints = _hints(cls)
-    for key, value in data.items():
-        path = _join(prefix, str(key))
-        if key not in known:
-            raise ConfigError(file, path, "a known setting (one of " + ", ".join(known) + ")")
-        kind = hints[key]
-        if dataclasses.is_dataclass(kind):
-            _check_shape(kind, value, file, path)
-        elif typing.get_origin(kind) is dict:
-            # Maps are merged key by key across files, so check each file's part here.
-            _check_value(known[key], _convert(kind, value, file, path), file, path)
-        else:
-            _convert(kind, value, file, path)
-
-
-def _merge(
-    into: dict[str, Any], layer: Mapping[str, Any], origins: dict[str, str], file: str, prefix: str
-) -> None:
+def _merge(into: dict[str, Any], layer: Mapping[str, Any]) -> None:
+    """Later layers win, key by key (maps such as asr.models too)."""
     for key, value in layer.items():
-        path = _join(prefix, key)
         if isinstance(value, dict):
-            _merge(into.setdefault(key, {}), value, origins, file, path)
+            _merge(into.setdefault(key, {}), value)
         else:
             into[key] = value
-            origins[path] = file
 
 
-def _build(cls: type, data: Mapping[str, Any], origins: Mapping[str, str], prefix: str) -> Any:
-    kwargs: dict[str, Any] = {}
-    hints = _hints(cls)
-    for name, f in _fields(cls).items():
-        if name not in data:
-            continue
-        path = _join(prefix, name)
-        kind = hints[name]
-        if dataclasses.is_dataclass(kind):
-            kwargs[name] = _build(kind, data[name], origins, path)
-            continue
-        file = origins.get(path)
-        value = _convert(kind, data[name], file, path)
-        _check_value(f, value, file, path)
-        kwargs[name] = value
-    return cls(**kwargs)
+def _build(cls: type, data: Mapping[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    return cls(
+        **{
+            name: _build(hints[name], value) if _section(hints[name]) else value
+            for name, value in data.items()
+        }
+    )
 
 
 def _convert(kind: Any, value: Any, file: str | None, path: str) -> Any:

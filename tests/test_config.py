@@ -178,3 +178,17 @@ def test_check_config_command(tmp_path, capsys):
     uses_it = write(tmp_path / "uses.yaml", f"knowledge: {broken_knowledge}\n")
     assert main(["check-config", "--config", str(uses_it)]) == 1
     assert str(broken_knowledge) in capsys.readouterr().err
+
+
+def test_check_config_checks_the_language_files_as_a_reload_does(tmp_path, capsys):
+    # A reload reads knowledge.<lang>.yaml too: check-config must refuse what it refuses.
+    conf = ROOT / "conf"
+    knowledge = write(tmp_path / "knowledge.yaml", (conf / "knowledge.yaml").read_text())
+    korean = write(tmp_path / "knowledge.ko.yaml", (conf / "knowledge.ko.yaml").read_text())
+    config = str(write(tmp_path / "laundrybot.yaml", f"knowledge: {knowledge}\n"))
+    assert main(["check-config", "--config", config]) == 0
+    assert f"knowledge (ko): {korean}: ok" in capsys.readouterr().out
+
+    write(korean, korean.read_text().replace("language: ko", "language: ko\ncolour: blue"))
+    assert main(["check-config", "--config", config]) == 1
+    assert f"{korean}: colour: expected a known key" in capsys.readouterr().err

@@ -4,6 +4,10 @@ Everything is checked at load time so that answering never meets a surprise: an 
 is reported as ``file: key.path: expected ..., got ...`` (ConfigError) and the file is refused
 as a whole. Unknown keys are errors, because a misspelt key would otherwise be silently ignored.
 
+How: msgspec Structs mirror the YAML and ``msgspec.convert`` checks keys, types and counts (its
+errors are put back into the wording above); a small pass then checks what types can't say:
+times, exact prices, unique numbers and ids, sizes that exist, a language file's facts.
+
 More languages: next to the main file, ``knowledge.<lang>.yaml`` (e.g. knowledge.ko.yaml) holds
 that language's texts only. Facts (time zone, hours, prices, minutes, machines, staff phone)
 come from the main file, so they are written once; a language file may repeat one, but then it
@@ -17,11 +21,13 @@ import glob
 import pathlib
 import re
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
+import msgspec
+import msgspec.inspect as mi
 import yaml
 
 from laundrybot.dialog.hours import ALWAYS, DAYS, Schedule, parse_interval
@@ -39,7 +45,7 @@ _KIND_NAMES = {
     "ko": {"washer": "세탁기", "dryer": "건조기"},
 }
 
-T = TypeVar("T")
+S = TypeVar("S", bound=msgspec.Struct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +130,7 @@ class Knowledge:
 def load_knowledge(path: str | pathlib.Path) -> Knowledge:
     """Read and validate a knowledge file; raise ConfigError naming file and key on any problem."""
     file, data = _read(path)
-    return _Validator(file).knowledge(data)
+    return _main_file(file, data)
 
 
 def load_knowledge_set(path: str | pathlib.Path) -> dict[str, Knowledge]:
@@ -142,13 +148,11 @@ def load_knowledge_set(path: str | pathlib.Path) -> dict[str, Knowledge]:
         if not _LANGUAGE_CODE.match(code):
             continue  # e.g. knowledge.backup.yaml: not named like a language file
         file, data = _read(sibling)
-        validator = _Validator(file)
         if code not in SUPPORTED_LANGUAGES or code == main.language:
             others = [c for c in SUPPORTED_LANGUAGES if c != main.language]
-            raise validator.fail(
-                "", f"a file name with a supported language ({', '.join(others)})", sibling.name
-            )
-        found[code] = validator.language_file(data, code, main)
+            expected = f"a file name with a supported language ({', '.join(others)})"
+            raise ConfigError(file, "", expected, sibling.name)
+        found[code] = _language_file(file, data, code, main)
     return found
 
 
@@ -201,418 +205,518 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return str(problem)
 
 
-# --- validation -----------------------------------------------------------------------------
+# --- the file's shape -----------------------------------------------------------------------
+#
+# msgspec Structs mirror the YAML; msgspec checks keys, types and counts. Each leaf type carries
+# what an owner is told when it is wrong (Meta extra "expected"), so shape and wording are
+# written once and shared by the main file and the language files.
 
 
-class _Validator:
-    """Walks the parsed YAML, building dataclasses; every error carries the key path."""
+def _says(expected: str, **constraints: Any) -> Any:
+    return msgspec.Meta(extra={"expected": expected}, **constraints)
 
-    def __init__(self, file: str) -> None:
+
+_HOURS_EXPECTED = '"24/7" or a line per day (mon: "08:00-20:00" ... sun: "closed")'
+_DAY_EXPECTED = '"HH:MM-HH:MM" in quotes, or "closed"'
+_PRICE_EXPECTED = "a price such as 3.50"
+_TEXT_EXPECTED = "a non-empty text"
+
+Text = Annotated[str, _says(_TEXT_EXPECTED, pattern=r"\S")]
+Texts = Annotated[list[Text], msgspec.Meta(min_length=1, max_length=1000)]
+Ident = Annotated[
+    str, _says("a short id of lowercase letters, digits and dashes", pattern=_ID.pattern)
+]
+# Numbers as written (3.5, 4, "$4.25"); the semantic pass makes them exact Decimals.
+Price = Annotated[int | float | str, _says(_PRICE_EXPECTED)]
+Minutes = Annotated[int, _says("minutes (a whole number from 1 to 240)", ge=1, le=240)]
+Number = Annotated[int, _says("a machine number (a whole number from 1 to 999)", ge=1, le=999)]
+Kind = Annotated[Literal["washer", "dryer"], _says("washer or dryer")]
+# A phone number written without quotes or dashes loads as an int.
+Phone = Annotated[int | Text, _says(_TEXT_EXPECTED)]
+Timezone = Annotated[str, _says("a time zone name such as America/Chicago")]
+Day = Annotated[str, _says(_DAY_EXPECTED)]
+
+
+class _Shape(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A mapping of the file: unknown keys are errors (a misspelt key would be ignored)."""
+
+
+class WeekYaml(_Shape):
+    mon: Day
+    tue: Day
+    wed: Day
+    thu: Day
+    fri: Day
+    sat: Day
+    sun: Day
+
+
+Hours = Annotated[str | WeekYaml, _says(_HOURS_EXPECTED)]
+
+
+class RuleYaml(_Shape):
+    id: Ident
+    text: Text
+    questions: Annotated[list[Text], msgspec.Meta(max_length=1000)] | None = None
+
+
+class FaqYaml(_Shape):
+    id: Ident
+    questions: Texts
+    answer: Text
+
+
+class PaymentYaml(_Shape):
+    methods: Texts
+    problems: Text
+    details: Text | None = None
+
+
+Steps = Annotated[list[Text], msgspec.Meta(min_length=1, max_length=6)]
+
+
+class HowToYaml(_Shape):
+    wash: Steps
+    dry: Steps
+    detergent: Steps
+    payment: Steps
+
+
+class ProblemsYaml(_Shape):
+    machine_broken: Text
+    money_taken_note: Text
+    refund: Text
+
+
+class _TextsYaml(_Shape):
+    """The sections every knowledge file writes in its own language."""
+
+    language: Annotated[str, _says(f"one of: {', '.join(SUPPORTED_LANGUAGES)}")]
+    payment: PaymentYaml
+    howto: HowToYaml
+    problems: ProblemsYaml
+    lost_and_found: Text
+    quick_questions: Annotated[list[Text], msgspec.Meta(min_length=4, max_length=6)]
+    rules: Annotated[list[RuleYaml], msgspec.Meta(max_length=1000)] | None = None
+    faq: Annotated[list[FaqYaml], msgspec.Meta(max_length=1000)] | None = None
+
+
+class ShopYaml(_Shape):
+    name: Text
+    timezone: Timezone
+    address: Text | None = None
+
+
+class HoursYaml(_Shape):
+    shop: Hours
+    staff: Hours
+    note: Text | None = None
+
+
+class SizeYaml(_Shape):
+    size: Ident
+    price: Price
+    minutes: Minutes
+    name: Text | None = None
+    description: Text | None = None
+
+
+class MachineYaml(_Shape):
+    number: Number
+    kind: Kind
+    size: Annotated[str, _says("a size listed under washers or dryers")]
+    location: Text | None = None
+
+
+class StaffYaml(_Shape):
+    phone: Phone
+    phone_note: Text | None = None
+
+
+# kw_only holds only for the fields of the class that says it, so subclasses repeat it.
+class MainFileYaml(_TextsYaml, kw_only=True):
+    shop: ShopYaml
+    hours: HoursYaml
+    washers: Annotated[list[SizeYaml], msgspec.Meta(min_length=1, max_length=1000)]
+    dryers: Annotated[list[SizeYaml], msgspec.Meta(min_length=1, max_length=1000)]
+    machines: Annotated[list[MachineYaml], msgspec.Meta(min_length=1, max_length=1000)]
+    staff: StaffYaml
+
+
+# A language file: texts, plus facts it may repeat (UNSET: left out, so inherited).
+
+
+class ShopTextYaml(_Shape):
+    name: Text | None = None
+    address: Text | None = None
+    timezone: Timezone | msgspec.UnsetType = msgspec.UNSET
+
+
+class HoursTextYaml(_Shape):
+    note: Text | None = None
+    shop: Hours | msgspec.UnsetType = msgspec.UNSET
+    staff: Hours | msgspec.UnsetType = msgspec.UNSET
+
+
+class SizeTextYaml(_Shape):
+    size: Ident
+    name: Text
+    description: Text | None = None
+    price: Price | msgspec.UnsetType = msgspec.UNSET
+    minutes: Minutes | msgspec.UnsetType = msgspec.UNSET
+
+
+class MachineTextYaml(_Shape):
+    number: Number
+    location: Text | None = None
+    kind: Kind | msgspec.UnsetType = msgspec.UNSET
+    size: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class StaffTextYaml(_Shape):
+    phone_note: Text | None = None
+    phone: Phone | msgspec.UnsetType = msgspec.UNSET
+
+
+class LanguageFileYaml(_TextsYaml, kw_only=True):
+    washers: Annotated[list[SizeTextYaml], msgspec.Meta(min_length=1, max_length=1000)]
+    dryers: Annotated[list[SizeTextYaml], msgspec.Meta(min_length=1, max_length=1000)]
+    shop: ShopTextYaml | None = None
+    hours: HoursTextYaml | None = None
+    machines: Annotated[list[MachineTextYaml], msgspec.Meta(max_length=1000)] | None = None
+    staff: StaffTextYaml | None = None
+
+
+# --- msgspec's errors in the owner's words --------------------------------------------------
+
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+
+
+def _convert(file: str, data: object, shape: type[S]) -> S:
+    try:
+        return msgspec.convert(data, shape)
+    except msgspec.ValidationError as exc:
+        raise _explain(file, data, shape, str(exc)) from None
+
+
+def _explain(file: str, data: object, shape: type, message: str) -> ConfigError:
+    """``Expected `int`, got `str` - at `$.washers[1].minutes``` -> ``washers[1].minutes: ...``.
+
+    The path is walked in the type (for the wording) and in the data (for what was written).
+    """
+    problem, _, where = message.partition(" - at `")
+    where = where.removesuffix("`")
+    if where.startswith("key` in `"):  # a mapping key that is not text, e.g. `1: x`
+        return ConfigError(file, _key(_steps(where.removeprefix("key` in `"))), "text keys")
+    steps = _steps(where)
+    node: Any = mi.type_info(shape)
+    value: Any = data
+    for step in steps:
+        node, value = _child(node, step), value[step]
+    key = _key(steps)
+    if field := _quoted(problem, "Object contains unknown field `"):
+        fields = sorted(_struct(node).fields, key=lambda f: not f.required)  # required first
+        names = ", ".join(f.encode_name for f in fields)
+        return ConfigError(file, _join(key, field), f"a known key (one of: {names})", field)
+    if field := _quoted(problem, "Object missing required field `"):
+        return ConfigError(file, _join(key, field), "this key to be present")
+    expected, got = _expected(node, value, key)
+    return ConfigError(file, key, expected, got)
+
+
+def _steps(where: str) -> list[str | int]:
+    return [name or int(index) for name, index in _STEP.findall(where.removeprefix("$"))]
+
+
+def _key(steps: Sequence[str | int]) -> str:
+    key = ""
+    for step in steps:
+        key = f"{key}[{step}]" if isinstance(step, int) else _join(key, step)
+    return key
+
+
+def _quoted(problem: str, prefix: str) -> str | None:
+    return problem.removeprefix(prefix).removesuffix("`") if problem.startswith(prefix) else None
+
+
+def _arms(node: Any) -> list[Any]:
+    """The possible types of a node: Metadata unwrapped, a union split, None left out."""
+    if isinstance(node, mi.Metadata):
+        return _arms(node.type)
+    if isinstance(node, mi.UnionType):
+        return [arm for t in node.types for arm in _arms(t)]
+    return [] if isinstance(node, mi.NoneType) else [node]
+
+
+def _child(node: Any, step: str | int) -> Any:
+    for arm in _arms(node):
+        if isinstance(step, int) and isinstance(arm, mi.ListType):
+            return arm.item_type
+        if isinstance(step, str) and isinstance(arm, mi.StructType):
+            return next(f.type for f in arm.fields if f.encode_name == step)
+    raise LookupError(step)  # msgspec only reports paths its type has
+
+
+def _struct(node: Any) -> mi.StructType:
+    return next(arm for arm in _arms(node) if isinstance(arm, mi.StructType))
+
+
+def _expected(node: Any, value: object, key: str) -> tuple[str, object]:
+    """What the type at ``key`` asks for, and what to quote of the value found there."""
+    while True:
+        if isinstance(node, mi.Metadata):
+            if node.extra and "expected" in node.extra:
+                return node.extra["expected"], value
+            node = node.type
+        elif isinstance(node, mi.UnionType) and len(_arms(node)) == 1:
+            node = next(t for t in node.types if not isinstance(t, mi.NoneType))
+        else:
+            break
+    if isinstance(node, mi.ListType):
+        if isinstance(value, list):
+            low, high = node.min_length or 0, node.max_length
+            return f"between {low} and {high} entries", len(value)
+        return "a list (lines starting with '- ')", value
+    if not key:
+        return "the file to contain settings (key: value lines)", value
+    return "a mapping", value
+
+
+# --- what types can't say -------------------------------------------------------------------
+
+
+def _main_file(file: str, data: object) -> Knowledge:
+    doc = _convert(file, data, MainFileYaml)
+    if doc.language not in SUPPORTED_LANGUAGES:
+        expected = f"one of: {', '.join(SUPPORTED_LANGUAGES)}"
+        raise ConfigError(file, "language", expected, doc.language)
+    check = _Check(file, doc.language)
+    washers = check.sizes(doc.washers, "washers", "washer")
+    dryers = check.sizes(doc.dryers, "dryers", "dryer")
+    return Knowledge(
+        source=file,
+        language=doc.language,
+        shop_name=_line(doc.shop.name),
+        address=_optional(doc.shop.address) or "",
+        timezone=check.timezone(doc.shop.timezone, "shop.timezone"),
+        shop_hours=check.schedule(doc.hours.shop, "hours.shop"),
+        staff_hours=check.schedule(doc.hours.staff, "hours.staff"),
+        hours_note=_optional(doc.hours.note),
+        washers=washers,
+        dryers=dryers,
+        machines=check.machines(doc.machines, {"washer": washers, "dryer": dryers}),
+        staff_phone=_phone(doc.staff.phone),
+        staff_phone_note=_optional(doc.staff.phone_note),
+        **check.texts(doc),
+    )
+
+
+def _language_file(file: str, data: object, code: str, main: Knowledge) -> Knowledge:
+    doc = _convert(file, data, LanguageFileYaml)
+    if doc.language != code:
+        raise ConfigError(file, "language", f"{code!r}, as in the file name", doc.language)
+    check = _Check(file, code, main.source)
+    shop = doc.shop or ShopTextYaml()
+    hours = doc.hours or HoursTextYaml()
+    staff = doc.staff or StaffTextYaml()
+    check.same(shop.timezone, "shop.timezone", main.timezone)
+    check.same(hours.shop, "hours.shop", main.shop_hours, check.schedule)
+    check.same(hours.staff, "hours.staff", main.staff_hours, check.schedule)
+    check.same(staff.phone, "staff.phone", main.staff_phone, lambda v, k: _phone(v))
+    return dataclasses.replace(
+        main,
+        source=file,
+        language=code,
+        shop_name=_optional(shop.name) or main.shop_name,
+        address=_optional(shop.address) or main.address,
+        hours_note=_optional(hours.note),
+        washers=check.size_texts(doc.washers, "washers", main.washers),
+        dryers=check.size_texts(doc.dryers, "dryers", main.dryers),
+        machines=check.machine_texts(doc.machines or [], main.machines),
+        staff_phone_note=_optional(staff.phone_note),
+        **check.texts(doc),
+    )
+
+
+def _line(text: str) -> str:
+    return " ".join(text.split())  # one line, single spaces: it is spoken
+
+
+def _lines(texts: Sequence[str]) -> tuple[str, ...]:
+    return tuple(_line(t) for t in texts)
+
+
+def _optional(text: str | None) -> str | None:
+    return None if text is None else _line(text)
+
+
+def _phone(value: int | str) -> str:
+    return _line(str(value))
+
+
+class _Check:
+    """The semantic pass over a converted file; every error carries the key path."""
+
+    def __init__(self, file: str, language: str, main_source: str = "") -> None:
         self.file = file
-        self.language = "en"  # set from the file's `language:` before texts are built
-        self.main_source = ""  # for a language file: the main file it inherits facts from
+        self.language = language
+        self.main_source = main_source  # for a language file: the main file it inherits from
 
     def fail(self, key: str, expected: str, got: object = ...) -> ConfigError:
         return ConfigError(self.file, key, expected, got)
 
-    # Generic shapes.
-
-    def mapping(
-        self, value: object, key: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
-    ) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            what = "the file to contain settings (key: value lines)" if not key else "a mapping"
-            raise self.fail(key, what, value)
-        for name in value:
-            if name not in required and name not in optional:
-                allowed = ", ".join(required + optional)
-                raise self.fail(_join(key, str(name)), f"a known key (one of: {allowed})", name)
-        for name in required:
-            if name not in value:
-                raise self.fail(_join(key, name), "this key to be present")
-        return value
-
-    def text(self, value: object, key: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, "a non-empty text", value)
-        return " ".join(value.split())  # one line, single spaces: it is spoken
-
-    def optional_text(self, value: object, key: str) -> str | None:
-        return None if value is None else self.text(value, key)
-
-    def items(
-        self,
-        value: object,
-        key: str,
-        each: Callable[[object, str], T],
-        minimum: int = 1,
-        maximum: int = 1000,
-    ) -> tuple[T, ...]:
-        if not isinstance(value, list):
-            raise self.fail(key, "a list (lines starting with '- ')", value)
-        if not minimum <= len(value) <= maximum:
-            raise self.fail(key, f"between {minimum} and {maximum} entries", len(value))
-        return tuple(each(item, f"{key}[{i}]") for i, item in enumerate(value))
-
-    def texts(self, value: object, key: str, minimum: int = 1, maximum: int = 1000) -> tuple:
-        return self.items(value, key, self.text, minimum, maximum)
-
-    def integer(self, value: object, key: str, low: int, high: int, what: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(key, f"{what} (a whole number from {low} to {high})", value)
-        return value
-
     def price(self, value: object, key: str) -> Decimal:
-        expected = "a price such as 3.50"
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise self.fail(key, expected, value)
         try:
             amount = Decimal(str(value).strip().lstrip("$"))
         except InvalidOperation:
-            raise self.fail(key, expected, value) from None
+            raise self.fail(key, _PRICE_EXPECTED, value) from None
         if not amount.is_finite() or not 0 <= amount < 1000 or amount != round(amount, 2):
-            raise self.fail(key, expected, value)
+            raise self.fail(key, _PRICE_EXPECTED, value)
         return amount.quantize(Decimal("0.01"))
 
-    def ident(self, value: object, key: str) -> str:
-        if not isinstance(value, str) or not _ID.match(value):
-            raise self.fail(key, "a short id of lowercase letters, digits and dashes", value)
-        return value
-
-    def schedule(self, value: object, key: str, allow_always: bool) -> Schedule:
-        if allow_always and isinstance(value, str) and value.strip() == ALWAYS:
-            return Schedule(always=True)
-        if not isinstance(value, dict):
-            expected = '"24/7" or a line per day' if allow_always else "a line per day"
-            raise self.fail(key, f'{expected} (mon: "08:00-20:00" ... sun: "closed")', value)
-        days = self.mapping(value, key, DAYS)
-        intervals = []
-        for day in DAYS:
-            raw = days[day]
-            try:
-                if not isinstance(raw, str):
-                    raise ValueError
-                intervals.append(parse_interval(raw))
-            except ValueError:
-                raise self.fail(
-                    _join(key, day), '"HH:MM-HH:MM" in quotes, or "closed"', raw
-                ) from None
-        return Schedule(always=False, days=tuple(intervals))
-
-    # The file's sections.
-
-    def knowledge(self, data: object) -> Knowledge:
-        top = self.mapping(
-            data,
-            "",
-            (
-                "language",
-                "shop",
-                "hours",
-                "washers",
-                "dryers",
-                "machines",
-                "payment",
-                "howto",
-                "problems",
-                "lost_and_found",
-                "staff",
-                "quick_questions",
-            ),
-            ("rules", "faq"),
-        )
-        language = top["language"]
-        if language not in SUPPORTED_LANGUAGES:
-            raise self.fail("language", f"one of: {', '.join(SUPPORTED_LANGUAGES)}", language)
-        self.language = language
-
-        shop = self.mapping(top["shop"], "shop", ("name", "timezone"), ("address",))
-        timezone = self.timezone(shop["timezone"], "shop.timezone")
-
-        hours = self.mapping(top["hours"], "hours", ("shop", "staff"), ("note",))
-        washers = self.sizes(top["washers"], "washers", "washer")
-        dryers = self.sizes(top["dryers"], "dryers", "dryer")
-        machines = self.machines(top["machines"], {"washer": washers, "dryer": dryers})
-
-        payment = self.mapping(top["payment"], "payment", ("methods", "problems"), ("details",))
-        howto = self.mapping(top["howto"], "howto", HOWTO_TOPICS)
-        problems = self.mapping(
-            top["problems"], "problems", ("machine_broken", "money_taken_note", "refund")
-        )
-        staff = self.mapping(top["staff"], "staff", ("phone",), ("phone_note",))
-        phone = staff["phone"]
-        if isinstance(phone, int) and not isinstance(phone, bool):
-            phone = str(phone)  # written without quotes or dashes
-
-        rules = self.items(top.get("rules") or [], "rules", self.rule, minimum=0)
-        faq = self.items(top.get("faq") or [], "faq", self.faq_entry, minimum=0)
-        self.unique_ids(rules, "rules")
-        self.unique_ids(faq, "faq")
-
-        return Knowledge(
-            source=self.file,
-            language=language,
-            shop_name=self.text(shop["name"], "shop.name"),
-            address=self.optional_text(shop.get("address"), "shop.address") or "",
-            timezone=timezone,
-            shop_hours=self.schedule(hours["shop"], "hours.shop", allow_always=True),
-            staff_hours=self.schedule(hours["staff"], "hours.staff", allow_always=True),
-            hours_note=self.optional_text(hours.get("note"), "hours.note"),
-            washers=washers,
-            dryers=dryers,
-            machines=machines,
-            payment_methods=self.texts(payment["methods"], "payment.methods"),
-            payment_details=self.optional_text(payment.get("details"), "payment.details"),
-            payment_problems=self.text(payment["problems"], "payment.problems"),
-            howto=HowTo(*(self.texts(howto[t], f"howto.{t}", maximum=6) for t in HOWTO_TOPICS)),
-            machine_broken=self.text(problems["machine_broken"], "problems.machine_broken"),
-            money_taken_note=self.text(problems["money_taken_note"], "problems.money_taken_note"),
-            refund=self.text(problems["refund"], "problems.refund"),
-            lost_and_found=self.text(top["lost_and_found"], "lost_and_found"),
-            staff_phone=self.text(phone, "staff.phone"),
-            staff_phone_note=self.optional_text(staff.get("phone_note"), "staff.phone_note"),
-            rules=rules,
-            faq=faq,
-            quick_questions=self.texts(top["quick_questions"], "quick_questions", 4, 6),
-        )
-
-    def timezone(self, value: object, key: str) -> str:
-        expected = "a time zone name such as America/Chicago"
-        if not isinstance(value, str):
-            raise self.fail(key, expected, value)
+    def timezone(self, value: str, key: str) -> str:
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise self.fail(key, expected, value) from None
+            raise self.fail(key, "a time zone name such as America/Chicago", value) from None
         return value
 
-    def sizes(self, value: object, key: str, kind: str) -> tuple[SizeInfo, ...]:
-        def one(item: object, k: str) -> SizeInfo:
-            entry = self.mapping(item, k, ("size", "price", "minutes"), ("name", "description"))
-            size = self.ident(entry["size"], f"{k}.size")
-            name = self.optional_text(entry.get("name"), f"{k}.name") or size
-            description = entry.get("description")
-            return SizeInfo(
-                kind=kind,
-                size=size,
-                description=self.text(description, f"{k}.description")
-                if description is not None
-                else _default_description(self.language, name, kind),
-                price=self.price(entry["price"], f"{k}.price"),
-                minutes=self.integer(entry["minutes"], f"{k}.minutes", 1, 240, "minutes"),
-                name=name,
-            )
+    def schedule(self, value: str | WeekYaml, key: str) -> Schedule:
+        if isinstance(value, str):
+            if value.strip() == ALWAYS:
+                return Schedule(always=True)
+            raise self.fail(key, _HOURS_EXPECTED, value)
+        intervals = []
+        for day in DAYS:
+            raw = getattr(value, day)
+            try:
+                intervals.append(parse_interval(raw))
+            except ValueError:
+                raise self.fail(_join(key, day), _DAY_EXPECTED, raw) from None
+        return Schedule(always=False, days=tuple(intervals))
 
-        sizes = self.items(value, key, one)
-        seen: set[str] = set()
-        for i, size in enumerate(sizes):
-            if size.size in seen:
-                raise self.fail(f"{key}[{i}].size", "a size name used only once", size.size)
-            seen.add(size.size)
-        return sizes
+    def description(self, given: str | None, name: str, kind: str) -> str:
+        return (
+            _line(given) if given is not None else _default_description(self.language, name, kind)
+        )
+
+    def texts(self, doc: _TextsYaml) -> dict[str, Any]:
+        """The Knowledge fields both kinds of file write the same way."""
+        rules = tuple(Rule(r.id, _line(r.text), _lines(r.questions or [])) for r in doc.rules or [])
+        faq = tuple(FaqEntry(f.id, _lines(f.questions), _line(f.answer)) for f in doc.faq or [])
+        self.unique([r.id for r in rules], "rules", "id", "an id used only once")
+        self.unique([f.id for f in faq], "faq", "id", "an id used only once")
+        howto = doc.howto
+        return {
+            "payment_methods": _lines(doc.payment.methods),
+            "payment_details": _optional(doc.payment.details),
+            "payment_problems": _line(doc.payment.problems),
+            "howto": HowTo(*(_lines(getattr(howto, topic)) for topic in HOWTO_TOPICS)),
+            "machine_broken": _line(doc.problems.machine_broken),
+            "money_taken_note": _line(doc.problems.money_taken_note),
+            "refund": _line(doc.problems.refund),
+            "lost_and_found": _line(doc.lost_and_found),
+            "rules": rules,
+            "faq": faq,
+            "quick_questions": _lines(doc.quick_questions),
+        }
+
+    def unique(self, values: Sequence[object], key: str, name: str, expected: str) -> None:
+        seen: set[object] = set()
+        for i, value in enumerate(values):
+            if value in seen:
+                raise self.fail(f"{key}[{i}].{name}", expected, value)
+            seen.add(value)
+
+    def sizes(self, entries: list[SizeYaml], key: str, kind: str) -> tuple[SizeInfo, ...]:
+        self.unique([e.size for e in entries], key, "size", "a size name used only once")
+        sizes = []
+        for i, entry in enumerate(entries):
+            name = _optional(entry.name) or entry.size
+            sizes.append(
+                SizeInfo(
+                    kind=kind,
+                    size=entry.size,
+                    description=self.description(entry.description, name, kind),
+                    price=self.price(entry.price, f"{key}[{i}].price"),
+                    minutes=entry.minutes,
+                    name=name,
+                )
+            )
+        return tuple(sizes)
 
     def machines(
-        self, value: object, sizes: dict[str, tuple[SizeInfo, ...]]
+        self, entries: list[MachineYaml], sizes: dict[str, tuple[SizeInfo, ...]]
     ) -> tuple[MachineInfo, ...]:
-        def one(item: object, k: str) -> MachineInfo:
-            entry = self.mapping(item, k, ("number", "kind", "size"), ("location",))
-            kind = entry["kind"]
-            if kind not in KINDS:
-                raise self.fail(f"{k}.kind", "washer or dryer", kind)
-            known = [s.size for s in sizes[kind]]
-            if entry["size"] not in known:
-                expected = f"a {kind} size listed under {kind}s ({', '.join(known)})"
-                raise self.fail(f"{k}.size", expected, entry["size"])
-            return MachineInfo(
-                number=self.integer(entry["number"], f"{k}.number", 1, 999, "a machine number"),
-                kind=kind,
-                size=entry["size"],
-                location=self.optional_text(entry.get("location"), f"{k}.location"),
-            )
-
-        machines = self.items(value, "machines", one)
-        seen: set[int] = set()
-        for i, machine in enumerate(machines):
-            if machine.number in seen:
-                raise self.fail(
-                    f"machines[{i}].number", "a machine number used only once", machine.number
-                )
-            seen.add(machine.number)
+        for i, entry in enumerate(entries):
+            known = [s.size for s in sizes[entry.kind]]
+            if entry.size not in known:
+                expected = f"a {entry.kind} size listed under {entry.kind}s ({', '.join(known)})"
+                raise self.fail(f"machines[{i}].size", expected, entry.size)
+        numbers = [e.number for e in entries]
+        self.unique(numbers, "machines", "number", "a machine number used only once")
+        machines = (MachineInfo(e.number, e.kind, e.size, _optional(e.location)) for e in entries)
         return tuple(sorted(machines, key=lambda m: m.number))
 
-    def rule(self, item: object, key: str) -> Rule:
-        entry = self.mapping(item, key, ("id", "text"), ("questions",))
-        return Rule(
-            id=self.ident(entry["id"], f"{key}.id"),
-            text=self.text(entry["text"], f"{key}.text"),
-            questions=self.texts(entry.get("questions") or [], f"{key}.questions", minimum=0),
-        )
-
-    def faq_entry(self, item: object, key: str) -> FaqEntry:
-        entry = self.mapping(item, key, ("id", "questions", "answer"))
-        return FaqEntry(
-            id=self.ident(entry["id"], f"{key}.id"),
-            questions=self.texts(entry["questions"], f"{key}.questions"),
-            answer=self.text(entry["answer"], f"{key}.answer"),
-        )
-
-    def unique_ids(self, entries: tuple[Rule, ...] | tuple[FaqEntry, ...], key: str) -> None:
-        seen: set[str] = set()
-        for i, entry in enumerate(entries):
-            if entry.id in seen:
-                raise self.fail(f"{key}[{i}].id", "an id used only once", entry.id)
-            seen.add(entry.id)
-
-    # A language file (knowledge.<lang>.yaml): texts, with facts inherited from the main file.
-
-    def language_file(self, data: object, code: str, main: Knowledge) -> Knowledge:
-        top = self.mapping(
-            data,
-            "",
-            (
-                "language",
-                "washers",
-                "dryers",
-                "payment",
-                "howto",
-                "problems",
-                "lost_and_found",
-                "quick_questions",
-            ),
-            ("shop", "hours", "machines", "staff", "rules", "faq"),
-        )
-        if top["language"] != code:
-            raise self.fail("language", f"{code!r}, as in the file name", top["language"])
-        self.language = code
-        self.main_source = main.source
-
-        shop = self.mapping(top.get("shop") or {}, "shop", (), ("name", "timezone", "address"))
-        self.same(shop, "timezone", "shop.timezone", main.timezone, lambda v, k: v)
-        hours = self.mapping(top.get("hours") or {}, "hours", (), ("shop", "staff", "note"))
-        for part in ("shop", "staff"):
-            self.same(
-                hours,
-                part,
-                f"hours.{part}",
-                getattr(main, f"{part}_hours"),
-                lambda v, k: self.schedule(v, k, allow_always=True),
-            )
-        staff = self.mapping(top.get("staff") or {}, "staff", (), ("phone", "phone_note"))
-        phone = staff.get("phone")
-        if isinstance(phone, int) and not isinstance(phone, bool):
-            staff = {**staff, "phone": str(phone)}
-        self.same(staff, "phone", "staff.phone", main.staff_phone, self.text)
-
-        payment = self.mapping(top["payment"], "payment", ("methods", "problems"), ("details",))
-        howto = self.mapping(top["howto"], "howto", HOWTO_TOPICS)
-        problems = self.mapping(
-            top["problems"], "problems", ("machine_broken", "money_taken_note", "refund")
-        )
-        rules = self.items(top.get("rules") or [], "rules", self.rule, minimum=0)
-        faq = self.items(top.get("faq") or [], "faq", self.faq_entry, minimum=0)
-        self.unique_ids(rules, "rules")
-        self.unique_ids(faq, "faq")
-
-        return dataclasses.replace(
-            main,
-            source=self.file,
-            language=code,
-            shop_name=self.optional_text(shop.get("name"), "shop.name") or main.shop_name,
-            address=self.optional_text(shop.get("address"), "shop.address") or main.address,
-            hours_note=self.optional_text(hours.get("note"), "hours.note"),
-            washers=self.size_texts(top["washers"], "washers", main.washers),
-            dryers=self.size_texts(top["dryers"], "dryers", main.dryers),
-            machines=self.machine_texts(top.get("machines") or [], main.machines),
-            payment_methods=self.texts(payment["methods"], "payment.methods"),
-            payment_details=self.optional_text(payment.get("details"), "payment.details"),
-            payment_problems=self.text(payment["problems"], "payment.problems"),
-            howto=HowTo(*(self.texts(howto[t], f"howto.{t}", maximum=6) for t in HOWTO_TOPICS)),
-            machine_broken=self.text(problems["machine_broken"], "problems.machine_broken"),
-            money_taken_note=self.text(problems["money_taken_note"], "problems.money_taken_note"),
-            refund=self.text(problems["refund"], "problems.refund"),
-            lost_and_found=self.text(top["lost_and_found"], "lost_and_found"),
-            staff_phone_note=self.optional_text(staff.get("phone_note"), "staff.phone_note"),
-            rules=rules,
-            faq=faq,
-            quick_questions=self.texts(top["quick_questions"], "quick_questions", 4, 6),
-        )
+    # A language file: its facts must say what the main file says.
 
     def same(
         self,
-        entry: dict[str, Any],
-        name: str,
+        value: Any,
         key: str,
         inherited: object,
-        parse: Callable[[object, str], object],
+        parse: Callable[[Any, str], object] = lambda v, k: v,
     ) -> None:
         """A fact repeated in a language file must say what the main file says."""
-        if name not in entry:
+        if value is msgspec.UNSET:
             return
-        if parse(entry[name], key) != inherited:
+        if parse(value, key) != inherited:
             expected = f"the value in {self.main_source} (or leave it out: it is inherited)"
-            raise self.fail(key, expected, entry[name])
+            raise self.fail(key, expected, value)
 
     def size_texts(
-        self, value: object, key: str, inherited: tuple[SizeInfo, ...]
+        self, entries: list[SizeTextYaml], key: str, inherited: tuple[SizeInfo, ...]
     ) -> tuple[SizeInfo, ...]:
         """The main file's sizes with this language's names and descriptions."""
         known = {s.size: s for s in inherited}
         kind = inherited[0].kind
         given: dict[str, SizeInfo] = {}
-
-        def one(item: object, k: str) -> SizeInfo:
-            entry = self.mapping(item, k, ("size", "name"), ("description", "price", "minutes"))
-            size = entry["size"]
-            if size not in known:
-                raise self.fail(
-                    f"{k}.size", f"a {kind} size from {self.main_source} ({', '.join(known)})", size
-                )
-            if size in given:
-                raise self.fail(f"{k}.size", "a size name used only once", size)
-            base = known[size]
-            self.same(entry, "price", f"{k}.price", base.price, self.price)
-            minutes = lambda v, kk: self.integer(v, kk, 1, 240, "minutes")  # noqa: E731
-            self.same(entry, "minutes", f"{k}.minutes", base.minutes, minutes)
-            name = self.text(entry["name"], f"{k}.name")
-            description = entry.get("description")
-            given[size] = dataclasses.replace(
-                base,
-                name=name,
-                description=self.text(description, f"{k}.description")
-                if description is not None
-                else _default_description(self.language, name, kind),
-            )
-            return given[size]
-
-        self.items(value, key, one)
+        for i, entry in enumerate(entries):
+            k = f"{key}[{i}]"
+            if entry.size not in known:
+                expected = f"a {kind} size from {self.main_source} ({', '.join(known)})"
+                raise self.fail(f"{k}.size", expected, entry.size)
+            if entry.size in given:
+                raise self.fail(f"{k}.size", "a size name used only once", entry.size)
+            base = known[entry.size]
+            self.same(entry.price, f"{k}.price", base.price, self.price)
+            self.same(entry.minutes, f"{k}.minutes", base.minutes)
+            name = _line(entry.name)
+            description = self.description(entry.description, name, kind)
+            given[entry.size] = dataclasses.replace(base, name=name, description=description)
         missing = [s for s in known if s not in given]
         if missing:
             raise self.fail(key, f"an entry for every {kind} size (missing: {', '.join(missing)})")
         return tuple(given[s.size] for s in inherited)  # the main file's order
 
     def machine_texts(
-        self, value: object, inherited: tuple[MachineInfo, ...]
+        self, entries: list[MachineTextYaml], inherited: tuple[MachineInfo, ...]
     ) -> tuple[MachineInfo, ...]:
         """The main file's machines with this language's locations (none where not given)."""
         known = {m.number: m for m in inherited}
         locations: dict[int, str | None] = {}
-
-        def one(item: object, k: str) -> None:
-            entry = self.mapping(item, k, ("number",), ("kind", "size", "location"))
-            number = entry["number"]
-            if number not in known or isinstance(number, bool):
+        for i, entry in enumerate(entries):
+            k = f"machines[{i}]"
+            if entry.number not in known:
                 numbers = f"{min(known)} to {max(known)}"
-                raise self.fail(
-                    f"{k}.number", f"a machine number from {self.main_source} ({numbers})", number
-                )
-            if number in locations:
-                raise self.fail(f"{k}.number", "a machine number used only once", number)
-            base = known[number]
-            self.same(entry, "kind", f"{k}.kind", base.kind, lambda v, kk: v)
-            self.same(entry, "size", f"{k}.size", base.size, lambda v, kk: v)
-            locations[number] = self.optional_text(entry.get("location"), f"{k}.location")
-
-        self.items(value, "machines", one, minimum=0)
+                expected = f"a machine number from {self.main_source} ({numbers})"
+                raise self.fail(f"{k}.number", expected, entry.number)
+            if entry.number in locations:
+                raise self.fail(f"{k}.number", "a machine number used only once", entry.number)
+            base = known[entry.number]
+            self.same(entry.kind, f"{k}.kind", base.kind)
+            self.same(entry.size, f"{k}.size", base.size)
+            locations[entry.number] = _optional(entry.location)
         return tuple(dataclasses.replace(m, location=locations.get(m.number)) for m in inherited)
 
 
