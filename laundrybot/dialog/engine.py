@@ -19,14 +19,15 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from laundrybot.dialog import intents, intents_ko
+from laundrybot.dialog import intents
 from laundrybot.dialog.hours import DAY_NAMES, Schedule
 from laundrybot.dialog.intents import ESCALATIONS, KIND_AGNOSTIC, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
 from laundrybot.dialog.normalize import _TENS, _UNITS, Normalized, Normalizer
-from laundrybot.dialog.normalize_ko import KoreanNormalizer, speak_number
 from laundrybot.dialog.wording import WORDINGS, Wording
+from laundrybot.lang.ko import intents as intents_ko
+from laundrybot.lang.ko.normalize import KoreanNormalizer, speak_number
 from laundrybot.machines.state import MachineState, MachineStatus
 
 EXPRESSIONS = ("neutral", "happy", "thinking", "apologetic", "concerned")

@@ -1,0 +1,1 @@
+"""Languages: one unit per language (laundrybot/lang/<code>/), everything that language says."""

@@ -1,0 +1,1 @@
+"""English: everything the attendant needs to understand and speak English."""
