@@ -24,10 +24,12 @@ from laundrybot.dialog.hours import DAY_NAMES, Schedule
 from laundrybot.dialog.intents import ESCALATIONS, KIND_AGNOSTIC, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
-from laundrybot.dialog.normalize import _TENS, _UNITS, Normalized, Normalizer
+from laundrybot.dialog.normalize import Normalized, Normalizer
 from laundrybot.dialog.wording import WORDINGS, Wording
+from laundrybot.lang.en.numbers import recognised_number
 from laundrybot.lang.ko import intents as intents_ko
-from laundrybot.lang.ko.normalize import KoreanNormalizer, speak_number
+from laundrybot.lang.ko.normalize import KoreanNormalizer
+from laundrybot.lang.ko.numbers import korean_number
 from laundrybot.machines.state import MachineState, MachineStatus
 
 EXPRESSIONS = ("neutral", "happy", "thinking", "apologetic", "concerned")
@@ -70,31 +72,20 @@ class _Language:
     recognised: Callable[[str], str]  # a phrase as a recogniser would write it
 
 
-_EN_UNITS = {value: word for word, value in _UNITS.items() if word != "oh"}
-_EN_TENS = {value: word for word, value in _TENS.items()}
 # Words our normaliser makes up, back to what a customer says.
 _EN_SPOKEN = {"lostandfound": "lost and found", "phonepay": "apple pay"}
 
 
-def _en_number(n: int) -> str:
-    if n < 20:
-        return _EN_UNITS[n]
-    if n < 100:
-        tens, unit = divmod(n, 10)
-        return _EN_TENS[tens * 10] + (f" {_EN_UNITS[unit]}" if unit else "")
-    return " ".join(_EN_UNITS[int(d)] for d in str(n))  # "one two five"
-
-
 def _en_recognised(phrase: str) -> str:
     words = re.sub(r"[^a-z0-9' ]+", " ", phrase.lower()).split()
-    words = [_EN_SPOKEN.get(w, _en_number(int(w)) if w.isdigit() else w) for w in words]
+    words = [_EN_SPOKEN.get(w, recognised_number(int(w)) if w.isdigit() else w) for w in words]
     return " ".join(words)
 
 
 def _ko_recognised(phrase: str) -> str:
     # The Korean model writes digits as Sino-Korean words and Latin letters in capitals.
     words = re.sub(r"[^0-9A-Za-z가-힣 ]+", " ", phrase).split()
-    return " ".join(speak_number(int(w)) if w.isdigit() else w.upper() for w in words)
+    return " ".join(korean_number(int(w)) if w.isdigit() else w.upper() for w in words)
 
 
 _LANGUAGES = {
@@ -103,8 +94,11 @@ _LANGUAGES = {
         mirror={"washer": "dryer", "dryer": "washer", "wash": "dry", "dry": "wash"},
         normalizer=Normalizer,
         wording=WORDINGS["en"],
-        machine_phrases=lambda kind, n: (f"{kind} {_en_number(n)}", f"machine {_en_number(n)}"),
-        spoken_number=_en_number,
+        machine_phrases=lambda kind, n: (
+            f"{kind} {recognised_number(n)}",
+            f"machine {recognised_number(n)}",
+        ),
+        spoken_number=recognised_number,
         recognised=_en_recognised,
     ),
     "ko": _Language(
@@ -113,11 +107,11 @@ _LANGUAGES = {
         normalizer=KoreanNormalizer,
         wording=WORDINGS["ko"],
         machine_phrases=lambda kind, n: (
-            f"{WORDINGS['ko'].kinds[kind]} {speak_number(n)} 번",
-            f"{speak_number(n)} 번 {WORDINGS['ko'].kinds[kind]}",
-            f"{speak_number(n)} 번 기계",
+            f"{WORDINGS['ko'].kinds[kind]} {korean_number(n)} 번",
+            f"{korean_number(n)} 번 {WORDINGS['ko'].kinds[kind]}",
+            f"{korean_number(n)} 번 기계",
         ),
-        spoken_number=speak_number,
+        spoken_number=korean_number,
         recognised=_ko_recognised,
     ),
 }

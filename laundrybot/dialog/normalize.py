@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from laundrybot.lang.en.numbers import TENS_VALUES, UNIT_VALUES
+
 NUM = "NUM"  # stands for "some machine number" in features
 
 
@@ -32,14 +34,8 @@ def _word_set(words: str) -> frozenset[str]:
 MACHINE_WORDS = {"machine": None, "washer": "washer", "dryer": "dryer"}
 _NUMBER_MARKERS = {"number", "no", "num", "nr"}
 
-_UNITS = {
-    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19,
-}  # fmt: skip
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-         "eighty": 80, "ninety": 90}  # fmt: skip
+_UNITS = UNIT_VALUES
+_TENS = TENS_VALUES
 # Words a recogniser writes for a number it heard; only trusted right after a machine word.
 _HOMOPHONES = {"to": 2, "too": 2, "tu": 2, "for": 4, "fore": 4, "won": 1, "ate": 8, "tree": 3}
 # ... and only when what follows fits "dryer <n> ...": end of question or a status-ish word.

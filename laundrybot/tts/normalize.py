@@ -16,56 +16,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-# -- English numbers ---------------------------------------------------------------------------
-
-_ONES = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen",
-]  # fmt: skip
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"))
-_ORDINAL_WORDS = {
-    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-    "nine": "ninth", "twelve": "twelfth",
-}  # fmt: skip
-
-
-def number_words(n: int) -> str:
-    """42 -> "forty-two", 1250 -> "one thousand two hundred fifty"."""
-    if n < 0:
-        return "minus " + number_words(-n)
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        return f"{_ONES[hundreds]} hundred" + (f" {number_words(rest)}" if rest else "")
-    for scale, word in _SCALES:
-        if n >= scale:
-            high, rest = divmod(n, scale)
-            return f"{number_words(high)} {word}" + (f" {number_words(rest)}" if rest else "")
-    raise AssertionError(n)
-
-
-def ordinal_words(n: int) -> str:
-    """3 -> "third", 21 -> "twenty-first"."""
-    words = number_words(n)
-    head, sep, last = words.rpartition("-" if "-" in words.split()[-1] else " ")
-    if last in _ORDINAL_WORDS:
-        last = _ORDINAL_WORDS[last]
-    elif last.endswith("y"):
-        last = last[:-1] + "ieth"
-    else:
-        last += "th"
-    return head + sep + last
-
-
-def digits_words(digits: str) -> str:
-    """ "555" -> "five five five" (phone numbers, codes)."""
-    return " ".join(_ONES[int(d)] for d in digits if d.isdigit())
+from laundrybot.lang.en.numbers import digits_words, number_words, ordinal_words
+from laundrybot.lang.ko.numbers import SINO_DIGITS, korean_number, native_words
 
 
 def _int(text: str) -> int:
@@ -285,42 +237,12 @@ def normalize_en(text: str) -> str:
 
 # -- Korean ------------------------------------------------------------------------------------
 
-_KO_DIGITS = ["", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구"]
-_KO_SMALL = [(1000, "천"), (100, "백"), (10, "십")]
-_KO_LARGE = [(10**8, "억"), (10**4, "만")]
-_KO_NATIVE_HOURS = [
-    "", "한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉", "열", "열한", "열두",
-]  # fmt: skip
-
-
-def korean_number(n: int) -> str:
-    """Sino-Korean reading: 3500 -> "삼천오백", 12 -> "십이", 0 -> "영"."""
-    if n == 0:
-        return "영"
-    if n < 0:
-        return "마이너스 " + korean_number(-n)
-    out = ""
-    for scale, word in _KO_LARGE:
-        if n >= scale:
-            high, n = divmod(n, scale)
-            out += ("" if high == 1 and scale == 10**4 else _ko_below_10000(high)) + word
-    return out + _ko_below_10000(n)
-
-
-def _ko_below_10000(n: int) -> str:
-    out = ""
-    for scale, word in _KO_SMALL:
-        digit, n = divmod(n, scale)
-        if digit:
-            out += ("" if digit == 1 else _KO_DIGITS[digit]) + word
-    return out + _KO_DIGITS[n]
-
 
 def _ko_decimal(text: str) -> str:
     whole, _, frac = text.replace(",", "").partition(".")
     said = korean_number(int(whole or 0))
     if frac:
-        said += " 점 " + "".join(_KO_DIGITS[int(d)] or "영" for d in frac)
+        said += " 점 " + "".join(SINO_DIGITS[int(d)] or "영" for d in frac)
     return said
 
 
@@ -338,7 +260,7 @@ def _ko_clock(match: re.Match[str]) -> str:
         prefix = "오후 " if match["ap"].lower() == "p" else "오전 "
     if hour > 12:
         hour, prefix = hour - 12, prefix or "오후 "
-    said = f"{prefix}{_KO_NATIVE_HOURS[hour] if hour else '영'} 시"
+    said = f"{prefix}{native_words(hour) if hour else '영'} 시"
     return said + (f" {korean_number(minute)} 분" if minute else "")
 
 
@@ -349,7 +271,7 @@ _KO_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = 
     (re.compile(r"#\s?(\d+)"), lambda m: f"{korean_number(int(m[1]))} 번"),
     (re.compile(r"(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?:\s?(?P<ap>[AaPp])\.?[Mm]\.?)?"),
      _ko_clock),
-    (re.compile(r"(\d+)\s?(?=시(?!간))"), lambda m: f"{_KO_NATIVE_HOURS[int(m[1])]} "
+    (re.compile(r"(\d+)\s?(?=시(?!간))"), lambda m: f"{native_words(int(m[1]))} "
      if 0 < int(m[1]) <= 12 else f"{korean_number(int(m[1]))} "),
     (re.compile(r"(\d+)\s?(?:min|mins)\b"), lambda m: f"{korean_number(int(m[1]))} 분"),
     (re.compile(r"(\d+)\s?%"), lambda m: f"{korean_number(int(m[1]))} 퍼센트"),

@@ -25,18 +25,10 @@ import unicodedata
 from collections.abc import Iterable
 
 from laundrybot.dialog.normalize import NUM, MachineRef, Normalized, Speller, _word_set
+from laundrybot.lang.ko.numbers import native_number, sino_number
 
 MACHINE_WORDS = {"세탁기": "washer", "건조기": "dryer", "기계": None}
 
-_SINO_DIGITS = {"영": 0, "공": 0, "일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "륙": 6,
-                "칠": 7, "팔": 8, "구": 9}  # fmt: skip
-_SINO_DIGIT_WORDS = ("", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구")
-_SINO = re.compile(
-    r"^(?:([이삼사오육칠팔구])?(백))?(?:([이삼사오육칠팔구])?(십))?([일이삼사오육칠팔구])?$"
-)
-_NATIVE_UNITS = {"하나": 1, "한": 1, "둘": 2, "두": 2, "셋": 3, "세": 3, "석": 3, "넷": 4, "네": 4,
-                 "넉": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9}  # fmt: skip
-_NATIVE_TENS = {"열": 10, "스물": 20, "스무": 20}
 # Number words that are also everyday words: "이" (this), "일" (work), "사" (buy), "오" (come),
 # "구", "열" (open), "한/두/세/네" (a/two/three/four of something), "네" (yes).
 _AMBIGUOUS = _word_set("이 일 사 오 구 열 한 두 세 네 석 넉 공 영")
@@ -228,48 +220,6 @@ def _lexicon(extra: Iterable[str]) -> dict[str, tuple[str, ...]]:
     for word in extra:  # words of the shop's own questions, size names: themselves
         table.setdefault(word, (word,))
     return table
-
-
-def sino_number(word: str) -> int | None:
-    """ "삼" -> 3, "십이" -> 12, "이십일" -> 21, "백" -> 100; None if not a Sino-Korean number."""
-    match = _SINO.match(word)
-    if not word or not match:
-        return None
-    h_digit, h, t_digit, t, unit = match.groups()
-    value = 0
-    if h:
-        value += 100 * (_SINO_DIGITS[h_digit] if h_digit else 1)
-    if t:
-        value += 10 * (_SINO_DIGITS[t_digit] if t_digit else 1)
-    if unit:
-        value += _SINO_DIGITS[unit]
-    return value
-
-
-def native_number(word: str) -> int | None:
-    """ "셋" -> 3, "열둘"/"열두" -> 12, "스물" -> 20; None if not a native Korean number."""
-    if word in _NATIVE_UNITS:
-        return _NATIVE_UNITS[word]
-    for tens, value in _NATIVE_TENS.items():
-        if word == tens:
-            return value
-        if word.startswith(tens) and word[len(tens) :] in _NATIVE_UNITS:
-            return value + _NATIVE_UNITS[word[len(tens) :]]
-    return None
-
-
-def speak_number(n: int) -> str:
-    """12 -> "십이": machine numbers as the Korean recogniser writes them."""
-    if n == 0:
-        return "영"
-    hundreds, rest = divmod(n, 100)
-    tens, unit = divmod(rest, 10)
-    said = ""
-    if hundreds:
-        said += ("" if hundreds == 1 else _SINO_DIGIT_WORDS[hundreds]) + "백"
-    if tens:
-        said += ("" if tens == 1 else _SINO_DIGIT_WORDS[tens]) + "십"
-    return said + _SINO_DIGIT_WORDS[unit]
 
 
 def split_words(text: str) -> list[str]:
