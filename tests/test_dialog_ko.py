@@ -20,10 +20,10 @@ from laundrybot.dialog.engine import EXPRESSIONS, MACHINE_CONFIDENCE, Answer, Di
 from laundrybot.dialog.intents import ESCALATIONS
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge_set
 from laundrybot.dialog.matching import THRESHOLD
-from laundrybot.dialog.wording import korean_particles
 from laundrybot.lang.ko.intents import EXAMPLES
 from laundrybot.lang.ko.normalize import KoreanNormalizer
 from laundrybot.lang.ko.numbers import native_number, sino_number
+from laundrybot.lang.ko.wording import korean_particles
 from laundrybot.machines.state import MachineState, MachineStatus
 from laundrybot.speechmodels import packaged_vosk_model
 

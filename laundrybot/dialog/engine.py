@@ -19,17 +19,20 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from laundrybot.dialog import intents
 from laundrybot.dialog.hours import DAY_NAMES, Schedule
 from laundrybot.dialog.intents import ESCALATIONS, KIND_AGNOSTIC, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
-from laundrybot.dialog.normalize import Normalized, Normalizer
-from laundrybot.dialog.wording import WORDINGS, Wording
+from laundrybot.dialog.normalize import Normalized
+from laundrybot.dialog.wording import Wording
+from laundrybot.lang.en import intents
+from laundrybot.lang.en.normalize import Normalizer
 from laundrybot.lang.en.numbers import recognised_number
+from laundrybot.lang.en.wording import ENGLISH
 from laundrybot.lang.ko import intents as intents_ko
 from laundrybot.lang.ko.normalize import KoreanNormalizer
 from laundrybot.lang.ko.numbers import korean_number
+from laundrybot.lang.ko.wording import KOREAN
 from laundrybot.machines.state import MachineState, MachineStatus
 
 EXPRESSIONS = ("neutral", "happy", "thinking", "apologetic", "concerned")
@@ -91,9 +94,9 @@ def _ko_recognised(phrase: str) -> str:
 _LANGUAGES = {
     "en": _Language(
         examples=intents.EXAMPLES,
-        mirror={"washer": "dryer", "dryer": "washer", "wash": "dry", "dry": "wash"},
+        mirror=intents.MIRROR,
         normalizer=Normalizer,
-        wording=WORDINGS["en"],
+        wording=ENGLISH,
         machine_phrases=lambda kind, n: (
             f"{kind} {recognised_number(n)}",
             f"machine {recognised_number(n)}",
@@ -105,10 +108,10 @@ _LANGUAGES = {
         examples=intents_ko.EXAMPLES,
         mirror=intents_ko.MIRROR,
         normalizer=KoreanNormalizer,
-        wording=WORDINGS["ko"],
+        wording=KOREAN,
         machine_phrases=lambda kind, n: (
-            f"{WORDINGS['ko'].kinds[kind]} {korean_number(n)} 번",
-            f"{korean_number(n)} 번 {WORDINGS['ko'].kinds[kind]}",
+            f"{KOREAN.kinds[kind]} {korean_number(n)} 번",
+            f"{korean_number(n)} 번 {KOREAN.kinds[kind]}",
             f"{korean_number(n)} 번 기계",
         ),
         spoken_number=korean_number,
