@@ -6,8 +6,8 @@ answer() is pure computation with no I/O: it runs on the gateway's event loop.
 Every answer ends with something the customer can do next (look at the display, use another
 machine, call the staff number), because nobody is on site most of the time.
 
-One Dialog speaks one language, the knowledge file's: its example phrases, normaliser and
-answer templates (wording.py) come from the table _LANGUAGES below.
+One Dialog speaks one language, the knowledge file's: its example phrases, normaliser, answer
+templates and recogniser phrase forms come from that language's unit (laundrybot/lang/).
 """
 
 from __future__ import annotations
@@ -19,20 +19,12 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from laundrybot import lang
 from laundrybot.dialog.hours import DAY_NAMES, Schedule
 from laundrybot.dialog.intents import ESCALATIONS, KIND_AGNOSTIC, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
 from laundrybot.dialog.normalize import Normalized
-from laundrybot.dialog.wording import Wording
-from laundrybot.lang.en import intents
-from laundrybot.lang.en.normalize import Normalizer
-from laundrybot.lang.en.numbers import recognised_number
-from laundrybot.lang.en.wording import ENGLISH
-from laundrybot.lang.ko import intents as intents_ko
-from laundrybot.lang.ko.normalize import KoreanNormalizer
-from laundrybot.lang.ko.numbers import korean_number
-from laundrybot.lang.ko.wording import KOREAN
 from laundrybot.machines.state import MachineState, MachineStatus
 
 EXPRESSIONS = ("neutral", "happy", "thinking", "apologetic", "concerned")
@@ -61,65 +53,6 @@ class Answer:
     confidence: float = 1.0
 
 
-@dataclass(frozen=True)
-class _Language:
-    """What one language needs: examples, a normaliser, templates, and how numbers are said."""
-
-    examples: Mapping[str, tuple[str, ...]]
-    mirror: Mapping[str, str]  # washer words <-> dryer words, for KIND_AGNOSTIC intents
-    normalizer: Callable[[list[str]], Callable[[str], Normalized]]
-    wording: Wording
-    # A machine phrase as a recogniser writes it: ("washer", 12) -> "washer twelve".
-    machine_phrases: Callable[[str, int], tuple[str, ...]]
-    spoken_number: Callable[[int], str]
-    recognised: Callable[[str], str]  # a phrase as a recogniser would write it
-
-
-# Words our normaliser makes up, back to what a customer says.
-_EN_SPOKEN = {"lostandfound": "lost and found", "phonepay": "apple pay"}
-
-
-def _en_recognised(phrase: str) -> str:
-    words = re.sub(r"[^a-z0-9' ]+", " ", phrase.lower()).split()
-    words = [_EN_SPOKEN.get(w, recognised_number(int(w)) if w.isdigit() else w) for w in words]
-    return " ".join(words)
-
-
-def _ko_recognised(phrase: str) -> str:
-    # The Korean model writes digits as Sino-Korean words and Latin letters in capitals.
-    words = re.sub(r"[^0-9A-Za-z가-힣 ]+", " ", phrase).split()
-    return " ".join(korean_number(int(w)) if w.isdigit() else w.upper() for w in words)
-
-
-_LANGUAGES = {
-    "en": _Language(
-        examples=intents.EXAMPLES,
-        mirror=intents.MIRROR,
-        normalizer=Normalizer,
-        wording=ENGLISH,
-        machine_phrases=lambda kind, n: (
-            f"{kind} {recognised_number(n)}",
-            f"machine {recognised_number(n)}",
-        ),
-        spoken_number=recognised_number,
-        recognised=_en_recognised,
-    ),
-    "ko": _Language(
-        examples=intents_ko.EXAMPLES,
-        mirror=intents_ko.MIRROR,
-        normalizer=KoreanNormalizer,
-        wording=KOREAN,
-        machine_phrases=lambda kind, n: (
-            f"{KOREAN.kinds[kind]} {korean_number(n)} 번",
-            f"{korean_number(n)} 번 {KOREAN.kinds[kind]}",
-            f"{korean_number(n)} 번 기계",
-        ),
-        spoken_number=korean_number,
-        recognised=_ko_recognised,
-    ),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class _Turn:
     """What one question is about, handed to the intent's handler."""
@@ -145,7 +78,7 @@ class _Turn:
 class Dialog:
     def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
-        self.language = _LANGUAGES[knowledge.language]
+        self.language = lang.get(knowledge.language)
         self.say = self.language.wording
         self.tz = zoneinfo.ZoneInfo(knowledge.timezone)
         self.by_number = {m.number: m for m in knowledge.machines}

@@ -67,6 +67,8 @@ ENGLISH = Wording(
     finish=lambda text: text,
     templates={
         "machine": "{kind} {number}",
+        # a size the knowledge file gives no description: "large washer"
+        "default_description": "{size} {kind}",
         "the_kind": "the {kind}",
         "today": "today",
         "tomorrow": "tomorrow",

@@ -124,6 +124,8 @@ KOREAN = Wording(
     finish=korean_particles,
     templates={
         "machine": "{number}번 {kind}",
+        # a predicate, since answers say "5번 세탁기는 <description>."
+        "default_description": "{size} {kind}예요",
         "the_kind": "{kind}",
         "today": "오늘",
         "tomorrow": "내일",
