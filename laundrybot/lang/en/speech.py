@@ -218,5 +218,5 @@ def _symbols(text: str) -> str:
 def speak(text: str) -> str:
     """Cleaned English text -> as it is said."""
     for pattern, replacement in _EN_RULES:
-        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+        text = pattern.sub(replacement, text)
     return _symbols(text)

@@ -58,5 +58,5 @@ _KO_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = 
 def speak(text: str) -> str:
     """Cleaned Korean text -> as it is said."""
     for pattern, replacement in _KO_RULES:
-        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+        text = pattern.sub(replacement, text)
     return text.replace("/", " ").replace("&", " 그리고 ").replace("%", " 퍼센트")
