@@ -17,9 +17,10 @@ import pytest
 import yaml
 
 from laundrybot.dialog.engine import EXPRESSIONS, Answer, Dialog
-from laundrybot.dialog.intents import ESCALATIONS, EXAMPLES
+from laundrybot.dialog.intents import ESCALATIONS
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge
-from laundrybot.dialog.normalize import Normalizer
+from laundrybot.lang.en.intents import EXAMPLES
+from laundrybot.lang.en.normalize import Normalizer
 from laundrybot.machines.state import MachineState, MachineStatus
 
 HERE = pathlib.Path(__file__).resolve().parent

@@ -18,11 +18,12 @@ import yaml
 
 from laundrybot.dialog.engine import EXPRESSIONS, MACHINE_CONFIDENCE, Answer, Dialog
 from laundrybot.dialog.intents import ESCALATIONS
-from laundrybot.dialog.intents_ko import EXAMPLES
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge_set
 from laundrybot.dialog.matching import THRESHOLD
-from laundrybot.dialog.normalize_ko import KoreanNormalizer, native_number, sino_number
-from laundrybot.dialog.wording import korean_particles
+from laundrybot.lang.ko.intents import EXAMPLES
+from laundrybot.lang.ko.normalize import KoreanNormalizer
+from laundrybot.lang.ko.numbers import native_number, sino_number
+from laundrybot.lang.ko.wording import korean_particles
 from laundrybot.machines.state import MachineState, MachineStatus
 from laundrybot.speechmodels import packaged_vosk_model
 

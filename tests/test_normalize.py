@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from laundrybot.tts.normalize import korean_number, normalize, number_words, ordinal_words
+from laundrybot.lang.en.numbers import number_words, ordinal_words
+from laundrybot.lang.ko.numbers import korean_number
+from laundrybot.tts.normalize import normalize
 
 
 @pytest.mark.parametrize(

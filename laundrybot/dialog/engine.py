@@ -6,8 +6,8 @@ answer() is pure computation with no I/O: it runs on the gateway's event loop.
 Every answer ends with something the customer can do next (look at the display, use another
 machine, call the staff number), because nobody is on site most of the time.
 
-One Dialog speaks one language, the knowledge file's: its example phrases, normaliser and
-answer templates (wording.py) come from the table _LANGUAGES below.
+One Dialog speaks one language, the knowledge file's: its example phrases, normaliser, answer
+templates and recogniser phrase forms come from that language's unit (laundrybot/lang/).
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from laundrybot.dialog import intents, intents_ko
+from laundrybot import lang
 from laundrybot.dialog.hours import DAY_NAMES, Schedule
 from laundrybot.dialog.intents import ESCALATIONS, KIND_AGNOSTIC, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
-from laundrybot.dialog.normalize import _TENS, _UNITS, Normalized, Normalizer
-from laundrybot.dialog.normalize_ko import KoreanNormalizer, speak_number
-from laundrybot.dialog.wording import WORDINGS, Wording
+from laundrybot.dialog.normalize import Normalized
 from laundrybot.machines.state import MachineState, MachineStatus
 
 EXPRESSIONS = ("neutral", "happy", "thinking", "apologetic", "concerned")
@@ -55,73 +53,6 @@ class Answer:
     confidence: float = 1.0
 
 
-@dataclass(frozen=True)
-class _Language:
-    """What one language needs: examples, a normaliser, templates, and how numbers are said."""
-
-    examples: Mapping[str, tuple[str, ...]]
-    mirror: Mapping[str, str]  # washer words <-> dryer words, for KIND_AGNOSTIC intents
-    normalizer: Callable[[list[str]], Callable[[str], Normalized]]
-    wording: Wording
-    # A machine phrase as a recogniser writes it: ("washer", 12) -> "washer twelve".
-    machine_phrases: Callable[[str, int], tuple[str, ...]]
-    spoken_number: Callable[[int], str]
-    recognised: Callable[[str], str]  # a phrase as a recogniser would write it
-
-
-_EN_UNITS = {value: word for word, value in _UNITS.items() if word != "oh"}
-_EN_TENS = {value: word for word, value in _TENS.items()}
-# Words our normaliser makes up, back to what a customer says.
-_EN_SPOKEN = {"lostandfound": "lost and found", "phonepay": "apple pay"}
-
-
-def _en_number(n: int) -> str:
-    if n < 20:
-        return _EN_UNITS[n]
-    if n < 100:
-        tens, unit = divmod(n, 10)
-        return _EN_TENS[tens * 10] + (f" {_EN_UNITS[unit]}" if unit else "")
-    return " ".join(_EN_UNITS[int(d)] for d in str(n))  # "one two five"
-
-
-def _en_recognised(phrase: str) -> str:
-    words = re.sub(r"[^a-z0-9' ]+", " ", phrase.lower()).split()
-    words = [_EN_SPOKEN.get(w, _en_number(int(w)) if w.isdigit() else w) for w in words]
-    return " ".join(words)
-
-
-def _ko_recognised(phrase: str) -> str:
-    # The Korean model writes digits as Sino-Korean words and Latin letters in capitals.
-    words = re.sub(r"[^0-9A-Za-z가-힣 ]+", " ", phrase).split()
-    return " ".join(speak_number(int(w)) if w.isdigit() else w.upper() for w in words)
-
-
-_LANGUAGES = {
-    "en": _Language(
-        examples=intents.EXAMPLES,
-        mirror={"washer": "dryer", "dryer": "washer", "wash": "dry", "dry": "wash"},
-        normalizer=Normalizer,
-        wording=WORDINGS["en"],
-        machine_phrases=lambda kind, n: (f"{kind} {_en_number(n)}", f"machine {_en_number(n)}"),
-        spoken_number=_en_number,
-        recognised=_en_recognised,
-    ),
-    "ko": _Language(
-        examples=intents_ko.EXAMPLES,
-        mirror=intents_ko.MIRROR,
-        normalizer=KoreanNormalizer,
-        wording=WORDINGS["ko"],
-        machine_phrases=lambda kind, n: (
-            f"{WORDINGS['ko'].kinds[kind]} {speak_number(n)} 번",
-            f"{speak_number(n)} 번 {WORDINGS['ko'].kinds[kind]}",
-            f"{speak_number(n)} 번 기계",
-        ),
-        spoken_number=speak_number,
-        recognised=_ko_recognised,
-    ),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class _Turn:
     """What one question is about, handed to the intent's handler."""
@@ -147,7 +78,7 @@ class _Turn:
 class Dialog:
     def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
-        self.language = _LANGUAGES[knowledge.language]
+        self.language = lang.get(knowledge.language)
         self.say = self.language.wording
         self.tz = zoneinfo.ZoneInfo(knowledge.timezone)
         self.by_number = {m.number: m for m in knowledge.machines}

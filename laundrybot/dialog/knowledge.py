@@ -30,20 +30,16 @@ import msgspec
 import msgspec.inspect as mi
 import yaml
 
+from laundrybot import lang
 from laundrybot.dialog.hours import ALWAYS, DAYS, Schedule, parse_interval
 from laundrybot.errors import ConfigError
 
-# Languages with built-in phrasing (intents, normaliser, answer templates).
-SUPPORTED_LANGUAGES = ("en", "ko")
+# Languages with built-in phrasing: those with a unit in laundrybot/lang/.
+SUPPORTED_LANGUAGES = lang.codes()
 KINDS = ("washer", "dryer")
 HOWTO_TOPICS = ("wash", "dry", "detergent", "payment")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
-# How a machine kind is said, for size descriptions the file leaves out.
-_KIND_NAMES = {
-    "en": {"washer": "washer", "dryer": "dryer"},
-    "ko": {"washer": "세탁기", "dryer": "건조기"},
-}
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -722,8 +718,8 @@ class _Check:
 
 def _default_description(language: str, name: str, kind: str) -> str:
     """ "large washer"; in Korean a predicate, since answers say "5번 세탁기는 <description>." """
-    said = f"{name} {_KIND_NAMES[language][kind]}"
-    return f"{said}예요" if language == "ko" else said
+    wording = lang.get(language).wording
+    return wording("default_description", size=name, kind=wording.kinds[kind])
 
 
 def _join(prefix: str, name: str) -> str:

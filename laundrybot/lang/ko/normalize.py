@@ -24,22 +24,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from laundrybot.dialog.normalize import NUM, MachineRef, Normalized, Speller, _word_set
+from laundrybot.dialog.normalize import NUM, MachineRef, Normalized, Speller, word_set
+from laundrybot.lang.ko.numbers import native_number, sino_number
 
 MACHINE_WORDS = {"세탁기": "washer", "건조기": "dryer", "기계": None}
 
-_SINO_DIGITS = {"영": 0, "공": 0, "일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "륙": 6,
-                "칠": 7, "팔": 8, "구": 9}  # fmt: skip
-_SINO_DIGIT_WORDS = ("", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구")
-_SINO = re.compile(
-    r"^(?:([이삼사오육칠팔구])?(백))?(?:([이삼사오육칠팔구])?(십))?([일이삼사오육칠팔구])?$"
-)
-_NATIVE_UNITS = {"하나": 1, "한": 1, "둘": 2, "두": 2, "셋": 3, "세": 3, "석": 3, "넷": 4, "네": 4,
-                 "넉": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9}  # fmt: skip
-_NATIVE_TENS = {"열": 10, "스물": 20, "스무": 20}
 # Number words that are also everyday words: "이" (this), "일" (work), "사" (buy), "오" (come),
 # "구", "열" (open), "한/두/세/네" (a/two/three/four of something), "네" (yes).
-_AMBIGUOUS = _word_set("이 일 사 오 구 열 한 두 세 네 석 넉 공 영")
+_AMBIGUOUS = word_set("이 일 사 오 구 열 한 두 세 네 석 넉 공 영")
 _COUNTERS = ("번째", "번")
 
 # Glued forms split before tokenising: "3번세탁기" -> "3 번 세탁기".
@@ -182,7 +174,7 @@ go: 갔 나갔 와 오 올 갔어요
 """
 
 # Pieces that carry no meaning for telling intents apart: particles, endings, fillers.
-_FUNCTION = _word_set(
+_FUNCTION = word_set(
     """
     은 는 이 가 을 를 에 에서 에는 에게 의 도 만 로 으로 랑 이랑 하고 한테 께 부터 요
     어요 아요 여요 나요 니까 습니까 습니다 니다 세요 시나요 시죠 죠 지요 까요 을까요 ㄹ까요
@@ -193,7 +185,7 @@ _FUNCTION = _word_set(
     줄 때 중 동안 정도 쯤 다 또 진짜 너무 제발 빨리 하나요 있죠
     """
 )
-_DAYS = _word_set("monday tuesday wednesday thursday friday saturday sunday")
+_DAYS = word_set("monday tuesday wednesday thursday friday saturday sunday")
 # Second-level synonyms, for features only (words keep the first level for the engine).
 _FEATURE_SYNONYMS = {
     **dict.fromkeys(_DAYS | {"tomorrow", "weekend"}, "day"),
@@ -209,7 +201,7 @@ _WEAK = frozenset({"do", "give", "go", "see"})
 # starting like one of these (a status, a problem, a particle), not before "사용법" or "열어요".
 _AFTER_NUMBER = tuple(
     sorted(
-        _word_set(
+        word_set(
             "비어 비었 빈 사용중 써도 쓸 돌아 작동 고장 얼마 언제 끝 남았 다 상태 은 는 이 가 도 "
             "요 에요 예요 돼 되 있 안 번 멈 문 물 돈"
         )
@@ -228,48 +220,6 @@ def _lexicon(extra: Iterable[str]) -> dict[str, tuple[str, ...]]:
     for word in extra:  # words of the shop's own questions, size names: themselves
         table.setdefault(word, (word,))
     return table
-
-
-def sino_number(word: str) -> int | None:
-    """ "삼" -> 3, "십이" -> 12, "이십일" -> 21, "백" -> 100; None if not a Sino-Korean number."""
-    match = _SINO.match(word)
-    if not word or not match:
-        return None
-    h_digit, h, t_digit, t, unit = match.groups()
-    value = 0
-    if h:
-        value += 100 * (_SINO_DIGITS[h_digit] if h_digit else 1)
-    if t:
-        value += 10 * (_SINO_DIGITS[t_digit] if t_digit else 1)
-    if unit:
-        value += _SINO_DIGITS[unit]
-    return value
-
-
-def native_number(word: str) -> int | None:
-    """ "셋" -> 3, "열둘"/"열두" -> 12, "스물" -> 20; None if not a native Korean number."""
-    if word in _NATIVE_UNITS:
-        return _NATIVE_UNITS[word]
-    for tens, value in _NATIVE_TENS.items():
-        if word == tens:
-            return value
-        if word.startswith(tens) and word[len(tens) :] in _NATIVE_UNITS:
-            return value + _NATIVE_UNITS[word[len(tens) :]]
-    return None
-
-
-def speak_number(n: int) -> str:
-    """12 -> "십이": machine numbers as the Korean recogniser writes them."""
-    if n == 0:
-        return "영"
-    hundreds, rest = divmod(n, 100)
-    tens, unit = divmod(rest, 10)
-    said = ""
-    if hundreds:
-        said += ("" if hundreds == 1 else _SINO_DIGIT_WORDS[hundreds]) + "백"
-    if tens:
-        said += ("" if tens == 1 else _SINO_DIGIT_WORDS[tens]) + "십"
-    return said + _SINO_DIGIT_WORDS[unit]
 
 
 def split_words(text: str) -> list[str]:
@@ -446,9 +396,9 @@ _UNKNOWN_COST = 1.6
 
 # Particles whose form follows the sound before them: "이" only after a final consonant
 # ("화장실이"), "가" only after a vowel ("비밀번호가"). So "와이파이" ends in no particle.
-_AFTER_CONSONANT = _word_set("이 은 을 과 으로 이에요 이랑")
-_AFTER_VOWEL = _word_set("가 는 를 와 로 예요 랑")
-_STRIPPED_TOO = _word_set("까지")  # a particle, but one that carries meaning ("until")
+_AFTER_CONSONANT = word_set("이 은 을 과 으로 이에요 이랑")
+_AFTER_VOWEL = word_set("가 는 를 와 로 예요 랑")
+_STRIPPED_TOO = word_set("까지")  # a particle, but one that carries meaning ("until")
 
 
 def _ending(stem: str, ending: str, lexicon: dict[str, tuple[str, ...]]) -> bool:

@@ -1,9 +1,9 @@
-"""Built-in intents in Korean: what customers ask, as example phrases (see intents.py).
+"""Built-in intents in Korean: what customers ask, as example phrases.
 
-The intent names, escalations and machine rules are the English ones (intents.py); only the
-wording differs. "7" stands for any machine number, as in English. Spacing does not matter
-to the matcher (normalize_ko.py cuts the text itself), so phrases are written as people say
-them, in 해요체 and a few 반말 forms people use with a machine.
+The intent names, escalations and machine rules are the shared ones (dialog/intents.py); only
+the wording differs. "7" stands for any machine number, as in English. Spacing does not matter
+to the matcher (normalize.py beside this module cuts the text itself), so phrases are written
+as people say them, in 해요체 and a few 반말 forms people use with a machine.
 """
 
 from __future__ import annotations
@@ -198,5 +198,5 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# The same phrase about the other kind of machine (see KIND_AGNOSTIC in intents.py).
+# The same phrase about the other kind of machine (see KIND_AGNOSTIC in dialog/intents.py).
 MIRROR = {"세탁기": "건조기", "건조기": "세탁기", "세탁": "건조", "건조": "세탁"}

@@ -1,0 +1,263 @@
+"""English normalisation: a typed or recognised question -> tokens, a machine reference, features.
+
+The pipeline, each step there because of a kind of input we get:
+  1. lowercase, expand contractions ("didn't" and the apostrophe-less "didnt" -> "did not"),
+     split glued digits ("washer5") and "#5"; typed questions have typos and no apostrophes.
+  2. fix misspelt words against the known vocabulary (edit distance 1, or 2 for long words),
+     because speech recognisers and thumbs both produce near-misses ("drier", "detergant").
+  3. turn number words into digits ("twelve" -> 12); the homophones "to/too/for/fore/won/ate"
+     only right after a machine word ("dryer to free" -> dryer 2), never elsewhere ("how much for").
+  4. find the machine reference (kind + number), replacing the number with the NUM token so
+     matching learns "a number was given" without caring which.
+  5. stem and map synonyms, drop filler words, add bigrams -> features for the matcher.
+
+The result type, NUM and the Speller are shared by every language (dialog/normalize.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+
+from laundrybot.dialog.normalize import NUM, MachineRef, Normalized, Speller, word_set
+from laundrybot.lang.en.numbers import TENS_VALUES, UNIT_VALUES
+
+MACHINE_WORDS = {"machine": None, "washer": "washer", "dryer": "dryer"}
+_NUMBER_MARKERS = {"number", "no", "num", "nr"}
+
+_UNITS = UNIT_VALUES
+_TENS = TENS_VALUES
+# Words a recogniser writes for a number it heard; only trusted right after a machine word.
+_HOMOPHONES = {"to": 2, "too": 2, "tu": 2, "for": 4, "fore": 4, "won": 1, "ate": 8, "tree": 3}
+# ... and only when what follows fits "dryer <n> ...": end of question or a status-ish word.
+# "a dryer for comforters" or "dryer for 30 minutes" must not become a machine number.
+_AFTER_NUMBER = word_set(
+    "is free done busy available open working broken finished ready took take ate eat leaking "
+    "leaks stuck still not in has have will does did running on please empty status yet now "
+    "started start starting shows says door error and or right there"
+)
+# "one" is a pronoun too ("which one is free"), so it counts only after a machine word.
+_ONLY_AFTER_MACHINE = {"one"}
+
+_CONTRACTIONS = {
+    "won't": "will not", "wont": "will not", "can't": "can not", "cant": "can not",
+    "cannot": "can not", "ain't": "is not", "aint": "is not", "didnt": "did not",
+    "doesnt": "does not", "dont": "do not", "isnt": "is not", "wasnt": "was not",
+    "arent": "are not", "havent": "have not", "hasnt": "has not", "wouldnt": "would not",
+    "couldnt": "could not", "shouldnt": "should not", "werent": "were not",
+    "whats": "what is", "wheres": "where is", "theres": "there is", "hows": "how is",
+    "whens": "when is", "im": "i am", "ive": "i have", "youre": "you are",
+}  # fmt: skip
+# Fixed spellings: short words where edit distance would guess wrong, and frequent slips.
+SPELLING = {
+    "iz": "is", "r": "are", "u": "you", "ur": "your", "ya": "you", "wich": "which",
+    "wat": "what", "wut": "what", "pls": "please", "plz": "please", "thx": "thanks",
+    "ty": "thanks", "tmrw": "tomorrow", "tmr": "tomorrow", "2moro": "tomorrow",
+    "drier": "dryer", "driers": "dryers", "dryier": "dryer", "hrs": "hours",
+    "mins": "minutes", "min": "minutes", "n": "and", "sox": "socks", "cuz": "because",
+}  # fmt: skip
+# Multi-word phrases folded before anything else.
+_PHRASES = (
+    (re.compile(r"\bwi[\s-]?fi\b"), "wifi"),
+    (re.compile(r"\bwashing machines?\b"), "washer"),
+    (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
+    (re.compile(r"\bclothes dryers?\b"), "dryer"),
+    (re.compile(r"\blost (and|n|&) found\b"), "lostandfound"),
+    (re.compile(r"\bapple pay\b|\bgoogle pay\b|\bsamsung pay\b"), "phonepay"),
+)
+
+# Filler that carries no meaning for telling intents apart.
+_STOPWORDS = word_set(
+    "a an the is are am was were be been being i me my mine myself you your yours it its "
+    "this that these those to of do does did can could would will shall should please uh um "
+    "er hey so just and or we us our they them their he she him her his have has had with "
+    "at by from also very really ok okay well like oh"
+)
+# Words folded onto one canonical form after stemming (both sides of matching see the same).
+_SYNONYMS = {
+    "cost": "price", "fee": "price", "expensive": "price", "cheap": "price",
+    "pricing": "price", "rate": "price",
+    # The kind of machine matters, not the word form: "wash", "washer", "washing" alike.
+    "washer": "wash", "washing": "wash", "dryer": "dry", "drying": "dry",
+    "launder": "laundry", "laundromat": "shop",
+    "store": "shop", "place": "shop", "business": "shop",
+    "avail": "available", "vacant": "free", "empty": "free", "unoccupied": "free",
+    "occupied": "busy", "taken": "busy",
+    "finish": "done", "complete": "done", "ready": "done",
+    "soap": "detergent", "softener": "detergent", "bleach": "detergent",
+    "restroom": "bathroom", "toilet": "bathroom", "washroom": "bathroom", "loo": "bathroom",
+    "employee": "staff", "attendant": "staff", "worker": "staff", "owner": "staff",
+    "manager": "staff", "someone": "person", "somebody": "person", "human": "person",
+    "anyone": "person", "anybody": "person", "people": "person",
+    "telephone": "phone", "call": "call", "reach": "contact",
+    "quarter": "coin", "change": "coin", "cash": "cash",
+    "credit": "card", "debit": "card", "visa": "card", "mastercard": "card",
+    "tomorrow": "day", "today": "day", "tonight": "day", "weekend": "day",
+    "monday": "day", "tuesday": "day", "wednesday": "day", "thursday": "day", "friday": "day",
+    "saturday": "day", "sunday": "day",
+    "forgot": "forget", "forgotten": "forget", "misplace": "lost", "lose": "lost",
+    "refunded": "refund", "reimburse": "refund",
+    "leak": "leak", "flood": "leak", "water": "leak",
+    "broke": "broken", "busted": "broken", "jammed": "stuck", "jam": "stuck",
+    "hello": "hi", "hey": "hi", "howdy": "hi", "morning": "hi", "evening": "hi",
+    "thank": "thanks", "thx": "thanks", "appreciate": "thanks",
+}  # fmt: skip
+# Irregular forms the suffix stripper would get wrong.
+_STEM_EXCEPTIONS = {
+    "does": "do", "is": "is", "was": "was", "has": "has", "bus": "bus", "gas": "gas",
+    "clothes": "clothes", "dress": "dress", "address": "address", "less": "less",
+    "minutes": "minute", "hours": "hour", "dryers": "dryer", "washers": "washer",
+    # Tense carries meaning here: "took my money" is a complaint, "do you take cards" is not;
+    # "I left my bag" is lost property, "can I leave my laundry" a rule.
+    "machines": "machine", "ate": "ate", "took": "took", "taking": "take", "left": "left",
+    "called": "called",
+    "lost": "lost", "paid": "pay", "stuck": "stuck", "sheets": "sheet", "times": "time",
+    "running": "run", "working": "work", "works": "work", "worked": "work", "open": "open",
+    "opened": "open", "opening": "open", "closing": "close", "closed": "close",
+    "leaking": "leak", "leaks": "leak", "leaked": "leak", "jeans": "jeans", "heating": "heat",
+    "this": "this", "its": "its", "yes": "yes", "dyeing": "dye", "dying": "dye",
+    "charged": "charge", "charges": "charge", "wifi": "wifi", "always": "always",
+    "hi": "hi", "thanks": "thanks", "status": "status", "restrooms": "bathroom",
+}  # fmt: skip
+
+
+_APOSTROPHES = re.compile(r"[\u2018\u2019`´]")
+_GLUED = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_NOT_WORD = re.compile(r"[^a-z0-9']+")
+
+
+def split_words(text: str) -> list[str]:
+    """Lowercase words with contractions expanded; no spelling fixes yet."""
+    text = _APOSTROPHES.sub("'", text.lower())
+    text = text.replace("#", " number ")
+    for pattern, replacement in _PHRASES:
+        text = pattern.sub(replacement, text)
+    text = _GLUED.sub(" ", text)
+    words: list[str] = []
+    for raw in _NOT_WORD.split(text):
+        raw = raw.strip("'")
+        if not raw:
+            continue
+        if raw in _CONTRACTIONS:
+            words.extend(_CONTRACTIONS[raw].split())
+        elif raw.endswith("n't"):
+            words.extend((raw[:-3] or "do", "not"))  # "isn't" -> "is not"
+        elif "'" in raw:
+            head, _, tail = raw.partition("'")
+            words.append(head)  # "dryer's" -> "dryer", "i'm" handled above, "we'll" -> "we"
+            if tail == "m":
+                words.append("am")
+        else:
+            words.append(raw)
+    return words
+
+
+def words_to_numbers(words: list[str]) -> list[str]:
+    """Number words -> digits; homophones and "one" only right after a machine word."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        after_machine = bool(out) and (out[-1] in MACHINE_WORDS or out[-1] in _NUMBER_MARKERS)
+        if word in _TENS:
+            value = _TENS[word]
+            nxt = words[i + 1] if i + 1 < len(words) else ""
+            if nxt in _UNITS and 0 < _UNITS[nxt] < 10:  # "twenty one"
+                value += _UNITS[nxt]
+                i += 1
+            out.append(str(value))
+        elif word in _UNITS and (word not in _ONLY_AFTER_MACHINE or after_machine):
+            if word == "oh" and not after_machine:
+                out.append(word)
+            else:
+                out.append(str(_UNITS[word]))
+        elif word in _HOMOPHONES and after_machine and _number_fits(words, i):
+            out.append(str(_HOMOPHONES[word]))
+        else:
+            out.append(word)
+        i += 1
+    return out
+
+
+def _number_fits(words: list[str], i: int) -> bool:
+    nxt = words[i + 1] if i + 1 < len(words) else ""
+    return nxt == "" or nxt in _AFTER_NUMBER
+
+
+def find_machine(words: list[str]) -> tuple[list[str], MachineRef | None]:
+    """Find "washer 5", "dryer number 12", "machine no 4", "number 4"; number -> NUM."""
+    out = list(words)
+    first: MachineRef | None = None
+    for i, word in enumerate(words):
+        if word not in MACHINE_WORDS and word not in ("number", "num", "nr"):
+            continue
+        j = i + 1
+        if word in MACHINE_WORDS and j < len(words) and words[j] in _NUMBER_MARKERS:
+            j += 1  # "dryer number 12"
+        if j < len(words) and words[j].isdigit():
+            kind = MACHINE_WORDS.get(word)
+            ref = MachineRef(kind, int(words[j]))
+            out[j] = NUM
+            if first is None or first.number is None:
+                first = ref
+        elif word in MACHINE_WORDS and first is None:
+            first = MachineRef(MACHINE_WORDS[word], None)
+    return out, first
+
+
+def stem(word: str) -> str:
+    """A tiny suffix stripper: enough to meet "washing"/"wash", "prices"/"price"."""
+    if word in _STEM_EXCEPTIONS:
+        return _STEM_EXCEPTIONS[word]
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+        if len(word) > 2 and word[-1] == word[-2]:  # "stopping" -> "stop"
+            word = word[:-1]
+    elif len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 4 and word.endswith(("ches", "shes", "xes", "sses")):
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    elif len(word) > 4 and word.endswith("ed"):
+        word = word[:-2] if not word.endswith("eed") else word
+    return word
+
+
+def canonical(word: str) -> str:
+    stemmed = stem(word)
+    return _SYNONYMS.get(stemmed, _SYNONYMS.get(word, stemmed))
+
+
+_KIND_HINTS = {"wash": "washer", "dry": "dryer"}  # canonical word -> machine kind
+
+
+def features_of(words: Iterable[str]) -> tuple[str, ...]:
+    """Content words (stemmed, canonical) plus neighbouring pairs of them."""
+    # NUM is left out: whether a number was said is handled by the engine's rules, and as a
+    # feature it outweighed the words that tell "is washer 5 free" from "washer 5 is leaking".
+    content = [canonical(w) for w in words if w not in _STOPWORDS and w != NUM]
+    content = [w for w in content if w not in _STOPWORDS]
+    pairs = [f"{a}_{b}" for a, b in itertools.pairwise(content)]
+    return tuple(content + pairs)
+
+
+class Normalizer:
+    """Runs the whole pipeline; built once per knowledge file (the vocabulary comes from it)."""
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        known = set()
+        for text in vocabulary:
+            known.update(split_words(text))
+        known.update(MACHINE_WORDS, _UNITS, _TENS, _HOMOPHONES, _STOPWORDS, _NUMBER_MARKERS)
+        known.update(SPELLING.values())
+        self.speller = Speller(known)
+
+    def __call__(self, text: str) -> Normalized:
+        words = [SPELLING.get(w, w) for w in split_words(text)]
+        words = [self.speller.correct(w) for w in words]
+        words = words_to_numbers(words)
+        words, machine = find_machine(words)
+        kinds = frozenset(_KIND_HINTS[canonical(w)] for w in words if canonical(w) in _KIND_HINTS)
+        return Normalized(tuple(words), features_of(words), machine, kinds)
