@@ -43,7 +43,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from laundrybot.config import Config
 from laundrybot.errors import ConfigError
 from laundrybot.notify import store
-from laundrybot.notify.channels import Channel, ChannelError, build_channels
+from laundrybot.notify.base import Channel, ChannelError
+from laundrybot.notify.channels import build_channels
 from laundrybot.notify.message import from_event
 from laundrybot.service import Service, ServiceContext
 from laundrybot.store.spool import Event, SpoolDB
