@@ -59,8 +59,8 @@ async def test_a_job_stuck_past_the_limit_withholds_the_watchdog(tmp_path: Path)
 async def test_the_units_hand_their_spool_thread_to_the_watchdog(
     unit: str, write_config: Any, start_units: Any, tmp_path: Path
 ):
-    # The notify unit's socket in tmp_path: tests running at once never share one.
-    overrides = {"notify": {"socket": str(tmp_path / "notify.sock")}}
+    # The unit's socket in tmp_path (tests never share one); notify.sock is the fake systemd's.
+    overrides = {"notify": {"socket": str(tmp_path / "notify-unit.sock")}}
     units = await start_units(write_config(overrides), [unit])
     service = units.service(unit)
     liveness = units.runner.ctx.liveness
