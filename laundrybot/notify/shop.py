@@ -21,6 +21,8 @@ class ShopFacts:
     tz: datetime.tzinfo | None = None
     # Machine number -> "washer 4", as a person reads it in a message.
     machine_names: Mapping[int, str] = field(default_factory=dict)
+    # The main knowledge file's language: the owner's messages are written in it.
+    language: str = "en"
 
 
 async def load_shop(config: Config, before: ShopFacts) -> ShopFacts:
@@ -32,6 +34,6 @@ async def load_shop(config: Config, before: ShopFacts) -> ShopFacts:
         log.warning("notify: knowledge file unreadable (%s); using shop_id and local time", exc)
         # The machine names known before stay: a broken file does not forget them.
         local = datetime.datetime.now().astimezone().tzinfo
-        return ShopFacts(config.shop_id, local, before.machine_names)
+        return ShopFacts(config.shop_id, local, before.machine_names, before.language)
     machines = {m.number: f"{m.kind} {m.number}" for m in knowledge.machines}
-    return ShopFacts(knowledge.shop_name, tz, machines)
+    return ShopFacts(knowledge.shop_name, tz, machines, knowledge.language)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from laundrybot import lang
 from laundrybot.notify import store
 from laundrybot.notify.shop import ShopFacts
 from laundrybot.service import ServiceContext
@@ -53,7 +54,8 @@ class DailySummary:
 
         def write(db: SpoolDB) -> bool:
             figures = store.summary_figures(db, since)
-            detail = {"date": day.isoformat(), **figures, "message": summary_text(figures)}
+            message = summary_text(figures, self.shop().language)
+            detail = {"date": day.isoformat(), **figures, "message": message}
             return store.ensure_event(db, Event(kind="daily-summary", detail=detail, id=event_id))
 
         with contextlib.suppress(OSError, sqlite3.Error):
@@ -62,14 +64,7 @@ class DailySummary:
             self._written = day
 
 
-def summary_text(figures: dict[str, Any]) -> str:
-    esc = figures.get("escalations", {})
-    escalations = ", ".join(f"{v} {k.replace('-', ' ')}" for k, v in sorted(esc.items()))
-    notes = figures.get("notifications", {})
-    return (
-        f"In the last 24 hours: {figures.get('turns', 0)} questions answered; "
-        f"escalations: {escalations or 'none'}; unit failures: "
-        f"{figures.get('unit_failures', 0)}; notifications: {notes.get('delivered', 0)} "
-        f"delivered, {notes.get('collapsed', 0)} folded into others, "
-        f"{notes.get('pending', 0)} waiting, {notes.get('expired', 0)} given up."
-    )
+def summary_text(figures: dict[str, Any], language: str) -> str:
+    """The summary in the shop's language (the main knowledge file's), English if unknown."""
+    unit = lang.find(language) or lang.get("en")
+    return unit.summary(figures)
