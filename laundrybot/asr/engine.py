@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import vosk  # type: ignore[import-untyped]
+import vosk
 
 from laundrybot.config import AsrConfig
 from laundrybot.speechmodels import ModelRef
