@@ -18,12 +18,12 @@ from websockets.exceptions import ConnectionClosed
 
 from laundrybot.asr.client import AsrError
 from laundrybot.dialog.engine import Answer
+from laundrybot.dialog.wording import StaffNotice
 from laundrybot.gateway import protocol
 from laundrybot.gateway.endofspeech import EndpointSettings, Event
 from laundrybot.gateway.protocol import ProtocolError
 from laundrybot.gateway.session import Session
 from laundrybot.gateway.voice import Heard, Utterance
-from laundrybot.notify.client import TOLD
 from laundrybot.store.spool import Event as SpoolEvent
 from laundrybot.store.spool import SpoolUnavailable, Turn, new_id
 from laundrybot.tts.client import AudioFormat, TtsError
@@ -308,24 +308,17 @@ class KioskConnection:
         The notify unit keeps trying in the background either way: the spool is the truth.
         """
         gateway = self.gateway
+        dialog = gateway.dialog(self.lang)
+        minutes = gateway.config.notify.answer_minutes
         try:
             await gateway.spool.record(event)
         except SpoolUnavailable:
             # Kept in memory until the disk is back: nobody can send it now.
             gateway.metrics.escalation_answers.labels("unrecorded").inc()
-            return answer.text
+            return dialog.told(answer, StaffNotice.UNRECORDED, minutes)
         result = await gateway.tell_staff(event.id)
         gateway.metrics.escalation_answers.labels(result).inc()
-        if result not in TOLD or answer.escalation is None:
-            return answer.text
-        dialog = gateway.dialog(self.lang)
-        return dialog.say.staff_told(
-            answer.text,
-            answer.escalation,
-            dialog.knowledge.staff_phone,
-            "messaged" if result == "accepted" else "already",
-            gateway.config.notify.answer_minutes,
-        )
+        return dialog.told(answer, notice(result), minutes)
 
     # -- speaking ----------------------------------------------------------------------------
 
@@ -505,3 +498,13 @@ def _loop_time(deadline_monotonic: float) -> float:
     """asyncio.timeout_at wants the loop's clock; convert a time.monotonic() deadline."""
     loop = asyncio.get_running_loop()
     return loop.time() + (deadline_monotonic - time.monotonic())
+
+
+def notice(result: str) -> StaffNotice:
+    """The notify unit's answer as the customer may hear it: anything but a message the staff
+    have or no channel at all (pending, unreachable, an error) is "not accepted in time"."""
+    with contextlib.suppress(ValueError):
+        found = StaffNotice(result)
+        if found is not StaffNotice.UNRECORDED:
+            return found
+    return StaffNotice.NOT_IN_TIME
