@@ -38,28 +38,42 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def config_option(config_help: str) -> argparse.ArgumentParser:
+    """``--config``, for every parser: accepted before or after any action."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand that is not given --config must not overwrite an earlier one.
+    common.add_argument("--config", default=argparse.SUPPRESS, help=config_help)
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="laundrybot", description="The offline voice attendant of a self-service laundromat."
-    )
-    parser.add_argument("--version", action="version", version=f"laundrybot {__version__}")
     config_help = (
         "configuration file (default: $LAUNDRYBOT_CONFIG, /etc/laundrybot/laundrybot.yaml)"
     )
+    common = [config_option(config_help)]
+    parser = argparse.ArgumentParser(
+        prog="laundrybot",
+        description="The offline voice attendant of a self-service laundromat.",
+        parents=common,
+    )
+    parser.add_argument("--version", action="version", version=f"laundrybot {__version__}")
     sub = parser.add_subparsers(metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run services (all of them when no unit is named)")
+    serve = sub.add_parser(
+        "serve", parents=common, help="run services (all of them when no unit is named)"
+    )
     serve.add_argument("units", nargs="*", metavar="UNIT", help="gateway, ...")
-    serve.add_argument("--config", help=config_help)
     serve.set_defaults(func=_serve)
 
-    check = sub.add_parser("check-config", help="validate the configuration and knowledge file")
-    check.add_argument("--config", help=config_help)
+    check = sub.add_parser(
+        "check-config", parents=common, help="validate the configuration and knowledge file"
+    )
     check.set_defaults(func=_check_config)
 
-    talk = sub.add_parser("talk", help="a terminal kiosk: type questions, read answers")
+    talk = sub.add_parser(
+        "talk", parents=common, help="a terminal kiosk: type questions, read answers"
+    )
     talk.add_argument("url", nargs="?", help="ws://HOST:PORT/kiosk (default: from the config)")
-    talk.add_argument("--config", help=config_help)
     talk.add_argument("--kiosk", default="terminal", help="kiosk name to announce")
     talk.add_argument("--token", help="kiosk token, when the gateway asks for one")
     talk.add_argument(
@@ -67,32 +81,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     talk.set_defaults(func=_talk)
 
-    status = sub.add_parser("status", help="a short summary of a running laundrybot")
+    status = sub.add_parser(
+        "status", parents=common, help="a short summary of a running laundrybot"
+    )
     status.add_argument("url", nargs="?", help="http://HOST:PORT (default: from the config)")
-    status.add_argument("--config", help=config_help)
     status.set_defaults(func=_status)
 
-    machines = sub.add_parser("machines", help="see or set machine status")
-    machines.add_argument("--config", help=config_help)
+    machines = sub.add_parser("machines", parents=common, help="see or set machine status")
     msub = machines.add_subparsers(metavar="ACTION")
-    mlist = msub.add_parser("list", help="every machine and its last known state")
+    mlist = msub.add_parser("list", parents=common, help="every machine and its last known state")
     mlist.set_defaults(func=_machines_list)
-    mset = msub.add_parser("set", help="set one machine's state")
+    mset = msub.add_parser("set", parents=common, help="set one machine's state")
     mset.add_argument("number", type=int, help="machine number")
     mset.add_argument("state", choices=["free", "busy", "out-of-order"])
     mset.add_argument("--minutes", type=float, help="minutes until a busy machine is done")
     mset.set_defaults(func=_machines_set)
     machines.set_defaults(func=_usage(machines))
 
-    db = sub.add_parser("db", help="the PostgreSQL database the recorder forwards to")
+    db = sub.add_parser(
+        "db", parents=common, help="the PostgreSQL database the recorder forwards to"
+    )
     dbsub = db.add_subparsers(metavar="ACTION")
-    migrate = dbsub.add_parser("migrate", help="create or update the database schema")
-    migrate.add_argument("--config", help=config_help)
+    migrate = dbsub.add_parser(
+        "migrate", parents=common, help="create or update the database schema"
+    )
     migrate.set_defaults(func=_db_migrate)
     db.set_defaults(func=_usage(db))
 
     report = sub.add_parser(
-        "report", help="turns, top intents, unanswered questions, escalations, restarts"
+        "report",
+        parents=common,
+        help="turns, top intents, unanswered questions, escalations, restarts",
     )
     report.add_argument(
         "--since", default="7d", help="a duration (24h, 7d, 2w) or a date (2024-05-01); default 7d"
@@ -100,38 +119,38 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--all-shops", action="store_true", help="every shop in the database, not only this one"
     )
-    report.add_argument("--config", help=config_help)
     report.set_defaults(func=_report)
 
     cleanup = sub.add_parser(
         "cleanup",
+        parents=common,
         help="remove old temporary files, cache over its cap, old debug audio, forwarded spool"
         " rows and transcripts past retention (the daily timer's job)",
     )
     cleanup.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
-    cleanup.add_argument("--config", help=config_help)
     cleanup.set_defaults(func=_cleanup)
 
     failure = sub.add_parser(
         "record-failure",
+        parents=common,
         help="record a failed unit as an event (run by systemd: OnFailure=laundrybot-failure@)",
     )
     failure.add_argument("unit", help="the failed unit, e.g. laundrybot-asr.service")
-    failure.add_argument("--config", help=config_help)
     failure.set_defaults(func=_record_failure)
 
-    notify = sub.add_parser("notify", help="staff notifications and alerts")
+    notify = sub.add_parser("notify", parents=common, help="staff notifications and alerts")
     nsub = notify.add_subparsers(metavar="ACTION")
     ntest = nsub.add_parser(
-        "test", help="send a test message through every channel and report each result"
+        "test",
+        parents=common,
+        help="send a test message through every channel and report each result",
     )
-    ntest.add_argument("--config", help=config_help)
     ntest.set_defaults(func=_notify_test)
     notify.set_defaults(func=_usage(notify))
 
     from laundrybot.speechmodels import add_parser as add_models_parser
 
-    add_models_parser(sub, config_help)
+    add_models_parser(sub, common)
     return parser
 
 
@@ -143,7 +162,7 @@ def _load(args: argparse.Namespace) -> tuple[Path | None, Config]:
 def _serve(args: argparse.Namespace) -> int:
     from laundrybot import runner
 
-    return runner.run(args.units, config_path(args.config))
+    return runner.run(args.units, config_path(getattr(args, "config", None)))
 
 
 def _check_config(args: argparse.Namespace) -> int:

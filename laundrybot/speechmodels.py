@@ -346,20 +346,25 @@ def size_mb(path: Path) -> float:
 # -- `laundrybot models ...` --------------------------------------------------------------------
 
 
-def add_parser(sub: Any, config_help: str) -> None:
-    """The `models` command and its actions, on the CLI's subparsers."""
-    models = sub.add_parser("models", help="speech models: list, check, add")
-    models.add_argument("--config", help=config_help)
+def add_parser(sub: Any, common: list[Any]) -> None:
+    """The `models` command and its actions, on the CLI's subparsers (``common``: --config)."""
+    models = sub.add_parser("models", parents=common, help="speech models: list, check, add")
     msub = models.add_subparsers(metavar="ACTION")
-    mlist = msub.add_parser("list", help="configured and installed models, and their state")
+    mlist = msub.add_parser(
+        "list", parents=common, help="configured and installed models, and their state"
+    )
     mlist.set_defaults(func=_list_command)
-    check = msub.add_parser("check", help="check the configured models (exit 1 if one is bad)")
+    check = msub.add_parser(
+        "check", parents=common, help="check the configured models (exit 1 if one is bad)"
+    )
     check.add_argument(
         "--load", action="store_true", help="also load each model and use it (slow: seconds)"
     )
     check.set_defaults(func=_check_command)
     add = msub.add_parser(
-        "add", help="install a Vosk model (zip or folder) or a Piper voice (.onnx + .onnx.json)"
+        "add",
+        parents=common,
+        help="install a Vosk model (zip or folder) or a Piper voice (.onnx + .onnx.json)",
     )
     add.add_argument("kind", choices=[VOSK, PIPER])
     add.add_argument("lang", help="the language it is for: en, ko, ...")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from laundrybot.cli import main
+import pytest
+
+from laundrybot.cli import build_parser, main
 
 
 def run(
@@ -81,3 +83,41 @@ def test_machines_set_validates(write_config, capsys):
     assert "no machine 99" in capsys.readouterr().err
     assert main(["machines", "--config", config, "set", "3", "free", "--minutes", "5"]) == 1
     assert "--minutes goes with 'busy'" in capsys.readouterr().err
+
+
+# Every command, with --config after its action (as the man page promises).
+CONFIG_ANYWHERE = [
+    ["serve", "gateway"],
+    ["check-config"],
+    ["talk", "ws://127.0.0.1:9/kiosk"],
+    ["status"],
+    ["machines", "list"],
+    ["machines", "set", "4", "busy"],
+    ["db", "migrate"],
+    ["report", "--since", "1d"],
+    ["cleanup", "--dry-run"],
+    ["record-failure", "laundrybot-asr.service"],
+    ["notify", "test"],
+    ["models", "list"],
+    ["models", "check"],
+    ["models", "add", "vosk", "ko", "model.zip"],
+]
+
+
+@pytest.mark.parametrize("command", CONFIG_ANYWHERE, ids=lambda c: " ".join(c[:2]))
+def test_config_is_accepted_after_the_action(command):
+    parser = build_parser()
+    assert parser.parse_args([*command, "--config", "x.yaml"]).config == "x.yaml"
+    assert parser.parse_args(["--config", "x.yaml", *command]).config == "x.yaml"
+    if len(command) > 1 and command[0] in ("machines", "db", "notify", "models"):
+        group, *rest = command
+        args = parser.parse_args([group, "--config", "x.yaml", *rest])
+        assert args.config == "x.yaml"
+
+
+def test_machines_set_with_config_last(write_config, capsys):
+    config = str(write_config())
+    assert main(["machines", "set", "4", "busy", "--config", config]) == 0
+    assert main(["machines", "list", "--config", config]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "busy" in next(line for line in out if line.split()[:1] == ["4"])
