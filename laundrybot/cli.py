@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         "status", parents=common, help="a short summary of a running laundrybot"
     )
     status.add_argument("url", nargs="?", help="http://HOST:PORT (default: from the config)")
+    status.add_argument("--json", action="store_true", help="print the figures as JSON")
     status.set_defaults(func=_status)
 
     machines = sub.add_parser("machines", parents=common, help="see or set machine status")
@@ -197,11 +198,18 @@ def _talk(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from laundrybot.status import show_status
+    from laundrybot.status import http_base, known_url, show_status
 
-    default = kiosk_url(_load(args)[1]).replace("ws://", "http://").removesuffix("/kiosk")
-    url = args.url or default
-    return show_status(url)
+    problem = None
+    try:
+        config = _load(args)[1]
+    except ConfigError as exc:
+        # Exactly when the owner needs status: ask the running gateway where it said it listens.
+        problem = str(exc)
+        default = known_url() or http_base(Config().gateway.listen)
+    else:
+        default = http_base(config.gateway.listen)
+    return show_status(args.url or default, problem, args.json)
 
 
 def _machines_list(args: argparse.Namespace) -> int:

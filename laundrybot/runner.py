@@ -130,6 +130,12 @@ class Runner:
                 metrics_server = await unitmetrics.serve(self.metrics.registry, unit)
             except OSError as exc:
                 log.warning("metrics not shared with the gateway: %s", exc)
+        gateway = next((s for s in self.services if s.name == "gateway"), None)
+        address = getattr(gateway, "address", "")
+        if address:
+            from laundrybot.status import remember_url
+
+            remember_url(address)
         status = self.status_line()
         self.notifier.ready(status)
         log.info("ready: %s", status)

@@ -76,7 +76,7 @@ class TalkClient:
             ws = await self._open()
         except (OSError, InvalidHandshake, ConnectionError, ConnectionClosed) as exc:
             print(f"laundrybot talk: cannot reach {self.url}: {exc}", file=sys.stderr)
-            return 2
+            return 3  # unreachable, as for status (2 is a usage error)
         async with ws:
             for question in questions:
                 await ws.send(json.dumps({"type": "text", "text": question}))

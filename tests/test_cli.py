@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 
@@ -11,10 +13,11 @@ from laundrybot.cli import build_parser, main
 
 
 def run(
-    *args: str, stdin: str | None = None, timeout: float = 30
+    *args: str, stdin: str | None = None, timeout: float = 30, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "laundrybot", *args],
+        env={**os.environ, **(env or {})},
         input=stdin,
         capture_output=True,
         text=True,
@@ -41,7 +44,7 @@ def test_talk_interactive_shows_state_and_answers(write_config, start_gateway_pr
 
 def test_talk_reports_an_unreachable_gateway(write_config):
     result = run("talk", "ws://127.0.0.1:9/kiosk", "-q", "hello")
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "cannot reach ws://127.0.0.1:9/kiosk" in result.stderr
 
 
@@ -58,8 +61,31 @@ def test_status_summarises_a_running_gateway(write_config, start_gateway_process
 
 def test_status_of_nothing_says_not_reachable():
     result = run("status", "http://127.0.0.1:9")
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "NOT REACHABLE" in result.stdout
+    result = run("status", "--json", "http://127.0.0.1:9")
+    assert result.returncode == 3
+    assert json.loads(result.stdout)["reachable"] is False
+
+
+def test_status_with_a_broken_config_asks_the_running_gateway(
+    write_config, start_gateway_process, tmp_path
+):
+    env = {"RUNTIME_DIRECTORY": str(tmp_path / "run")}
+    config = write_config()
+    gw = start_gateway_process(config, env=env)
+    config.write_text("gateway: [this is not\n")  # the owner broke it after the start
+    result = run("status", "--config", str(config), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"laundrybot at {gw.http}: READY"
+    problem = [line for line in lines if "configuration on disk: INVALID" in line]
+    assert len(problem) == 1 and str(config) in problem[0]
+    result = run("status", "--json", "--config", str(config), env=env)
+    data = json.loads(result.stdout)
+    assert data["ready"] is True and data["url"] == gw.http
+    assert str(config) in data["config_problem"]
+    assert data["units"]["gateway"]["open_fds"] > 0
 
 
 def test_machines_set_and_list(write_config, capsys):
@@ -121,3 +147,29 @@ def test_machines_set_with_config_last(write_config, capsys):
     assert main(["machines", "list", "--config", config]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "busy" in next(line for line in out if line.split()[:1] == ["4"])
+
+
+# The gateway's /metrics with another unit merged in (as unitmetrics.merge labels it): the
+# gateway's own process samples carry unit="gateway", the recorder's unit="recorder".
+MERGED = """\
+# TYPE laundrybot_process_resident_memory_bytes gauge
+laundrybot_process_resident_memory_bytes{unit="gateway"} 40894464
+laundrybot_process_resident_memory_bytes{unit="recorder"} 174063616
+# TYPE laundrybot_process_open_fds gauge
+laundrybot_process_open_fds{unit="gateway"} 13
+laundrybot_process_open_fds{unit="recorder"} 14
+# TYPE laundrybot_process_threads gauge
+laundrybot_process_threads{unit="gateway"} 3
+laundrybot_process_threads{unit="recorder"} 5
+"""
+
+
+def test_status_shows_each_units_own_memory_and_fds():
+    from laundrybot.status import summarize
+
+    text = summarize("http://x", {"ready": True}, MERGED)
+    gateway = next(line for line in text.splitlines() if "gateway:" in line)
+    recorder = next(line for line in text.splitlines() if "recorder:" in line)
+    assert "memory 39 MB, open fds 13, threads 3" in gateway
+    assert "memory 166 MB, open fds 14, threads 5" in recorder
+    assert text.index("gateway:") < text.index("recorder:")
