@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--all-shops", action="store_true", help="every shop in the database, not only this one"
     )
+    report.add_argument("--json", action="store_true", help="print the figures as JSON")
     report.set_defaults(func=_report)
 
     cleanup = sub.add_parser(
@@ -292,7 +293,7 @@ def _db_migrate(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from laundrybot.report import report_command
 
-    return report_command(_load(args)[1], args.since, args.all_shops)
+    return report_command(_load(args)[1], args.since, args.all_shops, args.json)
 
 
 def _cleanup(args: argparse.Namespace) -> int:
