@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from laundrybot import __version__
 from laundrybot.config import Config, config_path, load_config, parse_listen
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     machines = sub.add_parser("machines", parents=common, help="see or set machine status")
     msub = machines.add_subparsers(metavar="ACTION")
     mlist = msub.add_parser("list", parents=common, help="every machine and its last known state")
+    mlist.add_argument("--json", action="store_true", help="print the machines as JSON")
     mlist.set_defaults(func=_machines_list)
     mset = msub.add_parser("set", parents=common, help="set one machine's state")
     mset.add_argument("number", type=int, help="machine number")
@@ -225,6 +228,9 @@ def _machines_list(args: argparse.Namespace) -> int:
     finally:
         db.close()
     now = time.time()
+    if getattr(args, "json", False):
+        print(json.dumps(_machines_json(knowledge.machines, states), indent=2))
+        return 0
     print(f"{'machine':>7}  {'kind':<7} {'state':<13} detail")
     for machine in knowledge.machines:
         status = states.get(machine.number)
@@ -238,6 +244,22 @@ def _machines_list(args: argparse.Namespace) -> int:
                 detail = f"done in {left:.0f} min; {detail}"
         print(f"{machine.number:>7}  {machine.kind:<7} {state:<13} {detail}")
     return 0
+
+
+def _machines_json(machines: Any, states: dict[int, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for machine in machines:
+        status = states.get(machine.number)
+        rows.append(
+            {
+                "number": machine.number,
+                "kind": machine.kind,
+                "state": status.state.value if status else "unknown",
+                "until": status.until if status else None,
+                "updated": status.updated if status else None,
+            }
+        )
+    return rows
 
 
 def _since(seconds: float) -> str:

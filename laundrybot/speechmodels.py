@@ -353,6 +353,7 @@ def add_parser(sub: Any, common: list[Any]) -> None:
     mlist = msub.add_parser(
         "list", parents=common, help="configured and installed models, and their state"
     )
+    mlist.add_argument("--json", action="store_true", help="print the models as JSON")
     mlist.set_defaults(func=_list_command)
     check = msub.add_parser(
         "check", parents=common, help="check the configured models (exit 1 if one is bad)"
@@ -388,6 +389,9 @@ def _configured(config: Config) -> list[ModelRef]:
 def _list_command(args: Any) -> int:
     config = _config(args)
     refs = _configured(config)
+    if getattr(args, "json", False):
+        print(json.dumps(_list_json(refs), indent=2))
+        return 0
     print(f"{'kind':<6} {'lang':<6} {'state':<8} {'size':>8}  path  (from)")
     for ref in refs:
         problems = ref.problems()
@@ -409,6 +413,26 @@ def _list_command(args: Any) -> int:
         for ref in spare:
             print(f"  {ref.kind:<6} {ref.lang:<6} {ref.path}")
     return 0
+
+
+def _list_json(refs: list[ModelRef]) -> dict[str, Any]:
+    def row(ref: ModelRef, problems: list[str]) -> dict[str, Any]:
+        return {
+            "kind": ref.kind,
+            "lang": ref.lang,
+            "path": str(ref.path),
+            "source": ref.source,
+            "ok": not problems,
+            "problems": problems,
+            "size_bytes": round(size_mb(ref.path) * 2**20),
+        }
+
+    used = {r.path for r in refs}
+    return {
+        "configured": [row(ref, ref.problems()) for ref in refs],
+        "installed_unused": [row(r, r.problems()) for r in installed() if r.path not in used],
+        "models_dir": str(models_dir()),
+    }
 
 
 def _check_command(args: Any) -> int:

@@ -173,3 +173,22 @@ def test_status_shows_each_units_own_memory_and_fds():
     assert "memory 39 MB, open fds 13, threads 3" in gateway
     assert "memory 166 MB, open fds 14, threads 5" in recorder
     assert text.index("gateway:") < text.index("recorder:")
+
+
+def test_machines_list_json(write_config, capsys):
+    config = str(write_config())
+    assert main(["machines", "set", "3", "busy", "--minutes", "12", "--config", config]) == 0
+    capsys.readouterr()
+    assert main(["machines", "list", "--json", "--config", config]) == 0
+    rows = {row["number"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows[3]["state"] == "busy" and rows[3]["until"] > rows[3]["updated"]
+    assert rows[1]["state"] == "unknown" and rows[1]["until"] is None
+
+
+def test_models_list_json(write_config, tmp_path, capsys):
+    config = str(write_config({"asr": {"models": {"ko": str(tmp_path / "nothing")}}}))
+    assert main(["models", "list", "--json", "--config", config]) == 0
+    data = json.loads(capsys.readouterr().out)
+    vosk = next(m for m in data["configured"] if m["kind"] == "vosk")
+    assert vosk["lang"] == "ko" and vosk["ok"] is False
+    assert vosk["problems"] == ["does not exist"]
