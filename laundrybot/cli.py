@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     talk.add_argument("url", nargs="?", help="ws://HOST:PORT/kiosk (default: from the config)")
     talk.add_argument("--kiosk", default="terminal", help="kiosk name to announce")
     talk.add_argument("--token", help="kiosk token, when the gateway asks for one")
+    talk.add_argument("--lang", help="language to talk in, e.g. ko (default: the shop's)")
     talk.add_argument(
         "-q", "--question", action="append", help="ask this, print the answer and exit (repeatable)"
     )
@@ -198,7 +199,7 @@ def _talk(args: argparse.Namespace) -> int:
     from laundrybot.talk import talk
 
     url = args.url or kiosk_url(_load(args)[1])
-    return talk(url, kiosk=args.kiosk, token=args.token, questions=args.question)
+    return talk(url, kiosk=args.kiosk, token=args.token, questions=args.question, lang=args.lang)
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -192,3 +192,16 @@ def test_models_list_json(write_config, tmp_path, capsys):
     vosk = next(m for m in data["configured"] if m["kind"] == "vosk")
     assert vosk["lang"] == "ko" and vosk["ok"] is False
     assert vosk["problems"] == ["does not exist"]
+
+
+def test_talk_in_korean_with_lang(write_config, start_gateway_process):
+    gw = start_gateway_process(write_config())
+    english = run("talk", gw.url, "-q", "세탁 얼마예요")
+    korean = run("talk", gw.url, "--lang", "ko", "-q", "세탁 얼마예요")
+    assert korean.returncode == 0, korean.stderr
+    assert english.stdout != korean.stdout
+    assert "3달러 50센트" in korean.stdout  # the Korean price answer
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in korean.stdout)  # Hangul in the answer
+    unknown = run("talk", gw.url, "--lang", "fr", "-q", "hello")
+    assert unknown.returncode == 0
+    assert "no 'fr' knowledge" in unknown.stderr
