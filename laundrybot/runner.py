@@ -82,7 +82,10 @@ class Runner:
         self.notifier = Notifier()
         self.lag = LoopLagMonitor()
         self.readiness = Readiness()
-        self.metrics = RunnerMetrics("+".join(names))
+        # Without a cgroup memory limit, health.max_rss_mb is the one that restarts us.
+        self.metrics = RunnerMetrics(
+            "+".join(names), fallback_limit=lambda: self.ctx.liveness.limits.max_rss_mb * 2**20
+        )
         self.ctx = ServiceContext(
             config=config,
             readiness=self.readiness,
