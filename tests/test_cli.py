@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 from laundrybot.cli import build_parser, main
+from laundrybot.config import Config
+from laundrybot.runner import SERVICES, Runner
+from laundrybot.service import Service
 
 
 def run(
@@ -205,3 +211,73 @@ def test_talk_in_korean_with_lang(write_config, start_gateway_process):
     unknown = run("talk", gw.url, "--lang", "fr", "-q", "hello")
     assert unknown.returncode == 0
     assert "no 'fr' knowledge" in unknown.stderr
+
+
+# -- `laundrybot serve` all in one: the ready line tells the truth about in-process links ----
+
+
+class FakeVoice:
+    def __init__(self) -> None:
+        self.poked = 0
+
+    def asr_failed(self) -> None:
+        self.poked += 1
+
+
+class FakeGateway(Service):
+    """Like the gateway: its link to the ASR unit starts unreachable and looks again later."""
+
+    name = "gateway"
+
+    async def start(self) -> None:
+        self.address = "0.0.0.0:8765"
+        self.voice = FakeVoice()
+        self.ctx.readiness.set("voice-input", False, "speech recognition unit unreachable")
+
+    async def stop(self) -> None:
+        pass
+
+
+class FakeAsr(Service):
+    name = "asr"
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.3, self.ctx.readiness.set, "voice-input", True, "")
+
+    async def stop(self) -> None:
+        pass
+
+
+async def _ready_line(monkeypatch, tmp_path, names: list[str]) -> tuple[str, float, Runner]:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path / "run"))
+    monkeypatch.setitem(SERVICES, "gateway", f"{__name__}:FakeGateway")
+    monkeypatch.setitem(SERVICES, "asr", f"{__name__}:FakeAsr")
+    runner = Runner(names, None, Config())
+    seen: list[str] = []
+    runner.notifier.ready = seen.append  # type: ignore[method-assign]
+    started = time.monotonic()
+    task = asyncio.create_task(runner.run())
+    while not seen:
+        await asyncio.sleep(0.01)
+    took = time.monotonic() - started
+    runner.request_stop()
+    assert await task == 0
+    return seen[0], took, runner
+
+
+async def test_all_in_one_ready_waits_for_the_in_process_links(monkeypatch, tmp_path, caplog):
+    caplog.set_level(logging.INFO, "laundrybot")
+    status, took, runner = await _ready_line(monkeypatch, tmp_path, ["gateway", "asr"])
+    assert "degraded" not in status
+    assert took < 3
+    assert runner.services[0].voice.poked == 1  # type: ignore[attr-defined]
+    assert "kiosk screens: open http://127.0.0.1:8765/?kiosk=NAME" in caplog.text
+    assert "talk ws://127.0.0.1:8765/kiosk" in caplog.text
+    assert (tmp_path / "run" / "gateway.url").read_text() == "http://127.0.0.1:8765\n"
+
+
+async def test_gateway_alone_does_not_wait_for_a_unit_elsewhere(monkeypatch, tmp_path):
+    status, took, _ = await _ready_line(monkeypatch, tmp_path, ["gateway"])
+    assert "degraded: voice-input (speech recognition unit unreachable)" in status
+    assert took < 1
