@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -281,3 +284,30 @@ async def test_gateway_alone_does_not_wait_for_a_unit_elsewhere(monkeypatch, tmp
     status, took, _ = await _ready_line(monkeypatch, tmp_path, ["gateway"])
     assert "degraded: voice-input (speech recognition unit unreachable)" in status
     assert took < 1
+
+
+MAN_PAGE = Path(__file__).resolve().parent.parent / "debian" / "laundrybot.1"
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[str]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.append(f"{prefix}{name}")
+                found += _commands(sub, f"{prefix}{name} ")
+    return found
+
+
+def test_the_man_page_covers_every_command_and_exit_status():
+    # groff escapes: "\-" is "-"; fonts "\fB...\fR" go.
+    text = re.sub(r"\\f[BIRP]", "", MAN_PAGE.read_text()).replace("\\-", "-")
+    text = re.sub(r'"\s*"', "", re.sub(r"^\.(BR|B|BI|RI|TQ|TP) ?", "", text, flags=re.M))
+    words = " ".join(text.split())
+    for command in _commands(build_parser()):
+        assert command in words, f"the man page does not mention `laundrybot {command}`"
+    assert "laundrybot-notify.service" in words
+    assert ".SH EXIT STATUS" in text and ".SH EXAMPLES" in text
+    exit_status = text.split(".SH EXIT STATUS")[1].split(".SH")[0]
+    for code in ("0", "1", "2", "3"):
+        assert f"\n{code}\n" in exit_status
