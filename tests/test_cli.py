@@ -257,8 +257,8 @@ async def _ready_line(monkeypatch, tmp_path, names: list[str]) -> tuple[str, flo
     monkeypatch.setitem(SERVICES, "gateway", f"{__name__}:FakeGateway")
     monkeypatch.setitem(SERVICES, "asr", f"{__name__}:FakeAsr")
     runner = Runner(names, None, Config())
-    seen: list[str] = []
-    runner.notifier.ready = seen.append  # type: ignore[method-assign]
+    seen: list[str | None] = []
+    monkeypatch.setattr(runner.notifier, "ready", seen.append)
     started = time.monotonic()
     task = asyncio.create_task(runner.run())
     while not seen:
@@ -266,7 +266,7 @@ async def _ready_line(monkeypatch, tmp_path, names: list[str]) -> tuple[str, flo
     took = time.monotonic() - started
     runner.request_stop()
     assert await task == 0
-    return seen[0], took, runner
+    return str(seen[0]), took, runner
 
 
 async def test_all_in_one_ready_waits_for_the_in_process_links(monkeypatch, tmp_path, caplog):
