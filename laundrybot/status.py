@@ -110,7 +110,7 @@ def show_status(base: str, config_problem: str | None = None, as_json: bool = Fa
     return READY if data["ready"] else NOT_READY
 
 
-def summarize(base: str, ready: dict, metrics_text: str) -> str:  # type: ignore[type-arg]
+def summarize(base: str, ready: dict[str, Any], metrics_text: str) -> str:
     return format_status({"url": base, "reachable": True, **collect(ready, metrics_text)})
 
 

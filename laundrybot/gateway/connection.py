@@ -248,7 +248,7 @@ class KioskConnection:
         elif isinstance(message, protocol.AudioStart):
             await self._start_listening(message.rate)
         elif isinstance(message, protocol.AudioStop):
-            self._end_listening("audio-stop")
+            self._end_listening(Event.STOPPED)
         elif isinstance(message, protocol.Interrupt):
             await self._stop_speaking()
 
@@ -367,9 +367,9 @@ class KioskConnection:
         assert utterance is not None
         event = utterance.feed(pcm)
         if event in ENDED:
-            self._end_listening(event.value)
+            self._end_listening(event)
 
-    def _end_listening(self, why: str) -> None:
+    def _end_listening(self, why: Event) -> None:
         utterance, self.utterance = self.utterance, None
         if utterance is None:
             return
@@ -380,7 +380,7 @@ class KioskConnection:
         with contextlib.suppress(ConnectionClosed):
             await self.ws.send(protocol.encode("transcript", text=text, final=False))
 
-    async def _finish(self, utterance: Utterance, why: str) -> None:
+    async def _finish(self, utterance: Utterance, why: Event) -> None:
         try:
             await self._answer_spoken(utterance, why)
         except ConnectionClosed:
@@ -389,7 +389,7 @@ class KioskConnection:
             log.exception("answering a spoken question failed")
             await self._record_error("internal", "answering a spoken question failed")
 
-    async def _answer_spoken(self, utterance: Utterance, why: str) -> None:
+    async def _answer_spoken(self, utterance: Utterance, why: Event) -> None:
         gateway = self.gateway
         try:
             heard: Heard = await utterance.finish(why)
@@ -403,10 +403,10 @@ class KioskConnection:
         # Two transcripts, grammar first: the one the dialogue understands better is kept.
         understood = gateway.turns.hear(self.lang, heard.grammar, heard.free)
         if understood is None:
-            await self.ws.send(protocol.encode("transcript", text="", final=True, why=why))
+            await self.ws.send(protocol.encode("transcript", text="", final=True, why=why.value))
             return
         question, answer = understood
-        await self.ws.send(protocol.encode("transcript", text=question, final=True, why=why))
+        await self.ws.send(protocol.encode("transcript", text=question, final=True, why=why.value))
         await self._reply(question, answer, heard.speech_ended, mode="voice")
 
     # -- errors -------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from laundrybot.gateway.link import LinkConnection, LinkStats
 from laundrybot.gateway.session import SessionStore
 from laundrybot.gateway.turns import Turns
 from laundrybot.gateway.voice import VoiceLinks
+from laundrybot.lang import get as language_unit
 from laundrybot.machines.state import MachineStatus
 from laundrybot.metrics import GatewayMetrics
 from laundrybot.notify.client import deliver_now, has_channels
@@ -45,14 +46,6 @@ from laundrybot.store.spool import Spool, SpoolDB
 log = logging.getLogger(__name__)
 
 KIOSK_PATH = "/kiosk"
-LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
-# The privacy line the kiosk shows: what is kept, and what is not.
-PRIVACY = {
-    "en": "Your questions and answers are kept as text for {days} days to improve the service. "
-    "Your voice is never recorded or stored.",
-    "ko": "질문과 답변은 서비스 개선을 위해 {days}일 동안 글로만 보관돼요. "
-    "목소리는 녹음하거나 저장하지 않아요.",
-}
 # Seconds between spool row counts for the metrics (a count is a table scan).
 SPOOL_COUNT_INTERVAL = 15.0
 # Seconds between moves of the kiosks' link figures (RTT, bytes, last seen) into the metrics.
@@ -155,11 +148,9 @@ class GatewayService(Service):
         host = f"[{name[0]}]" if ":" in name[0] else name[0]
         self.address = f"{host}:{name[1]}"
         log.info(
-            "kiosks connect to ws://%s%s (try: laundrybot talk); health: http://%s/readyz",
+            "kiosks connect to ws://%s%s; health: http://%s/readyz", self.address, KIOSK_PATH,
             self.address,
-            KIOSK_PATH,
-            self.address,
-        )
+        )  # fmt: skip
         self._unsubscribe = self.ctx.readiness.subscribe(self._push_status)
         self._tasks = [
             asyncio.create_task(self._machine_loop(), name="machines"),
@@ -258,19 +249,19 @@ class GatewayService(Service):
         """What the kiosk page needs before and without a connection (e.g. the offline screen)."""
         assert self.brain is not None
         languages = {}
-        for lang, knowledge in self.brain.knowledge.items():
-            languages[lang] = {
-                "name": LANGUAGE_NAMES.get(lang, lang),
+        for code, knowledge in self.brain.knowledge.items():
+            # The knowledge loader only takes languages that have a unit.
+            unit = language_unit(code)
+            languages[code] = {
+                "name": unit.name,
                 "shop_name": knowledge.shop_name,
                 "address": knowledge.address,
                 "staff_phone": knowledge.staff_phone,
                 "staff_phone_note": knowledge.staff_phone_note or "",
-                "quick_questions": list(self.dialog(lang).quick_questions),
-                "privacy": PRIVACY[lang if lang in PRIVACY else "en"].format(
-                    days=self.config.store.retention_days
-                ),
-                "voice_input": self.voice.can_listen(lang),
-                "voice_output": self.voice.can_speak(lang),
+                "quick_questions": list(self.dialog(code).quick_questions),
+                "privacy": unit.privacy_text(self.config.store.retention_days),
+                "voice_input": self.voice.can_listen(code),
+                "voice_output": self.voice.can_speak(code),
             }
         return {"default_lang": self.default_lang, "languages": languages}
 
@@ -415,7 +406,3 @@ def _respond(
         ]
     )
     return Response(status.value, status.phrase, headers, data)
-
-
-def monotonic_ms(since: float) -> float:
-    return (time.monotonic() - since) * 1000
