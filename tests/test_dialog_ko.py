@@ -234,7 +234,9 @@ def test_hours_in_korean_with_a_schedule(tmp_path: pathlib.Path) -> None:
     now = dialog.answer("지금 영업해요", {}, AFTERNOON)
     assert now.text.startswith("네, 지금 영업 중이고 오후 11시까지 해요.")
     closed = dialog.answer("지금 영업해요", {}, NIGHT)
-    assert closed.text.startswith("아니요, 지금은 영업시간이 아니에요. 오늘 오전 6시에 문을 열어요.")
+    assert closed.text.startswith(
+        "아니요, 지금은 영업시간이 아니에요. 오늘 오전 6시에 문을 열어요."
+    )
     sunday = dialog.answer("일요일에도 영업해요", {}, AFTERNOON)
     assert sunday.text.startswith("아니요, 일요일에는 문을 닫아요.")
 

@@ -73,7 +73,9 @@ class TfidfClassifier:
         """Every intent sharing a term with the utterance, best first, with its cosine."""
         terms = self.terms(features)
         # Unknown terms still lengthen the utterance: "order me a pizza" is mostly not ours.
-        vec = {t: w * self.idf.get(t, max(self.idf.values(), default=1.0)) for t, w in terms.items()}
+        vec = {
+            t: w * self.idf.get(t, max(self.idf.values(), default=1.0)) for t, w in terms.items()
+        }
         vec = _unit(vec)
         dots: dict[int, float] = defaultdict(float)
         for t, w in vec.items():

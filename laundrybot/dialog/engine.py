@@ -19,6 +19,7 @@ import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 from laundrybot import lang
 from laundrybot.dialog.classify import TfidfClassifier
@@ -42,8 +43,37 @@ _TIME_WORDS = frozenset({"long", "until", "till", "left", "done", "finish", "fin
 # Feature words that name what a question is about but not a topic: an utterance made only of
 # these ("and the giant one?", "what about sunday", "3번이요") leans on the turn before.
 _ENTITY_FEATURES = frozenset(
-    "wash dry washer dryer machine day one about what how that then it number no num big "
-    "size ok yes yeah right mine think actually sorry oh now here".split()
+    [
+        "wash",
+        "dry",
+        "washer",
+        "dryer",
+        "machine",
+        "day",
+        "one",
+        "about",
+        "what",
+        "how",
+        "that",
+        "then",
+        "it",
+        "number",
+        "no",
+        "num",
+        "big",
+        "size",
+        "ok",
+        "yes",
+        "yeah",
+        "right",
+        "mine",
+        "think",
+        "actually",
+        "sorry",
+        "oh",
+        "now",
+        "here",
+    ]
 )
 # Intents whose answer is about a machine, a size or a kind, so a follow-up inherits it.
 _OBJECT_INTENTS = ("prices", "cycle-times", "machine-status", "how-to-wash", "how-to-dry")
@@ -69,6 +99,9 @@ class StaffReport:
     after: str = ""  # e.g. when staff are next in the shop
 
 
+_NEW_SESSION = DialogueState()  # the state a session starts in
+
+
 @dataclass(frozen=True)
 class Answer:
     text: str
@@ -86,10 +119,19 @@ class Answer:
     # For an escalation: its parts, for Dialog.told once the notify outcome is known.
     report: StaffReport | None = None
     # The dialogue state after this answer: pass it back in with the session's next question.
-    state: DialogueState = DialogueState()
+    state: DialogueState = _NEW_SESSION
     # A machine number this turn added to the session's open report ("its number 3" after
     # "the washer took my money"): the gateway adds it to the report it filed. No new report.
     report_update: int | None = None
+
+
+class _Context(TypedDict):
+    """What every step of understanding one piece of an utterance is given."""
+
+    st: DialogueState
+    local: datetime.datetime
+    machines: Mapping[int, MachineStatus]
+    low: str  # the piece as the cues read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +343,7 @@ class Dialog:
         said = number if number is not None else bare
         follow = bool(cues.follow_up.search(low))
         problem = bool(cues.problem.search(low))
-        cont = dict(st=st, local=local, machines=machines, low=low)
+        cont = _Context(st=st, local=local, machines=machines, low=low)
 
         # A short reply to what the last answer asked or offered.
         if st.pending == "report-machine" and said is not None and self._referential(norm):
@@ -315,8 +357,14 @@ class Dialog:
             return self._report_update(norm, said, **cont)
         if st.pending == "steps" and cues.accept.match(low):
             steps = self._howto(st.pending_kind or "")
-            return self._respond(st.pending_kind or "how-to-wash", norm, None, **cont,
-                                 text=" ".join(steps[2:]) or " ".join(steps), score=1.0)
+            return self._respond(
+                st.pending_kind or "how-to-wash",
+                norm,
+                None,
+                **cont,
+                text=" ".join(steps[2:]) or " ".join(steps),
+                score=1.0,
+            )
         if st.pending == "machine" and said is not None and self._referential(norm):
             return self._respond("machine-status", norm, said, **cont, score=0.8)
 
@@ -331,17 +379,25 @@ class Dialog:
                 break
 
         # A follow-up without a topic of its own takes the last one ("and drying?").
-        if st.intent and (score < THRESHOLD or (follow and self._topicless(norm))):
-            if self._topicless(norm) or follow or said is not None:
-                best, score = self._carried(st.intent, norm), max(score, 0.5)
+        topicless = self._topicless(norm)
+        if (
+            st.intent
+            and (score < THRESHOLD or (follow and topicless))
+            and (topicless or follow or said is not None)
+        ):
+            best, score = self._carried(st.intent, norm), max(score, 0.5)
 
         # Numbers: a machine number makes a generic question one about that machine, and a
         # bare number names a machine when the talk is about machines ("is 6 free").
         if number is None and bare is not None:
             machine_talk = best in USES_MACHINE or st.machine is not None or follow
-            if machine_talk or _TIME_WORDS.intersection(norm.words) or cues.asks_busy.search(
-                low
-            ) or cues.asks_working.search(low) or "free" in low:
+            if (
+                machine_talk
+                or _TIME_WORDS.intersection(norm.words)
+                or cues.asks_busy.search(low)
+                or cues.asks_working.search(low)
+                or "free" in low
+            ):
                 number = bare
         if number is not None and best in (
             "fallback", "free-machines", "greeting", "thanks", "how-to-wash", "how-to-dry",
@@ -350,8 +406,10 @@ class Dialog:
             best = "machine-status"
         if number is not None and best == "machine-status":
             score = max(score, MACHINE_CONFIDENCE)
-        if number is not None and best == "cycle-times" and {"left", "until", "done"} & set(
-            norm.words
+        if (
+            number is not None
+            and best == "cycle-times"
+            and {"left", "until", "done"} & set(norm.words)
         ):
             best = "machine-status"
 
@@ -365,10 +423,17 @@ class Dialog:
             if number is not None or cues.urgent.search(low):
                 return self._file(norm, number, "machine-broken", 0.7, **cont)
             text = self.say("ask_problem_machine")
-            state = self._next_state(st, "machine-broken", norm, None, local, pending=(
-                "report-machine", "machine-broken"))
-            return self._made(text, "machine-broken", None, state, "concerned", 0.7,
-                              source="knowledge")
+            state = self._next_state(
+                st,
+                "machine-broken",
+                norm,
+                None,
+                local,
+                pending=("report-machine", "machine-broken"),
+            )
+            return self._made(
+                text, "machine-broken", None, state, "concerned", 0.7, source="knowledge"
+            )
         elif best in ESCALATIONS and not (problem or (best == "call-staff" and person)):
             others = [(i, sc) for i, sc in ranked if i not in ESCALATIONS]
             if number is not None:
@@ -427,9 +492,9 @@ class Dialog:
             if st.kind in sizes:
                 kinds.add(st.kind)
         days = [w for w in words if w in _DAY_WORDS or w == "tomorrow"]
-        if intent in ("hours", "staff-contact") and not days and st.day is not None:
-            if self.cues.follow_up.search(low) or self._topicless(norm) or len(words) <= 4:
-                words.append(DAY_NAMES[st.day].lower())
+        leans = self.cues.follow_up.search(low) or self._topicless(norm) or len(words) <= 4
+        if intent in ("hours", "staff-contact") and not days and st.day is not None and leans:
+            words.append(DAY_NAMES[st.day].lower())
         if number is not None:
             kind = norm.machine.kind if norm.machine else None
             machine = MachineRef(kind, number)
@@ -453,8 +518,11 @@ class Dialog:
         norm, number = self._inherit(intent, norm, number, st, low)
         if number is not None and intent not in USES_MACHINE:
             number = None
-        if intent == "machine-status" and number is None and st.machine is not None and (
-            self.cues.follow_up.search(low) or "it" in low.split()
+        if (
+            intent == "machine-status"
+            and number is None
+            and st.machine is not None
+            and (self.cues.follow_up.search(low) or "it" in low.split())
         ):
             number = st.machine
         turn = _Turn(
@@ -552,8 +620,9 @@ class Dialog:
     ) -> DialogueState:
         topic = st.intent if intent in _NO_TOPIC else intent
         size = next((w for w in norm.words if w in self.sizes_by_word), None)
-        kind = machine.kind if machine else (next(iter(norm.kinds)) if len(norm.kinds) == 1
-                                             else None)
+        kind = (
+            machine.kind if machine else (next(iter(norm.kinds)) if len(norm.kinds) == 1 else None)
+        )
         if kind is None and norm.machine is not None:
             kind = norm.machine.kind
         day = next((_DAY_WORDS[w] for w in norm.words if w in _DAY_WORDS), None)
@@ -563,10 +632,11 @@ class Dialog:
         return DialogueState(
             intent=topic,
             machine=machine.number if machine else (st.machine if same_object else None),
-            kind=kind or (st.kind if same_object or machine is None and size else None),
+            kind=kind or (st.kind if same_object or (machine is None and size) else None),
             size=size or (st.size if same_object else None),
-            day=day if day is not None else (st.day if intent in ("hours", "staff-contact")
-                                             else None),
+            day=day
+            if day is not None
+            else (st.day if intent in ("hours", "staff-contact") else None),
             report=report or st.report,
             pending=pending[0] if pending else None,
             pending_kind=pending[1] if pending else None,
@@ -651,8 +721,9 @@ class Dialog:
         state = dataclasses.replace(
             self._next_state(st, "report-update", norm, machine, local), report=report
         )
-        return self._made(text, "report-update", number, state, "concerned", 0.8,
-                          report_update=number)
+        return self._made(
+            text, "report-update", number, state, "concerned", 0.8, report_update=number
+        )
 
     def _decline(
         self,
@@ -698,8 +769,9 @@ class Dialog:
             text = self.say("fallback", opening=self.say("fallback_unheard"))
         else:
             text = f"{self.say('dont_know')} {self.say('can_help')}"
-        return self._made(text, "fallback", None, state, "thinking", min(score, 0.3),
-                          source="fallback")
+        return self._made(
+            text, "fallback", None, state, "thinking", min(score, 0.3), source="fallback"
+        )
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -13,18 +13,21 @@ _PROBLEM = any_of(
     r"\b(keeps?|taking|won'?t give( back)?) (my|all my) (money|quarters?|coins?|card|cash)",
     r"\b(charged|double charged|overcharged|no refund|refund|money back|lost my money)",
     r"\bpaid\b.*\b(not|never|nothing|didn|doesn|won)\b",
-    r"\b(broken|broke|busted|not working|does not work|doesn't work|stopped|won'?t (start|drain|spin"
-    r"|open|turn on|heat|work|stop)|will not (start|drain|spin|open|heat|work|stop))",
+    r"\b(broken|broke|busted|not working|does not work|doesn't work|stopped"
+    r"|won'?t (start|drain|spin|open|turn on|heat|work|stop)"
+    r"|will not (start|drain|spin|open|heat|work|stop))",
     r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow)",
     r"\b(stuck|jammed|trapped|locked|can'?t (open|get)|can not (open|get))",
     r"\b(hurt|injured|bleeding|fire|smoke|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
-    r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air|not drying|still wet|strange noise|noise"
-    r"|out of order|not spinning|not draining|won'?t drain)",
+    r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air"
+    r"|not drying|still wet|strange noise|noise|out of order|not spinning|not draining"
+    r"|won'?t drain)",
 )
 _PERSON = any_of(
     r"\bcall (the )?(staff|manager|attendant|owner|someone|somebody|a person|for help)",
     r"\b(talk|speak) (to|with) (a |the )?(person|human|someone|somebody|staff|manager|attendant)",
-    r"\b(get|send|need) (me )?(a |an |the )?(person|human|someone|somebody|staff|attendant|manager)",
+    r"\b(get|send|need) (me )?(a |an |the )?"
+    r"(person|human|someone|somebody|staff|attendant|manager)",
     r"\bhelp from (a |an |the )?(person|human|staff|someone|somebody|attendant)",
     r"^(i need help|help( me)?( please)?|please help|staff please|call staff)[.!? ]*$",
 )
@@ -37,8 +40,10 @@ _VAGUE = any_of(
     r"^(there'?s |there is |i have |i've got )?(a )?problem[.!? ]*$",
 )
 _URGENT = re.compile(r"\b(urgent|emergency|asap|right now|immediately|hurry|quick(ly)?)\b")
-_HYPOTHETICAL = re.compile(r"\bif (something|anything|it|a machine|the machine)\b|\bin case\b"
-                           r"|\bwhat (happens|do i do) if\b|\bwho do i (call|contact|text)\b")
+_HYPOTHETICAL = re.compile(
+    r"\bif (something|anything|it|a machine|the machine)\b|\bin case\b"
+    r"|\bwhat (happens|do i do) if\b|\bwho do i (call|contact|text)\b"
+)
 _OUT_OF_SCOPE = any_of(
     r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",
     r"\b(uber|lyft|taxi|cab|ride home|a ride|bus|train|flight|hotel|book (me )?a table)\b",
@@ -54,19 +59,27 @@ _ACCEPT = re.compile(
     r"the steps|steps|more|what are they|and then|what next)( please| thanks| tell me| go on)?"
     r"[.!? ]*$"
 )
-_FOLLOW_UP = re.compile(r"^(and|also|so|ok(ay)?|what about|how about|and what about|what of"
-                        r"|then)\b")
-_YES_NO = re.compile(r"^(and |so |ok(ay)? |hey |um |also )?(is|are|am|do|does|did|can|could|will"
-                     r"|would|have|has|may|r|u)\b")
+_FOLLOW_UP = re.compile(
+    r"^(and|also|so|ok(ay)?|what about|how about|and what about|what of"
+    r"|then)\b"
+)
+_YES_NO = re.compile(
+    r"^(and |so |ok(ay)? |hey |um |also )?(is|are|am|do|does|did|can|could|will"
+    r"|would|have|has|may|r|u)\b"
+)
 _WHEN = re.compile(r"\b(when|what time|how late|how early|till when|until when)\b")
 _ASKS_BUSY = re.compile(r"\b(used|using|busy|in use|running|taken|occupied|going)\b")
 _ASKS_WORKING = re.compile(r"\b(working|work|broken|out of order)\b")
-_ASKS_STAFF = re.compile(r"\b(staff|attendant|employee|someone|somebody|anyone|manager|owner"
-                         r"|worker|person)\b")
+_ASKS_STAFF = re.compile(
+    r"\b(staff|attendant|employee|someone|somebody|anyone|manager|owner"
+    r"|worker|person)\b"
+)
 
 # Kept whole when cutting: "wash and fold", "lost and found", "washer and dryer".
-_KEEP = re.compile(r"\b(wash|washing|lost|washer|machines?|quarters?|bills?|1|5|10|\d+) "
-                   r"(and|n|&) (fold|found|dryers?|folding|\d+)\b")
+_KEEP = re.compile(
+    r"\b(wash|washing|lost|washer|machines?|quarters?|bills?|1|5|10|\d+) "
+    r"(and|n|&) (fold|found|dryers?|folding|\d+)\b"
+)
 _CUT = re.compile(r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&)\s+")
 
 
@@ -79,10 +92,39 @@ def split(text: str) -> list[str]:
 
 
 _UNITS_AFTER = frozenset(
-    "minute minutes min mins hour hours hrs dollar dollars bucks cents cent loads load pounds "
-    "pound lbs days day am pm times time quarters quarter percent o clock oclock".split()
+    [
+        "minute",
+        "minutes",
+        "min",
+        "mins",
+        "hour",
+        "hours",
+        "hrs",
+        "dollar",
+        "dollars",
+        "bucks",
+        "cents",
+        "cent",
+        "loads",
+        "load",
+        "pounds",
+        "pound",
+        "lbs",
+        "days",
+        "day",
+        "am",
+        "pm",
+        "times",
+        "time",
+        "quarters",
+        "quarter",
+        "percent",
+        "o",
+        "clock",
+        "oclock",
+    ]
 )
-_BEFORE_NOT_MACHINE = frozenset("$ for pay paid charged cost costs".split())
+_BEFORE_NOT_MACHINE = frozenset(["$", "for", "pay", "paid", "charged", "cost", "costs"])
 
 
 def bare_number(words: tuple[str, ...]) -> int | None:
@@ -100,20 +142,37 @@ def bare_number(words: tuple[str, ...]) -> int | None:
 
 
 _ITEMS = (
-    (re.compile(r"\bwash(ing)? ?(and|n|&) ?fold|\bdrop[ -]?off\b|\bper pound\b|\ba pound\b"),
-     "faq:wash-and-fold"),
-    (re.compile(r"\bdryer sheets?\b|\b(forgot|forget|need|buy|sell|get|have|cost|price|how much"
-                r"|out of|no)\b.*\b(detergent|soap|softener|bleach|pods?)\b|\b(detergent|soap"
-                r"|softener|pods?)\b.*\b(cost|price|how much|sell|buy)\b"), "detergent"),
-    (re.compile(r"\b(lost|left|forgot|forgotten|missing|lose)\b.*\b(stuff|things?|items?|socks?"
-                r"|clothes|jacket|bag|phone|keys?|wallet|shirt|sweater|hoodie|laundry)\b"
-                r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"),
-     "lost-and-found"),
-    (re.compile(r"\bpayment (failed|declined|error|didn|did not|not)|card (declined|got declined"
-                r"|was declined|failed|not working|won'?t)|\bdeclined\b|payment failed"),
-     "payment-problem"),
-    (re.compile(r"\bfirst time\b|\bnever (done|used|been)\b|\bhow does (this|it) (all )?work\b"),
-     "how-to-wash"),
+    (
+        re.compile(r"\bwash(ing)? ?(and|n|&) ?fold|\bdrop[ -]?off\b|\bper pound\b|\ba pound\b"),
+        "faq:wash-and-fold",
+    ),
+    (
+        re.compile(
+            r"\bdryer sheets?\b|\b(forgot|forget|need|buy|sell|get|have|cost|price|how much"
+            r"|out of|no)\b.*\b(detergent|soap|softener|bleach|pods?)\b|\b(detergent|soap"
+            r"|softener|pods?)\b.*\b(cost|price|how much|sell|buy)\b"
+        ),
+        "detergent",
+    ),
+    (
+        re.compile(
+            r"\b(lost|left|forgot|forgotten|missing|lose)\b.*\b(stuff|things?|items?|socks?"
+            r"|clothes|jacket|bag|phone|keys?|wallet|shirt|sweater|hoodie|laundry)\b"
+            r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
+        ),
+        "lost-and-found",
+    ),
+    (
+        re.compile(
+            r"\bpayment (failed|declined|error|didn|did not|not)|card (declined|got declined"
+            r"|was declined|failed|not working|won'?t)|\bdeclined\b|payment failed"
+        ),
+        "payment-problem",
+    ),
+    (
+        re.compile(r"\bfirst time\b|\bnever (done|used|been)\b|\bhow does (this|it) (all )?work\b"),
+        "how-to-wash",
+    ),
 )
 
 CUES = Cues(
