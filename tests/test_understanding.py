@@ -34,10 +34,13 @@ NOW = datetime.datetime(2025, 3, 5, 15, 30, tzinfo=zoneinfo.ZoneInfo("America/Ch
 BARS: dict[str, dict[str, float]] = {
     "tuning_en": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
     "tuning_ko": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
-    "heldout_en": {"rate": 0.0, "follow-up": 0.0, "two-part": 0.0},
-    "heldout_ko": {"rate": 0.0, "follow-up": 0.0, "two-part": 0.0},
+    # Measured once at the end (Wednesday 15:30): en 186/255 72.9%, follow-up 73.2%, two-part
+    # 72.4%, 12 false reports; ko 78/98 79.6%, follow-up 72.0%, two-part 60.0%, 5 false reports.
+    "heldout_en": {"rate": 0.69, "follow-up": 0.69, "two-part": 0.68},
+    "heldout_ko": {"rate": 0.75, "follow-up": 0.67, "two-part": 0.55},
 }
-MAX_FALSE_REPORTS = {"tuning_en": 0, "tuning_ko": 0, "heldout_en": 99, "heldout_ko": 99}
+# Tuning: none. Held-out: not yet at the goal of none; a bar just over the figure measured.
+MAX_FALSE_REPORTS = {"tuning_en": 0, "tuning_ko": 0, "heldout_en": 13, "heldout_ko": 6}
 P99_MS = 10.0
 
 
