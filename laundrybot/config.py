@@ -442,8 +442,9 @@ class MachinesConfig:
     # The MQTT client id (empty: laundrybot-machines-SHOP_ID); the broker keeps this client's
     # session, so messages sent while the unit restarts wait for it.
     client_id: str = ""
-    # Seconds between MQTT keepalive pings.
+    # Seconds between MQTT keepalive pings, and seconds one connection attempt may take.
     keepalive: int = _bounded(30, 5, 3600)
+    connect_timeout: float = _bounded(10.0, 0.5, 300)
     # Pauses between connection attempts: the first and the longest, in seconds.
     reconnect_min: float = _bounded(1.0, 0.05, 600)
     reconnect_max: float = _bounded(30.0, 0.1, 3600)

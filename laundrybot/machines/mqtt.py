@@ -28,9 +28,12 @@ log = logging.getLogger(__name__)
 # Messages read but not handled yet, at most: a flood beyond this is dropped by aiomqtt (and
 # logged) rather than growing memory.
 MAX_QUEUED = 20_000
-# Seconds one connection attempt (TCP, TLS and CONNACK) may take.
-CONNECT_TIMEOUT = 10.0
 CREDENTIAL = "mqtt-password"
+
+
+# paho logs each failed socket read at ERROR; the unit logs its own explanation instead.
+PAHO_LOG = logging.getLogger("laundrybot.machines.paho")
+PAHO_LOG.setLevel(logging.CRITICAL)
 
 
 class BrokerSetupError(Exception):
@@ -49,6 +52,7 @@ class BrokerTarget:
     password: str | None
     client_id: str
     keepalive: int
+    connect_timeout: float
 
     @property
     def shown(self) -> str:
@@ -79,6 +83,7 @@ def broker_target(config: Config) -> BrokerTarget | None:
         password=password,
         client_id=mc.client_id or f"laundrybot-machines-{config.shop_id}",
         keepalive=mc.keepalive,
+        connect_timeout=mc.connect_timeout,
     )
 
 
@@ -108,6 +113,8 @@ def explain(exc: BaseException) -> str:
         return f"the broker refused the login ({text}); check machines.username and the password"
     if "refused" in lowered:
         return f"connection refused ({text}); is the broker running on that port?"
+    if "timed out" in lowered:
+        return f"no answer from the broker ({text}); a TLS port without machines.tls?"
     return text
 
 
@@ -151,7 +158,7 @@ class BrokerLink:
             failures += 1
             delay = min(mc.reconnect_max, mc.reconnect_min * 2 ** min(failures - 1, 16))
             delay *= random.uniform(0.8, 1.2)
-            self.on_state(False, f"{reason}; retrying in {delay:.1f} s")
+            self.on_state(False, f"{reason}; retrying in {delay:.2g} s")
             await asyncio.sleep(delay)
 
     async def _session(self, target: BrokerTarget) -> None:
@@ -163,10 +170,10 @@ class BrokerLink:
             identifier=target.client_id,
             clean_session=False,
             keepalive=target.keepalive,
-            timeout=CONNECT_TIMEOUT,
+            timeout=target.connect_timeout,
             tls_context=tls_context(target),
             max_queued_incoming_messages=MAX_QUEUED,
-            logger=logging.getLogger("laundrybot.machines.paho"),
+            logger=PAHO_LOG,
         )
         async with client:
             for topic in self.subscriptions:
