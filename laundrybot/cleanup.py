@@ -339,12 +339,20 @@ def run_cleanup(config: Config, dry_run: bool = False, now: float | None = None)
     """Run every task; 0 when all succeeded, 1 when one failed (the timer tries again)."""
     job = Job(config, time.time() if now is None else now, dry_run)
     verb = "would remove" if dry_run else "removed"
+
+    def say(text: str, *args: object) -> None:
+        # A dry run is asked for by a person: its list is the output, plain lines on stdout.
+        if dry_run:
+            print(text % args)
+        else:
+            log.info(text, *args)
+
     cutoff = job.retention_cutoff
     if cutoff is None:
-        log.info("transcripts are kept forever (store.retention_days is 0)")
+        say("transcripts are kept forever (store.retention_days is 0)")
     else:
         when = datetime.datetime.fromtimestamp(cutoff).strftime("%Y-%m-%d %H:%M")
-        log.info("transcripts older than %d days (before %s) go", config.store.retention_days, when)
+        say("transcripts older than %d days (before %s) go", config.store.retention_days, when)
     failed = 0
     items = freed = 0
     for name, task in TASKS:
@@ -356,10 +364,10 @@ def run_cleanup(config: Config, dry_run: bool = False, now: float | None = None)
             continue
         for item in removed:
             space = f" ({_size(item.bytes)})" if item.bytes else ""
-            log.info("%s: %s %d %s%s", item.where, verb, item.count, item.what, space)
+            say("%s: %s %d %s%s", item.where, verb, item.count, item.what, space)
             items += item.count
             freed += item.bytes
-    log.info(
+    say(
         "cleanup %s: %s %d items, %s %s%s",
         "dry run" if dry_run else "done",
         verb,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from laundrybot import __version__
 from laundrybot.config import Config, config_path, load_config, parse_listen
@@ -38,61 +40,83 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def config_option(config_help: str) -> argparse.ArgumentParser:
+    """``--config``, for every parser: accepted before or after any action."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand that is not given --config must not overwrite an earlier one.
+    common.add_argument("--config", default=argparse.SUPPRESS, help=config_help)
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="laundrybot", description="The offline voice attendant of a self-service laundromat."
-    )
-    parser.add_argument("--version", action="version", version=f"laundrybot {__version__}")
     config_help = (
         "configuration file (default: $LAUNDRYBOT_CONFIG, /etc/laundrybot/laundrybot.yaml)"
     )
+    common = [config_option(config_help)]
+    parser = argparse.ArgumentParser(
+        prog="laundrybot",
+        description="The offline voice attendant of a self-service laundromat.",
+        parents=common,
+    )
+    parser.add_argument("--version", action="version", version=f"laundrybot {__version__}")
     sub = parser.add_subparsers(metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run services (all of them when no unit is named)")
+    serve = sub.add_parser(
+        "serve", parents=common, help="run services (all of them when no unit is named)"
+    )
     serve.add_argument("units", nargs="*", metavar="UNIT", help="gateway, ...")
-    serve.add_argument("--config", help=config_help)
     serve.set_defaults(func=_serve)
 
-    check = sub.add_parser("check-config", help="validate the configuration and knowledge files")
-    check.add_argument("--config", help=config_help)
+    check = sub.add_parser(
+        "check-config", parents=common, help="validate the configuration and knowledge files"
+    )
     check.set_defaults(func=_check_config)
 
-    talk = sub.add_parser("talk", help="a terminal kiosk: type questions, read answers")
+    talk = sub.add_parser(
+        "talk", parents=common, help="a terminal kiosk: type questions, read answers"
+    )
     talk.add_argument("url", nargs="?", help="ws://HOST:PORT/kiosk (default: from the config)")
-    talk.add_argument("--config", help=config_help)
     talk.add_argument("--kiosk", default="terminal", help="kiosk name to announce")
     talk.add_argument("--token", help="kiosk token, when the gateway asks for one")
+    talk.add_argument("--lang", help="language to talk in, e.g. ko (default: the shop's)")
     talk.add_argument(
         "-q", "--question", action="append", help="ask this, print the answer and exit (repeatable)"
     )
     talk.set_defaults(func=_talk)
 
-    status = sub.add_parser("status", help="a short summary of a running laundrybot")
+    status = sub.add_parser(
+        "status", parents=common, help="a short summary of a running laundrybot"
+    )
     status.add_argument("url", nargs="?", help="http://HOST:PORT (default: from the config)")
-    status.add_argument("--config", help=config_help)
+    status.add_argument("--json", action="store_true", help="print the figures as JSON")
     status.set_defaults(func=_status)
 
-    machines = sub.add_parser("machines", help="see or set machine status")
-    machines.add_argument("--config", help=config_help)
+    machines = sub.add_parser("machines", parents=common, help="see or set machine status")
     msub = machines.add_subparsers(metavar="ACTION")
-    mlist = msub.add_parser("list", help="every machine and its last known state")
+    mlist = msub.add_parser("list", parents=common, help="every machine and its last known state")
+    mlist.add_argument("--json", action="store_true", help="print the machines as JSON")
     mlist.set_defaults(func=_machines_list)
-    mset = msub.add_parser("set", help="set one machine's state")
+    mset = msub.add_parser("set", parents=common, help="set one machine's state")
     mset.add_argument("number", type=int, help="machine number")
     mset.add_argument("state", choices=["free", "busy", "out-of-order"])
     mset.add_argument("--minutes", type=float, help="minutes until a busy machine is done")
     mset.set_defaults(func=_machines_set)
     machines.set_defaults(func=_usage(machines))
 
-    db = sub.add_parser("db", help="the PostgreSQL database the recorder forwards to")
+    db = sub.add_parser(
+        "db", parents=common, help="the PostgreSQL database the recorder forwards to"
+    )
     dbsub = db.add_subparsers(metavar="ACTION")
-    migrate = dbsub.add_parser("migrate", help="create or update the database schema")
-    migrate.add_argument("--config", help=config_help)
+    migrate = dbsub.add_parser(
+        "migrate", parents=common, help="create or update the database schema"
+    )
     migrate.set_defaults(func=_db_migrate)
     db.set_defaults(func=_usage(db))
 
     report = sub.add_parser(
-        "report", help="turns, top intents, unanswered questions, escalations, restarts"
+        "report",
+        parents=common,
+        help="turns, top intents, unanswered questions, escalations, restarts",
     )
     report.add_argument(
         "--since", default="7d", help="a duration (24h, 7d, 2w) or a date (2024-05-01); default 7d"
@@ -100,38 +124,39 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--all-shops", action="store_true", help="every shop in the database, not only this one"
     )
-    report.add_argument("--config", help=config_help)
+    report.add_argument("--json", action="store_true", help="print the figures as JSON")
     report.set_defaults(func=_report)
 
     cleanup = sub.add_parser(
         "cleanup",
+        parents=common,
         help="remove old temporary files, cache over its cap, old debug audio, forwarded spool"
         " rows and transcripts past retention (the daily timer's job)",
     )
     cleanup.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
-    cleanup.add_argument("--config", help=config_help)
     cleanup.set_defaults(func=_cleanup)
 
     failure = sub.add_parser(
         "record-failure",
+        parents=common,
         help="record a failed unit as an event (run by systemd: OnFailure=laundrybot-failure@)",
     )
     failure.add_argument("unit", help="the failed unit, e.g. laundrybot-asr.service")
-    failure.add_argument("--config", help=config_help)
     failure.set_defaults(func=_record_failure)
 
-    notify = sub.add_parser("notify", help="staff notifications and alerts")
+    notify = sub.add_parser("notify", parents=common, help="staff notifications and alerts")
     nsub = notify.add_subparsers(metavar="ACTION")
     ntest = nsub.add_parser(
-        "test", help="send a test message through every channel and report each result"
+        "test",
+        parents=common,
+        help="send a test message through every channel and report each result",
     )
-    ntest.add_argument("--config", help=config_help)
     ntest.set_defaults(func=_notify_test)
     notify.set_defaults(func=_usage(notify))
 
     from laundrybot.speechmodels import add_parser as add_models_parser
 
-    add_models_parser(sub, config_help)
+    add_models_parser(sub, common)
     return parser
 
 
@@ -143,7 +168,7 @@ def _load(args: argparse.Namespace) -> tuple[Path | None, Config]:
 def _serve(args: argparse.Namespace) -> int:
     from laundrybot import runner
 
-    return runner.run(args.units, config_path(args.config))
+    return runner.run(args.units, config_path(getattr(args, "config", None)))
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -176,15 +201,22 @@ def _talk(args: argparse.Namespace) -> int:
     from laundrybot.talk import talk
 
     url = args.url or kiosk_url(_load(args)[1])
-    return talk(url, kiosk=args.kiosk, token=args.token, questions=args.question)
+    return talk(url, kiosk=args.kiosk, token=args.token, questions=args.question, lang=args.lang)
 
 
 def _status(args: argparse.Namespace) -> int:
-    from laundrybot.status import show_status
+    from laundrybot.status import http_base, known_url, show_status
 
-    default = kiosk_url(_load(args)[1]).replace("ws://", "http://").removesuffix("/kiosk")
-    url = args.url or default
-    return show_status(url)
+    problem = None
+    try:
+        config = _load(args)[1]
+    except ConfigError as exc:
+        # Exactly when the owner needs status: ask the running gateway where it said it listens.
+        problem = str(exc)
+        default = known_url() or http_base(Config().gateway.listen)
+    else:
+        default = http_base(config.gateway.listen)
+    return show_status(args.url or default, problem, args.json)
 
 
 def _machines_list(args: argparse.Namespace) -> int:
@@ -199,6 +231,9 @@ def _machines_list(args: argparse.Namespace) -> int:
     finally:
         db.close()
     now = time.time()
+    if getattr(args, "json", False):
+        print(json.dumps(_machines_json(knowledge.machines, states), indent=2))
+        return 0
     print(f"{'machine':>7}  {'kind':<7} {'state':<13} detail")
     for machine in knowledge.machines:
         status = states.get(machine.number)
@@ -212,6 +247,22 @@ def _machines_list(args: argparse.Namespace) -> int:
                 detail = f"done in {left:.0f} min; {detail}"
         print(f"{machine.number:>7}  {machine.kind:<7} {state:<13} {detail}")
     return 0
+
+
+def _machines_json(machines: Any, states: dict[int, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for machine in machines:
+        status = states.get(machine.number)
+        rows.append(
+            {
+                "number": machine.number,
+                "kind": machine.kind,
+                "state": status.state.value if status else "unknown",
+                "until": status.until if status else None,
+                "updated": status.updated if status else None,
+            }
+        )
+    return rows
 
 
 def _since(seconds: float) -> str:
@@ -267,7 +318,7 @@ def _db_migrate(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from laundrybot.report import report_command
 
-    return report_command(_load(args)[1], args.since, args.all_shops)
+    return report_command(_load(args)[1], args.since, args.all_shops, args.json)
 
 
 def _cleanup(args: argparse.Namespace) -> int:

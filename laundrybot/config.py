@@ -549,7 +549,7 @@ def load_config(path: str | Path | None) -> Config:
     merged: dict[str, Any] = {}
     for file in files:
         _merge(merged, _layer(Config, read_yaml(file), file, ""))
-    config = _build(Config, merged)
+    config: Config = _build(Config, merged)
     return dataclasses.replace(config, sources=tuple(str(f) for f in files))
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psutil
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -15,12 +16,63 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 RTT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
-class ProcessCollector(Collector):
-    """RSS, CPU seconds, open fds and threads of this process, read by psutil at scrape time."""
+# cgroup v1 writes "no limit" as a page-rounded 2**63 - 1.
+_V1_UNLIMITED = 2**60
 
-    def __init__(self, unit: str) -> None:
+
+def cgroup_memory_limit(
+    proc_cgroup: Path = Path("/proc/self/cgroup"), root: Path = Path("/sys/fs/cgroup")
+) -> int | None:
+    """The memory limit systemd put on this process (MemoryMax=), in bytes; None when none.
+
+    cgroup v2: ``memory.max`` of our cgroup and its ancestors (a slice can limit too);
+    cgroup v1: ``memory.limit_in_bytes`` in the memory hierarchy. The lowest one applies.
+    """
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return None
+    candidates: list[tuple[Path, str]] = []
+    for line in lines:
+        _, controllers, path = [*line.split(":", 2), "", ""][:3]
+        if controllers == "":  # v2 unified hierarchy: "0::/system.slice/x.service"
+            candidates.append((root, path))
+            candidates.append((root / "unified", path))  # hybrid systems
+        elif "memory" in controllers.split(","):
+            candidates.append((root / "memory", path))
+    limits: list[int] = []
+    for base, path in candidates:
+        name = "memory.limit_in_bytes" if base.name == "memory" else "memory.max"
+        folder = base / path.strip("/")
+        while True:
+            limit = _read_limit(folder / name)
+            if limit is not None:
+                limits.append(limit)
+            if folder == base or base not in folder.parents:
+                break
+            folder = folder.parent
+    return min(limits) if limits else None
+
+
+def _read_limit(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    if not text.isdigit():
+        return None  # "max": no limit here
+    value = int(text)
+    return value if 0 < value < _V1_UNLIMITED else None
+
+
+class ProcessCollector(Collector):
+    """RSS, CPU seconds, open fds and threads of this process, read by psutil at scrape time;
+    and the memory limit that applies to it: its cgroup's, else ``fallback_limit()``."""
+
+    def __init__(self, unit: str, fallback_limit: Callable[[], float] | None = None) -> None:
         self.unit = unit
         self._process = psutil.Process()
+        self._fallback = fallback_limit
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         p = self._process
@@ -52,15 +104,33 @@ class ProcessCollector(Collector):
             metric = cls(name, doc, labels=labels)
             metric.add_metric([self.unit], value)
             yield metric
+        # Read at each scrape: cheap, and `systemctl set-property` can change it at run time.
+        limit = cgroup_memory_limit()
+        if limit is None and self._fallback is not None:
+            limit = int(self._fallback())
+        if limit is not None:
+            metric = GaugeMetricFamily(
+                "laundrybot_memory_limit_bytes",
+                "Memory this unit may use: its cgroup's limit (systemd MemoryMax=), else "
+                "health.max_rss_mb.",
+                labels=labels,
+            )
+            metric.add_metric([self.unit], limit)
+            yield metric
 
 
 class RunnerMetrics:
     """What every process reports: itself, its readiness, its watchdog and reloads."""
 
-    def __init__(self, unit: str, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        unit: str,
+        registry: CollectorRegistry | None = None,
+        fallback_limit: Callable[[], float] | None = None,
+    ) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        r.register(ProcessCollector(unit))
+        r.register(ProcessCollector(unit, fallback_limit))
         self.ready = Gauge("laundrybot_ready", "1 when every dependency is ready.", registry=r)
         self.dependency_up = Gauge(
             "laundrybot_dependency_up", "1 per dependency that is ok.", ["dependency"], registry=r

@@ -20,9 +20,9 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -36,9 +36,9 @@ from laundrybot.service import Service, ServiceContext
 from laundrybot.store import postgres
 from laundrybot.store.postgres import Target
 from laundrybot.store.spool import REFUSED, Event, SpoolDB
+from laundrybot.store.worker import SpoolWorker
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 NO_DATABASE = "no database configured: the spool is the store"
 # Seconds between database checks while there is nothing to forward.
@@ -149,10 +149,8 @@ class RecorderService(Service):
 
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx)
-        # SQLite connections belong to the thread that made them: one thread does all of it.
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="recorder-spool")
-        self._spool: SpoolDB | None = None
         self._spool_path: Path = ctx.config.spool_path
+        self.spool = SpoolWorker(self._spool_path, ctx.config.shop_id, "recorder")
         self.target: Target | None = None
         self._target_problem = ""  # why there is no usable target (password file, ...)
         self.pool: AsyncConnectionPool | None = None
@@ -177,8 +175,9 @@ class RecorderService(Service):
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.ctx.liveness.watch(self.spool.watch)
         try:
-            await self._in_spool(lambda db: None)
+            await self.spool.run(lambda db: None)
         except (OSError, sqlite3.Error) as exc:
             # The gateway reports the spool; the loop below retries opening it.
             self.spool_problem = f"cannot open {self._spool_path}: {exc}"
@@ -236,9 +235,8 @@ class RecorderService(Service):
         if self._background:
             await asyncio.wait(list(self._background), timeout=2)
         await self._close_pool()
-        with contextlib.suppress(Exception):
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._close_spool)
-        await asyncio.to_thread(self._executor.shutdown, wait=True)
+        await self.spool.close()
+        self.ctx.liveness.unwatch(self.spool.watch)
 
     def status(self) -> str:
         if self.target is None and not self._target_problem:
@@ -307,7 +305,7 @@ class RecorderService(Service):
         assert self.pool is not None
         limit = self.ctx.config.store.postgres.batch_size
         started = time.monotonic()
-        turns, events = await self._in_spool(
+        turns, events = await self.spool.run(
             lambda db: (db.pending("turns", limit), db.pending("events", limit))
         )
         if not turns and not events:
@@ -320,12 +318,12 @@ class RecorderService(Service):
             return len(turns) + len(events)
         # Committed: now, and only now, the spool may forget about them.
         now = time.time()
-        await self._in_spool(
-            lambda db: (
-                db.mark_forwarded("turns", [r["id"] for r in turns], now),
-                db.mark_forwarded("events", [r["id"] for r in events], now),
-            )
-        )
+
+        def mark(db: SpoolDB) -> None:
+            db.mark_forwarded("turns", [r["id"] for r in turns], now)
+            db.mark_forwarded("events", [r["id"] for r in events], now)
+
+        await self.spool.run(mark)
         self.metrics.forwarded.labels("turns").inc(len(turns))
         self.metrics.forwarded.labels("events").inc(len(events))
         self.metrics.duplicates.inc(result.duplicates)
@@ -361,9 +359,7 @@ class RecorderService(Service):
                     )
                     self.metrics.refused.inc()
                     mark = REFUSED
-                await self._in_spool(
-                    lambda db, t=table, i=row["id"], m=mark: db.mark_forwarded(t, [i], m)
-                )
+                await self.spool.run(partial(_mark_one, table, row["id"], mark))
 
     async def _health_check(self) -> None:
         """Nothing to forward: look at the database now and then so /readyz stays true."""
@@ -382,7 +378,7 @@ class RecorderService(Service):
         self._failures += 1
         self.metrics.batches.labels("failed").inc()
         base = max(self.ctx.config.store.postgres.forward_interval, 0.5)
-        delay = min(MAX_BACKOFF, base * 2 ** min(self._failures - 1, 10))
+        delay = min(MAX_BACKOFF, base * 2.0 ** min(self._failures - 1, 10))
         delay *= random.uniform(0.8, 1.2)
         if isinstance(exc, (sqlite3.Error, OSError)):
             # The spool's trouble, not the database's: the gateway reports the spool.
@@ -484,20 +480,7 @@ class RecorderService(Service):
                 "error", {"unit": self.name, "code": "database-down", "message": problem}
             )
 
-    # -- the spool, in its own thread ---------------------------------------------------------
-
-    async def _in_spool(self, work: Callable[[SpoolDB], T]) -> T:
-        def run() -> T:
-            if self._spool is None:
-                self._spool = SpoolDB(self._spool_path, self.ctx.config.shop_id)
-            return work(self._spool)
-
-        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
-
-    def _close_spool(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
+    # -- our own events, through the spool ------------------------------------------------------
 
     def _record_soon(self, kind: str, detail: dict[str, Any]) -> None:
         task = asyncio.get_running_loop().create_task(self._record_event(kind, detail))
@@ -508,7 +491,7 @@ class RecorderService(Service):
         """Write an event of ours into the spool; it is forwarded like the gateway's."""
         event = Event(kind=kind, detail=detail)
         try:
-            await self._in_spool(lambda db: db.write([event]))
+            await self.spool.run(lambda db: db.write([event]))
         except Exception as exc:
             log.error("recorder: could not write a %s event to the spool: %s", kind, exc)
 
@@ -517,7 +500,7 @@ class RecorderService(Service):
             return
         self._last_count = time.monotonic()
         try:
-            turns, events, oldest = await self._in_spool(
+            turns, events, oldest = await self.spool.run(
                 lambda db: (
                     db.pending_count("turns"),
                     db.pending_count("events"),
@@ -532,6 +515,10 @@ class RecorderService(Service):
         self.metrics.pending.labels("turns").set(turns)
         self.metrics.pending.labels("events").set(events)
         self.metrics.oldest_age.set(0 if oldest is None else max(0.0, time.time() - oldest))
+
+
+def _mark_one(table: str, row_id: str, mark: float, db: SpoolDB) -> None:
+    db.mark_forwarded(table, [row_id], mark)
 
 
 def _age(seconds: float) -> str:

@@ -7,8 +7,11 @@ the spool, which is then the store. Both give the same ``Report``; ``format_repo
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
+import json
 import re
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,9 +25,9 @@ DEFAULT_SINCE = "7d"
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-def parse_since(text: str, now: float | None = None) -> float:
-    """'30m', '24h', '7d', '2w', a date ('2024-05-01', local midnight) or a local date and
-    time ('2024-05-01 08:00') -> epoch seconds."""
+def parse_since(text: str, now: float | None = None, tz: datetime.tzinfo | None = None) -> float:
+    """'30m', '24h', '7d', '2w', a date ('2024-05-01', midnight) or a date and time
+    ('2024-05-01 08:00') in ``tz`` (the shop's; None: this host's) -> epoch seconds."""
     now = time.time() if now is None else now
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*", text)
     if match:
@@ -36,7 +39,9 @@ def parse_since(text: str, now: float | None = None) -> float:
             f"--since: expected a duration such as 24h, 7d or 2w, or a date such as "
             f"2024-05-01 or '2024-05-01 08:00', got {text!r}"
         ) from None
-    return when.timestamp()  # a naive datetime is local time
+    if when.tzinfo is None and tz is not None:
+        when = when.replace(tzinfo=tz)
+    return when.timestamp()  # a naive datetime is the host's local time
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,12 @@ class Report:
     escalations: list[tuple[str, int]] = field(default_factory=list)
     open_escalations: list[OpenEscalation] = field(default_factory=list)
     open_total: int = 0
+    # Crashes and hangs systemd restarted the unit after (record-failure from ExecStopPost=):
+    # a unit's normal start is not one.
     restarts: int = 0
-    # Crashes, hangs and give-ups systemd recorded (record-failure): one per failure.
+    # Every failure systemd recorded, those restarts and the units that gave up (OnFailure=).
     unit_failures: int = 0
+    gave_up: int = 0
     errors: int = 0
     machine_changes: int = 0
     shops: list[tuple[str, int]] = field(default_factory=list)
@@ -76,11 +84,13 @@ class Report:
     def escalations_total(self) -> int:
         return sum(n for _, n in self.escalations)
 
-    def busiest_hours(self, limit: int = 5) -> list[tuple[int, int]]:
-        """(local hour of day, turns), busiest first."""
+    def busiest_hours(
+        self, limit: int = 5, tz: datetime.tzinfo | None = None
+    ) -> list[tuple[int, int]]:
+        """(hour of day in ``tz``, turns), busiest first."""
         by_hour: Counter[int] = Counter()
         for start, count in self.hourly.items():
-            by_hour[datetime.datetime.fromtimestamp(start).hour] += count
+            by_hour[datetime.datetime.fromtimestamp(start, tz).hour] += count
         return sorted(by_hour.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
@@ -129,8 +139,16 @@ def from_spool(db: SpoolDB, since: float, until: float) -> Report:
     ).fetchall()
     report.open_escalations = [OpenEscalation(*row) for row in rows]
     counts = dict(q(f"SELECT kind, count(*) {events} GROUP BY kind", span).fetchall())
-    report.restarts = counts.get("restart", 0)
-    report.unit_failures = counts.get("unit-failure", 0)
+    failures = dict(
+        q(
+            "SELECT coalesce(json_extract(detail, '$.via'), '') = 'OnFailure', count(*)"
+            f" {events} AND kind = 'unit-failure'"
+            " AND coalesce(json_extract(detail, '$.result'), '') != 'success' GROUP BY 1",
+            span,
+        ).fetchall()
+    )
+    report.restarts, report.gave_up = failures.get(0, 0), failures.get(1, 0)
+    report.unit_failures = report.restarts + report.gave_up
     report.errors = counts.get("error", 0)
     report.machine_changes = counts.get("machine-change", 0)
     return report
@@ -187,8 +205,15 @@ async def from_postgres(conn: Any, shop: str | None, since: float, until: float)
     )
     report.open_escalations = [OpenEscalation(*row) for row in open_rows]
     counts = dict(await rows(f"SELECT kind, count(*) FROM events WHERE {where} GROUP BY kind"))
-    report.restarts = counts.get("restart", 0)
-    report.unit_failures = counts.get("unit-failure", 0)
+    failures = dict(
+        await rows(
+            "SELECT coalesce(detail->>'via', '') = 'OnFailure', count(*) FROM events"
+            f" WHERE {where} AND kind = 'unit-failure'"
+            " AND coalesce(detail->>'result', '') != 'success' GROUP BY 1"
+        )
+    )
+    report.restarts, report.gave_up = failures.get(False, 0), failures.get(True, 0)
+    report.unit_failures = report.restarts + report.gave_up
     report.errors = counts.get("error", 0)
     report.machine_changes = counts.get("machine-change", 0)
     if shop is None:
@@ -201,22 +226,30 @@ async def from_postgres(conn: Any, shop: str | None, since: float, until: float)
 # -- words ----------------------------------------------------------------------------------
 
 
-def _when(ts: float) -> str:
-    return datetime.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+def _when(ts: float, tz: datetime.tzinfo | None = None) -> str:
+    return datetime.datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")
 
 
-def format_report(report: Report) -> str:
+def _zone(tz: datetime.tzinfo | None) -> str:
+    return str(tz) if tz is not None else "this computer's time"
+
+
+def format_report(report: Report, tz: datetime.tzinfo | None = None) -> str:
+    """The report in words; times in ``tz`` (the shop's, as notifications show them)."""
     who = "every shop" if report.shop is None else f"shop {report.shop!r}"
     lines = [
-        f"laundrybot report for {who}, {_when(report.since)} to {_when(report.until)}",
+        f"laundrybot report for {who}, {_when(report.since, tz)} to {_when(report.until, tz)}"
+        f" ({_zone(tz)})",
         f"from {report.source}",
         "",
     ]
-    days = max((report.until - report.since) / 86400, 1 / 24)
-    lines.append(f"turns: {report.turns} ({report.turns / days:.0f} a day)")
+    days = (report.until - report.since) / 86400
+    # A rate from less than a day of turns says nothing about a day.
+    rate = f" ({report.turns / days:.0f} a day)" if days >= 1 else ""
+    lines.append(f"turns: {report.turns}{rate}")
     if report.shops:
         lines.append("  by shop: " + ", ".join(f"{s} {n}" for s, n in report.shops))
-    busiest = report.busiest_hours()
+    busiest = report.busiest_hours(tz=tz)
     if busiest:
         lines.append("busiest hours: " + ", ".join(f"{h:02d}:00 {n}" for h, n in busiest))
     if report.top_intents:
@@ -235,9 +268,9 @@ def format_report(report: Report) -> str:
         machine = f"machine {e.machine}" if e.machine is not None else "no machine"
         shop = f"{e.shop}  " if report.shop is None else ""
         question = f'  "{e.question}"' if e.question else ""
-        lines.append(f"  {_when(e.ts)}  {shop}{e.kiosk}  {machine}  {e.reason}{question}")
+        lines.append(f"  {_when(e.ts, tz)}  {shop}{e.kiosk}  {machine}  {e.reason}{question}")
     lines.append(
-        f"restarts: {report.restarts}   unit failures: {report.unit_failures}   "
+        f"restarts after a failure: {report.restarts}   units that gave up: {report.gave_up}   "
         f"errors: {report.errors}   machine changes: {report.machine_changes}"
     )
     lines += [f"note: {note}" for note in report.notes]
@@ -304,11 +337,38 @@ def _spool_waiting(config: Config) -> int:
         db.close()
 
 
-def report_command(config: Config, since_text: str, all_shops: bool = False) -> int:
+def shop_timezone(config: Config) -> tuple[datetime.tzinfo | None, str]:
+    """The knowledge file's shop.timezone (what notifications use), else None and why not."""
+    from zoneinfo import ZoneInfo
+
+    from laundrybot.dialog.knowledge import load_knowledge
+
     try:
-        since = parse_since(since_text)
+        return ZoneInfo(load_knowledge(config.knowledge_path).timezone), ""
+    except Exception as exc:  # the report still helps without it
+        return None, f"shop.timezone unknown ({exc}): times are this computer's"
+
+
+def report_json(report: Report, tz: datetime.tzinfo | None) -> str:
+    data = dataclasses.asdict(report)
+    data["timezone"] = str(tz) if tz is not None else None
+    data["since_local"] = _when(report.since, tz)
+    data["until_local"] = _when(report.until, tz)
+    data["escalations_total"] = report.escalations_total
+    return json.dumps(data, indent=2, sort_keys=True, default=str)
+
+
+def report_command(
+    config: Config, since_text: str, all_shops: bool = False, as_json: bool = False
+) -> int:
+    tz, problem = shop_timezone(config)
+    try:
+        since = parse_since(since_text, tz=tz)
     except ValueError as exc:
-        print(f"laundrybot: {exc}")
+        print(f"laundrybot: {exc}", file=sys.stderr)
         return 2
-    print(format_report(build_report(config, since, all_shops)))
+    report = build_report(config, since, all_shops)
+    if problem:
+        report.notes.append(problem)
+    print(report_json(report, tz) if as_json else format_report(report, tz))
     return 0

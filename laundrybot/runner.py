@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import logging
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable
@@ -39,6 +40,11 @@ SERVICES: dict[str, str] = {
 
 # Seconds between STATUS= refreshes when nothing pushes one sooner.
 STATUS_REFRESH = 5.0
+# Readiness entries that are the gateway's links to another unit, by that unit. All in one
+# process, that unit has only just started when READY=1 would go: the link has not looked
+# again yet, and "unreachable" would be untrue. Wait for it, at most LINK_WAIT seconds.
+IN_PROCESS_LINKS = {"voice-input": "asr", "voice-output": "tts"}
+LINK_WAIT = 5.0
 
 
 def service_class(name: str) -> type[Service]:
@@ -83,7 +89,10 @@ class Runner:
         self.notifier = Notifier()
         self.lag = LoopLagMonitor()
         self.readiness = Readiness()
-        self.metrics = RunnerMetrics("+".join(names))
+        # Without a cgroup memory limit, health.max_rss_mb is the one that restarts us.
+        self.metrics = RunnerMetrics(
+            "+".join(names), fallback_limit=lambda: self.ctx.liveness.limits.max_rss_mb * 2**20
+        )
         self.ctx = ServiceContext(
             config=config,
             readiness=self.readiness,
@@ -131,9 +140,18 @@ class Runner:
                 metrics_server = await unitmetrics.serve(self.metrics.registry, unit)
             except OSError as exc:
                 log.warning("metrics not shared with the gateway: %s", exc)
+        await self._settle_links()
+        gateway = next((s for s in self.services if s.name == "gateway"), None)
+        address = getattr(gateway, "address", "")
+        if address:
+            from laundrybot.status import remember_url
+
+            remember_url(address)
         status = self.status_line()
         self.notifier.ready(status)
         log.info("ready: %s", status)
+        if address:
+            self._log_how_to_connect(address)
         background.append(asyncio.create_task(self._status_loop(), name="status"))
         await self._stop.wait()
         log.info("stopping")
@@ -146,6 +164,46 @@ class Runner:
         await self._cancel(background)
         await self.lag.stop()
         return 0
+
+    async def _settle_links(self) -> None:
+        """All in one: give the links to units started in this process a moment to connect."""
+        waiting = [
+            dep
+            for dep, unit in IN_PROCESS_LINKS.items()
+            if unit in self.names and dep in self.readiness.degraded
+        ]
+        if not waiting:
+            return
+        gateway = next((s for s in self.services if s.name == "gateway"), None)
+        voice = getattr(gateway, "voice", None)
+        # Their "failed" hooks make the links look again now instead of after their backoff.
+        for hook in ("asr_failed", "tts_failed"):
+            poke = getattr(voice, hook, None)
+            if callable(poke):
+                poke()
+        changed = asyncio.Event()
+        unsubscribe = self.readiness.subscribe(changed.set)
+        try:
+            async with asyncio.timeout(LINK_WAIT):
+                while any(dep in self.readiness.degraded for dep in waiting):
+                    changed.clear()
+                    await changed.wait()
+        except TimeoutError:
+            pass  # the ready line then says what is still down, and that is true
+        finally:
+            unsubscribe()
+
+    @staticmethod
+    def _log_how_to_connect(address: str) -> None:
+        from laundrybot.status import http_base
+
+        base = http_base(address)
+        # `laundrybot` is on PATH under the package; from a source checkout only in its venv.
+        command = "laundrybot" if shutil.which("laundrybot") else f"{sys.executable} -m laundrybot"
+        log.info("kiosk screens: open %s/?kiosk=NAME (NAME: the screen's, e.g. front)", base)
+        log.info(
+            "a terminal kiosk: %s talk %s", command, base.replace("http://", "ws://") + "/kiosk"
+        )
 
     def request_stop(self) -> None:
         """What SIGTERM does; for embedding the runner (tests, benchmarks)."""

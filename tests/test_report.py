@@ -54,6 +54,13 @@ def sample_rows(now: float) -> list:  # type: ignore[type-arg]
         Event(kind="restart", ts=now - 300, detail={"unit": "gateway"}),
         Event(kind="unit-failure", ts=now - 250, detail={"unit": "laundrybot-asr.service"}),
         Event(kind="unit-failure", ts=now - 240, detail={"unit": "laundrybot-asr.service"}),
+        # A clean stop is not a failure; a unit that gave up is not restarted.
+        Event(kind="unit-failure", ts=now - 230, detail={"unit": "x.service", "result": "success"}),
+        Event(
+            kind="unit-failure",
+            ts=now - 220,
+            detail={"unit": "laundrybot-tts.service", "result": "exit-code", "via": "OnFailure"},
+        ),
         Event(kind="error", ts=now - 200, detail={"code": "internal"}),
         Event(kind="machine-change", machine=4, ts=now - 100, detail={"state": "busy"}),
     ]
@@ -68,7 +75,11 @@ def check_sample_report(out: str) -> None:
     assert "too old" not in out
     assert "escalations: 2 (machine-broken 1, money-taken 1); open: 1" in out
     assert 'kiosk-2  machine 12  money-taken  "dryer 12 took my money"' in out
-    assert "restarts: 1   unit failures: 2   errors: 1   machine changes: 1" in out
+    # The "restart" event is a normal start: not counted.
+    assert (
+        "restarts after a failure: 2   units that gave up: 1   errors: 1   machine changes: 1"
+        in out
+    )
     assert "busiest hours:" in out
 
 
@@ -82,7 +93,7 @@ def test_report_from_the_spool(write_config, tmp_path, capsys):
 
 def test_report_with_a_bad_since_is_refused(write_config, capsys):
     assert main(["report", "--since", "yesterday-ish", "--config", str(write_config())]) == 2
-    assert "--since" in capsys.readouterr().out
+    assert "--since" in capsys.readouterr().err
 
 
 def test_report_falls_back_to_the_spool_when_postgresql_is_down(write_config, tmp_path, capsys):
@@ -174,3 +185,31 @@ def test_the_dashboards_sql_runs_on_the_schema(pg_config, pg_dsn):
         sql = sql.replace("${shop:sqlstring}", "'shop'")
         assert "$" not in sql, title
         query(pg_dsn, sql)
+
+
+def test_report_speaks_shop_time_and_no_daily_rate_from_an_hour(write_config, tmp_path, capsys):
+    from zoneinfo import ZoneInfo
+
+    now = time.time()
+    fill_spool(tmp_path / "spool.sqlite", sample_rows(now))
+    config = str(write_config())  # conf/knowledge.yaml: shop.timezone America/Chicago
+    assert main(["report", "--since", "2h", "--config", config]) == 0
+    out = capsys.readouterr().out
+    shop = ZoneInfo("America/Chicago")
+    start = datetime.datetime.fromtimestamp(now - 7200, shop).strftime("%Y-%m-%d %H:%M")
+    assert f", {start} to " in out.splitlines()[0]
+    assert "(America/Chicago)" in out.splitlines()[0]
+    assert "a day)" not in out
+    hour = datetime.datetime.fromtimestamp(now - 3600, shop).hour
+    assert f"{hour:02d}:00 " in out  # busiest hours, in shop time
+    assert main(["report", "--since", "2d", "--config", config]) == 0
+    assert "(6 a day)" in capsys.readouterr().out
+
+
+def test_report_json(write_config, tmp_path, capsys):
+    fill_spool(tmp_path / "spool.sqlite", sample_rows(time.time()))
+    assert main(["report", "--json", "--since", "1d", "--config", str(write_config())]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["turns"] == 12 and data["restarts"] == 2 and data["gave_up"] == 1
+    assert data["timezone"] == "America/Chicago"
+    assert data["top_intents"][0] == ["prices", 6]

@@ -177,10 +177,10 @@ def test_add_vosk_from_a_zip_and_from_a_folder(tmp_path: Path) -> None:
         for file in source.rglob("*"):
             zf.write(file, file.relative_to(source.parent))
     into = tmp_path / "models"
-    installed = add_vosk("xx", archive, into)
+    installed = add_vosk("xx", archive, into, load=False)  # fake files: Vosk cannot load them
     assert installed == into / "vosk-xx-vosk-model-small-xx-0.1"
     assert vosk_problems(installed) == []
-    again = add_vosk("xx", source, into)  # a folder, replacing the same model
+    again = add_vosk("xx", source, into, load=False)  # a folder, replacing the same model
     assert again == installed and vosk_problems(again) == []
     assert sorted(p.name for p in into.iterdir()) == [installed.name]  # no staging left
 
@@ -214,6 +214,7 @@ def test_cli_add_then_list_and_check(
 ) -> None:
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
     monkeypatch.delenv("LAUNDRYBOT_CONFIG", raising=False)
+    monkeypatch.setattr("laundrybot.speechmodels.load_in_subprocess", lambda ref: "loads")
     onnx = fake_piper(tmp_path / "downloads")
     assert main(["models", "add", "piper", "en", str(onnx)]) == 0
     out = capsys.readouterr().out
@@ -271,3 +272,77 @@ def test_add_from_an_unreadable_place_says_so(tmp_path, capsys, monkeypatch):
     assert models._add_command(args) == 1
     err = capsys.readouterr().err
     assert "cannot read or write /root/vosk-model: permission denied" in err
+
+
+def test_add_refuses_a_vosk_model_vosk_cannot_load(tmp_path: Path) -> None:
+    into = tmp_path / "models"
+    junk = fake_vosk(tmp_path / "junk")  # every file there, none of them a model
+    with pytest.raises(ModelError, match=r"junk: not installed: .*(cannot load|crashed)") as exc:
+        add_vosk("en", junk, into)
+    assert ".adding-" not in str(exc.value)  # it names what the owner gave
+    assert [p.name for p in into.iterdir()] == []
+
+
+def test_add_refuses_a_voice_of_another_language(tmp_path: Path) -> None:
+    onnx = fake_piper(tmp_path / "voice")
+    config = onnx.with_name(onnx.name + ".json")
+    data = json.loads(config.read_text())
+    config.write_text(json.dumps({**data, "language": {"code": "en_US", "family": "en"}}))
+    into = tmp_path / "models"
+    with pytest.raises(ModelError, match=r"speaks en_US .* not 'ko'"):
+        add_piper("ko", onnx, into=into, load=False)
+    assert [p.name for p in into.iterdir()] == []
+    assert add_piper("en", onnx, into=into, load=False).is_file()  # en-US is en
+
+
+def test_progress_line_on_a_pipe_every_step() -> None:
+    import io
+
+    from laundrybot.speechmodels import ProgressLine
+
+    out = io.StringIO()
+    progress = ProgressLine("copying x.zip", 120 * 2**20, out, step=50 * 2**20)
+    for _ in range(120):
+        progress(2**20)
+    assert out.getvalue().splitlines() == [
+        "copying x.zip: 50 MB of 120 MB",
+        "copying x.zip: 100 MB of 120 MB",
+        "copying x.zip: 120 MB of 120 MB",
+    ]
+
+
+@needs_models
+def test_cli_add_loads_the_model_and_prints_absolute_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    voice = packaged_piper_voice()
+    model = packaged_vosk_model()
+    assert voice is not None and model is not None
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
+    shutil.copy(voice, tmp_path / voice.name)
+    shutil.copy(voice.with_name(voice.name + ".json"), tmp_path / (voice.name + ".json"))
+    assert main(["models", "add", "piper", "ko", voice.name, "--into", "here"]) == 1
+    assert "speaks en_US" in capsys.readouterr().err
+    assert main(["models", "add", "piper", "en", voice.name, "--into", "here"]) == 0
+    out = capsys.readouterr().out
+    installed = tmp_path / "here" / f"piper-en-{voice.stem}" / voice.name
+    assert f"    en: {installed}\n" in out and "it loads" in out
+    assert main(["models", "add", "vosk", "ko", str(model), "--into", "here"]) == 0
+    captured = capsys.readouterr()
+    assert f"    ko: {tmp_path / 'here' / 'vosk-ko-model'}\n" in captured.out
+    assert "does not say its language" in captured.out
+    assert "copying model: 50 MB of" in captured.err  # a pipe: a line every 50 MB
+
+
+def test_list_without_models_names_the_command_that_installs_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
+    monkeypatch.setattr("laundrybot.speechmodels.packaged_vosk_model", lambda: None)
+    monkeypatch.setattr("laundrybot.speechmodels.packaged_piper_voice", lambda: None)
+    config = write(tmp_path / "laundrybot.yaml", "log_level: info\n")
+    assert main(["models", "list", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "`laundrybot models add vosk LANG MODEL.zip`" in out
+    assert "`laundrybot models add piper LANG VOICE.onnx`" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,6 +153,9 @@ async def test_voice_by_language_or_name(tts: Unit) -> None:
         ('{"type": "synthesize", "text": "hi", "speed": 2}', "bad-message"),
         ('{"type": "synthesize", "text": "hi", "voice": "xx"}', "not-ready"),
         ('{"type": "cancel", "now": true}', "bad-message"),
+        ('{"type": "synthesize", "text": "washer \\ud800 4"}', "bad-message"),
+        ('{"type": "synthesize", "text": "hi", "voice": "\\udfff"}', "bad-message"),
+        ('{"type": 5}', "unknown-type"),
         (json.dumps({"type": "synthesize", "text": "a" * 3001}), "too-large"),
         (b"\x00\x01", "bad-message"),
     ],
@@ -333,3 +337,44 @@ def test_a_long_first_sentence_is_split_at_its_first_comma():
         "건조는 일반 건조기 8분에 25센트, 대형 건조기 7분에 25센트고, 시간은 더 추가할 수 있어요."
     )
     assert split_first_clause(korean)[0] == "건조는 일반 건조기 8분에 25센트,"
+
+
+async def test_a_stuck_synthesis_job_withholds_the_watchdog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Piper wedged on one sentence: that customer waits for ever; the watchdog must know."""
+    from laundrybot.config import load_config
+    from laundrybot.runner import Runner
+    from laundrybot.tts import service
+
+    for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(service, "SYNTHESIS_STALL_LIMIT", 0.2)
+    release = threading.Event()
+    monkeypatch.setattr(service, "_next", lambda sentences: release.wait(30) and None)
+    config = write_config(
+        tmp_path,
+        {"tts": {"socket": str(tmp_path / "t.sock"), "cache_dir": str(tmp_path / "cache")}},
+    )
+    runner = Runner(["tts"], config, load_config(config))
+    task = asyncio.create_task(runner.run())
+    try:
+        deadline = time.monotonic() + 60
+        while not runner.services[0].status():
+            assert not task.done() and time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        liveness = runner.ctx.liveness
+        assert liveness.problems() == []
+        async with unix_connect(str(tmp_path / "t.sock"), "ws://localhost/") as ws:
+            await send(ws, type="synthesize", text="Never said.")
+            assert (await recv_json(ws))["type"] == "audio-start"
+            await asyncio.sleep(0.5)
+            problems = liveness.problems()
+            assert len(problems) == 1 and "tts synthesis thread stuck" in problems[0], problems
+            release.set()
+            assert (await recv_json(ws))["type"] == "audio-stop"
+        assert liveness.problems() == []
+    finally:
+        release.set()
+        runner.request_stop()
+        assert await asyncio.wait_for(task, 20) == 0

@@ -150,3 +150,30 @@ async def test_a_kiosk_sending_a_lone_surrogate_wedges_nobody(write_config, star
         assert (await attacker.ask("how much is a wash?"))["intent"] == "prices"
         assert (await canary.ask("how much is a wash?"))["intent"] == "prices"
     assert gw.runner.ctx.liveness.problems() == []
+
+
+def test_a_stuck_pool_job_is_not_hidden_by_the_jobs_around_it():
+    """A pool's threads share one watch: the job running longest decides, not the latest."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from laundrybot.voiceserver import PoolWatch
+
+    watch = PoolWatch("synthesis", stall_limit=0.05)
+    release = threading.Event()
+    with ThreadPoolExecutor(2) as pool:
+
+        def job(fn):  # type: ignore[no-untyped-def]
+            watch.busy()
+            try:
+                return fn()
+            finally:
+                watch.idle()
+
+        stuck = pool.submit(job, lambda: release.wait(5))
+        time.sleep(0.1)
+        for _ in range(3):  # quick jobs on the other thread come and go
+            pool.submit(job, lambda: None).result()
+        assert "stuck" in (watch.problem() or ""), watch.problem()
+        release.set()
+        stuck.result()
+    assert watch.problem() is None

@@ -22,7 +22,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
@@ -121,8 +120,7 @@ class AsrStream:
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+        *_: object,  # the exception and its traceback: only the type matters here
     ) -> None:
         if exc_type is not None and issubclass(exc_type, asyncio.CancelledError):
             self._abort()
@@ -130,7 +128,8 @@ class AsrStream:
             await self.aclose()
 
     async def open(self) -> None:
-        """Connect and configure; raises AsrError if the unit refuses the configuration."""
+        """Connect and configure; raises AsrError if the server answers the config with an
+        error (neither vosk-server nor this unit does; an older unit did)."""
         if self._ws is not None or self.closed:
             return
         self._ws = await self._client.connect(self._lang)

@@ -6,7 +6,10 @@ graph cache warms up, so finished streams hand theirs back to a small idle pool 
 sample rate and grammar) for the next stream. A long-lived free recognizer keeps growing
 (620 -> 916 MB over 25 minutes of audio, measured), so each one is replaced once it has heard
 ``recycle_after_seconds`` of audio or reached ``recycle_after_age``, at a pause: after a
-result, never in mid-utterance. Everything that touches Vosk is blocking and runs in the
+result, never in mid-utterance. Vosk times words from the first sample a recognizer ever
+heard, across ``Reset()``; each recognizer remembers where the current stream began on that
+clock (``origin``), so a stream's word times start at 0 whichever recognizer serves it.
+Everything that touches Vosk is blocking and runs in the
 bounded thread pool ``executor``; a recognizer is never used by two threads at once because
 its stream awaits each call before making the next.
 """
@@ -24,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import vosk  # type: ignore[import-untyped]
+import vosk
 
 from laundrybot.config import AsrConfig
 from laundrybot.speechmodels import ModelRef
@@ -77,7 +80,12 @@ class Recognizer:
     settings_key: tuple[str, float, str]
     kaldi: Any
     created: float = field(default_factory=time.monotonic)
+    # Audio heard for the current owner's purposes (the recycling budget).
     audio_seconds: float = 0.0
+    # Every second of audio Kaldi has been fed, warm-up included: Vosk's clock for word times.
+    fed_seconds: float = 0.0
+    # Where the current stream's time 0 is on that clock.
+    origin: float = 0.0
 
     def worn(self, config: AsrConfig) -> bool:
         return (
@@ -140,6 +148,7 @@ class AsrEngine:
                 # A second of quiet noise: allocates the decoder and feature pipeline.
                 warm.kaldi.AcceptWaveform(_noise(16000))
                 warm.kaldi.FinalResult()
+                warm.fed_seconds += 1.0
                 self.release(warm)
 
     # -- settings ----------------------------------------------------------------------------
@@ -170,8 +179,11 @@ class AsrEngine:
 
     # -- recognizers (blocking: call in the executor) ---------------------------------------
 
-    def acquire(self, settings: StreamSettings) -> Recognizer:
-        """A recognizer for these settings: a warm idle one if there is, else a new one."""
+    def acquire(self, settings: StreamSettings, elapsed: float = 0.0) -> Recognizer:
+        """A recognizer for these settings: a warm idle one if there is, else a new one.
+
+        ``elapsed``: seconds of audio the stream has sent already (its word times go on
+        from there)."""
         with self._lock:
             for i, rec in enumerate(self._idle):
                 if rec.settings_key == settings.key:
@@ -181,6 +193,7 @@ class AsrEngine:
                 rec = None
         if rec is None:
             rec = self._new(settings)
+        rec.origin = rec.fed_seconds - elapsed
         rec.kaldi.SetWords(settings.words)
         rec.kaldi.SetMaxAlternatives(settings.max_alternatives)
         return rec
@@ -220,21 +233,24 @@ class AsrEngine:
         log.debug("recycling a recognizer after %.0f s of audio", rec.audio_seconds)
         self._discard(rec)
         fresh = self._new(settings)
+        # The stream's clock goes on where the worn recognizer's stopped.
+        fresh.origin = rec.origin - rec.fed_seconds
         fresh.kaldi.SetWords(settings.words)
         fresh.kaldi.SetMaxAlternatives(settings.max_alternatives)
         return fresh
 
     def accept(self, rec: Recognizer, pcm: bytes, rate: float) -> tuple[dict[str, Any], bool]:
         """Feed audio; returns (reply, endpoint) where reply is a partial or a result."""
-        rec.audio_seconds += len(pcm) / (SAMPLE_WIDTH * rate)
+        seconds = len(pcm) / (SAMPLE_WIDTH * rate)
+        rec.audio_seconds += seconds
+        rec.fed_seconds += seconds
         if rec.kaldi.AcceptWaveform(pcm):
-            return json.loads(rec.kaldi.Result()), True
+            return _on_stream_clock(json.loads(rec.kaldi.Result()), rec.origin), True
         return json.loads(rec.kaldi.PartialResult()), False
 
     @staticmethod
     def final(rec: Recognizer) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(rec.kaldi.FinalResult())
-        return result
+        return _on_stream_clock(json.loads(rec.kaldi.FinalResult()), rec.origin)
 
     def idle_count(self) -> int:
         with self._lock:
@@ -247,6 +263,19 @@ class AsrEngine:
         for rec in idle:
             self._discard(rec)
         self.models.clear()
+
+
+def _on_stream_clock(result: dict[str, Any], origin: float) -> dict[str, Any]:
+    """Word times in ``result`` (and in its alternatives) counted from the stream's start."""
+    if origin:
+        lists = [result.get("result")]
+        lists += [a.get("result") for a in result.get("alternatives", []) if isinstance(a, dict)]
+        for words in lists:
+            for word in words or ():
+                for key in ("start", "end"):
+                    if isinstance(word.get(key), (int, float)):
+                        word[key] = round(max(0.0, word[key] - origin), 6)
+    return result
 
 
 def _noise(samples: int) -> bytes:

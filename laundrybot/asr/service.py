@@ -4,14 +4,16 @@ Any vosk-server client works against it (the gateway can equally be pointed at a
 - the language is the request path: ``ws://localhost/ko``; ``/`` means ``asr.default_lang``.
 - optional text frame ``{"config": {"sample_rate": 16000, "phrase_list": [...], "words": true,
   "max_alternatives": 0}}`` (any subset; it applies from the next audio frame; sent in
-  mid-utterance it drops what was heard so far). No reply unless it is invalid.
+  mid-utterance it drops what was heard so far). Never answered, as with vosk-server: a
+  config we cannot use (wrong types, sample rates outside 8000-48000, a phrase_list with no
+  word the model knows) is ignored and logged once per connection; unknown keys are ignored;
+  max_alternatives is any whole number, taken as 0-10.
 - binary frames of s16le mono PCM, each answered by exactly one text frame: ``{"partial": ...}``,
   or at an endpoint ``{"text": ..., "result": [...]}`` (``result`` with ``words``, the default).
 - ``{"eof": 1}`` -> the final result, then the server closes; ``{"reset": 1}`` -> the final
   result, and the stream goes on. Any JSON spacing is accepted.
-- anything else (bad JSON, unknown keys, wrong types, odd-length or oversized frames, sample
-  rates outside 8000-48000, a language without a model) -> ``{"error": "..."}``, and the stream
-  goes on.
+- any other frame we cannot use (bad JSON, other commands, odd-length or oversized audio, a
+  language without a model) -> ``{"error": "..."}`` in its place, and the stream goes on.
 
 Missing models: a model named in ``asr.models`` that is missing or incomplete stops the unit
 from starting, with a message naming the setting, the path and what is missing (systemd shows
@@ -29,9 +31,10 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from functools import partial
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
+import msgspec
+from msgspec import UNSET, UnsetType
 from prometheus_client import Counter, Gauge, Histogram
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -48,20 +51,25 @@ from laundrybot.config import Config
 from laundrybot.metrics import LATENCY_BUCKETS
 from laundrybot.service import Service, ServiceContext
 from laundrybot.speechmodels import asr_models, require_all
-from laundrybot.voiceserver import VoiceServer
-from laundrybot.wiretext import is_storable
+from laundrybot.voiceserver import PoolWatch, VoiceServer, run_watched
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-CONFIG_KEYS = {"sample_rate", "phrase_list", "words", "max_alternatives"}
 MAX_PHRASE_CHARS = 200
+# A phrase of phrase_list: storable text (msgspec refuses lone surrogates) of bounded length.
+Phrase = Annotated[str, msgspec.Meta(max_length=MAX_PHRASE_CHARS)]
 MAX_ALTERNATIVES = 10
 # Frames above max_frame_bytes get an error reply; above this many times it, websockets
 # closes the connection (1009) before the frame is read into memory at all.
 HARD_LIMIT_FACTOR = 4
 STOP_GRACE = 3.0
+# Seconds one recognition job may take before the watchdog ping is withheld. A job is one
+# audio frame (at most max_frame_bytes, 4 s of audio by default, decoded in well under a
+# second), a final result, or a new recognizer (~90 ms; a few seconds for a big grammar):
+# 20 s is far past any of them on a loaded box, and still restarts a wedged unit quickly.
+RECOGNITION_STALL_LIMIT = 20.0
 
 
 class AsrMetrics:
@@ -89,7 +97,10 @@ class AsrMetrics:
             registry=r,
         )
         self.errors = Counter(
-            "laundrybot_asr_errors", "Error replies, by kind.", ["kind"], registry=r
+            "laundrybot_asr_errors",
+            "Frames refused, by kind (bad-config: logged, not answered).",
+            ["kind"],
+            registry=r,
         )
 
 
@@ -105,6 +116,7 @@ class AsrService(Service):
         self.results = 0
         self.audio_seconds = 0.0
         self.busy_seconds = 0.0
+        self.watch = PoolWatch("asr recognition", RECOGNITION_STALL_LIMIT)
 
     @property
     def config(self) -> Config:
@@ -115,6 +127,7 @@ class AsrService(Service):
         # A configured model that is missing: refuse to start, and say everything that is wrong.
         require_all(refs)
         self.engine = AsrEngine(refs, self.config.asr)
+        self.ctx.liveness.watch(self.watch)
         if refs:
             await asyncio.to_thread(self.engine.load)
             self.ctx.readiness.set("asr", True, "languages: " + ", ".join(self.engine.languages))
@@ -156,6 +169,8 @@ class AsrService(Service):
             await self.server.stop(lambda: bool(self.connections), STOP_GRACE)
         if self.engine is not None:
             await asyncio.to_thread(self.engine.close)
+        self.ctx.liveness.unwatch(self.watch)
+        self.watch.detach()
 
     def status(self) -> str:
         if self.server is None:
@@ -170,10 +185,9 @@ class AsrService(Service):
         )
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run blocking Vosk work in the recognition threads."""
+        """Run blocking Vosk work in the recognition threads, watched for stuck jobs."""
         assert self.engine is not None
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.engine.executor, partial(fn, *args))
+        return await run_watched(self.engine.executor, self.watch, fn, *args)
 
     async def _handle(self, ws: ServerConnection) -> None:
         if len(self.connections) >= self.config.asr.max_streams:
@@ -215,6 +229,9 @@ class RecognitionStream:
         self.lang = self.engine.find_lang(self.requested)
         self.settings = StreamSettings(self.lang or "")
         self.rec: Recognizer | None = None
+        # Seconds of audio this stream has sent: where a new recognizer's word times go on.
+        self.heard = 0.0
+        self.config_problems = 0
 
     async def run(self) -> None:
         try:
@@ -269,8 +286,9 @@ class RecognitionStream:
     def _recognize(self, pcm: bytes) -> dict[str, Any]:
         """In a recognition thread: feed the audio; at an endpoint, recycle if worn out."""
         if self.rec is None:
-            self.rec = self.engine.acquire(self.settings)
+            self.rec = self.engine.acquire(self.settings, self.heard)
         reply, endpoint = self.engine.accept(self.rec, pcm, self.settings.sample_rate)
+        self.heard += len(pcm) / (2 * self.settings.sample_rate)
         if endpoint:
             self._counted_result()
             self._renew()
@@ -296,96 +314,129 @@ class RecognitionStream:
         self._renew()
         return result
 
-    # -- commands ----------------------------------------------------------------------------
+    # -- text frames -----------------------------------------------------------------------
 
     async def _command(self, frame: str) -> bool:
         """Handle a text frame; True when the stream should end (eof)."""
+        message: dict[str, msgspec.Raw | None]
         try:
-            message = json.loads(frame)
-        except ValueError:
-            raise StreamError("bad-json", "not valid JSON") from None
-        if not isinstance(message, dict) or len(message) != 1:
-            raise StreamError(
-                "bad-message", 'expected one of {"config": {...}}, {"eof": 1}, {"reset": 1}'
-            )
-        ((key, value),) = message.items()
-        if key in ("eof", "reset"):
-            if value not in (1, True):
-                raise StreamError("bad-message", f'"{key}" takes the value 1')
-            reply = await self.service.run(self._final)
-            await self.ws.send(json.dumps(reply, ensure_ascii=False))
-            if key == "eof":
-                await self.ws.close(1000, "eof")
-                return True
+            message = dict(_ENVELOPE.decode(frame))
+        except msgspec.ValidationError:  # first: it is a kind of DecodeError
+            raise StreamError("bad-message", f"expected one of {COMMANDS}") from None
+        except msgspec.DecodeError:
+            message = _with_lone_surrogate(frame)
+        if "config" in message:
+            # vosk-server answers no config frame, right or wrong: a reply here would put
+            # every later reply one frame late for its clients.
+            await self._configure(message)
             return False
-        if key == "config":
-            await self._configure(value)
-            return False
-        raise StreamError("bad-message", f"unknown command {key!r} (config, eof or reset)")
+        if len(message) != 1 or not message.keys() <= {"eof", "reset"}:
+            raise StreamError("bad-message", f"expected one of {COMMANDS}")
+        ((key, raw),) = message.items()
+        if raw is None or msgspec.json.decode(raw) not in (1, True):
+            raise StreamError("bad-message", f'"{key}" takes the value 1')
+        reply = await self.service.run(self._final)
+        await self.ws.send(json.dumps(reply, ensure_ascii=False))
+        if key == "eof":
+            await self.ws.close(1000, "eof")
+            return True
+        return False
 
-    async def _configure(self, config: Any) -> None:
-        if not isinstance(config, dict):
-            raise StreamError("bad-config", '"config" must be an object')
-        unknown = set(config) - CONFIG_KEYS
+    async def _configure(self, message: dict[str, msgspec.Raw | None]) -> None:
+        """Apply a config frame; what cannot be applied is logged, never answered."""
+        others = sorted(set(message) - {"config"})
+        if others:
+            self._config_problem(f"keys beside config ignored: {', '.join(others)}")
+        raw = message["config"]
+        try:
+            if raw is None:
+                raise msgspec.ValidationError("config holds an unpaired UTF-16 surrogate")
+            keys = _ENVELOPE.decode(raw)
+            config = _CONFIG.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            self._config_problem(f"config frame ignored: {exc}")
+            return
+        unknown = sorted(set(keys) - CONFIG_KEYS)
         if unknown:
-            raise StreamError(
-                "bad-config",
-                f"unknown config key {sorted(unknown)[0]!r} "
-                f"(known: {', '.join(sorted(CONFIG_KEYS))})",
-            )
+            # vosk-server ignores keys it does not know (a "model" path, say); so do we.
+            self._config_problem(f"unknown config keys ignored: {', '.join(unknown)}")
         settings = self.settings
-        if "sample_rate" in config:
-            rate = config["sample_rate"]
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)):
-                raise StreamError("bad-config", "sample_rate must be a number")
-            if not MIN_RATE <= rate <= MAX_RATE:
-                raise StreamError(
-                    "bad-config", f"sample_rate must be from {MIN_RATE} to {MAX_RATE}"
-                )
-            settings = dataclasses.replace(settings, sample_rate=float(rate))
-        if "words" in config:
-            words = config["words"]
-            if words not in (True, False, 0, 1):
-                raise StreamError("bad-config", "words must be true or false")
-            settings = dataclasses.replace(settings, words=bool(words))
-        if "max_alternatives" in config:
-            alternatives = config["max_alternatives"]
-            if (
-                isinstance(alternatives, bool)
-                or not isinstance(alternatives, int)
-                or not 0 <= alternatives <= MAX_ALTERNATIVES
-            ):
-                raise StreamError(
-                    "bad-config", f"max_alternatives must be a whole number 0-{MAX_ALTERNATIVES}"
+        if config.sample_rate is not None:
+            settings = dataclasses.replace(settings, sample_rate=float(config.sample_rate))
+        if config.words is not None:
+            settings = dataclasses.replace(settings, words=bool(config.words))
+        if config.max_alternatives is not None:
+            # vosk-server takes any whole number; more than MAX_ALTERNATIVES only costs CPU.
+            wanted = config.max_alternatives
+            alternatives = min(max(wanted, 0), MAX_ALTERNATIVES)
+            if alternatives != wanted:
+                self._config_problem(
+                    f"max_alternatives {wanted} taken as {alternatives} (0-{MAX_ALTERNATIVES})"
                 )
             settings = dataclasses.replace(settings, max_alternatives=alternatives)
-        if "phrase_list" in config:
-            settings = dataclasses.replace(
-                settings, grammar=await self._grammar(config["phrase_list"])
-            )
+        if config.phrase_list is not UNSET:
+            grammar = await self._grammar(config.phrase_list)
+            if grammar is not None:
+                settings = dataclasses.replace(settings, grammar=grammar)
         if settings != self.settings:
             self.settings = settings
             if self.rec is not None:
                 rec, self.rec = self.rec, None
                 await self.service.run(self.engine.release, rec)
 
-    async def _grammar(self, phrases: Any) -> str:
-        if phrases is None or phrases == []:
+    async def _grammar(self, phrases: list[str] | None) -> str | None:
+        """The Vosk grammar for ``phrases`` ("" for free recognition); None: keep the current
+        one (the problem is logged)."""
+        if not phrases:
             return ""
         most = self.service.config.asr.max_phrases
-        if not isinstance(phrases, list) or not all(
-            isinstance(p, str) and is_storable(p) for p in phrases
-        ):
-            raise StreamError("bad-config", "phrase_list must be a list of strings")
         if len(phrases) > most:
-            raise StreamError("bad-config", f"phrase_list has more than {most} phrases")
-        if any(len(p) > MAX_PHRASE_CHARS for p in phrases):
-            raise StreamError(
-                "bad-config", f"a phrase is longer than {MAX_PHRASE_CHARS} characters"
-            )
+            self._config_problem(f"phrase_list ignored: more than {most} phrases")
+            return None
         if self.lang is None:
-            raise self._no_model()
+            self._config_problem(f"phrase_list ignored: {self._no_model()}")
+            return None
         try:
             return await self.service.run(self.engine.grammar, self.lang, phrases)
         except AsrRequestError as exc:
-            raise StreamError("bad-config", str(exc)) from None
+            self._config_problem(f"phrase_list ignored: {exc}")
+            return None
+
+    def _config_problem(self, problem: str) -> None:
+        """Log the first problem of a connection; the rest only count (a client repeating a
+        bad config must not flood the journal)."""
+        self.service.metrics.errors.labels("bad-config").inc()
+        if self.config_problems == 0:
+            log.warning("asr stream /%s: %s", self.requested, problem)
+        else:
+            log.debug("asr stream /%s: %s", self.requested, problem)
+        self.config_problems += 1
+
+
+class VoskConfig(msgspec.Struct):
+    """The body of a vosk-server ``{"config": {...}}`` frame (every field optional)."""
+
+    sample_rate: Annotated[float, msgspec.Meta(ge=MIN_RATE, le=MAX_RATE)] | None = None
+    phrase_list: list[Phrase] | UnsetType | None = UNSET
+    # vosk-server clients send 0 and 1 as often as false and true.
+    words: bool | Literal[0, 1] | None = None
+    max_alternatives: int | None = None
+
+
+CONFIG_KEYS = set(VoskConfig.__struct_fields__)
+COMMANDS = '{"config": {...}}, {"eof": 1}, {"reset": 1}'
+# Any text frame is an object; values stay raw until we know which command it is.
+_ENVELOPE = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_CONFIG = msgspec.json.Decoder(VoskConfig)
+
+
+def _with_lone_surrogate(frame: str) -> dict[str, msgspec.Raw | None]:
+    """msgspec refuses JSON escapes of lone surrogates; json reads them. Valid JSON holding
+    one is still a command we can name (its values are unusable: None)."""
+    try:
+        message = json.loads(frame)
+    except ValueError:
+        raise StreamError("bad-json", "not valid JSON") from None
+    if not isinstance(message, dict):
+        raise StreamError("bad-message", f"expected one of {COMMANDS}")
+    return dict.fromkeys(message)

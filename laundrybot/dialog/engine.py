@@ -25,6 +25,7 @@ from laundrybot.dialog.intents import ESCALATIONS, KIND_AGNOSTIC, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
 from laundrybot.dialog.normalize import Normalized
+from laundrybot.dialog.wording import StaffNotice
 from laundrybot.machines.state import MachineState, MachineStatus
 
 EXPRESSIONS = ("neutral", "happy", "thinking", "apologetic", "concerned")
@@ -35,6 +36,17 @@ MACHINE_CONFIDENCE = 0.75
 
 _DAY_WORDS = {name.lower(): i for i, name in enumerate(DAY_NAMES)}
 _TIME_WORDS = frozenset({"long", "until", "till", "left", "done", "finish", "finished", "when"})
+
+
+@dataclass(frozen=True)
+class StaffReport:
+    """An escalation answer in parts: its staff sentence depends on what became of the
+    message to the staff, which the gateway learns only after the dialogue answered."""
+
+    kind: str  # "call-staff" | "money-taken" | "machine-broken"
+    phone: str  # the staff phone the "recorded" sentence gives
+    before: str  # e.g. the apology and what to note down
+    after: str = ""  # e.g. when staff are next in the shop
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,8 @@ class Answer:
     # The voice path uses it to pick between two transcripts of one utterance (grammar and
     # free recognition).
     confidence: float = 1.0
+    # For an escalation: its parts, for Dialog.told once the notify outcome is known.
+    report: StaffReport | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +222,7 @@ class Dialog:
         source: str = "knowledge",
         expression: str = "neutral",
         intent: str | None = None,
+        report: StaffReport | None = None,
     ) -> Answer:
         intent = intent or turn.intent
         return Answer(
@@ -218,7 +233,19 @@ class Dialog:
             escalation=intent if intent in ESCALATIONS else None,
             machine=turn.machine.number if turn.machine else None,
             confidence=turn.confidence,
+            report=report,
         )
+
+    def told(self, answer: Answer, notice: StaffNotice, minutes: int) -> str:
+        """``answer`` as said once the staff message's fate is known (others unchanged).
+
+        ``minutes``: how soon staff usually answer (notify.answer_minutes; 0: not said).
+        """
+        report = answer.report
+        if report is None:
+            return answer.text
+        staff = self.say.staff_told(report.kind, report.phone, notice, minutes)
+        return report.before + staff + report.after
 
     def _name(self, machine: MachineInfo) -> str:
         return self.say.machine(machine.kind, machine.number)
@@ -574,24 +601,27 @@ class Dialog:
         )
 
     # --- escalations ------------------------------------------------------------------------
-    # Honest about what happens: the gateway records the report for the staff; there is no
-    # live notification yet, so never say staff were told, only that it is recorded.
+    # Honest about what happens: the answer says the report is recorded and gives the staff
+    # phone; the gateway says "I've messaged the staff" instead only once a channel took it.
+
+    def _escalation(self, turn: _Turn, before: str, after: str, expression: str) -> Answer:
+        # Parts finished one by one: a particle depends only on the sound just before it.
+        kind = turn.intent
+        phone = self.knowledge.staff_phone
+        report = StaffReport(kind, phone, self.say.finish(before), self.say.finish(after))
+        text = report.before + self.say.staff_told(kind, phone, None, 0) + report.after
+        return self._reply(turn, text, expression=expression, report=report)
 
     def _call_staff(self, turn: _Turn) -> Answer:
-        text = self.say("call_staff", phone=self.knowledge.staff_phone) + self._staff_now(turn)
-        return self._reply(turn, text, expression="concerned")
+        return self._escalation(turn, "", self._staff_now(turn), "concerned")
 
     def _money_taken(self, turn: _Turn) -> Answer:
         k = self.knowledge
         about = self.say("about_machine", name=self._name(turn.machine)) if turn.machine else ""
-        text = self.say(
-            "money_taken",
-            about=about,
-            note=k.money_taken_note,
-            refund=k.refund,
-            urgent=self._urgent(),
+        before = self.say(
+            "money_taken_sorry", about=about, note=k.money_taken_note, refund=k.refund
         )
-        return self._reply(turn, text, expression="apologetic")
+        return self._escalation(turn, before, "", "apologetic")
 
     def _machine_broken(self, turn: _Turn) -> Answer:
         k = self.knowledge
@@ -602,11 +632,10 @@ class Dialog:
             which = self.say("the_kind", kind=self._kind(turn.kind or "machine"))
         free = self._free_alternative(turn, machine) if machine else None
         instead = self.say("instead", name=self._name(free)) if free else ""
-        text = self.say(
-            "machine_broken", which=which, instead=instead, broken=k.machine_broken,
-            urgent=self._urgent(),
-        )  # fmt: skip
-        return self._reply(turn, text, expression="concerned")
+        before = self.say(
+            "machine_broken_sorry", which=which, instead=instead, broken=k.machine_broken
+        )
+        return self._escalation(turn, before, "", "concerned")
 
     def _fallback(self, turn: _Turn) -> Answer:
         # No content words at all ("um", noise): say so, rather than "can't help".

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum
 
 
 @dataclass(frozen=True)
@@ -49,23 +50,23 @@ class Wording:
             return self.money(values[0])
         return self("range", low=self.money(values[0]), high=self.money(values[-1]))
 
-    def staff_told(self, text: str, escalation: str, phone: str, outcome: str, minutes: int) -> str:
-        """An escalation answer once a notification channel accepted the report.
+    def staff_told(self, kind: str, phone: str, notice: StaffNotice | None, minutes: int) -> str:
+        """The staff sentence of an escalation answer of ``kind``, as ``notice`` allows.
 
-        ``text`` is the engine's answer, which says the report was recorded and gives the
-        staff phone; ``outcome`` is "messaged" (a channel accepted it now) or "already" (a
-        message about the same problem went out moments ago). Anything else keeps ``text``.
+        Only a message the staff have (accepted now, or already sent moments ago) lets the
+        customer hear "I've messaged the staff"; otherwise (not accepted in time, no channel,
+        not recorded, or not known yet: None) it says the report was recorded, with the phone.
         """
-        key = _RECORDED.get(escalation)
-        if key is None or outcome not in ("messaged", "already"):
-            return text
         urgent = self("urgent", phone=phone)
-        recorded = self.finish(self(key, phone=phone, urgent=urgent)).strip()
-        told = f"staff_{outcome}" if minutes else f"staff_{outcome}_no_time"
-        said = self.finish(self(told, minutes=self.minutes(minutes))).strip()
-        if recorded in text:
-            return text.replace(recorded, said, 1)
-        return f"{said} {text}"  # never drop what the answer says
+        recorded = self.finish(self(_RECORDED[kind], phone=phone, urgent=urgent))
+        if notice not in (StaffNotice.ACCEPTED, StaffNotice.ALREADY):
+            return recorded
+        told = "staff_messaged" if notice is StaffNotice.ACCEPTED else "staff_already"
+        if not minutes:
+            told += "_no_time"
+        said = self.finish(self(told, minutes=self.minutes(minutes)))
+        # It takes the recorded sentence's place, so it keeps that sentence's spacing.
+        return said.strip() + recorded[len(recorded.rstrip()) :]
 
     def span(self, numbers: Iterable[int]) -> str:
         values = sorted(set(numbers))
@@ -74,7 +75,17 @@ class Wording:
         return self("range", low=values[0], high=values[-1])
 
 
-# The template of each escalation's "recorded, call this number" part (see staff_told).
+class StaffNotice(Enum):
+    """What became of an escalation's message to the staff (the notify unit's answer)."""
+
+    ACCEPTED = "accepted"  # a channel took it just now
+    ALREADY = "already"  # a message about the same problem went out moments ago
+    NOT_IN_TIME = "pending"  # not accepted within notify.answer_wait; notify keeps trying
+    NO_CHANNEL = "no-channels"  # no webhook or e-mail is configured
+    UNRECORDED = "unrecorded"  # the spool could not take it, so nobody can send it yet
+
+
+# The template of each escalation's "recorded, call this number" sentence (see staff_told).
 _RECORDED = {
     "call-staff": "call_staff",
     "money-taken": "money_taken_recorded",

@@ -11,25 +11,24 @@ import contextlib
 import hmac
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from laundrybot.asr.client import AsrError
+from laundrybot.config import GatewayConfig, GatewayLimits
 from laundrybot.dialog.engine import Answer
 from laundrybot.gateway import protocol
 from laundrybot.gateway.endofspeech import EndpointSettings, Event
+from laundrybot.gateway.link import LinkStats
 from laundrybot.gateway.protocol import ProtocolError
-from laundrybot.gateway.session import Session
-from laundrybot.gateway.voice import Heard, Utterance
-from laundrybot.notify.client import TOLD
+from laundrybot.gateway.session import Session, SessionStore
+from laundrybot.gateway.turns import Stopping, Turns
+from laundrybot.gateway.voice import Heard, Utterance, VoiceLinks
+from laundrybot.metrics import GatewayMetrics
 from laundrybot.store.spool import Event as SpoolEvent
-from laundrybot.store.spool import SpoolUnavailable, Turn, new_id
 from laundrybot.tts.client import AudioFormat, TtsError
-
-if TYPE_CHECKING:
-    from laundrybot.gateway.server import GatewayService
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +57,32 @@ class TokenBucket:
         return False
 
 
+class Gateway(Protocol):
+    """What a kiosk connection uses of the gateway (GatewayService has it)."""
+
+    @property
+    def settings(self) -> GatewayConfig: ...  # as last reloaded
+    @property
+    def turns(self) -> Turns: ...
+    @property
+    def sessions(self) -> SessionStore: ...
+    @property
+    def voice(self) -> VoiceLinks: ...
+    @property
+    def metrics(self) -> GatewayMetrics: ...
+    @property
+    def links(self) -> LinkStats: ...
+    @property
+    def languages(self) -> list[str]: ...
+    def choose_lang(self, wanted: str | None) -> str: ...
+    def kiosk_status(self, lang: str) -> str: ...
+
+
 class KioskConnection:
-    def __init__(self, gateway: GatewayService, ws: ServerConnection) -> None:
+    def __init__(self, gateway: Gateway, ws: ServerConnection) -> None:
         self.gateway = gateway
         self.ws = ws
-        limits = gateway.config.gateway.limits
+        limits = gateway.settings.limits
         self.bucket = TokenBucket(limits.messages_per_second, limits.message_burst)
         self.session: Session | None = None
         self._last_rate_error = 0.0
@@ -76,12 +96,12 @@ class KioskConnection:
         self.link_label: str | None = None
 
     @property
-    def limits(self):  # type: ignore[no-untyped-def]
-        return self.gateway.config.gateway.limits
+    def limits(self) -> GatewayLimits:
+        return self.gateway.settings.limits
 
     @property
     def lang(self) -> str:
-        return self.session.lang if self.session else self.gateway.default_lang
+        return self.session.lang if self.session else self.gateway.choose_lang(None)
 
     async def run(self) -> None:
         try:
@@ -134,7 +154,7 @@ class KioskConnection:
 
     async def _welcome(self, hello: protocol.Hello) -> bool:
         gateway = self.gateway
-        tokens = gateway.config.gateway.tokens
+        tokens = gateway.settings.tokens
         if tokens and not any(
             hmac.compare_digest((hello.token or "").encode(), t.encode()) for t in tokens
         ):
@@ -160,7 +180,7 @@ class KioskConnection:
             gateway.metrics.kiosk_resumed.labels(label).inc()
         if hello.offline_ms is not None:
             gateway.metrics.kiosk_offline.labels(label).inc(hello.offline_ms / 1000)
-        dialog = gateway.dialog(session.lang)
+        dialog = gateway.turns.dialog(session.lang)
         await self.ws.send(
             protocol.encode(
                 "welcome",
@@ -183,8 +203,7 @@ class KioskConnection:
                 session=session.id,
                 detail={"offline_ms": hello.offline_ms, "resumed": resumed},
             )
-            with contextlib.suppress(SpoolUnavailable):
-                await gateway.spool.record(event)
+            await gateway.turns.note(event)
         return True
 
     # -- the conversation ------------------------------------------------------------------
@@ -220,7 +239,7 @@ class KioskConnection:
         if isinstance(message, protocol.Text):
             await self._stop_speaking()
             started = time.monotonic()
-            answer = self._understand([message.text])[0]
+            answer = self.gateway.turns.understand(self.lang, message.text)
             await self._reply(message.text, answer, started, mode="text")
         elif isinstance(message, protocol.Ping):
             await self.ws.send(protocol.encode("pong", id=message.id))
@@ -229,103 +248,36 @@ class KioskConnection:
         elif isinstance(message, protocol.AudioStart):
             await self._start_listening(message.rate)
         elif isinstance(message, protocol.AudioStop):
-            self._end_listening("audio-stop")
+            self._end_listening(Event.STOPPED)
         elif isinstance(message, protocol.Interrupt):
             await self._stop_speaking()
 
     # -- answering -------------------------------------------------------------------------
 
-    def _understand(self, candidates: list[str]) -> list[Answer]:
-        gateway = self.gateway
-        dialog = gateway.dialog(self.lang)
-        now = gateway.now()
-        return [dialog.answer(text, gateway.machines, now) for text in candidates]
-
     async def _reply(self, question: str, answer: Answer, started: float, mode: str) -> None:
-        """Record the turn, then send the reply, then speak it (in the background)."""
-        gateway = self.gateway
+        """Have the turn recorded, then send the reply, then speak it (in the background)."""
         session = self.session
         assert session is not None
-        if gateway.stopping:
+        turns = self.gateway.turns
+        try:
+            async with turns.take(session, question, answer, started, mode) as reply:
+                await self.ws.send(
+                    protocol.encode(
+                        "reply",
+                        turn=reply.id,
+                        text=reply.text,
+                        expression=answer.expression,
+                        intent=answer.intent,
+                        source=answer.source,
+                    )
+                )
+        except Stopping:
             await self._error(protocol.NOT_READY, "the attendant is restarting; ask again soon")
             return
-        with gateway.turn():
-            turn_id = new_id()
-            text = answer.text
-            if answer.escalation:
-                event = SpoolEvent(
-                    kind="escalation",
-                    kiosk=session.kiosk,
-                    session=session.id,
-                    machine=answer.machine,
-                    detail={"reason": answer.escalation, "question": question, "turn": turn_id},
-                )
-                text = await self._escalate(event, answer)
-            turn = Turn(
-                session=session.id,
-                kiosk=session.kiosk,
-                lang=session.lang,
-                question=question,
-                answer=text,
-                intent=answer.intent,
-                source=answer.source,
-                latency_ms=round((time.monotonic() - started) * 1000, 3),
-                id=turn_id,
-            )
-            try:
-                # Committed before the reply leaves: every answered question is on disk.
-                await gateway.spool.record(turn)
-            except SpoolUnavailable:
-                pass  # the spool reported itself degraded; the customer still gets an answer
-            session.turns += 1
-            session.history.append({"question": question, "answer": text})
-            await self.ws.send(
-                protocol.encode(
-                    "reply",
-                    turn=turn.id,
-                    text=text,
-                    expression=answer.expression,
-                    intent=answer.intent,
-                    source=answer.source,
-                )
-            )
-            gateway.turns_served += 1
-            gateway.metrics.turns.labels(answer.intent, answer.source).inc()
-            gateway.metrics.turn_latency.labels(mode).observe(time.monotonic() - started)
-            if answer.escalation:
-                gateway.metrics.escalations.labels(answer.escalation).inc()
-        if gateway.voice.can_speak(session.lang):
+        if self.gateway.voice.can_speak(session.lang):
             self._speaking = asyncio.create_task(
-                self._speak(turn.id, text, session.lang, started), name="speak"
+                self._speak(reply.id, reply.text, session.lang, started), name="speak"
             )
-
-    async def _escalate(self, event: SpoolEvent, answer: Answer) -> str:
-        """Record the escalation, have the notify unit send it now, and say what happened.
-
-        The customer hears "I've messaged the staff" only once a channel accepted it (or a
-        message about the same problem went out moments ago); otherwise, within
-        notify.answer_wait, the answer as the dialogue wrote it: recorded, and the staff phone.
-        The notify unit keeps trying in the background either way: the spool is the truth.
-        """
-        gateway = self.gateway
-        try:
-            await gateway.spool.record(event)
-        except SpoolUnavailable:
-            # Kept in memory until the disk is back: nobody can send it now.
-            gateway.metrics.escalation_answers.labels("unrecorded").inc()
-            return answer.text
-        result = await gateway.tell_staff(event.id)
-        gateway.metrics.escalation_answers.labels(result).inc()
-        if result not in TOLD or answer.escalation is None:
-            return answer.text
-        dialog = gateway.dialog(self.lang)
-        return dialog.say.staff_told(
-            answer.text,
-            answer.escalation,
-            dialog.knowledge.staff_phone,
-            "messaged" if result == "accepted" else "already",
-            gateway.config.notify.answer_minutes,
-        )
 
     # -- speaking ----------------------------------------------------------------------------
 
@@ -384,13 +336,13 @@ class KioskConnection:
         if not gateway.voice.can_listen(self.lang):
             await self._error(protocol.NOT_READY, "voice input is not available; please type")
             return
-        voice = gateway.config.gateway.voice
+        voice = gateway.settings.voice
         settings = EndpointSettings(
             silence_ms=voice.silence_ms,
             max_utterance_ms=int(voice.max_utterance_seconds * 1000),
             no_speech_ms=int(voice.no_speech_seconds * 1000),
         )
-        phrases = gateway.dialog(self.lang).phrases if voice.grammar else ()
+        phrases = gateway.turns.dialog(self.lang).phrases if voice.grammar else ()
         utterance = Utterance(
             gateway.voice.asr,
             self.lang,
@@ -415,9 +367,9 @@ class KioskConnection:
         assert utterance is not None
         event = utterance.feed(pcm)
         if event in ENDED:
-            self._end_listening(event.value)
+            self._end_listening(event)
 
-    def _end_listening(self, why: str) -> None:
+    def _end_listening(self, why: Event) -> None:
         utterance, self.utterance = self.utterance, None
         if utterance is None:
             return
@@ -428,7 +380,7 @@ class KioskConnection:
         with contextlib.suppress(ConnectionClosed):
             await self.ws.send(protocol.encode("transcript", text=text, final=False))
 
-    async def _finish(self, utterance: Utterance, why: str) -> None:
+    async def _finish(self, utterance: Utterance, why: Event) -> None:
         try:
             await self._answer_spoken(utterance, why)
         except ConnectionClosed:
@@ -437,7 +389,7 @@ class KioskConnection:
             log.exception("answering a spoken question failed")
             await self._record_error("internal", "answering a spoken question failed")
 
-    async def _answer_spoken(self, utterance: Utterance, why: str) -> None:
+    async def _answer_spoken(self, utterance: Utterance, why: Event) -> None:
         gateway = self.gateway
         try:
             heard: Heard = await utterance.finish(why)
@@ -448,17 +400,13 @@ class KioskConnection:
             with contextlib.suppress(ConnectionClosed):
                 await self._error(protocol.NOT_READY, "voice input stopped working; please type")
             return
-        candidates = [t for t in (heard.grammar, heard.free) if t]
-        if not candidates:
-            await self.ws.send(protocol.encode("transcript", text="", final=True, why=why))
+        # Two transcripts, grammar first: the one the dialogue understands better is kept.
+        understood = gateway.turns.hear(self.lang, heard.grammar, heard.free)
+        if understood is None:
+            await self.ws.send(protocol.encode("transcript", text="", final=True, why=why.value))
             return
-        # Two transcripts, grammar first: keep the one the dialogue understands better.
-        answers = self._understand(candidates)
-        best = max(range(len(answers)), key=lambda i: answers[i].confidence)
-        question, answer = candidates[best], answers[best]
-        chosen = "grammar" if heard.grammar and best == 0 else "free"
-        gateway.metrics.voice_turns.labels(chosen).inc()
-        await self.ws.send(protocol.encode("transcript", text=question, final=True, why=why))
+        question, answer = understood
+        await self.ws.send(protocol.encode("transcript", text=question, final=True, why=why.value))
         await self._reply(question, answer, heard.speech_ended, mode="voice")
 
     # -- errors -------------------------------------------------------------------------------
@@ -495,10 +443,7 @@ class KioskConnection:
             session=session.id if session else "",
             detail={"code": code, "message": message},
         )
-        try:
-            await self.gateway.spool.record(event)
-        except SpoolUnavailable:
-            pass
+        await self.gateway.turns.note(event)
 
 
 def _loop_time(deadline_monotonic: float) -> float:

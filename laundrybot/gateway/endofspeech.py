@@ -94,6 +94,7 @@ class Event(enum.Enum):
     END_OF_SPEECH = "end-of-speech"  # speech, then enough silence
     MAX_LENGTH = "max-length"  # the customer kept talking (or the room kept roaring)
     NO_SPEECH = "no-speech"  # nothing but the room for too long
+    STOPPED = "audio-stop"  # the kiosk ended the utterance itself (audio-stop)
 
 
 @dataclass

@@ -2,17 +2,17 @@
 
 Every client frame goes through ``parse``; anything it does not accept raises ProtocolError
 with one of the documented codes, which the server sends back as ``error {code, message}``.
-Unknown fields in a known message are ignored, so newer kiosks can talk to older servers.
+The messages are msgspec Structs, one per ``type``: their field types and constraints are the
+validation, written once.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
-from laundrybot.wiretext import is_storable
+import msgspec
 
 PROTOCOL_VERSION = 1
 
@@ -41,9 +41,12 @@ ERROR_CODES = (
 KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 LANG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
-SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+SampleRate = Literal[8000, 16000, 22050, 24000, 32000, 44100, 48000]
+SAMPLE_RATES: tuple[int, ...] = get_args(SampleRate)
 # Longest disconnection a kiosk may report in hello {offline_ms}: 30 days.
 MAX_OFFLINE_MS = 30 * 86_400_000
+MAX_TOKEN_CHARS = 256
+MAX_PING_ID_CHARS = 64
 
 
 class ProtocolError(Exception):
@@ -53,140 +56,139 @@ class ProtocolError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Hello:
-    kiosk: str
-    token: str | None
-    resume: str | None
-    lang: str | None
+def _whole(pattern: re.Pattern[str]) -> msgspec.Meta:
+    # msgspec searches; \A and \Z make it a full match (a "$" would let a final "\n" through).
+    return msgspec.Meta(pattern=rf"\A(?:{pattern.pattern})\Z")
+
+
+KioskId = Annotated[str, _whole(KIOSK_ID)]
+Token = Annotated[str, msgspec.Meta(max_length=MAX_TOKEN_CHARS)]
+SessionId = Annotated[str, _whole(SESSION_ID)]
+Lang = Annotated[str, _whole(LANG)]
+OfflineMs = (
+    Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFLINE_MS)]
+    | Annotated[float, msgspec.Meta(ge=0, le=MAX_OFFLINE_MS)]
+)
+PingId = Annotated[str, msgspec.Meta(max_length=MAX_PING_ID_CHARS)] | int
+
+# What a kiosk is told a field must be, by field name (one meaning per name across types).
+_EXPECTED = {
+    "kiosk": "1-64 letters, digits, '.', '_' or '-'",
+    "token": f"a string of at most {MAX_TOKEN_CHARS} characters",
+    "resume": "the session id a welcome gave (32 hexadecimal digits)",
+    "lang": "a language tag such as 'en' or 'ko-KR'",
+    "offline_ms": f"the milliseconds the kiosk was disconnected (0 to {MAX_OFFLINE_MS})",
+    "text": "a string",
+    "rate": f"one of {SAMPLE_RATES}",
+    "id": f"a number or a string of at most {MAX_PING_ID_CHARS} characters",
+}
+
+
+# Unknown fields in a known message are ignored (msgspec's default; deliberately no
+# forbid_unknown_fields), so newer kiosks that send more can still talk to older servers.
+class _Message(msgspec.Struct, tag_field="type"):
+    pass
+
+
+class Hello(_Message, tag="hello"):
+    kiosk: KioskId
+    token: Token | None = None
+    resume: SessionId | None = None
+    lang: Lang | None = None
     # A reconnecting kiosk says how long it was disconnected, in milliseconds.
-    offline_ms: int | None = None
+    offline_ms: OfflineMs | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.offline_ms, float):
+            self.offline_ms = int(self.offline_ms)
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(_Message, tag="text"):
     text: str
 
+    def __post_init__(self) -> None:
+        self.text = " ".join(self.text.split())
+        if not self.text:
+            raise ValueError("'text' is empty")
 
-@dataclass(frozen=True)
-class AudioStart:
-    rate: int
+
+class AudioStart(_Message, tag="audio-start"):
+    rate: SampleRate = 16000
 
 
-@dataclass(frozen=True)
-class AudioStop:
+class AudioStop(_Message, tag="audio-stop"):
     pass
 
 
-@dataclass(frozen=True)
-class Interrupt:
+class Interrupt(_Message, tag="interrupt"):
     pass
 
 
-@dataclass(frozen=True)
-class Ping:
-    id: str | int | None
+class Ping(_Message, tag="ping"):
+    id: PingId | None = None
 
 
 ClientMessage = Hello | Text | AudioStart | AudioStop | Interrupt | Ping
+TYPES = {cls.__struct_config__.tag: cls for cls in get_args(ClientMessage)}
+_DECODER = msgspec.json.Decoder(ClientMessage)
+
+
+class _Envelope(msgspec.Struct):
+    """Just the ``type``: read only to explain why a frame was refused."""
+
+    type: Any = None
 
 
 def parse(frame: str, max_text_chars: int) -> ClientMessage:
     """Turn one text frame into a message, or raise ProtocolError saying what is wrong."""
     try:
-        data = json.loads(frame)
-    except (json.JSONDecodeError, RecursionError):
-        raise ProtocolError(BAD_JSON, "the message is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise ProtocolError(BAD_MESSAGE, "a message must be a JSON object with a 'type'")
-    kind = data.get("type")
-    if not isinstance(kind, str):
-        raise ProtocolError(BAD_MESSAGE, "'type' must be a string")
-    parser = _PARSERS.get(kind)
-    if parser is None:
-        known = ", ".join(_PARSERS)
-        raise ProtocolError(UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}; known: {known}")
-    return parser(data, max_text_chars)
-
-
-def _optional_str(data: dict[str, Any], key: str, pattern: re.Pattern[str] | None) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
-        raise ProtocolError(BAD_MESSAGE, f"'{key}' is not valid")
-    return value
-
-
-def _hello(data: dict[str, Any], _: int) -> Hello:
-    kiosk = data.get("kiosk")
-    if not isinstance(kiosk, str) or not KIOSK_ID.fullmatch(kiosk):
-        raise ProtocolError(
-            BAD_MESSAGE, "hello needs 'kiosk': 1-64 letters, digits, '.', '_' or '-'"
-        )
-    token = data.get("token")
-    if token is not None and (
-        not isinstance(token, str) or len(token) > 256 or not is_storable(token)
-    ):
-        raise ProtocolError(BAD_MESSAGE, "'token' must be a string of at most 256 characters")
-    offline_ms = data.get("offline_ms")
-    if offline_ms is not None and (
-        isinstance(offline_ms, bool)
-        or not isinstance(offline_ms, (int, float))
-        or not 0 <= offline_ms <= MAX_OFFLINE_MS
-    ):
-        raise ProtocolError(
-            BAD_MESSAGE, "'offline_ms' must be the milliseconds the kiosk was disconnected"
-        )
-    return Hello(
-        kiosk=kiosk,
-        token=token,
-        resume=_optional_str(data, "resume", SESSION_ID),
-        lang=_optional_str(data, "lang", LANG),
-        offline_ms=None if offline_ms is None else int(offline_ms),
-    )
-
-
-def _text(data: dict[str, Any], max_text_chars: int) -> Text:
-    text = data.get("text")
-    if not isinstance(text, str):
-        raise ProtocolError(BAD_MESSAGE, "text needs 'text': a string")
-    if not is_storable(text):
-        raise ProtocolError(BAD_MESSAGE, "'text' holds an unpaired UTF-16 surrogate")
-    text = " ".join(text.split())
-    if not text:
-        raise ProtocolError(BAD_MESSAGE, "'text' is empty")
-    if len(text) > max_text_chars:
+        message = _DECODER.decode(frame)
+    except msgspec.ValidationError as exc:
+        raise _invalid(frame, exc) from None
+    except (msgspec.DecodeError, RecursionError, UnicodeEncodeError):
+        raise _undecodable(frame) from None
+    if isinstance(message, Text) and len(message.text) > max_text_chars:
         raise ProtocolError(TOO_LARGE, f"'text' is longer than {max_text_chars} characters")
-    return Text(text)
+    return message
 
 
-def _audio_start(data: dict[str, Any], _: int) -> AudioStart:
-    rate = data.get("rate", 16000)
-    if isinstance(rate, bool) or rate not in SAMPLE_RATES:
-        raise ProtocolError(BAD_MESSAGE, f"'rate' must be one of {SAMPLE_RATES}")
-    return AudioStart(int(rate))
+def _undecodable(frame: str) -> ProtocolError:
+    # msgspec refuses a lone UTF-16 surrogate escape ("\ud800") anywhere in the frame, saying
+    # "Input data was truncated" or "invalid utf-16 surrogate pair". Such text could never be
+    # stored or sent on, but it is valid JSON: tell the kiosk so rather than "not JSON".
+    try:
+        json.loads(frame)
+    except (ValueError, RecursionError):
+        return ProtocolError(BAD_JSON, "the message is not valid JSON")
+    return ProtocolError(BAD_MESSAGE, "the message holds an unpaired UTF-16 surrogate escape")
 
 
-def _ping(data: dict[str, Any], _: int) -> Ping:
-    ping_id = data.get("id")
-    if ping_id is not None and (
-        isinstance(ping_id, bool)
-        or not isinstance(ping_id, (str, int))
-        or (isinstance(ping_id, str) and (len(ping_id) > 64 or not is_storable(ping_id)))
-    ):
-        raise ProtocolError(BAD_MESSAGE, "'id' must be a number or a short string")
-    return Ping(ping_id)
+_AT_FIELD = re.compile(r" - at `\$\.(\w+)")
+_MISSING = re.compile(r"missing required field `(\w+)`")
 
 
-_PARSERS = {
-    "hello": _hello,
-    "text": _text,
-    "audio-start": _audio_start,
-    "audio-stop": lambda data, _: AudioStop(),
-    "interrupt": lambda data, _: Interrupt(),
-    "ping": _ping,
-}
+def _invalid(frame: str, exc: msgspec.ValidationError) -> ProtocolError:
+    try:
+        kind = msgspec.json.decode(frame, type=_Envelope).type
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        kind = None
+    if kind is None:
+        return ProtocolError(BAD_MESSAGE, "a message must be a JSON object with a 'type'")
+    if not isinstance(kind, str):
+        return ProtocolError(BAD_MESSAGE, "'type' must be a string")
+    if kind not in TYPES:
+        known = ", ".join(TYPES)
+        return ProtocolError(UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}; known: {known}")
+    detail = str(exc)
+    missing = _MISSING.search(detail)
+    if missing:
+        field = missing.group(1)
+        return ProtocolError(BAD_MESSAGE, f"{kind} needs '{field}': {_EXPECTED[field]}")
+    wrong = _AT_FIELD.search(detail)
+    if wrong and wrong.group(1) in _EXPECTED:
+        field = wrong.group(1)
+        return ProtocolError(BAD_MESSAGE, f"{kind}: '{field}' must be {_EXPECTED[field]}")
+    return ProtocolError(BAD_MESSAGE, f"{kind}: {detail}")  # e.g. "'text' is empty"
 
 
 # -- server -> client ----------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The kiosk-facing gateway: WebSocket sessions on /kiosk, and HTTP health, readiness, metrics.
 
-One asyncio ``websockets`` server. Each kiosk connection is handled by ``KioskConnection``;
-this module owns what they share: the dialogue (swapped whole on reload), the machine status
-cache, the spool and the limits.
+One asyncio ``websockets`` server. Each kiosk connection is handled by ``KioskConnection``,
+which leaves its questions to ``Turns``; this module owns what they share: the dialogue
+(swapped whole on reload), the machine status cache, the spool and the limits.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from laundrybot import unitmetrics
-from laundrybot.config import Config, parse_listen
+from laundrybot.config import Config, GatewayConfig, parse_listen
 from laundrybot.dialog.engine import Dialog
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge_set
 from laundrybot.errors import ConfigError
@@ -34,24 +34,18 @@ from laundrybot.gateway.connection import KioskConnection
 from laundrybot.gateway.kioskpage import StaticFile, load_site
 from laundrybot.gateway.link import LinkConnection, LinkStats
 from laundrybot.gateway.session import SessionStore
+from laundrybot.gateway.turns import Turns
 from laundrybot.gateway.voice import VoiceLinks
+from laundrybot.lang import get as language_unit
 from laundrybot.machines.state import MachineStatus
 from laundrybot.metrics import GatewayMetrics
 from laundrybot.notify.client import deliver_now, has_channels
 from laundrybot.service import Service, ServiceContext
-from laundrybot.store.spool import Spool
+from laundrybot.store.spool import Spool, SpoolDB
 
 log = logging.getLogger(__name__)
 
 KIOSK_PATH = "/kiosk"
-LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
-# The privacy line the kiosk shows: what is kept, and what is not.
-PRIVACY = {
-    "en": "Your questions and answers are kept as text for {days} days to improve the service. "
-    "Your voice is never recorded or stored.",
-    "ko": "질문과 답변은 서비스 개선을 위해 {days}일 동안 글로만 보관돼요. "
-    "목소리는 녹음하거나 저장하지 않아요.",
-}
 # Seconds between spool row counts for the metrics (a count is a table scan).
 SPOOL_COUNT_INTERVAL = 15.0
 # Seconds between moves of the kiosks' link figures (RTT, bytes, last seen) into the metrics.
@@ -102,18 +96,27 @@ class GatewayService(Service):
         self.machines: dict[int, MachineStatus] = {}
         self.brain: Brain | None = None
         self.site: dict[str, StaticFile] = {}
-        self.turns_served = 0
-        self.turns_in_progress = 0
+        self.turns = Turns(
+            spool=self.spool,
+            metrics=self.metrics,
+            tell_staff=self.tell_staff,
+            dialog=self.dialog,
+            machines=lambda: self.machines,
+            now=self.now,
+            answer_minutes=lambda: self.config.notify.answer_minutes,
+        )
         self.address = ""
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._idle = asyncio.Event()
-        self._idle.set()
         self._unsubscribe: Callable[[], None] = lambda: None
 
     @property
     def config(self) -> Config:
         return self.ctx.config
+
+    @property
+    def settings(self) -> GatewayConfig:
+        return self.ctx.config.gateway
 
     # -- life cycle --------------------------------------------------------------------------
 
@@ -145,11 +148,9 @@ class GatewayService(Service):
         host = f"[{name[0]}]" if ":" in name[0] else name[0]
         self.address = f"{host}:{name[1]}"
         log.info(
-            "kiosks connect to ws://%s%s (try: laundrybot talk); health: http://%s/readyz",
+            "kiosks connect to ws://%s%s; health: http://%s/readyz", self.address, KIOSK_PATH,
             self.address,
-            KIOSK_PATH,
-            self.address,
-        )
+        )  # fmt: skip
         self._unsubscribe = self.ctx.readiness.subscribe(self._push_status)
         self._tasks = [
             asyncio.create_task(self._machine_loop(), name="machines"),
@@ -180,8 +181,9 @@ class GatewayService(Service):
             # Stop accepting first, let turns in progress finish, then say goodbye (1001).
             # (websockets' close() runs once, so stop the listening socket underneath first.)
             self._server.server.close()
+            self.turns.stop_taking()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), grace)
+                await asyncio.wait_for(self.turns.finished(), grace)
             self._server.close(close_connections=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), grace + 5)
@@ -195,25 +197,8 @@ class GatewayService(Service):
     def status(self) -> str:
         return (
             f"listening on {self.address}, {len(self.connections)} kiosks connected, "
-            f"{self.turns_served} turns served"
+            f"{self.turns.served} turns served"
         )
-
-    # -- turns in progress, for a graceful stop ---------------------------------------------
-
-    @contextlib.contextmanager
-    def turn(self):  # type: ignore[no-untyped-def]
-        self.turns_in_progress += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self.turns_in_progress -= 1
-            if self.turns_in_progress == 0:
-                self._idle.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._server is not None and not self._server.is_serving()
 
     # -- kiosk connections --------------------------------------------------------------------
 
@@ -264,19 +249,19 @@ class GatewayService(Service):
         """What the kiosk page needs before and without a connection (e.g. the offline screen)."""
         assert self.brain is not None
         languages = {}
-        for lang, knowledge in self.brain.knowledge.items():
-            languages[lang] = {
-                "name": LANGUAGE_NAMES.get(lang, lang),
+        for code, knowledge in self.brain.knowledge.items():
+            # The knowledge loader only takes languages that have a unit.
+            unit = language_unit(code)
+            languages[code] = {
+                "name": unit.name,
                 "shop_name": knowledge.shop_name,
                 "address": knowledge.address,
                 "staff_phone": knowledge.staff_phone,
                 "staff_phone_note": knowledge.staff_phone_note or "",
-                "quick_questions": list(self.dialog(lang).quick_questions),
-                "privacy": PRIVACY[lang if lang in PRIVACY else "en"].format(
-                    days=self.config.store.retention_days
-                ),
-                "voice_input": self.voice.can_listen(lang),
-                "voice_output": self.voice.can_speak(lang),
+                "quick_questions": list(self.dialog(code).quick_questions),
+                "privacy": unit.privacy_text(self.config.store.retention_days),
+                "voice_input": self.voice.can_listen(code),
+                "voice_output": self.voice.can_speak(code),
             }
         return {"default_lang": self.default_lang, "languages": languages}
 
@@ -334,10 +319,14 @@ class GatewayService(Service):
                 self.metrics.disk_free.set(disk.free)
                 self.metrics.disk_size.set(disk.total)
             since = time.time() - 3600
+
+            def figures(
+                db: SpoolDB, since: float = since
+            ) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+                return db.counts(), db.unit_failures(since)
+
             try:
-                counts, failures = await self.spool.read(
-                    lambda db, since=since: (db.counts(), db.unit_failures(since))
-                )
+                counts, failures = await self.spool.read(figures)
             except Exception as exc:
                 log.debug("spool counts unavailable: %s", exc)
             else:
@@ -386,15 +375,17 @@ class GatewayService(Service):
                 return _respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "; ".join(problems) + "\n")
             return _respond(http.HTTPStatus.OK, "ok\n")
         if path == "/readyz":
-            body = self.ctx.readiness.as_json() | {"status": self.status()}
-            code = http.HTTPStatus.OK if body["ready"] else http.HTTPStatus.SERVICE_UNAVAILABLE
-            return _respond(code, json.dumps(body, indent=1) + "\n", "application/json")
+            ready = self.ctx.readiness.as_json() | {"status": self.status()}
+            code = http.HTTPStatus.OK if ready["ready"] else http.HTTPStatus.SERVICE_UNAVAILABLE
+            return _respond(code, json.dumps(ready, indent=1) + "\n", "application/json")
         if path == "/metrics":
             # One scrape target per shop PC: the other units' metrics are merged in.
             units = await unitmetrics.gather()
-            body = unitmetrics.merge(self.ctx.registry, units) if units else None
+            merged = unitmetrics.merge(self.ctx.registry, units) if units else None
             return _respond(
-                http.HTTPStatus.OK, body or generate_latest(self.ctx.registry), CONTENT_TYPE_LATEST
+                http.HTTPStatus.OK,
+                merged or generate_latest(self.ctx.registry),
+                CONTENT_TYPE_LATEST,
             )
         page = self.site.get(path)
         if page is not None:
@@ -415,7 +406,3 @@ def _respond(
         ]
     )
     return Response(status.value, status.phrase, headers, data)
-
-
-def monotonic_ms(since: float) -> float:
-    return (time.monotonic() - since) * 1000

@@ -147,7 +147,6 @@ class Heard:
 
     free: str
     grammar: str
-    why_ended: Event
     # time.monotonic() when the customer stopped speaking (the detector's estimate).
     speech_ended: float
 
@@ -241,7 +240,7 @@ class Utterance:
         results = await asyncio.gather(*finals)
         free = " ".join([*self._free_done, results[0].text]).strip()
         grammar = " ".join([*self._grammar_done, results[1].text]).strip() if self.grammar else ""
-        return Heard(free, grammar, self.ended, self.speech_ended_at())
+        return Heard(free, grammar, self.speech_ended_at())
 
     async def abort(self) -> None:
         if self._streamer is not None:

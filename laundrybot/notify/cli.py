@@ -7,7 +7,8 @@ import time
 import uuid
 
 from laundrybot.config import Config
-from laundrybot.notify.channels import Channel, ChannelError, build_channels
+from laundrybot.notify.base import Channel, ChannelError
+from laundrybot.notify.channels import build_channels
 from laundrybot.notify.message import Notification
 
 

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from laundrybot.config import Config
-from laundrybot.notify.channels import Channel, ChannelError, credential, read_secret
+from laundrybot.notify.base import Channel, ChannelError, credential, read_secret
 from laundrybot.notify.message import Notification
 
 
@@ -127,7 +127,9 @@ class EmailChannel(Channel):
             if refused:
                 raise ChannelError(f"the server refused {', '.join(refused)}")
         except smtplib.SMTPResponseException as exc:
-            text = exc.smtp_error.decode("utf-8", "replace") if exc.smtp_error else ""
+            # Usually the server's bytes, but smtplib passes a str for some of its own errors.
+            error = exc.smtp_error
+            text = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
             raise ChannelError(f"SMTP {exc.smtp_code} {text}".strip()) from None
         except smtplib.SMTPNotSupportedError as exc:
             raise ChannelError(f"SMTP: {exc}") from None

@@ -21,7 +21,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from laundrybot import __version__
-from laundrybot.notify.channels import Channel, ChannelError
+from laundrybot.notify.base import Channel, ChannelError
 from laundrybot.notify.message import Notification
 
 MAX_HEADER_BYTES = 64 * 1024

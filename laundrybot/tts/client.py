@@ -20,7 +20,6 @@ import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
@@ -119,8 +118,7 @@ class Speech:
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+        *_: object,  # the exception and its traceback: only the type matters here
     ) -> None:
         if exc_type is not None and issubclass(exc_type, asyncio.CancelledError):
             self._abort()

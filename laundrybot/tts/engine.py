@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import onnxruntime  # type: ignore[import-untyped]
-from piper import PiperConfig, PiperVoice  # type: ignore[import-untyped]
+import onnxruntime
+from piper import PiperConfig, PiperVoice
 
 from laundrybot.speechmodels import ModelRef, piper_config_path
 

@@ -35,8 +35,9 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from prometheus_client import Counter, Gauge, Histogram
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -48,10 +49,11 @@ from laundrybot.speechmodels import require_all, tts_voices
 from laundrybot.tts.cache import Phrase, PhraseCache, phrase_key
 from laundrybot.tts.engine import CHANNELS, SAMPLE_WIDTH, TtsEngine, Voice
 from laundrybot.tts.normalize import normalize
-from laundrybot.voiceserver import VoiceServer
-from laundrybot.wiretext import is_storable
+from laundrybot.voiceserver import PoolWatch, VoiceServer, run_watched
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 BAD_JSON = "bad-json"
 BAD_MESSAGE = "bad-message"
@@ -63,9 +65,28 @@ INTERNAL = "internal"
 
 # Largest text frame accepted at all (the text limit itself is tts.max_text_chars).
 MAX_FRAME_BYTES = 1024 * 1024
-SYNTHESIZE_KEYS = {"type", "text", "voice"}
 # Seconds a graceful stop lets replies in progress finish.
 STOP_GRACE = 3.0
+# Seconds one synthesis job (one sentence) may take before the watchdog ping is withheld.
+# Longer than for recognition: text Piper cannot split (up to tts.max_text_chars, 2000 by
+# default, without a full stop) is one job of a minute or two of speech, some seconds of
+# synthesis even on a slow core. A minute is far past that, and still well short of a kiosk
+# waiting for ever.
+SYNTHESIS_STALL_LIMIT = 60.0
+
+
+class Synthesize(msgspec.Struct, tag="synthesize", tag_field="type", forbid_unknown_fields=True):
+    text: str
+    voice: str | None = None
+
+
+class Cancel(msgspec.Struct, tag="cancel", tag_field="type", forbid_unknown_fields=True):
+    pass
+
+
+# msgspec also refuses JSON escapes of lone surrogates, so every string here is storable.
+_REQUEST = msgspec.json.Decoder(Synthesize | Cancel)
+TYPES = ("synthesize", "cancel")
 
 
 class RequestError(Exception):
@@ -108,6 +129,7 @@ class TtsService(Service):
         self.server: VoiceServer | None = None
         self.connections: set[ServerConnection] = set()
         self.replies = 0
+        self.watch = PoolWatch("tts synthesis", SYNTHESIS_STALL_LIMIT)
 
     @property
     def config(self) -> Config:
@@ -118,6 +140,7 @@ class TtsService(Service):
         # A configured model that is missing: refuse to start, and say everything that is wrong.
         require_all(refs)
         self.engine = TtsEngine(refs, self.config.tts.threads, self.config.tts.workers)
+        self.ctx.liveness.watch(self.watch)
         if refs:
             await asyncio.to_thread(self.engine.load)
             langs = ", ".join(self.engine.voices)
@@ -163,6 +186,8 @@ class TtsService(Service):
             await self.server.stop(lambda: bool(self.connections), STOP_GRACE)
         if self.engine is not None:
             self.engine.close()
+        self.ctx.liveness.unwatch(self.watch)
+        self.watch.detach()
 
     def status(self) -> str:
         if self.server is None:
@@ -187,7 +212,7 @@ class TtsService(Service):
             async for frame in ws:
                 try:
                     request = self._parse(frame)
-                    if request["type"] == "cancel":
+                    if isinstance(request, Cancel):
                         if speaking is not None and not speaking.done():
                             speaking.cancel()
                             await asyncio.gather(speaking, return_exceptions=True)
@@ -195,8 +220,8 @@ class TtsService(Service):
                         continue
                     if speaking is not None and not speaking.done():
                         raise RequestError(BUSY, "a reply is being spoken; cancel it first")
-                    voice = self._voice(request.get("voice"))
-                    speaking = asyncio.create_task(self._speak(ws, voice, request["text"]))
+                    voice = self._voice(request.voice)
+                    speaking = asyncio.create_task(self._speak(ws, voice, request.text))
                 except RequestError as exc:
                     self.metrics.errors.labels(exc.code).inc()
                     await ws.send(_encode("error", code=exc.code, message=exc.message))
@@ -211,36 +236,22 @@ class TtsService(Service):
             self.connections.discard(ws)
             self.metrics.streams.set(len(self.connections))
 
-    def _parse(self, frame: str | bytes) -> dict[str, Any]:
+    def _parse(self, frame: str | bytes) -> Synthesize | Cancel:
         if isinstance(frame, bytes):
             raise RequestError(BAD_MESSAGE, "binary frames are not expected; send JSON")
         try:
-            request = json.loads(frame)
-        except ValueError:
-            raise RequestError(BAD_JSON, "not valid JSON") from None
-        if not isinstance(request, dict):
-            raise RequestError(BAD_MESSAGE, "a JSON object with a type is expected")
-        kind = request.get("type")
-        if kind == "cancel":
-            if set(request) != {"type"}:
-                raise RequestError(BAD_MESSAGE, "cancel takes no fields")
-            return request
-        if kind != "synthesize":
-            raise RequestError(UNKNOWN_TYPE, f"unknown type {kind!r}; expected synthesize")
-        unknown = set(request) - SYNTHESIZE_KEYS
-        if unknown:
-            raise RequestError(BAD_MESSAGE, f"unknown field {sorted(unknown)[0]!r}")
-        text, voice = request.get("text"), request.get("voice")
-        if not isinstance(text, str) or not text.strip():
-            raise RequestError(BAD_MESSAGE, "text must be a non-empty string")
-        if not is_storable(text) or (isinstance(voice, str) and not is_storable(voice)):
-            raise RequestError(BAD_MESSAGE, "text holds an unpaired UTF-16 surrogate")
-        if len(text) > self.config.tts.max_text_chars:
-            raise RequestError(
-                TOO_LARGE, f"text is longer than {self.config.tts.max_text_chars} characters"
-            )
-        if voice is not None and not isinstance(voice, str):
-            raise RequestError(BAD_MESSAGE, "voice must be a string")
+            request = _REQUEST.decode(frame)
+        except msgspec.ValidationError as exc:  # first: it is a kind of DecodeError
+            raise _invalid(frame, exc) from None
+        except msgspec.DecodeError:
+            raise _undecodable(frame) from None
+        if isinstance(request, Synthesize):
+            if not request.text.strip():
+                raise RequestError(BAD_MESSAGE, "text must be a non-empty string")
+            if len(request.text) > self.config.tts.max_text_chars:
+                raise RequestError(
+                    TOO_LARGE, f"text is longer than {self.config.tts.max_text_chars} characters"
+                )
         return request
 
     def _voice(self, name: str | None) -> Voice:
@@ -300,21 +311,29 @@ class TtsService(Service):
         self, ws: ServerConnection, voice: Voice, text: str, started: float
     ) -> list[bytes]:
         """Send each sentence as it is ready while the next one is being synthesised."""
-        assert self.engine is not None
-        loop = asyncio.get_running_loop()
         sentences = voice.sentences(text)
         done: list[bytes] = []
-        pending = loop.run_in_executor(self.engine.executor, _next, sentences)
-        while True:
-            audio = await pending
-            if audio is None:
-                return done
-            # One sentence at a time per stream: the generator is never advanced twice at once.
-            pending = loop.run_in_executor(self.engine.executor, _next, sentences)
-            await self._send_audio(ws, audio, voice.rate)
-            if not done:
-                self.metrics.first_audio.labels("synthesis").observe(time.monotonic() - started)
-            done.append(audio)
+        pending = asyncio.ensure_future(self.run(_next, sentences))
+        try:
+            while True:
+                audio = await pending
+                if audio is None:
+                    return done
+                # One sentence at a time per stream: the generator is never advanced twice
+                # at once.
+                pending = asyncio.ensure_future(self.run(_next, sentences))
+                await self._send_audio(ws, audio, voice.rate)
+                if not done:
+                    self.metrics.first_audio.labels("synthesis").observe(time.monotonic() - started)
+                done.append(audio)
+        finally:
+            # Cancelled (barge-in): the sentence in progress finishes in its thread unheard.
+            pending.cancel()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking Piper work in the synthesis threads, watched for stuck jobs."""
+        assert self.engine is not None
+        return await run_watched(self.engine.executor, self.watch, fn, *args)
 
     async def _send_audio(self, ws: ServerConnection, audio: bytes, rate: int) -> None:
         size = self.config.tts.chunk_bytes
@@ -322,6 +341,29 @@ class TtsService(Service):
         for offset in range(0, len(audio), size):
             await ws.send(audio[offset : offset + size])
         self.metrics.audio_seconds.inc(len(audio) / (rate * SAMPLE_WIDTH * CHANNELS))
+
+
+def _undecodable(frame: str) -> RequestError:
+    """msgspec refused the frame as JSON: say whether it is JSON at all."""
+    try:
+        json.loads(frame)
+    except ValueError:
+        return RequestError(BAD_JSON, "not valid JSON")
+    # JSON that json reads and msgspec does not: an escaped lone surrogate.
+    return RequestError(BAD_MESSAGE, "text holds an unpaired UTF-16 surrogate")
+
+
+def _invalid(frame: str, exc: msgspec.ValidationError) -> RequestError:
+    """The frame is JSON but no request: an unknown type, or a known one with wrong fields."""
+    request = msgspec.json.decode(frame)
+    if not isinstance(request, dict):
+        return RequestError(BAD_MESSAGE, "a JSON object with a type is expected")
+    kind = request.get("type")
+    if kind not in TYPES:
+        return RequestError(UNKNOWN_TYPE, f"unknown type {kind!r}; expected synthesize or cancel")
+    # msgspec names the field: "Object contains unknown field `speed`", "Expected `str`,
+    # got `int` - at `$.text`".
+    return RequestError(BAD_MESSAGE, f"{kind}: {exc}")
 
 
 def _next(sentences: Iterator[bytes]) -> bytes | None:

@@ -153,15 +153,15 @@ ENGLISH = Wording(
         "none_free": "No {kinds} are free right now.",
         "none_free_soonest": "No {kinds} are free right now; {soonest}.",
         "unknown_some": "I have no status for {count} {machines}, so check their displays too.",
-        # escalations: the "recorded" part (with the staff phone) is what the gateway replaces
-        # by "staff_messaged" or "staff_already" once a notification channel accepted it
-        # (Wording.staff_told); until then the customer hears the phone number.
+        # escalations: what comes before the staff sentence ("*_sorry"), and the staff sentence:
+        # "recorded, with the phone" until a notification channel accepted the report, then
+        # "staff_messaged" or "staff_already" (Wording.staff_told renders it from the outcome).
         "call_staff": _EN_CALL_STAFF,
         "about_machine": " with {name}",
-        "money_taken": "Sorry about that{about}; please note {note}. {refund} " + _EN_MONEY_TAKEN,
+        "money_taken_sorry": "Sorry about that{about}; please note {note}. {refund} ",
         "money_taken_recorded": _EN_MONEY_TAKEN,
         "instead": ", and {name} is free if you need another",
-        "machine_broken": "Sorry about {which}{instead}. {broken} " + _EN_MACHINE_BROKEN,
+        "machine_broken_sorry": "Sorry about {which}{instead}. {broken} ",
         "machine_broken_recorded": _EN_MACHINE_BROKEN,
         "staff_messaged": "I've messaged the staff; someone usually answers within {minutes}. ",
         "staff_messaged_no_time": (
