@@ -3,6 +3,8 @@ the payload kinds and the topic mapping (no broker here; tests/test_machines_mqt
 
 from __future__ import annotations
 
+import datetime
+import json
 import sqlite3
 from pathlib import Path
 
@@ -247,3 +249,34 @@ def test_feed_errors_name_the_file_and_the_feed(
     message = str(caught.value)
     assert message.startswith(f"{path}: {key}: expected"), message
     assert expected in message
+
+
+def test_the_attendant_does_not_guess_the_state_of_a_machine_whose_sensor_is_silent() -> None:
+    from laundrybot.dialog.engine import Dialog
+    from laundrybot.dialog.knowledge import load_knowledge
+
+    dialog = Dialog(load_knowledge(Path(__file__).parent.parent / "conf" / "knowledge.yaml"))
+    now = datetime.datetime(2025, 3, 3, 15, 30, tzinfo=datetime.UTC)
+    unknown = {4: MachineStatus(4, MachineState.UNKNOWN, None, now.timestamp(), "mqtt")}
+    nothing: dict[int, MachineStatus] = {}
+    said = dialog.answer("is washer 4 free?", unknown, now).text
+    assert said == dialog.answer("is washer 4 free?", nothing, now).text
+    assert "busy" not in said.lower()
+
+
+def test_the_machines_message_for_the_kiosk_board() -> None:
+    from laundrybot.dialog.knowledge import MachineInfo
+    from laundrybot.machines.board import machines_message
+
+    infos = [MachineInfo(1, "washer", "20 lb"), MachineInfo(12, "dryer", "30 lb")]
+    statuses = {1: MachineStatus(1, MachineState.BUSY, 1000.0 + 33.5 * 60, 990.0, "mqtt")}
+    message = json.loads(machines_message(infos, statuses, 1000.0))
+    assert message == {
+        "type": "machines",
+        "machines": [
+            {"number": 1, "kind": "washer", "size": "20 lb", "state": "busy",
+             "minutes_left": 34, "source": "mqtt", "updated": 990.0},
+            {"number": 12, "kind": "dryer", "size": "30 lb", "state": "unknown",
+             "minutes_left": None, "source": None, "updated": None},
+        ],
+    }  # fmt: skip
