@@ -325,7 +325,8 @@ async def test_a_load_of_10000_messages_a_minute(
     )
     try:
         notify_socket.wait_for("READY", "1")
-        await asyncio.to_thread(notify_socket.wait_for, "STATUS", None, 2)
+        # Subscribed: readings published before that would be nobody's.
+        await eventually(lambda: "connected" in last_status(notify_socket), timeout=20)
         unit = psutil.Process(proc.pid)
         cpu_before = unit.cpu_times()
         sent = 0
