@@ -1129,7 +1129,7 @@ class Dialog:
             )
         name = _cap(self._name(machine))
         status = turn.statuses.get(machine.number)
-        if status is None:
+        if status is None or status.state is MachineState.UNKNOWN:  # a silent sensor
             text = say("no_status", name=self._name(machine))
             return self._reply(turn, prefix + text, source="machines", expression="thinking")
         if status.state is MachineState.FREE:
