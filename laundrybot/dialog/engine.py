@@ -65,6 +65,9 @@ class Answer:
     confidence: float = 1.0
     # For an escalation: its parts, for Dialog.told once the notify outcome is known.
     report: StaffReport | None = None
+    # A machine number this turn added to the session's open report ("its number 3" after
+    # "the washer took my money"): the gateway adds it to the report it filed. No new report.
+    report_update: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

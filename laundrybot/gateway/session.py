@@ -12,6 +12,15 @@ HISTORY = 20
 
 
 @dataclass
+class FiledReport:
+    """The escalation this session filed last: a machine named later is added to it."""
+
+    id: str  # the escalation event's id
+    kind: str  # its reason: call-staff, money-taken, machine-broken
+    machine: int | None
+
+
+@dataclass
 class Session:
     id: str
     kiosk: str
@@ -20,6 +29,7 @@ class Session:
         default_factory=lambda: collections.deque(maxlen=HISTORY)
     )
     turns: int = 0
+    report: FiledReport | None = None
     connected: bool = True
     last_seen: float = field(default_factory=time.monotonic)
 
