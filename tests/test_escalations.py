@@ -25,7 +25,7 @@ from laundrybot.notify.message import classify, from_event, group_key
 from laundrybot.store.spool import Event, Spool, SpoolDB
 
 from .conftest import kiosk
-from .pg_fixtures import await_until
+from .pg_fixtures import await_until, query, requires_pg
 
 
 def escalation(
@@ -186,6 +186,115 @@ def test_durations_read_well():
         "3 h 05 min",
         "2 d 2 h",
     ]
+
+
+# -- the report and PostgreSQL ----------------------------------------------------------------
+
+
+def test_report_counts_open_escalations_with_the_oldest_and_falls_on_resolve(shop, capsys):
+    config, spool, (first, _) = shop
+    old = escalation("machine-broken", 3, "front-1", ago=9 * 86400)  # before --since: still open
+    fill(spool, [old])
+    assert main(["report", "--since", "1d", "--config", config]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("escalations:"))
+    assert "escalations: 2 (call-staff 1, money-taken 1); open: 3, the oldest from " in line
+    assert line.endswith("(open 9 d 0 h)")
+    assert main(["escalations", "resolve", old.id[:8], "--config", config]) == 0
+    assert main(["report", "--since", "1d", "--json", "--config", config]) == 0
+    data = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert data["open_total"] == 2 and abs(data["open_oldest"] - first.ts) < 1e-3
+    assert [e["kiosk"] for e in data["open_escalations"]] == ["back-2", "front-1"]
+
+
+def _pg_rows(spool: Path) -> list[dict[str, object]]:
+    db = SpoolDB(spool, "shop")
+    try:
+        return db.pending("events", 1000)
+    finally:
+        db.close()
+
+
+def _mark(spool: Path, rows: list[dict[str, object]]) -> None:
+    db = SpoolDB(spool, "shop")
+    try:
+        db.mark_forwarded("events", [str(r["id"]) for r in rows], time.time())
+    finally:
+        db.close()
+
+
+def _dashboard_stat() -> str:
+    from .test_report import _dashboard_sql
+
+    (sql,) = [s for title, s in _dashboard_sql() if title == "Open escalations"]
+    return sql.replace("${shop:sqlstring}", "'shop'")
+
+
+@requires_pg
+async def test_postgresql_open_escalations_fall_when_one_is_resolved(pg_config, pg_dsn, capsys):
+    import asyncio
+
+    from laundrybot.config import load_config
+    from laundrybot.store import postgres
+
+    path = pg_config()
+    config = str(path)
+    spool = load_config(path).spool_path
+    first, second = escalation(ago=7200), escalation("call-staff", None, "back-2", ago=60)
+    fill(spool, [first, second])
+    target = postgres.target_from_config(load_config(path))
+    assert target is not None
+
+    async def forward() -> None:
+        rows = _pg_rows(spool)
+        async with postgres.connect(target) as conn:
+            await postgres.migrate(conn)
+            await postgres.forward(conn, [], rows)
+        _mark(spool, rows)
+
+    await forward()
+    ((count, oldest),) = query(pg_dsn, _dashboard_stat())
+    assert count == 2 and 7200 - 5 < float(oldest) < 7200 + 120
+    assert await asyncio.to_thread(main, ["report", "--config", config]) == 0
+    assert "; open: 2, the oldest from " in capsys.readouterr().out
+    assert (
+        await asyncio.to_thread(main, ["escalations", "resolve", first.id, "--config", config]) == 0
+    )
+    await forward()
+    ((count, oldest),) = query(pg_dsn, _dashboard_stat())
+    assert count == 1 and float(oldest) < 300
+    assert await asyncio.to_thread(main, ["report", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "from PostgreSQL" in out and "; open: 1, the oldest from " in out
+    who = query(pg_dsn, "SELECT detail->>'who' FROM events WHERE kind = 'escalation-resolved'")
+    assert who and who[0][0]
+
+
+@requires_pg
+async def test_an_escalation_arriving_after_its_resolution_is_resolved(pg_config, pg_dsn):
+    from laundrybot.config import load_config
+    from laundrybot.store import postgres
+
+    path = pg_config()
+    spool = load_config(path).spool_path
+    report = escalation()
+    fill(spool, [report])
+    db = SpoolDB(spool, "shop")
+    try:
+        resolve(db, report.id, "", "owner")
+    finally:
+        db.close()
+    rows = _pg_rows(spool)
+    target = postgres.target_from_config(load_config(path))
+    assert target is not None
+    async with postgres.connect(target) as conn:
+        await postgres.migrate(conn)
+        await postgres.forward(conn, [], [r for r in rows if r["kind"] != "escalation"])
+        await postgres.forward(conn, [], [r for r in rows if r["kind"] == "escalation"])
+    assert query(
+        pg_dsn, "SELECT resolved_at IS NOT NULL FROM events WHERE kind = 'escalation'"
+    ) == [(True,)]
+    assert query(pg_dsn, "SELECT count(*) FROM open_escalations") == [(0,)]
 
 
 # -- a machine named after the report ---------------------------------------------------------
