@@ -22,7 +22,6 @@ from laundrybot.escalations import duration
 from laundrybot.store.spool import SpoolDB
 
 TOP = 10
-DEFAULT_SINCE = "7d"
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 

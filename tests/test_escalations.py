@@ -7,17 +7,14 @@ import asyncio
 import dataclasses
 import datetime
 import json
-import re
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from laundrybot.cli import main
 from laundrybot.config import NotifyConfig
-from laundrybot.dialog.engine import Answer
 from laundrybot.escalations import duration, escalations, resolve
 from laundrybot.gateway.session import Session
 from laundrybot.gateway.turns import Turns
@@ -300,32 +297,12 @@ async def test_an_escalation_arriving_after_its_resolution_is_resolved(pg_config
 # -- a machine named after the report ---------------------------------------------------------
 
 
-class FollowUps:
-    """The shop's dialogue, plus the one thing of the dialogue engine being rewritten that
-    these tests need: "its number N" names the machine of the open report (Answer.report_update).
-    """
-
-    def __init__(self, dialog: Any) -> None:
-        self.dialog = dialog
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.dialog, name)
-
-    def answer(self, text: str, *args: Any, **kwargs: Any) -> Answer:
-        answer = self.dialog.answer(text, *args, **kwargs)
-        said = re.fullmatch(r"its number (\d+)", text)
-        if said:
-            return dataclasses.replace(answer, escalation=None, report_update=int(said[1]))
-        return answer
-
-
-def follow_ups(turns: Turns) -> None:
-    real = turns.dialog
-    turns.dialog = lambda lang: FollowUps(real(lang))  # type: ignore[assignment,return-value]
-
-
-async def _talk(turns: Turns, who: Session, question: str) -> str:
-    answer = turns.understand(who.lang, question)
+async def _talk(turns: Turns, who: Session, question: str, update: int | None = None) -> str:
+    """A typed turn in ``who``'s conversation; ``update``: as if the answer named that machine
+    for the open report (what the dialogue does not offer twice)."""
+    answer = turns.understand(who.lang, question, who.dialogue)
+    if update is not None:
+        answer = dataclasses.replace(answer, escalation=None, report_update=update)
     async with turns.take(who, question, answer, time.monotonic(), "text") as reply:
         return reply.text
 
@@ -337,14 +314,14 @@ async def test_a_machine_named_after_the_report_is_added_to_it(tmp_path, write_c
     await spool.start()
     try:
         desk = Desk(spool, FakeNotify("accepted"))
-        follow_ups(desk.turns)
         who = Session(id="s" * 32, kiosk="front-1", lang="en")
         await _talk(desk.turns, who, "the washer took my money")
         (report,) = await desk.rows("events")
         assert report["kind"] == "escalation" and report["machine"] is None
         assert who.report is not None and who.report.id == report["id"]
-        await _talk(desk.turns, who, "its number 3")
-        await _talk(desk.turns, who, "its number 3")  # said again: nothing new
+        told = await _talk(desk.turns, who, "its number 3")
+        assert told == "Thanks, I've added washer 3 to your report for the staff."
+        await _talk(desk.turns, who, "its number 3", update=3)  # said again: nothing new
         for _ in range(50):
             if len(desk.notify.asked) == 2:
                 break
@@ -355,12 +332,13 @@ async def test_a_machine_named_after_the_report_is_added_to_it(tmp_path, write_c
         assert update["machine"] == 3 and update["kiosk"] == "front-1"
         detail = json.loads(str(update["detail"]))
         assert detail["escalation"] == report["id"] and detail["machine"] == 3
-        assert detail["reason"] == "money-taken"
+        assert detail["reason"] == "money-taken" and detail["question"] == "its number 3"
         assert desk.notify.asked == [report["id"], update["id"]]  # the staff are told now
         assert who.report.machine == 3
         # Another machine later ("sorry, it's 4") corrects it; a new session has no report.
-        await _talk(desk.turns, who, "its number 4")
-        await _talk(desk.turns, Session(id="n" * 32, kiosk="front-1", lang="en"), "its number 5")
+        await _talk(desk.turns, who, "sorry, its number 4", update=4)
+        stranger = Session(id="n" * 32, kiosk="front-1", lang="en")
+        await _talk(desk.turns, stranger, "its number 5", update=5)
         machines = [r["machine"] for r in await desk.rows("events")]
         assert machines == [None, 3, 4]
     finally:
@@ -409,7 +387,6 @@ async def test_a_report_then_its_machine_reach_the_staffs_webhook(
             }
         )  # fmt: skip
         units = await start_units(config, ["gateway", "notify"])
-        follow_ups(units.service("gateway").turns)
         async with kiosk(units.gateway_url, kiosk="front-1") as k:
             told = await k.ask("the washer took my money")
             assert "I've messaged the staff" in told["text"]

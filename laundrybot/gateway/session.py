@@ -7,6 +7,8 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from laundrybot.dialog.state import DialogueState
+
 # Turns kept per session, for resuming and for the dialogue's context.
 HISTORY = 20
 
@@ -29,6 +31,9 @@ class Session:
         default_factory=lambda: collections.deque(maxlen=HISTORY)
     )
     turns: int = 0
+    # What the conversation is about so far: passed to Dialog.answer, replaced by its answer's.
+    dialogue: DialogueState = field(default_factory=DialogueState)
+    # The escalation this session filed last, which a machine named later is added to.
     report: FiledReport | None = None
     connected: bool = True
     last_seen: float = field(default_factory=time.monotonic)

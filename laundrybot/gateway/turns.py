@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from laundrybot.dialog.engine import Answer, Dialog
+from laundrybot.dialog.state import DialogueState
 from laundrybot.dialog.wording import StaffNotice
 from laundrybot.gateway.session import FiledReport, Session
 from laundrybot.machines.state import MachineStatus
@@ -87,17 +88,20 @@ class Turns:
 
     # -- understanding ------------------------------------------------------------------------
 
-    def understand(self, lang: str, text: str) -> Answer:
-        return self.dialog(lang).answer(text, self.machines(), self.now())
+    def understand(self, lang: str, text: str, state: DialogueState | None = None) -> Answer:
+        """``state``: the session's dialogue so far (Session.dialogue); None for a new one."""
+        return self.dialog(lang).answer(text, self.machines(), self.now(), state)
 
-    def hear(self, lang: str, grammar: str, free: str) -> tuple[str, Answer] | None:
+    def hear(
+        self, lang: str, grammar: str, free: str, state: DialogueState | None = None
+    ) -> tuple[str, Answer] | None:
         """The better of an utterance's two transcripts (grammar first), with its answer;
         None when neither holds words."""
         candidates = [t for t in (grammar, free) if t]
         if not candidates:
             return None
         dialog, machines, now = self.dialog(lang), self.machines(), self.now()
-        answers = [dialog.answer(text, machines, now) for text in candidates]
+        answers = [dialog.answer(text, machines, now, state) for text in candidates]
         best = max(range(len(answers)), key=lambda i: answers[i].confidence)
         self.metrics.voice_turns.labels("grammar" if grammar and best == 0 else "free").inc()
         return candidates[best], answers[best]
@@ -149,7 +153,9 @@ class Turns:
             text = self.dialog(session.lang).told(answer, notice, self.answer_minutes())
             session.report = FiledReport(event.id, answer.escalation, answer.machine)
         elif answer.report_update is not None:
-            await self._update_report(session, answer.report_update, turn_id)
+            # "its number 3" after "the washer took my money": the machine of the open
+            # report, added to it (and the staff told), not a new report.
+            await self._update_report(session, answer.report_update, question, turn_id)
         turn = Turn(
             session=session.id,
             kiosk=session.kiosk,
@@ -164,6 +170,7 @@ class Turns:
         # Committed before the reply leaves: every answered question is on disk.
         await self.note(turn)
         session.turns += 1
+        session.dialogue = answer.state
         session.history.append({"question": question, "answer": text})
         return Reply(turn_id, question, text, answer, notice)
 
@@ -183,7 +190,9 @@ class Turns:
         self.metrics.escalation_answers.labels(result).inc()
         return notice_of(result)
 
-    async def _update_report(self, session: Session, machine: int, turn_id: str) -> None:
+    async def _update_report(
+        self, session: Session, machine: int, question: str, turn_id: str
+    ) -> None:
         """Add ``machine`` to the session's open report: an event, and a word to the staff."""
         report = session.report
         if report is None or report.machine == machine:
@@ -197,6 +206,7 @@ class Turns:
                 "escalation": report.id,
                 "machine": machine,
                 "reason": report.kind,
+                "question": question,  # retention removes it with the other events' words
                 "turn": turn_id,
             },
         )
