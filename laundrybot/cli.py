@@ -103,6 +103,24 @@ def build_parser() -> argparse.ArgumentParser:
     mset.set_defaults(func=_machines_set)
     machines.set_defaults(func=_usage(machines))
 
+    esc = sub.add_parser(
+        "escalations", parents=common, help="customers' reports to the staff: list, resolve"
+    )
+    esub = esc.add_subparsers(metavar="ACTION")
+    elist = esub.add_parser(
+        "list", parents=common, help="every escalation: when, kiosk, machine, reason, state"
+    )
+    elist.add_argument("--open", action="store_true", help="only those not resolved yet")
+    elist.add_argument("--json", action="store_true", help="print the escalations as JSON")
+    elist.set_defaults(func=_escalations_list)
+    eresolve = esub.add_parser(
+        "resolve", parents=common, help="mark an escalation resolved (the staff dealt with it)"
+    )
+    eresolve.add_argument("id", help="the escalation's id, or the start of it (as listed)")
+    eresolve.add_argument("--note", default="", help="what was done, kept with the resolution")
+    eresolve.set_defaults(func=_escalations_resolve)
+    esc.set_defaults(func=_usage(esc))
+
     db = sub.add_parser(
         "db", parents=common, help="the PostgreSQL database the recorder forwards to"
     )
@@ -307,6 +325,20 @@ def _machines_set(args: argparse.Namespace) -> int:
     suffix = f" for {args.minutes:g} min" if args.minutes else ""
     print(f"machine {args.number}: {args.state}{suffix}")
     return 0
+
+
+def _escalations_list(args: argparse.Namespace) -> int:
+    from laundrybot.escalations import list_command
+
+    return list_command(_load(args)[1], args.open, args.json)
+
+
+def _escalations_resolve(args: argparse.Namespace) -> int:
+    # The packaged command runs this as the laundrybot user (debian/laundrybot-command.sh),
+    # as `machines set`: the spool stays the services' file.
+    from laundrybot.escalations import resolve_command
+
+    return resolve_command(_load(args)[1], args.id, args.note)
 
 
 def _db_migrate(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from laundrybot.config import Config
+from laundrybot.escalations import duration
 from laundrybot.store.spool import SpoolDB
 
 TOP = 10
@@ -66,8 +67,11 @@ class Report:
     unanswered_total: int = 0
     unanswered: list[tuple[str, int]] = field(default_factory=list)
     escalations: list[tuple[str, int]] = field(default_factory=list)
+    # Escalations nobody resolved yet (`laundrybot escalations resolve`), whenever they came:
+    # an old one still open is the one that matters most, so --since does not hide it.
     open_escalations: list[OpenEscalation] = field(default_factory=list)
     open_total: int = 0
+    open_oldest: float | None = None  # when the oldest open one came
     # Crashes and hangs systemd restarted the unit after (record-failure from ExecStopPost=):
     # a unit's normal start is not one.
     restarts: int = 0
@@ -123,18 +127,24 @@ def from_spool(db: SpoolDB, since: float, until: float) -> Report:
         f" {events} AND kind = 'escalation' GROUP BY reason ORDER BY n DESC, reason",
         span,
     ).fetchall()
-    resolved = (
-        "id NOT IN (SELECT json_extract(detail, '$.escalation') FROM events"
+    opened = (
+        "FROM events e WHERE e.kind = 'escalation' AND e.id NOT IN"
+        " (SELECT json_extract(detail, '$.escalation') FROM events"
         " WHERE kind = 'escalation-resolved' AND json_extract(detail, '$.escalation') IS NOT NULL)"
     )
-    report.open_total = q(
-        f"SELECT count(*) {events} AND kind = 'escalation' AND {resolved}", span
-    ).fetchone()[0]
+    report.open_total, report.open_oldest = q(f"SELECT count(*), min(ts) {opened}").fetchone()
+    # The machine: the report's, or the last one the customer named after it.
+    named = (
+        "(SELECT u.machine FROM events u WHERE u.kind = 'escalation-updated'"
+        " AND json_extract(u.detail, '$.escalation') = e.id AND u.machine IS NOT NULL"
+        " ORDER BY u.ts DESC LIMIT 1)"
+    )
     rows = q(
-        "SELECT ts, shop, kiosk, machine, coalesce(json_extract(detail, '$.reason'), ''),"
-        f" coalesce(json_extract(detail, '$.question'), '') {events} AND kind = 'escalation'"
-        f" AND {resolved} ORDER BY ts DESC LIMIT ?",
-        (*span, TOP),
+        f"SELECT e.ts, e.shop, e.kiosk, coalesce({named}, e.machine),"
+        " coalesce(json_extract(e.detail, '$.reason'), ''),"
+        f" coalesce(json_extract(e.detail, '$.question'), '') {opened}"
+        " ORDER BY e.ts DESC LIMIT ?",
+        (TOP,),
     ).fetchall()
     report.open_escalations = [OpenEscalation(*row) for row in rows]
     counts = dict(q(f"SELECT kind, count(*) {events} GROUP BY kind", span).fetchall())
@@ -196,11 +206,23 @@ async def from_postgres(conn: Any, shop: str | None, since: float, until: float)
         f"SELECT coalesce(detail->>'reason', '?') AS reason, count(*) AS n {escalations}"
         " GROUP BY reason ORDER BY n DESC, reason"
     )
-    report.open_total = await one(f"SELECT count(*) {escalations} AND resolved_at IS NULL")
+    # Open ones whenever they came (the recorder sets resolved_at from escalation-resolved).
+    opened = "FROM events e WHERE e.kind = 'escalation' AND e.resolved_at IS NULL"
+    if shop is not None:
+        opened += " AND e.shop = %(shop)s"
+    total, oldest = (
+        await rows(f"SELECT count(*), extract(epoch FROM min(e.ts))::float8 {opened}")
+    )[0]
+    report.open_total, report.open_oldest = total, oldest
+    named = (
+        "(SELECT u.machine FROM events u WHERE u.kind = 'escalation-updated'"
+        " AND u.detail->>'escalation' = e.id::text AND u.machine IS NOT NULL"
+        " ORDER BY u.ts DESC LIMIT 1)"
+    )
     open_rows = await rows(
-        "SELECT extract(epoch FROM ts)::float8, shop, kiosk, machine,"
-        " coalesce(detail->>'reason', ''), coalesce(detail->>'question', '')"
-        f" {escalations} AND resolved_at IS NULL ORDER BY ts DESC LIMIT %(top)s"
+        f"SELECT extract(epoch FROM e.ts)::float8, e.shop, e.kiosk, coalesce({named}, e.machine),"
+        " coalesce(e.detail->>'reason', ''), coalesce(e.detail->>'question', '')"
+        f" {opened} ORDER BY e.ts DESC LIMIT %(top)s"
     )
     report.open_escalations = [OpenEscalation(*row) for row in open_rows]
     counts = dict(await rows(f"SELECT kind, count(*) FROM events WHERE {where} GROUP BY kind"))
@@ -262,6 +284,12 @@ def format_report(report: Report, tz: datetime.tzinfo | None = None) -> str:
         f"escalations: {report.escalations_total}"
         + (f" ({reasons})" if reasons else "")
         + f"; open: {report.open_total}"
+        + (
+            f", the oldest from {_when(report.open_oldest, tz)}"
+            f" (open {duration(report.until - report.open_oldest)})"
+            if report.open_oldest is not None
+            else ""
+        )
     )
     for e in report.open_escalations:
         machine = f"machine {e.machine}" if e.machine is not None else "no machine"

@@ -128,6 +128,8 @@ CONFIG_ANYWHERE = [
     ["status"],
     ["machines", "list"],
     ["machines", "set", "4", "busy"],
+    ["escalations", "list", "--open"],
+    ["escalations", "resolve", "1234abcd"],
     ["db", "migrate"],
     ["report", "--since", "1d"],
     ["cleanup", "--dry-run"],
@@ -144,7 +146,7 @@ def test_config_is_accepted_after_the_action(command):
     parser = build_parser()
     assert parser.parse_args([*command, "--config", "x.yaml"]).config == "x.yaml"
     assert parser.parse_args(["--config", "x.yaml", *command]).config == "x.yaml"
-    if len(command) > 1 and command[0] in ("machines", "db", "notify", "models"):
+    if len(command) > 1 and command[0] in ("machines", "escalations", "db", "notify", "models"):
         group, *rest = command
         args = parser.parse_args([group, "--config", "x.yaml", *rest])
         assert args.config == "x.yaml"

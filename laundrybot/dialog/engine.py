@@ -580,7 +580,9 @@ class Dialog:
         if intent == "machine-status" and turn.machine is not None:
             status = turn.statuses.get(turn.machine.number)
             said = turn.norm.machine.kind if turn.norm.machine else None
-            if status is None or (said is not None and said != turn.machine.kind):
+            if status is None or status.state is MachineState.UNKNOWN:
+                return None  # nothing known: no yes and no no
+            if said is not None and said != turn.machine.kind:
                 return None
             if cues.asks_busy.search(low):
                 return status.state is MachineState.BUSY

@@ -14,6 +14,15 @@ HISTORY = 20
 
 
 @dataclass
+class FiledReport:
+    """The escalation this session filed last: a machine named later is added to it."""
+
+    id: str  # the escalation event's id
+    kind: str  # its reason: call-staff, money-taken, machine-broken
+    machine: int | None
+
+
+@dataclass
 class Session:
     id: str
     kiosk: str
@@ -24,8 +33,8 @@ class Session:
     turns: int = 0
     # What the conversation is about so far: passed to Dialog.answer, replaced by its answer's.
     dialogue: DialogueState = field(default_factory=DialogueState)
-    # The escalation event this session filed, which later report updates refer to.
-    report_event: str | None = None
+    # The escalation this session filed last, which a machine named later is added to.
+    report: FiledReport | None = None
     connected: bool = True
     last_seen: float = field(default_factory=time.monotonic)
 

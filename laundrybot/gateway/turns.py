@@ -1,7 +1,10 @@
 """Turns without a socket: a typed question or a transcript in, the answer to send out.
 
 A turn leaves behind its spool rows (the turn, and an escalation event), a deliver-now request
-to the notify unit for an escalation, and its metrics. The kiosk connection only carries the
+to the notify unit for an escalation, and its metrics. A later turn that names the machine of
+the session's open report ("its number 3" after "the washer took my money") adds an
+``escalation-updated`` event (detail: the escalation's id and the machine), which the notify
+unit sends the staff as a follow-up. The kiosk connection only carries the
 result to the kiosk; everything here can be tested with no network.
 """
 
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from laundrybot.dialog.engine import Answer, Dialog
 from laundrybot.dialog.state import DialogueState
 from laundrybot.dialog.wording import StaffNotice
-from laundrybot.gateway.session import Session
+from laundrybot.gateway.session import FiledReport, Session
 from laundrybot.machines.state import MachineStatus
 from laundrybot.metrics import GatewayMetrics
 from laundrybot.store.spool import Event, Spool, SpoolUnavailable, Turn, new_id
@@ -80,6 +83,8 @@ class Turns:
         self._taking = True
         self._idle = asyncio.Event()
         self._idle.set()
+        # Deliver-now requests for report updates: the reply does not wait for them.
+        self._updates: set[asyncio.Task[str]] = set()
 
     # -- understanding ------------------------------------------------------------------------
 
@@ -146,19 +151,11 @@ class Turns:
             )
             notice = await self._escalate(event)
             text = self.dialog(session.lang).told(answer, notice, self.answer_minutes())
-            session.report_event = event.id
-        elif answer.report_update is not None and session.report_event is not None:
+            session.report = FiledReport(event.id, answer.escalation, answer.machine)
+        elif answer.report_update is not None:
             # "its number 3" after "the washer took my money": the machine of the open
-            # report, recorded against it (the staff see it with the report), not a new one.
-            await self.note(
-                Event(
-                    kind="report-update",
-                    kiosk=session.kiosk,
-                    session=session.id,
-                    machine=answer.report_update,
-                    detail={"report": session.report_event, "question": question, "turn": turn_id},
-                )
-            )
+            # report, added to it (and the staff told), not a new report.
+            await self._update_report(session, answer.report_update, question, turn_id)
         turn = Turn(
             session=session.id,
             kiosk=session.kiosk,
@@ -192,6 +189,38 @@ class Turns:
         result = await self.tell_staff(event.id)
         self.metrics.escalation_answers.labels(result).inc()
         return notice_of(result)
+
+    async def _update_report(
+        self, session: Session, machine: int, question: str, turn_id: str
+    ) -> None:
+        """Add ``machine`` to the session's open report: an event, and a word to the staff."""
+        report = session.report
+        if report is None or report.machine == machine:
+            return  # no report to add it to (a new session), or it names that machine already
+        event = Event(
+            kind="escalation-updated",
+            kiosk=session.kiosk,
+            session=session.id,
+            machine=machine,
+            detail={
+                "escalation": report.id,
+                "machine": machine,
+                "reason": report.kind,
+                "question": question,  # retention removes it with the other events' words
+                "turn": turn_id,
+            },
+        )
+        try:
+            await self.spool.record(event)
+        except SpoolUnavailable:
+            pass  # kept in memory, written after the report itself when the disk is back
+        else:
+            # The notify unit finds it in the spool within a second anyway: this only wakes
+            # it, and the customer's reply does not wait for the staff's channel.
+            task = asyncio.ensure_future(self.tell_staff(event.id))
+            self._updates.add(task)
+            task.add_done_callback(self._updates.discard)
+        session.report = FiledReport(report.id, report.kind, machine)
 
     async def note(self, row: Turn | Event) -> None:
         """Record a row; a degraded spool said so itself, and the customer still gets served."""

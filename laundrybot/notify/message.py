@@ -1,6 +1,8 @@
 """What a notification says: built from spool events, rendered for webhooks and e-mail.
 
-Which events notify: escalations whose reason is in ``notify.escalations``, and the service
+Which events notify: escalations whose reason is in ``notify.escalations`` and their updates
+(``escalation-updated``: the machine a customer named after the report, a short follow-up
+message of category ``update``, never collapsed into another), and the service
 alerts named in ``notify.alerts``: ``unit-failure`` events (systemd OnFailure=), error events
 of the recorder with code ``database-unreachable`` (PostgreSQL lost for
 ``store.postgres.reconnect_timeout``), the notify unit's own ``alert`` events (``disk-low``,
@@ -19,7 +21,14 @@ from typing import Any
 from laundrybot.config import NotifyConfig
 
 # Event kinds the notify unit looks at in the spool.
-EVENT_KINDS = ("escalation", "unit-failure", "error", "alert", "daily-summary")
+EVENT_KINDS = (
+    "escalation",
+    "escalation-updated",
+    "unit-failure",
+    "error",
+    "alert",
+    "daily-summary",
+)
 
 ESCALATION_TITLES = {
     "call-staff": "A customer asks for staff",
@@ -39,7 +48,7 @@ class Notification:
     """One message to the owner; ``id`` is the idempotency key a receiver dedupes by."""
 
     id: str
-    category: str  # escalation | alert | summary | test
+    category: str  # escalation | update (of an escalation) | alert | summary | test
     kind: str  # call-staff, money-taken, machine-broken, unit-failure, disk-low, ...
     shop: str
     shop_name: str
@@ -61,7 +70,7 @@ class Notification:
 
     @property
     def urgent(self) -> bool:
-        return self.category in ("escalation", "alert")
+        return self.category in ("escalation", "update", "alert")
 
     def local(self, ts: float) -> datetime.datetime:
         return datetime.datetime.fromtimestamp(ts, self.tz or datetime.UTC)
@@ -75,6 +84,9 @@ class Notification:
             elif self.kiosk and self.kind == "call-staff":
                 title += f" at kiosk {self.kiosk}"
             return title
+        if self.category == "update":
+            title = "Update on a report"
+            return f"{title}: {self.machine_name}" if self.machine_name else title
         if self.category == "alert":
             title = ALERT_TITLES.get(self.kind, self.kind)
             unit = self.detail.get("unit")
@@ -89,6 +101,11 @@ class Notification:
     def text(self) -> str:
         """One paragraph a person reads on a phone."""
         at = self.local(self.ts).strftime("%H:%M")
+        if self.category == "update":
+            where = f" from kiosk {self.kiosk}" if self.kiosk else ""
+            what = ESCALATION_TITLES.get(self.kind, self.kind).lower()
+            it = f": it is {self.machine_name}" if self.machine_name else ""
+            return f"{self.shop_name}: Update on the report{where}{it} ({what}, {at})."
         parts = [f"{self.shop_name}: {self.title}."]
         if self.category == "escalation":
             where = f" at kiosk {self.kiosk}" if self.kiosk else ""
@@ -146,6 +163,10 @@ def classify(kind: str, detail: Mapping[str, Any], config: NotifyConfig) -> tupl
     if kind == "escalation":
         reason = str(detail.get("reason", ""))
         return ("escalation", reason) if reason in config.escalations else None
+    if kind == "escalation-updated":
+        # Only for a report the staff were told of in the first place.
+        reason = str(detail.get("reason", ""))
+        return ("update", reason) if reason in config.escalations else None
     if kind == "unit-failure":
         return ("alert", "unit-failure") if "unit-failure" in config.alerts else None
     if kind in ("error", "alert"):

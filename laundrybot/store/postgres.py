@@ -309,6 +309,13 @@ RESOLVE_ESCALATION = (
     "UPDATE events SET resolved_at = to_timestamp(%(ts)s) WHERE id = %(escalation)s"
     " AND kind = 'escalation' AND resolved_at IS NULL"
 )
+# An escalation that reaches the database after its resolution (a spool's rows go in time
+# order, but a refused and retried row need not) is resolved as it arrives.
+RESOLVE_ARRIVING = (
+    "UPDATE events e SET resolved_at = r.ts FROM events r WHERE e.id = ANY(%(ids)s::uuid[])"
+    " AND e.kind = 'escalation' AND e.resolved_at IS NULL"
+    " AND r.kind = 'escalation-resolved' AND r.detail->>'escalation' = e.id::text"
+)
 MACHINE_STATES = ("free", "busy", "out-of-order", "unknown")
 MACHINE_SOURCES = ("mqtt", "api", "staff")
 
@@ -351,12 +358,22 @@ def resolution_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if event["kind"] != "escalation-resolved":
             continue
         escalation = _detail(event).get("escalation")
-        try:
-            uuid.UUID(str(escalation))
-        except ValueError:
+        if not _is_uuid(escalation):
             continue
         rows.append({"ts": event["ts"], "escalation": str(escalation)})
     return rows
+
+
+def escalation_ids(events: list[dict[str, Any]]) -> list[str]:
+    return [e["id"] for e in events if e["kind"] == "escalation" and _is_uuid(e["id"])]
+
+
+def _is_uuid(text: object) -> bool:
+    try:
+        uuid.UUID(str(text))
+    except ValueError:
+        return False
+    return True
 
 
 def _detail(event: dict[str, Any]) -> dict[str, Any]:
@@ -388,5 +405,8 @@ async def forward(
             resolutions = resolution_rows(events)
             if resolutions:
                 await cur.executemany(RESOLVE_ESCALATION, resolutions)
+            arriving = escalation_ids(events)
+            if arriving:
+                await cur.execute(RESOLVE_ARRIVING, {"ids": arriving})
     result.duplicates = len(turns) + len(events) - result.turns - result.events
     return result
