@@ -6,11 +6,13 @@ Korean jamo by jamo), and looks at the board of machines, or taps one to ask abo
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
 
-from tests.browser.conftest import KioskPage, open_kiosk
+from tests.browser.conftest import Gateway, Gateways, KioskPage, open_kiosk
 
 SIZES = [(1920, 1080), (1080, 1920)]
 
@@ -180,6 +182,13 @@ def machines_message(now: float) -> dict[str, object]:
     }
 
 
+def set_machine(gateways: Gateways, gateway: Gateway, *args: str) -> None:
+    """`laundrybot machines set ...` on the gateway's spool, as staff would (what it answers)."""
+    config = gateways.folder / f"gateway-{gateway.port}-text.yaml"
+    command = [sys.executable, "-m", "laundrybot", "machines", "set", *args]
+    subprocess.run([*command, "--config", str(config)], check=True, capture_output=True)
+
+
 def inject(kiosk: KioskPage, message: dict[str, object]) -> None:
     """Hand a message to the page's own handler, as if the gateway had sent it."""
     kiosk.js(f"import('./messages.js').then(m => m.handleMessage({json.dumps(message)}))")
@@ -266,11 +275,18 @@ def test_machine_board_shows_states_and_asks_about_a_machine(browser, gateways, 
         {"state": "unknown", "minutes": None},
     ]
 
-    # A tap on a machine asks about it, in the page's language.
+    # A tap on a machine asks about it, in the page's language. (The gateway answers from its
+    # own machine status: given the same states as the board here.)
+    set_machine(gateways, gateway, "4", "busy", "--minutes", "25")
+    for free in ("1", "6", "9"):
+        set_machine(gateways, gateway, free, "free")
+    time.sleep(1.5)  # the gateway reads the spool's machine states every second in these tests
     page.locator('#board .machine[data-number="4"]').click()
     kiosk.wait("document.getElementById('bubble').dataset.intent === 'machine-status'")
     assert "is washer 4 free?" in text_of(kiosk, "#heard")
-    assert "4" in text_of(kiosk, "#reply")
+    assert "Washer 4 is in use" in text_of(kiosk, "#reply")
+    if size == (1920, 1080):
+        kiosk.screenshot("kiosk-readme.png", scale=2 / 3)  # tests/browser/kiosk.png, in the README
 
     page.locator("#langs button", has_text="한국어").click()
     kiosk.wait("window.kiosk.state.lang === 'ko' && window.kiosk.state.conn === 'online'")
@@ -285,7 +301,7 @@ def test_machine_board_shows_states_and_asks_about_a_machine(browser, gateways, 
     kiosk.wait("window.kiosk.stats.repliesShown === 2")
     assert "9번 건조기 비어 있어요?" in text_of(kiosk, "#heard")
     assert kiosk.js("document.getElementById('bubble').dataset.intent") == "machine-status"
-    assert "9번 건조기" in text_of(kiosk, "#reply")
+    assert "9번 건조기는 지금 비어 있어요" in text_of(kiosk, "#reply")
 
     # The next message replaces the states.
     message = machines_message(time.time())

@@ -14,7 +14,7 @@ export const TEXT = {
     mic: "Tap to talk",
     micListening: "Listening – tap when done",
     handsfree: "Hands-free",
-    placeholder: "Type your question…",
+    placeholder: "Type a question…",
     send: "Send",
     didNotCatch: "Sorry, I didn’t catch that. Please try again, or type your question.",
     voiceInputOff: "Voice input unavailable, please type.",
