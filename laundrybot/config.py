@@ -369,6 +369,91 @@ class NotifyConfig:
     spool_stuck_minutes: float = _bounded(30.0, 0, 100_000)
 
 
+PAYLOAD_KINDS = ("power", "state", "json")
+
+
+def _check_topic(value: str) -> str | None:
+    if not value or len(value) > 256:
+        return "an MQTT topic (1 to 256 characters)"
+    if "#" in value or "+" in value:
+        return "a topic without MQTT wildcards (use {n} for the machine number)"
+    if value.count("{n}") > 1 or re.search(r"\{(?!n\})|(?<!\{n)\}", value):
+        return 'a topic with at most one "{n}" and no other braces'
+    return None
+
+
+def _check_payload_kind(value: str) -> str | None:
+    return None if value in PAYLOAD_KINDS else "one of " + ", ".join(PAYLOAD_KINDS)
+
+
+@dataclass(frozen=True)
+class MachineFeed:
+    """One topic (or a topic pattern) on the broker and what its messages mean."""
+
+    # The topic: "tele/washer-4/SENSOR" for one machine (then set `machine`), or a pattern
+    # "tele/washer-{n}/SENSOR" where {n} is the machine number (plus `offset`).
+    topic: str = field(default="", metadata={"check": _check_topic})
+    # The machine of a topic without {n}.
+    machine: int = _bounded(0, 0, 100_000)
+    # Added to {n}: "dryer-{n}" with offset 10 makes dryer-1 machine 11.
+    offset: int = _bounded(0, -100_000, 100_000)
+    # power: a reading in watts (Tasmota SENSOR JSON, ENERGY.Power, or a plain number as
+    # ESPHome and Shelly send); state: ON/OFF/free/busy/error; json: {"state", "minutes_left"}.
+    payload: str = field(default="power", metadata={"check": _check_payload_kind})
+    # Power readings: running once above running_watts for running_seconds; done (free) once
+    # below done_watts for done_seconds. done_seconds is long enough that a pause between
+    # wash and spin is no "done"; done_watts below running_watts keeps a noisy reading near
+    # one threshold from flapping.
+    running_watts: float = _bounded(15.0, 0, 100_000)
+    running_seconds: float = _bounded(30.0, 0, 3600)
+    done_watts: float = _bounded(5.0, 0, 100_000)
+    done_seconds: float = _bounded(180.0, 0, 3600)
+    # Seconds without any message after which the machine's state is "unknown" (0: never,
+    # for a feed that only publishes on change).
+    stale_after: float = _bounded(900.0, 0, 7 * 86_400)
+
+    def problem(self) -> tuple[str, str] | None:
+        """What is wrong across this feed's settings (each one alone is fine)."""
+        if not self.topic:
+            return "topic", "an MQTT topic for every feed"
+        if "{n}" in self.topic and self.machine:
+            return "machine", 'no machine number with a "{n}" topic (the topic names it)'
+        if "{n}" not in self.topic and not self.machine:
+            return "machine", 'the machine number (or "{n}" in the topic)'
+        if self.payload == "power" and self.done_watts > self.running_watts:
+            return "done_watts", f"at most running_watts ({self.running_watts:g})"
+        return None
+
+
+@dataclass(frozen=True)
+class MachinesConfig:
+    # `laundrybot serve machines`: machine status from sensors on the shop floor, over MQTT.
+    # The broker's host name; empty: off (the unit idles, staff set machine status).
+    broker: str = ""
+    port: int = _bounded(1883, 1, 65535)
+    # TLS to the broker; ca_file: the CA (PEM) that signed the broker's certificate (empty:
+    # the system's CAs).
+    tls: bool = False
+    ca_file: str = field(default="", metadata={"path": True})
+    # Log in as this user (empty: anonymous), with the password from password_file, else the
+    # systemd credential "mqtt-password".
+    username: str = ""
+    password_file: str = field(default="", metadata={"path": True})
+    # The MQTT client id (empty: laundrybot-machines-SHOP_ID); the broker keeps this client's
+    # session, so messages sent while the unit restarts wait for it.
+    client_id: str = ""
+    # Seconds between MQTT keepalive pings, and seconds one connection attempt may take.
+    keepalive: int = _bounded(30, 5, 3600)
+    connect_timeout: float = _bounded(10.0, 0.5, 300)
+    # Pauses between connection attempts: the first and the longest, in seconds.
+    reconnect_min: float = _bounded(1.0, 0.05, 600)
+    reconnect_max: float = _bounded(30.0, 0.1, 3600)
+    # Largest payload read, in bytes; a bigger one is counted as malformed and ignored.
+    max_payload_bytes: int = _bounded(4096, 16, 1024 * 1024)
+    # The topics and what they mean (see MachineFeed); the first feed that matches a topic wins.
+    feeds: tuple[MachineFeed, ...] = ()
+
+
 @dataclass(frozen=True)
 class Config:
     # Identifies this shop in a chain's shared database.
@@ -383,6 +468,7 @@ class Config:
     tts: TtsConfig = field(default_factory=TtsConfig)
     cleanup: CleanupConfig = field(default_factory=CleanupConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    machines: MachinesConfig = field(default_factory=MachinesConfig)
     # Files this config was read from, in layer order (not a setting).
     sources: tuple[str, ...] = field(default=(), metadata={"internal": True})
 
@@ -578,6 +664,17 @@ def _convert(kind: Any, value: Any, file: str | None, path: str) -> Any:
         item_kind = typing.get_args(kind)[0]
         if not isinstance(value, list):
             raise ConfigError(file, path, "a list", value)
+        if _section(item_kind):  # a list of settings sections, such as machines.feeds
+            where = Path(file) if file else Path.cwd() / "-"
+            items = []
+            for i, v in enumerate(value):
+                item = _build(item_kind, _layer(item_kind, v, where, f"{path}[{i}]"))
+                # Checks across an item's settings: (key, what was expected) or None.
+                problem = item.problem() if hasattr(item, "problem") else None
+                if problem is not None:
+                    raise ConfigError(file, f"{path}[{i}].{problem[0]}", problem[1])
+                items.append(item)
+            return tuple(items)
         return tuple(_convert(item_kind, v, file, f"{path}[{i}]") for i, v in enumerate(value))
     if origin is dict:
         value_kind = typing.get_args(kind)[1]

@@ -21,7 +21,6 @@ from laundrybot.config import Config
 from laundrybot.store.spool import SpoolDB
 
 TOP = 10
-DEFAULT_SINCE = "7d"
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 

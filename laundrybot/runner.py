@@ -35,6 +35,7 @@ SERVICES: dict[str, str] = {
     "tts": "laundrybot.tts.service:TtsService",
     "recorder": "laundrybot.recorder:RecorderService",
     "notify": "laundrybot.notify.service:NotifyService",
+    "machines": "laundrybot.machines.service:MachinesService",
 }
 
 # Seconds between STATUS= refreshes when nothing pushes one sooner.

@@ -110,10 +110,6 @@ def show_status(base: str, config_problem: str | None = None, as_json: bool = Fa
     return READY if data["ready"] else NOT_READY
 
 
-def summarize(base: str, ready: dict[str, Any], metrics_text: str) -> str:
-    return format_status({"url": base, "reachable": True, **collect(ready, metrics_text)})
-
-
 def collect(ready: dict[str, Any], metrics_text: str) -> dict[str, Any]:
     """The figures `status` shows, as plain data (what --json prints)."""
     values: dict[str, float] = {}

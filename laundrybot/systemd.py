@@ -63,9 +63,6 @@ class Notifier:
     def stopping(self, status: str | None = None) -> None:
         self.notify("STOPPING=1", *self._status(status))
 
-    def extend_timeout(self, seconds: float) -> None:
-        self.notify(f"EXTEND_TIMEOUT_USEC={int(seconds * 1_000_000)}")
-
     @staticmethod
     def _status(status: str | None) -> list[str]:
         if status is None:

@@ -26,7 +26,7 @@ from laundrybot.config import load_config
 from laundrybot.gateway.server import GatewayService
 from laundrybot.runner import Runner
 
-pytest_plugins = ["tests.pg_fixtures"]
+pytest_plugins = ["tests.pg_fixtures", "tests.mqtt_fixtures"]
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "conf" / "knowledge.yaml"
 

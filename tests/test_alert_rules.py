@@ -77,7 +77,7 @@ async def test_the_rules_use_metrics_laundrybot_exports(
     write_config: Any, start_units: Any, tmp_path: Path
 ) -> None:
     config = write_config({"notify": {"socket": str(tmp_path / "notify-unit.sock")}})
-    units = await start_units(config, ["gateway", "recorder", "notify"])
+    units = await start_units(config, ["gateway", "recorder", "notify", "machines"])
 
     def scrape() -> str:
         with urllib.request.urlopen(units.http + "/metrics", timeout=5) as response:

@@ -174,9 +174,9 @@ laundrybot_process_threads{unit="recorder"} 5
 
 
 def test_status_shows_each_units_own_memory_and_fds():
-    from laundrybot.status import summarize
+    from laundrybot.status import collect, format_status
 
-    text = summarize("http://x", {"ready": True}, MERGED)
+    text = format_status({"url": "http://x", "reachable": True, **collect({"ready": True}, MERGED)})
     gateway = next(line for line in text.splitlines() if "gateway:" in line)
     recorder = next(line for line in text.splitlines() if "recorder:" in line)
     assert "memory 39 MB, open fds 13, threads 3" in gateway

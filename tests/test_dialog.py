@@ -385,8 +385,11 @@ def test_knowledge_changes_change_answers(tmp_path: pathlib.Path) -> None:
 def test_open_now_for_a_24_7_shop(dialog: Dialog) -> None:
     answer = dialog.answer("are you open now", {}, NIGHT)
     assert answer.intent == "hours"
+    assert answer.text.startswith("Yes, ")
     assert "24 hours" in answer.text
-    assert "No staff are on site right now" in answer.text
+    # Staff are said when asked about: "are staff here" (two short sentences at most).
+    staff = dialog.answer("is there staff here now", {}, NIGHT)
+    assert "No staff are on site right now" in staff.text
 
 
 @pytest.fixture(scope="module")
@@ -424,7 +427,7 @@ def test_open_now_with_a_schedule(
 
 def test_hours_for_a_named_day(scheduled: Dialog) -> None:
     answer = scheduled.answer("are you open on sunday", {}, AFTERNOON)
-    assert "On Sunday we're closed" in answer.text
+    assert "No, on Sunday we're closed" in answer.text  # a yes/no question: its answer first
 
 
 # --- normalisation ------------------------------------------------------------------------------

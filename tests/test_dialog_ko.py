@@ -194,7 +194,7 @@ def test_machine_status_in_korean(dialog: Dialog) -> None:
     statuses = {1: status(1, FREE), 3: status(3, BUSY, 12), 9: status(9, BROKEN)}
     free = dialog.answer("세탁기 일 번 비었어요", statuses, AFTERNOON)
     assert (free.intent, free.machine) == ("machine-status", 1)
-    assert free.text == "1번 세탁기는 지금 비어 있어요. 앞쪽 창가에 있어요."
+    assert free.text == "네, 1번 세탁기는 지금 비어 있어요. 앞쪽 창가에 있어요."
     busy = dialog.answer("3번 세탁기 얼마나 남았어요", statuses, AFTERNOON)
     assert "3번 세탁기는 사용 중이고, 12분쯤 남았어요." in busy.text
     assert "같은 크기의 1번 세탁기가 비어 있어요." in busy.text
@@ -234,9 +234,11 @@ def test_hours_in_korean_with_a_schedule(tmp_path: pathlib.Path) -> None:
     now = dialog.answer("지금 영업해요", {}, AFTERNOON)
     assert now.text.startswith("네, 지금 영업 중이고 오후 11시까지 해요.")
     closed = dialog.answer("지금 영업해요", {}, NIGHT)
-    assert closed.text.startswith("지금은 영업시간이 아니에요. 오늘 오전 6시에 문을 열어요.")
+    assert closed.text.startswith(
+        "아니요, 지금은 영업시간이 아니에요. 오늘 오전 6시에 문을 열어요."
+    )
     sunday = dialog.answer("일요일에도 영업해요", {}, AFTERNOON)
-    assert sunday.text.startswith("일요일에는 문을 닫아요.")
+    assert sunday.text.startswith("아니요, 일요일에는 문을 닫아요.")
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
 from laundrybot.gateway import protocol
-from laundrybot.status import summarize
+from laundrybot.status import collect, format_status
 from laundrybot.store.spool import SpoolDB
 
 from .conftest import Kiosk
@@ -191,7 +191,7 @@ async def test_a_flaky_link_shows_in_the_figures_and_the_conversation_resumes(
 
     text = await asyncio.to_thread(fetch, "/metrics")
     ready = json.loads(await asyncio.to_thread(fetch, "/readyz"))
-    summary = summarize(gw.http, ready, text)
+    summary = format_status({"url": gw.http, "reachable": True, **collect(ready, text)})
     line = next(line for line in summary.splitlines() if "flaky-1" in line)
     print(f"[laundrybot status] {line.strip()}")
     assert "last seen" in line and "rtt " in line and "reconnects 1 (resumed 1" in line

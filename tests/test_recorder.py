@@ -137,7 +137,8 @@ def test_db_migrate_creates_the_schema_once(pg_config, pg_dsn, capsys):
     assert main(["db", "migrate", "--config", config]) == 0
     out = capsys.readouterr().out
     assert "applied migration 001 initial" in out
-    assert "schema version 1" in out
+    assert "applied migration 002 machine_source" in out
+    assert "schema version 2" in out
     assert main(["db", "migrate", "--config", config]) == 0
     assert "applied" not in capsys.readouterr().out
     public = query(pg_dsn, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")

@@ -134,7 +134,9 @@ def small_tmpfs(path: Path, size: str = "2m"):
 
 def fill(path: Path) -> Path:
     filler = path / "filler"
-    with filler.open("wb") as f, contextlib.suppress(OSError):
+    # Unbuffered: a buffered file would try the write that failed again when closed, and
+    # raise there (whether it does depends on how much space the spool left).
+    with filler.open("wb", buffering=0) as f, contextlib.suppress(OSError):
         while True:
             f.write(b"\0" * 65536)
             f.flush()

@@ -61,7 +61,7 @@ def unit_root(tmp_path: Path) -> Path:
 
 
 def test_the_long_running_units_are_all_found():
-    assert set(LONG_RUNNING) >= {"gateway", "asr", "tts", "recorder", "notify"}
+    assert set(LONG_RUNNING) >= {"gateway", "asr", "tts", "recorder", "notify", "machines"}
 
 
 def test_the_units_verify_without_a_word(tmp_path):

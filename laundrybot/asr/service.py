@@ -173,8 +173,8 @@ class AsrService(Service):
         self.watch.detach()
 
     def status(self) -> str:
-        if self.server is None:
-            return ""
+        if self.server is None or not self.server.addresses:
+            return ""  # not listening yet
         langs = (
             ", ".join(self.engine.languages) if self.engine and self.engine.languages else "none"
         )

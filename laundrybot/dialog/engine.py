@@ -12,19 +12,23 @@ templates and recogniser phrase forms come from that language's unit (laundrybot
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 from laundrybot import lang
+from laundrybot.dialog.classify import TfidfClassifier
 from laundrybot.dialog.hours import DAY_NAMES, Schedule
-from laundrybot.dialog.intents import ESCALATIONS, KIND_AGNOSTIC, USES_MACHINE
+from laundrybot.dialog.intents import ESCALATIONS, INTENTS, KIND_AGNOSTIC, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
-from laundrybot.dialog.normalize import Normalized
+from laundrybot.dialog.normalize import MachineRef, Normalized
+from laundrybot.dialog.state import DialogueState, OpenReport
 from laundrybot.dialog.wording import StaffNotice
 from laundrybot.machines.state import MachineState, MachineStatus
 
@@ -36,6 +40,52 @@ MACHINE_CONFIDENCE = 0.75
 
 _DAY_WORDS = {name.lower(): i for i, name in enumerate(DAY_NAMES)}
 _TIME_WORDS = frozenset({"long", "until", "till", "left", "done", "finish", "finished", "when"})
+# Feature words that name what a question is about but not a topic: an utterance made only of
+# these ("and the giant one?", "what about sunday", "3번이요") leans on the turn before.
+_ENTITY_FEATURES = frozenset(
+    [
+        "wash",
+        "dry",
+        "washer",
+        "dryer",
+        "machine",
+        "day",
+        "one",
+        "about",
+        "what",
+        "how",
+        "that",
+        "then",
+        "it",
+        "number",
+        "no",
+        "num",
+        "big",
+        "size",
+        "ok",
+        "yes",
+        "yeah",
+        "right",
+        "mine",
+        "think",
+        "actually",
+        "sorry",
+        "oh",
+        "now",
+        "here",
+    ]
+)
+# Intents whose answer is about a machine, a size or a kind, so a follow-up inherits it.
+_OBJECT_INTENTS = ("prices", "cycle-times", "machine-status", "how-to-wash", "how-to-dry")
+# Intents that are talk, not a topic: they leave the dialogue's topic as it was.
+_NO_TOPIC = ("greeting", "thanks", "fallback", "clarify", "decline", "report-update")
+# Below this a classifier's best guess is a coincidence; between it and THRESHOLD the answer is
+# a clarifying question naming the two likeliest topics.
+CLARIFY_FLOOR = 0.22
+# The classifier: "matcher" (word features, best example), "knn" (TF-IDF words + character
+# n-grams, best example) or "centroid" (the same vectors, each intent's mean). Chosen by
+# measurement on the tuning sets (tests/test_understanding.py).
+CLASSIFIER = "matcher"
 
 
 @dataclass(frozen=True)
@@ -47,6 +97,9 @@ class StaffReport:
     phone: str  # the staff phone the "recorded" sentence gives
     before: str  # e.g. the apology and what to note down
     after: str = ""  # e.g. when staff are next in the shop
+
+
+_NEW_SESSION = DialogueState()  # the state a session starts in
 
 
 @dataclass(frozen=True)
@@ -65,6 +118,20 @@ class Answer:
     confidence: float = 1.0
     # For an escalation: its parts, for Dialog.told once the notify outcome is known.
     report: StaffReport | None = None
+    # The dialogue state after this answer: pass it back in with the session's next question.
+    state: DialogueState = _NEW_SESSION
+    # A machine number this turn added to the session's open report ("its number 3" after
+    # "the washer took my money"): the gateway adds it to the report it filed. No new report.
+    report_update: int | None = None
+
+
+class _Context(TypedDict):
+    """What every step of understanding one piece of an utterance is given."""
+
+    st: DialogueState
+    local: datetime.datetime
+    machines: Mapping[int, MachineStatus]
+    low: str  # the piece as the cues read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +157,7 @@ class _Turn:
 
 
 class Dialog:
-    def __init__(self, knowledge: Knowledge) -> None:
+    def __init__(self, knowledge: Knowledge, classifier: str = CLASSIFIER) -> None:
         self.knowledge = knowledge
         self.language = lang.get(knowledge.language)
         self.say = self.language.wording
@@ -112,9 +179,12 @@ class Dialog:
 
         size_names = [s.name for s in knowledge.washers + knowledge.dryers]
         self.normalize = self.language.normalizer([p for _, p in examples] + size_names)
-        self.matcher = IntentMatcher(
-            (intent, self.normalize(phrase).features) for intent, phrase in examples
-        )
+        featured = [(intent, self.normalize(phrase).features) for intent, phrase in examples]
+        self.matcher = IntentMatcher(featured)
+        self.classifier = classifier
+        self.tfidf = TfidfClassifier(featured, centroid=classifier == "centroid")
+        self.cues = self.language.cues
+        self.known_intents = frozenset(INTENTS) | set(self.faq_text) | set(self.rule_text)
         self.sizes_by_word: dict[str, list[SizeInfo]] = {}
         for size in knowledge.washers + knowledge.dryers:
             self.sizes_by_word.setdefault(size.name, []).append(size)
@@ -157,35 +227,551 @@ class Dialog:
         return self._phrases
 
     def answer(
-        self, question: str, machines: Mapping[int, MachineStatus], now: datetime.datetime
+        self,
+        question: str,
+        machines: Mapping[int, MachineStatus],
+        now: datetime.datetime,
+        state: DialogueState | None = None,
     ) -> Answer:
-        norm = self.normalize(question[:MAX_QUESTION_CHARS])
-        ranked = self.matcher.scores(norm.features)
+        """The answer to ``question``, given the dialogue ``state`` of the session's turns
+        before (None: a new session). The Answer carries the new state (``answer.state``) and,
+        when this turn named the machine of the open report, ``report_update``.
+
+        An utterance holding two or three requests ("is machine 5 free and how much is it")
+        gets each answered, in order, in one reply.
+        """
+        state = state or DialogueState()
+        local = now.astimezone(self.tz)
+        answers = []
+        for piece in self._pieces(question[:MAX_QUESTION_CHARS]):
+            one = self._answer_one(piece, machines, local, state)
+            state = one.state
+            answers.append(one)
+        if len(answers) == 1:
+            return answers[0]
+        first = answers[0]
+        escalated = next((a for a in answers if a.escalation), None)
+        lead = escalated or first
+        report = None
+        if escalated is not None and escalated.report is not None:
+            at = answers.index(escalated)
+            before = "".join(a.text.strip() + " " for a in answers[:at])
+            after = "".join(" " + a.text.strip() for a in answers[at + 1 :])
+            report = dataclasses.replace(
+                escalated.report,
+                before=before + escalated.report.before,
+                after=escalated.report.after.rstrip() + after,
+            )
+        return Answer(
+            text=" ".join(a.text.strip() for a in answers),
+            report=report,
+            intent=first.intent,
+            source=first.source,
+            expression=lead.expression,
+            escalation=lead.escalation,
+            machine=lead.machine,
+            confidence=min(a.confidence for a in answers),
+            state=state,
+            report_update=next((a.report_update for a in answers if a.report_update), None),
+        )
+
+    # --- understanding ---------------------------------------------------------------------
+
+    def _rank(self, norm: Normalized) -> list[tuple[str, float]]:
+        if self.classifier == "matcher":
+            return self.matcher.scores(norm.features)
+        return self.tfidf.scores(norm.features)
+
+    def _stands(self, piece: str) -> bool:
+        """Whether a piece of an utterance is a request of its own (so the cut before it holds)."""
+        norm = self.normalize(piece)
+        if not norm.features and not (norm.machine and norm.machine.number is not None):
+            return False
+        ranked = self._rank(norm)
+        low = self.cues.text(_plain(piece))
+        if ranked and ranked[0][1] >= THRESHOLD and ranked[0][0] not in ("greeting", "thanks"):
+            return True
+        cues = self.cues
+        return bool(
+            (norm.machine and norm.machine.number is not None)
+            or cues.problem.search(low)
+            or any(p.search(low) for p, _ in cues.items)
+        )
+
+    def _pieces(self, text: str) -> list[str]:
+        raw = self.cues.split(text)
+        if len(raw) <= 1:
+            return [text]
+        problem, plain = self.cues.problem, lambda t: self.cues.text(_plain(t))
+        if problem.search(plain(text)) and not any(problem.search(plain(p)) for p in raw):
+            return [text]  # "i paid and it did not start" is one complaint
+        pieces: list[str] = []
+        for piece in raw:
+            if pieces and (not self._stands(piece) or len(pieces) >= 3):
+                pieces[-1] = f"{pieces[-1]} {piece}"
+            else:
+                pieces.append(piece)
+        if len(pieces) > 1 and not self._stands(pieces[0]):
+            pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
+        return pieces if len(pieces) > 1 else [text]
+
+    def _referential(self, norm: Normalized) -> bool:
+        """Nothing but a machine reference ("its number 3", "dryer 14", "4번이요")."""
+        return all(f in _ENTITY_FEATURES or "_" in f or f.isdigit() for f in norm.features)
+
+    def _topicless(self, norm: Normalized) -> bool:
+        sizes = self.sizes_by_word
+        return all(
+            f in _ENTITY_FEATURES or f in sizes or f in _DAY_WORDS or "_" in f or f.isdigit()
+            for f in norm.features
+        )
+
+    def _answer_one(
+        self,
+        piece: str,
+        machines: Mapping[int, MachineStatus],
+        local: datetime.datetime,
+        st: DialogueState,
+    ) -> Answer:
+        cues = self.cues
+        norm = self.normalize(piece)
+        low = cues.text(_plain(piece))
+        ranked = self._rank(norm)
         best, score = ranked[0] if ranked else ("fallback", 0.0)
-        intent = best if score >= THRESHOLD else "fallback"
         number = norm.machine.number if norm.machine else None
-        # A machine number turns a vague or generic question into one about that machine:
-        # "dryer 12?" or "is washer 3 free" (which could otherwise match "which are free").
-        if number is not None and intent in ("fallback", "free-machines", "greeting", "thanks"):
-            intent = "machine-status"
-        if number is not None and intent == "machine-status":
+        bare = cues.bare_number(norm.words) if number is None else None
+        said = number if number is not None else bare
+        follow = bool(cues.follow_up.search(low))
+        problem = bool(cues.problem.search(low))
+        cont = _Context(st=st, local=local, machines=machines, low=low)
+
+        # A short reply to what the last answer asked or offered.
+        if st.pending == "report-machine" and said is not None and self._referential(norm):
+            return self._file(norm, said, st.pending_kind or "machine-broken", 0.8, **cont)
+        if (
+            st.report is not None
+            and st.report.machine is None
+            and said is not None
+            and self._referential(norm)
+        ):
+            return self._report_update(norm, said, **cont)
+        if st.pending == "steps" and cues.accept.match(low):
+            steps = self._howto(st.pending_kind or "")
+            return self._respond(
+                st.pending_kind or "how-to-wash",
+                norm,
+                None,
+                **cont,
+                text=" ".join(steps[2:]) or " ".join(steps),
+                score=1.0,
+            )
+        if st.pending == "machine" and said is not None and self._referential(norm):
+            return self._respond("machine-status", norm, said, **cont, score=0.8)
+
+        # Requests the shop does not serve: never a report, a plain "I can't do that".
+        if cues.out_of_scope.search(low) and not problem:
+            return self._decline(norm, "cant_do", **cont)
+
+        # Items one word of which would mislead the classifier ("dryer sheets").
+        for pattern, intent in cues.items:
+            if intent in self.known_intents and pattern.search(low) and not problem:
+                best, score = intent, max(score, 0.6)
+                break
+
+        # A follow-up without a topic of its own takes the last one ("and drying?").
+        topicless = self._topicless(norm)
+        if (
+            st.intent
+            and (score < THRESHOLD or (follow and topicless))
+            and (topicless or follow or said is not None)
+        ):
+            best, score = self._carried(st.intent, norm), max(score, 0.5)
+
+        # Numbers: a machine number makes a generic question one about that machine, and a
+        # bare number names a machine when the talk is about machines ("is 6 free").
+        if number is None and bare is not None:
+            machine_talk = best in USES_MACHINE or st.machine is not None or follow
+            if (
+                machine_talk
+                or _TIME_WORDS.intersection(norm.words)
+                or cues.asks_busy.search(low)
+                or cues.asks_working.search(low)
+                or "free" in low
+            ):
+                number = bare
+        if number is not None and best in (
+            "fallback", "free-machines", "greeting", "thanks", "how-to-wash", "how-to-dry",
+            "staff-contact",
+        ):  # fmt: skip
+            best = "machine-status"
+        if number is not None and best == "machine-status":
             score = max(score, MACHINE_CONFIDENCE)
+        if (
+            number is not None
+            and best == "cycle-times"
+            and {"left", "until", "done"} & set(norm.words)
+        ):
+            best = "machine-status"
+
+        # Reports only for real problems; a vague one asks which machine first.
+        hypothetical = bool(cues.hypothetical.search(low))
+        person = bool(cues.person.search(low))
+        vague = bool(cues.vague_problem.search(low))
+        if hypothetical and (best in ESCALATIONS or score < THRESHOLD):
+            best, score = "staff-contact", max(score, THRESHOLD)
+        elif vague and not problem and not hypothetical:
+            if number is not None or cues.urgent.search(low):
+                return self._file(norm, number, "machine-broken", 0.7, **cont)
+            text = self.say("ask_problem_machine")
+            state = self._next_state(
+                st,
+                "machine-broken",
+                norm,
+                None,
+                local,
+                pending=("report-machine", "machine-broken"),
+            )
+            return self._made(
+                text, "machine-broken", None, state, "concerned", 0.7, source="knowledge"
+            )
+        elif best in ESCALATIONS and not (problem or (best == "call-staff" and person)):
+            others = [(i, sc) for i, sc in ranked if i not in ESCALATIONS]
+            if number is not None:
+                best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
+            elif others and others[0][1] >= THRESHOLD:
+                best, score = others[0]
+            else:
+                best, score = "fallback", 0.0
+        elif (problem or person) and best not in ESCALATIONS and best != "payment-problem":
+            escalations = [i for i, _ in ranked if i in ESCALATIONS]
+            best = escalations[0] if escalations else ("call-staff" if person else "machine-broken")
+            score = max(score, THRESHOLD)
+
+        if best != "fallback" and score < THRESHOLD and best not in ESCALATIONS:
+            best = "fallback"
+        if best == "fallback":
+            return self._unsure(norm, ranked, **cont)
+        if best in ESCALATIONS:
+            return self._file(norm, number, best, score, **cont)
+        return self._respond(best, norm, number, **cont, score=score)
+
+    def _carried(self, intent: str, norm: Normalized) -> str:
+        """The last topic, for a follow-up; a how-to follows the kind now named."""
+        kinds = norm.kinds or (
+            {norm.machine.kind} if norm.machine and norm.machine.kind else frozenset()
+        )
+        if intent in ("how-to-wash", "how-to-dry") and len(kinds) == 1:
+            return "how-to-dry" if "dryer" in kinds else "how-to-wash"
+        if intent in ESCALATIONS:
+            return "machine-status"
+        return intent
+
+    def _inherit(
+        self, intent: str, norm: Normalized, number: int | None, st: DialogueState, low: str
+    ) -> tuple[Normalized, int | None]:
+        """Fill in what a follow-up leaves out from the turns before: its machine, size, kind
+        ("and how long does it take?") or day ("and sunday?")."""
+        words = list(norm.words)
+        kinds = set(norm.kinds)
+        if norm.machine and norm.machine.kind:
+            kinds.add(norm.machine.kind)
+        sized = any(w in self.sizes_by_word for w in words)
+        machine = norm.machine
+        if intent in _OBJECT_INTENTS and number is None and not sized:
+            if st.machine is not None and (not kinds or st.kind in kinds):
+                number = st.machine if intent in USES_MACHINE else None
+                if st.kind and not kinds:
+                    kinds.add(st.kind)
+            elif not kinds or st.kind in kinds:
+                if st.size:
+                    words.append(st.size)
+                if st.kind and not kinds:
+                    kinds.add(st.kind)
+        elif intent in _OBJECT_INTENTS and sized and not kinds and st.kind:
+            sizes = {s.kind for w in words for s in self.sizes_by_word.get(w, [])}
+            if st.kind in sizes:
+                kinds.add(st.kind)
+        days = [w for w in words if w in _DAY_WORDS or w == "tomorrow"]
+        leans = self.cues.follow_up.search(low) or self._topicless(norm) or len(words) <= 4
+        if intent in ("hours", "staff-contact") and not days and st.day is not None and leans:
+            words.append(DAY_NAMES[st.day].lower())
+        if number is not None:
+            kind = norm.machine.kind if norm.machine else None
+            machine = MachineRef(kind, number)
+        elif len(kinds) == 1 and (machine is None or machine.kind is None):
+            machine = MachineRef(next(iter(kinds)), None)
+        return Normalized(tuple(words), norm.features, machine, frozenset(kinds)), number
+
+    def _respond(
+        self,
+        intent: str,
+        norm: Normalized,
+        number: int | None,
+        *,
+        st: DialogueState,
+        local: datetime.datetime,
+        machines: Mapping[int, MachineStatus],
+        low: str,
+        score: float = 1.0,
+        text: str | None = None,
+    ) -> Answer:
+        norm, number = self._inherit(intent, norm, number, st, low)
         if number is not None and intent not in USES_MACHINE:
-            number = None  # "how do I use the dryer" needs no machine; don't pretend it did
+            number = None
+        if (
+            intent == "machine-status"
+            and number is None
+            and st.machine is not None
+            and (self.cues.follow_up.search(low) or "it" in low.split())
+        ):
+            number = st.machine
         turn = _Turn(
             intent=intent,
             norm=norm,
             machine=self.by_number.get(number) if number is not None else None,
             number=number,
             statuses=machines,
-            now=now.astimezone(self.tz),
+            now=local,
             confidence=round(min(score, 1.0), 3),
         )
-        if intent in self.faq_text:
-            return self._reply(turn, self.faq_text[intent])
-        if intent in self.rule_text:
-            return self._reply(turn, self.rule_text[intent])
-        return self.handlers[intent](turn)
+        if text is not None:
+            answer = self._reply(turn, text)
+        elif intent in self.faq_text:
+            answer = self._reply(turn, self.faq_text[intent])
+        elif intent in self.rule_text:
+            answer = self._reply(turn, self.rule_text[intent])
+        else:
+            answer = self.handlers[intent](turn)
+        spoken = self._shaped(answer, turn, low)
+        pending: tuple[str, str] | None = None
+        if intent in ("how-to-wash", "how-to-dry", "detergent") and text is None:
+            if len(self._howto(intent)) > 2:
+                pending = ("steps", intent)
+        elif answer.text == self.say.finish(self.say("which_machine")):
+            pending = ("machine", "machine-status")
+        state = self._next_state(st, answer.intent, norm, turn.machine, local, pending=pending)
+        return dataclasses.replace(answer, text=spoken, state=state)
+
+    def _howto(self, intent: str) -> tuple[str, ...]:
+        howto = self.knowledge.howto
+        return {"how-to-wash": howto.wash, "how-to-dry": howto.dry}.get(intent, ())
+
+    def _shaped(self, answer: Answer, turn: _Turn, low: str) -> str:
+        """Fit the answer to speech: a yes/no question starts with its answer."""
+        text = answer.text.strip()
+        cues = self.cues
+        if not cues.yes_no.search(low) or cues.when.search(low):
+            return text
+        yes = self._polarity(answer, turn, low)
+        if yes is None:
+            return text
+        head = text.lower()
+        marks = (cues.yes.lower().strip(" ,"), cues.no.lower().strip(" ,"), "sorry", "죄송")
+        if head.startswith(marks):
+            return text
+        lead = cues.yes if yes else cues.no
+        if self.language.code == "en" and not text[:2].isupper() and not text.startswith("I "):
+            text = text[:1].lower() + text[1:]
+        return lead + text
+
+    def _polarity(self, answer: Answer, turn: _Turn, low: str) -> bool | None:
+        cues = self.cues
+        intent = answer.intent
+        if intent == "machine-status" and turn.machine is not None:
+            status = turn.statuses.get(turn.machine.number)
+            said = turn.norm.machine.kind if turn.norm.machine else None
+            if status is None or (said is not None and said != turn.machine.kind):
+                return None
+            if cues.asks_busy.search(low):
+                return status.state is MachineState.BUSY
+            if cues.asks_working.search(low):
+                return status.state is not MachineState.OUT_OF_ORDER
+            return status.state is MachineState.FREE
+        if intent == "free-machines":
+            return answer.expression == "happy"
+        if intent == "hours":
+            shop = self.knowledge.shop_hours
+            day = next((_DAY_WORDS[w] for w in turn.norm.words if w in _DAY_WORDS), None)
+            if "tomorrow" in turn.norm.words:
+                day = (turn.now.weekday() + 1) % 7
+            if day is not None:
+                return shop.always or shop.days[day] is not None
+            return shop.always or shop.is_open(turn.now)
+        if intent == "staff-contact" and cues.asks_staff.search(low):
+            if any(w in _DAY_WORDS or w == "tomorrow" for w in turn.norm.words):
+                return None
+            return self.knowledge.staff_hours.is_open(turn.now)
+        if intent in ("payment", "detergent"):
+            return True
+        if intent.startswith("rule:"):
+            return False
+        return None
+
+    def _next_state(
+        self,
+        st: DialogueState,
+        intent: str,
+        norm: Normalized,
+        machine: MachineInfo | None,
+        local: datetime.datetime,
+        *,
+        pending: tuple[str, str] | None = None,
+        report: OpenReport | None = None,
+    ) -> DialogueState:
+        topic = st.intent if intent in _NO_TOPIC else intent
+        size = next((w for w in norm.words if w in self.sizes_by_word), None)
+        kind = (
+            machine.kind if machine else (next(iter(norm.kinds)) if len(norm.kinds) == 1 else None)
+        )
+        if kind is None and norm.machine is not None:
+            kind = norm.machine.kind
+        day = next((_DAY_WORDS[w] for w in norm.words if w in _DAY_WORDS), None)
+        if "tomorrow" in norm.words:
+            day = (local.weekday() + 1) % 7
+        same_object = machine is None and size is None and kind is None
+        return DialogueState(
+            intent=topic,
+            machine=machine.number if machine else (st.machine if same_object else None),
+            kind=kind or (st.kind if same_object or (machine is None and size) else None),
+            size=size or (st.size if same_object else None),
+            day=day
+            if day is not None
+            else (st.day if intent in ("hours", "staff-contact") else None),
+            report=report or st.report,
+            pending=pending[0] if pending else None,
+            pending_kind=pending[1] if pending else None,
+            turns=st.turns + 1,
+        )
+
+    def _made(
+        self,
+        text: str,
+        intent: str,
+        machine: int | None,
+        state: DialogueState,
+        expression: str,
+        confidence: float,
+        *,
+        source: str = "knowledge",
+        escalation: str | None = None,
+        report_update: int | None = None,
+    ) -> Answer:
+        return Answer(
+            text=self.say.finish(text).strip(),
+            intent=intent,
+            source=source,
+            expression=expression,
+            escalation=escalation,
+            machine=machine,
+            confidence=round(min(confidence, 1.0), 3),
+            state=state,
+            report_update=report_update,
+        )
+
+    def _file(
+        self,
+        norm: Normalized,
+        number: int | None,
+        kind: str,
+        score: float,
+        *,
+        st: DialogueState,
+        local: datetime.datetime,
+        machines: Mapping[int, MachineStatus],
+        low: str,
+    ) -> Answer:
+        """File a staff report (an escalation answer); a second one about the same thing in
+        the session is not filed again, the machine is added to the open one instead."""
+        if number is not None and number not in self.by_number:
+            number = None
+        if norm.machine is None or norm.machine.number != number:
+            kind_said = norm.machine.kind if norm.machine else None
+            norm = dataclasses.replace(norm, machine=MachineRef(kind_said, number))
+        turn = _Turn(
+            intent=kind,
+            norm=norm,
+            machine=self.by_number.get(number) if number is not None else None,
+            number=number,
+            statuses=machines,
+            now=local,
+            confidence=round(min(max(score, THRESHOLD), 1.0), 3),
+        )
+        answer = self.handlers[kind](turn)
+        report = OpenReport(kind, number)
+        state = self._next_state(st, kind, norm, turn.machine, local, report=report)
+        return dataclasses.replace(answer, text=answer.text.strip(), state=state)
+
+    def _report_update(
+        self,
+        norm: Normalized,
+        number: int,
+        *,
+        st: DialogueState,
+        local: datetime.datetime,
+        machines: Mapping[int, MachineStatus],
+        low: str,
+    ) -> Answer:
+        machine = self.by_number.get(number)
+        assert st.report is not None
+        if machine is None:
+            text = self.say("report_no_machine", number=number)
+            return self._made(text, "report-update", None, st, "thinking", 0.8)
+        text = self.say("report_machine", name=self._name(machine))
+        report = OpenReport(st.report.kind, number)
+        state = dataclasses.replace(
+            self._next_state(st, "report-update", norm, machine, local), report=report
+        )
+        return self._made(
+            text, "report-update", number, state, "concerned", 0.8, report_update=number
+        )
+
+    def _decline(
+        self,
+        norm: Normalized,
+        key: str,
+        *,
+        st: DialogueState,
+        local: datetime.datetime,
+        machines: Mapping[int, MachineStatus],
+        low: str,
+    ) -> Answer:
+        text = f"{self.say(key)} {self.say('can_help')}"
+        state = self._next_state(st, "decline", norm, None, local)
+        return self._made(text, "fallback", None, state, "thinking", 0.0, source="fallback")
+
+    def _unsure(
+        self,
+        norm: Normalized,
+        ranked: list[tuple[str, float]],
+        *,
+        st: DialogueState,
+        local: datetime.datetime,
+        machines: Mapping[int, MachineStatus],
+        low: str,
+    ) -> Answer:
+        """Low confidence: ask which of the two likeliest topics was meant, or say plainly
+        that this is something the attendant does not know."""
+        topics = [
+            (i, sc) for i, sc in ranked
+            if f"topic:{i}" in self.say.templates and i not in ESCALATIONS
+        ]  # fmt: skip
+        state = self._next_state(st, "fallback", norm, None, local)
+        score = ranked[0][1] if ranked else 0.0
+        if len(topics) >= 2 and topics[1][1] >= CLARIFY_FLOOR:
+            text = self.say(
+                "clarify",
+                a=self.say(f"topic:{topics[0][0]}"),
+                b=self.say(f"topic:{topics[1][0]}"),
+            )
+            return self._made(text, "fallback", None, state, "thinking", score, source="fallback")
+        heard = bool(norm.features)
+        if not heard:
+            text = self.say("fallback", opening=self.say("fallback_unheard"))
+        else:
+            text = f"{self.say('dont_know')} {self.say('can_help')}"
+        return self._made(
+            text, "fallback", None, state, "thinking", min(score, 0.3), source="fallback"
+        )
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -342,6 +928,8 @@ class Dialog:
             return [self.knowledge.size_info(turn.machine.kind, turn.machine.size)]
         named = [s for w in turn.norm.words for s in self.sizes_by_word.get(w, [])]
         kind = turn.kind
+        if kind is None and {"load", "loads"} & set(turn.norm.words):
+            kind = "washer"  # a load is washed
         if kind is not None:
             named = [s for s in named if s.kind == kind]
         if named:
@@ -422,14 +1010,18 @@ class Dialog:
         asked_day = next((_DAY_WORDS[w] for w in turn.norm.words if w in _DAY_WORDS), None)
         if "tomorrow" in turn.norm.words:
             asked_day = (turn.now.weekday() + 1) % 7
-        if shop.always:
+        if self.cues.asks_staff.search(" ".join(turn.norm.words)) or "staff" in turn.norm.words:
+            return self._staff_contact(turn)
+        if shop.always and asked_day is not None:
+            first = self.say("hours_day_always", day=self.say.day_names[asked_day])
+        elif shop.always:
             first = self.say("hours_always")
         elif asked_day is not None:
             first = self._day_hours(shop, asked_day)
         else:
             first = self._open_now(shop, turn.now)
-        parts = [first, self._staff_now(turn)]
-        if k.hours_note:
+        parts = [first]
+        if k.hours_note and {"late", "last", "midnight", "night"} & set(turn.norm.words):
             parts.append(k.hours_note)
         return self._reply(turn, " ".join(parts), expression="happy")
 
@@ -454,10 +1046,21 @@ class Dialog:
 
     def _staff_contact(self, turn: _Turn) -> Answer:
         k = self.knowledge
-        parts = [self._staff_now(turn), self.say("staff_contact", phone=k.staff_phone)]
-        if k.staff_phone_note:
-            parts.append(k.staff_phone_note)
-        return self._reply(turn, " ".join(parts))
+        asked_day = next((_DAY_WORDS[w] for w in turn.norm.words if w in _DAY_WORDS), None)
+        if "tomorrow" in turn.norm.words:
+            asked_day = (turn.now.weekday() + 1) % 7
+        if asked_day is not None and not k.staff_hours.always:
+            interval = k.staff_hours.days[asked_day]
+            day = self.say.day_names[asked_day]
+            if interval is None:
+                first = self.say("staff_day_none", day=day)
+            else:
+                start, end = self.say.time(interval.start), self.say.time(interval.end)
+                first = self.say("staff_day", day=day, start=start, end=end)
+        else:
+            first = self._staff_now(turn)
+        parts = [first, self.say("staff_contact", phone=k.staff_phone)]
+        return self._reply(turn, " ".join(parts), intent="staff-contact")
 
     def _address(self, turn: _Turn) -> Answer:
         k = self.knowledge
@@ -484,6 +1087,9 @@ class Dialog:
         return self._reply(turn, text, expression="apologetic")
 
     def _steps(self, turn: _Turn, steps: tuple[str, ...]) -> Answer:
+        """The first two steps, and the rest on request ("want the steps?" - "yes")."""
+        if len(steps) > 2 and turn.intent in ("how-to-wash", "how-to-dry"):
+            return self._reply(turn, " ".join([*steps[:2], self.say("more_steps")]))
         return self._reply(turn, " ".join(steps))
 
     def _lost_and_found(self, turn: _Turn) -> Answer:
@@ -523,7 +1129,7 @@ class Dialog:
             )
         name = _cap(self._name(machine))
         status = turn.statuses.get(machine.number)
-        if status is None:
+        if status is None or status.state is MachineState.UNKNOWN:  # a silent sensor
             text = say("no_status", name=self._name(machine))
             return self._reply(turn, prefix + text, source="machines", expression="thinking")
         if status.state is MachineState.FREE:
@@ -652,3 +1258,9 @@ def _state(turn: _Turn, machine: MachineInfo) -> MachineState | None:
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _plain(text: str) -> str:
+    """Lowercase, curly apostrophes straight, spaces collapsed: what the cues read."""
+    text = re.sub(r"[\u2018\u2019`´]", "'", text.lower())
+    return " ".join(text.split())

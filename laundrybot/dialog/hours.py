@@ -68,15 +68,6 @@ class Schedule:
                 return ahead, interval.start
         return None
 
-    def describe_day(self, weekday: int) -> str:
-        """Spoken hours of one day: "8 AM to 8 PM" or "closed"."""
-        if self.always:
-            return "open all day"
-        interval = self.days[weekday]
-        if interval is None:
-            return "closed"
-        return f"{speak_time(interval.start)} to {speak_time(interval.end)}"
-
 
 def parse_interval(text: str) -> Interval | None:
     """Parse "HH:MM-HH:MM" or "closed"; raise ValueError with a short reason otherwise."""
@@ -107,12 +98,3 @@ def speak_time(minute: int) -> str:
     suffix = "AM" if hour < 12 else "PM"
     hour12 = hour % 12 or 12
     return f"{hour12} {suffix}" if mins == 0 else f"{hour12}:{mins:02d} {suffix}"
-
-
-def speak_day(days_ahead: int, weekday: int) -> str:
-    """ "today", "tomorrow", or "on Monday"."""
-    if days_ahead == 0:
-        return "today"
-    if days_ahead == 1:
-        return "tomorrow"
-    return f"on {DAY_NAMES[weekday]}"

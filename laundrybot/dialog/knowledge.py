@@ -36,7 +36,6 @@ from laundrybot.errors import ConfigError
 
 # Languages with built-in phrasing: those with a unit in laundrybot/lang/.
 SUPPORTED_LANGUAGES = lang.codes()
-KINDS = ("washer", "dryer")
 HOWTO_TOPICS = ("wash", "dry", "detergent", "payment")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")

@@ -239,7 +239,8 @@ class KioskConnection:
         if isinstance(message, protocol.Text):
             await self._stop_speaking()
             started = time.monotonic()
-            answer = self.gateway.turns.understand(self.lang, message.text)
+            state = self.session.dialogue if self.session else None
+            answer = self.gateway.turns.understand(self.lang, message.text, state)
             await self._reply(message.text, answer, started, mode="text")
         elif isinstance(message, protocol.Ping):
             await self.ws.send(protocol.encode("pong", id=message.id))
@@ -401,7 +402,8 @@ class KioskConnection:
                 await self._error(protocol.NOT_READY, "voice input stopped working; please type")
             return
         # Two transcripts, grammar first: the one the dialogue understands better is kept.
-        understood = gateway.turns.hear(self.lang, heard.grammar, heard.free)
+        state = self.session.dialogue if self.session else None
+        understood = gateway.turns.hear(self.lang, heard.grammar, heard.free, state)
         if understood is None:
             await self.ws.send(protocol.encode("transcript", text="", final=True, why=why.value))
             return

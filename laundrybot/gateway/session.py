@@ -7,6 +7,8 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from laundrybot.dialog.state import DialogueState
+
 # Turns kept per session, for resuming and for the dialogue's context.
 HISTORY = 20
 
@@ -20,6 +22,10 @@ class Session:
         default_factory=lambda: collections.deque(maxlen=HISTORY)
     )
     turns: int = 0
+    # What the conversation is about so far: passed to Dialog.answer, replaced by its answer's.
+    dialogue: DialogueState = field(default_factory=DialogueState)
+    # The escalation event this session filed, which later report updates refer to.
+    report_event: str | None = None
     connected: bool = True
     last_seen: float = field(default_factory=time.monotonic)
 

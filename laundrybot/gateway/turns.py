@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from laundrybot.dialog.engine import Answer, Dialog
+from laundrybot.dialog.state import DialogueState
 from laundrybot.dialog.wording import StaffNotice
 from laundrybot.gateway.session import Session
 from laundrybot.machines.state import MachineStatus
@@ -82,17 +83,20 @@ class Turns:
 
     # -- understanding ------------------------------------------------------------------------
 
-    def understand(self, lang: str, text: str) -> Answer:
-        return self.dialog(lang).answer(text, self.machines(), self.now())
+    def understand(self, lang: str, text: str, state: DialogueState | None = None) -> Answer:
+        """``state``: the session's dialogue so far (Session.dialogue); None for a new one."""
+        return self.dialog(lang).answer(text, self.machines(), self.now(), state)
 
-    def hear(self, lang: str, grammar: str, free: str) -> tuple[str, Answer] | None:
+    def hear(
+        self, lang: str, grammar: str, free: str, state: DialogueState | None = None
+    ) -> tuple[str, Answer] | None:
         """The better of an utterance's two transcripts (grammar first), with its answer;
         None when neither holds words."""
         candidates = [t for t in (grammar, free) if t]
         if not candidates:
             return None
         dialog, machines, now = self.dialog(lang), self.machines(), self.now()
-        answers = [dialog.answer(text, machines, now) for text in candidates]
+        answers = [dialog.answer(text, machines, now, state) for text in candidates]
         best = max(range(len(answers)), key=lambda i: answers[i].confidence)
         self.metrics.voice_turns.labels("grammar" if grammar and best == 0 else "free").inc()
         return candidates[best], answers[best]
@@ -142,6 +146,19 @@ class Turns:
             )
             notice = await self._escalate(event)
             text = self.dialog(session.lang).told(answer, notice, self.answer_minutes())
+            session.report_event = event.id
+        elif answer.report_update is not None and session.report_event is not None:
+            # "its number 3" after "the washer took my money": the machine of the open
+            # report, recorded against it (the staff see it with the report), not a new one.
+            await self.note(
+                Event(
+                    kind="report-update",
+                    kiosk=session.kiosk,
+                    session=session.id,
+                    machine=answer.report_update,
+                    detail={"report": session.report_event, "question": question, "turn": turn_id},
+                )
+            )
         turn = Turn(
             session=session.id,
             kiosk=session.kiosk,
@@ -156,6 +173,7 @@ class Turns:
         # Committed before the reply leaves: every answered question is on disk.
         await self.note(turn)
         session.turns += 1
+        session.dialogue = answer.state
         session.history.append({"question": question, "answer": text})
         return Reply(turn_id, question, text, answer, notice)
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from laundrybot.dialog.cues import Cues
 from laundrybot.dialog.normalize import Normalized
 from laundrybot.dialog.wording import Wording
 
@@ -44,6 +45,9 @@ class Language:
     mirror: Mapping[str, str]
     # Built once per knowledge file from its phrases (the vocabulary): question -> Normalized.
     normalizer: Callable[[Iterable[str]], Callable[[str], Normalized]]
+    # What the whole utterance says beyond its words (dialog/cues.py): a real problem, a
+    # request the shop does not serve, a follow-up, a yes/no question, where a second starts.
+    cues: Cues
 
     # --- saying (dialog/wording.py) ---
     wording: Wording  # templates (every key the English one has), money, times, lists, kinds

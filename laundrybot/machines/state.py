@@ -10,6 +10,17 @@ class MachineState(enum.StrEnum):
     FREE = "free"
     BUSY = "busy"
     OUT_OF_ORDER = "out-of-order"
+    # Its feed (a power meter, a payment system) went silent for longer than allowed: the
+    # last state it gave may no longer hold.
+    UNKNOWN = "unknown"
+
+
+class MachineSource(enum.StrEnum):
+    """Where a machine's state came from."""
+
+    MQTT = "mqtt"  # a sensor on the shop floor (laundrybot-machines)
+    API = "api"  # the payment system, over the gateway's HTTP API
+    STAFF = "staff"  # a person: `laundrybot machines set`, or anything older
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +33,5 @@ class MachineStatus:
     until: float | None
     # Epoch seconds of the last change.
     updated: float
+    # Who said so: "mqtt", "api" or "staff" (see MachineSource).
+    source: str = MachineSource.STAFF.value

@@ -10,7 +10,6 @@ from pathlib import Path
 from laundrybot.config import Config
 
 # Results that mean the staff have a message about it (the customer may be told so).
-TOLD = ("accepted", "already")
 
 
 def has_channels(config: Config) -> bool:

@@ -299,16 +299,18 @@ INSERT_EVENTS = (
 )
 # The newest change wins, whatever order the shops' events arrive in.
 UPSERT_MACHINE = (
-    "INSERT INTO machines (shop, number, state, until, updated) VALUES (%(shop)s, %(number)s,"
-    " %(state)s, to_timestamp(%(until)s::float8), to_timestamp(%(updated)s))"
-    " ON CONFLICT (shop, number) DO UPDATE SET state = excluded.state, until = excluded.until,"
-    " updated = excluded.updated WHERE machines.updated < excluded.updated"
+    "INSERT INTO machines (shop, number, state, until, updated, source) VALUES (%(shop)s,"
+    " %(number)s, %(state)s, to_timestamp(%(until)s::float8), to_timestamp(%(updated)s),"
+    " %(source)s) ON CONFLICT (shop, number) DO UPDATE SET state = excluded.state,"
+    " until = excluded.until, updated = excluded.updated, source = excluded.source"
+    " WHERE machines.updated < excluded.updated"
 )
 RESOLVE_ESCALATION = (
     "UPDATE events SET resolved_at = to_timestamp(%(ts)s) WHERE id = %(escalation)s"
     " AND kind = 'escalation' AND resolved_at IS NULL"
 )
-MACHINE_STATES = ("free", "busy", "out-of-order")
+MACHINE_STATES = ("free", "busy", "out-of-order", "unknown")
+MACHINE_SOURCES = ("mqtt", "api", "staff")
 
 
 @dataclass
@@ -329,6 +331,7 @@ def machine_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if detail.get("state") not in MACHINE_STATES:
             continue
         until = detail.get("until")
+        source = detail.get("source")
         rows.append(
             {
                 "shop": event["shop"],
@@ -336,6 +339,7 @@ def machine_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "state": detail["state"],
                 "until": until if isinstance(until, (int, float)) else None,
                 "updated": event["ts"],
+                "source": source if source in MACHINE_SOURCES else "staff",
             }
         )
     return rows

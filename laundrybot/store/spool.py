@@ -103,6 +103,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX deliveries_into ON deliveries (into_id, channel) WHERE into_id IS NOT NULL;
     CREATE TABLE notify_channels (channel TEXT PRIMARY KEY, added REAL NOT NULL);
     """,
+    # 3: where each machine's state came from (mqtt, api, staff); older rows were set by staff.
+    """
+    ALTER TABLE machines ADD COLUMN source TEXT NOT NULL DEFAULT 'staff';
+    """,
 )
 
 
@@ -182,10 +186,10 @@ class SpoolDB:
 
     def upsert_machine(self, status: MachineStatus) -> None:
         self.conn.execute(
-            "INSERT INTO machines (number, state, until, updated) VALUES (?, ?, ?, ?)"
+            "INSERT INTO machines (number, state, until, updated, source) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (number) DO UPDATE SET state = excluded.state,"
-            " until = excluded.until, updated = excluded.updated",
-            (status.number, status.state.value, status.until, status.updated),
+            " until = excluded.until, updated = excluded.updated, source = excluded.source",
+            (status.number, status.state.value, status.until, status.updated, status.source),
         )
 
     def write(self, rows: Iterable[Turn | Event | MachineStatus]) -> None:
@@ -208,10 +212,10 @@ class SpoolDB:
     # -- reads ----------------------------------------------------------------------------
 
     def machines(self) -> dict[int, MachineStatus]:
-        rows = self.conn.execute("SELECT number, state, until, updated FROM machines")
+        rows = self.conn.execute("SELECT number, state, until, updated, source FROM machines")
         return {
-            number: MachineStatus(number, MachineState(state), until, updated)
-            for number, state, until, updated in rows
+            number: MachineStatus(number, MachineState(state), until, updated, source)
+            for number, state, until, updated, source in rows
         }
 
     def data_version(self) -> int:

@@ -46,7 +46,6 @@ class PhraseCache:
         self._sizes: dict[str, int] = {}
         self._lock = threading.Lock()
         self.hits = 0
-        self.misses = 0
 
     @property
     def enabled(self) -> bool:
@@ -81,12 +80,10 @@ class PhraseCache:
                 data = f.read()
             os.utime(path)  # the LRU order
         except FileNotFoundError:
-            self.misses += 1
             return None
         except (OSError, ValueError) as exc:
             log.warning("dropping unreadable cached phrase %s: %s", path, exc)
             self._remove(name)
-            self.misses += 1
             return None
         sentences, offset = [], 0
         for length in header["sentences"]:
@@ -95,7 +92,6 @@ class PhraseCache:
         if offset != len(data):
             log.warning("dropping truncated cached phrase %s", path)
             self._remove(name)
-            self.misses += 1
             return None
         self.hits += 1
         return Phrase(header["rate"], header["width"], header["channels"], sentences)

@@ -190,8 +190,8 @@ class TtsService(Service):
         self.watch.detach()
 
     def status(self) -> str:
-        if self.server is None:
-            return ""
+        if self.server is None or not self.server.addresses:
+            return ""  # not listening yet
         voices = ", ".join(self.engine.voices) if self.engine and self.engine.voices else "none"
         return (
             f"tts on {self.server.addresses[0]}, voices {voices}, "

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from laundrybot.lang import Language
-from laundrybot.lang.en import intents, speech
+from laundrybot.lang.en import cues, intents, speech
 from laundrybot.lang.en.normalize import Normalizer
 from laundrybot.lang.en.numbers import number_value, number_words, recognised_number
 from laundrybot.lang.en.wording import ENGLISH
@@ -56,6 +56,7 @@ LANGUAGE = Language(
     examples=intents.EXAMPLES,
     mirror=intents.MIRROR,
     normalizer=Normalizer,
+    cues=cues.CUES,
     wording=ENGLISH,
     number_words=number_words,
     number_value=number_value,

@@ -87,6 +87,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "do you take cards",
         "can i pay with my phone",
         "can i pay with cash",
+        "do you take cash",
         "do the machines take coins",
         "where is the change machine",
         "where can i get quarters",

@@ -56,6 +56,7 @@ SPELLING = {
     "ty": "thanks", "tmrw": "tomorrow", "tmr": "tomorrow", "2moro": "tomorrow",
     "drier": "dryer", "driers": "dryers", "dryier": "dryer", "hrs": "hours",
     "mins": "minutes", "min": "minutes", "n": "and", "sox": "socks", "cuz": "because",
+    "rn": "now", "yall": "you", "y'all": "you", "bc": "because", "2day": "today",
 }  # fmt: skip
 # Multi-word phrases folded before anything else.
 _PHRASES = (

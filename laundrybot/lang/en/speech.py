@@ -126,10 +126,6 @@ def _quantity(match: re.Match[str]) -> str:
     return f"{_decimal_words(number)} {unit}" + _keep_period(match)
 
 
-def _range(match: re.Match[str]) -> str:
-    return f"{match[1]} to {match[2]}"
-
-
 _I = re.IGNORECASE
 # Abbreviations with a period, which would otherwise end a sentence there.
 _ABBREVIATIONS = [

@@ -112,10 +112,13 @@ ENGLISH = Wording(
             "Dryers run {minutes} minutes for each {price}, "
             "and you can add time until your clothes are dry."
         ),
-        "hours_always": "Yes, we're open 24 hours a day, 7 days a week.",
+        "hours_always": "We're open 24 hours a day, 7 days a week.",
+        "hours_day_always": "On {day} we're open 24 hours, like every day.",
         "hours_day_closed": "On {day} we're closed.",
         "hours_day_open": "On {day} we're open {start} to {end}.",
-        "open_until": "Yes, we're open now until {time}.",
+        "open_until": "We're open now until {time}.",
+        "staff_day": "On {day}, staff are here {start} to {end}.",
+        "staff_day_none": "On {day}, no staff are on site.",
         "closed": "We're closed right now.",
         "closed_next": "We're closed right now; we open at {time} {day}.",
         "address": "{shop} is at {address}.",
@@ -173,6 +176,34 @@ ENGLISH = Wording(
         ),
         "staff_already_no_time": "The staff have already been messaged about this. ",
         "fallback_unclear": "Sorry, I can't help with that one.",
+        # understanding: declines, clarifying questions, reports, steps on request
+        "dont_know": "Sorry, I don't know that one.",
+        "cant_do": "Sorry, I can't do that here.",
+        "can_help": (
+            "I can help with prices, hours, free machines and how to use them, or say call "
+            "staff if you need a person."
+        ),
+        "clarify": "I'm not sure I got that: is it about {a} or {b}?",
+        "ask_problem_machine": (
+            "Sorry about that. Which machine is it? The number is on the front."
+        ),
+        "report_machine": "Thanks, I've added {name} to your report for the staff.",
+        "report_no_machine": "I can't find a machine {number} here; which machine number is it?",
+        "more_steps": "Want the rest of the steps?",
+        "topic:prices": "prices",
+        "topic:cycle-times": "how long a cycle takes",
+        "topic:hours": "opening hours",
+        "topic:staff-contact": "reaching the staff",
+        "topic:address": "where we are",
+        "topic:payment": "how to pay",
+        "topic:payment-problem": "a payment problem",
+        "topic:how-to-wash": "using a washer",
+        "topic:how-to-dry": "using a dryer",
+        "topic:detergent": "detergent",
+        "topic:lost-and-found": "lost and found",
+        "topic:rules": "the shop rules",
+        "topic:machine-status": "a machine's status",
+        "topic:free-machines": "free machines",
         "fallback_unheard": "Sorry, I didn't catch that.",
         "fallback": (
             "{opening} I can tell you about prices, opening hours, free machines and how to "

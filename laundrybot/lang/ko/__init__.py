@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from laundrybot.lang import Language
-from laundrybot.lang.ko import intents, speech
+from laundrybot.lang.ko import cues, intents, speech
 from laundrybot.lang.ko.normalize import KoreanNormalizer
 from laundrybot.lang.ko.numbers import korean_number, number_value
 from laundrybot.lang.ko.wording import KOREAN
@@ -57,6 +57,7 @@ LANGUAGE = Language(
     examples=intents.EXAMPLES,
     mirror=intents.MIRROR,
     normalizer=KoreanNormalizer,
+    cues=cues.CUES,
     wording=KOREAN,
     number_words=korean_number,
     number_value=number_value,

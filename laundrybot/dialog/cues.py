@@ -1,0 +1,60 @@
+"""Cues: what a language unit tells the engine about a whole utterance, beyond its words.
+
+The intent classifier says which topic an utterance is most like; cues say the things a topic
+cannot: whether it is a yes/no or a "when" question, whether it states a real problem (only
+then is a staff report filed), whether it asks for something the shop does not do at all
+(pizza, a taxi, the weather), whether it is a bare follow-up ("and 8?", "what about sunday"),
+where one utterance holds two requests, and which bare number names a machine.
+
+Each language unit builds one Cues (laundrybot/lang/<code>/cues.py) from regular expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cues:
+    # A stated problem that warrants a staff report: money taken, broken, leaking, stuck...
+    problem: re.Pattern[str]
+    # Asking for a person ("call staff", "i need help").
+    person: re.Pattern[str]
+    # A problem without what it is or which machine ("something's wrong with my machine").
+    vague_problem: re.Pattern[str]
+    urgent: re.Pattern[str]
+    # Talk about a problem that has not happened ("who do i call if something breaks").
+    hypothetical: re.Pattern[str]
+    # Requests the shop does not serve: food, rides, weather, errands.
+    out_of_scope: re.Pattern[str]
+    # "yes", "sure", "ok tell me": accepting an offer.
+    accept: re.Pattern[str]
+    # "and ...", "what about ...": a follow-up that leans on the turn before.
+    follow_up: re.Pattern[str]
+    yes_no: re.Pattern[str]  # a question answered by yes or no
+    when: re.Pattern[str]  # a "when / what time" question (never answered "Yes, ...")
+    asks_busy: re.Pattern[str]  # "is it being used", "is it busy": yes means in use
+    asks_working: re.Pattern[str]  # "is 6 working": yes means not out of order
+    asks_staff: re.Pattern[str]  # staff, not the shop
+    # The utterance cut where a new request may start ("... and how much is it").
+    split: Callable[[str], list[str]]
+    # A bare number that may name a machine ("is 6 free", "its number 3"), from the words.
+    bare_number: Callable[[tuple[str, ...]], int | None]
+    # Item cues: (pattern, intent) pairs checked before the classifier for things one word of
+    # which would mislead it ("dryer sheets" is detergent, not a dryer price).
+    items: tuple[tuple[re.Pattern[str], str], ...]
+    yes: str  # "Yes, "
+    no: str  # "No, "
+    # False: the patterns read the text with its spaces taken out (Korean spacing is
+    # unreliable, and a recogniser writes "물 이 새 요" for "물이 새요").
+    spaced: bool = True
+
+    def text(self, utterance: str) -> str:
+        """The utterance as the patterns read it."""
+        return utterance if self.spaced else utterance.replace(" ", "")
+
+
+def any_of(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))

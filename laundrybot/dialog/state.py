@@ -1,0 +1,36 @@
+"""What a conversation is about so far: the dialogue state one session carries between turns.
+
+Dialog.answer takes the state of the turns before and returns the new one on its Answer, so a
+follow-up without its own topic or object ("and how long does it take?", "what about 6",
+"its number 3" after a report) resolves against it. The state is small and immutable; the
+gateway keeps one per kiosk session and passes it back in with the next question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class OpenReport:
+    """The staff report this session filed: its kind (an escalation) and the machine, if known."""
+
+    kind: str  # "call-staff" | "money-taken" | "machine-broken"
+    machine: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueState:
+    intent: str | None = None  # the last topic ("prices", "machine-status", "faq:wifi"...)
+    machine: int | None = None  # the machine the last turns were about
+    kind: str | None = None  # "washer" | "dryer"
+    size: str | None = None  # a size name said ("large", "giant")
+    day: int | None = None  # a weekday asked about, Monday = 0
+    report: OpenReport | None = None  # the report filed in this session, if any
+    # What the last answer asked or offered, so a short reply means something:
+    #   "report-machine": a vague problem, asked which machine (``pending_kind`` is what to file)
+    #   "machine": asked which machine for a status or time question
+    #   "steps": offered the rest of a how-to (``pending_kind`` is its intent)
+    pending: str | None = None
+    pending_kind: str | None = None
+    turns: int = 0

@@ -1,0 +1,197 @@
+"""English cues about a whole utterance (see dialog/cues.py): problems, requests the shop does
+not serve, follow-ups, yes/no and "when" questions, where a second request starts."""
+
+from __future__ import annotations
+
+import re
+
+from laundrybot.dialog.cues import Cues, any_of
+
+_PROBLEM = any_of(
+    r"\b(took|taken|ate|eaten|eats|eating|stole|swallowed|kept) (my|all my|the)? ?"
+    r"(money|quarters?|coins?|card|cash|change|\$?\d+)",
+    r"\b(keeps?|taking|won'?t give( back)?) (my|all my) (money|quarters?|coins?|card|cash)",
+    r"\b(charged|double charged|overcharged|no refund|refund|money back|lost my money)",
+    r"\bpaid\b.*\b(not|never|nothing|didn|doesn|won)\b",
+    r"\b(broken|broke|busted|not working|does not work|doesn't work|stopped"
+    r"|won'?t (start|drain|spin|open|turn on|heat|work|stop)"
+    r"|will not (start|drain|spin|open|heat|work|stop))",
+    r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow)",
+    r"\b(stuck|jammed|trapped|locked|can'?t (open|get)|can not (open|get))",
+    r"\b(hurt|injured|bleeding|fire|smoke|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
+    r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air"
+    r"|not drying|still wet|strange noise|noise|out of order|not spinning|not draining"
+    r"|won'?t drain)",
+)
+_PERSON = any_of(
+    r"\bcall (the )?(staff|manager|attendant|owner|someone|somebody|a person|for help)",
+    r"\b(talk|speak) (to|with) (a |the )?(person|human|someone|somebody|staff|manager|attendant)",
+    r"\b(get|send|need) (me )?(a |an |the )?"
+    r"(person|human|someone|somebody|staff|attendant|manager)",
+    r"\bhelp from (a |an |the )?(person|human|staff|someone|somebody|attendant)",
+    r"^(i need help|help( me)?( please)?|please help|staff please|call staff)[.!? ]*$",
+)
+_VAGUE = any_of(
+    r"\b(something|somethings|something's) (is )?(wrong|off|up|weird|strange)",
+    r"\b(a |some )?(problem|issue|trouble)s? with\b",
+    r"\b(acting|behaving) (up|weird|strange|funny)",
+    r"\b(isn'?t|is not|not) (right|ok|okay)\b",
+    r"\bweird\b|\bstrange\b|\bfunny\b|\bmessed up\b",
+    r"^(there'?s |there is |i have |i've got )?(a )?problem[.!? ]*$",
+)
+_URGENT = re.compile(r"\b(urgent|emergency|asap|right now|immediately|hurry|quick(ly)?)\b")
+_HYPOTHETICAL = re.compile(
+    r"\bif (something|anything|it|a machine|the machine)\b|\bin case\b"
+    r"|\bwhat (happens|do i do) if\b|\bwho do i (call|contact|text)\b"
+)
+_OUT_OF_SCOPE = any_of(
+    r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",
+    r"\b(uber|lyft|taxi|cab|ride home|a ride|bus|train|flight|hotel|book (me )?a table)\b",
+    r"\b(weather|rain|snow|temperature outside|forecast)\b",
+    r"\b(joke|song|music|story|game|score|news|homework|meaning of life|poem)\b",
+    r"\b(cigarettes?|alcohol|lottery|stamps)\b",
+    r"\b(police|doctor|pharmacy|hospital|post office|gas station)\b",
+    r"\bcall (my|me a|an?) (?!person|human)\w+",
+    r"\b(dry clean|dry-clean|dry cleaning|ironing|tailor|alterations?|shoe repair)\b",
+)
+_ACCEPT = re.compile(
+    r"^(yes|yeah|yep|yup|sure|ok|okay|please|go on|go ahead|tell me|yes please|sure thing|"
+    r"the steps|steps|more|what are they|and then|what next)( please| thanks| tell me| go on)?"
+    r"[.!? ]*$"
+)
+_FOLLOW_UP = re.compile(
+    r"^(and|also|so|ok(ay)?|what about|how about|and what about|what of"
+    r"|then)\b"
+)
+_YES_NO = re.compile(
+    r"^(and |so |ok(ay)? |hey |um |also )?(is|are|am|do|does|did|can|could|will"
+    r"|would|have|has|may|r|u)\b"
+)
+_WHEN = re.compile(r"\b(when|what time|how late|how early|till when|until when)\b")
+_ASKS_BUSY = re.compile(r"\b(used|using|busy|in use|running|taken|occupied|going)\b")
+_ASKS_WORKING = re.compile(r"\b(working|work|broken|out of order)\b")
+_ASKS_STAFF = re.compile(
+    r"\b(staff|attendant|employee|someone|somebody|anyone|manager|owner"
+    r"|worker|person)\b"
+)
+
+# Kept whole when cutting: "wash and fold", "lost and found", "washer and dryer".
+_KEEP = re.compile(
+    r"\b(wash|washing|lost|washer|machines?|quarters?|bills?|1|5|10|\d+) "
+    r"(and|n|&) (fold|found|dryers?|folding|\d+)\b"
+)
+_CUT = re.compile(r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&)\s+")
+
+
+def split(text: str) -> list[str]:
+    """The pieces a second request may start at; the engine keeps a cut only when both sides
+    stand as requests of their own."""
+    kept = _KEEP.sub(lambda m: m.group(0).replace(" ", "\x00"), text)
+    pieces = [p.replace("\x00", " ").strip() for p in _CUT.split(kept)]
+    return [p for p in pieces if p]
+
+
+_UNITS_AFTER = frozenset(
+    [
+        "minute",
+        "minutes",
+        "min",
+        "mins",
+        "hour",
+        "hours",
+        "hrs",
+        "dollar",
+        "dollars",
+        "bucks",
+        "cents",
+        "cent",
+        "loads",
+        "load",
+        "pounds",
+        "pound",
+        "lbs",
+        "days",
+        "day",
+        "am",
+        "pm",
+        "times",
+        "time",
+        "quarters",
+        "quarter",
+        "percent",
+        "o",
+        "clock",
+        "oclock",
+    ]
+)
+_BEFORE_NOT_MACHINE = frozenset(["$", "for", "pay", "paid", "charged", "cost", "costs"])
+
+
+def bare_number(words: tuple[str, ...]) -> int | None:
+    """A number said on its own ("is 6 free", "its 3", "how long left on 7"), not a price,
+    time or count ("2 loads", "24 hours", "for 5")."""
+    for i, word in enumerate(words):
+        if not word.isdigit():
+            continue
+        after = words[i + 1] if i + 1 < len(words) else ""
+        before = words[i - 1] if i else ""
+        if after in _UNITS_AFTER or before in _BEFORE_NOT_MACHINE or int(word) > 99:
+            continue
+        return int(word)
+    return None
+
+
+_ITEMS = (
+    (
+        re.compile(r"\bwash(ing)? ?(and|n|&) ?fold|\bdrop[ -]?off\b|\bper pound\b|\ba pound\b"),
+        "faq:wash-and-fold",
+    ),
+    (
+        re.compile(
+            r"\bdryer sheets?\b|\b(forgot|forget|need|buy|sell|get|have|cost|price|how much"
+            r"|out of|no)\b.*\b(detergent|soap|softener|bleach|pods?)\b|\b(detergent|soap"
+            r"|softener|pods?)\b.*\b(cost|price|how much|sell|buy)\b"
+        ),
+        "detergent",
+    ),
+    (
+        re.compile(
+            r"\b(lost|left|forgot|forgotten|missing|lose)\b.*\b(stuff|things?|items?|socks?"
+            r"|clothes|jacket|bag|phone|keys?|wallet|shirt|sweater|hoodie|laundry)\b"
+            r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
+        ),
+        "lost-and-found",
+    ),
+    (
+        re.compile(
+            r"\bpayment (failed|declined|error|didn|did not|not)|card (declined|got declined"
+            r"|was declined|failed|not working|won'?t)|\bdeclined\b|payment failed"
+        ),
+        "payment-problem",
+    ),
+    (
+        re.compile(r"\bfirst time\b|\bnever (done|used|been)\b|\bhow does (this|it) (all )?work\b"),
+        "how-to-wash",
+    ),
+)
+
+CUES = Cues(
+    problem=_PROBLEM,
+    person=_PERSON,
+    vague_problem=_VAGUE,
+    urgent=_URGENT,
+    hypothetical=_HYPOTHETICAL,
+    out_of_scope=_OUT_OF_SCOPE,
+    accept=_ACCEPT,
+    follow_up=_FOLLOW_UP,
+    yes_no=_YES_NO,
+    when=_WHEN,
+    asks_busy=_ASKS_BUSY,
+    asks_working=_ASKS_WORKING,
+    asks_staff=_ASKS_STAFF,
+    split=split,
+    bare_number=bare_number,
+    items=_ITEMS,
+    yes="Yes, ",
+    no="No, ",
+)

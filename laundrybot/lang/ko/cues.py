@@ -1,0 +1,109 @@
+"""Korean cues about a whole utterance (see dialog/cues.py), on the text as typed or recognised
+(spacing unreliable, so most patterns allow an optional space)."""
+
+from __future__ import annotations
+
+import re
+
+from laundrybot.dialog.cues import Cues, any_of
+
+_PROBLEM = any_of(
+    r"먹었|먹어 ?버|삼켰|돈만|돈 ?넣었는데|동전 ?넣었는데|결제했는데|환불|돌려 ?주|돌려 ?받",
+    r"두 ?번 ?결제|중복 ?결제|돈이 ?빠져",
+    r"고장|망가|부서|안 ?돌아|작동 ?(을|이)? ?안|멈췄|멈춰|안 ?돼요$",
+    r"새요|새고|누수|넘쳐|바닥에 ?물|물이 ?(안 ?빠|새|넘)",
+    r"갇혔|갇혀|끼었|안 ?열려|안 ?나와|못 ?꺼내|잠겼",
+    r"다쳤|다친|피가|불이 ?났|불 ?났|연기|타는 ?냄새|가스 ?냄새|감전",
+    r"에러|오류|안 ?뜨거|뜨겁지 ?않|안 ?말라|안 ?말려|이상한 ?소리|소음",
+)
+_PERSON = any_of(
+    r"(직원|관리자|사장님?|담당자|사람|매니저)\S* ?(좀 ?)?(불러|호출|와 ?주)",
+    r"직원 ?호출",
+    r"사람\S* ?(얘기|이야기|통화|상담)",
+    r"^도와 ?주세요|^도와줘|^살려",
+)
+_VAGUE = any_of(r"이상해|이상하|이상한데|문제가|문제 ?있|뭔가 ?잘못|잘못된 ?것 ?같|좀 ?그래")
+_URGENT = re.compile(r"급해|급한|긴급|빨리|당장")
+_HYPOTHETICAL = re.compile(r"(나|생기|있으)면 ?(누구|어디|어떻게)|경우에?는?|혹시 ?고장")
+_OUT_OF_SCOPE = any_of(
+    r"피자|치킨|햄버거|음식|배달|커피|술|밥 ?시켜|야식|식당",
+    r"택시|우버|버스|지하철|기차|비행기|호텔",
+    r"날씨|비 ?와요|비가 ?와|눈이 ?와|눈 ?와요|바깥 ?기온",
+    r"노래|음악|농담|게임|뉴스|숙제",
+    r"담배|복권",
+    r"약국|병원|은행|경찰|우체국|주유소",
+    r"드라이 ?클리닝|세탁소|다림질|수선",
+)
+_ACCEPT = re.compile(
+    r"^(네|예|응|어|좋아요|그래요|알려 ?주세요|알려 ?줘|네 ?알려 ?주세요|네 ?좋아요"
+    r"|네 ?부탁해요|부탁해요|듣고 ?싶어요)[.!? ]*$"
+)
+_FOLLOW_UP = re.compile(r"^(그럼|그리고|그러면|그건|또)|(은|는)요[.!? ]*$|(이|가)요[.!? ]*$")
+_YES_NO = re.compile(
+    r"^(?!.*(뭐|언제|몇|어디|얼마|어떻게|누구|어느|무슨|왜)).*(돼요|되나요|돼|있어요|"
+    r"있나요|있어|해요|하나요|할 ?수 ?있|까요|나요|에요|예요|어요|아요|죠)[.!? ]*$"
+)
+_WHEN = re.compile(r"언제|몇 ?시")
+_ASKS_BUSY = re.compile(r"사용 ?중|쓰는 ?중|이용 ?중|돌아가|돌고")
+_ASKS_WORKING = re.compile(r"작동|고장")
+_ASKS_STAFF = re.compile(r"직원|관리자|사장|담당자|관리하")
+
+_CUT = re.compile(
+    r"\s*(?:[?!;.]+|,)\s*(?:그리고\s*|또\s*)?|\s+그리고\s+|(?<=얼마)고\s+"
+    r"|(?<=되)고\s+|(?<=있)고\s+|(?<=없)고\s+|(?<=비었)고\s+"
+)
+
+
+def split(text: str) -> list[str]:
+    pieces = [p.strip() for p in _CUT.split(text)]
+    return [p for p in pieces if p]
+
+
+def bare_number(words: tuple[str, ...]) -> int | None:
+    """Korean machine numbers come with 번 and are found by the normaliser; a lone digit
+    string among the concepts is one too ("4요")."""
+    for word in words:
+        if word.isdigit() and int(word) < 100:
+            return int(word)
+    return None
+
+
+_ITEMS = (
+    (re.compile(r"세탁 ?대행|맡기|맡길|파운드"), "faq:wash-and-fold"),
+    (re.compile(r"시트|유연제|세제\S* ?(깜빡|없|사|팔|얼마|필요|안 ?가져|놓고)"), "detergent"),
+    (
+        re.compile(
+            r"(양말|옷|물건|가방|짐|지갑|빨래|휴대폰|열쇠)\S* ?"
+            r"(두고 ?갔|놓고 ?갔|잃어버|깜빡|없어졌)"
+            r"|분실물\S* ?(보관|얼마)|잃어버렸"
+        ),
+        "lost-and-found",
+    ),
+    (
+        re.compile(r"결제.{0,6}(실패|안 ?돼|오류|거절)|카드.{0,6}(거절|안 ?돼|안 ?먹)"),
+        "payment-problem",
+    ),
+    (re.compile(r"처음"), "how-to-wash"),
+)
+
+CUES = Cues(
+    problem=_PROBLEM,
+    person=_PERSON,
+    vague_problem=_VAGUE,
+    urgent=_URGENT,
+    hypothetical=_HYPOTHETICAL,
+    out_of_scope=_OUT_OF_SCOPE,
+    accept=_ACCEPT,
+    follow_up=_FOLLOW_UP,
+    yes_no=_YES_NO,
+    when=_WHEN,
+    asks_busy=_ASKS_BUSY,
+    asks_working=_ASKS_WORKING,
+    asks_staff=_ASKS_STAFF,
+    split=split,
+    bare_number=bare_number,
+    items=_ITEMS,
+    yes="네, ",
+    no="아니요, ",
+    spaced=False,
+)

@@ -1,0 +1,210 @@
+"""Understanding, scored by what the answers say: the tuning sets (written with the matcher in
+view) and the held-out sets (written by someone who never saw it), both languages, through an
+Attendant over Dialog that carries the dialogue state from turn to turn.
+
+Run with `pytest -s tests/test_understanding.py` to see the figures side by side. Only totals
+are printed for the held-out sets, never a question: they must not be tuned on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+import time
+import zoneinfo
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from laundrybot.dialog.engine import Dialog
+from laundrybot.dialog.knowledge import load_knowledge_set
+from laundrybot.dialog.state import DialogueState
+from laundrybot.machines.state import MachineState, MachineStatus
+from tests.understanding import scoring
+
+ROOT = scoring.HERE.parent.parent
+KNOWLEDGE = ROOT / "conf" / "knowledge.yaml"  # and its language files (knowledge.ko.yaml)
+# Wednesday 5 March 2025, 15:30 in the shop: staff are in (08:00-20:00), the shop is 24/7.
+NOW = datetime.datetime(2025, 3, 5, 15, 30, tzinfo=zoneinfo.ZoneInfo("America/Chicago"))
+
+# Bars, set honestly. Tuning: a little under what the tuning sets score (they were written
+# alongside the code, so they must stay high). Held-out: a few points under the figures
+# measured once, at the end of the work, without looking at a single held-out question.
+BARS: dict[str, dict[str, float]] = {
+    "tuning_en": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
+    "tuning_ko": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
+    # Measured once at the end (Wednesday 15:30): en 186/255 72.9%, follow-up 73.2%, two-part
+    # 72.4%, 12 false reports; ko 78/98 79.6%, follow-up 72.0%, two-part 60.0%, 5 false reports.
+    "heldout_en": {"rate": 0.69, "follow-up": 0.69, "two-part": 0.68},
+    "heldout_ko": {"rate": 0.75, "follow-up": 0.67, "two-part": 0.55},
+}
+# Tuning: none. Held-out: not yet at the goal of none; a bar just over the figure measured.
+MAX_FALSE_REPORTS = {"tuning_en": 0, "tuning_ko": 0, "heldout_en": 13, "heldout_ko": 6}
+P99_MS = 10.0
+
+
+class DialogAttendant:
+    """One kiosk session: the dialogue state and the open staff report, as the gateway keeps
+    them (a report filed by a turn; later machine numbers added to it by report updates)."""
+
+    def __init__(self, dialog: Dialog, machines: Mapping[int, MachineStatus]) -> None:
+        self.dialog = dialog
+        self.machines = machines
+        self.state = DialogueState()
+        self.open_report = False
+        self.report_machine: int | None = None
+        self.times: list[float] = []
+
+    def ask(self, text: str) -> scoring.Reply:
+        # The least of three runs: answer() is pure, so this is its time without the noise of
+        # whatever else the machine is doing (a GC pause, another test process).
+        took = []
+        for _ in range(3):
+            start = time.perf_counter()
+            answer = self.dialog.answer(text, self.machines, NOW, self.state)
+            took.append(time.perf_counter() - start)
+        self.times.append(min(took))
+        self.state = answer.state
+        reported = answer.escalation is not None
+        if reported:
+            self.open_report = True
+            self.report_machine = answer.machine
+        if answer.report_update is not None and self.open_report:
+            self.report_machine = answer.report_update
+        return scoring.Reply(answer.text, reported, self.report_machine)
+
+
+def statuses(spec: Mapping[int, tuple[str, float | None]]) -> dict[int, MachineStatus]:
+    now = NOW.timestamp()
+    out = {}
+    for number, (state, minutes) in spec.items():
+        until = None if minutes is None else now + float(minutes) * 60
+        out[number] = MachineStatus(number, MachineState(state), until, now - 60)
+    return out
+
+
+_DIALOGS: dict[str, Dialog] = {}
+
+
+def dialog_for(language: str) -> Dialog:
+    if language not in _DIALOGS:
+        _DIALOGS[language] = Dialog(load_knowledge_set(KNOWLEDGE)[language])
+    return _DIALOGS[language]
+
+
+def run(name: str) -> tuple[list[scoring.TurnResult], list[float]]:
+    language = name.rsplit("_", 1)[1]
+    dialog = dialog_for(language)
+    sessions: list[DialogAttendant] = []
+
+    def session(spec: Mapping[int, tuple[str, float | None]]) -> DialogAttendant:
+        attendant = DialogAttendant(dialog, statuses(spec))
+        sessions.append(attendant)
+        return attendant
+
+    results = scoring.score(scoring.load(f"{name}.yaml"), session, language)
+    return results, [t for s in sessions for t in s.times]
+
+
+_RUNS: dict[str, tuple[scoring.Figures, dict[str, float]]] = {}
+
+
+def measured(name: str) -> tuple[scoring.Figures, dict[str, float]]:
+    if name not in _RUNS:
+        results, times = run(name)
+        ordered = sorted(times)
+        extra = {
+            "median_chars": statistics.median(len(r.answer) for r in results),
+            "p50_ms": ordered[len(ordered) // 2] * 1000,
+            "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+        }
+        _RUNS[name] = (scoring.figures(results), extra)
+    return _RUNS[name]
+
+
+NAMES = ("tuning_en", "heldout_en", "tuning_ko", "heldout_ko")
+
+
+def test_print_figures_side_by_side() -> None:
+    rows: list[list[str]] = [["", *NAMES]]
+    figures = {name: measured(name) for name in NAMES}
+
+    def row(label: str, value: Any) -> None:
+        rows.append([label, *(value(*figures[name]) for name in NAMES)])
+
+    row("answer right", lambda f, e: f"{f.right}/{f.turns} {f.rate:.1%}")
+    row("follow-up turns", lambda f, e: _tag(f, "follow-up"))
+    row("follow-up chains", lambda f, e: f"{f.chains_right}/{f.chains}")
+    row("two-part", lambda f, e: _tag(f, "two-part"))
+    row("vague-problem", lambda f, e: _tag(f, "vague-problem"))
+    row("false reports", lambda f, e: str(f.false_reports))
+    row("median chars", lambda f, e: f"{e['median_chars']:.0f}")
+    row("time p50 ms", lambda f, e: f"{e['p50_ms']:.2f}")
+    row("time p99 ms", lambda f, e: f"{e['p99_ms']:.2f}")
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print()
+    for r in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
+    for name in ("tuning_en", "tuning_ko"):  # tags of the tuning sets only
+        print("\n".join(figures[name][0].lines(name)))
+
+
+def _tag(figures: scoring.Figures, tag: str) -> str:
+    right, total = figures.by_tag.get(tag, (0, 0))
+    return f"{right}/{total} {figures.tag_rate(tag):.1%}" if total else "-"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bars(name: str) -> None:
+    figures, extra = measured(name)
+    bars = BARS[name]
+    assert figures.rate >= bars["rate"], f"{name}: {figures.rate:.1%} right"
+    for tag in ("follow-up", "two-part"):
+        if tag in figures.by_tag:
+            assert figures.tag_rate(tag) >= bars[tag], f"{name} {tag}: {figures.tag_rate(tag):.1%}"
+    assert figures.false_reports <= MAX_FALSE_REPORTS[name]
+    assert extra["p99_ms"] <= P99_MS
+
+
+# --- reports: only for real problems, and the follow-up machine number lands on them --------
+
+OUT_OF_SCOPE = {
+    "en": (
+        "can you order me a pizza", "can you call me an uber", "call a taxi", "what's the "
+        "weather like", "order food for me", "can you call my wife", "book me a table",
+        "call the police about my neighbour's dog", "i need a ride home", "can you play music",
+        "is it going to rain", "can you get me a coffee", "help me with my homework",
+    ),
+    "ko": ("피자 주문해 주세요", "택시 불러 주세요", "오늘 날씨 어때요", "우버 불러 줘",
+           "음식 배달시켜 주세요", "노래 틀어 주세요"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_out_of_scope_never_files_a_report(language: str) -> None:
+    dialog = dialog_for(language)
+    for question in OUT_OF_SCOPE[language]:
+        answer = dialog.answer(question, {}, NOW, DialogueState())
+        assert answer.escalation is None, (question, answer.text)
+        markers = scoring.DECLINE_MARKERS[language]
+        assert any(m in answer.text.lower() for m in markers), (question, answer.text)
+
+
+@pytest.mark.parametrize(
+    ("language", "report", "number"),
+    [("en", "the washer took my money", "its number 3"), ("en", "the dryer ate my quarters",
+     "dryer 12"), ("ko", "세탁기가 돈을 먹었어요", "3번이에요")],
+)  # fmt: skip
+def test_follow_up_machine_number_lands_on_the_open_report(
+    language: str, report: str, number: str
+) -> None:
+    dialog = dialog_for(language)
+    first = dialog.answer(report, {}, NOW, DialogueState())
+    assert first.escalation == "money-taken"
+    assert first.state.report is not None
+    second = dialog.answer(number, {}, NOW, first.state)
+    expected = int("".join(c for c in number if c.isdigit()))
+    assert second.report_update == expected
+    assert second.escalation is None  # the same report, not a second one
+    assert str(expected) in second.text
