@@ -310,3 +310,57 @@ def test_machine_board_shows_states_and_asks_about_a_machine(browser, gateways, 
     inject(kiosk, message)
     kiosk.wait("document.querySelectorAll('#board .machine[data-state=\"free\"]').length === 16")
     assert kiosk.console_errors() == []
+
+
+def test_board_updates_from_the_machines_message(browser, gateways):
+    """The board shows the gateway's own `machines` message (laundrybot.machines.board) built
+    from the machine states in its spool, as staff or the machines unit write them.
+
+    The gateway does not push the message yet: the test builds it from the same spool and the
+    same code, and hands it to the page's handler.
+    """
+    from laundrybot.config import load_config
+    from laundrybot.dialog.knowledge import load_knowledge
+    from laundrybot.machines.board import machines_message as build
+    from laundrybot.store.spool import SpoolDB
+
+    gateway = gateways.start()
+    config = load_config(gateways.folder / f"gateway-{gateway.port}-text.yaml")
+    machines = load_knowledge(config.knowledge_path).machines
+
+    def push() -> None:
+        db = SpoolDB(config.spool_path, config.shop_id)
+        try:
+            statuses = db.machines()
+        finally:
+            db.close()
+        frame = build(machines, statuses, time.time())
+        kiosk.js(f"import('./messages.js').then(m => m.handleMessage({frame}))")
+
+    kiosk = open_kiosk(browser(), f"{gateway.url}/?kiosk=board-live")
+    kiosk.wait("document.querySelectorAll('#board .machine').length === 16")
+    push()  # nothing known yet: every machine without a status
+    kiosk.wait("document.getElementById('board').dataset.live === 'yes'")
+    assert (
+        kiosk.js("document.querySelectorAll('#board .machine[data-state=\"unknown\"]').length")
+        == 16
+    )
+
+    set_machine(gateways, gateway, "3", "busy", "--minutes", "20")
+    set_machine(gateways, gateway, "12", "out-of-order")
+    set_machine(gateways, gateway, "9", "free")
+    push()
+    kiosk.wait(
+        "document.querySelector('#board .machine[data-number=\"3\"]').dataset.state === 'busy'"
+    )
+    assert "20 min left" in tile(kiosk, 3)["text"]
+    assert tile(kiosk, 12)["state"] == "out-of-order" and tile(kiosk, 9)["state"] == "free"
+    assert "1 free" in kiosk.page.locator("#board h3").all_inner_texts()[1]
+
+    set_machine(gateways, gateway, "3", "free")  # the cycle ended
+    push()
+    kiosk.wait(
+        "document.querySelector('#board .machine[data-number=\"3\"]').dataset.state === 'free'"
+    )
+    kiosk.screenshot("board-live-1920x1080.png")
+    assert kiosk.console_errors() == []

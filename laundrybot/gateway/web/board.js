@@ -95,7 +95,7 @@ export function renderBoard() {
     }
   }
   // Rebuild only when something a customer sees changed (a tap must not land on a new node).
-  const key = JSON.stringify([lang, tiles.map((x) => [x.machine.number, x.kind, x.machine.size, x.shown, x.minutes]), sizes]);
+  const key = JSON.stringify([lang, board.live, tiles.map((x) => [x.machine.number, x.kind, x.machine.size, x.shown, x.minutes]), sizes]);
   if (key !== board.shown) {
     board.shown = key;
     const title = document.createElement("h2");
