@@ -317,3 +317,8 @@ async def test_kiosk_info_for_the_page(write_config, start_gateway):
     assert en["staff_phone"] and en["shop_name"] and len(en["quick_questions"]) >= 4
     assert "30 days" in en["privacy"]
     assert en["voice_input"] is False  # voice is off in these tests
+    # The machine board's list before the gateway pushes states, and its size names.
+    assert info["machines"][0] == {"number": 1, "kind": "washer", "size": "regular"}
+    assert len(info["machines"]) == 16
+    assert info["languages"]["ko"]["sizes"]["washer"]["giant"] == "특대형"
+    assert en["sizes"]["dryer"] == {"standard": "standard", "big": "big"}

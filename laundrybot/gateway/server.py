@@ -262,8 +262,16 @@ class GatewayService(Service):
                 "privacy": unit.privacy_text(self.config.store.retention_days),
                 "voice_input": self.voice.can_listen(code),
                 "voice_output": self.voice.can_speak(code),
+                # The machine board's size names in this language ("regular" -> "일반").
+                "sizes": {
+                    kind: {s.size: s.name or s.size for s in knowledge.sizes(kind)}
+                    for kind in ("washer", "dryer")
+                },
             }
-        return {"default_lang": self.default_lang, "languages": languages}
+        # The machine board before the first `machines` message (numbers, kinds, sizes).
+        main = self.brain.knowledge[self.default_lang]
+        machines = [{"number": m.number, "kind": m.kind, "size": m.size} for m in main.machines]
+        return {"default_lang": self.default_lang, "languages": languages, "machines": machines}
 
     # -- status pushes ------------------------------------------------------------------------
 

@@ -69,7 +69,6 @@ def test_quick_question_is_answered_spoken_and_interrupted(browser, voice_gatewa
     kiosk.wait("window.kiosk.stats.audioChunksPlayed >= 4", 30)
     kiosk.wait("window.kiosk.character.maxOpen > 0.3")
     kiosk.screenshot("kiosk-speaking-1920x1080.png")
-    kiosk.screenshot("kiosk-readme.png", scale=2 / 3)  # tests/browser/kiosk.png, in the README
     kiosk.wait("document.body.dataset.speaking === 'no'", 30)
     stats = kiosk.js("window.kiosk.stats")
     assert stats["audioSecondsPlayed"] > 2

@@ -1,11 +1,12 @@
 // The attract loop when nobody is there: after a while without a touch or a word, greet in
 // every language and show example questions, and start the next customer afresh.
 
+import { closeKeyboard, resetKeyboard } from "./keyboard.js";
 import { params } from "./params.js";
 import { audio, character, connection } from "./parts.js";
 import { langInfo, state, stats } from "./state.js";
 import { TEXT } from "./texts.js";
-import { render, say, showHeard, showIdle, t } from "./view.js";
+import { $, render, say, showHeard, showIdle, t } from "./view.js";
 
 const ATTRACT_STEP = 6000;
 
@@ -29,6 +30,9 @@ function enterAttract() {
   // The next customer starts afresh: no previous question on screen, a new conversation,
   // the shop's own language.
   showHeard("");
+  $("question").value = "";
+  resetKeyboard();
+  closeKeyboard();
   const home = state.info?.default_lang;
   if (connection.online && (state.turns > 0 || (home && home !== state.lang))) {
     if (home) state.lang = home;

@@ -4,12 +4,15 @@
 // language). The others, by job: texts.js (the words in each language), params.js (the URL's
 // query), state.js (the page's state), parts.js (sound, attendant, connection), view.js
 // (rendering), info.js (kiosk.json), messages.js (what the gateway says), listening.js (sound,
-// microphone, barge-in), handsfree.js (the speech detector), attract.js (the idle loop).
+// microphone, barge-in), handsfree.js (the speech detector), attract.js (the idle loop),
+// keyboard.js with hangul.js (the on-screen keyboard), board.js (the machine board).
 //
 // For tests (and curious owners in the devtools): window.kiosk = {state, stats, ...}.
 
 import { activity } from "./attract.js";
+import { bindBoard } from "./board.js";
 import { fetchInfo } from "./info.js";
+import { closeKeyboard, initKeyboard, resetKeyboard } from "./keyboard.js";
 import {
   HANDSFREE_KEY,
   endListening,
@@ -65,11 +68,21 @@ function switchLanguage(lang) {
 
 function wire() {
   bindView({ ask, switchLanguage });
+  bindBoard(ask);
+  initKeyboard({
+    box: $("keyboard"),
+    input: $("question"),
+    toggle: $("kb-toggle"),
+    onSend: () => $("ask").requestSubmit(),
+  });
   $("mic").addEventListener("click", toggleMic);
   $("handsfree").addEventListener("change", (event) => setHandsFree(event.target.checked));
   $("ask").addEventListener("submit", (event) => {
     event.preventDefault();
-    if (ask($("question").value)) $("question").value = "";
+    if (!ask($("question").value)) return;
+    $("question").value = "";
+    resetKeyboard();
+    closeKeyboard();
   });
   $("start-button").addEventListener("click", () => startAudio());
   $("start").addEventListener("click", () => startAudio());

@@ -2,6 +2,7 @@
 // offline screen after a while away) and each message type.
 
 import { activity } from "./attract.js";
+import { showMachines } from "./board.js";
 import { fetchInfo } from "./info.js";
 import { endListening } from "./listening.js";
 import { params } from "./params.js";
@@ -86,6 +87,9 @@ export function handleMessage(message) {
       break;
     case "error":
       serverError(message);
+      break;
+    case "machines":
+      showMachines(message);
       break;
     default:
       break; // pong, and whatever a newer gateway sends

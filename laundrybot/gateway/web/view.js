@@ -1,6 +1,8 @@
 // Rendering: puts the state on the page. Nothing here talks to the gateway; what a button does
 // is given by bindView().
 
+import { renderBoard } from "./board.js";
+import { renderKeyboard } from "./keyboard.js";
 import { character } from "./parts.js";
 import { langInfo, state, voiceInput, voiceOutput } from "./state.js";
 import { translate } from "./texts.js";
@@ -40,6 +42,9 @@ export function render() {
   renderConnection();
   $("question").placeholder = t("placeholder");
   $("send-label").textContent = t("send");
+  $("kb-toggle").setAttribute("aria-label", t("keyboard"));
+  renderKeyboard();
+  renderBoard();
   $("handsfree-text").textContent = t("handsfree");
   $("start-title").textContent = t("startTitle");
   $("start-text").textContent = t("startText");
