@@ -1,6 +1,8 @@
-"""Understanding, scored by what the answers say: the tuning sets (written with the matcher in
-view) and the held-out sets (written by someone who never saw it), both languages, through an
-Attendant over Dialog that carries the dialogue state from turn to turn.
+"""Understanding, scored by what the answers say, through an Attendant over Dialog that carries
+the dialogue state from turn to turn, both languages: the tuning sets (written with the matcher
+in view), the second tuning sets (written from the facts only by someone who never saw the
+code; free to tune on) and the held-out sets (written by someone who never saw it; never to be
+tuned on).
 
 Run with `pytest -s tests/test_understanding.py` to see the figures side by side. Only totals
 are printed for the held-out sets, never a question: they must not be tuned on.
@@ -34,13 +36,24 @@ NOW = datetime.datetime(2025, 3, 5, 15, 30, tzinfo=zoneinfo.ZoneInfo("America/Ch
 BARS: dict[str, dict[str, float]] = {
     "tuning_en": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
     "tuning_ko": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
+    # Tuning set 2 (written from the facts only, by someone who never saw the code; free to
+    # tune on): a little under what it scores now.
+    "tuning2_en": {"rate": 0.58, "follow-up": 0.50, "two-part": 0.80},
+    "tuning2_ko": {"rate": 0.64, "follow-up": 0.50, "two-part": 0.50},
     # Measured once at the end (Wednesday 15:30): en 186/255 72.9%, follow-up 73.2%, two-part
     # 72.4%, 12 false reports; ko 78/98 79.6%, follow-up 72.0%, two-part 60.0%, 5 false reports.
     "heldout_en": {"rate": 0.69, "follow-up": 0.69, "two-part": 0.68},
     "heldout_ko": {"rate": 0.75, "follow-up": 0.67, "two-part": 0.55},
 }
 # Tuning: none. Held-out: not yet at the goal of none; a bar just over the figure measured.
-MAX_FALSE_REPORTS = {"tuning_en": 0, "tuning_ko": 0, "heldout_en": 13, "heldout_ko": 6}
+MAX_FALSE_REPORTS = {
+    "tuning_en": 0,
+    "tuning_ko": 0,
+    "tuning2_en": 25,
+    "tuning2_ko": 17,
+    "heldout_en": 13,
+    "heldout_ko": 6,
+}
 P99_MS = 10.0
 
 
@@ -123,7 +136,14 @@ def measured(name: str) -> tuple[scoring.Figures, dict[str, float]]:
     return _RUNS[name]
 
 
-NAMES = ("tuning_en", "heldout_en", "tuning_ko", "heldout_ko")
+NAMES = (
+    "tuning_en",
+    "tuning2_en",
+    "heldout_en",
+    "tuning_ko",
+    "tuning2_ko",
+    "heldout_ko",
+)
 
 
 def test_print_figures_side_by_side() -> None:
@@ -146,7 +166,7 @@ def test_print_figures_side_by_side() -> None:
     print()
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
-    for name in ("tuning_en", "tuning_ko"):  # tags of the tuning sets only
+    for name in ("tuning_en", "tuning2_en", "tuning_ko", "tuning2_ko"):  # tuning sets only
         print("\n".join(figures[name][0].lines(name)))
 
 
