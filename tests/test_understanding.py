@@ -216,12 +216,31 @@ def test_out_of_scope_never_files_a_report(language: str) -> None:
     [("en", "the washer took my money", "its number 3"), ("en", "the dryer ate my quarters",
      "dryer 12"), ("ko", "세탁기가 돈을 먹었어요", "3번이에요")],
 )  # fmt: skip
+def test_a_problem_without_its_machine_is_filed_once_the_machine_is_named(
+    language: str, report: str, number: str
+) -> None:
+    dialog = dialog_for(language)
+    first = dialog.answer(report, {}, NOW, DialogueState())
+    assert first.escalation is None  # not yet: staff need the machine number
+    assert any(m in first.text.lower() for m in scoring.ASK_MACHINE_MARKERS[language])
+    second = dialog.answer(number, {}, NOW, first.state)
+    expected = int("".join(c for c in number if c.isdigit()))
+    assert second.escalation == "money-taken"
+    assert second.machine == expected
+    assert second.report_update is None
+
+
+@pytest.mark.parametrize(
+    ("language", "report", "number"),
+    [("en", "there's water all over the floor", "its number 3"), ("en", "call the staff",
+     "dryer 12"), ("ko", "직원 불러 주세요", "3번이에요")],
+)  # fmt: skip
 def test_follow_up_machine_number_lands_on_the_open_report(
     language: str, report: str, number: str
 ) -> None:
     dialog = dialog_for(language)
     first = dialog.answer(report, {}, NOW, DialogueState())
-    assert first.escalation == "money-taken"
+    assert first.escalation is not None  # urgent, or a person asked for: filed at once
     assert first.state.report is not None
     second = dialog.answer(number, {}, NOW, first.state)
     expected = int("".join(c for c in number if c.isdigit()))

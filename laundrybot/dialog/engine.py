@@ -345,15 +345,15 @@ class Dialog:
         problem = bool(cues.problem.search(low))
         cont = _Context(st=st, local=local, machines=machines, low=low)
 
-        # A short reply to what the last answer asked or offered.
-        if st.pending == "report-machine" and said is not None and self._referential(norm):
+        # A short reply to what the last answer asked or offered. A machine number after "which
+        # machine is it?" names the machine of the problem ("uh, the one at the back, number
+        # 8"), unless the utterance plainly asks something else ("how much is 8?").
+        names_machine = said is not None and (
+            self._referential(norm) or not self._asks_other(ranked, low)
+        )
+        if st.pending == "report-machine" and names_machine:
             return self._file(norm, said, st.pending_kind or "machine-broken", 0.8, **cont)
-        if (
-            st.report is not None
-            and st.report.machine is None
-            and said is not None
-            and self._referential(norm)
-        ):
+        if st.report is not None and st.report.machine is None and names_machine:
             return self._report_update(norm, said, **cont)
         if st.pending == "steps" and cues.accept.match(low):
             steps = self._howto(st.pending_kind or "")
@@ -422,18 +422,7 @@ class Dialog:
         elif vague and not problem and not hypothetical:
             if number is not None or cues.urgent.search(low):
                 return self._file(norm, number, "machine-broken", 0.7, **cont)
-            text = self.say("ask_problem_machine")
-            state = self._next_state(
-                st,
-                "machine-broken",
-                norm,
-                None,
-                local,
-                pending=("report-machine", "machine-broken"),
-            )
-            return self._made(
-                text, "machine-broken", None, state, "concerned", 0.7, source="knowledge"
-            )
+            return self._ask_machine(norm, "machine-broken", **cont)
         elif best in ESCALATIONS and not (problem or (best == "call-staff" and person)):
             others = [(i, sc) for i, sc in ranked if i not in ESCALATIONS]
             if number is not None:
@@ -452,8 +441,49 @@ class Dialog:
         if best == "fallback":
             return self._unsure(norm, ranked, **cont)
         if best in ESCALATIONS:
+            if number is None and best != "call-staff":
+                number = self._machine_in_talk(norm, st)
+            urgent = bool(cues.urgent.search(low)) or person
+            if number is None and best != "call-staff" and not urgent:
+                return self._ask_machine(norm, best, **cont)
+            if st.report is not None and st.report.machine is None and number is not None:
+                return self._report_update(norm, number, **cont)  # the same problem, now placed
             return self._file(norm, number, best, score, **cont)
         return self._respond(best, norm, number, **cont, score=score)
+
+    def _asks_other(self, ranked: list[tuple[str, float]], low: str) -> bool:
+        """Whether an utterance holding a number asks about a topic of its own."""
+        top = next(((i, sc) for i, sc in ranked if i not in ESCALATIONS), None)
+        asks = self.cues.yes_no.search(low) or self.cues.when.search(low) or "?" in low
+        return bool(asks and top is not None and top[1] >= THRESHOLD)
+
+    def _machine_in_talk(self, norm: Normalized, st: DialogueState) -> int | None:
+        """The machine the talk was about, for a problem that names none ("it took my
+        quarters" right after "how much is dryer 15"), if the problem names no other kind."""
+        if st.machine is None:
+            return None
+        kinds = set(norm.kinds) | ({norm.machine.kind} if norm.machine else set())
+        kinds.discard(None)  # type: ignore[arg-type]
+        machine = self.by_number.get(st.machine)
+        if machine is None or (kinds and machine.kind not in kinds):
+            return None
+        return st.machine
+
+    def _ask_machine(
+        self,
+        norm: Normalized,
+        kind: str,
+        *,
+        st: DialogueState,
+        local: datetime.datetime,
+        machines: Mapping[int, MachineStatus],
+        low: str,
+    ) -> Answer:
+        """A problem without its machine: ask which one before filing (the number is what
+        staff need), and file when the next turn names it."""
+        text = self.say("ask_problem_machine")
+        state = self._next_state(st, kind, norm, None, local, pending=("report-machine", kind))
+        return self._made(text, "clarify", None, state, "concerned", 0.7, source="knowledge")
 
     def _carried(self, intent: str, norm: Normalized) -> str:
         """The last topic, for a follow-up; a how-to follows the kind now named."""

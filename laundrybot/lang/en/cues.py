@@ -39,7 +39,14 @@ _VAGUE = any_of(
     r"\bweird\b|\bstrange\b|\bfunny\b|\bmessed up\b",
     r"^(there'?s |there is |i have |i've got )?(a )?problem[.!? ]*$",
 )
-_URGENT = re.compile(r"\b(urgent|emergency|asap|right now|immediately|hurry|quick(ly)?)\b")
+# Urgent, or a danger to someone: filed at once, without asking which machine first.
+_URGENT = any_of(
+    r"\b(urgent|emergency|asap|right now|immediately|hurry|quick(ly)?)\b",
+    r"\b(hurt|injur\w*|bleed\w*|blood|fell|fallen|fainted|unconscious|burn(ed|t)"
+    r"|fire|smoke|smoking|sparks?|shock(ed)?|electrocut\w*|gas)\b",
+    r"\bflood\w*|\bwater (is )?(all over|everywhere|on the floor)|\bwater everywhere"
+    r"|\bpuddle|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside)\b",
+)
 _HYPOTHETICAL = re.compile(
     r"\bif (something|anything|it|a machine|the machine)\b|\bin case\b"
     r"|\bwhat (happens|do i do) if\b|\bwho do i (call|contact|text)\b"
