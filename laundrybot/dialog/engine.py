@@ -82,6 +82,9 @@ _NO_TOPIC = ("greeting", "thanks", "fallback", "clarify", "decline", "report-upd
 # Below this a classifier's best guess is a coincidence; between it and THRESHOLD the answer is
 # a clarifying question naming the two likeliest topics.
 CLARIFY_FLOOR = 0.22
+# A statement this close to a problem example is a problem even when no problem cue matched it
+# ("dryer eleven stop in the middle"); asked ("is washer 4 broken?"), it is a status question.
+STATED_PROBLEM = 0.5
 # The classifier: "matcher" (word features, best example), "knn" (TF-IDF words + character
 # n-grams, best example) or "centroid" (the same vectors, each intent's mean). Chosen by
 # measurement on the tuning sets (tests/test_understanding.py).
@@ -303,8 +306,10 @@ class Dialog:
         if len(raw) <= 1:
             return [text]
         problem, plain = self.cues.problem, lambda t: self.cues.text(_plain(t))
-        if problem.search(plain(text)) and not any(problem.search(plain(p)) for p in raw):
-            return [text]  # "i paid and it did not start" is one complaint
+        if problem.search(plain(text)) and not any(self._asks(plain(p)) for p in raw[1:]):
+            # A problem told in pieces ("dryer 11 ate my quarters, nothing happened") is one
+            # complaint; it is cut only where a question of its own follows ("..., is 6 free?").
+            return [text]
         pieces: list[str] = []
         for piece in raw:
             if pieces and (not self._stands(piece) or len(pieces) >= 3):
@@ -314,6 +319,11 @@ class Dialog:
         if len(pieces) > 1 and not self._stands(pieces[0]):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
         return pieces if len(pieces) > 1 else [text]
+
+    def _asks(self, low: str) -> bool:
+        """Whether a piece is put as a question (not a statement of what happened)."""
+        cues = self.cues
+        return bool(cues.yes_no.search(low) or cues.when.search(low) or cues.asks.search(low))
 
     def _referential(self, norm: Normalized) -> bool:
         """Nothing but a machine reference ("its number 3", "dryer 14", "4번이요")."""
@@ -423,6 +433,13 @@ class Dialog:
             if number is not None or cues.urgent.search(low):
                 return self._file(norm, number, "machine-broken", 0.7, **cont)
             return self._ask_machine(norm, "machine-broken", **cont)
+        elif (
+            best in ESCALATIONS
+            and best != "call-staff"
+            and score >= STATED_PROBLEM
+            and not self._asks(low)
+        ):
+            pass  # told like a problem the examples know, and not asked: a problem
         elif best in ESCALATIONS and not (problem or (best == "call-staff" and person)):
             others = [(i, sc) for i, sc in ranked if i not in ESCALATIONS]
             if number is not None:

@@ -19,6 +19,11 @@ _PROBLEM = any_of(
     r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow)",
     r"\b(stuck|jammed|trapped|locked|can'?t (open|get)|can not (open|get))",
     r"\b(hurt|injured|bleeding|fire|smoke|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
+    r"\b(smok(e|es|ing)|burning|sparks?|pouring|dripping|gushing|dead|black screen|blank"
+    r"|shut (off|down)|turned off|cut out|just sitting|sitting there|only gave me|no credit)\b",
+    r"\b(didn'?t|did not|never|doesn'?t|does not|won'?t|will not|isn'?t|is not|not)"
+    r" (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open)",
+    r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
     r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air"
     r"|not drying|still wet|strange noise|noise|out of order|not spinning|not draining"
     r"|won'?t drain)",
@@ -199,6 +204,7 @@ CUES = Cues(
     split=split,
     bare_number=bare_number,
     items=_ITEMS,
+    asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)\b"),
     yes="Yes, ",
     no="No, ",
 )
