@@ -24,7 +24,7 @@ from typing import TypedDict
 from laundrybot import lang
 from laundrybot.dialog.classify import TfidfClassifier
 from laundrybot.dialog.hours import DAY_NAMES, Schedule
-from laundrybot.dialog.intents import ESCALATIONS, INTENTS, KIND_AGNOSTIC, USES_MACHINE
+from laundrybot.dialog.intents import ESCALATIONS, INTENTS, KIND_AGNOSTIC, POLICIES, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
 from laundrybot.dialog.normalize import MachineRef, Normalized
@@ -214,6 +214,8 @@ class Dialog:
             "money-taken": self._money_taken,
             "machine-broken": self._machine_broken,
             "fallback": self._fallback,
+            "refunds": self._refunds,
+            "problem-help": self._problem_help,
         }
 
     @property
@@ -427,8 +429,12 @@ class Dialog:
         hypothetical = bool(cues.hypothetical.search(low))
         person = bool(cues.person.search(low))
         vague = bool(cues.vague_problem.search(low))
-        if hypothetical and (best in ESCALATIONS or score < THRESHOLD):
-            best, score = "staff-contact", max(score, THRESHOLD)
+        if best in POLICIES.values() and not (problem and not hypothetical and not self._asks(low)):
+            pass  # how the shop handles a problem: the policy
+        elif hypothetical and (best in ESCALATIONS or score < THRESHOLD or problem):
+            # A problem that has not happened: what to do about it, never a report.
+            policy = next((POLICIES[i] for i, _ in ranked if i in POLICIES), "problem-help")
+            best, score = policy, max(score, THRESHOLD)
         elif vague and not problem and not hypothetical:
             if number is not None or cues.urgent.search(low):
                 return self._file(norm, number, "machine-broken", 0.7, **cont)
@@ -1127,6 +1133,18 @@ class Dialog:
             text = self.say("payment", methods=self.say.join_or(k.payment_methods))
             if k.payment_details:
                 text += " " + k.payment_details
+        return self._reply(turn, text)
+
+    def _refunds(self, turn: _Turn) -> Answer:
+        k = self.knowledge
+        text = self.say("refunds", note=k.money_taken_note, refund=k.refund)
+        return self._reply(turn, text)
+
+    def _problem_help(self, turn: _Turn) -> Answer:
+        k = self.knowledge
+        text = self.say("problem_help", broken=k.machine_broken, urgent=self._urgent())
+        if k.staff_phone_note and ({"night", "late", "weekend"} & set(turn.norm.words)):
+            text += " " + k.staff_phone_note
         return self._reply(turn, text)
 
     def _payment_problem(self, turn: _Turn) -> Answer:

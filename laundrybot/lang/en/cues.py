@@ -52,9 +52,12 @@ _URGENT = any_of(
     r"\bflood\w*|\bwater (is )?(all over|everywhere|on the floor)|\bwater everywhere"
     r"|\bpuddle|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside)\b",
 )
+# A problem that has not happened, or how one is handled: "what if", "in case", "say a washer
+# leaks", "how do I report...", "who do I call", "do you give refunds".
 _HYPOTHETICAL = re.compile(
-    r"\bif (something|anything|it|a machine|the machine)\b|\bin case\b"
-    r"|\bwhat (happens|do i do) if\b|\bwho do i (call|contact|text)\b"
+    r"\bif\b|\bin case\b|\bsuppose\b|^say (a|the|my)\b|\bwhat (happens|do i do|should i do)\b"
+    r"|\bwho (do i|should i|can i|pays|handles)\b|\bhow (do|does|would|can) (i|you|we|refunds?)"
+    r" (report|get|work|handle|claim)\b|\bhow do refunds\b|\bdo you (give|do|offer|pay)\b"
 )
 _OUT_OF_SCOPE = any_of(
     r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",

@@ -184,6 +184,11 @@ ENGLISH = Wording(
             "staff if you need a person."
         ),
         "clarify": "I'm not sure I got that: is it about {a} or {b}?",
+        "refunds": "If a machine keeps your money, note {note} and tell staff. {refund}",
+        "problem_help": (
+            "If a machine breaks or leaks, tell me its number and I'll report it for the staff. "
+            "{broken} {urgent}"
+        ),
         "ask_problem_machine": (
             "Sorry about that. Which machine is it? The number is on the front."
         ),

@@ -222,6 +222,11 @@ KOREAN = Wording(
         "cant_do": "죄송해요, 그건 제가 할 수 없어요.",
         "can_help": "가격, 영업시간, 빈 기계, 기계 고장 같은 건 도와드릴 수 있어요.",
         "clarify": "잘 모르겠어요. {a}, {b} 중 어떤 걸 물어보신 건가요?",
+        "refunds": "기계가 돈을 먹으면 {note}(을)를 적어 두고 직원에게 알려 주세요. {refund}",
+        "problem_help": (
+            "기계가 고장 나거나 물이 새면 기계 번호를 말씀해 주세요. 직원에게 신고해 둘게요. "
+            "{broken} {urgent}"
+        ),
         "ask_problem_machine": "불편을 드려 죄송해요. 몇 번 기계인가요? 번호는 기계 앞면에 있어요.",
         "report_machine": "감사해요, {name}(을)를 직원 신고에 추가했어요.",
         "report_no_machine": "여기에는 {number}번 기계가 없어요. 몇 번 기계인가요?",
