@@ -363,9 +363,14 @@ class Dialog:
         names_machine = said is not None and (
             self._referential(norm) or not self._asks_other(ranked, low)
         )
-        if st.pending == "report-machine" and names_machine:
+        if st.pending == "report-machine" and said is not None and names_machine:
             return self._file(norm, said, st.pending_kind or "machine-broken", 0.8, **cont)
-        if st.report is not None and st.report.machine is None and names_machine:
+        if (
+            st.report is not None
+            and st.report.machine is None
+            and said is not None
+            and names_machine
+        ):
             return self._report_update(norm, said, **cont)
         if st.pending == "steps" and cues.accept.match(low):
             steps = self._howto(st.pending_kind or "")
@@ -486,7 +491,7 @@ class Dialog:
         if st.machine is None:
             return None
         kinds = set(norm.kinds) | ({norm.machine.kind} if norm.machine else set())
-        kinds.discard(None)  # type: ignore[arg-type]
+        kinds.discard(None)
         machine = self.by_number.get(st.machine)
         if machine is None or (kinds and machine.kind not in kinds):
             return None
