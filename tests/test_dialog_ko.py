@@ -222,7 +222,7 @@ def test_free_machines_and_escalations_in_korean(dialog: Dialog) -> None:
     assert "직원은 오늘 오전 8시에 와요." in staff.text
     money = dialog.answer("세탁기 삼 번이 동전을 먹었어요", {}, AFTERNOON)
     assert (money.escalation, money.machine) == ("money-taken", 3)
-    assert money.text.startswith("3번 세탁기 일로 불편을 드려 죄송해요.")
+    assert money.text.startswith("3번 세탁기 일로 불편을 드려 죄송해요")
     assert "기계 번호와 금액, 시간을 적어 두세요." in money.text
 
 

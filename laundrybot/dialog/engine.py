@@ -1136,8 +1136,9 @@ class Dialog:
             text = " ".join(k.howto.payment)
         else:
             text = self.say("payment", methods=self.say.join_or(k.payment_methods))
-            if k.payment_details:
-                text += " " + k.payment_details
+            details = self._asked_about(k.payment_details or "", turn.norm)
+            if details:
+                text += " " + details
         return self._reply(turn, text)
 
     def _refunds(self, turn: _Turn) -> Answer:
@@ -1152,8 +1153,20 @@ class Dialog:
             text += " " + k.staff_phone_note
         return self._reply(turn, text)
 
+    def _asked_about(self, text: str, norm: Normalized, first: bool = False) -> str:
+        """The sentences of an owner's text that share a content word with the question
+        (details on request: "where do I get change" hears about the change machine); with
+        ``first``, the first sentence when none does."""
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
+        asked = set(norm.features) - _ENTITY_FEATURES
+        picked = [x for x in sentences if asked & set(self.normalize(x).features)]
+        if not picked and first and sentences:
+            picked = sentences[:1]
+        return " ".join(picked)
+
     def _payment_problem(self, turn: _Turn) -> Answer:
-        text = f"{self.knowledge.payment_problems} {self._urgent()}"
+        problems = self._asked_about(self.knowledge.payment_problems, turn.norm, first=True)
+        text = f"{problems} {self._urgent()}"
         return self._reply(turn, text, expression="apologetic")
 
     def _steps(self, turn: _Turn, steps: tuple[str, ...]) -> Answer:
@@ -1294,9 +1307,8 @@ class Dialog:
     def _money_taken(self, turn: _Turn) -> Answer:
         k = self.knowledge
         about = self.say("about_machine", name=self._name(turn.machine)) if turn.machine else ""
-        before = self.say(
-            "money_taken_sorry", about=about, note=k.money_taken_note, refund=k.refund
-        )
+        # How refunds work is said on request ("how long do refunds take?": refunds).
+        before = self.say("money_taken_sorry", about=about, note=k.money_taken_note)
         return self._escalation(turn, before, "", "apologetic")
 
     def _machine_broken(self, turn: _Turn) -> Answer:
@@ -1308,9 +1320,10 @@ class Dialog:
             which = self.say("the_kind", kind=self._kind(turn.kind or "machine"))
         free = self._free_alternative(turn, machine) if machine else None
         instead = self.say("instead", name=self._name(free)) if free else ""
-        before = self.say(
-            "machine_broken_sorry", which=which, instead=instead, broken=k.machine_broken
-        )
+        broken = k.machine_broken
+        if self.language.code == "en":  # it follows "Sorry about washer 5;"
+            broken = broken[:1].lower() + broken[1:]
+        before = self.say("machine_broken_sorry", which=which, instead=instead, broken=broken)
         return self._escalation(turn, before, "", "concerned")
 
     def _fallback(self, turn: _Turn) -> Answer:
