@@ -29,8 +29,11 @@ _PROBLEM = any_of(
     r"|won'?t drain)",
 )
 _PERSON = any_of(
-    r"\bcall (the )?(staff|manager|attendant|owner|someone|somebody|a person|for help)",
-    r"\b(talk|speak) (to|with) (a |the )?(person|human|someone|somebody|staff|manager|attendant)",
+    r"\bcall (the )?(staff|manager|manger|attendant|owner|someone|somebody|a person|for help)",
+    r"\b(talk|speak) (to|with) (a |the )?(real |live )?"
+    r"(person|human|someone|somebody|staff|manager|attendant|owner)",
+    r"\b(let|tell) (the )?(owner|staff|manager|attendant|someone) know\b",
+    r"\b(anyone|someone|somebody) (here )?i can (talk|speak) to\b",
     r"\b(get|send|need) (me )?(a |an |the )?"
     r"(person|human|someone|somebody|staff|attendant|manager)",
     r"\bhelp from (a |an |the )?(person|human|staff|someone|somebody|attendant)",
