@@ -37,22 +37,25 @@ BARS: dict[str, dict[str, float]] = {
     "tuning_en": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
     "tuning_ko": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
     # Tuning set 2 (written from the facts only, by someone who never saw the code; free to
-    # tune on): a little under what it scores now.
-    "tuning2_en": {"rate": 0.58, "follow-up": 0.50, "two-part": 0.80},
-    "tuning2_ko": {"rate": 0.64, "follow-up": 0.50, "two-part": 0.50},
-    # Measured once at the end (Wednesday 15:30): en 186/255 72.9%, follow-up 73.2%, two-part
-    # 72.4%, 12 false reports; ko 78/98 79.6%, follow-up 72.0%, two-part 60.0%, 5 false reports.
-    "heldout_en": {"rate": 0.69, "follow-up": 0.69, "two-part": 0.68},
-    "heldout_ko": {"rate": 0.75, "follow-up": 0.67, "two-part": 0.55},
+    # tune on): a little under what it scores after the understanding2 work (en 288/358 80.4%,
+    # follow-up 79.2%, two-part 82.4%, 1 false report; ko 150/178 84.3%, follow-up 85.7%,
+    # two-part 87.5%, 2 false reports; from en 61.7% and ko 67.4%).
+    "tuning2_en": {"rate": 0.78, "follow-up": 0.76, "two-part": 0.80},
+    "tuning2_ko": {"rate": 0.82, "follow-up": 0.83, "two-part": 0.85},
+    # Measured once at the end of the understanding2 work (Wednesday 15:30): en 202/255 79.2%,
+    # follow-up 85.4%, two-part 72.4%, 1 false report; ko 83/98 84.7%, follow-up 88.0%,
+    # two-part 60.0%, no false report (before it: en 72.9%, 12 false reports; ko 79.6%, 5).
+    "heldout_en": {"rate": 0.76, "follow-up": 0.82, "two-part": 0.68},
+    "heldout_ko": {"rate": 0.81, "follow-up": 0.84, "two-part": 0.55},
 }
 # Tuning: none. Held-out: not yet at the goal of none; a bar just over the figure measured.
 MAX_FALSE_REPORTS = {
     "tuning_en": 0,
     "tuning_ko": 0,
-    "tuning2_en": 25,
-    "tuning2_ko": 17,
-    "heldout_en": 13,
-    "heldout_ko": 6,
+    "tuning2_en": 1,
+    "tuning2_ko": 2,
+    "heldout_en": 2,
+    "heldout_ko": 1,
 }
 P99_MS = 10.0
 

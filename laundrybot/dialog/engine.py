@@ -368,11 +368,13 @@ class Dialog:
         )
         if st.pending == "report-machine" and said is not None and names_machine:
             return self._file(norm, said, st.pending_kind or "machine-broken", 0.8, **cont)
+        # A new problem ("washer 5 is broken" after "call staff") is its own report below.
         if (
             st.report is not None
             and st.report.machine is None
             and said is not None
             and names_machine
+            and (not problem or self._referential(norm))
         ):
             return self._report_update(norm, said, **cont)
         if st.pending == "steps" and cues.accept.match(low):
@@ -477,7 +479,12 @@ class Dialog:
             urgent = bool(cues.urgent.search(low)) or person
             if number is None and best != "call-staff" and not urgent:
                 return self._ask_machine(norm, best, **cont)
-            if st.report is not None and st.report.machine is None and number is not None:
+            if (
+                st.report is not None
+                and st.report.kind == best
+                and st.report.machine is None
+                and number is not None
+            ):
                 return self._report_update(norm, number, **cont)  # the same problem, now placed
             return self._file(norm, number, best, score, **cont)
         return self._respond(best, norm, number, **cont, score=score)
