@@ -72,9 +72,12 @@ def _score(dialog: Dialog, items: list[dict], label: str) -> float:
     misses = []
     for item in items:
         answer = dialog.answer(item["q"], {}, AFTERNOON)
-        if answer.intent != item["intent"] or answer.machine != item.get("machine"):
+        # A problem without its machine is understood, and asked "which machine?" first.
+        asked = answer.state.pending == "report-machine"
+        intent = answer.state.pending_kind if asked else answer.intent
+        if intent != item["intent"] or answer.machine != item.get("machine"):
             misses.append(
-                f"  {item['q']!r}: got {answer.intent} (machine {answer.machine}), "
+                f"  {item['q']!r}: got {intent} (machine {answer.machine}), "
                 f"want {item['intent']} (machine {item.get('machine')})"
             )
     accuracy = 1 - len(misses) / len(items)
@@ -219,7 +222,7 @@ def test_free_machines_and_escalations_in_korean(dialog: Dialog) -> None:
     assert "직원은 오늘 오전 8시에 와요." in staff.text
     money = dialog.answer("세탁기 삼 번이 동전을 먹었어요", {}, AFTERNOON)
     assert (money.escalation, money.machine) == ("money-taken", 3)
-    assert money.text.startswith("3번 세탁기 일로 불편을 드려 죄송해요.")
+    assert money.text.startswith("3번 세탁기 일로 불편을 드려 죄송해요")
     assert "기계 번호와 금액, 시간을 적어 두세요." in money.text
 
 

@@ -210,10 +210,10 @@ def test_of_two_transcripts_the_better_understood_is_kept(tmp_path: Path) -> Non
         ("en", "call staff"),
         ("en", "dryer 12 took my money"),
         ("en", "washer 5 is leaking"),
-        ("en", "the dryer is broken"),
+        ("en", "dryer 12 is broken"),
         ("ko", "직원 불러 주세요"),
         ("ko", "세탁기 삼 번이 동전을 먹었어요"),
-        ("ko", "건조기가 고장 났어요"),
+        ("ko", "12번 건조기가 고장 났어요"),
     ],
 )
 def test_an_escalation_answer_is_rendered_from_its_parts(lang: str, question: str) -> None:

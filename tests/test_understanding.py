@@ -1,6 +1,8 @@
-"""Understanding, scored by what the answers say: the tuning sets (written with the matcher in
-view) and the held-out sets (written by someone who never saw it), both languages, through an
-Attendant over Dialog that carries the dialogue state from turn to turn.
+"""Understanding, scored by what the answers say, through an Attendant over Dialog that carries
+the dialogue state from turn to turn, both languages: the tuning sets (written with the matcher
+in view), the second tuning sets (written from the facts only by someone who never saw the
+code; free to tune on) and the held-out sets (written by someone who never saw it; never to be
+tuned on).
 
 Run with `pytest -s tests/test_understanding.py` to see the figures side by side. Only totals
 are printed for the held-out sets, never a question: they must not be tuned on.
@@ -34,13 +36,27 @@ NOW = datetime.datetime(2025, 3, 5, 15, 30, tzinfo=zoneinfo.ZoneInfo("America/Ch
 BARS: dict[str, dict[str, float]] = {
     "tuning_en": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
     "tuning_ko": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
-    # Measured once at the end (Wednesday 15:30): en 186/255 72.9%, follow-up 73.2%, two-part
-    # 72.4%, 12 false reports; ko 78/98 79.6%, follow-up 72.0%, two-part 60.0%, 5 false reports.
-    "heldout_en": {"rate": 0.69, "follow-up": 0.69, "two-part": 0.68},
-    "heldout_ko": {"rate": 0.75, "follow-up": 0.67, "two-part": 0.55},
+    # Tuning set 2 (written from the facts only, by someone who never saw the code; free to
+    # tune on): a little under what it scores after the understanding2 work (en 288/358 80.4%,
+    # follow-up 79.2%, two-part 82.4%, 1 false report; ko 150/178 84.3%, follow-up 85.7%,
+    # two-part 87.5%, 2 false reports; from en 61.7% and ko 67.4%).
+    "tuning2_en": {"rate": 0.78, "follow-up": 0.76, "two-part": 0.80},
+    "tuning2_ko": {"rate": 0.82, "follow-up": 0.83, "two-part": 0.85},
+    # Measured once at the end of the understanding2 work (Wednesday 15:30): en 202/255 79.2%,
+    # follow-up 85.4%, two-part 72.4%, 1 false report; ko 83/98 84.7%, follow-up 88.0%,
+    # two-part 60.0%, no false report (before it: en 72.9%, 12 false reports; ko 79.6%, 5).
+    "heldout_en": {"rate": 0.76, "follow-up": 0.82, "two-part": 0.68},
+    "heldout_ko": {"rate": 0.81, "follow-up": 0.84, "two-part": 0.55},
 }
 # Tuning: none. Held-out: not yet at the goal of none; a bar just over the figure measured.
-MAX_FALSE_REPORTS = {"tuning_en": 0, "tuning_ko": 0, "heldout_en": 13, "heldout_ko": 6}
+MAX_FALSE_REPORTS = {
+    "tuning_en": 0,
+    "tuning_ko": 0,
+    "tuning2_en": 1,
+    "tuning2_ko": 2,
+    "heldout_en": 2,
+    "heldout_ko": 1,
+}
 P99_MS = 10.0
 
 
@@ -123,7 +139,14 @@ def measured(name: str) -> tuple[scoring.Figures, dict[str, float]]:
     return _RUNS[name]
 
 
-NAMES = ("tuning_en", "heldout_en", "tuning_ko", "heldout_ko")
+NAMES = (
+    "tuning_en",
+    "tuning2_en",
+    "heldout_en",
+    "tuning_ko",
+    "tuning2_ko",
+    "heldout_ko",
+)
 
 
 def test_print_figures_side_by_side() -> None:
@@ -146,7 +169,7 @@ def test_print_figures_side_by_side() -> None:
     print()
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
-    for name in ("tuning_en", "tuning_ko"):  # tags of the tuning sets only
+    for name in ("tuning_en", "tuning2_en", "tuning_ko", "tuning2_ko"):  # tuning sets only
         print("\n".join(figures[name][0].lines(name)))
 
 
@@ -196,12 +219,31 @@ def test_out_of_scope_never_files_a_report(language: str) -> None:
     [("en", "the washer took my money", "its number 3"), ("en", "the dryer ate my quarters",
      "dryer 12"), ("ko", "세탁기가 돈을 먹었어요", "3번이에요")],
 )  # fmt: skip
+def test_a_problem_without_its_machine_is_filed_once_the_machine_is_named(
+    language: str, report: str, number: str
+) -> None:
+    dialog = dialog_for(language)
+    first = dialog.answer(report, {}, NOW, DialogueState())
+    assert first.escalation is None  # not yet: staff need the machine number
+    assert any(m in first.text.lower() for m in scoring.ASK_MACHINE_MARKERS[language])
+    second = dialog.answer(number, {}, NOW, first.state)
+    expected = int("".join(c for c in number if c.isdigit()))
+    assert second.escalation == "money-taken"
+    assert second.machine == expected
+    assert second.report_update is None
+
+
+@pytest.mark.parametrize(
+    ("language", "report", "number"),
+    [("en", "there's water all over the floor", "its number 3"), ("en", "call the staff",
+     "dryer 12"), ("ko", "직원 불러 주세요", "3번이에요")],
+)  # fmt: skip
 def test_follow_up_machine_number_lands_on_the_open_report(
     language: str, report: str, number: str
 ) -> None:
     dialog = dialog_for(language)
     first = dialog.answer(report, {}, NOW, DialogueState())
-    assert first.escalation == "money-taken"
+    assert first.escalation is not None  # urgent, or a person asked for: filed at once
     assert first.state.report is not None
     second = dialog.answer(number, {}, NOW, first.state)
     expected = int("".join(c for c in number if c.isdigit()))

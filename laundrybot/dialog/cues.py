@@ -45,6 +45,9 @@ class Cues:
     # Item cues: (pattern, intent) pairs checked before the classifier for things one word of
     # which would mislead it ("dryer sheets" is detergent, not a dryer price).
     items: tuple[tuple[re.Pattern[str], str], ...]
+    # A question put with a question word or mark ("how", "what", "where", "?"), beyond yes/no
+    # and "when" questions: a piece put so is never part of a problem statement.
+    asks: re.Pattern[str]
     yes: str  # "Yes, "
     no: str  # "No, "
     # False: the patterns read the text with its spaces taken out (Korean spacing is

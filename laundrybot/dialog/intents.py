@@ -34,4 +34,12 @@ INTENTS = (
     "greeting", "thanks", "prices", "cycle-times", "hours", "staff-contact", "address",
     "payment", "payment-problem", "how-to-wash", "how-to-dry", "detergent", "lost-and-found",
     "rules", "machine-status", "free-machines", "call-staff", "money-taken", "machine-broken",
+    "refunds", "problem-help",
 )  # fmt: skip
+# What to do about a problem that has not happened, or how the shop handles one ("how do
+# refunds work", "what if a washer leaks"): the policy, never a report.
+POLICIES = {
+    "money-taken": "refunds",
+    "machine-broken": "problem-help",
+    "call-staff": "problem-help",
+}

@@ -19,13 +19,21 @@ _PROBLEM = any_of(
     r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow)",
     r"\b(stuck|jammed|trapped|locked|can'?t (open|get)|can not (open|get))",
     r"\b(hurt|injured|bleeding|fire|smoke|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
+    r"\b(smok(e|es|ing)|burning|sparks?|pouring|dripping|gushing|dead|black screen|blank"
+    r"|shut (off|down)|turned off|cut out|just sitting|sitting there|only gave me|no credit)\b",
+    r"\b(didn'?t|did not|never|doesn'?t|does not|won'?t|will not|isn'?t|is not|not)"
+    r" (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open)",
+    r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
     r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air"
     r"|not drying|still wet|strange noise|noise|out of order|not spinning|not draining"
     r"|won'?t drain)",
 )
 _PERSON = any_of(
-    r"\bcall (the )?(staff|manager|attendant|owner|someone|somebody|a person|for help)",
-    r"\b(talk|speak) (to|with) (a |the )?(person|human|someone|somebody|staff|manager|attendant)",
+    r"\bcall (the )?(staff|manager|manger|attendant|owner|someone|somebody|a person|for help)",
+    r"\b(talk|speak) (to|with) (a |the )?(real |live )?"
+    r"(person|human|someone|somebody|staff|manager|attendant|owner)",
+    r"\b(let|tell) (the )?(owner|staff|manager|attendant|someone) know\b",
+    r"\b(anyone|someone|somebody) (here )?i can (talk|speak) to\b",
     r"\b(get|send|need) (me )?(a |an |the )?"
     r"(person|human|someone|somebody|staff|attendant|manager)",
     r"\bhelp from (a |an |the )?(person|human|staff|someone|somebody|attendant)",
@@ -39,10 +47,20 @@ _VAGUE = any_of(
     r"\bweird\b|\bstrange\b|\bfunny\b|\bmessed up\b",
     r"^(there'?s |there is |i have |i've got )?(a )?problem[.!? ]*$",
 )
-_URGENT = re.compile(r"\b(urgent|emergency|asap|right now|immediately|hurry|quick(ly)?)\b")
+# Urgent, or a danger to someone: filed at once, without asking which machine first.
+_URGENT = any_of(
+    r"\b(urgent|emergency|asap|right now|immediately|hurry|quick(ly)?)\b",
+    r"\b(hurt|injur\w*|bleed\w*|blood|fell|fallen|fainted|unconscious|burn(ed|t)"
+    r"|fire|smoke|smoking|sparks?|shock(ed)?|electrocut\w*|gas)\b",
+    r"\bflood\w*|\bwater (is )?(all over|everywhere|on the floor)|\bwater everywhere"
+    r"|\bpuddle|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside)\b",
+)
+# A problem that has not happened, or how one is handled: "what if", "in case", "say a washer
+# leaks", "how do I report...", "who do I call", "do you give refunds".
 _HYPOTHETICAL = re.compile(
-    r"\bif (something|anything|it|a machine|the machine)\b|\bin case\b"
-    r"|\bwhat (happens|do i do) if\b|\bwho do i (call|contact|text)\b"
+    r"\bif\b|\bin case\b|\bsuppose\b|^say (a|the|my)\b|\bwhat (happens|do i do|should i do)\b"
+    r"|\bwho (do i|should i|can i|pays|handles)\b|\bhow (do|does|would|can) (i|you|we|refunds?)"
+    r" (report|get|work|handle|claim)\b|\bhow do refunds\b|\bdo you (give|do|offer|pay)\b"
 )
 _OUT_OF_SCOPE = any_of(
     r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",
@@ -192,6 +210,7 @@ CUES = Cues(
     split=split,
     bare_number=bare_number,
     items=_ITEMS,
+    asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)\b"),
     yes="Yes, ",
     no="No, ",
 )

@@ -46,11 +46,14 @@ def _en_number_ranges(numbers: list[int]) -> str:
     )
 
 
+# One sentence each: an escalation answer is at most two short sentences when spoken.
 _EN_CALL_STAFF = (
-    "I've recorded your request for the staff. To reach them right away, call or text {phone}. "
+    "I've recorded your request for the staff; to reach them right away, call or text {phone}. "
 )
-_EN_MONEY_TAKEN = "I've recorded your report for the staff. {urgent}"
-_EN_MACHINE_BROKEN = "I've recorded the problem for the staff. {urgent}"
+_EN_MONEY_TAKEN = "I've recorded your report for the staff; for urgent help, call or text {phone}."
+_EN_MACHINE_BROKEN = (
+    "I've recorded the problem for the staff; for urgent help, call or text {phone}."
+)
 
 ENGLISH = Wording(
     language="en",
@@ -161,10 +164,10 @@ ENGLISH = Wording(
         # "staff_messaged" or "staff_already" (Wording.staff_told renders it from the outcome).
         "call_staff": _EN_CALL_STAFF,
         "about_machine": " with {name}",
-        "money_taken_sorry": "Sorry about that{about}; please note {note}. {refund} ",
+        "money_taken_sorry": "Sorry about that{about}; please note {note}. ",
         "money_taken_recorded": _EN_MONEY_TAKEN,
         "instead": ", and {name} is free if you need another",
-        "machine_broken_sorry": "Sorry about {which}{instead}. {broken} ",
+        "machine_broken_sorry": "Sorry about {which}{instead}; {broken} ",
         "machine_broken_recorded": _EN_MACHINE_BROKEN,
         "staff_messaged": "I've messaged the staff; someone usually answers within {minutes}. ",
         "staff_messaged_no_time": (
@@ -184,6 +187,11 @@ ENGLISH = Wording(
             "staff if you need a person."
         ),
         "clarify": "I'm not sure I got that: is it about {a} or {b}?",
+        "refunds": "If a machine keeps your money, note {note} and tell staff. {refund}",
+        "problem_help": (
+            "If a machine breaks or leaks, tell me its number and I'll report it for the staff. "
+            "{broken} {urgent}"
+        ),
         "ask_problem_machine": (
             "Sorry about that. Which machine is it? The number is on the front."
         ),

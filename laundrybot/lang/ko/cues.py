@@ -23,8 +23,15 @@ _PERSON = any_of(
     r"^도와 ?주세요|^도와줘|^살려",
 )
 _VAGUE = any_of(r"이상해|이상하|이상한데|문제가|문제 ?있|뭔가 ?잘못|잘못된 ?것 ?같|좀 ?그래")
-_URGENT = re.compile(r"급해|급한|긴급|빨리|당장")
-_HYPOTHETICAL = re.compile(r"(나|생기|있으)면 ?(누구|어디|어떻게)|경우에?는?|혹시 ?고장")
+# Urgent, or a danger to someone: filed at once, without asking which machine first.
+_URGENT = re.compile(
+    r"급해|급한|긴급|빨리|당장|다쳤|다친|피가|피 ?나|넘어져|넘어졌|쓰러|불이 ?났|불 ?났|불이 ?붙"
+    r"|연기|타는 ?냄새|가스|감전|찌릿|물바다|바닥에 ?물|물이 ?넘|아이가|애가"
+)
+_HYPOTHETICAL = re.compile(
+    r"(나|생기|있으|으|면|리)면 ?(누구|어디|어떻게|어떡|뭐)|경우에?는?|혹시 ?고장|만약"
+    r"|어떻게 ?(받|하는|해야|신고)|(을|ㄹ) ?때 ?(뭐|뭘|어떻게)|때 ?뭘"
+)
 _OUT_OF_SCOPE = any_of(
     r"피자|치킨|햄버거|음식|배달|커피|술|밥 ?시켜|야식|식당",
     r"택시|우버|버스|지하철|기차|비행기|호텔",
@@ -103,6 +110,7 @@ CUES = Cues(
     split=split,
     bare_number=bare_number,
     items=_ITEMS,
+    asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|누구|어느|무슨|왜"),
     yes="네, ",
     no="아니요, ",
     spaced=False,

@@ -103,11 +103,10 @@ def _ko_number_ranges(numbers: list[int]) -> str:
     )
 
 
-_KO_CALL_STAFF = (
-    "직원 호출 요청을 기록해 두었어요. 바로 연락하시려면 {phone}(으)로 전화나 문자 주세요. "
-)
-_KO_MONEY_TAKEN = "직원이 볼 수 있게 신고를 기록해 두었어요. {urgent}"
-_KO_MACHINE_BROKEN = "직원이 볼 수 있게 기록해 두었어요. {urgent}"
+# 말로 하면 두 문장 이내: 신고 문장은 한 문장으로.
+_KO_CALL_STAFF = "직원 호출을 기록해 두었고, 바로 연락하시려면 {phone}(으)로 전화나 문자 주세요. "
+_KO_MONEY_TAKEN = "직원에게 신고를 기록해 두었고, 급한 일은 {phone}(으)로 연락 주세요."
+_KO_MACHINE_BROKEN = "직원에게 기록해 두었고, 급한 일은 {phone}(으)로 연락 주세요."
 
 KOREAN = Wording(
     language="ko",
@@ -208,10 +207,10 @@ KOREAN = Wording(
         "unknown_some": "{count}대는 상태를 알 수 없으니 기계 화면도 확인해 주세요.",
         "call_staff": _KO_CALL_STAFF,
         "about_machine": "{name} 일로 ",
-        "money_taken_sorry": "{about}불편을 드려 죄송해요. {note}(을)를 적어 두세요. {refund} ",
+        "money_taken_sorry": "{about}불편을 드려 죄송해요, {note}(을)를 적어 두세요. ",
         "money_taken_recorded": _KO_MONEY_TAKEN,
         "instead": " 다른 기계가 필요하시면 {name}(이)가 비어 있어요.",
-        "machine_broken_sorry": "{which} 일로 불편을 드려 죄송해요.{instead} {broken} ",
+        "machine_broken_sorry": "{which} 일로 불편을 드려 죄송해요.{instead} ",
         "machine_broken_recorded": _KO_MACHINE_BROKEN,
         "staff_messaged": "직원에게 메시지를 보냈어요. 보통 {minutes} 안에 답이 와요. ",
         "staff_messaged_no_time": "직원에게 메시지를 보냈어요. 최대한 빨리 답이 올 거예요. ",
@@ -222,6 +221,11 @@ KOREAN = Wording(
         "cant_do": "죄송해요, 그건 제가 할 수 없어요.",
         "can_help": "가격, 영업시간, 빈 기계, 기계 고장 같은 건 도와드릴 수 있어요.",
         "clarify": "잘 모르겠어요. {a}, {b} 중 어떤 걸 물어보신 건가요?",
+        "refunds": "기계가 돈을 먹으면 {note}(을)를 적어 두고 직원에게 알려 주세요. {refund}",
+        "problem_help": (
+            "기계가 고장 나거나 물이 새면 기계 번호를 말씀해 주세요. 직원에게 신고해 둘게요. "
+            "{broken} {urgent}"
+        ),
         "ask_problem_machine": "불편을 드려 죄송해요. 몇 번 기계인가요? 번호는 기계 앞면에 있어요.",
         "report_machine": "감사해요, {name}(을)를 직원 신고에 추가했어요.",
         "report_no_machine": "여기에는 {number}번 기계가 없어요. 몇 번 기계인가요?",
