@@ -315,7 +315,8 @@ async def test_a_machine_named_after_the_report_is_added_to_it(tmp_path, write_c
     try:
         desk = Desk(spool, FakeNotify("accepted"))
         who = Session(id="s" * 32, kiosk="front-1", lang="en")
-        await _talk(desk.turns, who, "the washer took my money")
+        # Urgent, so filed at once without a machine (a plain "took my money" asks first).
+        await _talk(desk.turns, who, "water is pouring out of the washer, hurry")
         (report,) = await desk.rows("events")
         assert report["kind"] == "escalation" and report["machine"] is None
         assert who.report is not None and who.report.id == report["id"]
@@ -332,7 +333,7 @@ async def test_a_machine_named_after_the_report_is_added_to_it(tmp_path, write_c
         assert update["machine"] == 3 and update["kiosk"] == "front-1"
         detail = json.loads(str(update["detail"]))
         assert detail["escalation"] == report["id"] and detail["machine"] == 3
-        assert detail["reason"] == "money-taken" and detail["question"] == "its number 3"
+        assert detail["reason"] == "machine-broken" and detail["question"] == "its number 3"
         assert desk.notify.asked == [report["id"], update["id"]]  # the staff are told now
         assert who.report.machine == 3
         # Another machine later ("sorry, it's 4") corrects it; a new session has no report.
@@ -345,7 +346,7 @@ async def test_a_machine_named_after_the_report_is_added_to_it(tmp_path, write_c
         await spool.stop()
     assert main(["escalations", "list", "--config", str(write_config())]) == 0
     (row,) = capsys.readouterr().out.splitlines()[1:]
-    assert "washer 4" in row and "money-taken" in row and "open" in row
+    assert "washer 4" in row and "machine-broken" in row and "open" in row
 
 
 def test_the_staff_follow_up_message_names_the_machine():
@@ -388,7 +389,7 @@ async def test_a_report_then_its_machine_reach_the_staffs_webhook(
         )  # fmt: skip
         units = await start_units(config, ["gateway", "notify"])
         async with kiosk(units.gateway_url, kiosk="front-1") as k:
-            told = await k.ask("the washer took my money")
+            told = await k.ask("water is pouring out of the washer, hurry")
             assert "I've messaged the staff" in told["text"]
             await k.ask("its number 3")
             await await_until(lambda: len(peer.arrivals) == 2, timeout=20, what="the update")
@@ -405,4 +406,4 @@ async def test_a_report_then_its_machine_reach_the_staffs_webhook(
         (found,) = escalations(db)
     finally:
         db.close()
-    assert found.machine == 3 and found.kiosk == "front-1" and found.reason == "money-taken"
+    assert found.machine == 3 and found.kiosk == "front-1" and found.reason == "machine-broken"
