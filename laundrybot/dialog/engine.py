@@ -582,6 +582,8 @@ class Dialog:
             said = turn.norm.machine.kind if turn.norm.machine else None
             if status is None or (said is not None and said != turn.machine.kind):
                 return None
+            if status.state is MachineState.UNKNOWN:  # a silent sensor: neither yes nor no
+                return None
             if cues.asks_busy.search(low):
                 return status.state is MachineState.BUSY
             if cues.asks_working.search(low):
