@@ -492,3 +492,26 @@ def _get(url: str) -> str:
             return str(response.read().decode())
     except urllib.error.HTTPError as exc:
         return str(exc.read().decode())
+
+
+async def test_a_change_of_the_gateway_api_settings_does_not_reconnect_the_unit(
+    mosquitto: Broker,
+    write_config: Callable[..., Path],
+    start_units: Any,
+    tmp_path: Path,
+) -> None:
+    from laundrybot.config import load_config
+
+    config = machines_config(write_config, mosquitto)
+    units = await start_units(config, ["machines"])
+    service = units.service("machines")
+    await eventually(lambda: service.connected)
+    registry = units.runner.metrics.registry
+    assert registry.get_sample_value("laundrybot_machines_broker_connects_total") == 1
+    token = str(tmp_path / "token")
+    changed = machines_config(write_config, mosquitto, api_token_file=token, api_rate=3)
+    (await service.prepare_reload(load_config(changed)))()
+    await asyncio.sleep(0.5)
+    assert service.connected
+    assert registry.get_sample_value("laundrybot_machines_broker_connects_total") == 1
+    assert await units.stop() == 0
