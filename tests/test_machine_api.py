@@ -215,6 +215,32 @@ async def test_bodies_over_a_kibibyte_and_chunked_bodies_are_refused(
         assert "5 minutes" in (await k.ask("is washer 4 free?"))["text"]
 
 
+async def test_expect_100_continue_is_answered_before_the_body(
+    write_config: Callable[..., Path], start_gateway: Any, tmp_path: Path
+) -> None:
+    gw = await start_gateway(api_config(write_config, tmp_path))
+    host, _, port = gw.service.address.rpartition(":")
+    body = b'{"state": "free"}'
+    head = (
+        f"POST /api/machines/6 HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer {TOKEN}\r\n"
+        f"Expect: 100-continue\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+
+    def exchange() -> tuple[bytes, bytes]:
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(head)
+            interim = sock.recv(100)
+            sock.sendall(body)
+            rest = b""
+            while chunk := sock.recv(65536):
+                rest += chunk
+            return interim, rest
+
+    interim, answer = await asyncio.to_thread(exchange)
+    assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
+
+
 @pytest.mark.parametrize(
     ("body", "words"),
     [

@@ -73,6 +73,7 @@ class ApiConnection(LinkConnection):
         super().__init__(*args, **kwargs)
         self._head: bytearray | None = bytearray()  # None once the head has gone on
         self._discard = False  # the rest of an unwanted body: dropped
+        self._continued = False  # "100 Continue" sent
         self.api_body: bytes = b""
         # Why the body was not taken: "too-large", "chunked", "bad-length" (None: fine).
         self.api_body_problem: str | None = None
@@ -107,6 +108,10 @@ class ApiConnection(LinkConnection):
             self._refuse_body(lines, "too-large")
             return
         if len(rest) < length:
+            expects = [_value(line).lower() for line in lines if _named(line, b"expect")]
+            if b"100-continue" in expects and not rest and not self._continued:
+                self._continued = True  # the client waits for this before it sends the body
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             return  # more to come (websockets' open_timeout bounds the wait)
         self.api_body = rest[:length]
         self._go_on(_without_body(lines) + rest[length:])
@@ -136,7 +141,9 @@ def _without_body(lines: list[bytes]) -> bytes:
     kept = [
         line
         for line in lines
-        if not (_named(line, b"content-length") or _named(line, b"transfer-encoding"))
+        if not any(
+            _named(line, name) for name in (b"content-length", b"transfer-encoding", b"expect")
+        )
     ]
     return b"\r\n".join(kept)  # still ends with the empty line pair
 
