@@ -326,8 +326,8 @@ class MachineApi:
         try:
             change = msgspec.json.decode(body, type=Change)
         except msgspec.ValidationError as exc:
-            raise ApiError(http.HTTPStatus.BAD_REQUEST, f"{exc} (state: free, busy or out-of-order;"
-                           " minutes: whole minutes left, busy only)") from None  # fmt: skip
+            expected = "state: free, busy or out-of-order; minutes: whole minutes left, busy only"
+            raise ApiError(http.HTTPStatus.BAD_REQUEST, f"{exc} ({expected})") from None
         except msgspec.DecodeError as exc:
             raise ApiError(http.HTTPStatus.BAD_REQUEST, f"the body is not JSON: {exc}") from None
         if change.minutes is not None and change.state != "busy":
