@@ -278,6 +278,7 @@ def _machines_json(machines: Any, states: dict[int, Any]) -> list[dict[str, Any]
                 "state": status.state.value if status else "unknown",
                 "until": status.until if status else None,
                 "updated": status.updated if status else None,
+                "source": status.source if status else None,
             }
         )
     return rows

@@ -186,8 +186,9 @@ class StoreConfig:
     # The local durable spool (SQLite). Empty: $STATE_DIRECTORY/spool.sqlite under systemd,
     # else ~/.local/state/laundrybot/spool.sqlite.
     spool: str = field(default="", metadata={"path": True})
-    # Seconds between looks for machine status changes made by other processes (the CLI).
-    machine_refresh: float = _bounded(2.0, 0.1, 3600)
+    # Seconds between looks for machine status written by other processes (the machines unit,
+    # `laundrybot machines set`): one PRAGMA data_version, the table only after a change.
+    machine_refresh: float = _bounded(0.25, 0.05, 3600)
     # Days transcripts are kept (spool and PostgreSQL), removed by `laundrybot cleanup`;
     # 0 keeps them forever.
     retention_days: int = _bounded(90, 0, 36_500)
@@ -452,6 +453,12 @@ class MachinesConfig:
     max_payload_bytes: int = _bounded(4096, 16, 1024 * 1024)
     # The topics and what they mean (see MachineFeed); the first feed that matches a topic wins.
     feeds: tuple[MachineFeed, ...] = ()
+    # The gateway's POST /api/machines/N for a payment system: the bearer token(s), one a
+    # line, in this file (empty: the API is off and answers 404).
+    api_token_file: str = field(default="", metadata={"path": True})
+    # Requests a second per client address on average, and at once (more: 429).
+    api_rate: float = _bounded(10.0, 0.1, 10_000)
+    api_burst: int = _bounded(50, 1, 100_000)
 
 
 @dataclass(frozen=True)

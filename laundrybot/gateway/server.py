@@ -27,17 +27,18 @@ from websockets.http11 import Request, Response
 from laundrybot import unitmetrics
 from laundrybot.config import Config, GatewayConfig, parse_listen
 from laundrybot.dialog.engine import Dialog
-from laundrybot.dialog.knowledge import Knowledge, load_knowledge_set
+from laundrybot.dialog.knowledge import Knowledge, MachineInfo, load_knowledge_set
 from laundrybot.errors import ConfigError
 from laundrybot.gateway import protocol
 from laundrybot.gateway.connection import KioskConnection
 from laundrybot.gateway.kioskpage import StaticFile, load_site
-from laundrybot.gateway.link import LinkConnection, LinkStats
+from laundrybot.gateway.link import LinkStats
+from laundrybot.gateway.machineapi import API_PREFIX, ApiConnection, MachineApi
+from laundrybot.gateway.machinefeed import MachineFeed
 from laundrybot.gateway.session import SessionStore
 from laundrybot.gateway.turns import Turns
 from laundrybot.gateway.voice import VoiceLinks
 from laundrybot.lang import get as language_unit
-from laundrybot.machines.state import MachineStatus
 from laundrybot.metrics import GatewayMetrics
 from laundrybot.notify.client import deliver_now, has_channels
 from laundrybot.service import Service, ServiceContext
@@ -93,15 +94,29 @@ class GatewayService(Service):
         )
         self.connections: dict[ServerConnection, KioskConnection] = {}
         self.voice = VoiceLinks(ctx.config, ctx.readiness)
-        self.machines: dict[int, MachineStatus] = {}
         self.brain: Brain | None = None
+        self.feed = MachineFeed(
+            spool=self.spool,
+            config=lambda: self.config,
+            readiness=ctx.readiness,
+            machines=self.machine_list,
+            connections=lambda: self.connections,
+        )
+        self.machine_api = MachineApi(
+            spool=self.spool,
+            config=lambda: self.config,
+            machines=self.machine_list,
+            statuses=lambda: self.feed.statuses,
+            changed=lambda: self.feed.refresh(force=True),
+            registry=ctx.registry,
+        )
         self.site: dict[str, StaticFile] = {}
         self.turns = Turns(
             spool=self.spool,
             metrics=self.metrics,
             tell_staff=self.tell_staff,
             dialog=self.dialog,
-            machines=lambda: self.machines,
+            machines=lambda: self.feed.statuses,
             now=self.now,
             answer_minutes=lambda: self.config.notify.answer_minutes,
         )
@@ -126,7 +141,7 @@ class GatewayService(Service):
         self.ctx.readiness.set("spool", False, "opening")
         await self.spool.start()
         self.ctx.liveness.watch(self.spool.watch)
-        await self._refresh_machines()
+        await self.feed.refresh()
         self.voice.start()
         limits = self.config.gateway.limits
         options = dict(
@@ -136,7 +151,8 @@ class GatewayService(Service):
             ping_timeout=self.config.gateway.ping_timeout,
             compression=None,  # kiosk frames are small or audio; deflate costs CPU and memory
             server_header="laundrybot",
-            create_connection=LinkConnection,  # counts bytes and keepalive round-trip times
+            # Counts bytes and keepalive round-trip times; takes the body of an API request.
+            create_connection=ApiConnection,
         )
         if self.ctx.listen_sockets:
             sock = self.ctx.listen_sockets[0]
@@ -153,7 +169,7 @@ class GatewayService(Service):
         )  # fmt: skip
         self._unsubscribe = self.ctx.readiness.subscribe(self._push_status)
         self._tasks = [
-            asyncio.create_task(self._machine_loop(), name="machines"),
+            asyncio.create_task(self.feed.run(), name="machines"),
             asyncio.create_task(self._spool_count_loop(), name="spool-counts"),
             asyncio.create_task(self._link_loop(), name="links"),
         ]
@@ -268,9 +284,9 @@ class GatewayService(Service):
                     for kind in ("washer", "dryer")
                 },
             }
-        # The machine board before the first `machines` message (numbers, kinds, sizes).
-        main = self.brain.knowledge[self.default_lang]
-        machines = [{"number": m.number, "kind": m.kind, "size": m.size} for m in main.machines]
+        machines = [
+            {"number": m.number, "kind": m.kind, "size": m.size} for m in self.machine_list()
+        ]
         return {"default_lang": self.default_lang, "languages": languages, "machines": machines}
 
     # -- status pushes ------------------------------------------------------------------------
@@ -307,15 +323,11 @@ class GatewayService(Service):
 
     # -- machine status and spool figures ------------------------------------------------
 
-    async def _refresh_machines(self) -> None:
-        # The CLI and the payment system write machine status into the spool directly.
-        with contextlib.suppress(Exception):
-            self.machines = await self.spool.read(lambda db: db.machines())
-
-    async def _machine_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.store.machine_refresh)
-            await self._refresh_machines()
+    def machine_list(self) -> tuple[MachineInfo, ...]:
+        """The shop's machines (the main knowledge file's), for the board and the API."""
+        if self.brain is None:
+            return ()
+        return self.brain.knowledge[self.brain.default_lang].machines
 
     async def _spool_count_loop(self) -> None:
         while True:
@@ -374,6 +386,8 @@ class GatewayService(Service):
         path = request.path.partition("?")[0]
         if path == KIOSK_PATH:
             return None  # go on with the WebSocket handshake
+        if path.startswith(API_PREFIX):
+            return await self.machine_api.handle(connection, request)
         if path == "/kiosk.json":
             body = json.dumps(self.kiosk_info(), ensure_ascii=False, indent=1) + "\n"
             return _respond(http.HTTPStatus.OK, body, "application/json")

@@ -400,6 +400,68 @@ def test_the_timer_runs_the_cleanup(container):
 # -- removal --------------------------------------------------------------------------------
 
 
+MACHINES_CONF = """
+machines:
+  broker: 127.0.0.1
+  feeds:
+    - {topic: "shop/machine/{n}", payload: json, stale_after: 0}
+  api_token_file: /etc/laundrybot/machines-api.token
+"""
+
+# Runs inside the container: the payment system's POST with a JSON body, through the
+# socket-activated gateway.
+API_POST = """
+import json, sys, urllib.error, urllib.request
+request = urllib.request.Request(
+    "http://127.0.0.1:8765/api/machines/" + sys.argv[1], data=sys.argv[2].encode(),
+    headers={"Authorization": "Bearer " + sys.argv[3], "Content-Type": "application/json"},
+)
+try:
+    with urllib.request.urlopen(request, timeout=10) as response:
+        print(response.status, response.read().decode())
+except urllib.error.HTTPError as exc:
+    print(exc.code, exc.read().decode())
+"""
+
+
+def test_machines_a_sensor_message_and_the_payment_system_change_a_kiosk_answer(container):
+    """laundrybot-machines with the container's mosquitto: a sensor message changes what the
+    kiosk is told; so does POST /api/machines/N from a payment system."""
+    box = container
+    wait_active(box, "mosquitto.service")
+    box.run("printf 'a-token-for-the-payment-system\\n' > /etc/laundrybot/machines-api.token"
+            " && chgrp laundrybot /etc/laundrybot/machines-api.token"
+            " && chmod 640 /etc/laundrybot/machines-api.token")  # fmt: skip
+    box.run(["tee", "/etc/laundrybot/conf.d/60-machines.yaml"], input=MACHINES_CONF)
+    box.run(["systemctl", "reload", "laundrybot.target"])
+    box.wait_for(
+        "machines unit connected",
+        ["systemctl", "show", "-P", "StatusText", "laundrybot-machines.service"],
+        "connected",
+        timeout=60,
+    )
+    wait_ready(box, "machines", True, timeout=30)
+    assert "don't have a current status" in ask(box, "is washer 4 free?")
+    started = time.monotonic()
+    box.run(["mosquitto_pub", "-h", "127.0.0.1", "-q", "1", "-t", "shop/machine/4",
+             "-m", '{"state": "busy", "minutes_left": 34}'])  # fmt: skip
+    while "34 minutes" not in (said := ask(box, "is washer 4 free?")):
+        assert time.monotonic() - started < 10, said
+    print(f"\n[system] sensor message -> kiosk answer: {time.monotonic() - started:.2f} s"
+          " (with a `laundrybot talk` start-up)")  # fmt: skip
+    events = box.run(["laundrybot", "machines", "list", "--json"]).stdout
+    washer = next(m for m in json.loads(events) if m["number"] == 4)
+    assert washer["state"] == "busy" and washer["source"] == "mqtt", washer
+    token = "a-token-for-the-payment-system"
+    done = box.run([VENV_PYTHON, "-c", API_POST, "4", '{"state": "out-of-order"}', token])
+    assert done.stdout.startswith("200 "), done.stdout
+    assert "out of order" in ask(box, "is washer 4 free?").lower()
+    done = box.run([VENV_PYTHON, "-c", API_POST, "4", '{"state": "free"}', "wrong"])
+    assert done.stdout.startswith("401 "), done.stdout
+    box.run(["rm", "/etc/laundrybot/conf.d/60-machines.yaml"])
+    box.run(["systemctl", "reload", "laundrybot.target"])
+
+
 def test_remove_stops_everything_and_purge_removes_the_state(container):
     box = container
     box.run("apt-get remove -y laundrybot", timeout=300)
