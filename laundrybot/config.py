@@ -105,8 +105,14 @@ class GatewayLimits:
     # Sustained messages per second per connection, and the burst allowed above it.
     messages_per_second: float = _bounded(10.0, 0.1, 10_000)
     message_burst: int = _bounded(30, 1, 100_000)
-    # Seconds a new connection has to send `hello`.
-    hello_timeout: float = _bounded(10.0, 0.1, 3600)
+    # Seconds a new connection has to finish its WebSocket (or HTTP) request, then to send
+    # `hello`: a connection that has not said hello holds no kiosk slot and little else.
+    handshake_timeout: float = _bounded(5.0, 0.1, 3600)
+    hello_timeout: float = _bounded(5.0, 0.1, 3600)
+    # Connections that have not said hello yet (HTTP requests included), overall and per
+    # client address; one more drops the oldest of them (a kiosk says hello in milliseconds).
+    max_waiting: int = _bounded(128, 1, 100_000)
+    max_waiting_per_address: int = _bounded(16, 1, 100_000)
     # Seconds without any message before the server closes a connection.
     idle_timeout: float = _bounded(600.0, 1, 86_400)
     # Seconds a disconnected session can still be resumed.
@@ -200,6 +206,8 @@ class HealthConfig:
     # The watchdog is fed only while all of these hold (a restart could fix them).
     max_loop_lag: float = _bounded(2.0, 0.05, 600)
     max_rss_mb: int = _bounded(1536, 16, 1_000_000)
+    # Open file descriptors other than sockets (a leak a restart fixes; connections are capped
+    # by gateway.limits and do not count here).
     max_open_fds: int = _bounded(900, 16, 1_000_000)
 
 

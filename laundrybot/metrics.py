@@ -160,6 +160,13 @@ class GatewayMetrics:
         self.connections_total = Counter(
             "laundrybot_gateway_connections_accepted", "Kiosk connections accepted.", registry=r
         )
+        self.connections_dropped = Counter(
+            "laundrybot_gateway_connections_dropped",
+            "Connections dropped by a protection: waiting (too many without hello), unsent "
+            "(not reading what it is sent), flood (too many frames or bytes a second).",
+            ["reason"],
+            registry=r,
+        )
         self.connections_refused = Counter(
             "laundrybot_gateway_connections_refused",
             "Kiosk connections closed at once because of the connection limit.",

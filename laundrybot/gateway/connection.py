@@ -75,6 +75,7 @@ class Gateway(Protocol):
     @property
     def languages(self) -> list[str]: ...
     def choose_lang(self, wanted: str | None) -> str: ...
+    def admit(self, kiosk: KioskConnection) -> bool: ...
     def kiosk_status(self, lang: str) -> str: ...
 
 
@@ -160,6 +161,8 @@ class KioskConnection:
         ):
             await self._error(protocol.UNAUTHORIZED, "this kiosk is not allowed to connect")
             await self.ws.close(CLOSE_POLICY, "unauthorized")
+            return False
+        if not gateway.admit(self):
             return False
         lang = gateway.choose_lang(hello.lang)
         store = gateway.sessions

@@ -11,6 +11,7 @@ Kiosk names label the metrics; a shop has a few kiosks, but names come from outs
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from websockets.asyncio.server import ServerConnection
 
+from laundrybot.gateway.admission import Admission
 from laundrybot.metrics import GatewayMetrics
 
 MAX_KIOSK_LABELS = 50
@@ -26,10 +28,15 @@ OTHER = "other"
 
 
 class LinkConnection(ServerConnection):
-    """A ServerConnection that counts bytes in and out and keeps keepalive round-trip times."""
+    """A ServerConnection that counts bytes in and out and keeps keepalive round-trip times.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    It is also where the gateway's protections sit that must act below the handler: it is
+    "waiting" in ``admission`` from the moment it is accepted until it said hello.
+    """
+
+    def __init__(self, *args: Any, admission: Admission | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.admission = admission
         self.bytes_in = 0
         self.bytes_out = 0
         self.rtts: list[float] = []  # since the last flush
@@ -42,6 +49,26 @@ class LinkConnection(ServerConnection):
             return chunks
 
         self.protocol.data_to_send = counting  # type: ignore[method-assign]
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        if self.admission is not None:
+            peer = transport.get_extra_info("peername")
+            address = str(peer[0]) if isinstance(peer, tuple) else ""
+            self.admission.arrived(self, address)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.settled()
+        super().connection_lost(exc)
+
+    def settled(self) -> None:
+        """Not waiting any more: it said hello, or was refused, or left."""
+        if self.admission is not None:
+            self.admission.settled(self)
+
+    def drop(self) -> None:
+        """Close the socket now, nothing more sent (it frees the fd at once)."""
+        self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         self.bytes_in += len(data)

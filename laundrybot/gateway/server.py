@@ -17,6 +17,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -30,6 +31,7 @@ from laundrybot.dialog.engine import Dialog
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge_set
 from laundrybot.errors import ConfigError
 from laundrybot.gateway import protocol
+from laundrybot.gateway.admission import Admission
 from laundrybot.gateway.connection import KioskConnection
 from laundrybot.gateway.kioskpage import StaticFile, load_site
 from laundrybot.gateway.link import LinkConnection, LinkStats
@@ -92,6 +94,12 @@ class GatewayService(Service):
             ctx.config.gateway.limits.resume_window, ctx.config.gateway.limits.max_sessions
         )
         self.connections: dict[ServerConnection, KioskConnection] = {}
+        limits = ctx.config.gateway.limits
+        self.admission = Admission(
+            limits.max_waiting,
+            limits.max_waiting_per_address,
+            on_drop=self.metrics.connections_dropped.labels("waiting").inc,
+        )
         self.voice = VoiceLinks(ctx.config, ctx.readiness)
         self.machines: dict[int, MachineStatus] = {}
         self.brain: Brain | None = None
@@ -129,14 +137,22 @@ class GatewayService(Service):
         await self._refresh_machines()
         self.voice.start()
         limits = self.config.gateway.limits
+        admission = self.admission
+
+        def create_connection(*args: Any, **kwargs: Any) -> LinkConnection:
+            # Counts bytes and keepalive round-trip times, and is capped while it waits.
+            return LinkConnection(*args, admission=admission, **kwargs)
+
         options = dict(
             process_request=self._http,
+            open_timeout=limits.handshake_timeout,
+            close_timeout=2,  # a peer that does not answer our close frame loses its socket
             max_size=limits.max_message_bytes,
             ping_interval=self.config.gateway.ping_interval,
             ping_timeout=self.config.gateway.ping_timeout,
             compression=None,  # kiosk frames are small or audio; deflate costs CPU and memory
             server_header="laundrybot",
-            create_connection=LinkConnection,  # counts bytes and keepalive round-trip times
+            create_connection=create_connection,
         )
         if self.ctx.listen_sockets:
             sock = self.ctx.listen_sockets[0]
@@ -171,6 +187,8 @@ class GatewayService(Service):
             self.site = site
             self.sessions.resume_window = config.gateway.limits.resume_window
             self.sessions.max_sessions = config.gateway.limits.max_sessions
+            self.admission.limit = config.gateway.limits.max_waiting
+            self.admission.per_address = config.gateway.limits.max_waiting_per_address
 
         return commit
 
@@ -220,6 +238,12 @@ class GatewayService(Service):
             self.connections.pop(ws, None)
             self.metrics.connections.set(len(self.connections))
             self.ctx.status_changed()
+
+    def admit(self, kiosk: KioskConnection) -> bool:
+        """A kiosk's hello was accepted: it is not waiting any more."""
+        if isinstance(kiosk.ws, LinkConnection):
+            kiosk.ws.settled()
+        return True
 
     # -- languages -----------------------------------------------------------------------------
 
