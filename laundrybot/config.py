@@ -100,7 +100,8 @@ def _check_log_level(value: str) -> str | None:
 class GatewayLimits:
     # Largest kiosk frame in bytes; bigger ones close the connection with 1009.
     max_message_bytes: int = _bounded(65536, 1024, 16 * 1024 * 1024)
-    # Kiosk connections at once; one more is closed with 1013 (try again later).
+    # Kiosks connected at once, counted once their hello (and token) is accepted; one more
+    # is closed with 1013 (try again later).
     max_connections: int = _bounded(256, 1, 100_000)
     # Sustained messages per second per connection, and the burst allowed above it.
     messages_per_second: float = _bounded(10.0, 0.1, 10_000)

@@ -454,6 +454,33 @@ async def test_half_open_connections(target: Callable[..., Target]) -> None:
     await under_attack("half-open connections", gw, attack, max_fds=300)
 
 
+async def test_slot_squatting(target: Callable[..., Target]) -> None:
+    """Item 5: clients without a token keep connecting; a kiosk with one still gets a slot."""
+    gw = target({"gateway": {"limits": {"max_connections": 8}}})
+
+    async def attack() -> str:
+        opened: list[Any] = []
+        deadline = time.monotonic() + 6
+        try:
+            while time.monotonic() < deadline and len(opened) < 400:
+                batch = await asyncio.gather(
+                    *(connect(gw.url, local_addr=(ATTACKER, 0)) for _ in range(20)),
+                    return_exceptions=True,
+                )
+                for ws in batch:
+                    if isinstance(ws, BaseException):
+                        continue
+                    opened.append(ws)
+                    if len(opened) % 2:  # half never say anything, half say hello without token
+                        await ws.send('{"type": "hello", "kiosk": "squatter"}')
+                await asyncio.sleep(0.3)
+        finally:
+            await asyncio.gather(*(ws.close() for ws in opened), return_exceptions=True)
+        return f"{len(opened)} connections without a token over 6 s (max_connections 8)"
+
+    await under_attack("slot squatting", gw, attack)
+
+
 def test_open_files_leave_sockets_out(tmp_path: Path) -> None:
     from laundrybot.health import open_files
 

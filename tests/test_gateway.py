@@ -156,6 +156,10 @@ async def test_oversized_frame_closes_with_1009(write_config, start_gateway):
 async def test_too_many_connections_get_1013(write_config, start_gateway):
     gw = await start_gateway(write_config({"gateway": {"limits": {"max_connections": 2}}}))
     async with kiosk(gw.url), kiosk(gw.url, kiosk="kiosk-2"), connect(gw.url) as ws:
+        # Connected but silent: no slot is taken before hello, so nothing happens yet.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ws.recv(), 0.3)
+        await ws.send(json.dumps({"type": "hello", "kiosk": "kiosk-3"}))
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd.code == 1013

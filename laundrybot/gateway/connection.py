@@ -33,6 +33,7 @@ from laundrybot.tts.client import AudioFormat, TtsError
 log = logging.getLogger(__name__)
 
 CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN = 1013
 # Audio frames that arrive this long after an utterance ended are the kiosk catching up.
 LATE_AUDIO_GRACE = 3.0
 ENDED = (Event.END_OF_SPEECH, Event.MAX_LENGTH, Event.NO_SPEECH)
@@ -163,6 +164,7 @@ class KioskConnection:
             await self.ws.close(CLOSE_POLICY, "unauthorized")
             return False
         if not gateway.admit(self):
+            await self.ws.close(CLOSE_TRY_AGAIN, "too many kiosks connected, try again later")
             return False
         lang = gateway.choose_lang(hello.lang)
         store = gateway.sessions

@@ -221,28 +221,28 @@ class GatewayService(Service):
     # -- kiosk connections --------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
-        if len(self.connections) >= self.config.gateway.limits.max_connections:
-            self.metrics.connections_refused.inc()
-            await ws.close(1013, "too many kiosks connected, try again later")
-            return
+        # No slot yet: one is taken only once the kiosk's hello (and token) is accepted (admit).
         kiosk = KioskConnection(self, ws)
-        self.connections[ws] = kiosk
-        self.metrics.connections.set(len(self.connections))
-        self.metrics.connections_total.inc()
-        self.ctx.status_changed()
         try:
             await kiosk.run()
         finally:
             if kiosk.link_label is not None:
                 self.links.closed(kiosk.link_label, ws)
-            self.connections.pop(ws, None)
-            self.metrics.connections.set(len(self.connections))
-            self.ctx.status_changed()
+            if self.connections.pop(ws, None) is not None:
+                self.metrics.connections.set(len(self.connections))
+                self.ctx.status_changed()
 
     def admit(self, kiosk: KioskConnection) -> bool:
-        """A kiosk's hello was accepted: it is not waiting any more."""
+        """A kiosk's hello was accepted: it takes a slot, if there is one (else 1013)."""
         if isinstance(kiosk.ws, LinkConnection):
-            kiosk.ws.settled()
+            kiosk.ws.settled()  # not waiting any more, either way
+        if len(self.connections) >= self.config.gateway.limits.max_connections:
+            self.metrics.connections_refused.inc()
+            return False
+        self.connections[kiosk.ws] = kiosk
+        self.metrics.connections.set(len(self.connections))
+        self.metrics.connections_total.inc()
+        self.ctx.status_changed()
         return True
 
     # -- languages -----------------------------------------------------------------------------
