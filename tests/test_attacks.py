@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import struct
@@ -32,6 +33,9 @@ from .conftest import GatewayProcess, Kiosk
 
 CANARY = "canary"
 CANARY_TOKEN = "canary-secret-token"
+# A kiosk of the shop turned hostile (it has a token; the attacks that need one use it).
+MALLORY = "mallory"
+MALLORY_TOKEN = "mallory-secret-token"
 # What the canary's answers may take, at worst, while an attack runs (the bound asserted).
 CANARY_P95_LIMIT = 1.0
 FRESH_LIMIT = 3.0
@@ -86,7 +90,7 @@ def target(write_config: Any, start_gateway_process: Any, tmp_path: Path) -> Cal
     """Start a gateway process with the canary's token and any overrides."""
 
     def start(overrides: dict[str, Any] | None = None, **env: str) -> Target:
-        settings: dict[str, Any] = {"gateway": {"tokens": [CANARY_TOKEN]}}
+        settings: dict[str, Any] = {"gateway": {"tokens": [CANARY_TOKEN, MALLORY_TOKEN]}}
         for key, value in (overrides or {}).items():
             if isinstance(value, dict) and isinstance(settings.get(key), dict):
                 settings[key] = {**settings[key], **value}
@@ -479,6 +483,44 @@ async def test_slot_squatting(target: Callable[..., Target]) -> None:
         return f"{len(opened)} connections without a token over 6 s (max_connections 8)"
 
     await under_attack("slot squatting", gw, attack)
+
+
+async def hostile_kiosk(port: int, rcvbuf: int | None = 4096) -> socket.socket:
+    """Mallory, past the handshake and welcomed (what it is sent, it never reads)."""
+    sock = await ws_handshake(port, rcvbuf)
+    hello = json.dumps({"type": "hello", "kiosk": MALLORY, "token": MALLORY_TOKEN})
+    await asyncio.get_running_loop().sock_sendall(sock, frame(1, hello.encode()))
+    return sock
+
+
+async def send_for(sock: socket.socket, chunk: bytes, seconds: float, max_bytes: int) -> int:
+    """Send ``chunk`` again and again for at most ``seconds`` and ``max_bytes``; bytes sent."""
+    loop = asyncio.get_running_loop()
+    sent = 0
+    deadline = time.monotonic() + seconds
+    with contextlib.suppress(OSError):
+        while time.monotonic() < deadline and sent < max_bytes:
+            async with asyncio.timeout(max(0.01, deadline - time.monotonic())):
+                await loop.sock_sendall(sock, chunk)
+            sent += len(chunk)
+    return sent
+
+
+@pytest.mark.slow
+async def test_pings_never_read(target: Callable[..., Target]) -> None:
+    """Item 3: pings as fast as possible, never reading a pong."""
+    gw = target()
+
+    async def attack() -> str:
+        sock = await hostile_kiosk(gw.port)
+        ping = frame(9, b"p" * 125)  # the largest control frame: a 127-byte pong each
+        with contextlib.suppress(TimeoutError):
+            sent = await send_for(sock, ping * 8000, seconds=6, max_bytes=400 << 20)
+        sock.close()
+        assert sent < 64 << 20, "the gateway kept answering pings nobody reads"
+        return f"{sent / 2**20:.0f} MB of pings sent without reading, then dropped"
+
+    await under_attack("pings never read", gw, attack, max_rss_mb=100)
 
 
 def test_open_files_leave_sockets_out(tmp_path: Path) -> None:

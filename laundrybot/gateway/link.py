@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
@@ -24,6 +24,8 @@ from laundrybot.gateway.admission import Admission
 from laundrybot.metrics import GatewayMetrics
 
 MAX_KIOSK_LABELS = 50
+# Bytes a connection may leave unsent (the transport's write buffer) before it is dropped.
+DEFAULT_MAX_UNSENT = 1 << 20
 OTHER = "other"
 
 
@@ -34,9 +36,18 @@ class LinkConnection(ServerConnection):
     "waiting" in ``admission`` from the moment it is accepted until it said hello.
     """
 
-    def __init__(self, *args: Any, admission: Admission | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        admission: Admission | None = None,
+        max_unsent: int = DEFAULT_MAX_UNSENT,
+        on_overflow: Callable[[], None] = lambda: None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.admission = admission
+        self.max_unsent = max_unsent
+        self.on_overflow = on_overflow
         self.bytes_in = 0
         self.bytes_out = 0
         self.rtts: list[float] = []  # since the last flush
@@ -69,6 +80,22 @@ class LinkConnection(ServerConnection):
     def drop(self) -> None:
         """Close the socket now, nothing more sent (it frees the fd at once)."""
         self.transport.abort()
+
+    def send_data(self) -> None:
+        """Write what the protocol has to send; drop a peer that lets it pile up unread.
+
+        ``send()`` waits for the write buffer (``write_limit``), but websockets answers pings
+        and writes broadcasts without waiting: a peer that pings and never reads would grow
+        the buffer by what it sends. Past ``max_unsent`` bytes it is dropped at once (a close
+        frame could not reach a peer that does not read).
+        """
+        super().send_data()
+        transport = self.transport
+        if transport.get_write_buffer_size() > self.max_unsent and not transport.is_closing():
+            self.logger.info("dropping a peer that does not read (%d bytes unsent)",
+                             transport.get_write_buffer_size())  # fmt: skip
+            self.on_overflow()
+            transport.abort()
 
     def data_received(self, data: bytes) -> None:
         self.bytes_in += len(data)

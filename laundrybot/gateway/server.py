@@ -34,7 +34,7 @@ from laundrybot.gateway import protocol
 from laundrybot.gateway.admission import Admission
 from laundrybot.gateway.connection import KioskConnection
 from laundrybot.gateway.kioskpage import StaticFile, load_site
-from laundrybot.gateway.link import LinkConnection, LinkStats
+from laundrybot.gateway.link import DEFAULT_MAX_UNSENT, LinkConnection, LinkStats
 from laundrybot.gateway.session import SessionStore
 from laundrybot.gateway.turns import Turns
 from laundrybot.gateway.voice import VoiceLinks
@@ -138,10 +138,17 @@ class GatewayService(Service):
         self.voice.start()
         limits = self.config.gateway.limits
         admission = self.admission
+        unsent = self.metrics.connections_dropped.labels("unsent").inc
 
         def create_connection(*args: Any, **kwargs: Any) -> LinkConnection:
             # Counts bytes and keepalive round-trip times, and is capped while it waits.
-            return LinkConnection(*args, admission=admission, **kwargs)
+            return LinkConnection(
+                *args,
+                admission=admission,
+                max_unsent=DEFAULT_MAX_UNSENT,
+                on_overflow=unsent,
+                **kwargs,
+            )
 
         options = dict(
             process_request=self._http,
