@@ -96,6 +96,12 @@ def _check_log_level(value: str) -> str | None:
     return None if value in levels else "one of " + ", ".join(levels)
 
 
+def _check_max_rss(value: int) -> str | None:
+    if value == 0 or 16 <= value <= 1_000_000:
+        return None
+    return "a value from 16 to 1000000 (or 0: derived)"
+
+
 @dataclass(frozen=True)
 class GatewayLimits:
     # Largest kiosk frame in bytes; bigger ones close the connection with 1009.
@@ -120,8 +126,15 @@ class GatewayLimits:
     resume_window: float = _bounded(300.0, 0, 86_400)
     # Longest typed question in characters.
     max_text_chars: int = _bounded(500, 1, 10_000)
-    # Sessions kept for resuming, at most (oldest dropped first).
+    # Sessions kept for resuming, at most (oldest dropped first), and the memory their
+    # conversations may take in MB (0: derived, 3/8 of gateway.memory_budget_mb; past it the
+    # least recently seen sessions are dropped first).
     max_sessions: int = _bounded(10_000, 1, 1_000_000)
+    session_memory_mb: int = _bounded(0, 0, 1_000_000)
+    # Bytes a connection may leave unsent in the gateway (pongs to its pings, pushes) before
+    # it is dropped, in KB (0: derived, a quarter of gateway.memory_budget_mb shared by
+    # max_connections + max_waiting connections, at least 256 KB and at most 4 MB).
+    max_unsent_kb: int = _bounded(0, 0, 1_000_000)
     # Seconds a graceful stop waits for turns in progress.
     stop_grace: float = _bounded(5.0, 0, 300)
 
@@ -154,6 +167,10 @@ class GatewayConfig:
     # Seconds between WebSocket keepalive pings, and how long to wait for the pong.
     ping_interval: float = _bounded(20.0, 1, 3600)
     ping_timeout: float = _bounded(20.0, 1, 3600)
+    # The memory the gateway may use, in MB: under its unit's MemoryMax=512M, with room for
+    # the kernel's socket buffers. The session memory, each connection's unsent bytes and the
+    # watchdog's RSS limit are derived from it unless set (see gateway_memory()).
+    memory_budget_mb: int = _bounded(448, 32, 1_000_000)
     limits: GatewayLimits = field(default_factory=GatewayLimits)
     voice: VoiceConfig = field(default_factory=VoiceConfig)
 
@@ -206,7 +223,9 @@ class StoreConfig:
 class HealthConfig:
     # The watchdog is fed only while all of these hold (a restart could fix them).
     max_loop_lag: float = _bounded(2.0, 0.05, 600)
-    max_rss_mb: int = _bounded(1536, 16, 1_000_000)
+    # 0: derived: gateway.memory_budget_mb in a process that runs the gateway alone (its unit
+    # has MemoryMax=512M: the watchdog must act before the OOM killer), else 1536.
+    max_rss_mb: int = field(default=0, metadata={"check": _check_max_rss})
     # Open file descriptors other than sockets (a leak a restart fixes; connections are capped
     # by gateway.limits and do not count here).
     max_open_fds: int = _bounded(900, 16, 1_000_000)
@@ -430,6 +449,41 @@ class Config:
             return Path(cache) / "tts"
         base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         return Path(base) / "laundrybot" / "tts"
+
+
+MIB = 2**20
+# The RSS limit of a process that runs other units than the gateway alone (health.max_rss_mb 0).
+OTHER_UNITS_MAX_RSS_MB = 1536
+
+
+@dataclass(frozen=True)
+class GatewayMemory:
+    """What the gateway's memory bounds come to, all from gateway.memory_budget_mb."""
+
+    budget: int
+    sessions: int  # bytes of conversation history kept for resuming
+    unsent: int  # bytes one connection may leave unsent before it is dropped
+
+
+def gateway_memory(config: Config) -> GatewayMemory:
+    gateway = config.gateway
+    limits = gateway.limits
+    budget = gateway.memory_budget_mb * MIB
+    sessions = limits.session_memory_mb * MIB or budget * 3 // 8
+    connections = limits.max_connections + limits.max_waiting
+    unsent = limits.max_unsent_kb * 1024 or max(
+        256 * 1024, min(4 * MIB, budget // 4 // connections)
+    )
+    return GatewayMemory(budget, sessions, unsent)
+
+
+def effective_health(config: Config, units: list[str]) -> HealthConfig:
+    """health with max_rss_mb 0 replaced by what it derives to for a process running ``units``."""
+    health = config.health
+    if health.max_rss_mb:
+        return health
+    derived = config.gateway.memory_budget_mb if units == ["gateway"] else OTHER_UNITS_MAX_RSS_MB
+    return dataclasses.replace(health, max_rss_mb=derived)
 
 
 def runtime_dir() -> Path:

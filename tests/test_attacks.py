@@ -17,6 +17,7 @@ import os
 import socket
 import struct
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -523,6 +524,62 @@ async def test_pings_never_read(target: Callable[..., Target]) -> None:
     await under_attack("pings never read", gw, attack, max_rss_mb=100)
 
 
+def metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} not in the metrics")
+
+
+async def scrape(gw: Target) -> str:
+    def get() -> str:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{gw.port}/metrics",
+            headers={"Authorization": f"Bearer {CANARY_TOKEN}"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return str(response.read().decode())
+
+    return await asyncio.to_thread(get)
+
+
+@pytest.mark.slow
+async def test_conversation_memory(target: Callable[..., Target]) -> None:
+    """Item 4: 12 connections filling session after session with 500-character questions."""
+    gw = target({"gateway": {"limits": {"session_memory_mb": 2}}})
+    question = ("where is the soap for the big washer and how much is it " * 10)[:500]
+
+    async def one_connection(deadline: float) -> int:
+        turns = 0
+        while time.monotonic() < deadline:
+            async with connect(gw.url, local_addr=(ATTACKER, 0)) as ws:
+                kiosk = Kiosk(ws)
+                await kiosk.send(type="hello", kiosk=MALLORY, token=MALLORY_TOKEN)
+                await kiosk.recv_type("welcome")
+                for _ in range(20):
+                    await kiosk.send(type="text", text=question)
+                for _ in range(20):
+                    await kiosk.recv_type("reply")
+                    turns += 1
+        return turns
+
+    async def attack() -> str:
+        deadline = time.monotonic() + 8
+        turns = sum(await asyncio.gather(*(one_connection(deadline) for _ in range(12))))
+        await asyncio.sleep(1.2)  # the session figures are moved into the metrics each second
+        text = await scrape(gw)
+        held = metric(text, "laundrybot_gateway_session_bytes")
+        bound = metric(text, "laundrybot_gateway_session_memory_bytes")
+        sessions = metric(text, "laundrybot_gateway_sessions")
+        assert bound == 2 * 2**20 and 0 < held <= bound, (held, bound)
+        return (
+            f"{turns} turns of 500 characters in {turns // 20} sessions; kept {sessions:.0f}"
+            f" sessions, {held / 2**20:.1f} MB of {bound / 2**20:.0f} MB"
+        )
+
+    await under_attack("conversation memory", gw, attack, max_rss_mb=150)
+
+
 def test_open_files_leave_sockets_out(tmp_path: Path) -> None:
     from laundrybot.health import open_files
 
@@ -563,3 +620,44 @@ def test_waiting_connections_drop_the_oldest_per_address_then_overall() -> None:
         admission.arrived(Conn(f"b{n}"), f"10.0.1.{n}")
     assert "kiosk" not in dropped and len(admission) == 4
     assert dropped == ["a1", "a2"]  # overall, the oldest waiting one
+
+
+def test_sessions_are_bounded_in_bytes_oldest_first() -> None:
+    from laundrybot.gateway.session import SessionStore
+
+    store = SessionStore(resume_window=300, max_sessions=10_000, max_bytes=200_000)
+    sessions = []
+    for n in range(40):
+        session = store.new(f"k{n}", "en")
+        for _ in range(20):
+            session.remember("q" * 500, "a" * 500)
+        sessions.append(session)
+        assert store.bytes <= store.max_bytes
+    assert 5 < len(store) < 40
+    assert store.resume(sessions[0].id, "k0") is None  # the oldest went first
+    assert sessions[0].history == type(sessions[0].history)()  # and its memory with it
+    assert store.resume(sessions[-1].id, "k39") is sessions[-1]
+    assert store.bytes == sum(s.size for s in sessions if s.store is store)
+
+
+def test_memory_bounds_derive_from_one_budget() -> None:
+    import dataclasses
+
+    from laundrybot.config import Config, effective_health, gateway_memory
+
+    config = Config()
+    memory = gateway_memory(config)
+    assert memory.budget == 448 * 2**20 < 512 * 2**20  # under the unit's MemoryMax=512M
+    assert memory.sessions == memory.budget * 3 // 8
+    assert 256 * 1024 <= memory.unsent <= 4 * 2**20
+    assert effective_health(config, ["gateway"]).max_rss_mb == 448
+    assert effective_health(config, ["asr"]).max_rss_mb == 1536
+    small = dataclasses.replace(
+        config, gateway=dataclasses.replace(config.gateway, memory_budget_mb=128)
+    )
+    assert gateway_memory(small).sessions == 48 * 2**20
+    assert effective_health(small, ["gateway"]).max_rss_mb == 128
+    explicit = dataclasses.replace(
+        config, health=dataclasses.replace(config.health, max_rss_mb=300)
+    )
+    assert effective_health(explicit, ["gateway"]).max_rss_mb == 300

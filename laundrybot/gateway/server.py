@@ -26,7 +26,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from laundrybot import unitmetrics
-from laundrybot.config import Config, GatewayConfig, parse_listen
+from laundrybot.config import Config, GatewayConfig, gateway_memory, parse_listen
 from laundrybot.dialog.engine import Dialog
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge_set
 from laundrybot.errors import ConfigError
@@ -34,7 +34,7 @@ from laundrybot.gateway import protocol
 from laundrybot.gateway.admission import Admission
 from laundrybot.gateway.connection import KioskConnection
 from laundrybot.gateway.kioskpage import StaticFile, load_site
-from laundrybot.gateway.link import DEFAULT_MAX_UNSENT, LinkConnection, LinkStats
+from laundrybot.gateway.link import LinkConnection, LinkStats
 from laundrybot.gateway.session import SessionStore
 from laundrybot.gateway.turns import Turns
 from laundrybot.gateway.voice import VoiceLinks
@@ -90,8 +90,11 @@ class GatewayService(Service):
         self.metrics = GatewayMetrics(ctx.registry)
         self.links = LinkStats(self.metrics)
         self.spool = Spool(ctx.config.spool_path, ctx.config.shop_id, on_state=self._spool_state)
+        self.memory = gateway_memory(ctx.config)
         self.sessions = SessionStore(
-            ctx.config.gateway.limits.resume_window, ctx.config.gateway.limits.max_sessions
+            ctx.config.gateway.limits.resume_window,
+            ctx.config.gateway.limits.max_sessions,
+            self.memory.sessions,
         )
         self.connections: dict[ServerConnection, KioskConnection] = {}
         limits = ctx.config.gateway.limits
@@ -138,6 +141,7 @@ class GatewayService(Service):
         self.voice.start()
         limits = self.config.gateway.limits
         admission = self.admission
+        memory = self.memory
         unsent = self.metrics.connections_dropped.labels("unsent").inc
 
         def create_connection(*args: Any, **kwargs: Any) -> LinkConnection:
@@ -145,7 +149,7 @@ class GatewayService(Service):
             return LinkConnection(
                 *args,
                 admission=admission,
-                max_unsent=DEFAULT_MAX_UNSENT,
+                max_unsent=memory.unsent,
                 on_overflow=unsent,
                 **kwargs,
             )
@@ -194,6 +198,8 @@ class GatewayService(Service):
             self.site = site
             self.sessions.resume_window = config.gateway.limits.resume_window
             self.sessions.max_sessions = config.gateway.limits.max_sessions
+            self.memory = gateway_memory(config)  # new connections get the new bound
+            self.sessions.max_bytes = self.memory.sessions
             self.admission.limit = config.gateway.limits.max_waiting
             self.admission.per_address = config.gateway.limits.max_waiting_per_address
 
@@ -343,7 +349,7 @@ class GatewayService(Service):
     async def _spool_count_loop(self) -> None:
         while True:
             self.metrics.database_configured.set(1 if self.config.store.postgres.dsn else 0)
-            self.metrics.max_rss.set(self.config.health.max_rss_mb * 2**20)
+            self.metrics.max_rss.set(self.ctx.liveness.limits.max_rss_mb * 2**20)
             self.metrics.max_fds.set(self.config.health.max_open_fds)
             with contextlib.suppress(OSError):
                 disk = await asyncio.to_thread(shutil.disk_usage, self.spool.path.parent)
@@ -373,6 +379,9 @@ class GatewayService(Service):
     async def _link_loop(self) -> None:
         while True:
             await asyncio.sleep(LINK_INTERVAL)
+            self.metrics.sessions.set(len(self.sessions))
+            self.metrics.session_bytes.set(self.sessions.bytes)
+            self.metrics.session_memory.set(self.sessions.max_bytes)
             for ws, kiosk in list(self.connections.items()):
                 if kiosk.link_label is not None:
                     self.links.flush(kiosk.link_label, ws)

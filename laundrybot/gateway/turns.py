@@ -156,7 +156,7 @@ class Turns:
         # Committed before the reply leaves: every answered question is on disk.
         await self.note(turn)
         session.turns += 1
-        session.history.append({"question": question, "answer": text})
+        session.remember(question, text)
         return Reply(turn_id, question, text, answer, notice)
 
     async def _escalate(self, event: Event) -> StaffNotice:
