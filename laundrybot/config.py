@@ -112,6 +112,11 @@ class GatewayLimits:
     # Sustained messages per second per connection, and the burst allowed above it.
     messages_per_second: float = _bounded(10.0, 0.1, 10_000)
     message_burst: int = _bounded(30, 1, 100_000)
+    # Frames (WebSocket pings included) and KB a second past which a connection is closed with
+    # 1008: a flood, not a kiosk (spoken questions send about 50 audio frames, 32-96 KB a
+    # second). Counted per connection in fixed one-second windows.
+    max_frames_per_second: int = _bounded(200, 10, 1_000_000)
+    max_kb_per_second: int = _bounded(1024, 64, 1_000_000)
     # Seconds a new connection has to finish its WebSocket (or HTTP) request, then to send
     # `hello`: a connection that has not said hello holds no kiosk slot and little else.
     handshake_timeout: float = _bounded(5.0, 0.1, 3600)

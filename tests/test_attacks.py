@@ -357,7 +357,11 @@ MALFORMED = [
 
 
 async def test_malformed_payloads(target: Callable[..., Target]) -> None:
-    gw = target({"gateway": {"limits": {"messages_per_second": 1000, "message_burst": 1000}}})
+    # Not a flood (the next test): the flood bounds are raised to let the payloads through.
+    unlimited = {"max_frames_per_second": 1_000_000, "max_kb_per_second": 1_000_000}
+    gw = target(
+        {"gateway": {"limits": {"messages_per_second": 1000, "message_burst": 1000, **unlimited}}}
+    )
 
     async def attack() -> str:
         sent = 0
@@ -510,7 +514,9 @@ async def send_for(sock: socket.socket, chunk: bytes, seconds: float, max_bytes:
 @pytest.mark.slow
 async def test_pings_never_read(target: Callable[..., Target]) -> None:
     """Item 3: pings as fast as possible, never reading a pong."""
-    gw = target()
+    # The flood bound would close it first (item 7): raised, to test the unsent bound alone.
+    unlimited = {"max_frames_per_second": 1_000_000, "max_kb_per_second": 1_000_000}
+    gw = target({"gateway": {"limits": unlimited}})
 
     async def attack() -> str:
         sock = await hostile_kiosk(gw.port)
@@ -578,6 +584,55 @@ async def test_conversation_memory(target: Callable[..., Target]) -> None:
         )
 
     await under_attack("conversation memory", gw, attack, max_rss_mb=150)
+
+
+@pytest.mark.slow
+async def test_flood_of_tiny_frames(target: Callable[..., Target]) -> None:
+    """Item 7: four connections sending tiny frames as fast as they can, again and again."""
+    gw = target()
+    codes: list[int] = []
+
+    async def flooder(deadline: float) -> int:
+        sent = 0
+        # A new connection only while it has a second left to flood.
+        while time.monotonic() < deadline - 1 and sent < 2_000_000:
+            async with connect(gw.url, local_addr=(ATTACKER, 0)) as ws:
+                kiosk = Kiosk(ws)
+                await kiosk.send(type="hello", kiosk=MALLORY, token=MALLORY_TOKEN)
+
+                async def read(ws: Any = ws) -> None:
+                    with contextlib.suppress(ConnectionClosed):
+                        async for _ in ws:  # reads, so it hears the close frame
+                            pass
+
+                reader = asyncio.create_task(read())
+                with contextlib.suppress(ConnectionClosed):
+                    while time.monotonic() < deadline:
+                        await ws.send('{"type":"ping"}')
+                        sent += 1
+                        if sent % 100 == 0:
+                            await asyncio.sleep(0)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(ws.wait_closed(), 3)
+                reader.cancel()
+                codes.append(ws.close_code or 0)
+        return sent
+
+    async def attack() -> str:
+        deadline = time.monotonic() + 6
+        sent = sum(await asyncio.gather(*(flooder(deadline) for _ in range(4))))
+        # 1008, or (when the close frame was lost in the flood) the socket simply closed.
+        assert 1008 in codes and set(codes) <= {1008, 1006}, codes
+        dropped = metric(
+            await scrape(gw), 'laundrybot_gateway_connections_dropped_total{reason="flood"}'
+        )
+        assert dropped >= len(codes)
+        return (
+            f"{sent} tiny frames from 4 connections in 6 s; {len(codes)} connections closed"
+            f" ({codes.count(1008)} with 1008), {dropped:.0f} counted as floods"
+        )
+
+    await under_attack("flood of tiny frames", gw, attack)
 
 
 def test_open_files_leave_sockets_out(tmp_path: Path) -> None:

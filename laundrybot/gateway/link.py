@@ -19,6 +19,8 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from websockets.asyncio.server import ServerConnection
+from websockets.frames import CloseCode, Frame
+from websockets.protocol import State
 
 from laundrybot.gateway.admission import Admission
 from laundrybot.metrics import GatewayMetrics
@@ -42,12 +44,22 @@ class LinkConnection(ServerConnection):
         admission: Admission | None = None,
         max_unsent: int = DEFAULT_MAX_UNSENT,
         on_overflow: Callable[[], None] = lambda: None,
+        max_frames: int = 0,
+        max_bytes: int = 0,
+        on_flood: Callable[[], None] = lambda: None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.admission = admission
         self.max_unsent = max_unsent
         self.on_overflow = on_overflow
+        # Frames (pings included) and bytes a second past which the peer is closed (0: off).
+        self.max_frames = max_frames
+        self.max_bytes = max_bytes
+        self.on_flood = on_flood
+        self._window = 0.0
+        self._window_frames = 0
+        self._window_bytes = 0
         self.bytes_in = 0
         self.bytes_out = 0
         self.rtts: list[float] = []  # since the last flush
@@ -100,13 +112,37 @@ class LinkConnection(ServerConnection):
     def data_received(self, data: bytes) -> None:
         self.bytes_in += len(data)
         self.last_data = time.time()
+        self._count(bytes_in=len(data))
         super().data_received(data)
 
-    def acknowledge_pings(self, data: bytes) -> None:
-        solicited = data in self.pending_pings
-        super().acknowledge_pings(data)
-        if solicited and len(self.rtts) < 1000:
-            self.rtts.append(self.latency)
+    def process_event(self, event: Any) -> None:
+        if isinstance(event, Frame) and self.protocol.state is State.OPEN:
+            self._count(frames=1)
+            if (self.max_frames and self._window_frames > self.max_frames) or (
+                self.max_bytes and self._window_bytes > self.max_bytes
+            ):
+                self._close_flood()
+                return
+        super().process_event(event)
+
+    def _count(self, frames: int = 0, bytes_in: int = 0) -> None:
+        """Frames and bytes in a fixed one-second window: an addition and a clock read."""
+        now = time.monotonic()
+        if now - self._window >= 1.0:
+            self._window = now
+            self._window_frames = 0
+            self._window_bytes = 0
+        self._window_frames += frames
+        self._window_bytes += bytes_in
+
+    def _close_flood(self) -> None:
+        """1008, then the socket goes without waiting for the peer's answer (nor reading on)."""
+        self.on_flood()
+        self.protocol.fail(CloseCode.POLICY_VIOLATION, "too many messages")
+        self.send_data()
+        transport = self.transport
+        transport.close()  # what is buffered (the close frame) is sent, nothing more is read
+        self.loop.call_later(2.0, transport.abort)  # a peer that does not read it either
 
 
 class LinkStats(Collector):

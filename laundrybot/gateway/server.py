@@ -143,6 +143,7 @@ class GatewayService(Service):
         admission = self.admission
         memory = self.memory
         unsent = self.metrics.connections_dropped.labels("unsent").inc
+        flood = self.metrics.connections_dropped.labels("flood").inc
 
         def create_connection(*args: Any, **kwargs: Any) -> LinkConnection:
             # Counts bytes and keepalive round-trip times, and is capped while it waits.
@@ -151,6 +152,9 @@ class GatewayService(Service):
                 admission=admission,
                 max_unsent=memory.unsent,
                 on_overflow=unsent,
+                max_frames=limits.max_frames_per_second,
+                max_bytes=limits.max_kb_per_second * 1024,
+                on_flood=flood,
                 **kwargs,
             )
 
