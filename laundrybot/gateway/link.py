@@ -125,6 +125,12 @@ class LinkConnection(ServerConnection):
                 return
         super().process_event(event)
 
+    def acknowledge_pings(self, data: bytes) -> None:
+        solicited = data in self.pending_pings
+        super().acknowledge_pings(data)
+        if solicited and len(self.rtts) < 1000:
+            self.rtts.append(self.latency)
+
     def _count(self, frames: int = 0, bytes_in: int = 0) -> None:
         """Frames and bytes in a fixed one-second window: an addition and a clock read."""
         now = time.monotonic()
