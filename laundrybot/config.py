@@ -167,8 +167,15 @@ class VoiceConfig:
 class GatewayConfig:
     # Where kiosks connect: "HOST:PORT"; port 0 picks any free port (logged and in STATUS).
     listen: str = field(default="127.0.0.1:8765", metadata={"check": _check_listen})
-    # Kiosk tokens; when the list is not empty, `hello` must carry one of them.
-    tokens: tuple[str, ...] = ()
+    # Kiosk tokens by kiosk name: `hello` from that kiosk must carry its token (and no other
+    # name is let in). Still accepted, the older form: a list of tokens any kiosk may use.
+    # Empty (and no token_files): kiosks need no token.
+    tokens: dict[str, str] | tuple[str, ...] = field(
+        default=(), repr=False, metadata={"secret": True}
+    )
+    # A file per kiosk name holding its token (read at start and at each reload); a name in
+    # both is an error.
+    token_files: dict[str, str] = field(default_factory=dict, metadata={"path": True})
     # Seconds between WebSocket keepalive pings, and how long to wait for the pong.
     ping_interval: float = _bounded(20.0, 1, 3600)
     ping_timeout: float = _bounded(20.0, 1, 3600)
@@ -659,7 +666,16 @@ def _convert(kind: Any, value: Any, file: str | None, path: str) -> Any:
         return out
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(kind) if a is not type(None)]
-        return None if value is None else _convert(args[0], value, file, path)
+        if value is None:
+            return None
+        # A mapping or a list (gateway.tokens): the member of the same shape.
+        shaped: Any = (
+            dict if isinstance(value, dict) else tuple if isinstance(value, list) else None
+        )
+        if shaped is None and {typing.get_origin(a) for a in args} >= {dict, tuple}:
+            raise ConfigError(file, path, "a mapping (or a list)", value)
+        chosen = next((a for a in args if typing.get_origin(a) is shaped), args[0])
+        return _convert(chosen, value, file, path)
     raise TypeError(f"config type {kind!r} at {path} is not supported")
 
 

@@ -37,6 +37,7 @@ CANARY_TOKEN = "canary-secret-token"
 # A kiosk of the shop turned hostile (it has a token; the attacks that need one use it).
 MALLORY = "mallory"
 MALLORY_TOKEN = "mallory-secret-token"
+CROWD_TOKEN = "crowd-secret-token"
 # What the canary's answers may take, at worst, while an attack runs (the bound asserted).
 CANARY_P95_LIMIT = 1.0
 FRESH_LIMIT = 3.0
@@ -91,7 +92,8 @@ def target(write_config: Any, start_gateway_process: Any, tmp_path: Path) -> Cal
     """Start a gateway process with the canary's token and any overrides."""
 
     def start(overrides: dict[str, Any] | None = None, **env: str) -> Target:
-        settings: dict[str, Any] = {"gateway": {"tokens": [CANARY_TOKEN, MALLORY_TOKEN]}}
+        tokens = {CANARY: CANARY_TOKEN, MALLORY: MALLORY_TOKEN, "crowd": CROWD_TOKEN}
+        settings: dict[str, Any] = {"gateway": {"tokens": tokens}}
         for key, value in (overrides or {}).items():
             if isinstance(value, dict) and isinstance(settings.get(key), dict):
                 settings[key] = {**settings[key], **value}
@@ -437,7 +439,7 @@ async def test_a_thousand_websocket_connections(target: Callable[..., Target]) -
         async def open_one() -> Any:
             ws = await connect(gw.url, open_timeout=10, local_addr=(ATTACKER, 0))
             kiosk = Kiosk(ws)
-            await kiosk.send(type="hello", kiosk="crowd", token=CANARY_TOKEN)
+            await kiosk.send(type="hello", kiosk="crowd", token=CROWD_TOKEN)
             return ws
 
         async with many(1000, open_one, batch_size=10) as conns:
@@ -633,6 +635,37 @@ async def test_flood_of_tiny_frames(target: Callable[..., Target]) -> None:
         )
 
     await under_attack("flood of tiny frames", gw, attack)
+
+
+async def test_resume_with_a_session_id_from_the_records(target: Callable[..., Target]) -> None:
+    """Item 8: someone who reads the spool or the database tries to join a live conversation."""
+    gw = target()
+
+    async def attack() -> str:
+        async with connect(gw.url) as ws:  # the real kiosk, mid-conversation
+            kiosk = Kiosk(ws)
+            await kiosk.send(type="hello", kiosk=CANARY, token=CANARY_TOKEN)
+            await kiosk.recv_type("welcome")
+            await kiosk.ask("how much is a wash?")
+            db = SpoolDB(gw.spool, "shop")
+            try:
+                row = db.conn.execute("SELECT session FROM turns ORDER BY ts DESC").fetchone()
+            finally:
+                db.close()
+            session = row[0]
+            outcomes = []
+            for name, token in ((CANARY, MALLORY_TOKEN), (CANARY, CANARY_TOKEN)):
+                async with connect(gw.url, local_addr=(ATTACKER, 0)) as thief:
+                    hello = {"type": "hello", "kiosk": name, "token": token, "resume": session}
+                    await thief.send(json.dumps(hello))
+                    answer = json.loads(await asyncio.wait_for(thief.recv(), 5))
+                    assert answer["type"] == "error" or (
+                        answer["resumed"] is False and answer["history"] == []
+                    ), answer
+                    outcomes.append(answer.get("code") or f"resumed={answer['resumed']}")
+        return f"session id from the spool + kiosk name: {outcomes}"
+
+    await under_attack("resume with a session id from the records", gw, attack)
 
 
 def test_open_files_leave_sockets_out(tmp_path: Path) -> None:

@@ -200,28 +200,67 @@ async def test_idle_connection_is_closed(write_config, start_gateway):
 async def test_resume_gives_the_conversation_back(write_config, start_gateway):
     gw = await start_gateway(write_config())
     async with kiosk(gw.url, hello=False) as k:
-        session = (await k.hello(kiosk="front"))["session"]
+        welcome = await k.hello(kiosk="front")
+        session, secret = welcome["session"], welcome["resume_token"]
+        assert len(secret) >= 32 and secret != session
         first = await k.ask("what are your hours")
+    # The session id alone (it is in the spool and the database) does not resume.
+    for guess in ({}, {"resume_token": "guessed"}):
+        async with kiosk(gw.url, hello=False) as k:
+            welcome = await k.hello(kiosk="front", resume=session, **guess)
+            assert welcome["resumed"] is False and welcome["history"] == []
     async with kiosk(gw.url, hello=False) as k:
-        welcome = await k.hello(kiosk="front", resume=session)
+        welcome = await k.hello(kiosk="front", resume=session, resume_token=secret)
         assert welcome["resumed"] is True
         assert welcome["session"] == session
         assert welcome["history"] == [{"question": "what are your hours", "answer": first["text"]}]
-    # Another kiosk cannot take the session over.
+        again = welcome["resume_token"]
+        assert again != secret  # a new secret each welcome: the old one is spent
+    # Another kiosk cannot take the session over, even with the secret.
     async with kiosk(gw.url, hello=False) as k:
-        welcome = await k.hello(kiosk="other", resume=session)
+        welcome = await k.hello(kiosk="other", resume=session, resume_token=again)
         assert welcome["resumed"] is False
         assert welcome["session"] != session
+    async with kiosk(gw.url, hello=False) as k:
+        assert (await k.hello(kiosk="front", resume=session, resume_token=secret))[
+            "resumed"
+        ] is False
 
 
 async def test_resume_window_expires(write_config, start_gateway):
     gw = await start_gateway(write_config({"gateway": {"limits": {"resume_window": 0.2}}}))
     async with kiosk(gw.url, hello=False) as k:
-        session = (await k.hello())["session"]
+        welcome = await k.hello()
     await asyncio.sleep(0.5)
     async with kiosk(gw.url, hello=False) as k:
-        welcome = await k.hello(resume=session)
+        welcome = await k.hello(resume=welcome["session"], resume_token=welcome["resume_token"])
         assert welcome["resumed"] is False
+
+
+async def test_tokens_per_kiosk_name(write_config, start_gateway, tmp_path):
+    token_file = tmp_path / "back.token"
+    token_file.write_text("back-secret\n")
+    gw = await start_gateway(
+        write_config(
+            {
+                "gateway": {
+                    "tokens": {"front": "front-secret"},
+                    "token_files": {"back": str(token_file)},
+                }
+            }
+        )
+    )
+    for name, token, ok in [
+        ("front", "front-secret", True),
+        ("back", "back-secret", True),
+        ("back", "front-secret", False),  # a token is its kiosk's only
+        ("other", "front-secret", False),
+        ("front", None, False),
+    ]:
+        async with kiosk(gw.url, hello=False) as k:
+            await k.send(type="hello", kiosk=name, **({"token": token} if token else {}))
+            message = await k.recv()
+            assert (message["type"] == "welcome") is ok, (name, token, message)
 
 
 async def test_status_is_pushed_when_readiness_changes(write_config, start_gateway):

@@ -36,6 +36,7 @@ from laundrybot.gateway.connection import KioskConnection
 from laundrybot.gateway.kioskpage import StaticFile, load_site
 from laundrybot.gateway.link import LinkConnection, LinkStats
 from laundrybot.gateway.session import SessionStore
+from laundrybot.gateway.tokens import Tokens, load_tokens
 from laundrybot.gateway.turns import Turns
 from laundrybot.gateway.voice import VoiceLinks
 from laundrybot.lang import get as language_unit
@@ -106,6 +107,7 @@ class GatewayService(Service):
         self.voice = VoiceLinks(ctx.config, ctx.readiness)
         self.machines: dict[int, MachineStatus] = {}
         self.brain: Brain | None = None
+        self.tokens = Tokens()
         self.site: dict[str, StaticFile] = {}
         self.turns = Turns(
             spool=self.spool,
@@ -134,6 +136,7 @@ class GatewayService(Service):
     async def start(self) -> None:
         self.brain = await asyncio.to_thread(load_brain, self.config)
         self.site = await asyncio.to_thread(load_site)
+        self.tokens = await asyncio.to_thread(load_tokens, self.settings)
         self.ctx.readiness.set("spool", False, "opening")
         await self.spool.start()
         self.ctx.liveness.watch(self.spool.watch)
@@ -192,6 +195,7 @@ class GatewayService(Service):
     async def prepare_reload(self, config: Config) -> Callable[[], None]:
         brain = await asyncio.to_thread(load_brain, config)
         site = await asyncio.to_thread(load_site)  # the kiosk page may have been updated too
+        tokens = await asyncio.to_thread(load_tokens, config.gateway)
         if config.gateway.listen != self.config.gateway.listen and not self.ctx.listen_sockets:
             log.warning("gateway.listen changed: it takes effect at the next restart")
         if config.spool_path != self.config.spool_path:
@@ -200,6 +204,7 @@ class GatewayService(Service):
         def commit() -> None:
             self.brain = brain
             self.site = site
+            self.tokens = tokens
             self.sessions.resume_window = config.gateway.limits.resume_window
             self.sessions.max_sessions = config.gateway.limits.max_sessions
             self.memory = gateway_memory(config)  # new connections get the new bound

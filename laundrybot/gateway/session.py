@@ -9,6 +9,8 @@ whatever kiosks - or anyone with a connection - say.
 from __future__ import annotations
 
 import collections
+import hashlib
+import hmac
 import secrets
 import sys
 import time
@@ -20,6 +22,10 @@ HISTORY = 20
 # history entry (its dict and deque slot). Estimates on the high side.
 SESSION_OVERHEAD = 1024
 ENTRY_OVERHEAD = 256
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
 
 
 def _entry_bytes(entry: dict[str, str]) -> int:
@@ -37,6 +43,8 @@ class Session:
     turns: int = 0
     connected: bool = True
     last_seen: float = field(default_factory=time.monotonic)
+    # The digest of the resume token the last welcome gave (the token itself is not kept).
+    resume_digest: bytes = b""
     # The memory this session holds, as the store counts it.
     size: int = SESSION_OVERHEAD
     store: SessionStore | None = field(default=None, repr=False)
@@ -75,15 +83,25 @@ class SessionStore:
         self._bound(keep=session)
         return session
 
-    def resume(self, session_id: str, kiosk: str) -> Session | None:
-        """The session to resume, if it exists, belongs to this kiosk and is recent enough."""
+    def resume(self, session_id: str, kiosk: str, resume_token: str) -> Session | None:
+        """The session to resume, if it exists, belongs to this kiosk, is recent enough and
+        ``resume_token`` is the one its last welcome gave."""
         self.expire()
         session = self._sessions.get(session_id)
-        if session is None or session.kiosk != kiosk:
+        if session is None or session.kiosk != kiosk or not session.resume_digest:
+            return None
+        if not hmac.compare_digest(_digest(resume_token), session.resume_digest):
             return None
         session.connected = True
         self.touch(session)
         return session
+
+    @staticmethod
+    def new_resume_token(session: Session) -> str:
+        """A fresh secret for the next resume of ``session`` (the previous one stops working)."""
+        token = secrets.token_urlsafe(24)
+        session.resume_digest = _digest(token)
+        return token
 
     def touch(self, session: Session) -> None:
         session.last_seen = time.monotonic()
