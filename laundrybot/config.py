@@ -176,6 +176,9 @@ class GatewayConfig:
     # A file per kiosk name holding its token (read at start and at each reload); a name in
     # both is an error.
     token_files: dict[str, str] = field(default_factory=dict, metadata={"path": True})
+    # With tokens, /readyz, /metrics and /kiosk.json need one of them (a bearer header, or
+    # ?token=); true makes them public again. /healthz and the kiosk page's files always are.
+    public_http: bool = False
     # Seconds between WebSocket keepalive pings, and how long to wait for the pong.
     ping_interval: float = _bounded(20.0, 1, 3600)
     ping_timeout: float = _bounded(20.0, 1, 3600)

@@ -668,6 +668,38 @@ async def test_resume_with_a_session_id_from_the_records(target: Callable[..., T
     await under_attack("resume with a session id from the records", gw, attack)
 
 
+async def test_http_figures_without_a_token(target: Callable[..., Target]) -> None:
+    """Item 9: someone on the shop's network reads /metrics, /readyz and /kiosk.json."""
+    gw = target()
+
+    async def get(path: str) -> bytes:
+        reader, writer = await open_raw(gw.port)
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        try:
+            return await asyncio.wait_for(reader.read(200), 5)
+        finally:
+            writer.close()
+
+    async def attack() -> str:
+        statuses: dict[bytes, int] = {}
+        deadline = time.monotonic() + 3
+        count = 0
+        while time.monotonic() < deadline and count < 300:
+            answers = await asyncio.gather(
+                *(get(p) for p in ("/metrics", "/readyz", "/kiosk.json", "/metrics?token=x"))
+            )
+            for answer in answers:
+                status = answer.split(b"\r\n", 1)[0]
+                statuses[status] = statuses.get(status, 0) + 1
+            count += len(answers)
+        assert list(statuses) == [b"HTTP/1.1 401 Unauthorized"], statuses
+        text = await scrape(gw)  # with a token: the figures
+        assert "laundrybot_gateway_connections" in text
+        return f"{count} HTTP requests without a valid token: {statuses}"
+
+    await under_attack("HTTP figures without a token", gw, attack)
+
+
 def test_open_files_leave_sockets_out(tmp_path: Path) -> None:
     from laundrybot.health import open_files
 

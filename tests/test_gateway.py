@@ -360,3 +360,61 @@ async def test_kiosk_info_for_the_page(write_config, start_gateway):
     assert en["staff_phone"] and en["shop_name"] and len(en["quick_questions"]) >= 4
     assert "30 days" in en["privacy"]
     assert en["voice_input"] is False  # voice is off in these tests
+
+
+async def test_readyz_tells_degraded_from_down(write_config, start_gateway, monkeypatch):
+    from laundrybot import unitmetrics
+    from laundrybot.status import collect, format_status
+
+    recorder = (
+        "# TYPE laundrybot_dependency_up gauge\n"
+        'laundrybot_dependency_up{dependency="database"} 0.0\n'
+    )
+
+    async def gather():
+        return {"recorder": recorder, "notify": None}
+
+    gw = await start_gateway(write_config())
+    code, body = await asyncio.to_thread(http_get, gw.http + "/readyz")
+    assert code == 200 and json.loads(body)["state"] == "ok"
+    # PostgreSQL away (the recorder says so in its metrics), the notify unit not answering:
+    # kiosks are still served.
+    monkeypatch.setattr(unitmetrics, "gather", gather)
+    code, body = await asyncio.to_thread(http_get, gw.http + "/readyz")
+    ready = json.loads(body)
+    assert code == 200 and ready["state"] == "degraded" and ready["ready"] is True
+    assert ready["degraded"] == ["notify: not answering", "recorder: database"]
+    summary = format_status({"url": gw.http, "reachable": True, **collect(ready, "")})
+    assert "DEGRADED (serving)" in summary and "recorder: database" in summary
+    # The spool gone: no answer can be recorded, so none is sent: down.
+    gw.runner.readiness.set("spool", False, "disk full")
+    code, body = await asyncio.to_thread(http_get, gw.http + "/readyz")
+    ready = json.loads(body)
+    assert code == 503 and ready["state"] == "down" and ready["ready"] is False
+    assert "spool" in ready["degraded"]
+    summary = format_status({"url": gw.http, "reachable": True, **collect(ready, "")})
+    assert "NOT READY" in summary
+
+
+@pytest.mark.parametrize("public", [False, True])
+async def test_http_needs_a_token_when_tokens_are_configured(write_config, start_gateway, public):
+    settings = {"tokens": {"front": "front-secret"}, "public_http": public}
+    gw = await start_gateway(write_config({"gateway": settings}))
+
+    def get(path: str, token: str | None = None) -> int:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            request = urllib.request.Request(gw.http + path, headers=headers)
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    for path in ("/readyz", "/metrics", "/kiosk.json"):
+        assert await asyncio.to_thread(get, path) == (200 if public else 401), path
+        assert await asyncio.to_thread(get, path, "wrong") == (200 if public else 401), path
+        assert await asyncio.to_thread(get, path, "front-secret") == 200, path
+    # The kiosk page's own fetch: ?token= (the page has it in its address).
+    assert await asyncio.to_thread(get, "/kiosk.json?token=front-secret") == 200
+    for path in ("/healthz", "/"):
+        assert await asyncio.to_thread(get, path) == 200, path

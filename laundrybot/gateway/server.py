@@ -15,6 +15,7 @@ import json
 import logging
 import shutil
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,11 @@ from laundrybot.store.spool import Spool, SpoolDB
 log = logging.getLogger(__name__)
 
 KIOSK_PATH = "/kiosk"
+# What needs a kiosk token when tokens are configured (unless gateway.public_http); /healthz
+# and the page's own files never do.
+PROTECTED_PATHS = frozenset({"/readyz", "/metrics", "/kiosk.json"})
+# Without these the gateway does not serve (a reply is sent only once it is in the spool).
+SERVING_DEPENDENCIES = ("spool",)
 # Seconds between spool row counts for the metrics (a count is a table scan).
 SPOOL_COUNT_INTERVAL = 15.0
 # Seconds between moves of the kiosks' link figures (RTT, bytes, last seen) into the metrics.
@@ -411,10 +417,44 @@ class GatewayService(Service):
 
     # -- HTTP on the same port ------------------------------------------------------------
 
+    def _http_allowed(self, request: Request) -> bool:
+        """With kiosk tokens, /readyz, /metrics and /kiosk.json need one (or public_http)."""
+        if not self.tokens.required or self.settings.public_http:
+            return True
+        return self.tokens.known(_request_token(request))
+
+    async def readiness_report(self) -> dict[str, object]:
+        """/readyz: ok, degraded (serving, something is down) or down (not serving).
+
+        Degraded lists every dependency that is down: this process's, and the other units'
+        as their merged metrics say (``laundrybot_dependency_up``, e.g. the recorder's
+        database), plus units whose metrics could not be read at all.
+        """
+        report = self.ctx.readiness.as_json()
+        degraded = list(self.ctx.readiness.degraded)
+        units = await unitmetrics.gather()
+        for unit, text in sorted(units.items()):
+            if text is None:
+                degraded.append(f"{unit}: not answering")
+                continue
+            for name, ok in unitmetrics.dependencies(text):
+                if not ok:
+                    degraded.append(f"{unit}: {name}")
+        serving = self.brain is not None and not any(d in degraded for d in SERVING_DEPENDENCIES)
+        state = "down" if not serving else "degraded" if degraded else "ok"
+        return report | {
+            "state": state,
+            "ready": state != "down",
+            "degraded": degraded,
+            "status": self.status(),
+        }
+
     async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.partition("?")[0]
         if path == KIOSK_PATH:
             return None  # go on with the WebSocket handshake
+        if path in PROTECTED_PATHS and not self._http_allowed(request):
+            return _respond(http.HTTPStatus.UNAUTHORIZED, "a kiosk token is needed\n")
         if path == "/kiosk.json":
             body = json.dumps(self.kiosk_info(), ensure_ascii=False, indent=1) + "\n"
             return _respond(http.HTTPStatus.OK, body, "application/json")
@@ -424,9 +464,11 @@ class GatewayService(Service):
                 return _respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "; ".join(problems) + "\n")
             return _respond(http.HTTPStatus.OK, "ok\n")
         if path == "/readyz":
-            ready = self.ctx.readiness.as_json() | {"status": self.status()}
-            code = http.HTTPStatus.OK if ready["ready"] else http.HTTPStatus.SERVICE_UNAVAILABLE
-            return _respond(code, json.dumps(ready, indent=1) + "\n", "application/json")
+            ready = await self.readiness_report()
+            code = http.HTTPStatus.SERVICE_UNAVAILABLE if ready["state"] == "down" else 200
+            return _respond(
+                http.HTTPStatus(code), json.dumps(ready, indent=1) + "\n", "application/json"
+            )
         if path == "/metrics":
             # One scrape target per shop PC: the other units' metrics are merged in.
             units = await unitmetrics.gather()
@@ -440,6 +482,15 @@ class GatewayService(Service):
         if page is not None:
             return _respond(http.HTTPStatus.OK, page.body, page.content_type)
         return _respond(http.HTTPStatus.NOT_FOUND, "not found\n")
+
+
+def _request_token(request: Request) -> str:
+    """A bearer token from the Authorization header, else ?token= (the kiosk page's fetch)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    query = urllib.parse.parse_qs(request.path.partition("?")[2])
+    return (query.get("token") or [""])[0]
 
 
 def _respond(
