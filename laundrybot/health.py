@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from laundrybot.config import HealthConfig
+from laundrybot.config import OTHER_UNITS_MAX_RSS_MB, HealthConfig
 
 
 class LoopLagMonitor:
@@ -197,8 +197,10 @@ class Liveness:
         if lag > self.limits.max_loop_lag:
             found.append(f"event loop lagged {lag:.1f}s (limit {self.limits.max_loop_lag:g}s)")
         rss_mb = self._process.memory_info().rss / 2**20
-        if rss_mb > self.limits.max_rss_mb:
-            found.append(f"RSS {rss_mb:.0f} MB (limit {self.limits.max_rss_mb} MB)")
+        # 0 is "derived" (config.effective_health, which the runner applies); if not applied:
+        max_rss_mb = self.limits.max_rss_mb or OTHER_UNITS_MAX_RSS_MB
+        if rss_mb > max_rss_mb:
+            found.append(f"RSS {rss_mb:.0f} MB (limit {max_rss_mb} MB)")
         fds = open_files()
         if fds is None:
             fds = self._process.num_fds()

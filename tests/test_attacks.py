@@ -746,17 +746,18 @@ def test_sessions_are_bounded_in_bytes_oldest_first() -> None:
     from laundrybot.gateway.session import SessionStore
 
     store = SessionStore(resume_window=300, max_sessions=10_000, max_bytes=200_000)
-    sessions = []
+    sessions, secrets = [], []
     for n in range(40):
         session = store.new(f"k{n}", "en")
+        secrets.append(store.new_resume_token(session))
         for _ in range(20):
             session.remember("q" * 500, "a" * 500)
         sessions.append(session)
         assert store.bytes <= store.max_bytes
     assert 5 < len(store) < 40
-    assert store.resume(sessions[0].id, "k0") is None  # the oldest went first
+    assert store.resume(sessions[0].id, "k0", secrets[0]) is None  # the oldest went first
     assert sessions[0].history == type(sessions[0].history)()  # and its memory with it
-    assert store.resume(sessions[-1].id, "k39") is sessions[-1]
+    assert store.resume(sessions[-1].id, "k39", secrets[-1]) is sessions[-1]
     assert store.bytes == sum(s.size for s in sessions if s.store is store)
 
 
