@@ -223,9 +223,10 @@ def _talk(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from laundrybot.status import http_base, known_url, show_status
+    from laundrybot.status import http_base, known_url, show_status, status_token
 
     problem = None
+    token = None
     try:
         config = _load(args)[1]
     except ConfigError as exc:
@@ -234,7 +235,8 @@ def _status(args: argparse.Namespace) -> int:
         default = known_url() or http_base(Config().gateway.listen)
     else:
         default = http_base(config.gateway.listen)
-    return show_status(args.url or default, problem, args.json)
+        token = status_token(config)
+    return show_status(args.url or default, problem, args.json, token)
 
 
 def _machines_list(args: argparse.Namespace) -> int:
