@@ -186,6 +186,12 @@ class StoreConfig:
     # The local durable spool (SQLite). Empty: $STATE_DIRECTORY/spool.sqlite under systemd,
     # else ~/.local/state/laundrybot/spool.sqlite.
     spool: str = field(default="", metadata={"path": True})
+    # Where rows go while the spool cannot be written (disk full, read-only): an fsynced
+    # journal, replayed into the spool when it can be written again. Empty:
+    # $RUNTIME_DIRECTORY/spool-fallback.jsonl under systemd (/run: RAM, it survives a crash or
+    # restart of the unit but not a power cut; name a file on another disk for that), else
+    # next to the spool.
+    fallback: str = field(default="", metadata={"path": True})
     # Seconds between looks for machine status changes made by other processes (the CLI).
     machine_refresh: float = _bounded(2.0, 0.1, 3600)
     # Days transcripts are kept (spool and PostgreSQL), removed by `laundrybot cleanup`;
@@ -399,6 +405,15 @@ class Config:
             return Path(state) / "spool.sqlite"
         base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
         return Path(base) / "laundrybot" / "spool.sqlite"
+
+    @property
+    def spool_fallback_path(self) -> Path:
+        if self.store.fallback:
+            return Path(self.store.fallback)
+        if os.environ.get("RUNTIME_DIRECTORY"):
+            return runtime_dir() / "spool-fallback.jsonl"
+        spool = self.spool_path
+        return spool.with_name(spool.name + ".fallback.jsonl")
 
     @property
     def asr_socket_path(self) -> Path:
