@@ -38,6 +38,14 @@ EVERY = 0.1 * KIOSKS
 URL = "ws://127.0.0.1:8765/kiosk"
 QUESTIONS = ["how much is a wash?", "what are your hours?", "is machine 3 free?", "wifi?"]
 out = {"ticks": 0, "within_2s": 0, "answered": [], "refused": 0, "errors": {}, "replies_at": []}
+out["error_samples"] = {}
+
+async def message(ws):
+    # The next JSON message; reply audio (binary frames) is skipped.
+    while True:
+        frame = await asyncio.wait_for(ws.recv(), 10)
+        if isinstance(frame, str):
+            return json.loads(frame)
 
 async def kiosk(n, t0):
     tick = t0 + n * 0.1
@@ -56,15 +64,15 @@ async def kiosk(n, t0):
             if ws is None:
                 ws = await connect(URL, open_timeout=10, close_timeout=1)
                 await ws.send(json.dumps({"type": "hello", "kiosk": f"chaos-{n}"}))
-                while json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] != "welcome":
+                while (await message(ws))["type"] != "welcome":
                     pass
             await ws.send(json.dumps({"type": "text", "text": QUESTIONS[out["ticks"] % 4]}))
             while True:
-                message = json.loads(await asyncio.wait_for(ws.recv(), 10))
-                if message["type"] == "reply":
+                reply = await message(ws)
+                if reply["type"] == "reply":
                     break
             done = time.monotonic()
-            out["answered"].append(message["turn"])
+            out["answered"].append(reply["turn"])
             out["replies_at"].append(done - t0)
             if done - tick <= 2:
                 out["within_2s"] += 1
@@ -75,6 +83,7 @@ async def kiosk(n, t0):
         except Exception as exc:
             name = type(exc).__name__
             out["errors"][name] = out["errors"].get(name, 0) + 1
+            out["error_samples"].setdefault(name, repr(exc)[:300])
             if ws is not None:
                 try:
                     await asyncio.wait_for(ws.close(), 1)
@@ -148,6 +157,8 @@ def test_chaos_kill_and_stop_every_unit_under_load(container: Container) -> None
         f"\n[chaos] refused connections: {result['refused']}; other errors: {result['errors']}"
         f"\n[chaos] turns lost (replied to, missing from the spool): {len(lost)}"
     )
+    for name, sample in result["error_samples"].items():
+        print(f"[chaos] first {name}: {sample}")
     assert not lost
     assert result["refused"] == 0
     assert share > 50  # a loose bound: the gateway itself is down part of the time
