@@ -565,6 +565,7 @@ class Spool:
             self._jobs.put_nowait(_Job(rows, reader, done))
         except queue.Full:
             if rows:
+                # Rare (the writer is far behind): the journal's fsync runs on the loop here.
                 self._keep(rows)
             raise SpoolUnavailable("spool queue is full (the disk is too slow)") from None
         return await future
@@ -627,9 +628,9 @@ class Spool:
     def _run_batch(self, batch: list[_Job]) -> None:
         db = self._ensure_open()
         if db is None:
+            # One journal write (one fsync) for the whole batch, before anyone hears back.
+            self._keep([row for job in batch if job.rows for row in job.rows])
             for job in batch:
-                if job.rows:
-                    self._keep(job.rows)
                 job.done(SpoolUnavailable(self.problem), None)
             return
         rows = [row for job in batch if job.rows for row in job.rows]
