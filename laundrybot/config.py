@@ -225,6 +225,12 @@ class StoreConfig:
     # The local durable spool (SQLite). Empty: $STATE_DIRECTORY/spool.sqlite under systemd,
     # else ~/.local/state/laundrybot/spool.sqlite.
     spool: str = field(default="", metadata={"path": True})
+    # Where rows go while the spool cannot be written (disk full, read-only): an fsynced
+    # journal, replayed into the spool when it can be written again. Empty:
+    # $RUNTIME_DIRECTORY/spool-fallback.jsonl under systemd (/run: RAM, it survives a crash or
+    # restart of the unit but not a power cut; name a file on another disk for that), else
+    # next to the spool.
+    fallback: str = field(default="", metadata={"path": True})
     # Seconds between looks for machine status written by other processes (the machines unit,
     # `laundrybot machines set`): one PRAGMA data_version, the table only after a change.
     machine_refresh: float = _bounded(0.25, 0.05, 3600)
@@ -535,6 +541,15 @@ class Config:
             return Path(state) / "spool.sqlite"
         base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
         return Path(base) / "laundrybot" / "spool.sqlite"
+
+    @property
+    def spool_fallback_path(self) -> Path:
+        if self.store.fallback:
+            return Path(self.store.fallback)
+        if os.environ.get("RUNTIME_DIRECTORY"):
+            return runtime_dir() / "spool-fallback.jsonl"
+        spool = self.spool_path
+        return spool.with_name(spool.name + ".fallback.jsonl")
 
     @property
     def asr_socket_path(self) -> Path:

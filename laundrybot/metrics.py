@@ -238,6 +238,22 @@ class GatewayMetrics:
             registry=r,
         )
         self.spool_up = Gauge("laundrybot_spool_up", "1 when the spool can be written.", registry=r)
+        self.spool_dropped = Counter(
+            "laundrybot_spool_dropped_rows",
+            "Rows lost: the spool could not be written and the backlog was full.",
+            registry=r,
+        )
+        self.spool_refused = Counter(
+            "laundrybot_spool_refused_rows",
+            "Rows SQLite refused for themselves (never writable), dropped.",
+            registry=r,
+        )
+        self.spool_fallback_up = Gauge(
+            "laundrybot_spool_fallback_up",
+            "0 while rows the spool could not take are in memory only (the fallback journal "
+            "cannot be written either): a crash would lose them.",
+            registry=r,
+        )
         self.escalation_answers = Counter(
             "laundrybot_escalation_answers",
             "What customers were told about their escalation, by the notify unit's result: "

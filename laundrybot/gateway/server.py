@@ -14,6 +14,7 @@ import http
 import json
 import logging
 import shutil
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -97,7 +98,16 @@ class GatewayService(Service):
         super().__init__(ctx)
         self.metrics = GatewayMetrics(ctx.registry)
         self.links = LinkStats(self.metrics)
-        self.spool = Spool(ctx.config.spool_path, ctx.config.shop_id, on_state=self._spool_state)
+        self.spool = Spool(
+            ctx.config.spool_path,
+            ctx.config.shop_id,
+            on_state=self._spool_state,
+            fallback=ctx.config.spool_fallback_path,
+            on_change=self._spool_figures,
+        )
+        self._spool_lost = (0, 0)  # dropped, refused: already counted in the metrics
+        self._spool_lost_lock = threading.Lock()
+        self._spool_figures()
         self.memory = gateway_memory(ctx.config)
         self.sessions = SessionStore(
             ctx.config.gateway.limits.resume_window,
@@ -408,7 +418,6 @@ class GatewayService(Service):
                 self.metrics.unit_failures.clear()
                 for unit, result, count in failures:
                     self.metrics.unit_failures.labels(unit, result).set(count)
-            self.metrics.spool_backlog.set(self.spool.backlog)
             await asyncio.sleep(SPOOL_COUNT_INTERVAL)
 
     async def _link_loop(self) -> None:
@@ -430,6 +439,21 @@ class GatewayService(Service):
             return "no-channels"
         notify = self.config.notify
         return await deliver_now(self.config.notify_socket_path, event_id, notify.answer_wait)
+
+    def _spool_figures(self) -> None:
+        """The spool's backlog and losses, in the metrics as they change (any thread)."""
+        with self._spool_lost_lock:
+            self.metrics.spool_backlog.set(self.spool.backlog)
+            self.metrics.spool_fallback_up.set(1 if self.spool.journal_ok else 0)
+            dropped, refused = self.spool.dropped, self.spool.refused
+            if dropped > self._spool_lost[0]:
+                self.metrics.spool_dropped.inc(dropped - self._spool_lost[0])
+            if refused > self._spool_lost[1]:
+                self.metrics.spool_refused.inc(refused - self._spool_lost[1])
+            self._spool_lost = (
+                max(dropped, self._spool_lost[0]),
+                max(refused, self._spool_lost[1]),
+            )
 
     def _spool_state(self, ok: bool, problem: str) -> None:
         self.metrics.spool_up.set(1 if ok else 0)

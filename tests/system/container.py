@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
-import secrets
 import shlex
 import shutil
 import signal
@@ -31,6 +31,13 @@ BASE_PACKAGES = ["systemd", "systemd-sysv", "dbus", "python3", "procps", "mosqui
                  "mosquitto-clients"]  # fmt: skip
 CGROUP_ROOTS = [Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified")]
 INSIDE_ENV = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"]
+# Container and cgroup names: this process's pid (another run on the machine has another) and
+# a count (several containers, one after the other, in one run).
+_SERIAL = itertools.count()
+
+
+def _unique_name() -> str:
+    return f"lbtest{os.getpid()}n{next(_SERIAL)}"
 
 
 class ContainerError(AssertionError):
@@ -90,9 +97,7 @@ def rootfs(packages: list[str], log: list[str]) -> Path:
 class Container:
     root: Path
     binds: dict[str, str] = field(default_factory=dict)  # host folder -> read-only mount point
-    # Unique between sessions running system tests at once (a pid alone may repeat across
-    # PID namespaces).
-    name: str = field(default_factory=lambda: f"lbtest{os.getpid()}-{secrets.token_hex(3)}")
+    name: str = field(default_factory=_unique_name)
     proc: subprocess.Popen[bytes] | None = None
     pid1: int = 0
     log_path: Path | None = None
@@ -192,6 +197,18 @@ class Container:
                 f"stderr: {done.stderr[-3000:]}"
             )
         return done
+
+    def popen(self, argv: list[str], **options: object) -> subprocess.Popen[str]:
+        """Start a command inside the container without waiting for it (stdout piped)."""
+        full = ["nsenter", "-t", str(self.pid1), "-a", "env", "-i", *INSIDE_ENV, *argv]
+        return subprocess.Popen(
+            full,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            **options,
+        )
 
     def show(self, unit: str, prop: str) -> str:
         return self.run(["systemctl", "show", "-P", prop, unit]).stdout.strip()
