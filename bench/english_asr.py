@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from laundrybot.asr import shoplm  # noqa: E402
 from laundrybot.asr.sphinx import SphinxConfig, SphinxEngine, StreamSettings, pick  # noqa: E402
 from laundrybot.dialog.knowledge import load_knowledge  # noqa: E402
-from laundrybot.gateway.endpoint import EndpointDetector, Event, HighPass  # noqa: E402
+from laundrybot.gateway.endofspeech import EndpointDetector, Event, HighPass  # noqa: E402
 from laundrybot.gateway.speechdetect import NoiseGain, SileroEndpointDetector  # noqa: E402
 from tests import audio  # noqa: E402
 

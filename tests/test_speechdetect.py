@@ -7,7 +7,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from laundrybot.gateway.endpoint import Event
+from laundrybot.gateway.endofspeech import Event
 from tests import audio
 
 pytestmark = pytest.mark.skipif(

