@@ -89,8 +89,8 @@ def test_template_phrases_use_shop_facts() -> None:
 def engine():  # type: ignore[no-untyped-def]
     from laundrybot.asr.sphinx import SphinxConfig, SphinxEngine
 
-    e = SphinxEngine(SphinxConfig(idle_decoders=1, dual=True))
-    e.load()
+    e = SphinxEngine(SphinxConfig(idle_decoders=1))
+    e.load()  # no shop phrases: the general LM is the default search
     yield e
     e.close()
 
@@ -158,3 +158,51 @@ def test_recognizer_reused_across_utterances(engine) -> None:  # type: ignore[no
     # Word times run on across the stream.
     assert texts[1]["result"][0]["start"] > texts[0]["result"][-1]["end"]
     engine.release(rec)
+
+
+@needs_sphinx
+@needs_piper
+def test_default_search_is_the_shop_lm_and_a_reload_replaces_it() -> None:
+    from laundrybot.asr.sphinx import SphinxConfig, SphinxEngine, StreamSettings
+
+    e = SphinxEngine(SphinxConfig(idle_decoders=1))
+    try:
+        e.load(PHRASES)
+        assert "shop LM of" in e.describe()
+        # A stream with no phrase_list searches the shop LM, with a small dictionary.
+        result = _decode(e, audio.piper_english("Is washer four free?"))
+        assert result["text"] == "is washer four free"
+        assert e.idle_count() == 1
+        # A reload with other phrases: prepared (built) first, then switched to at once.
+        key = e.prepare(["where can i park my car", "is there parking"])
+        assert e.default_key != key and e.use(key) and e.idle_count() == 0
+        old = e.acquire(StreamSettings("en"))
+        assert old.generation == e.generation
+        assert _decode(e, audio.piper_english("Is there parking?"))["text"] == "is there parking"
+        # A decoder from before the switch is not kept for the next stream.
+        stale = e.acquire(StreamSettings("en"))
+        e.use(e.prepare(PHRASES))
+        e.release(stale)
+        assert all(r.generation == e.generation for r in e._idle)
+        e.release(old)
+    finally:
+        e.close()
+
+
+@needs_sphinx
+def test_words_without_a_pronunciation_are_derived_or_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from laundrybot.asr.sphinx import SphinxEngine
+
+    e = SphinxEngine()
+    try:
+        e.load(["ask laundrybot about xqzzt"])
+        lm = e._lms[e.default_key]
+        assert "laundrybot" in lm.model.pronunciations
+        assert "xqzzt" in lm.model.dropped and "xqzzt" in caplog.text
+        # The decoder's own dictionary holds the LM's words only, derived ones too.
+        lines = lm.dictionary.read_text().splitlines()
+        assert any(line.startswith("laundrybot ") for line in lines) and len(lines) < 20
+    finally:
+        e.close()
