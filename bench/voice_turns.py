@@ -6,7 +6,8 @@ speakers per language (bench/speakers.py) over laundromat noise, and prints (nev
 
 - language x speaker x SNR -> answer right %, judged on the reply's content by
   tests/understanding/scoring.py's ``judge``; the same questions typed give the ceiling;
-- end of speech -> first reply audio, p50 / p95 per language.
+- end of speech -> first reply audio, p50 / p95 per language;
+- CPU seconds per second of kiosk audio, of the gateway and of the ASR unit, per language.
 
 The questions: the single-turn conversations (tag ``single``) of tests/understanding/
 heldout_en.yaml and heldout_ko.yaml, their ``say`` as the spoken question, leaving out those
@@ -44,6 +45,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import yaml
 from websockets.asyncio.client import connect
 
@@ -126,6 +128,7 @@ async def turn(url: str, lang: str, text: str | None, pcm: bytes = b"") -> dict[
                 if done.is_set() or listener.done():
                     break
                 await ws.send(frame)
+                out["sent"] = out.get("sent", 0) + len(frame)
                 # Paced like a microphone: frame n goes when it has been "recorded".
                 await asyncio.sleep(max(0.0, started + (n + 1) * FRAME_SECONDS - time.monotonic()))
         with contextlib.suppress(TimeoutError):
@@ -137,8 +140,20 @@ def right(question: dict[str, Any], reply: str, lang: str) -> bool:
     return bool(reply) and not judge(question, Reply(reply, False, None), lang)
 
 
-async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    results: dict[str, Any] = {"typed": {}, "spoken": [], "latency": defaultdict(list)}
+def cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+async def run(
+    url: str, args: argparse.Namespace, processes: dict[str, psutil.Process]
+) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "typed": {},
+        "spoken": [],
+        "latency": defaultdict(list),
+        "cpu": {},
+    }
     rng = random.Random(7)
     for lang in args.langs:
         questions = held_out(lang)
@@ -150,9 +165,12 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         )
         results["typed"][lang + "_n"] = len(questions)
         speakers = [s for s in SPEAKERS[lang] if not args.speakers or s in args.speakers]
+        busy = dict.fromkeys(processes, 0.0)
+        seconds = 0.0
         for speaker in speakers:
             # Synthesised before the turns, so synthesis does not compete with them.
             speech = {q["id"]: SPEAKERS[lang][speaker](q["say"]) for q in questions}
+            before = {name: cpu(p) for name, p in processes.items()}
             for snr_name in args.snrs:
                 for i, q in enumerate(questions):
                     pcm, speech_end = noisy(speech[q["id"]], SNRS[snr_name], seed=i)
@@ -173,6 +191,7 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                         row["latency_ms"] = round(latency * 1000)
                         results["latency"][lang].append(latency * 1000)
                     results["spoken"].append(row)
+                    seconds += got.get("sent", 0) / (2 * audio.RATE)
                     if args.verbose:
                         mark = "ok " if ok else "BAD"
                         print(
@@ -180,6 +199,10 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                             f"{got['heard']!r} ({row.get('latency_ms', '-')} ms)",
                             flush=True,
                         )
+            for name, p in processes.items():
+                busy[name] += cpu(p) - before[name]
+        results["cpu"][lang] = {name: b / max(seconds, 1e-9) for name, b in busy.items()}
+        results["cpu"][lang]["audio_seconds"] = seconds
     return results
 
 
@@ -203,6 +226,14 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
                 values = cells.get((lang, speaker, snr), [])
                 line += f"{100 * sum(values) / len(values):>7.0f}%" if values else f"{'-':>8}"
             print(line)
+    print("\nCPU seconds per second of kiosk audio (turns only, synthesis of replies included):")
+    for lang, figures in results["cpu"].items():
+        parts = [
+            f"{name} {value * 1000:.0f} ms/s"
+            for name, value in figures.items()
+            if name != "audio_seconds"
+        ]
+        print(f"  {lang}: {', '.join(parts)} ({figures['audio_seconds']:.0f} s of audio)")
     print("\nend of speech -> first reply audio (real time, one kiosk at a time):")
     for lang, values in results["latency"].items():
         if values:
@@ -249,11 +280,12 @@ async def main(args: argparse.Namespace) -> None:
         config = folder / "laundrybot.yaml"
         config.write_text(yaml.safe_dump(settings(folder, port, args.set)))
         with (
-            unit("asr", config, folder / "asr.sock"),
-            unit("tts", config, folder / "tts.sock"),
-            gateway(config, port),
+            unit("asr", config, folder / "asr.sock") as asr,
+            unit("tts", config, folder / "tts.sock") as tts,
+            gateway(config, port) as gw,
         ):
-            results = await run(f"ws://127.0.0.1:{port}/kiosk", args)
+            processes = {"gateway": psutil.Process(gw.pid), "asr": asr, "tts": tts}
+            results = await run(f"ws://127.0.0.1:{port}/kiosk", args, processes)
         report(results, args)
         if args.out:
             args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False))

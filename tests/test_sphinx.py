@@ -206,3 +206,24 @@ def test_words_without_a_pronunciation_are_derived_or_logged(
         assert any(line.startswith("laundrybot ") for line in lines) and len(lines) < 20
     finally:
         e.close()
+
+
+@needs_sphinx
+@needs_piper
+def test_endpoints_for_a_client_that_streams_on(engine) -> None:  # type: ignore[no-untyped-def]
+    """As vosk-server does: about a second of non-speech ends the utterance with its result,
+    and the stream goes on (the gateway's own detector ends questions sooner)."""
+    from laundrybot.asr.sphinx import StreamSettings
+
+    grammar = engine.grammar("en", PHRASES)
+    rec = engine.acquire(StreamSettings("en", grammar=grammar))
+    pcm = audio.piper_english("Which machines are free?") + audio.silence(1.6)
+    results = []
+    for _ in range(2):
+        for frame in audio.frames(pcm, 0.1):
+            reply, endpoint = engine.accept(rec, frame, 16000)
+            if endpoint:
+                results.append(reply)
+    assert [r["text"] for r in results] == ["which machines are free"] * 2
+    assert results[1]["result"][0]["start"] > results[0]["result"][-1]["end"]
+    engine.release(rec)

@@ -25,8 +25,10 @@ protocol and its clients see no difference.
   small idle pool keyed by (lang, rate, grammar). Recognizers are replaced once worn (audio
   heard, age), at a pause, as the Vosk ones are; a reload's new default LM retires the old
   default decoders as their streams end.
-- pocketsphinx gives no endpoint of its own: ``accept`` always says "no endpoint" and the
-  client's end-of-speech detector decides (then ``final`` / ``{"reset": 1}``).
+- Endpoints as vosk-server gives them, for clients that stream on and on: pocketsphinx's own
+  voice-activity ``Endpointer`` ends an utterance after about a second of non-speech
+  (``endpoint_window``; Vosk takes about as long), or at ``max_utterance_seconds``. The
+  gateway's own detector ends a question after 500 ms, so there it never fires.
 - 16 kHz only: the acoustic model is 16 kHz; other rates are refused (resample upstream).
 """
 
@@ -70,6 +72,8 @@ class SphinxConfig:
     fwdflat: bool = True
     bestpath: bool = True
     order: int = 3
+    endpoint_window: float = 1.0  # seconds of mostly non-speech that end an utterance
+    max_utterance_seconds: float = 30.0
     threads: int = 1
     idle_decoders: int = 2
     recycle_after_seconds: float = 1800.0
@@ -104,6 +108,9 @@ class SphinxRecognizer:
     words: bool = True
     in_utt: bool = False
     offset_frames: int = 0  # frames of earlier utterances in this stream, for word times
+    endpointer: Any = None
+    pending: bytes = b""  # audio waiting for a whole endpointer frame
+    utterance_seconds: float = 0.0
 
     def worn(self, config: SphinxConfig) -> bool:
         return (
@@ -276,7 +283,10 @@ class SphinxEngine:
             kwargs |= {"lw": self.config.shop_lw, "lm": str(lm.arpa), "dict": str(lm.dictionary)}
         decoder = pocketsphinx.Decoder(samprate=RATE, loglevel="FATAL", **kwargs)
         self.created += 1
-        return SphinxRecognizer(settings.key, decoder, generation)
+        return SphinxRecognizer(settings.key, decoder, generation, endpointer=self._endpointer())
+
+    def _endpointer(self) -> Any:
+        return pocketsphinx.Endpointer(window=self.config.endpoint_window, sample_rate=RATE)
 
     def acquire(self, settings: StreamSettings, elapsed: float = 0.0) -> SphinxRecognizer:
         """A decoder for these settings: an idle one if there is, else a new one.
@@ -300,6 +310,7 @@ class SphinxEngine:
         if rec.in_utt:
             rec.decoder.end_utt()
             rec.in_utt = False
+        rec.endpointer, rec.pending, rec.utterance_seconds = self._endpointer(), b"", 0.0
         with self._lock:
             current = rec.generation == self.generation or rec.settings_key[2]
             if rec.worn(self.config) or not current or self.config.idle_decoders == 0:
@@ -318,16 +329,38 @@ class SphinxEngine:
         return fresh
 
     def accept(self, rec: SphinxRecognizer, pcm: bytes, rate: float) -> tuple[dict[str, Any], bool]:
-        """Feed audio; returns ({"partial": ...}, False): endpoints come from the client."""
+        """Feed audio; returns (reply, endpoint): a partial, or the result at an endpoint."""
         if rate != RATE:
             raise AsrRequestError(f"this English model takes {RATE} Hz audio only")
-        rec.audio_seconds += len(pcm) / (SAMPLE_WIDTH * rate)
+        seconds = len(pcm) / (SAMPLE_WIDTH * rate)
+        rec.audio_seconds += seconds
+        rec.utterance_seconds += seconds
         if not rec.in_utt:
             rec.decoder.start_utt()
             rec.in_utt = True
         rec.decoder.process_raw(pcm, False, False)
+        if (
+            self._speech_ended(rec, pcm)
+            or rec.utterance_seconds >= self.config.max_utterance_seconds
+        ):
+            return self.final(rec), True
         hyp = rec.decoder.hyp()
         return {"partial": hyp.hypstr if hyp is not None else ""}, False
+
+    @staticmethod
+    def _speech_ended(rec: SphinxRecognizer, pcm: bytes) -> bool:
+        """Feed the endpointer; True when speech went over to non-speech in this audio."""
+        ep = rec.endpointer
+        data = rec.pending + pcm
+        size = ep.frame_bytes
+        whole = len(data) // size * size
+        rec.pending = data[whole:]
+        ended = False
+        for i in range(0, whole, size):
+            was = ep.in_speech
+            ep.process(data[i : i + size])
+            ended = ended or (was and not ep.in_speech)
+        return ended
 
     def final(self, rec: SphinxRecognizer) -> dict[str, Any]:
         """End the utterance: the result (Vosk's shape), and the stream may go on."""
@@ -351,6 +384,9 @@ class SphinxEngine:
                 if not _is_filler(s.word)
             ]
         rec.offset_frames += decoder.n_frames()
+        # The next utterance starts afresh (a reset in mid-speech must not end it at once).
+        rec.utterance_seconds = 0.0
+        rec.endpointer, rec.pending = self._endpointer(), b""
         return result
 
     def idle_count(self) -> int:
