@@ -17,7 +17,7 @@ on them.
 
     .venv/bin/python bench/voice_turns.py                         # 6 questions per cell
     .venv/bin/python bench/voice_turns.py --questions 2 --snrs clean,10 --langs en  # smoke
-    .venv/bin/python bench/voice_turns.py --set asr.denoise=false  # a variant
+    .venv/bin/python bench/voice_turns.py --set gateway.voice.highpass_hz=0  # a variant
 
 There is no Korean Piper voice in any package, so the English voice stands in for Korean
 replies: the audio is meaningless, the timing is representative. Target on a 2-core shop PC:

@@ -91,11 +91,6 @@ def _check_engines(value: dict[str, str]) -> str | None:
     return None
 
 
-def _check_denoise(value: tuple[str, ...]) -> str | None:
-    wrong = [engine for engine in value if engine not in ASR_ENGINES[:2]]
-    return f"engines among {', '.join(ASR_ENGINES[:2])} (not {wrong[0]!r})" if wrong else None
-
-
 def _check_dsn(value: str) -> str | None:
     if not value:
         return None
@@ -251,13 +246,6 @@ class AsrConfig:
     # replaced at its next pause: long-lived recognizers grow.
     recycle_after_seconds: float = _bounded(300.0, 1, 86_400)
     recycle_after_age: float = _bounded(86_400.0, 60, 30 * 86_400)
-    # WebRTC noise suppression and automatic gain on 16 kHz audio before recognition, per
-    # stream, for the languages of these engines (empty: off): suppression level 0-4, gain
-    # target in dBFS (1-31; 0 = no gain control). Vosk is left out by default: it measured
-    # worse with it on clean speech.
-    denoise: tuple[str, ...] = field(default=("pocketsphinx",), metadata={"check": _check_denoise})
-    noise_suppression: int = _bounded(2, 0, 4)
-    auto_gain_dbfs: int = _bounded(3, 0, 31)
     # Recognizers kept warm for the next stream.
     idle_recognizers: int = _bounded(2, 0, 64)
     # Seconds without a frame before a stream is closed.

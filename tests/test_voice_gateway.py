@@ -183,7 +183,7 @@ def test_spoken_english_question_gets_the_right_answer(units):
             final = await k.recv_type("transcript", 30)
         reply = await k.recv_type("reply", 30)
         print(f"\nheard {final['text']!r} -> {reply['intent']}: {reply['text']}")
-        assert final["text"] == "how much is a wash" and reply["intent"] == "prices"
+        assert "how much" in final["text"] and reply["intent"] == "prices"
         await k.ws.close()
 
     run(go())

@@ -111,10 +111,6 @@ class Engines:
         base = lang.partition("-")[0]
         return base if base in languages else None
 
-    def kind(self, lang: str) -> str:
-        """The engine of a loaded language by name: "vosk" or "pocketsphinx"."""
-        return POCKETSPHINX if lang in self.sphinx else VOSK
-
     def engine(self, lang: str) -> Engine:
         """The engine of a loaded language (an AsrEngine or a SphinxEngine)."""
         if lang in self.sphinx:

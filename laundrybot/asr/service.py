@@ -49,8 +49,6 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from laundrybot.asr.client import LANGUAGES_HEADER
-from laundrybot.asr.denoise import RATE as DENOISE_RATE
-from laundrybot.asr.denoise import NoiseGain
 from laundrybot.asr.engine import MAX_RATE, MIN_RATE, AsrRequestError, StreamSettings
 from laundrybot.asr.engines import Engine, Engines, shop_phrases
 from laundrybot.config import Config
@@ -254,7 +252,6 @@ class RecognitionStream:
         self._engine = self.engines.engine(self.lang) if self.lang else None
         self.settings = StreamSettings(self.lang or "")
         self.rec: Any = None
-        self.cleaner = self._cleaner()
         # Seconds of audio this stream has sent: where a new recognizer's word times go on.
         self.heard = 0.0
         self.config_problems = 0
@@ -287,15 +284,6 @@ class RecognitionStream:
             if self.rec is not None:
                 rec, self.rec = self.rec, None
                 await self.service.run(self.engine.release, rec)
-
-    def _cleaner(self) -> NoiseGain | None:
-        """WebRTC noise suppression + gain for this stream's audio (16 kHz only), or None."""
-        asr = self.service.config.asr
-        if self.lang is None or self.settings.sample_rate != DENOISE_RATE:
-            return None
-        if self.engines.kind(self.lang) not in asr.denoise:
-            return None
-        return NoiseGain(asr.noise_suppression, asr.auto_gain_dbfs)
 
     def _no_model(self) -> StreamError:
         lang = self.requested or self.engines.default_lang()
@@ -330,8 +318,6 @@ class RecognitionStream:
         if self.rec is None:
             self.rec = self.engine.acquire(self.settings, self.heard)
         self.heard += len(pcm) / (2 * self.settings.sample_rate)
-        if self.cleaner is not None:
-            pcm = self.cleaner.process(pcm)  # less than 10 ms may wait for the next frame
         reply, endpoint = self.engine.accept(self.rec, pcm, self.settings.sample_rate)
         if endpoint:
             self._counted_result()
@@ -353,9 +339,6 @@ class RecognitionStream:
         """In a recognition thread: the final result of what was heard so far."""
         if self.rec is None:
             return {"text": ""}
-        rest = self.cleaner.flush() if self.cleaner is not None else b""
-        if rest:
-            self.engine.accept(self.rec, rest, self.settings.sample_rate)
         result = self.engine.final(self.rec)
         self._counted_result()
         self._renew()
@@ -426,10 +409,7 @@ class RecognitionStream:
             if grammar is not None:
                 settings = dataclasses.replace(settings, grammar=grammar)
         if settings != self.settings:
-            rate_changed = settings.sample_rate != self.settings.sample_rate
             self.settings = settings
-            if rate_changed:
-                self.cleaner = self._cleaner()
             if self.rec is not None:
                 rec, self.rec = self.rec, None
                 await self.service.run(self.engine.release, rec)
