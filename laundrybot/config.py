@@ -137,7 +137,7 @@ class GatewayLimits:
     # Connections that have not said hello yet (HTTP requests included), overall and per
     # client address; one more drops the oldest of them (a kiosk says hello in milliseconds).
     max_waiting: int = _bounded(128, 1, 100_000)
-    max_waiting_per_address: int = _bounded(16, 1, 100_000)
+    max_waiting_per_address: int = _bounded(64, 1, 100_000)
     # Seconds without any message before the server closes a connection.
     idle_timeout: float = _bounded(600.0, 1, 86_400)
     # Seconds a disconnected session can still be resumed.
