@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     ntest.set_defaults(func=_notify_test)
     notify.set_defaults(func=_usage(notify))
 
-    from laundrybot.speechmodels import add_parser as add_models_parser
+    from laundrybot.modeladd import add_parser as add_models_parser
 
     add_models_parser(sub, common)
     return parser

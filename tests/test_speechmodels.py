@@ -12,10 +12,9 @@ import pytest
 from laundrybot.cli import main
 from laundrybot.config import load_config
 from laundrybot.errors import ConfigError
+from laundrybot.modeladd import add_piper, add_vosk
 from laundrybot.speechmodels import (
     ModelError,
-    add_piper,
-    add_vosk,
     asr_models,
     packaged_piper_voice,
     packaged_vosk_model,
@@ -250,7 +249,7 @@ def test_cli_add_then_list_and_check(
 ) -> None:
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
     monkeypatch.delenv("LAUNDRYBOT_CONFIG", raising=False)
-    monkeypatch.setattr("laundrybot.speechmodels.load_in_subprocess", lambda ref: "loads")
+    monkeypatch.setattr("laundrybot.modeladd.load_in_subprocess", lambda ref: "loads")
     onnx = fake_piper(tmp_path / "downloads")
     assert main(["models", "add", "piper", "en", str(onnx)]) == 0
     out = capsys.readouterr().out
@@ -297,7 +296,7 @@ def test_add_a_real_piper_voice(tmp_path: Path) -> None:
 
 
 def test_add_from_an_unreadable_place_says_so(tmp_path, capsys, monkeypatch):
-    import laundrybot.speechmodels as models
+    import laundrybot.modeladd as models
 
     def refuse(*args, **kwargs):  # what the laundrybot user meets in /root
         raise PermissionError(13, "Permission denied", "/root/vosk-model")
@@ -335,7 +334,7 @@ def test_add_refuses_a_voice_of_another_language(tmp_path: Path) -> None:
 def test_progress_line_on_a_pipe_every_step() -> None:
     import io
 
-    from laundrybot.speechmodels import ProgressLine
+    from laundrybot.modeladd import ProgressLine
 
     out = io.StringIO()
     progress = ProgressLine("copying x.zip", 120 * 2**20, out, step=50 * 2**20)
