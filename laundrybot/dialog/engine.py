@@ -111,6 +111,7 @@ class Dialog(Escalations, Shaping):
             "rules": self._rules,
             "machine-status": self._machine_status,
             "free-machines": self._free_machines,
+            "machine-info": self._machine_info,
             "call-staff": self._call_staff,
             "money-taken": self._money_taken,
             "machine-broken": self._machine_broken,

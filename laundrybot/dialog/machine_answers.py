@@ -1,12 +1,20 @@
-"""Answers from the machines' states: one machine's status, the free machines, and another
-machine to use instead of a busy or broken one."""
+"""Answers about the machines: one machine's status, the free machines, another machine to use
+instead of a busy or broken one, and a machine's own facts (its size, what it holds, where)."""
 
 from __future__ import annotations
 
 import math
 
-from laundrybot.dialog.knowledge import MachineInfo
-from laundrybot.dialog.turn import TIME_WORDS, Answer, Base, Turn, cap, machine_state
+from laundrybot.dialog.knowledge import MachineInfo, SizeInfo
+from laundrybot.dialog.turn import (
+    ENTITY_FEATURES,
+    TIME_WORDS,
+    Answer,
+    Base,
+    Turn,
+    cap,
+    machine_state,
+)
 from laundrybot.machines.state import MachineState, MachineStatus
 
 
@@ -162,3 +170,57 @@ class MachineAnswers(Base):
         if left <= 0:
             return self.say("soonest_now", name=self._name(m))
         return self.say("soonest", name=self._name(m), minutes=self.say.minutes(left))
+
+    def _machine_info(self, turn: Turn) -> Answer:
+        """A machine's own facts: its size, what it holds and where it is; with no machine
+        named, the machines of the size asked about, or of the size whose description fits the
+        question ("which washer for a comforter", "I have four loads")."""
+        say = self.say
+        if turn.number is not None and turn.machine is None:
+            return self._no_such_machine(turn, turn.number)
+        if turn.machine is not None:
+            m = turn.machine
+            size = self.knowledge.size_info(m.kind, m.size)
+            name = cap(self._name(m))
+            text = say(
+                "machine_info", name=name, description=size.description, where=self._where(m)
+            )
+            return self._reply(turn, text)
+        parts = []
+        for size in self._sizes_fitting(turn):
+            group = [
+                m for m in self.knowledge.machines if m.kind == size.kind and m.size == size.size
+            ]
+            if not group:
+                continue
+            where = self._where(group[0]) if len({m.location for m in group}) == 1 else ""
+            kinds = say.plural(self._kind(size.kind), len(group))
+            numbers = say.number_list([m.number for m in group])
+            parts.append(
+                cap(
+                    say(
+                        "size_machines",
+                        kinds=kinds,
+                        numbers=numbers,
+                        where=where,
+                        description=size.description,
+                    )
+                )
+            )
+        return self._reply(turn, " ".join(parts))
+
+    def _sizes_fitting(self, turn: Turn) -> list[SizeInfo]:
+        """The sizes a question about choosing a machine means: those it names, else the ones
+        whose description shares most words with it, else every size of its kind."""
+        kind = turn.kind
+        named = [s for w in turn.norm.words for s in self.sizes_by_word.get(w, [])]
+        named = [s for s in named if kind is None or s.kind == kind]
+        if named:
+            return list(dict.fromkeys(named))
+        sizes = self.knowledge.sizes(kind or "washer")
+        asked = set(turn.norm.features) - ENTITY_FEATURES - {"washer", "dryer"}
+        shared = {s: len(asked & set(self.normalize(s.description).features)) for s in sizes}
+        most = max(shared.values(), default=0)
+        if most and list(shared.values()).count(most) == 1:
+            return [s for s in sizes if shared[s] == most]
+        return list(sizes)

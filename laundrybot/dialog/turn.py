@@ -60,7 +60,9 @@ ENTITY_FEATURES = frozenset(
     ]
 )
 # Intents whose answer is about a machine, a size or a kind, so a follow-up inherits it.
-OBJECT_INTENTS = ("prices", "cycle-times", "machine-status", "how-to-wash", "how-to-dry")
+OBJECT_INTENTS = (
+    "prices", "cycle-times", "machine-status", "how-to-wash", "how-to-dry", "machine-info",
+)  # fmt: skip
 # Intents that are talk, not a topic: they leave the dialogue's topic as it was.
 NO_TOPIC = ("greeting", "thanks", "fallback", "clarify", "decline", "report-update")
 

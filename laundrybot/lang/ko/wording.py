@@ -149,6 +149,8 @@ KOREAN = Wording(
         "thanks": "천만에요! 더 궁금한 게 있으면 언제든 물어보세요.",
         "per_wash": "세탁은",
         "per_dry": "건조는",
+        "machine_info": "{name}(은)는 {description}.{where}",
+        "size_machines": "{numbers} {kinds}(은)는 {description}.{where}",
         "price_machine": "{name}(은)는 {description}. {per} {money}에 {minutes}분이에요.",
         "prices_all": (
             "세탁은 세탁기 크기에 따라 {wash}(이)고, 건조는 {dry_minutes}분에 {dry}(이)에요. "
@@ -231,6 +233,7 @@ KOREAN = Wording(
         "report_no_machine": "여기에는 {number}번 기계가 없어요. 몇 번 기계인가요?",
         "more_steps": "나머지 단계도 알려 드릴까요?",
         "topic:prices": "가격",
+        "topic:machine-info": "기계 고르기",
         "topic:cycle-times": "세탁 시간",
         "topic:hours": "영업시간",
         "topic:staff-contact": "직원 연락",
