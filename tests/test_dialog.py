@@ -511,3 +511,17 @@ def test_shop_without_rules_or_faq(tmp_path: pathlib.Path) -> None:
     assert answer.intent == "rules"
     assert answer.text.endswith(f"call {data['staff']['phone']}.")
     assert dialog.answer("what's the wifi password", {}, AFTERNOON).intent == "fallback"
+
+
+def test_one_question_about_two_machines_is_asked_for_each(dialog: Dialog) -> None:
+    machines = {7: status(7, FREE), 8: status(8, MachineState.BUSY, 25)}
+    text = dialog.answer("are 7 and 8 free", machines, AFTERNOON).text.lower()
+    assert "washer 7 is free" in text and "washer 8 is in use" in text
+    # Not machines: counts and times are left alone.
+    assert dialog._each_machine("i have 2 and 3 loads") == ["i have 2 and 3 loads"]
+
+
+def test_a_machines_own_facts(dialog: Dialog) -> None:
+    assert "at the back" in dialog.answer("where's machine 7", {}, AFTERNOON).text
+    assert "large washer" in dialog.answer("what size is washer 5", {}, AFTERNOON).text
+    assert "Washers 5 and 6" in dialog.answer("which washer for a comforter", {}, AFTERNOON).text

@@ -4,7 +4,8 @@ The intent classifier says which topic an utterance is most like; cues say the t
 cannot: whether it is a yes/no or a "when" question, whether it states a real problem (only
 then is a staff report filed), whether it asks for something the shop does not do at all
 (pizza, a taxi, the weather), whether it is a bare follow-up ("and 8?", "what about sunday"),
-where one utterance holds two requests, and which bare number names a machine.
+where one utterance holds two requests (or one request about two machines), and which bare
+number names a machine.
 
 Each language unit builds one Cues (laundrybot/lang/<code>/cues.py) from regular expressions.
 """
@@ -48,6 +49,9 @@ class Cues:
     # A question put with a question word or mark ("how", "what", "where", "?"), beyond yes/no
     # and "when" questions: a piece put so is never part of a problem statement.
     asks: re.Pattern[str]
+    # Two machine numbers sharing one question ("are 7 and 8 free", "7번이랑 8번 비었어요?"),
+    # groups ``a`` and ``b``: the question is asked once for each.
+    machine_pair: re.Pattern[str]
     yes: str  # "Yes, "
     no: str  # "No, "
     # False: the patterns read the text with its spaces taken out (Korean spacing is

@@ -150,7 +150,8 @@ class Dialog(Escalations, Shaping):
         state = state or DialogueState()
         local = now.astimezone(self.tz)
         answers = []
-        for piece in self._pieces(question[:MAX_QUESTION_CHARS]):
+        cut = self._pieces(question[:MAX_QUESTION_CHARS])
+        for piece in [each for part in cut for each in self._each_machine(part)]:
             one = self._answer_one(piece, machines, local, state)
             state = one.state
             answers.append(one)
@@ -199,6 +200,7 @@ class Dialog(Escalations, Shaping):
         cues = self.cues
         return bool(
             (norm.machine and norm.machine.number is not None)
+            or cues.machine_pair.search(plain(piece))
             or cues.problem.search(low)
             or any(p.search(low) for p, _ in cues.items)
         )
@@ -221,6 +223,27 @@ class Dialog(Escalations, Shaping):
         if len(pieces) > 1 and not self._stands(pieces[0]):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
         return pieces if len(pieces) > 1 else [text]
+
+    def _each_machine(self, piece: str) -> list[str]:
+        """One question about two machines ("are 7 and 8 free") asked once for each: "are 7
+        free", "are 8 free". Never a problem (one report, not two), never two real machines
+        that do not exist."""
+        low = plain(piece)
+        pair = self.cues.machine_pair.search(low)
+        if pair is None or self.cues.problem.search(self.cues.text(low)):
+            return [piece]
+        asked = [
+            low[: pair.end("a")] + low[pair.end("b") :],
+            low[: pair.start("a")] + low[pair.start("b") :],
+        ]
+        for each in asked:
+            norm = self.normalize(each)
+            number = norm.machine.number if norm.machine else None
+            if number is None:
+                number = self.cues.bare_number(norm.words)
+            if number not in self.by_number:
+                return [piece]
+        return asked
 
     def _asks(self, low: str) -> bool:
         """Whether a piece is put as a question (not a statement of what happened)."""

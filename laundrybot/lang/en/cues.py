@@ -193,6 +193,17 @@ _ITEMS = (
     ),
 )
 
+_NUMBER = (
+    r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty"
+)
+# "7 and 8", "seven or eight", "5 & number 6": not "2 and 3 loads", "7 and 8 pm".
+_MACHINE_PAIR = re.compile(
+    rf"\b(?P<a>{_NUMBER})\s*(?:and|or|&|n)\s*(?:number\s+|#)?(?P<b>{_NUMBER})\b"
+    r"(?!\s*(?:loads?|minutes?|mins?|hours?|dollars?|cents?|quarters?|pounds?|lbs?|am|pm"
+    r"|o'?clock|bucks))"
+)
+
 CUES = Cues(
     problem=_PROBLEM,
     person=_PERSON,
@@ -211,6 +222,7 @@ CUES = Cues(
     bare_number=bare_number,
     items=_ITEMS,
     asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)\b"),
+    machine_pair=_MACHINE_PAIR,
     yes="Yes, ",
     no="No, ",
 )

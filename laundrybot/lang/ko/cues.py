@@ -93,6 +93,12 @@ _ITEMS = (
     (re.compile(r"처음"), "how-to-wash"),
 )
 
+_NUMBER = r"\d{1,2}|[일이삼사오육칠팔구십]{1,3}"
+# "7번이랑 8번", "7번하고 8번 세탁기", "칠 번 팔 번": one question about two machines.
+_MACHINE_PAIR = re.compile(
+    rf"(?P<a>{_NUMBER})\s*번\s*(?:이랑|랑|하고|이나|나|과|와|,|또는|및)?\s*(?P<b>{_NUMBER})\s*번"
+)
+
 CUES = Cues(
     problem=_PROBLEM,
     person=_PERSON,
@@ -111,6 +117,7 @@ CUES = Cues(
     bare_number=bare_number,
     items=_ITEMS,
     asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|누구|어느|무슨|왜"),
+    machine_pair=_MACHINE_PAIR,
     yes="네, ",
     no="아니요, ",
     spaced=False,
