@@ -525,3 +525,12 @@ def test_a_machines_own_facts(dialog: Dialog) -> None:
     assert "at the back" in dialog.answer("where's machine 7", {}, AFTERNOON).text
     assert "large washer" in dialog.answer("what size is washer 5", {}, AFTERNOON).text
     assert "Washers 5 and 6" in dialog.answer("which washer for a comforter", {}, AFTERNOON).text
+
+
+def test_how_long_or_when_after_an_owners_text_is_answered_from_it(dialog: Dialog) -> None:
+    first = dialog.answer("where can I park", {}, AFTERNOON)
+    again = dialog.answer("for how long", {}, AFTERNOON, first.state)
+    assert "two hours" in again.text and "wash takes" not in again.text
+    # A question with a topic of its own is not about the last answer.
+    wash = dialog.answer("how long does a wash take", {}, AFTERNOON, first.state)
+    assert "30 minutes" in wash.text

@@ -397,3 +397,9 @@ def test_one_question_about_two_machines_is_asked_for_each(dialog: Dialog) -> No
 def test_a_machines_own_facts(dialog: Dialog) -> None:
     assert "안쪽" in dialog.answer("7번 세탁기 어디 있어요", {}, AFTERNOON).text
     assert "대형 세탁기" in dialog.answer("5번 세탁기는 무슨 크기예요?", {}, AFTERNOON).text
+
+
+def test_how_long_after_an_owners_text_is_answered_from_it(dialog: Dialog) -> None:
+    first = dialog.answer("주차 어디에 해요", {}, AFTERNOON)
+    again = dialog.answer("몇 시간까지 돼요?", {}, AFTERNOON, first.state)
+    assert "두 시간" in again.text

@@ -52,6 +52,13 @@ class Cues:
     # Two machine numbers sharing one question ("are 7 and 8 free", "7번이랑 8번 비었어요?"),
     # groups ``a`` and ``b``: the question is asked once for each.
     machine_pair: re.Pattern[str]
+    # "how long", "for how long", "얼마 동안": a question whose answer is a length of time.
+    asks_duration: re.Pattern[str]
+    # What an answer's sentence holds: a length of time ("for up to two hours", "30 days"),
+    # a moment ("ready the next day", "8 PM"). A follow-up asking how long or when after an
+    # owner's text ("where can I park" - "for how long") is answered by the sentence so put.
+    says_duration: re.Pattern[str]
+    says_moment: re.Pattern[str]
     yes: str  # "Yes, "
     no: str  # "No, "
     # False: the patterns read the text with its spaces taken out (Korean spacing is

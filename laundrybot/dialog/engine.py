@@ -299,6 +299,11 @@ class Dialog(Escalations, Shaping):
         if st.pending == "machine" and said is not None and self._referential(norm):
             return self._respond("machine-status", norm, said, **cont, score=0.8)
 
+        # "for how long" after "there's parking for up to two hours": the last answer says it.
+        told = self._told_before(norm, ranked, said, problem, st, low)
+        if told is not None and st.intent is not None:
+            return self._respond(st.intent, norm, None, **cont, text=told, score=0.6)
+
         # Requests the shop does not serve: never a report, a plain "I can't do that".
         if cues.out_of_scope.search(low) and not problem:
             return self._decline(norm, "cant_do", **cont)
@@ -397,6 +402,45 @@ class Dialog(Escalations, Shaping):
                 return self._report_update(norm, number, **cont)  # the same problem, now placed
             return self._file(norm, number, best, score, **cont)
         return self._respond(best, norm, number, **cont, score=score)
+
+    def _told_before(
+        self,
+        norm: Normalized,
+        ranked: list[tuple[str, float]],
+        said: int | None,
+        problem: bool,
+        st: DialogueState,
+        low: str,
+    ) -> str | None:
+        """The sentences of the last answer that answer a short "how long" or "when" follow-up
+        about it ("how long do you keep stuff" after lost and found), if it was an owner's text
+        and the question names no machine, kind or size and no topic of its own."""
+        cues = self.cues
+        text = self._owner_text(st.intent)
+        if text is None or said is not None or problem or norm.kinds or len(norm.words) > 6:
+            return None
+        if any(w in self.sizes_by_word for w in norm.words):
+            return None
+        if cues.asks_duration.search(low):
+            says = cues.says_duration
+        elif cues.when.search(low):
+            says = cues.says_moment
+        else:
+            return None
+        best, score = ranked[0] if ranked else ("fallback", 0.0)
+        if score >= THRESHOLD and best not in ("machine-status", "cycle-times", "prices"):
+            return None
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
+        picked = [x for x in sentences if says.search(cues.text(x))]
+        return " ".join(picked) or None
+
+    def _owner_text(self, intent: str | None) -> str | None:
+        """The owner's text an answer to ``intent`` gives (an FAQ, a rule, lost and found)."""
+        if intent == "lost-and-found":
+            return self.knowledge.lost_and_found
+        if intent is None:
+            return None
+        return self.faq_text.get(intent) or self.rule_text.get(intent)
 
     def _asks_other(self, ranked: list[tuple[str, float]], low: str) -> bool:
         """Whether an utterance holding a number asks about a topic of its own."""

@@ -204,6 +204,17 @@ _MACHINE_PAIR = re.compile(
     r"|o'?clock|bucks))"
 )
 
+_ASKS_DURATION = re.compile(
+    r"\bhow long\b|\bhow much time\b|\bhow many (hours|days|minutes|weeks)\b"
+)
+_SAYS_DURATION = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of) "
+    r"(minutes?|hours?|days?|weeks?|months?)\b"
+)
+_SAYS_MOMENT = re.compile(
+    r"\b(next day|tomorrow|same day|noon|midnight|\d{1,2}(:\d\d)? ?(am|pm))\b", re.IGNORECASE
+)
+
 CUES = Cues(
     problem=_PROBLEM,
     person=_PERSON,
@@ -223,6 +234,9 @@ CUES = Cues(
     items=_ITEMS,
     asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)\b"),
     machine_pair=_MACHINE_PAIR,
+    asks_duration=_ASKS_DURATION,
+    says_duration=_SAYS_DURATION,
+    says_moment=_SAYS_MOMENT,
     yes="Yes, ",
     no="No, ",
 )

@@ -99,6 +99,11 @@ _MACHINE_PAIR = re.compile(
     rf"(?P<a>{_NUMBER})\s*번\s*(?:이랑|랑|하고|이나|나|과|와|,|또는|및)?\s*(?P<b>{_NUMBER})\s*번"
 )
 
+# Read with the spaces taken out, like every Korean cue.
+_ASKS_DURATION = re.compile(r"얼마동안|얼마나오래|몇시간|며칠|몇일|몇분|몇주")
+_SAYS_DURATION = re.compile(r"\d+(일|시간|분|주)|(한|두|세|네|몇)(시간|달|주)|이틀|사흘")
+_SAYS_MOMENT = re.compile(r"다음날|내일|당일|오전|오후|\d+시(?!간)")
+
 CUES = Cues(
     problem=_PROBLEM,
     person=_PERSON,
@@ -118,6 +123,9 @@ CUES = Cues(
     items=_ITEMS,
     asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|누구|어느|무슨|왜"),
     machine_pair=_MACHINE_PAIR,
+    asks_duration=_ASKS_DURATION,
+    says_duration=_SAYS_DURATION,
+    says_moment=_SAYS_MOMENT,
     yes="네, ",
     no="아니요, ",
     spaced=False,
