@@ -534,3 +534,12 @@ def test_how_long_or_when_after_an_owners_text_is_answered_from_it(dialog: Dialo
     # A question with a topic of its own is not about the last answer.
     wash = dialog.answer("how long does a wash take", {}, AFTERNOON, first.state)
     assert "30 minutes" in wash.text
+
+
+def test_staff_days_follow_up_and_the_weekend(dialog: Dialog) -> None:
+    first = dialog.answer("when are staff in on saturday", {}, AFTERNOON)
+    same = dialog.answer("same for sunday?", {}, AFTERNOON, first.state)
+    assert "Sunday" in same.text and "10 AM" in same.text
+    weekend = dialog.answer("what about the weekend", {}, AFTERNOON, first.state)
+    assert "Saturday" in weekend.text and "Sunday" in weekend.text
+    assert "Sunday" in dialog.answer("staff hrs sun", {}, AFTERNOON).text

@@ -9,7 +9,7 @@ import re
 from laundrybot.dialog.hours import Schedule
 from laundrybot.dialog.knowledge import SizeInfo
 from laundrybot.dialog.normalize import Normalized
-from laundrybot.dialog.turn import DAY_WORDS, ENTITY_FEATURES, Answer, Base, Turn, cap
+from laundrybot.dialog.turn import DAY_WORDS, ENTITY_FEATURES, Answer, Base, Turn, cap, days_asked
 
 
 class FactAnswers(Base):
@@ -144,21 +144,21 @@ class FactAnswers(Base):
 
     def _staff_contact(self, turn: Turn) -> Answer:
         k = self.knowledge
-        asked_day = next((DAY_WORDS[w] for w in turn.norm.words if w in DAY_WORDS), None)
-        if "tomorrow" in turn.norm.words:
-            asked_day = (turn.now.weekday() + 1) % 7
-        if asked_day is not None and not k.staff_hours.always:
-            interval = k.staff_hours.days[asked_day]
-            day = self.say.day_names[asked_day]
-            if interval is None:
-                first = self.say("staff_day_none", day=day)
-            else:
-                start, end = self.say.time(interval.start), self.say.time(interval.end)
-                first = self.say("staff_day", day=day, start=start, end=end)
+        days = days_asked(turn.norm.words, turn.now)
+        if days and not k.staff_hours.always:
+            first = " ".join(self._staff_day(d) for d in days)
         else:
             first = self._staff_now(turn)
         parts = [first, self.say("staff_contact", phone=k.staff_phone)]
         return self._reply(turn, " ".join(parts), intent="staff-contact")
+
+    def _staff_day(self, weekday: int) -> str:
+        interval = self.knowledge.staff_hours.days[weekday]
+        day = self.say.day_names[weekday]
+        if interval is None:
+            return self.say("staff_day_none", day=day)
+        start, end = self.say.time(interval.start), self.say.time(interval.end)
+        return self.say("staff_day", day=day, start=start, end=end)
 
     def _staff_now(self, turn: Turn) -> str:
         """Whether staff are in the shop now, or when they are next in."""

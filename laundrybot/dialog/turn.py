@@ -211,6 +211,16 @@ def machine_state(turn: Turn, machine: MachineInfo) -> MachineState | None:
     return status.state if status is not None else None
 
 
+def days_asked(words: tuple[str, ...], now: datetime.datetime) -> list[int]:
+    """The weekdays a question asks about (Monday = 0): those named, tomorrow, the weekend."""
+    days = [DAY_WORDS[w] for w in words if w in DAY_WORDS]
+    if "tomorrow" in words:
+        days.append((now.weekday() + 1) % 7)
+    if "weekend" in words:
+        days += [5, 6]
+    return list(dict.fromkeys(days))
+
+
 def cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 

@@ -79,7 +79,7 @@ _ACCEPT = re.compile(
 )
 _FOLLOW_UP = re.compile(
     r"^(and|also|so|ok(ay)?|what about|how about|and what about|what of"
-    r"|then)\b"
+    r"|then|same|is it the same|and the same)\b"
 )
 _YES_NO = re.compile(
     r"^(and |so |ok(ay)? |hey |um |also )?(is|are|am|do|does|did|can|could|will"

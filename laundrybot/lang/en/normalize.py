@@ -56,11 +56,14 @@ SPELLING = {
     "ty": "thanks", "tmrw": "tomorrow", "tmr": "tomorrow", "2moro": "tomorrow",
     "drier": "dryer", "driers": "dryers", "dryier": "dryer", "hrs": "hours",
     "mins": "minutes", "min": "minutes", "n": "and", "sox": "socks", "cuz": "because",
-    "rn": "now", "yall": "you", "y'all": "you", "bc": "because", "2day": "today",
+    "rn": "now", "sun": "sunday", "mon": "monday",
+    "tues": "tuesday", "wed": "wednesday", "thurs": "thursday", "fri": "friday",
+    "yall": "you", "y'all": "you", "bc": "because", "2day": "today",
 }  # fmt: skip
 # Multi-word phrases folded before anything else.
 _PHRASES = (
     (re.compile(r"\bwi[\s-]?fi\b"), "wifi"),
+    (re.compile(r"\b(sun|mon|satur|fri) day\b"), r"\1day"),
     (re.compile(r"\bwashing machines?\b"), "washer"),
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
