@@ -19,6 +19,7 @@ import yaml
 from laundrybot.dialog.engine import EXPRESSIONS, Answer, Dialog
 from laundrybot.dialog.intents import ESCALATIONS
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge
+from laundrybot.dialog.normalize import MachineRef
 from laundrybot.lang.en.intents import EXAMPLES
 from laundrybot.lang.en.normalize import Normalizer
 from laundrybot.machines.state import MachineState, MachineStatus
@@ -543,3 +544,14 @@ def test_staff_days_follow_up_and_the_weekend(dialog: Dialog) -> None:
     weekend = dialog.answer("what about the weekend", {}, AFTERNOON, first.state)
     assert "Saturday" in weekend.text and "Sunday" in weekend.text
     assert "Sunday" in dialog.answer("staff hrs sun", {}, AFTERNOON).text
+
+
+def test_ordinals_and_a_number_heard_as_a_word_name_machines(dialog: Dialog) -> None:
+    assert dialog.normalize("the sixth washer won't start").machine == MachineRef("washer", 6)
+    assert dialog.normalize("is the 6th dryer free").machine == MachineRef("dryer", 6)
+    assert dialog.normalize("first time here").machine is None
+    asked = dialog.answer("my washer is broken", {}, AFTERNOON)
+    assert asked.escalation is None
+    # "for" is four where a machine number is expected.
+    told = dialog.answer("for", {}, AFTERNOON, asked.state)
+    assert told.escalation == "machine-broken" and told.machine == 4

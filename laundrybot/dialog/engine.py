@@ -258,7 +258,7 @@ class Dialog(Escalations, Shaping):
         st: DialogueState,
     ) -> Answer:
         cues = self.cues
-        norm = self.normalize(piece)
+        norm = self._expected_machine(piece, st) or self.normalize(piece)
         low = cues.text(plain(piece))
         ranked = self._rank(norm)
         best, score = ranked[0] if ranked else ("fallback", 0.0)
@@ -441,6 +441,21 @@ class Dialog(Escalations, Shaping):
         if intent is None:
             return None
         return self.faq_text.get(intent) or self.rule_text.get(intent)
+
+    def _expected_machine(self, piece: str, st: DialogueState) -> Normalized | None:
+        """A short reply to "which machine?" read as a machine number where one fits ("for"
+        heard for four, "the sixth"): the reply with a machine word before or after it."""
+        if st.pending not in ("report-machine", "machine") or len(piece.split()) > 3:
+            return None
+        norm = self.normalize(piece)
+        if norm.machine is not None and norm.machine.number is not None:
+            return None
+        word = self.say.kinds["machine"]
+        for text in (f"{word} {piece}", f"{piece} {word}"):
+            named = self.normalize(text)
+            if named.machine is not None and named.machine.number is not None:
+                return named
+        return None
 
     def _asks_other(self, ranked: list[tuple[str, float]], low: str) -> bool:
         """Whether an utterance holding a number asks about a topic of its own."""
