@@ -403,3 +403,8 @@ def test_how_long_after_an_owners_text_is_answered_from_it(dialog: Dialog) -> No
     first = dialog.answer("주차 어디에 해요", {}, AFTERNOON)
     again = dialog.answer("몇 시간까지 돼요?", {}, AFTERNOON, first.state)
     assert "두 시간" in again.text
+
+
+def test_places_nearby_are_declined_unless_the_owners_texts_answer(dialog: Dialog) -> None:
+    assert "모르" in dialog.answer("근처에 맥도날드 있어요?", {}, AFTERNOON).text
+    assert "주차" in dialog.answer("근처에 주차할 데 있어요?", {}, AFTERNOON).text

@@ -59,6 +59,9 @@ class Cues:
     # owner's text ("where can I park" - "for how long") is answered by the sentence so put.
     says_duration: re.Pattern[str]
     says_moment: re.Pattern[str]
+    # Asking about places around the shop ("is there a mcdonalds nearby"): declined unless the
+    # owner's texts answer it (parking, an ATM next door).
+    elsewhere: re.Pattern[str]
     yes: str  # "Yes, "
     no: str  # "No, "
     # False: the patterns read the text with its spaces taken out (Korean spacing is

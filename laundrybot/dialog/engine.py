@@ -29,7 +29,7 @@ from laundrybot.dialog.intents import ESCALATIONS, INTENTS, KIND_AGNOSTIC, POLIC
 from laundrybot.dialog.knowledge import Knowledge, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
 from laundrybot.dialog.normalize import Normalized
-from laundrybot.dialog.shaping import Shaping
+from laundrybot.dialog.shaping import CLARIFY_FLOOR, Shaping
 from laundrybot.dialog.state import DialogueState
 from laundrybot.dialog.turn import (
     EXPRESSIONS,
@@ -93,6 +93,7 @@ class Dialog(Escalations, Shaping):
         for size in knowledge.washers + knowledge.dryers:
             self.sizes_by_word.setdefault(size.name, []).append(size)
         self._phrases = self._recognition_phrases(examples)
+        self.places = self._other_places()
 
         self.handlers: dict[str, Callable[[Turn], Answer]] = {
             "greeting": self._greeting,
@@ -314,6 +315,18 @@ class Dialog(Escalations, Shaping):
                 best, score = intent, max(score, 0.6)
                 break
 
+        # Another business ("when does the Corner Market close", "a mcdonalds nearby"): not
+        # something the attendant knows, unless the owner's texts answer it.
+        owners = [
+            sc for i, sc in ranked if i.startswith(("faq:", "rule:")) or i == "address"
+        ]  # fmt: skip
+        place = next((p for p in self.places if p in low), None)
+        if not problem and not (owners and owners[0] >= THRESHOLD and owners[0] == score):
+            if place is not None and best != "fallback":
+                return self._decline(norm, "other_place", **cont, place=f"the {place.title()}")
+            if cues.elsewhere.search(low) and not (owners and owners[0] >= CLARIFY_FLOOR):
+                return self._decline(norm, "places_nearby", **cont)
+
         # A follow-up without a topic of its own takes the last one ("and drying?").
         topicless = self._topicless(norm)
         if (
@@ -524,6 +537,15 @@ class Dialog(Escalations, Shaping):
             pending = ("machine", "machine-status")
         state = self._next_state(st, answer.intent, norm, turn.machine, local, pending=pending)
         return dataclasses.replace(answer, text=spoken, state=state)
+
+    def _other_places(self) -> tuple[str, ...]:
+        """Other businesses the owner's texts name ("the Corner Market next door"), lowercase:
+        capitalised words after "the", not the shop's own name."""
+        k = self.knowledge
+        texts = [k.address, *self.faq_text.values(), *self.rule_text.values(), k.lost_and_found]
+        found = re.findall(r"\b[Tt]he ((?:[A-Z][\w'&]+ )*[A-Z][\w'&]+)", "\n".join(texts))
+        own = k.shop_name.lower()
+        return tuple(dict.fromkeys(n.lower() for n in found if n.lower() not in own))
 
     def _mirror(self, phrase: str) -> str:
         """The same phrase about the other kind of machine ("washer 7 ate" -> "dryer 7 ate")."""

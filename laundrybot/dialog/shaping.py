@@ -81,8 +81,9 @@ class Shaping(Memory):
         local: datetime.datetime,
         machines: Mapping[int, MachineStatus],
         low: str,
+        place: str = "",
     ) -> Answer:
-        text = f"{self.say(key)} {self.say('can_help')}"
+        text = f"{self.say(key, place=place)} {self.say('can_help')}"
         state = self._next_state(st, "decline", norm, None, local)
         return self._made(text, "fallback", None, state, "thinking", 0.0, source="fallback")
 

@@ -237,6 +237,9 @@ CUES = Cues(
     asks_duration=_ASKS_DURATION,
     says_duration=_SAYS_DURATION,
     says_moment=_SAYS_MOMENT,
+    elsewhere=re.compile(
+        r"\b(nearby|near here|near by|around here|close by|in the area|nearest)\b"
+    ),
     yes="Yes, ",
     no="No, ",
 )

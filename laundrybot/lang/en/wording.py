@@ -184,6 +184,8 @@ ENGLISH = Wording(
         # understanding: declines, clarifying questions, reports, steps on request
         "dont_know": "Sorry, I don't know that one.",
         "cant_do": "Sorry, I can't do that here.",
+        "other_place": "Sorry, I don't know about {place}; I only know this laundromat.",
+        "places_nearby": "Sorry, I don't know the places nearby; I only know this laundromat.",
         "can_help": (
             "I can help with prices, hours, free machines and how to use them, or say call "
             "staff if you need a person."

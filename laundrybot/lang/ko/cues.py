@@ -126,6 +126,7 @@ CUES = Cues(
     asks_duration=_ASKS_DURATION,
     says_duration=_SAYS_DURATION,
     says_moment=_SAYS_MOMENT,
+    elsewhere=re.compile(r"근처|주변에|근방|제일가까운|가장가까운"),
     yes="네, ",
     no="아니요, ",
     spaced=False,
