@@ -564,3 +564,13 @@ def test_other_businesses_are_declined_unless_the_owners_texts_answer(dialog: Di
     assert "don't know" in dialog.answer("is there a mcdonalds nearby", {}, AFTERNOON).text
     assert "parking" in dialog.answer("is there parking nearby", {}, AFTERNOON).text
     assert "ATM" in dialog.answer("is there an atm nearby", {}, AFTERNOON).text
+
+
+def test_how_big_asks_a_size_and_the_biggest_names_one(dialog: Dialog) -> None:
+    price = dialog.answer("how much is a wash", {}, AFTERNOON)
+    assert "$8" in dialog.answer("and the biggest one?", {}, AFTERNOON, price.state).text
+    six = dialog.answer("is washer 6 free", {}, AFTERNOON)
+    assert (
+        "Washer 6 is a large washer"
+        in dialog.answer("how big is it", {}, AFTERNOON, six.state).text
+    )

@@ -62,6 +62,9 @@ class Cues:
     # Asking about places around the shop ("is there a mcdonalds nearby"): declined unless the
     # owner's texts answer it (parking, an ATM next door).
     elsewhere: re.Pattern[str]
+    # "the biggest one", "제일 큰 거": the largest size of the kind talked about; and the least.
+    largest: re.Pattern[str]
+    smallest: re.Pattern[str]
     yes: str  # "Yes, "
     no: str  # "No, "
     # False: the patterns read the text with its spaces taken out (Korean spacing is

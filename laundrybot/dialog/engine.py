@@ -259,8 +259,8 @@ class Dialog(Escalations, Shaping):
         st: DialogueState,
     ) -> Answer:
         cues = self.cues
-        norm = self._expected_machine(piece, st) or self.normalize(piece)
         low = cues.text(plain(piece))
+        norm = self._sizes_read(self._expected_machine(piece, st) or self.normalize(piece), low, st)
         ranked = self._rank(norm)
         best, score = ranked[0] if ranked else ("fallback", 0.0)
         number = norm.machine.number if norm.machine else None
@@ -454,6 +454,25 @@ class Dialog(Escalations, Shaping):
         if intent is None:
             return None
         return self.faq_text.get(intent) or self.rule_text.get(intent)
+
+    def _sizes_read(self, norm: Normalized, low: str, st: DialogueState) -> Normalized:
+        """Size words as meant: "how big is it" asks a size and names none; "the biggest one"
+        names the largest size of the kind talked about (washers if none), "the smallest" the
+        least (by price, then as the knowledge file lists them, smallest first)."""
+        words = list(norm.words)
+        for i in range(1, len(words)):
+            if words[i - 1] == "how" and words[i] in self.sizes_by_word:
+                words[i] = "size"
+        largest, smallest = self.cues.largest.search(low), self.cues.smallest.search(low)
+        if largest or smallest:
+            kinds = norm.kinds or ({norm.machine.kind} if norm.machine else set())
+            kind = next(iter(kinds), None) or st.kind or "washer"
+            ranked = sorted(enumerate(self.knowledge.sizes(kind)), key=lambda e: (e[1].price, e[0]))
+            if ranked:
+                words.append(ranked[-1 if largest else 0][1].name)
+        if words == list(norm.words):
+            return norm
+        return dataclasses.replace(norm, words=tuple(words))
 
     def _expected_machine(self, piece: str, st: DialogueState) -> Normalized | None:
         """A short reply to "which machine?" read as a machine number where one fits ("for"

@@ -66,6 +66,7 @@ _OUT_OF_SCOPE = any_of(
     r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",
     r"\b(uber|lyft|taxi|cab|ride home|a ride|bus|train|flight|hotel|book (me )?a table)\b",
     r"\b(weather|rain|snow|temperature outside|forecast)\b",
+    r"\bwhether (like|today|tomorrow|outside)\b",  # the homophone, typed or heard
     r"\b(joke|song|music|story|game|score|news|homework|meaning of life|poem)\b",
     r"\b(cigarettes?|alcohol|lottery|stamps)\b",
     r"\b(police|doctor|pharmacy|hospital|post office|gas station)\b",
@@ -237,6 +238,8 @@ CUES = Cues(
     asks_duration=_ASKS_DURATION,
     says_duration=_SAYS_DURATION,
     says_moment=_SAYS_MOMENT,
+    largest=re.compile(r"\b(biggest|largest)\b"),
+    smallest=re.compile(r"\b(smallest|littlest)\b"),
     elsewhere=re.compile(
         r"\b(nearby|near here|near by|around here|close by|in the area|nearest)\b"
     ),

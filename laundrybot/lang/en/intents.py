@@ -188,7 +188,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "which washer should i use for a comforter",
         "which washer is big enough for a king size comforter",
         "i have four loads which washer should i use",
-        "which is the biggest washer",
+        "which washer holds the most",
     ),
     "machine-status": (
         "is machine 7 free",
