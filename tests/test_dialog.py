@@ -574,3 +574,8 @@ def test_how_big_asks_a_size_and_the_biggest_names_one(dialog: Dialog) -> None:
         "Washer 6 is a large washer"
         in dialog.answer("how big is it", {}, AFTERNOON, six.state).text
     )
+
+
+def test_you_are_the_shop_when_asked_if_open(dialog: Dialog) -> None:
+    for question in ("are you open right now", "r u open 2nite", "can I come at 3 in the morning"):
+        assert "24 hours" in dialog.answer(question, {}, AFTERNOON).text, question

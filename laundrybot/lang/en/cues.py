@@ -192,6 +192,15 @@ _ITEMS = (
         re.compile(r"\bfirst time\b|\bnever (done|used|been)\b|\bhow does (this|it) (all )?work\b"),
         "how-to-wash",
     ),
+    (
+        # "you" is the shop: "are you open right now" is not "what's open right now".
+        re.compile(
+            r"\b(are|r|is) (you|u|y'?all|the (shop|store|place|laundromat)) (guys )?(still )?open\b"
+            r"|\bhow late\b.*\bopen\b|\bcome (in |by |here )?(at|around) \d"
+            r"|\bat \d+ ?(in the morning|am|at night)\b|\b(in the middle of the night)\b"
+        ),
+        "hours",
+    ),
 )
 
 _NUMBER = (

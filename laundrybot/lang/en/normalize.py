@@ -59,7 +59,7 @@ SPELLING = {
     "ty": "thanks", "tmrw": "tomorrow", "tmr": "tomorrow", "2moro": "tomorrow",
     "drier": "dryer", "driers": "dryers", "dryier": "dryer", "hrs": "hours",
     "mins": "minutes", "min": "minutes", "n": "and", "sox": "socks", "cuz": "because",
-    "rn": "now", "sun": "sunday", "mon": "monday",
+    "rn": "now", "2nite": "tonight", "tonite": "tonight", "sun": "sunday", "mon": "monday",
     "tues": "tuesday", "wed": "wednesday", "thurs": "thursday", "fri": "friday",
     "yall": "you", "y'all": "you", "bc": "because", "2day": "today",
 }  # fmt: skip

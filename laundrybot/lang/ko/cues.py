@@ -91,6 +91,8 @@ _ITEMS = (
         "payment-problem",
     ),
     (re.compile(r"처음"), "how-to-wash"),
+    # Coming at an hour ("새벽 3시에 와도 돼요?"): whether the shop is open then.
+    (re.compile(r"(새벽|한밤중|밤늦게|늦은밤|\d+시)\S{0,3}와도"), "hours"),
 )
 
 _NUMBER = r"\d{1,2}|[일이삼사오육칠팔구십]{1,3}"
