@@ -579,3 +579,8 @@ def test_how_big_asks_a_size_and_the_biggest_names_one(dialog: Dialog) -> None:
 def test_you_are_the_shop_when_asked_if_open(dialog: Dialog) -> None:
     for question in ("are you open right now", "r u open 2nite", "can I come at 3 in the morning"):
         assert "24 hours" in dialog.answer(question, {}, AFTERNOON).text, question
+
+
+def test_a_later_piece_that_is_only_an_object_shares_the_predicate(dialog: Dialog) -> None:
+    text = dialog.answer("how much are the washers and dryers", {}, AFTERNOON).text
+    assert "$3.50" in text and "25 cents" in text

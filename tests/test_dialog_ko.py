@@ -408,3 +408,10 @@ def test_how_long_after_an_owners_text_is_answered_from_it(dialog: Dialog) -> No
 def test_places_nearby_are_declined_unless_the_owners_texts_answer(dialog: Dialog) -> None:
     assert "모르" in dialog.answer("근처에 맥도날드 있어요?", {}, AFTERNOON).text
     assert "주차" in dialog.answer("근처에 주차할 데 있어요?", {}, AFTERNOON).text
+
+
+def test_two_things_sharing_one_predicate_are_each_answered(dialog: Dialog) -> None:
+    text = dialog.answer("와이파이랑 화장실 있어요?", {}, AFTERNOON).text
+    assert "Bubbles Guest" in text and "화장실" in text
+    once = dialog.answer("동전이랑 카드 돼요?", {}, AFTERNOON).text
+    assert once.count("결제할 수 있어요") == 1

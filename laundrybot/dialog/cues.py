@@ -52,6 +52,9 @@ class Cues:
     # Two machine numbers sharing one question ("are 7 and 8 free", "7번이랑 8번 비었어요?"),
     # groups ``a`` and ``b``: the question is asked once for each.
     machine_pair: re.Pattern[str]
+    # Two things sharing one predicate where the cuts above do not see it ("와이파이랑 화장실
+    # 있어요?"): groups ``a``, ``b`` and ``rest``, asked as "a rest" and "b rest".
+    object_pair: re.Pattern[str]
     # "how long", "for how long", "얼마 동안": a question whose answer is a length of time.
     asks_duration: re.Pattern[str]
     # What an answer's sentence holds: a length of time ("for up to two hours", "30 days"),

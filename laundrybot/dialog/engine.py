@@ -150,12 +150,16 @@ class Dialog(Escalations, Shaping):
         """
         state = state or DialogueState()
         local = now.astimezone(self.tz)
-        answers = []
+        answers: list[Answer] = []
         cut = self._pieces(question[:MAX_QUESTION_CHARS])
+        cut = [each for part in cut for each in self._each_object(part)]
         for piece in [each for part in cut for each in self._each_machine(part)]:
-            one = self._answer_one(piece, machines, local, state)
+            # A later piece that is only an object ("how much are the washers and dryers")
+            # shares the predicate of the one before: it is answered as a follow-up.
+            one = self._answer_one(piece, machines, local, state, joined=bool(answers))
             state = one.state
-            answers.append(one)
+            if not any(_opening(a.text) == _opening(one.text) for a in answers):
+                answers.append(one)  # "coins and cards?": one answer, not the same one twice
         if len(answers) == 1:
             return answers[0]
         first = answers[0]
@@ -225,6 +229,17 @@ class Dialog(Escalations, Shaping):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
         return pieces if len(pieces) > 1 else [text]
 
+    def _each_object(self, piece: str) -> list[str]:
+        """Two things sharing one predicate ("와이파이랑 화장실 있어요?") asked once for each,
+        when both stand as requests of their own."""
+        pair = self.cues.object_pair.search(plain(piece))
+        if pair is None or self.cues.machine_pair.search(plain(piece)):
+            return [piece]
+        asked = [f"{pair.group(n)} {pair.group('rest')}" for n in ("a", "b")]
+        if not all(self._stands(each) for each in asked):
+            return [piece]
+        return asked
+
     def _each_machine(self, piece: str) -> list[str]:
         """One question about two machines ("are 7 and 8 free") asked once for each: "are 7
         free", "are 8 free". Never a problem (one report, not two), never two real machines
@@ -257,6 +272,7 @@ class Dialog(Escalations, Shaping):
         machines: Mapping[int, MachineStatus],
         local: datetime.datetime,
         st: DialogueState,
+        joined: bool = False,
     ) -> Answer:
         cues = self.cues
         low = cues.text(plain(piece))
@@ -266,7 +282,7 @@ class Dialog(Escalations, Shaping):
         number = norm.machine.number if norm.machine else None
         bare = cues.bare_number(norm.words) if number is None else None
         said = number if number is not None else bare
-        follow = bool(cues.follow_up.search(low))
+        follow = bool(cues.follow_up.search(low)) or (joined and self._topicless(norm))
         problem = bool(cues.problem.search(low))
         cont = Context(st=st, local=local, machines=machines, low=low)
 
@@ -590,3 +606,8 @@ class Dialog(Escalations, Shaping):
         for m in k.machines:
             out += self.language.machine_phrases(m.kind, m.number)
         return tuple(dict.fromkeys(p for p in out if p))
+
+
+def _opening(text: str) -> str:
+    """An answer's first sentence: two pieces answered alike are said once."""
+    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]

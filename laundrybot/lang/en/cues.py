@@ -244,6 +244,7 @@ CUES = Cues(
     items=_ITEMS,
     asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)\b"),
     machine_pair=_MACHINE_PAIR,
+    object_pair=re.compile(r"(?!)"),  # English cuts at "and": "is there wifi | and parking"
     asks_duration=_ASKS_DURATION,
     says_duration=_SAYS_DURATION,
     says_moment=_SAYS_MOMENT,

@@ -125,6 +125,9 @@ CUES = Cues(
     items=_ITEMS,
     asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|누구|어느|무슨|왜"),
     machine_pair=_MACHINE_PAIR,
+    object_pair=re.compile(
+        r"^(?P<a>[가-힣A-Za-z]+)(?:이랑|랑|하고|이나|과|와)\s+(?P<b>[가-힣A-Za-z]+)\s+(?P<rest>.+)$"
+    ),
     asks_duration=_ASKS_DURATION,
     says_duration=_SAYS_DURATION,
     says_moment=_SAYS_MOMENT,
