@@ -584,3 +584,8 @@ def test_you_are_the_shop_when_asked_if_open(dialog: Dialog) -> None:
 def test_a_later_piece_that_is_only_an_object_shares_the_predicate(dialog: Dialog) -> None:
     text = dialog.answer("how much are the washers and dryers", {}, AFTERNOON).text
     assert "$3.50" in text and "25 cents" in text
+
+
+def test_a_problem_told_of_a_number_names_its_machine(dialog: Dialog) -> None:
+    answer = dialog.answer("16 smells like something is burning", {}, AFTERNOON)
+    assert answer.escalation is not None and answer.machine == 16

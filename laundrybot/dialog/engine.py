@@ -356,8 +356,11 @@ class Dialog(Escalations, Shaping):
         # bare number names a machine when the talk is about machines ("is 6 free").
         if number is None and bare is not None:
             machine_talk = best in USES_MACHINE or st.machine is not None or follow
+            # A problem told of a number ("16 smells like something is burning"): its machine.
+            opens = problem and bool(norm.words) and norm.words[0] == str(bare)
             if (
-                machine_talk
+                opens
+                or machine_talk
                 or TIME_WORDS.intersection(norm.words)
                 or cues.asks_busy.search(low)
                 or cues.asks_working.search(low)
