@@ -589,3 +589,9 @@ def test_a_later_piece_that_is_only_an_object_shares_the_predicate(dialog: Dialo
 def test_a_problem_told_of_a_number_names_its_machine(dialog: Dialog) -> None:
     answer = dialog.answer("16 smells like something is burning", {}, AFTERNOON)
     assert answer.escalation is not None and answer.machine == 16
+
+
+def test_a_yes_no_about_a_named_machine_asks_its_state(dialog: Dialog) -> None:
+    times = dialog.answer("how long does drying take", {}, AFTERNOON)
+    answer = dialog.answer("ok, and is dryer 9 open", {9: status(9, FREE)}, AFTERNOON, times.state)
+    assert answer.intent == "machine-status" and answer.text.startswith("Yes, dryer 9 is free")

@@ -345,7 +345,11 @@ class Dialog(Escalations, Shaping):
 
         # A follow-up without a topic of its own takes the last one ("and drying?").
         topicless = self._topicless(norm)
-        if (
+        if number is not None and score < THRESHOLD and cues.yes_no.search(low) and not topicless:
+            # "ok, and is dryer 9 open" after cycle times: a yes/no about a named machine with
+            # no topic the examples know asks for its state, not the last topic.
+            best, score = "machine-status", MACHINE_CONFIDENCE
+        elif (
             st.intent
             and (score < THRESHOLD or (follow and topicless))
             and (topicless or follow or said is not None)

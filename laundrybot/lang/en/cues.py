@@ -83,7 +83,7 @@ _FOLLOW_UP = re.compile(
     r"|then|same|is it the same|and the same)\b"
 )
 _YES_NO = re.compile(
-    r"^(and |so |ok(ay)? |hey |um |also )?(is|are|am|do|does|did|can|could|will"
+    r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|am|do|does|did|can|could|will"
     r"|would|have|has|may|r|u)\b"
 )
 _WHEN = re.compile(r"\b(when|what time|how late|how early|till when|until when)\b")
