@@ -376,6 +376,13 @@ class Dialog(Escalations, Shaping):
             "staff-contact",
         ):  # fmt: skip
             best = "machine-status"
+        if (
+            number is not None
+            and best == "machine-info"
+            and self._referential(norm)
+            and not cues.asks.search(low)
+        ):
+            best = "machine-status"  # nothing but a machine ("dryer 12?"): how it is doing
         if number is not None and best == "machine-status":
             score = max(score, MACHINE_CONFIDENCE)
         if (
