@@ -19,6 +19,7 @@ import yaml
 from laundrybot.dialog.engine import EXPRESSIONS, Answer, Dialog
 from laundrybot.dialog.intents import ESCALATIONS
 from laundrybot.dialog.knowledge import Knowledge, load_knowledge
+from laundrybot.dialog.normalize import MachineRef
 from laundrybot.lang.en.intents import EXAMPLES
 from laundrybot.lang.en.normalize import Normalizer
 from laundrybot.machines.state import MachineState, MachineStatus
@@ -511,3 +512,86 @@ def test_shop_without_rules_or_faq(tmp_path: pathlib.Path) -> None:
     assert answer.intent == "rules"
     assert answer.text.endswith(f"call {data['staff']['phone']}.")
     assert dialog.answer("what's the wifi password", {}, AFTERNOON).intent == "fallback"
+
+
+def test_one_question_about_two_machines_is_asked_for_each(dialog: Dialog) -> None:
+    machines = {7: status(7, FREE), 8: status(8, MachineState.BUSY, 25)}
+    text = dialog.answer("are 7 and 8 free", machines, AFTERNOON).text.lower()
+    assert "washer 7 is free" in text and "washer 8 is in use" in text
+    # Not machines: counts and times are left alone.
+    assert dialog._each_machine("i have 2 and 3 loads") == ["i have 2 and 3 loads"]
+
+
+def test_a_machines_own_facts(dialog: Dialog) -> None:
+    assert "at the back" in dialog.answer("where's machine 7", {}, AFTERNOON).text
+    assert "large washer" in dialog.answer("what size is washer 5", {}, AFTERNOON).text
+    assert "Washers 5 and 6" in dialog.answer("which washer for a comforter", {}, AFTERNOON).text
+
+
+def test_how_long_or_when_after_an_owners_text_is_answered_from_it(dialog: Dialog) -> None:
+    first = dialog.answer("where can I park", {}, AFTERNOON)
+    again = dialog.answer("for how long", {}, AFTERNOON, first.state)
+    assert "two hours" in again.text and "wash takes" not in again.text
+    # A question with a topic of its own is not about the last answer.
+    wash = dialog.answer("how long does a wash take", {}, AFTERNOON, first.state)
+    assert "30 minutes" in wash.text
+
+
+def test_staff_days_follow_up_and_the_weekend(dialog: Dialog) -> None:
+    first = dialog.answer("when are staff in on saturday", {}, AFTERNOON)
+    same = dialog.answer("same for sunday?", {}, AFTERNOON, first.state)
+    assert "Sunday" in same.text and "10 AM" in same.text
+    weekend = dialog.answer("what about the weekend", {}, AFTERNOON, first.state)
+    assert "Saturday" in weekend.text and "Sunday" in weekend.text
+    assert "Sunday" in dialog.answer("staff hrs sun", {}, AFTERNOON).text
+
+
+def test_ordinals_and_a_number_heard_as_a_word_name_machines(dialog: Dialog) -> None:
+    assert dialog.normalize("the sixth washer won't start").machine == MachineRef("washer", 6)
+    assert dialog.normalize("is the 6th dryer free").machine == MachineRef("dryer", 6)
+    assert dialog.normalize("first time here").machine is None
+    asked = dialog.answer("my washer is broken", {}, AFTERNOON)
+    assert asked.escalation is None
+    # "for" is four where a machine number is expected.
+    told = dialog.answer("for", {}, AFTERNOON, asked.state)
+    assert told.escalation == "machine-broken" and told.machine == 4
+
+
+def test_other_businesses_are_declined_unless_the_owners_texts_answer(dialog: Dialog) -> None:
+    assert dialog.places == ("corner market",)
+    market = dialog.answer("what time does the Corner Market close", {}, AFTERNOON)
+    assert "don't know about the Corner Market" in market.text and market.escalation is None
+    assert "don't know" in dialog.answer("is there a mcdonalds nearby", {}, AFTERNOON).text
+    assert "parking" in dialog.answer("is there parking nearby", {}, AFTERNOON).text
+    assert "ATM" in dialog.answer("is there an atm nearby", {}, AFTERNOON).text
+
+
+def test_how_big_asks_a_size_and_the_biggest_names_one(dialog: Dialog) -> None:
+    price = dialog.answer("how much is a wash", {}, AFTERNOON)
+    assert "$8" in dialog.answer("and the biggest one?", {}, AFTERNOON, price.state).text
+    six = dialog.answer("is washer 6 free", {}, AFTERNOON)
+    assert (
+        "Washer 6 is a large washer"
+        in dialog.answer("how big is it", {}, AFTERNOON, six.state).text
+    )
+
+
+def test_you_are_the_shop_when_asked_if_open(dialog: Dialog) -> None:
+    for question in ("are you open right now", "r u open 2nite", "can I come at 3 in the morning"):
+        assert "24 hours" in dialog.answer(question, {}, AFTERNOON).text, question
+
+
+def test_a_later_piece_that_is_only_an_object_shares_the_predicate(dialog: Dialog) -> None:
+    text = dialog.answer("how much are the washers and dryers", {}, AFTERNOON).text
+    assert "$3.50" in text and "25 cents" in text
+
+
+def test_a_problem_told_of_a_number_names_its_machine(dialog: Dialog) -> None:
+    answer = dialog.answer("16 smells like something is burning", {}, AFTERNOON)
+    assert answer.escalation is not None and answer.machine == 16
+
+
+def test_a_yes_no_about_a_named_machine_asks_its_state(dialog: Dialog) -> None:
+    times = dialog.answer("how long does drying take", {}, AFTERNOON)
+    answer = dialog.answer("ok, and is dryer 9 open", {9: status(9, FREE)}, AFTERNOON, times.state)
+    assert answer.intent == "machine-status" and answer.text.startswith("Yes, dryer 9 is free")

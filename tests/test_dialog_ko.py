@@ -386,3 +386,32 @@ def test_korean_phrase_words_are_known_to_the_vosk_model(dialog: Dialog) -> None
     print(f"\nKorean phrase words known to the Vosk model: {len(words) - len(unknown)}/"
           f"{len(words)} = {known:.1%}; unknown: {unknown}")  # fmt: skip
     assert known >= KNOWN_WORDS_BAR, unknown
+
+
+def test_one_question_about_two_machines_is_asked_for_each(dialog: Dialog) -> None:
+    machines = {7: status(7, FREE), 8: status(8, BUSY, 25)}
+    text = dialog.answer("7번이랑 8번 비었어요?", machines, AFTERNOON).text
+    assert "7번 세탁기는 지금 비어 있어요" in text and "8번 세탁기는 사용 중" in text
+
+
+def test_a_machines_own_facts(dialog: Dialog) -> None:
+    assert "안쪽" in dialog.answer("7번 세탁기 어디 있어요", {}, AFTERNOON).text
+    assert "대형 세탁기" in dialog.answer("5번 세탁기는 무슨 크기예요?", {}, AFTERNOON).text
+
+
+def test_how_long_after_an_owners_text_is_answered_from_it(dialog: Dialog) -> None:
+    first = dialog.answer("주차 어디에 해요", {}, AFTERNOON)
+    again = dialog.answer("몇 시간까지 돼요?", {}, AFTERNOON, first.state)
+    assert "두 시간" in again.text
+
+
+def test_places_nearby_are_declined_unless_the_owners_texts_answer(dialog: Dialog) -> None:
+    assert "모르" in dialog.answer("근처에 맥도날드 있어요?", {}, AFTERNOON).text
+    assert "주차" in dialog.answer("근처에 주차할 데 있어요?", {}, AFTERNOON).text
+
+
+def test_two_things_sharing_one_predicate_are_each_answered(dialog: Dialog) -> None:
+    text = dialog.answer("와이파이랑 화장실 있어요?", {}, AFTERNOON).text
+    assert "Bubbles Guest" in text and "화장실" in text
+    once = dialog.answer("동전이랑 카드 돼요?", {}, AFTERNOON).text
+    assert once.count("결제할 수 있어요") == 1

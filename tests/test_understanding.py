@@ -37,16 +37,16 @@ BARS: dict[str, dict[str, float]] = {
     "tuning_en": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
     "tuning_ko": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
     # Tuning set 2 (written from the facts only, by someone who never saw the code; free to
-    # tune on): a little under what it scores after the understanding2 work (en 288/358 80.4%,
-    # follow-up 79.2%, two-part 82.4%, 1 false report; ko 150/178 84.3%, follow-up 85.7%,
-    # two-part 87.5%, 2 false reports; from en 61.7% and ko 67.4%).
-    "tuning2_en": {"rate": 0.78, "follow-up": 0.76, "two-part": 0.80},
-    "tuning2_ko": {"rate": 0.82, "follow-up": 0.83, "two-part": 0.85},
-    # Measured once at the end of the understanding2 work (Wednesday 15:30): en 202/255 79.2%,
-    # follow-up 85.4%, two-part 72.4%, 1 false report; ko 83/98 84.7%, follow-up 88.0%,
-    # two-part 60.0%, no false report (before it: en 72.9%, 12 false reports; ko 79.6%, 5).
-    "heldout_en": {"rate": 0.76, "follow-up": 0.82, "two-part": 0.68},
-    "heldout_ko": {"rate": 0.81, "follow-up": 0.84, "two-part": 0.55},
+    # tune on): a little under what it scores after the understanding3 work (en 317/358 88.5%,
+    # follow-up 87.5%, two-part 94.1%, 1 false report; ko 159/178 89.3%, follow-up 90.9%,
+    # two-part 100%, 2 false reports; from en 80.4% and ko 84.3% after understanding2).
+    "tuning2_en": {"rate": 0.86, "follow-up": 0.85, "two-part": 0.88},
+    "tuning2_ko": {"rate": 0.87, "follow-up": 0.88, "two-part": 0.85},
+    # Measured once at the end of the understanding3 work (Wednesday 15:30): en 215/255 84.3%,
+    # follow-up 90.2%, two-part 75.9%, 1 false report; ko 87/98 88.8%, follow-up 92.0%,
+    # two-part 80.0%, no false report (before it: en 79.2%, two-part 72.4%; ko 84.7%, 60.0%).
+    "heldout_en": {"rate": 0.81, "follow-up": 0.87, "two-part": 0.72},
+    "heldout_ko": {"rate": 0.85, "follow-up": 0.88, "two-part": 0.70},
 }
 # Tuning: none. Held-out: not yet at the goal of none; a bar just over the figure measured.
 MAX_FALSE_REPORTS = {

@@ -4,7 +4,8 @@ The intent classifier says which topic an utterance is most like; cues say the t
 cannot: whether it is a yes/no or a "when" question, whether it states a real problem (only
 then is a staff report filed), whether it asks for something the shop does not do at all
 (pizza, a taxi, the weather), whether it is a bare follow-up ("and 8?", "what about sunday"),
-where one utterance holds two requests, and which bare number names a machine.
+where one utterance holds two requests (or one request about two machines), and which bare
+number names a machine.
 
 Each language unit builds one Cues (laundrybot/lang/<code>/cues.py) from regular expressions.
 """
@@ -48,6 +49,25 @@ class Cues:
     # A question put with a question word or mark ("how", "what", "where", "?"), beyond yes/no
     # and "when" questions: a piece put so is never part of a problem statement.
     asks: re.Pattern[str]
+    # Two machine numbers sharing one question ("are 7 and 8 free", "7번이랑 8번 비었어요?"),
+    # groups ``a`` and ``b``: the question is asked once for each.
+    machine_pair: re.Pattern[str]
+    # Two things sharing one predicate where the cuts above do not see it ("와이파이랑 화장실
+    # 있어요?"): groups ``a``, ``b`` and ``rest``, asked as "a rest" and "b rest".
+    object_pair: re.Pattern[str]
+    # "how long", "for how long", "얼마 동안": a question whose answer is a length of time.
+    asks_duration: re.Pattern[str]
+    # What an answer's sentence holds: a length of time ("for up to two hours", "30 days"),
+    # a moment ("ready the next day", "8 PM"). A follow-up asking how long or when after an
+    # owner's text ("where can I park" - "for how long") is answered by the sentence so put.
+    says_duration: re.Pattern[str]
+    says_moment: re.Pattern[str]
+    # Asking about places around the shop ("is there a mcdonalds nearby"): declined unless the
+    # owner's texts answer it (parking, an ATM next door).
+    elsewhere: re.Pattern[str]
+    # "the biggest one", "제일 큰 거": the largest size of the kind talked about; and the least.
+    largest: re.Pattern[str]
+    smallest: re.Pattern[str]
     yes: str  # "Yes, "
     no: str  # "No, "
     # False: the patterns read the text with its spaces taken out (Korean spacing is

@@ -8,80 +8,46 @@ machine, call the staff number), because nobody is on site most of the time.
 
 One Dialog speaks one language, the knowledge file's: its example phrases, normaliser, answer
 templates and recogniser phrase forms come from that language's unit (laundrybot/lang/).
+
+The answering is in parts, one job each: facts.py (knowledge answers), machine_answers.py
+(machine states), escalations.py (staff reports), memory.py (the state between turns),
+shaping.py (yes/no leads, declining, clarifying); turn.py holds what they share.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import math
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TypedDict
 
 from laundrybot import lang
 from laundrybot.dialog.classify import TfidfClassifier
-from laundrybot.dialog.hours import DAY_NAMES, Schedule
+from laundrybot.dialog.escalations import Escalations
 from laundrybot.dialog.intents import ESCALATIONS, INTENTS, KIND_AGNOSTIC, POLICIES, USES_MACHINE
-from laundrybot.dialog.knowledge import Knowledge, MachineInfo, SizeInfo
+from laundrybot.dialog.knowledge import Knowledge, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
-from laundrybot.dialog.normalize import MachineRef, Normalized
-from laundrybot.dialog.state import DialogueState, OpenReport
-from laundrybot.dialog.wording import StaffNotice
-from laundrybot.machines.state import MachineState, MachineStatus
+from laundrybot.dialog.normalize import Normalized
+from laundrybot.dialog.shaping import CLARIFY_FLOOR, Shaping
+from laundrybot.dialog.state import DialogueState
+from laundrybot.dialog.turn import (
+    EXPRESSIONS,
+    TIME_WORDS,
+    Answer,
+    Context,
+    StaffReport,
+    Turn,
+    plain,
+)
+from laundrybot.machines.state import MachineStatus
 
-EXPRESSIONS = ("neutral", "happy", "thinking", "apologetic", "concerned")
+__all__ = ["EXPRESSIONS", "MACHINE_CONFIDENCE", "Answer", "Dialog", "StaffReport"]
+
 MAX_QUESTION_CHARS = 500  # longer input is cut: nobody asks a laundromat an essay
 # Confidence of an answer chosen because the question named a machine number ("dryer 12?")
 # rather than because its words matched: the number itself is strong evidence.
 MACHINE_CONFIDENCE = 0.75
-
-_DAY_WORDS = {name.lower(): i for i, name in enumerate(DAY_NAMES)}
-_TIME_WORDS = frozenset({"long", "until", "till", "left", "done", "finish", "finished", "when"})
-# Feature words that name what a question is about but not a topic: an utterance made only of
-# these ("and the giant one?", "what about sunday", "3번이요") leans on the turn before.
-_ENTITY_FEATURES = frozenset(
-    [
-        "wash",
-        "dry",
-        "washer",
-        "dryer",
-        "machine",
-        "day",
-        "one",
-        "about",
-        "what",
-        "how",
-        "that",
-        "then",
-        "it",
-        "number",
-        "no",
-        "num",
-        "big",
-        "size",
-        "ok",
-        "yes",
-        "yeah",
-        "right",
-        "mine",
-        "think",
-        "actually",
-        "sorry",
-        "oh",
-        "now",
-        "here",
-    ]
-)
-# Intents whose answer is about a machine, a size or a kind, so a follow-up inherits it.
-_OBJECT_INTENTS = ("prices", "cycle-times", "machine-status", "how-to-wash", "how-to-dry")
-# Intents that are talk, not a topic: they leave the dialogue's topic as it was.
-_NO_TOPIC = ("greeting", "thanks", "fallback", "clarify", "decline", "report-update")
-# Below this a classifier's best guess is a coincidence; between it and THRESHOLD the answer is
-# a clarifying question naming the two likeliest topics.
-CLARIFY_FLOOR = 0.22
 # A statement this close to a problem example is a problem even when no problem cue matched it
 # ("dryer eleven stop in the middle"); asked ("is washer 4 broken?"), it is a status question.
 STATED_PROBLEM = 0.5
@@ -94,75 +60,7 @@ STATED_PROBLEM = 0.5
 CLASSIFIER = "matcher"
 
 
-@dataclass(frozen=True)
-class StaffReport:
-    """An escalation answer in parts: its staff sentence depends on what became of the
-    message to the staff, which the gateway learns only after the dialogue answered."""
-
-    kind: str  # "call-staff" | "money-taken" | "machine-broken"
-    phone: str  # the staff phone the "recorded" sentence gives
-    before: str  # e.g. the apology and what to note down
-    after: str = ""  # e.g. when staff are next in the shop
-
-
-_NEW_SESSION = DialogueState()  # the state a session starts in
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    intent: str  # e.g. "prices", "machine-status", "money-taken", "faq:wifi", "fallback"
-    source: str  # "knowledge" | "machines" | "fallback"
-    expression: str  # one of EXPRESSIONS
-    escalation: str | None  # None | "call-staff" | "money-taken" | "machine-broken"
-    machine: int | None = None  # the machine the question was about, if any
-    # How sure the matcher is, 0..1: the similarity to the closest example phrase (1.0 for an
-    # exact one), at least MACHINE_CONFIDENCE for a machine-status question naming a machine
-    # number ("dryer 12?"), and below the matcher's threshold for a fallback (0 for no words).
-    # The voice path uses it to pick between two transcripts of one utterance (grammar and
-    # free recognition).
-    confidence: float = 1.0
-    # For an escalation: its parts, for Dialog.told once the notify outcome is known.
-    report: StaffReport | None = None
-    # The dialogue state after this answer: pass it back in with the session's next question.
-    state: DialogueState = _NEW_SESSION
-    # A machine number this turn added to the session's open report ("its number 3" after
-    # "the washer took my money"): the gateway adds it to the report it filed. No new report.
-    report_update: int | None = None
-
-
-class _Context(TypedDict):
-    """What every step of understanding one piece of an utterance is given."""
-
-    st: DialogueState
-    local: datetime.datetime
-    machines: Mapping[int, MachineStatus]
-    low: str  # the piece as the cues read it
-
-
-@dataclass(frozen=True, slots=True)
-class _Turn:
-    """What one question is about, handed to the intent's handler."""
-
-    intent: str
-    norm: Normalized
-    machine: MachineInfo | None  # a real machine named in the question
-    number: int | None  # the number said, even if no such machine exists
-    statuses: Mapping[int, MachineStatus]
-    now: datetime.datetime  # in the shop's time zone
-    confidence: float = 1.0
-
-    @property
-    def kind(self) -> str | None:
-        """The one machine kind the question is about, if it names exactly one."""
-        if self.machine is not None:
-            return self.machine.kind
-        if self.norm.machine is not None and self.norm.machine.kind is not None:
-            return self.norm.machine.kind
-        return next(iter(self.norm.kinds)) if len(self.norm.kinds) == 1 else None
-
-
-class Dialog:
+class Dialog(Escalations, Shaping):
     def __init__(self, knowledge: Knowledge, classifier: str = CLASSIFIER) -> None:
         self.knowledge = knowledge
         self.language = lang.get(knowledge.language)
@@ -195,8 +93,9 @@ class Dialog:
         for size in knowledge.washers + knowledge.dryers:
             self.sizes_by_word.setdefault(size.name, []).append(size)
         self._phrases = self._recognition_phrases(examples)
+        self.places = self._other_places()
 
-        self.handlers: dict[str, Callable[[_Turn], Answer]] = {
+        self.handlers: dict[str, Callable[[Turn], Answer]] = {
             "greeting": self._greeting,
             "thanks": self._thanks,
             "prices": self._prices,
@@ -213,6 +112,7 @@ class Dialog:
             "rules": self._rules,
             "machine-status": self._machine_status,
             "free-machines": self._free_machines,
+            "machine-info": self._machine_info,
             "call-staff": self._call_staff,
             "money-taken": self._money_taken,
             "machine-broken": self._machine_broken,
@@ -250,11 +150,16 @@ class Dialog:
         """
         state = state or DialogueState()
         local = now.astimezone(self.tz)
-        answers = []
-        for piece in self._pieces(question[:MAX_QUESTION_CHARS]):
-            one = self._answer_one(piece, machines, local, state)
+        answers: list[Answer] = []
+        cut = self._pieces(question[:MAX_QUESTION_CHARS])
+        cut = [each for part in cut for each in self._each_object(part)]
+        for piece in [each for part in cut for each in self._each_machine(part)]:
+            # A later piece that is only an object ("how much are the washers and dryers")
+            # shares the predicate of the one before: it is answered as a follow-up.
+            one = self._answer_one(piece, machines, local, state, joined=bool(answers))
             state = one.state
-            answers.append(one)
+            if not any(_opening(a.text) == _opening(one.text) for a in answers):
+                answers.append(one)  # "coins and cards?": one answer, not the same one twice
         if len(answers) == 1:
             return answers[0]
         first = answers[0]
@@ -283,8 +188,6 @@ class Dialog:
             report_update=next((a.report_update for a in answers if a.report_update), None),
         )
 
-    # --- understanding ---------------------------------------------------------------------
-
     def _rank(self, norm: Normalized) -> list[tuple[str, float]]:
         if self.classifier == "matcher":
             return self.matcher.scores(norm.features)
@@ -296,12 +199,13 @@ class Dialog:
         if not norm.features and not (norm.machine and norm.machine.number is not None):
             return False
         ranked = self._rank(norm)
-        low = self.cues.text(_plain(piece))
+        low = self.cues.text(plain(piece))
         if ranked and ranked[0][1] >= THRESHOLD and ranked[0][0] not in ("greeting", "thanks"):
             return True
         cues = self.cues
         return bool(
             (norm.machine and norm.machine.number is not None)
+            or cues.machine_pair.search(plain(piece))
             or cues.problem.search(low)
             or any(p.search(low) for p, _ in cues.items)
         )
@@ -310,8 +214,8 @@ class Dialog:
         raw = self.cues.split(text)
         if len(raw) <= 1:
             return [text]
-        problem, plain = self.cues.problem, lambda t: self.cues.text(_plain(t))
-        if problem.search(plain(text)) and not any(self._asks(plain(p)) for p in raw[1:]):
+        problem, read = self.cues.problem, lambda t: self.cues.text(plain(t))
+        if problem.search(read(text)) and not any(self._asks(read(p)) for p in raw[1:]):
             # A problem told in pieces ("dryer 11 ate my quarters, nothing happened") is one
             # complaint; it is cut only where a question of its own follows ("..., is 6 free?").
             return [text]
@@ -325,21 +229,42 @@ class Dialog:
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
         return pieces if len(pieces) > 1 else [text]
 
+    def _each_object(self, piece: str) -> list[str]:
+        """Two things sharing one predicate ("와이파이랑 화장실 있어요?") asked once for each,
+        when both stand as requests of their own."""
+        pair = self.cues.object_pair.search(plain(piece))
+        if pair is None or self.cues.machine_pair.search(plain(piece)):
+            return [piece]
+        asked = [f"{pair.group(n)} {pair.group('rest')}" for n in ("a", "b")]
+        if not all(self._stands(each) for each in asked):
+            return [piece]
+        return asked
+
+    def _each_machine(self, piece: str) -> list[str]:
+        """One question about two machines ("are 7 and 8 free") asked once for each: "are 7
+        free", "are 8 free". Never a problem (one report, not two), never two real machines
+        that do not exist."""
+        low = plain(piece)
+        pair = self.cues.machine_pair.search(low)
+        if pair is None or self.cues.problem.search(self.cues.text(low)):
+            return [piece]
+        asked = [
+            low[: pair.end("a")] + low[pair.end("b") :],
+            low[: pair.start("a")] + low[pair.start("b") :],
+        ]
+        for each in asked:
+            norm = self.normalize(each)
+            number = norm.machine.number if norm.machine else None
+            if number is None:
+                number = self.cues.bare_number(norm.words)
+            if number not in self.by_number:
+                return [piece]
+        return asked
+
     def _asks(self, low: str) -> bool:
         """Whether a piece is put as a question (not a statement of what happened)."""
         cues = self.cues
         return bool(cues.yes_no.search(low) or cues.when.search(low) or cues.asks.search(low))
-
-    def _referential(self, norm: Normalized) -> bool:
-        """Nothing but a machine reference ("its number 3", "dryer 14", "4번이요")."""
-        return all(f in _ENTITY_FEATURES or "_" in f or f.isdigit() for f in norm.features)
-
-    def _topicless(self, norm: Normalized) -> bool:
-        sizes = self.sizes_by_word
-        return all(
-            f in _ENTITY_FEATURES or f in sizes or f in _DAY_WORDS or "_" in f or f.isdigit()
-            for f in norm.features
-        )
 
     def _answer_one(
         self,
@@ -347,18 +272,19 @@ class Dialog:
         machines: Mapping[int, MachineStatus],
         local: datetime.datetime,
         st: DialogueState,
+        joined: bool = False,
     ) -> Answer:
         cues = self.cues
-        norm = self.normalize(piece)
-        low = cues.text(_plain(piece))
+        low = cues.text(plain(piece))
+        norm = self._sizes_read(self._expected_machine(piece, st) or self.normalize(piece), low, st)
         ranked = self._rank(norm)
         best, score = ranked[0] if ranked else ("fallback", 0.0)
         number = norm.machine.number if norm.machine else None
         bare = cues.bare_number(norm.words) if number is None else None
         said = number if number is not None else bare
-        follow = bool(cues.follow_up.search(low))
+        follow = bool(cues.follow_up.search(low)) or (joined and self._topicless(norm))
         problem = bool(cues.problem.search(low))
-        cont = _Context(st=st, local=local, machines=machines, low=low)
+        cont = Context(st=st, local=local, machines=machines, low=low)
 
         # A short reply to what the last answer asked or offered. A machine number after "which
         # machine is it?" names the machine of the problem ("uh, the one at the back, number
@@ -390,6 +316,11 @@ class Dialog:
         if st.pending == "machine" and said is not None and self._referential(norm):
             return self._respond("machine-status", norm, said, **cont, score=0.8)
 
+        # "for how long" after "there's parking for up to two hours": the last answer says it.
+        told = self._told_before(norm, ranked, said, problem, st, low)
+        if told is not None and st.intent is not None:
+            return self._respond(st.intent, norm, None, **cont, text=told, score=0.6)
+
         # Requests the shop does not serve: never a report, a plain "I can't do that".
         if cues.out_of_scope.search(low) and not problem:
             return self._decline(norm, "cant_do", **cont)
@@ -400,9 +331,25 @@ class Dialog:
                 best, score = intent, max(score, 0.6)
                 break
 
+        # Another business ("when does the Corner Market close", "a mcdonalds nearby"): not
+        # something the attendant knows, unless the owner's texts answer it.
+        owners = [
+            sc for i, sc in ranked if i.startswith(("faq:", "rule:")) or i == "address"
+        ]  # fmt: skip
+        place = next((p for p in self.places if p in low), None)
+        if not problem and not (owners and owners[0] >= THRESHOLD and owners[0] == score):
+            if place is not None and best != "fallback":
+                return self._decline(norm, "other_place", **cont, place=f"the {place.title()}")
+            if cues.elsewhere.search(low) and not (owners and owners[0] >= CLARIFY_FLOOR):
+                return self._decline(norm, "places_nearby", **cont)
+
         # A follow-up without a topic of its own takes the last one ("and drying?").
         topicless = self._topicless(norm)
-        if (
+        if number is not None and score < THRESHOLD and cues.yes_no.search(low) and not topicless:
+            # "ok, and is dryer 9 open" after cycle times: a yes/no about a named machine with
+            # no topic the examples know asks for its state, not the last topic.
+            best, score = "machine-status", MACHINE_CONFIDENCE
+        elif (
             st.intent
             and (score < THRESHOLD or (follow and topicless))
             and (topicless or follow or said is not None)
@@ -413,9 +360,12 @@ class Dialog:
         # bare number names a machine when the talk is about machines ("is 6 free").
         if number is None and bare is not None:
             machine_talk = best in USES_MACHINE or st.machine is not None or follow
+            # A problem told of a number ("16 smells like something is burning"): its machine.
+            opens = problem and bool(norm.words) and norm.words[0] == str(bare)
             if (
-                machine_talk
-                or _TIME_WORDS.intersection(norm.words)
+                opens
+                or machine_talk
+                or TIME_WORDS.intersection(norm.words)
                 or cues.asks_busy.search(low)
                 or cues.asks_working.search(low)
                 or "free" in low
@@ -426,6 +376,13 @@ class Dialog:
             "staff-contact",
         ):  # fmt: skip
             best = "machine-status"
+        if (
+            number is not None
+            and best == "machine-info"
+            and self._referential(norm)
+            and not cues.asks.search(low)
+        ):
+            best = "machine-status"  # nothing but a machine ("dryer 12?"): how it is doing
         if number is not None and best == "machine-status":
             score = max(score, MACHINE_CONFIDENCE)
         if (
@@ -489,6 +446,79 @@ class Dialog:
             return self._file(norm, number, best, score, **cont)
         return self._respond(best, norm, number, **cont, score=score)
 
+    def _told_before(
+        self,
+        norm: Normalized,
+        ranked: list[tuple[str, float]],
+        said: int | None,
+        problem: bool,
+        st: DialogueState,
+        low: str,
+    ) -> str | None:
+        """The sentences of the last answer that answer a short "how long" or "when" follow-up
+        about it ("how long do you keep stuff" after lost and found), if it was an owner's text
+        and the question names no machine, kind or size and no topic of its own."""
+        cues = self.cues
+        text = self._owner_text(st.intent)
+        if text is None or said is not None or problem or norm.kinds or len(norm.words) > 6:
+            return None
+        if any(w in self.sizes_by_word for w in norm.words):
+            return None
+        if cues.asks_duration.search(low):
+            says = cues.says_duration
+        elif cues.when.search(low):
+            says = cues.says_moment
+        else:
+            return None
+        best, score = ranked[0] if ranked else ("fallback", 0.0)
+        if score >= THRESHOLD and best not in ("machine-status", "cycle-times", "prices"):
+            return None
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
+        picked = [x for x in sentences if says.search(cues.text(x))]
+        return " ".join(picked) or None
+
+    def _owner_text(self, intent: str | None) -> str | None:
+        """The owner's text an answer to ``intent`` gives (an FAQ, a rule, lost and found)."""
+        if intent == "lost-and-found":
+            return self.knowledge.lost_and_found
+        if intent is None:
+            return None
+        return self.faq_text.get(intent) or self.rule_text.get(intent)
+
+    def _sizes_read(self, norm: Normalized, low: str, st: DialogueState) -> Normalized:
+        """Size words as meant: "how big is it" asks a size and names none; "the biggest one"
+        names the largest size of the kind talked about (washers if none), "the smallest" the
+        least (by price, then as the knowledge file lists them, smallest first)."""
+        words = list(norm.words)
+        for i in range(1, len(words)):
+            if words[i - 1] == "how" and words[i] in self.sizes_by_word:
+                words[i] = "size"
+        largest, smallest = self.cues.largest.search(low), self.cues.smallest.search(low)
+        if largest or smallest:
+            kinds = norm.kinds or ({norm.machine.kind} if norm.machine else set())
+            kind = next(iter(kinds), None) or st.kind or "washer"
+            ranked = sorted(enumerate(self.knowledge.sizes(kind)), key=lambda e: (e[1].price, e[0]))
+            if ranked:
+                words.append(ranked[-1 if largest else 0][1].name)
+        if words == list(norm.words):
+            return norm
+        return dataclasses.replace(norm, words=tuple(words))
+
+    def _expected_machine(self, piece: str, st: DialogueState) -> Normalized | None:
+        """A short reply to "which machine?" read as a machine number where one fits ("for"
+        heard for four, "the sixth"): the reply with a machine word before or after it."""
+        if st.pending not in ("report-machine", "machine") or len(piece.split()) > 3:
+            return None
+        norm = self.normalize(piece)
+        if norm.machine is not None and norm.machine.number is not None:
+            return None
+        word = self.say.kinds["machine"]
+        for text in (f"{word} {piece}", f"{piece} {word}"):
+            named = self.normalize(text)
+            if named.machine is not None and named.machine.number is not None:
+                return named
+        return None
+
     def _asks_other(self, ranked: list[tuple[str, float]], low: str) -> bool:
         """Whether an utterance holding a number asks about a topic of its own."""
         top = next(((i, sc) for i, sc in ranked if i not in ESCALATIONS), None)
@@ -506,69 +536,6 @@ class Dialog:
         if machine is None or (kinds and machine.kind not in kinds):
             return None
         return st.machine
-
-    def _ask_machine(
-        self,
-        norm: Normalized,
-        kind: str,
-        *,
-        st: DialogueState,
-        local: datetime.datetime,
-        machines: Mapping[int, MachineStatus],
-        low: str,
-    ) -> Answer:
-        """A problem without its machine: ask which one before filing (the number is what
-        staff need), and file when the next turn names it."""
-        text = self.say("ask_problem_machine")
-        state = self._next_state(st, kind, norm, None, local, pending=("report-machine", kind))
-        return self._made(text, "clarify", None, state, "concerned", 0.7, source="knowledge")
-
-    def _carried(self, intent: str, norm: Normalized) -> str:
-        """The last topic, for a follow-up; a how-to follows the kind now named."""
-        kinds = norm.kinds or (
-            {norm.machine.kind} if norm.machine and norm.machine.kind else frozenset()
-        )
-        if intent in ("how-to-wash", "how-to-dry") and len(kinds) == 1:
-            return "how-to-dry" if "dryer" in kinds else "how-to-wash"
-        if intent in ESCALATIONS:
-            return "machine-status"
-        return intent
-
-    def _inherit(
-        self, intent: str, norm: Normalized, number: int | None, st: DialogueState, low: str
-    ) -> tuple[Normalized, int | None]:
-        """Fill in what a follow-up leaves out from the turns before: its machine, size, kind
-        ("and how long does it take?") or day ("and sunday?")."""
-        words = list(norm.words)
-        kinds = set(norm.kinds)
-        if norm.machine and norm.machine.kind:
-            kinds.add(norm.machine.kind)
-        sized = any(w in self.sizes_by_word for w in words)
-        machine = norm.machine
-        if intent in _OBJECT_INTENTS and number is None and not sized:
-            if st.machine is not None and (not kinds or st.kind in kinds):
-                number = st.machine if intent in USES_MACHINE else None
-                if st.kind and not kinds:
-                    kinds.add(st.kind)
-            elif not kinds or st.kind in kinds:
-                if st.size:
-                    words.append(st.size)
-                if st.kind and not kinds:
-                    kinds.add(st.kind)
-        elif intent in _OBJECT_INTENTS and sized and not kinds and st.kind:
-            sizes = {s.kind for w in words for s in self.sizes_by_word.get(w, [])}
-            if st.kind in sizes:
-                kinds.add(st.kind)
-        days = [w for w in words if w in _DAY_WORDS or w == "tomorrow"]
-        leans = self.cues.follow_up.search(low) or self._topicless(norm) or len(words) <= 4
-        if intent in ("hours", "staff-contact") and not days and st.day is not None and leans:
-            words.append(DAY_NAMES[st.day].lower())
-        if number is not None:
-            kind = norm.machine.kind if norm.machine else None
-            machine = MachineRef(kind, number)
-        elif len(kinds) == 1 and (machine is None or machine.kind is None):
-            machine = MachineRef(next(iter(kinds)), None)
-        return Normalized(tuple(words), norm.features, machine, frozenset(kinds)), number
 
     def _respond(
         self,
@@ -593,7 +560,7 @@ class Dialog:
             and (self.cues.follow_up.search(low) or "it" in low.split())
         ):
             number = st.machine
-        turn = _Turn(
+        turn = Turn(
             intent=intent,
             norm=norm,
             machine=self.by_number.get(number) if number is not None else None,
@@ -620,232 +587,14 @@ class Dialog:
         state = self._next_state(st, answer.intent, norm, turn.machine, local, pending=pending)
         return dataclasses.replace(answer, text=spoken, state=state)
 
-    def _howto(self, intent: str) -> tuple[str, ...]:
-        howto = self.knowledge.howto
-        return {"how-to-wash": howto.wash, "how-to-dry": howto.dry}.get(intent, ())
-
-    def _shaped(self, answer: Answer, turn: _Turn, low: str) -> str:
-        """Fit the answer to speech: a yes/no question starts with its answer."""
-        text = answer.text.strip()
-        cues = self.cues
-        if not cues.yes_no.search(low) or cues.when.search(low):
-            return text
-        yes = self._polarity(answer, turn, low)
-        if yes is None:
-            return text
-        head = text.lower()
-        marks = (cues.yes.lower().strip(" ,"), cues.no.lower().strip(" ,"), "sorry", "죄송")
-        if head.startswith(marks):
-            return text
-        lead = cues.yes if yes else cues.no
-        if self.language.code == "en" and not text[:2].isupper() and not text.startswith("I "):
-            text = text[:1].lower() + text[1:]
-        return lead + text
-
-    def _polarity(self, answer: Answer, turn: _Turn, low: str) -> bool | None:
-        cues = self.cues
-        intent = answer.intent
-        if intent == "machine-status" and turn.machine is not None:
-            status = turn.statuses.get(turn.machine.number)
-            said = turn.norm.machine.kind if turn.norm.machine else None
-            if status is None or status.state is MachineState.UNKNOWN:
-                return None  # nothing known: no yes and no no
-            if said is not None and said != turn.machine.kind:
-                return None
-            if status.state is MachineState.UNKNOWN:  # a silent sensor: neither yes nor no
-                return None
-            if cues.asks_busy.search(low):
-                return status.state is MachineState.BUSY
-            if cues.asks_working.search(low):
-                return status.state is not MachineState.OUT_OF_ORDER
-            return status.state is MachineState.FREE
-        if intent == "free-machines":
-            return answer.expression == "happy"
-        if intent == "hours":
-            shop = self.knowledge.shop_hours
-            day = next((_DAY_WORDS[w] for w in turn.norm.words if w in _DAY_WORDS), None)
-            if "tomorrow" in turn.norm.words:
-                day = (turn.now.weekday() + 1) % 7
-            if day is not None:
-                return shop.always or shop.days[day] is not None
-            return shop.always or shop.is_open(turn.now)
-        if intent == "staff-contact" and cues.asks_staff.search(low):
-            if any(w in _DAY_WORDS or w == "tomorrow" for w in turn.norm.words):
-                return None
-            return self.knowledge.staff_hours.is_open(turn.now)
-        if intent in ("payment", "detergent"):
-            return True
-        if intent.startswith("rule:"):
-            return False
-        return None
-
-    def _next_state(
-        self,
-        st: DialogueState,
-        intent: str,
-        norm: Normalized,
-        machine: MachineInfo | None,
-        local: datetime.datetime,
-        *,
-        pending: tuple[str, str] | None = None,
-        report: OpenReport | None = None,
-    ) -> DialogueState:
-        topic = st.intent if intent in _NO_TOPIC else intent
-        size = next((w for w in norm.words if w in self.sizes_by_word), None)
-        kind = (
-            machine.kind if machine else (next(iter(norm.kinds)) if len(norm.kinds) == 1 else None)
-        )
-        if kind is None and norm.machine is not None:
-            kind = norm.machine.kind
-        day = next((_DAY_WORDS[w] for w in norm.words if w in _DAY_WORDS), None)
-        if "tomorrow" in norm.words:
-            day = (local.weekday() + 1) % 7
-        same_object = machine is None and size is None and kind is None
-        return DialogueState(
-            intent=topic,
-            machine=machine.number if machine else (st.machine if same_object else None),
-            kind=kind or (st.kind if same_object or (machine is None and size) else None),
-            size=size or (st.size if same_object else None),
-            day=day
-            if day is not None
-            else (st.day if intent in ("hours", "staff-contact") else None),
-            report=report or st.report,
-            pending=pending[0] if pending else None,
-            pending_kind=pending[1] if pending else None,
-            turns=st.turns + 1,
-        )
-
-    def _made(
-        self,
-        text: str,
-        intent: str,
-        machine: int | None,
-        state: DialogueState,
-        expression: str,
-        confidence: float,
-        *,
-        source: str = "knowledge",
-        escalation: str | None = None,
-        report_update: int | None = None,
-    ) -> Answer:
-        return Answer(
-            text=self.say.finish(text).strip(),
-            intent=intent,
-            source=source,
-            expression=expression,
-            escalation=escalation,
-            machine=machine,
-            confidence=round(min(confidence, 1.0), 3),
-            state=state,
-            report_update=report_update,
-        )
-
-    def _file(
-        self,
-        norm: Normalized,
-        number: int | None,
-        kind: str,
-        score: float,
-        *,
-        st: DialogueState,
-        local: datetime.datetime,
-        machines: Mapping[int, MachineStatus],
-        low: str,
-    ) -> Answer:
-        """File a staff report (an escalation answer); a second one about the same thing in
-        the session is not filed again, the machine is added to the open one instead."""
-        if number is not None and number not in self.by_number:
-            number = None
-        if norm.machine is None or norm.machine.number != number:
-            kind_said = norm.machine.kind if norm.machine else None
-            norm = dataclasses.replace(norm, machine=MachineRef(kind_said, number))
-        turn = _Turn(
-            intent=kind,
-            norm=norm,
-            machine=self.by_number.get(number) if number is not None else None,
-            number=number,
-            statuses=machines,
-            now=local,
-            confidence=round(min(max(score, THRESHOLD), 1.0), 3),
-        )
-        answer = self.handlers[kind](turn)
-        report = OpenReport(kind, number)
-        state = self._next_state(st, kind, norm, turn.machine, local, report=report)
-        return dataclasses.replace(answer, text=answer.text.strip(), state=state)
-
-    def _report_update(
-        self,
-        norm: Normalized,
-        number: int,
-        *,
-        st: DialogueState,
-        local: datetime.datetime,
-        machines: Mapping[int, MachineStatus],
-        low: str,
-    ) -> Answer:
-        machine = self.by_number.get(number)
-        assert st.report is not None
-        if machine is None:
-            text = self.say("report_no_machine", number=number)
-            return self._made(text, "report-update", None, st, "thinking", 0.8)
-        text = self.say("report_machine", name=self._name(machine))
-        report = OpenReport(st.report.kind, number)
-        state = dataclasses.replace(
-            self._next_state(st, "report-update", norm, machine, local), report=report
-        )
-        return self._made(
-            text, "report-update", number, state, "concerned", 0.8, report_update=number
-        )
-
-    def _decline(
-        self,
-        norm: Normalized,
-        key: str,
-        *,
-        st: DialogueState,
-        local: datetime.datetime,
-        machines: Mapping[int, MachineStatus],
-        low: str,
-    ) -> Answer:
-        text = f"{self.say(key)} {self.say('can_help')}"
-        state = self._next_state(st, "decline", norm, None, local)
-        return self._made(text, "fallback", None, state, "thinking", 0.0, source="fallback")
-
-    def _unsure(
-        self,
-        norm: Normalized,
-        ranked: list[tuple[str, float]],
-        *,
-        st: DialogueState,
-        local: datetime.datetime,
-        machines: Mapping[int, MachineStatus],
-        low: str,
-    ) -> Answer:
-        """Low confidence: ask which of the two likeliest topics was meant, or say plainly
-        that this is something the attendant does not know."""
-        topics = [
-            (i, sc) for i, sc in ranked
-            if f"topic:{i}" in self.say.templates and i not in ESCALATIONS
-        ]  # fmt: skip
-        state = self._next_state(st, "fallback", norm, None, local)
-        score = ranked[0][1] if ranked else 0.0
-        if len(topics) >= 2 and topics[1][1] >= CLARIFY_FLOOR:
-            text = self.say(
-                "clarify",
-                a=self.say(f"topic:{topics[0][0]}"),
-                b=self.say(f"topic:{topics[1][0]}"),
-            )
-            return self._made(text, "fallback", None, state, "thinking", score, source="fallback")
-        heard = bool(norm.features)
-        if not heard:
-            text = self.say("fallback", opening=self.say("fallback_unheard"))
-        else:
-            text = f"{self.say('dont_know')} {self.say('can_help')}"
-        return self._made(
-            text, "fallback", None, state, "thinking", min(score, 0.3), source="fallback"
-        )
-
-    # --- helpers ---------------------------------------------------------------------------
+    def _other_places(self) -> tuple[str, ...]:
+        """Other businesses the owner's texts name ("the Corner Market next door"), lowercase:
+        capitalised words after "the", not the shop's own name."""
+        k = self.knowledge
+        texts = [k.address, *self.faq_text.values(), *self.rule_text.values(), k.lost_and_found]
+        found = re.findall(r"\b[Tt]he ((?:[A-Z][\w'&]+ )*[A-Z][\w'&]+)", "\n".join(texts))
+        own = k.shop_name.lower()
+        return tuple(dict.fromkeys(n.lower() for n in found if n.lower() not in own))
 
     def _mirror(self, phrase: str) -> str:
         """The same phrase about the other kind of machine ("washer 7 ate" -> "dryer 7 ate")."""
@@ -872,492 +621,7 @@ class Dialog:
             out += self.language.machine_phrases(m.kind, m.number)
         return tuple(dict.fromkeys(p for p in out if p))
 
-    def _reply(
-        self,
-        turn: _Turn,
-        text: str,
-        *,
-        source: str = "knowledge",
-        expression: str = "neutral",
-        intent: str | None = None,
-        report: StaffReport | None = None,
-    ) -> Answer:
-        intent = intent or turn.intent
-        return Answer(
-            text=self.say.finish(text),
-            intent=intent,
-            source=source,
-            expression=expression,
-            escalation=intent if intent in ESCALATIONS else None,
-            machine=turn.machine.number if turn.machine else None,
-            confidence=turn.confidence,
-            report=report,
-        )
 
-    def told(self, answer: Answer, notice: StaffNotice, minutes: int) -> str:
-        """``answer`` as said once the staff message's fate is known (others unchanged).
-
-        ``minutes``: how soon staff usually answer (notify.answer_minutes; 0: not said).
-        """
-        report = answer.report
-        if report is None:
-            return answer.text
-        staff = self.say.staff_told(report.kind, report.phone, notice, minutes)
-        return report.before + staff + report.after
-
-    def _name(self, machine: MachineInfo) -> str:
-        return self.say.machine(machine.kind, machine.number)
-
-    def _kind(self, kind: str) -> str:
-        return self.say.kinds[kind]
-
-    def _where(self, machine: MachineInfo) -> str:
-        return self.say("where", location=machine.location) if machine.location else ""
-
-    def _minutes_left(self, status: MachineStatus, turn: _Turn) -> int | None:
-        if status.until is None:
-            return None
-        return math.ceil((status.until - turn.now.timestamp()) / 60)
-
-    def _alternative(self, turn: _Turn, machine: MachineInfo) -> str:
-        """Point to another free machine of the same kind (same size preferred)."""
-        others = [
-            m
-            for m in self.knowledge.machines
-            if m.kind == machine.kind and m.number != machine.number
-        ]
-        pick = self._free_alternative(turn, machine)
-        if pick is not None:
-            same = self.say("alt_same") if pick.size == machine.size else ""
-            name = _cap(self._name(pick))
-            return self.say("alt_free", name=name, same=same, where=self._where(pick))
-        soonest = self._soonest(turn, others)
-        kind = self._kind(machine.kind)
-        if soonest:
-            kinds = self.say.plural(kind, 2)
-            return self.say("alt_none_free", kinds=kinds, soonest=soonest)
-        return self.say("alt_unknown", kind=kind)
-
-    def _free_alternative(self, turn: _Turn, machine: MachineInfo) -> MachineInfo | None:
-        """A free machine of the same kind, the same size if possible, lowest number first."""
-        free = [
-            m
-            for m in self.knowledge.machines
-            if m.kind == machine.kind
-            and m.number != machine.number
-            and _state(turn, m) is MachineState.FREE
-        ]
-        return min(free, key=lambda m: (m.size != machine.size, m.number), default=None)
-
-    def _soonest(self, turn: _Turn, machines: list[MachineInfo]) -> str | None:
-        """ "dryer 12 should be done in about 3 minutes" for the busy machine ending first."""
-        best: tuple[int, MachineInfo] | None = None
-        for m in machines:
-            status = turn.statuses.get(m.number)
-            if status is None or status.state is not MachineState.BUSY:
-                continue
-            left = self._minutes_left(status, turn)
-            if left is not None and (best is None or left < best[0]):
-                best = (left, m)
-        if best is None:
-            return None
-        left, m = best
-        if left <= 0:
-            return self.say("soonest_now", name=self._name(m))
-        return self.say("soonest", name=self._name(m), minutes=self.say.minutes(left))
-
-    def _staff_now(self, turn: _Turn) -> str:
-        """Whether staff are in the shop now, or when they are next in."""
-        staff = self.knowledge.staff_hours
-        if staff.always:
-            return self.say("staff_always")
-        closes = staff.closes_at(turn.now)
-        if closes is not None:
-            return self.say("staff_until", time=self.say.time(closes))
-        nxt = staff.next_opening(turn.now)
-        if nxt is None:
-            return self.say("staff_none")
-        days, minute = nxt
-        weekday = (turn.now.weekday() + days) % 7
-        day = self.say.day(days, weekday)
-        return self.say("staff_next", time=self.say.time(minute), day=day)
-
-    def _urgent(self) -> str:
-        return self.say("urgent", phone=self.knowledge.staff_phone)
-
-    # --- knowledge answers ------------------------------------------------------------------
-
-    def _greeting(self, turn: _Turn) -> Answer:
-        text = self.say("greeting", shop=self.knowledge.shop_name)
-        return self._reply(turn, text, expression="happy")
-
-    def _thanks(self, turn: _Turn) -> Answer:
-        return self._reply(turn, self.say("thanks"), expression="happy")
-
-    def _sizes_asked(self, turn: _Turn) -> list[SizeInfo]:
-        """The sizes a price or time question is about: a machine's, a named size, or a kind."""
-        if turn.machine is not None:
-            return [self.knowledge.size_info(turn.machine.kind, turn.machine.size)]
-        named = [s for w in turn.norm.words for s in self.sizes_by_word.get(w, [])]
-        kind = turn.kind
-        if kind is None and {"load", "loads"} & set(turn.norm.words):
-            kind = "washer"  # a load is washed
-        if kind is not None:
-            named = [s for s in named if s.kind == kind]
-        if named:
-            return list(dict.fromkeys(named))
-        if kind is not None:
-            return list(self.knowledge.sizes(kind))
-        return []
-
-    def _prices(self, turn: _Turn) -> Answer:
-        sizes = self._sizes_asked(turn)
-        k, say = self.knowledge, self.say
-        if turn.machine is not None:
-            size = sizes[0]
-            text = say(
-                "price_machine",
-                name=_cap(self._name(turn.machine)),
-                description=size.description,
-                per=say("per_wash" if size.kind == "washer" else "per_dry"),
-                money=say.money(size.price),
-                minutes=size.minutes,
-            )
-        elif sizes:
-            text = self._price_sentence(sizes)
-        else:
-            text = say(
-                "prices_all",
-                wash=say.range(s.price for s in k.washers),
-                dry=say.range(s.price for s in k.dryers),
-                dry_minutes=say.span(s.minutes for s in k.dryers),
-            )
-        return self._reply(turn, text)
-
-    def _price_sentence(self, sizes: list[SizeInfo]) -> str:
-        say = self.say
-        washers = [s for s in sizes if s.kind == "washer"]
-        dryers = [s for s in sizes if s.kind == "dryer"]
-        parts = []
-        if washers:
-            items = say.join_and(
-                say("price_wash_item", money=say.money(s.price), size=s.name) for s in washers
-            )
-            if len(washers) == 1:
-                parts.append(say("price_wash_one", items=items, minutes=washers[0].minutes))
-            else:
-                parts.append(say("price_wash", items=items))
-        if dryers:
-            items = say.join_and(
-                say("price_dry_item", money=say.money(s.price), minutes=s.minutes, size=s.name)
-                for s in dryers
-            )
-            parts.append(say("price_dry", items=items))
-        return " ".join(parts)
-
-    def _cycle_times(self, turn: _Turn) -> Answer:
-        say = self.say
-        sizes = self._sizes_asked(turn) or list(self.knowledge.washers + self.knowledge.dryers)
-        parts = []
-        washers = [s for s in sizes if s.kind == "washer"]
-        dryers = [s for s in sizes if s.kind == "dryer"]
-        if washers:
-            items = say.join_and(
-                say("cycle_wash_item", minutes=s.minutes, size=s.name) for s in washers
-            )
-            parts.append(say("cycle_wash", items=items))
-        if dryers:
-            parts.append(
-                say(
-                    "cycle_dry",
-                    minutes=say.span(s.minutes for s in dryers),
-                    price=say.range(s.price for s in dryers),
-                )
-            )
-        return self._reply(turn, " ".join(parts))
-
-    def _hours(self, turn: _Turn) -> Answer:
-        k = self.knowledge
-        shop = k.shop_hours
-        asked_day = next((_DAY_WORDS[w] for w in turn.norm.words if w in _DAY_WORDS), None)
-        if "tomorrow" in turn.norm.words:
-            asked_day = (turn.now.weekday() + 1) % 7
-        if self.cues.asks_staff.search(" ".join(turn.norm.words)) or "staff" in turn.norm.words:
-            return self._staff_contact(turn)
-        if shop.always and asked_day is not None:
-            first = self.say("hours_day_always", day=self.say.day_names[asked_day])
-        elif shop.always:
-            first = self.say("hours_always")
-        elif asked_day is not None:
-            first = self._day_hours(shop, asked_day)
-        else:
-            first = self._open_now(shop, turn.now)
-        parts = [first]
-        if k.hours_note and {"late", "last", "midnight", "night"} & set(turn.norm.words):
-            parts.append(k.hours_note)
-        return self._reply(turn, " ".join(parts), expression="happy")
-
-    def _day_hours(self, schedule: Schedule, weekday: int) -> str:
-        day = self.say.day_names[weekday]
-        interval = schedule.days[weekday]
-        if interval is None:
-            return self.say("hours_day_closed", day=day)
-        start, end = self.say.time(interval.start), self.say.time(interval.end)
-        return self.say("hours_day_open", day=day, start=start, end=end)
-
-    def _open_now(self, schedule: Schedule, local: datetime.datetime) -> str:
-        closes = schedule.closes_at(local)
-        if closes is not None:
-            return self.say("open_until", time=self.say.time(closes))
-        nxt = schedule.next_opening(local)
-        if nxt is None:
-            return self.say("closed")
-        days, minute = nxt
-        day = self.say.day(days, (local.weekday() + days) % 7)
-        return self.say("closed_next", time=self.say.time(minute), day=day)
-
-    def _staff_contact(self, turn: _Turn) -> Answer:
-        k = self.knowledge
-        asked_day = next((_DAY_WORDS[w] for w in turn.norm.words if w in _DAY_WORDS), None)
-        if "tomorrow" in turn.norm.words:
-            asked_day = (turn.now.weekday() + 1) % 7
-        if asked_day is not None and not k.staff_hours.always:
-            interval = k.staff_hours.days[asked_day]
-            day = self.say.day_names[asked_day]
-            if interval is None:
-                first = self.say("staff_day_none", day=day)
-            else:
-                start, end = self.say.time(interval.start), self.say.time(interval.end)
-                first = self.say("staff_day", day=day, start=start, end=end)
-        else:
-            first = self._staff_now(turn)
-        parts = [first, self.say("staff_contact", phone=k.staff_phone)]
-        return self._reply(turn, " ".join(parts), intent="staff-contact")
-
-    def _address(self, turn: _Turn) -> Answer:
-        k = self.knowledge
-        if k.address:
-            text = self.say("address", shop=k.shop_name, address=k.address)
-        else:
-            text = self.say("no_address", shop=k.shop_name, phone=k.staff_phone)
-        return self._reply(turn, text)
-
-    def _payment(self, turn: _Turn) -> Answer:
-        k = self.knowledge
-        if "how" in turn.norm.words and not any(
-            w in turn.norm.words for w in ("top", "load", "change", "coin", "coins", "quarters")
-        ):
-            text = " ".join(k.howto.payment)
-        else:
-            text = self.say("payment", methods=self.say.join_or(k.payment_methods))
-            details = self._asked_about(k.payment_details or "", turn.norm)
-            if details:
-                text += " " + details
-        return self._reply(turn, text)
-
-    def _refunds(self, turn: _Turn) -> Answer:
-        k = self.knowledge
-        text = self.say("refunds", note=k.money_taken_note, refund=k.refund)
-        return self._reply(turn, text)
-
-    def _problem_help(self, turn: _Turn) -> Answer:
-        k = self.knowledge
-        text = self.say("problem_help", broken=k.machine_broken, urgent=self._urgent())
-        if k.staff_phone_note and ({"night", "late", "weekend"} & set(turn.norm.words)):
-            text += " " + k.staff_phone_note
-        return self._reply(turn, text)
-
-    def _asked_about(self, text: str, norm: Normalized, first: bool = False) -> str:
-        """The sentences of an owner's text that share a content word with the question
-        (details on request: "where do I get change" hears about the change machine); with
-        ``first``, the first sentence when none does."""
-        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
-        asked = set(norm.features) - _ENTITY_FEATURES
-        picked = [x for x in sentences if asked & set(self.normalize(x).features)]
-        if not picked and first and sentences:
-            picked = sentences[:1]
-        return " ".join(picked)
-
-    def _payment_problem(self, turn: _Turn) -> Answer:
-        problems = self._asked_about(self.knowledge.payment_problems, turn.norm, first=True)
-        text = f"{problems} {self._urgent()}"
-        return self._reply(turn, text, expression="apologetic")
-
-    def _steps(self, turn: _Turn, steps: tuple[str, ...]) -> Answer:
-        """The first two steps, and the rest on request ("want the steps?" - "yes")."""
-        if len(steps) > 2 and turn.intent in ("how-to-wash", "how-to-dry"):
-            return self._reply(turn, " ".join([*steps[:2], self.say("more_steps")]))
-        return self._reply(turn, " ".join(steps))
-
-    def _lost_and_found(self, turn: _Turn) -> Answer:
-        k = self.knowledge
-        text = self.say("lost", text=k.lost_and_found, phone=k.staff_phone)
-        return self._reply(turn, text)
-
-    def _rules(self, turn: _Turn) -> Answer:
-        rules = self.knowledge.rules
-        if not rules:
-            text = self.say("no_rules", phone=self.knowledge.staff_phone)
-            return self._reply(turn, text)
-        return self._reply(turn, " ".join(r.text for r in rules))
-
-    # --- machine answers --------------------------------------------------------------------
-
-    def _machine_status(self, turn: _Turn) -> Answer:
-        say = self.say
-        if turn.number is None:
-            if _TIME_WORDS.intersection(turn.norm.words):
-                return self._reply(turn, say("which_machine"), expression="thinking")
-            return self._free_machines(turn)
-        machine = turn.machine
-        if machine is None:
-            return self._no_such_machine(turn, turn.number)
-        said = turn.norm.machine.kind if turn.norm.machine else None
-        prefix = ""
-        if said is not None and said != machine.kind:
-            # Often a mis-heard number ("dryer two"); say what number N is, then how to ask.
-            prefix = say(
-                "wrong_kind",
-                number=machine.number,
-                kind=self._kind(machine.kind),
-                said=self._kind(said),
-                saids=say.plural(self._kind(said), 2),
-                ranges=say.number_ranges(self._numbers(said)),
-            )
-        name = _cap(self._name(machine))
-        status = turn.statuses.get(machine.number)
-        if status is None or status.state is MachineState.UNKNOWN:  # a silent sensor
-            text = say("no_status", name=self._name(machine))
-            return self._reply(turn, prefix + text, source="machines", expression="thinking")
-        if status.state is MachineState.FREE:
-            text = say("is_free", name=name, where=self._where(machine))
-            return self._reply(turn, prefix + text, source="machines", expression="happy")
-        if status.state is MachineState.OUT_OF_ORDER:
-            text = say("out_of_order", name=self._name(machine)) + self._alternative(turn, machine)
-            return self._reply(turn, prefix + text, source="machines", expression="apologetic")
-        left = self._minutes_left(status, turn)
-        if left is None:
-            text = say("busy", name=name)
-        elif left <= 0:
-            text = say("busy_finishing", name=name)
-        else:
-            text = say("busy_left", name=name, minutes=say.minutes(left))
-        if (left is None or left > 3) and not prefix:  # keep a corrected answer short
-            text += " " + self._alternative(turn, machine)
-        return self._reply(turn, prefix + text, source="machines")
-
-    def _numbers(self, kind: str) -> list[int]:
-        return [m.number for m in self.knowledge.machines if m.kind == kind]
-
-    def _no_such_machine(self, turn: _Turn, number: int) -> Answer:
-        say = self.say
-        ranges = say("kinds_joiner").join(
-            say(
-                "kind_ranges",
-                kinds=say.plural(self._kind(kind), 2),
-                ranges=say.number_ranges(self._numbers(kind)),
-            )
-            for kind in ("washer", "dryer")
-            if self._numbers(kind)
-        )
-        text = say("no_such_machine", number=number, ranges=ranges)
-        return self._reply(turn, _cap(text), source="machines", expression="thinking")
-
-    def _free_machines(self, turn: _Turn) -> Answer:
-        say = self.say
-        kinds = [turn.kind] if turn.kind else ["washer", "dryer"]
-        free_parts, none_free, unknown = [], [], 0
-        for kind in kinds:
-            group = [m for m in self.knowledge.machines if m.kind == kind]
-            free = [m.number for m in group if _state(turn, m) is MachineState.FREE]
-            unknown += sum(1 for m in group if m.number not in turn.statuses)
-            if free:
-                label = say.plural(self._kind(kind), len(free))
-                free_parts.append(say("free_item", kinds=label, numbers=say.number_list(free)))
-            elif any(m.number in turn.statuses for m in group):
-                none_free.append((kind, group))
-        total = sum(1 for m in self.knowledge.machines if m.kind in kinds)
-        if unknown == total:
-            return self._reply(
-                turn,
-                say("no_status_all"),
-                source="machines",
-                expression="thinking",
-                intent="free-machines",
-            )
-        parts = []
-        if free_parts:
-            parts.append(say("free_now", items=say.join_and(free_parts)))
-        for kind, group in none_free:
-            soonest = self._soonest(turn, group)
-            label = say.plural(self._kind(kind), 2)
-            if soonest:
-                parts.append(say("none_free_soonest", kinds=label, soonest=soonest))
-            else:
-                parts.append(say("none_free", kinds=label))
-        if unknown:
-            machines = say.plural(self._kind("machine"), unknown)
-            parts.append(say("unknown_some", count=unknown, machines=machines))
-        expression = "happy" if free_parts else "apologetic"
-        return self._reply(
-            turn, " ".join(parts), source="machines", expression=expression, intent="free-machines"
-        )
-
-    # --- escalations ------------------------------------------------------------------------
-    # Honest about what happens: the answer says the report is recorded and gives the staff
-    # phone; the gateway says "I've messaged the staff" instead only once a channel took it.
-
-    def _escalation(self, turn: _Turn, before: str, after: str, expression: str) -> Answer:
-        # Parts finished one by one: a particle depends only on the sound just before it.
-        kind = turn.intent
-        phone = self.knowledge.staff_phone
-        report = StaffReport(kind, phone, self.say.finish(before), self.say.finish(after))
-        text = report.before + self.say.staff_told(kind, phone, None, 0) + report.after
-        return self._reply(turn, text, expression=expression, report=report)
-
-    def _call_staff(self, turn: _Turn) -> Answer:
-        return self._escalation(turn, "", self._staff_now(turn), "concerned")
-
-    def _money_taken(self, turn: _Turn) -> Answer:
-        k = self.knowledge
-        about = self.say("about_machine", name=self._name(turn.machine)) if turn.machine else ""
-        # How refunds work is said on request ("how long do refunds take?": refunds).
-        before = self.say("money_taken_sorry", about=about, note=k.money_taken_note)
-        return self._escalation(turn, before, "", "apologetic")
-
-    def _machine_broken(self, turn: _Turn) -> Answer:
-        k = self.knowledge
-        machine = turn.machine
-        if machine is not None:
-            which = self._name(machine)
-        else:
-            which = self.say("the_kind", kind=self._kind(turn.kind or "machine"))
-        free = self._free_alternative(turn, machine) if machine else None
-        instead = self.say("instead", name=self._name(free)) if free else ""
-        broken = k.machine_broken
-        if self.language.code == "en":  # it follows "Sorry about washer 5;"
-            broken = broken[:1].lower() + broken[1:]
-        before = self.say("machine_broken_sorry", which=which, instead=instead, broken=broken)
-        return self._escalation(turn, before, "", "concerned")
-
-    def _fallback(self, turn: _Turn) -> Answer:
-        # No content words at all ("um", noise): say so, rather than "can't help".
-        heard = bool(turn.norm.features)
-        opening = self.say("fallback_unclear" if heard else "fallback_unheard")
-        text = self.say("fallback", opening=opening)
-        return self._reply(turn, text, source="fallback", expression="thinking")
-
-
-def _state(turn: _Turn, machine: MachineInfo) -> MachineState | None:
-    status = turn.statuses.get(machine.number)
-    return status.state if status is not None else None
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _plain(text: str) -> str:
-    """Lowercase, curly apostrophes straight, spaces collapsed: what the cues read."""
-    text = re.sub(r"[\u2018\u2019`´]", "'", text.lower())
-    return " ".join(text.split())
+def _opening(text: str) -> str:
+    """An answer's first sentence: two pieces answered alike are said once."""
+    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]

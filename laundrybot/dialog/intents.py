@@ -15,7 +15,9 @@ from __future__ import annotations
 ESCALATIONS = ("call-staff", "money-taken", "machine-broken")
 
 # Intents whose answer is about one machine, so a machine number in the question is kept.
-USES_MACHINE = ("machine-status", "money-taken", "machine-broken", "prices", "cycle-times")
+USES_MACHINE = (
+    "machine-status", "money-taken", "machine-broken", "prices", "cycle-times", "machine-info",
+)  # fmt: skip
 
 # Intents whose examples also hold with washer and dryer swapped: the engine adds the mirrored
 # phrase, so "which dryer can I use" teaches "which washer can I use" too.
@@ -27,6 +29,7 @@ KIND_AGNOSTIC = (
     "money-taken",
     "machine-broken",
     "payment-problem",
+    "machine-info",
 )
 
 # The built-in intents; "fallback" (nothing matched) has no examples.
@@ -34,7 +37,7 @@ INTENTS = (
     "greeting", "thanks", "prices", "cycle-times", "hours", "staff-contact", "address",
     "payment", "payment-problem", "how-to-wash", "how-to-dry", "detergent", "lost-and-found",
     "rules", "machine-status", "free-machines", "call-staff", "money-taken", "machine-broken",
-    "refunds", "problem-help",
+    "refunds", "problem-help", "machine-info",
 )  # fmt: skip
 # What to do about a problem that has not happened, or how the shop handles one ("how do
 # refunds work", "what if a washer leaks"): the policy, never a report.

@@ -66,6 +66,7 @@ _OUT_OF_SCOPE = any_of(
     r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",
     r"\b(uber|lyft|taxi|cab|ride home|a ride|bus|train|flight|hotel|book (me )?a table)\b",
     r"\b(weather|rain|snow|temperature outside|forecast)\b",
+    r"\bwhether (like|today|tomorrow|outside)\b",  # the homophone, typed or heard
     r"\b(joke|song|music|story|game|score|news|homework|meaning of life|poem)\b",
     r"\b(cigarettes?|alcohol|lottery|stamps)\b",
     r"\b(police|doctor|pharmacy|hospital|post office|gas station)\b",
@@ -79,10 +80,10 @@ _ACCEPT = re.compile(
 )
 _FOLLOW_UP = re.compile(
     r"^(and|also|so|ok(ay)?|what about|how about|and what about|what of"
-    r"|then)\b"
+    r"|then|same|is it the same|and the same)\b"
 )
 _YES_NO = re.compile(
-    r"^(and |so |ok(ay)? |hey |um |also )?(is|are|am|do|does|did|can|could|will"
+    r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|am|do|does|did|can|could|will"
     r"|would|have|has|may|r|u)\b"
 )
 _WHEN = re.compile(r"\b(when|what time|how late|how early|till when|until when)\b")
@@ -191,6 +192,37 @@ _ITEMS = (
         re.compile(r"\bfirst time\b|\bnever (done|used|been)\b|\bhow does (this|it) (all )?work\b"),
         "how-to-wash",
     ),
+    (
+        # "you" is the shop: "are you open right now" is not "what's open right now".
+        re.compile(
+            r"\b(are|r|is) (you|u|y'?all|the (shop|store|place|laundromat)) (guys )?(still )?open\b"
+            r"|\bhow late\b.*\bopen\b|\bcome (in |by |here )?(at|around) \d"
+            r"|\bat \d+ ?(in the morning|am|at night)\b|\b(in the middle of the night)\b"
+        ),
+        "hours",
+    ),
+)
+
+_NUMBER = (
+    r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty"
+)
+# "7 and 8", "seven or eight", "5 & number 6": not "2 and 3 loads", "7 and 8 pm".
+_MACHINE_PAIR = re.compile(
+    rf"\b(?P<a>{_NUMBER})\s*(?:and|or|&|n)\s*(?:number\s+|#)?(?P<b>{_NUMBER})\b"
+    r"(?!\s*(?:loads?|minutes?|mins?|hours?|dollars?|cents?|quarters?|pounds?|lbs?|am|pm"
+    r"|o'?clock|bucks))"
+)
+
+_ASKS_DURATION = re.compile(
+    r"\bhow long\b|\bhow much time\b|\bhow many (hours|days|minutes|weeks)\b"
+)
+_SAYS_DURATION = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of) "
+    r"(minutes?|hours?|days?|weeks?|months?)\b"
+)
+_SAYS_MOMENT = re.compile(
+    r"\b(next day|tomorrow|same day|noon|midnight|\d{1,2}(:\d\d)? ?(am|pm))\b", re.IGNORECASE
 )
 
 CUES = Cues(
@@ -211,6 +243,16 @@ CUES = Cues(
     bare_number=bare_number,
     items=_ITEMS,
     asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)\b"),
+    machine_pair=_MACHINE_PAIR,
+    object_pair=re.compile(r"(?!)"),  # English cuts at "and": "is there wifi | and parking"
+    asks_duration=_ASKS_DURATION,
+    says_duration=_SAYS_DURATION,
+    says_moment=_SAYS_MOMENT,
+    largest=re.compile(r"\b(biggest|largest)\b"),
+    smallest=re.compile(r"\b(smallest|littlest)\b"),
+    elsewhere=re.compile(
+        r"\b(nearby|near here|near by|around here|close by|in the area|nearest)\b"
+    ),
     yes="Yes, ",
     no="No, ",
 )

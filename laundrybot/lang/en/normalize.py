@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 
 from laundrybot.dialog.normalize import NUM, MachineRef, Normalized, Speller, word_set
-from laundrybot.lang.en.numbers import TENS_VALUES, UNIT_VALUES
+from laundrybot.lang.en.numbers import TENS_VALUES, UNIT_VALUES, ordinal_words
 
 MACHINE_WORDS = {"machine": None, "washer": "washer", "dryer": "dryer"}
 _NUMBER_MARKERS = {"number", "no", "num", "nr"}
@@ -37,6 +37,9 @@ _AFTER_NUMBER = word_set(
     "leaks stuck still not in has have will does did running on please empty status yet now "
     "started start starting shows says door error and or right there"
 )
+# "the sixth washer", "the 6th dryer": an ordinal before a machine word is its number.
+_ORDINALS = {ordinal_words(n): n for n in range(1, 21)}
+_ORDINAL_ENDINGS = frozenset(["st", "nd", "rd", "th"])
 # "one" is a pronoun too ("which one is free"), so it counts only after a machine word.
 _ONLY_AFTER_MACHINE = {"one"}
 
@@ -56,11 +59,14 @@ SPELLING = {
     "ty": "thanks", "tmrw": "tomorrow", "tmr": "tomorrow", "2moro": "tomorrow",
     "drier": "dryer", "driers": "dryers", "dryier": "dryer", "hrs": "hours",
     "mins": "minutes", "min": "minutes", "n": "and", "sox": "socks", "cuz": "because",
-    "rn": "now", "yall": "you", "y'all": "you", "bc": "because", "2day": "today",
+    "rn": "now", "2nite": "tonight", "tonite": "tonight", "sun": "sunday", "mon": "monday",
+    "tues": "tuesday", "wed": "wednesday", "thurs": "thursday", "fri": "friday",
+    "yall": "you", "y'all": "you", "bc": "because", "2day": "today",
 }  # fmt: skip
 # Multi-word phrases folded before anything else.
 _PHRASES = (
     (re.compile(r"\bwi[\s-]?fi\b"), "wifi"),
+    (re.compile(r"\b(sun|mon|satur|fri) day\b"), r"\1day"),
     (re.compile(r"\bwashing machines?\b"), "washer"),
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
@@ -186,6 +192,27 @@ def _number_fits(words: list[str], i: int) -> bool:
     return nxt == "" or nxt in _AFTER_NUMBER
 
 
+def ordinal_machines(words: list[str]) -> list[str]:
+    """ "the sixth washer" -> "the washer 6", "6th dryer" -> "dryer 6": before the speller, which
+    would make "sixth" sixty; an ordinal not before a machine word ("first time") is kept."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word, n = words[i], _ORDINALS.get(words[i])
+        step = 1
+        if n is None and word.isdigit() and i + 1 < len(words) and words[i + 1] in _ORDINAL_ENDINGS:
+            n, step = int(word), 2
+        after = words[i + step] if i + step < len(words) else ""
+        kind = after[:-1] if after.endswith("s") else after
+        if n is not None and kind in MACHINE_WORDS:
+            out += [kind, str(n)]
+            i += step + 1
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
 def find_machine(words: list[str]) -> tuple[list[str], MachineRef | None]:
     """Find "washer 5", "dryer number 12", "machine no 4", "number 4"; number -> NUM."""
     out = list(words)
@@ -252,11 +279,11 @@ class Normalizer:
         for text in vocabulary:
             known.update(split_words(text))
         known.update(MACHINE_WORDS, _UNITS, _TENS, _HOMOPHONES, _STOPWORDS, _NUMBER_MARKERS)
-        known.update(SPELLING.values())
+        known.update(SPELLING.values(), _ORDINALS)
         self.speller = Speller(known)
 
     def __call__(self, text: str) -> Normalized:
-        words = [SPELLING.get(w, w) for w in split_words(text)]
+        words = ordinal_machines([SPELLING.get(w, w) for w in split_words(text)])
         words = [self.speller.correct(w) for w in words]
         words = words_to_numbers(words)
         words, machine = find_machine(words)

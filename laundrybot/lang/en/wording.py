@@ -99,6 +99,8 @@ ENGLISH = Wording(
         "thanks": "You're welcome! If you need anything else, just ask.",
         "per_wash": "a wash",
         "per_dry": "drying",
+        "machine_info": "{name} is a {description}{where}.",
+        "size_machines": "{kinds} {numbers}{where}: {description}.",
         "price_machine": "{name} is a {description}: {per} is {money} for {minutes} minutes.",
         "prices_all": (
             "A wash is {wash} depending on the washer size, and drying is {dry} for "
@@ -182,6 +184,8 @@ ENGLISH = Wording(
         # understanding: declines, clarifying questions, reports, steps on request
         "dont_know": "Sorry, I don't know that one.",
         "cant_do": "Sorry, I can't do that here.",
+        "other_place": "Sorry, I don't know about {place}; I only know this laundromat.",
+        "places_nearby": "Sorry, I don't know the places nearby; I only know this laundromat.",
         "can_help": (
             "I can help with prices, hours, free machines and how to use them, or say call "
             "staff if you need a person."
@@ -199,6 +203,7 @@ ENGLISH = Wording(
         "report_no_machine": "I can't find a machine {number} here; which machine number is it?",
         "more_steps": "Want the rest of the steps?",
         "topic:prices": "prices",
+        "topic:machine-info": "which machine to use",
         "topic:cycle-times": "how long a cycle takes",
         "topic:hours": "opening hours",
         "topic:staff-contact": "reaching the staff",

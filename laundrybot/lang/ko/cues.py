@@ -91,7 +91,20 @@ _ITEMS = (
         "payment-problem",
     ),
     (re.compile(r"처음"), "how-to-wash"),
+    # Coming at an hour ("새벽 3시에 와도 돼요?"): whether the shop is open then.
+    (re.compile(r"(새벽|한밤중|밤늦게|늦은밤|\d+시)\S{0,3}와도"), "hours"),
 )
+
+_NUMBER = r"\d{1,2}|[일이삼사오육칠팔구십]{1,3}"
+# "7번이랑 8번", "7번하고 8번 세탁기", "칠 번 팔 번": one question about two machines.
+_MACHINE_PAIR = re.compile(
+    rf"(?P<a>{_NUMBER})\s*번\s*(?:이랑|랑|하고|이나|나|과|와|,|또는|및)?\s*(?P<b>{_NUMBER})\s*번"
+)
+
+# Read with the spaces taken out, like every Korean cue.
+_ASKS_DURATION = re.compile(r"얼마동안|얼마나오래|몇시간|며칠|몇일|몇분|몇주")
+_SAYS_DURATION = re.compile(r"\d+(일|시간|분|주)|(한|두|세|네|몇)(시간|달|주)|이틀|사흘")
+_SAYS_MOMENT = re.compile(r"다음날|내일|당일|오전|오후|\d+시(?!간)")
 
 CUES = Cues(
     problem=_PROBLEM,
@@ -111,6 +124,16 @@ CUES = Cues(
     bare_number=bare_number,
     items=_ITEMS,
     asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|누구|어느|무슨|왜"),
+    machine_pair=_MACHINE_PAIR,
+    object_pair=re.compile(
+        r"^(?P<a>[가-힣A-Za-z]+)(?:이랑|랑|하고|이나|과|와)\s+(?P<b>[가-힣A-Za-z]+)\s+(?P<rest>.+)$"
+    ),
+    asks_duration=_ASKS_DURATION,
+    says_duration=_SAYS_DURATION,
+    says_moment=_SAYS_MOMENT,
+    largest=re.compile(r"(제일|가장|젤)(큰|커)"),
+    smallest=re.compile(r"(제일|가장|젤)(작은|작아)"),
+    elsewhere=re.compile(r"근처|주변에|근방|제일가까운|가장가까운"),
     yes="네, ",
     no="아니요, ",
     spaced=False,

@@ -149,6 +149,8 @@ KOREAN = Wording(
         "thanks": "천만에요! 더 궁금한 게 있으면 언제든 물어보세요.",
         "per_wash": "세탁은",
         "per_dry": "건조는",
+        "machine_info": "{name}(은)는 {description}.{where}",
+        "size_machines": "{numbers} {kinds}(은)는 {description}.{where}",
         "price_machine": "{name}(은)는 {description}. {per} {money}에 {minutes}분이에요.",
         "prices_all": (
             "세탁은 세탁기 크기에 따라 {wash}(이)고, 건조는 {dry_minutes}분에 {dry}(이)에요. "
@@ -219,6 +221,10 @@ KOREAN = Wording(
         "fallback_unclear": "죄송해요, 그건 제가 도와드리기 어려워요.",
         "dont_know": "죄송해요, 그건 잘 모르겠어요.",
         "cant_do": "죄송해요, 그건 제가 할 수 없어요.",
+        "other_place": "죄송해요, {place} 일은 잘 모르겠어요. 이 빨래방 일만 알려 드릴 수 있어요.",
+        "places_nearby": (
+            "죄송해요, 근처 다른 가게는 잘 모르겠어요. 이 빨래방 일만 알려 드릴 수 있어요."
+        ),
         "can_help": "가격, 영업시간, 빈 기계, 기계 고장 같은 건 도와드릴 수 있어요.",
         "clarify": "잘 모르겠어요. {a}, {b} 중 어떤 걸 물어보신 건가요?",
         "refunds": "기계가 돈을 먹으면 {note}(을)를 적어 두고 직원에게 알려 주세요. {refund}",
@@ -231,6 +237,7 @@ KOREAN = Wording(
         "report_no_machine": "여기에는 {number}번 기계가 없어요. 몇 번 기계인가요?",
         "more_steps": "나머지 단계도 알려 드릴까요?",
         "topic:prices": "가격",
+        "topic:machine-info": "기계 고르기",
         "topic:cycle-times": "세탁 시간",
         "topic:hours": "영업시간",
         "topic:staff-contact": "직원 연락",

@@ -1,0 +1,251 @@
+"""Answers from the knowledge file: prices, cycle times, hours, staff, the address, payment,
+how-to steps, FAQ and rules, lost and found, and what to do about a problem."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from laundrybot.dialog.hours import Schedule
+from laundrybot.dialog.knowledge import SizeInfo
+from laundrybot.dialog.normalize import Normalized
+from laundrybot.dialog.turn import DAY_WORDS, ENTITY_FEATURES, Answer, Base, Turn, cap, days_asked
+
+
+class FactAnswers(Base):
+    def _greeting(self, turn: Turn) -> Answer:
+        text = self.say("greeting", shop=self.knowledge.shop_name)
+        return self._reply(turn, text, expression="happy")
+
+    def _thanks(self, turn: Turn) -> Answer:
+        return self._reply(turn, self.say("thanks"), expression="happy")
+
+    def _sizes_asked(self, turn: Turn) -> list[SizeInfo]:
+        """The sizes a price or time question is about: a machine's, a named size, or a kind."""
+        if turn.machine is not None:
+            return [self.knowledge.size_info(turn.machine.kind, turn.machine.size)]
+        named = [s for w in turn.norm.words for s in self.sizes_by_word.get(w, [])]
+        kind = turn.kind
+        if kind is None and {"load", "loads"} & set(turn.norm.words):
+            kind = "washer"  # a load is washed
+        if kind is not None:
+            named = [s for s in named if s.kind == kind]
+        if named:
+            return list(dict.fromkeys(named))
+        if kind is not None:
+            return list(self.knowledge.sizes(kind))
+        return []
+
+    def _prices(self, turn: Turn) -> Answer:
+        sizes = self._sizes_asked(turn)
+        k, say = self.knowledge, self.say
+        if turn.machine is not None:
+            size = sizes[0]
+            text = say(
+                "price_machine",
+                name=cap(self._name(turn.machine)),
+                description=size.description,
+                per=say("per_wash" if size.kind == "washer" else "per_dry"),
+                money=say.money(size.price),
+                minutes=size.minutes,
+            )
+        elif sizes:
+            text = self._price_sentence(sizes)
+        else:
+            text = say(
+                "prices_all",
+                wash=say.range(s.price for s in k.washers),
+                dry=say.range(s.price for s in k.dryers),
+                dry_minutes=say.span(s.minutes for s in k.dryers),
+            )
+        return self._reply(turn, text)
+
+    def _price_sentence(self, sizes: list[SizeInfo]) -> str:
+        say = self.say
+        washers = [s for s in sizes if s.kind == "washer"]
+        dryers = [s for s in sizes if s.kind == "dryer"]
+        parts = []
+        if washers:
+            items = say.join_and(
+                say("price_wash_item", money=say.money(s.price), size=s.name) for s in washers
+            )
+            if len(washers) == 1:
+                parts.append(say("price_wash_one", items=items, minutes=washers[0].minutes))
+            else:
+                parts.append(say("price_wash", items=items))
+        if dryers:
+            items = say.join_and(
+                say("price_dry_item", money=say.money(s.price), minutes=s.minutes, size=s.name)
+                for s in dryers
+            )
+            parts.append(say("price_dry", items=items))
+        return " ".join(parts)
+
+    def _cycle_times(self, turn: Turn) -> Answer:
+        say = self.say
+        sizes = self._sizes_asked(turn) or list(self.knowledge.washers + self.knowledge.dryers)
+        parts = []
+        washers = [s for s in sizes if s.kind == "washer"]
+        dryers = [s for s in sizes if s.kind == "dryer"]
+        if washers:
+            items = say.join_and(
+                say("cycle_wash_item", minutes=s.minutes, size=s.name) for s in washers
+            )
+            parts.append(say("cycle_wash", items=items))
+        if dryers:
+            parts.append(
+                say(
+                    "cycle_dry",
+                    minutes=say.span(s.minutes for s in dryers),
+                    price=say.range(s.price for s in dryers),
+                )
+            )
+        return self._reply(turn, " ".join(parts))
+
+    def _hours(self, turn: Turn) -> Answer:
+        k = self.knowledge
+        shop = k.shop_hours
+        asked_day = next((DAY_WORDS[w] for w in turn.norm.words if w in DAY_WORDS), None)
+        if "tomorrow" in turn.norm.words:
+            asked_day = (turn.now.weekday() + 1) % 7
+        if self.cues.asks_staff.search(" ".join(turn.norm.words)) or "staff" in turn.norm.words:
+            return self._staff_contact(turn)
+        if shop.always and asked_day is not None:
+            first = self.say("hours_day_always", day=self.say.day_names[asked_day])
+        elif shop.always:
+            first = self.say("hours_always")
+        elif asked_day is not None:
+            first = self._day_hours(shop, asked_day)
+        else:
+            first = self._open_now(shop, turn.now)
+        parts = [first]
+        if k.hours_note and {"late", "last", "midnight", "night"} & set(turn.norm.words):
+            parts.append(k.hours_note)
+        return self._reply(turn, " ".join(parts), expression="happy")
+
+    def _day_hours(self, schedule: Schedule, weekday: int) -> str:
+        day = self.say.day_names[weekday]
+        interval = schedule.days[weekday]
+        if interval is None:
+            return self.say("hours_day_closed", day=day)
+        start, end = self.say.time(interval.start), self.say.time(interval.end)
+        return self.say("hours_day_open", day=day, start=start, end=end)
+
+    def _open_now(self, schedule: Schedule, local: datetime.datetime) -> str:
+        closes = schedule.closes_at(local)
+        if closes is not None:
+            return self.say("open_until", time=self.say.time(closes))
+        nxt = schedule.next_opening(local)
+        if nxt is None:
+            return self.say("closed")
+        days, minute = nxt
+        day = self.say.day(days, (local.weekday() + days) % 7)
+        return self.say("closed_next", time=self.say.time(minute), day=day)
+
+    def _staff_contact(self, turn: Turn) -> Answer:
+        k = self.knowledge
+        days = days_asked(turn.norm.words, turn.now)
+        if days and not k.staff_hours.always:
+            first = " ".join(self._staff_day(d) for d in days)
+        else:
+            first = self._staff_now(turn)
+        parts = [first, self.say("staff_contact", phone=k.staff_phone)]
+        return self._reply(turn, " ".join(parts), intent="staff-contact")
+
+    def _staff_day(self, weekday: int) -> str:
+        interval = self.knowledge.staff_hours.days[weekday]
+        day = self.say.day_names[weekday]
+        if interval is None:
+            return self.say("staff_day_none", day=day)
+        start, end = self.say.time(interval.start), self.say.time(interval.end)
+        return self.say("staff_day", day=day, start=start, end=end)
+
+    def _staff_now(self, turn: Turn) -> str:
+        """Whether staff are in the shop now, or when they are next in."""
+        staff = self.knowledge.staff_hours
+        if staff.always:
+            return self.say("staff_always")
+        closes = staff.closes_at(turn.now)
+        if closes is not None:
+            return self.say("staff_until", time=self.say.time(closes))
+        nxt = staff.next_opening(turn.now)
+        if nxt is None:
+            return self.say("staff_none")
+        days, minute = nxt
+        weekday = (turn.now.weekday() + days) % 7
+        day = self.say.day(days, weekday)
+        return self.say("staff_next", time=self.say.time(minute), day=day)
+
+    def _urgent(self) -> str:
+        return self.say("urgent", phone=self.knowledge.staff_phone)
+
+    def _address(self, turn: Turn) -> Answer:
+        k = self.knowledge
+        if k.address:
+            text = self.say("address", shop=k.shop_name, address=k.address)
+        else:
+            text = self.say("no_address", shop=k.shop_name, phone=k.staff_phone)
+        return self._reply(turn, text)
+
+    def _payment(self, turn: Turn) -> Answer:
+        k = self.knowledge
+        if "how" in turn.norm.words and not any(
+            w in turn.norm.words for w in ("top", "load", "change", "coin", "coins", "quarters")
+        ):
+            text = " ".join(k.howto.payment)
+        else:
+            text = self.say("payment", methods=self.say.join_or(k.payment_methods))
+            details = self._asked_about(k.payment_details or "", turn.norm)
+            if details:
+                text += " " + details
+        return self._reply(turn, text)
+
+    def _refunds(self, turn: Turn) -> Answer:
+        k = self.knowledge
+        text = self.say("refunds", note=k.money_taken_note, refund=k.refund)
+        return self._reply(turn, text)
+
+    def _problem_help(self, turn: Turn) -> Answer:
+        k = self.knowledge
+        text = self.say("problem_help", broken=k.machine_broken, urgent=self._urgent())
+        if k.staff_phone_note and ({"night", "late", "weekend"} & set(turn.norm.words)):
+            text += " " + k.staff_phone_note
+        return self._reply(turn, text)
+
+    def _asked_about(self, text: str, norm: Normalized, first: bool = False) -> str:
+        """The sentences of an owner's text that share a content word with the question
+        (details on request: "where do I get change" hears about the change machine); with
+        ``first``, the first sentence when none does."""
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
+        asked = set(norm.features) - ENTITY_FEATURES
+        picked = [x for x in sentences if asked & set(self.normalize(x).features)]
+        if not picked and first and sentences:
+            picked = sentences[:1]
+        return " ".join(picked)
+
+    def _payment_problem(self, turn: Turn) -> Answer:
+        problems = self._asked_about(self.knowledge.payment_problems, turn.norm, first=True)
+        text = f"{problems} {self._urgent()}"
+        return self._reply(turn, text, expression="apologetic")
+
+    def _steps(self, turn: Turn, steps: tuple[str, ...]) -> Answer:
+        """The first two steps, and the rest on request ("want the steps?" - "yes")."""
+        if len(steps) > 2 and turn.intent in ("how-to-wash", "how-to-dry"):
+            return self._reply(turn, " ".join([*steps[:2], self.say("more_steps")]))
+        return self._reply(turn, " ".join(steps))
+
+    def _howto(self, intent: str) -> tuple[str, ...]:
+        howto = self.knowledge.howto
+        return {"how-to-wash": howto.wash, "how-to-dry": howto.dry}.get(intent, ())
+
+    def _lost_and_found(self, turn: Turn) -> Answer:
+        k = self.knowledge
+        text = self.say("lost", text=k.lost_and_found, phone=k.staff_phone)
+        return self._reply(turn, text)
+
+    def _rules(self, turn: Turn) -> Answer:
+        rules = self.knowledge.rules
+        if not rules:
+            text = self.say("no_rules", phone=self.knowledge.staff_phone)
+            return self._reply(turn, text)
+        return self._reply(turn, " ".join(r.text for r in rules))

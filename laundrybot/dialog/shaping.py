@@ -1,0 +1,129 @@
+"""Fitting an answer to speech: a yes/no question's answer leads with yes or no; a question
+the attendant cannot serve is declined, an unsure one asks which of two topics was meant."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+
+from laundrybot.dialog.intents import ESCALATIONS
+from laundrybot.dialog.memory import Memory
+from laundrybot.dialog.normalize import Normalized
+from laundrybot.dialog.state import DialogueState
+from laundrybot.dialog.turn import DAY_WORDS, Answer, Turn
+from laundrybot.machines.state import MachineState, MachineStatus
+
+# Below this a classifier's best guess is a coincidence; between it and THRESHOLD the answer is
+# a clarifying question naming the two likeliest topics.
+CLARIFY_FLOOR = 0.22
+
+
+class Shaping(Memory):
+    def _shaped(self, answer: Answer, turn: Turn, low: str) -> str:
+        """Fit the answer to speech: a yes/no question starts with its answer."""
+        text = answer.text.strip()
+        cues = self.cues
+        if not cues.yes_no.search(low) or cues.when.search(low):
+            return text
+        yes = self._polarity(answer, turn, low)
+        if yes is None:
+            return text
+        head = text.lower()
+        marks = (cues.yes.lower().strip(" ,"), cues.no.lower().strip(" ,"), "sorry", "죄송")
+        if head.startswith(marks):
+            return text
+        lead = cues.yes if yes else cues.no
+        if self.language.code == "en" and not text[:2].isupper() and not text.startswith("I "):
+            text = text[:1].lower() + text[1:]
+        return lead + text
+
+    def _polarity(self, answer: Answer, turn: Turn, low: str) -> bool | None:
+        cues = self.cues
+        intent = answer.intent
+        if intent == "machine-status" and turn.machine is not None:
+            status = turn.statuses.get(turn.machine.number)
+            said = turn.norm.machine.kind if turn.norm.machine else None
+            if status is None or status.state is MachineState.UNKNOWN:
+                return None  # nothing known: no yes and no no
+            if said is not None and said != turn.machine.kind:
+                return None
+            if cues.asks_busy.search(low):
+                return status.state is MachineState.BUSY
+            if cues.asks_working.search(low):
+                return status.state is not MachineState.OUT_OF_ORDER
+            return status.state is MachineState.FREE
+        if intent == "free-machines":
+            return answer.expression == "happy"
+        if intent == "hours":
+            shop = self.knowledge.shop_hours
+            day = next((DAY_WORDS[w] for w in turn.norm.words if w in DAY_WORDS), None)
+            if "tomorrow" in turn.norm.words:
+                day = (turn.now.weekday() + 1) % 7
+            if day is not None:
+                return shop.always or shop.days[day] is not None
+            return shop.always or shop.is_open(turn.now)
+        if intent == "staff-contact" and cues.asks_staff.search(low):
+            if any(w in DAY_WORDS or w == "tomorrow" for w in turn.norm.words):
+                return None
+            return self.knowledge.staff_hours.is_open(turn.now)
+        if intent in ("payment", "detergent"):
+            return True
+        if intent.startswith("rule:"):
+            return False
+        return None
+
+    def _decline(
+        self,
+        norm: Normalized,
+        key: str,
+        *,
+        st: DialogueState,
+        local: datetime.datetime,
+        machines: Mapping[int, MachineStatus],
+        low: str,
+        place: str = "",
+    ) -> Answer:
+        text = f"{self.say(key, place=place)} {self.say('can_help')}"
+        state = self._next_state(st, "decline", norm, None, local)
+        return self._made(text, "fallback", None, state, "thinking", 0.0, source="fallback")
+
+    def _unsure(
+        self,
+        norm: Normalized,
+        ranked: list[tuple[str, float]],
+        *,
+        st: DialogueState,
+        local: datetime.datetime,
+        machines: Mapping[int, MachineStatus],
+        low: str,
+    ) -> Answer:
+        """Low confidence: ask which of the two likeliest topics was meant, or say plainly
+        that this is something the attendant does not know."""
+        topics = [
+            (i, sc) for i, sc in ranked
+            if f"topic:{i}" in self.say.templates and i not in ESCALATIONS
+        ]  # fmt: skip
+        state = self._next_state(st, "fallback", norm, None, local)
+        score = ranked[0][1] if ranked else 0.0
+        if len(topics) >= 2 and topics[1][1] >= CLARIFY_FLOOR:
+            text = self.say(
+                "clarify",
+                a=self.say(f"topic:{topics[0][0]}"),
+                b=self.say(f"topic:{topics[1][0]}"),
+            )
+            return self._made(text, "fallback", None, state, "thinking", score, source="fallback")
+        heard = bool(norm.features)
+        if not heard:
+            text = self.say("fallback", opening=self.say("fallback_unheard"))
+        else:
+            text = f"{self.say('dont_know')} {self.say('can_help')}"
+        return self._made(
+            text, "fallback", None, state, "thinking", min(score, 0.3), source="fallback"
+        )
+
+    def _fallback(self, turn: Turn) -> Answer:
+        # No content words at all ("um", noise): say so, rather than "can't help".
+        heard = bool(turn.norm.features)
+        opening = self.say("fallback_unclear" if heard else "fallback_unheard")
+        text = self.say("fallback", opening=opening)
+        return self._reply(turn, text, source="fallback", expression="thinking")
