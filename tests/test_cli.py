@@ -97,6 +97,24 @@ def test_status_with_a_broken_config_asks_the_running_gateway(
     assert data["units"]["gateway"]["open_fds"] > 0
 
 
+def test_status_with_a_broken_config_finds_its_own_instance_among_two(
+    write_config, start_gateway_process, short_runtime
+):
+    # Outside systemd, two instances of one user: the runtime folder follows the config's
+    # path (not its contents), so status with the broken file finds that file's gateway.
+    env = {"XDG_RUNTIME_DIR": str(short_runtime), "RUNTIME_DIRECTORY": ""}
+    first, second = write_config(name="first.yaml"), write_config(name="second.yaml")
+    gw_first = start_gateway_process(first, env=env)
+    gw_second = start_gateway_process(second, env=env)
+    assert gw_first.port != gw_second.port
+    first.write_text("gateway: [this is not\n")
+    result = run("status", "--json", "--config", str(first), env=env)
+    assert json.loads(result.stdout)["url"] == gw_first.http, result.stderr
+    second.write_text("gateway: [this is not\n")
+    result = run("status", "--json", "--config", str(second), env=env)
+    assert json.loads(result.stdout)["url"] == gw_second.http, result.stderr
+
+
 def test_machines_set_and_list(write_config, capsys):
     config = str(write_config())
     assert main(["machines", "--config", config, "set", "3", "busy", "--minutes", "12"]) == 0

@@ -388,7 +388,7 @@ class GatewayService(Service):
             return _respond(code, json.dumps(ready, indent=1) + "\n", "application/json")
         if path == "/metrics":
             # One scrape target per shop PC: the other units' metrics are merged in.
-            units = await unitmetrics.gather()
+            units = await unitmetrics.gather(self.ctx.config.runtime_path)
             merged = unitmetrics.merge(self.ctx.registry, units) if units else None
             return _respond(
                 http.HTTPStatus.OK,
