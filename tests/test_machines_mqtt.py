@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from laundrybot import unitmetrics
+from laundrybot.config import load_config
 from laundrybot.machines.state import MachineState
 from laundrybot.store.spool import SpoolDB
 
@@ -306,15 +307,15 @@ async def test_a_load_of_10000_messages_a_minute(
     write_config: Callable[..., Path],
     notify_socket: Any,
     tmp_path: Path,
+    short_runtime: Path,
 ) -> None:
     """The unit as its own process (as systemd runs it), 167 readings a second from 60
     machines for 30 s: every message is handled, CPU and memory stay small."""
     seconds = float(os.environ.get("LAUNDRYBOT_MQTT_LOAD_SECONDS", "30"))
     rate = 10_000 / 60
     config = machines_config(write_config, mosquitto)
-    runtime = tmp_path / "run"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LISTEN_", "WATCHDOG_"))}
-    env |= {"NOTIFY_SOCKET": str(notify_socket.path), "XDG_RUNTIME_DIR": str(runtime)}
+    env |= {"NOTIFY_SOCKET": str(notify_socket.path)}
     log = tmp_path / "machines.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "laundrybot", "serve", "machines", "--config", str(config)],
@@ -344,7 +345,9 @@ async def test_a_load_of_10000_messages_a_minute(
         took = time.monotonic() - started
 
         async def handled() -> float:
-            text = await unitmetrics.fetch(runtime / "laundrybot" / "metrics" / "machines.sock")
+            text = await unitmetrics.fetch(
+                unitmetrics.socket_path(load_config(config).runtime_path, "machines")
+            )
             for line in text.splitlines():
                 if line.startswith('laundrybot_machines_messages_total{result="applied"}'):
                     return float(line.split()[-1])
