@@ -57,7 +57,8 @@ class TalkClient:
 
     async def _open(self) -> ClientConnection:
         ws = await connect(self.url, open_timeout=10, max_size=2**20)
-        hello: dict[str, Any] = {"type": "hello", "kiosk": self.kiosk}
+        # A terminal, not a kiosk screen: the "kiosk gone" alert leaves it alone.
+        hello: dict[str, Any] = {"type": "hello", "kiosk": self.kiosk, "client": "terminal"}
         if self.token:
             hello["token"] = self.token
         if self.lang:

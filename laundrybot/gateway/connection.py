@@ -174,6 +174,7 @@ class KioskConnection:
         if self.link_label is None:
             self.link_label = gateway.links.opened(hello.kiosk)
         label = self.link_label
+        gateway.links.client(label, hello.client)
         if hello.resume:
             gateway.metrics.kiosk_reconnects.labels(label).inc()
         if resumed:
