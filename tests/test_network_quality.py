@@ -303,3 +303,45 @@ async def test_kiosk_screens_and_terminals_are_told_apart_in_the_metrics(
         pass
     gauges = await asyncio.to_thread(_screen_gauges, gw.http)
     assert gauges == {"front": 1.0, "office": 0.0, "other-terminal": 0.0}
+
+
+def test_hello_audio_is_a_bool_defaulting_to_true() -> None:
+    plain = protocol.parse('{"type":"hello","kiosk":"k"}', 500)
+    assert isinstance(plain, protocol.Hello) and plain.audio is True
+    quiet = protocol.parse('{"type":"hello","kiosk":"k","audio":false}', 500)
+    assert isinstance(quiet, protocol.Hello) and quiet.audio is False
+    for bad in ('"no"', "0", "null"):
+        with pytest.raises(protocol.ProtocolError) as raised:
+            protocol.parse(f'{{"type":"hello","kiosk":"k","audio":{bad}}}', 500)
+        assert "'audio' must be true or false" in raised.value.message
+
+
+async def test_laundrybot_talk_says_it_is_a_terminal_that_wants_no_audio() -> None:
+    from websockets.asyncio.server import ServerConnection, serve
+
+    hellos: list[dict[str, Any]] = []
+
+    async def gateway(ws: ServerConnection) -> None:
+        hellos.append(json.loads(await ws.recv()))
+        await ws.send(protocol.encode("welcome", session="0" * 32, lang="en", languages=["en"]))
+        await ws.recv()  # the question
+        await ws.send(protocol.encode("reply", turn="t", text="A wash is $3.50."))
+        with contextlib.suppress(Exception):
+            await ws.wait_closed()
+
+    async with serve(gateway, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        talk = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "laundrybot",
+            "talk",
+            f"ws://127.0.0.1:{port}/kiosk",
+            "-q",
+            "how much is a wash?",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(talk.communicate(), 30)
+    assert talk.returncode == 0 and b"A wash is $3.50." in out, out
+    assert hellos[0]["client"] == "terminal" and hellos[0]["audio"] is False

@@ -94,6 +94,8 @@ class KioskConnection:
         self.last_status = ""
         # The kiosk's label in the network-quality metrics, once it said hello.
         self.link_label: str | None = None
+        # Spoken replies wanted (hello {audio}); without them nothing is synthesised.
+        self.audio = True
 
     @property
     def limits(self) -> GatewayLimits:
@@ -171,6 +173,7 @@ class KioskConnection:
             session.lang = lang if hello.lang else session.lang
             gateway.metrics.sessions_resumed.inc()
         self.session = session
+        self.audio = hello.audio
         if self.link_label is None:
             self.link_label = gateway.links.opened(hello.kiosk)
         label = self.link_label
@@ -276,7 +279,7 @@ class KioskConnection:
         except Stopping:
             await self._error(protocol.NOT_READY, "the attendant is restarting; ask again soon")
             return
-        if self.gateway.voice.can_speak(session.lang):
+        if self.audio and self.gateway.voice.can_speak(session.lang):
             self._speaking = asyncio.create_task(
                 self._speak(reply.id, reply.text, session.lang, started), name="speak"
             )

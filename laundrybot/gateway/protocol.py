@@ -86,6 +86,7 @@ _EXPECTED = {
     "rate": f"one of {SAMPLE_RATES}",
     "id": f"a number or a string of at most {MAX_PING_ID_CHARS} characters",
     "client": "'screen' (a kiosk screen) or 'terminal' (laundrybot talk)",
+    "audio": "true or false (false: replies as text only, never spoken)",
 }
 
 
@@ -103,6 +104,8 @@ class Hello(_Message, tag="hello"):
     # A reconnecting kiosk says how long it was disconnected, in milliseconds.
     offline_ms: OfflineMs | None = None
     client: Client = "screen"
+    # False: send no spoken replies (the gateway does not synthesise them), text only.
+    audio: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.offline_ms, float):
