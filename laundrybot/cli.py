@@ -223,9 +223,10 @@ def _talk(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from laundrybot.status import http_base, known_url, show_status
+    from laundrybot.status import http_base, known_url, show_status, status_token
 
     problem = None
+    token = None
     try:
         config = _load(args)[1]
     except ConfigError as exc:
@@ -236,7 +237,8 @@ def _status(args: argparse.Namespace) -> int:
         default = known_url(runtime) or http_base(Config().gateway.listen)
     else:
         default = http_base(config.gateway.listen)
-    return show_status(args.url or default, problem, args.json)
+        token = status_token(config)
+    return show_status(args.url or default, problem, args.json, token)
 
 
 def _machines_list(args: argparse.Namespace) -> int:
@@ -280,6 +282,7 @@ def _machines_json(machines: Any, states: dict[int, Any]) -> list[dict[str, Any]
                 "state": status.state.value if status else "unknown",
                 "until": status.until if status else None,
                 "updated": status.updated if status else None,
+                "source": status.source if status else None,
             }
         )
     return rows

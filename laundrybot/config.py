@@ -97,25 +97,50 @@ def _check_log_level(value: str) -> str | None:
     return None if value in levels else "one of " + ", ".join(levels)
 
 
+def _check_max_rss(value: int) -> str | None:
+    if value == 0 or 16 <= value <= 1_000_000:
+        return None
+    return "a value from 16 to 1000000 (or 0: derived)"
+
+
 @dataclass(frozen=True)
 class GatewayLimits:
     # Largest kiosk frame in bytes; bigger ones close the connection with 1009.
     max_message_bytes: int = _bounded(65536, 1024, 16 * 1024 * 1024)
-    # Kiosk connections at once; one more is closed with 1013 (try again later).
+    # Kiosks connected at once, counted once their hello (and token) is accepted; one more
+    # is closed with 1013 (try again later).
     max_connections: int = _bounded(256, 1, 100_000)
     # Sustained messages per second per connection, and the burst allowed above it.
     messages_per_second: float = _bounded(10.0, 0.1, 10_000)
     message_burst: int = _bounded(30, 1, 100_000)
-    # Seconds a new connection has to send `hello`.
-    hello_timeout: float = _bounded(10.0, 0.1, 3600)
+    # Frames (WebSocket pings included) and KB a second past which a connection is closed with
+    # 1008: a flood, not a kiosk (spoken questions send about 50 audio frames, 32-96 KB a
+    # second). Counted per connection in fixed one-second windows.
+    max_frames_per_second: int = _bounded(200, 10, 1_000_000)
+    max_kb_per_second: int = _bounded(1024, 64, 1_000_000)
+    # Seconds a new connection has to finish its WebSocket (or HTTP) request, then to send
+    # `hello`: a connection that has not said hello holds no kiosk slot and little else.
+    handshake_timeout: float = _bounded(5.0, 0.1, 3600)
+    hello_timeout: float = _bounded(5.0, 0.1, 3600)
+    # Connections that have not said hello yet (HTTP requests included), overall and per
+    # client address; one more drops the oldest of them (a kiosk says hello in milliseconds).
+    max_waiting: int = _bounded(128, 1, 100_000)
+    max_waiting_per_address: int = _bounded(16, 1, 100_000)
     # Seconds without any message before the server closes a connection.
     idle_timeout: float = _bounded(600.0, 1, 86_400)
     # Seconds a disconnected session can still be resumed.
     resume_window: float = _bounded(300.0, 0, 86_400)
     # Longest typed question in characters.
     max_text_chars: int = _bounded(500, 1, 10_000)
-    # Sessions kept for resuming, at most (oldest dropped first).
+    # Sessions kept for resuming, at most (oldest dropped first), and the memory their
+    # conversations may take in MB (0: derived, 3/8 of gateway.memory_budget_mb; past it the
+    # least recently seen sessions are dropped first).
     max_sessions: int = _bounded(10_000, 1, 1_000_000)
+    session_memory_mb: int = _bounded(0, 0, 1_000_000)
+    # Bytes a connection may leave unsent in the gateway (pongs to its pings, pushes) before
+    # it is dropped, in KB (0: derived, a quarter of gateway.memory_budget_mb shared by
+    # max_connections + max_waiting connections, at least 256 KB and at most 4 MB).
+    max_unsent_kb: int = _bounded(0, 0, 1_000_000)
     # Seconds a graceful stop waits for turns in progress.
     stop_grace: float = _bounded(5.0, 0, 300)
 
@@ -143,11 +168,25 @@ class VoiceConfig:
 class GatewayConfig:
     # Where kiosks connect: "HOST:PORT"; port 0 picks any free port (logged and in STATUS).
     listen: str = field(default="127.0.0.1:8765", metadata={"check": _check_listen})
-    # Kiosk tokens; when the list is not empty, `hello` must carry one of them.
-    tokens: tuple[str, ...] = ()
+    # Kiosk tokens by kiosk name: `hello` from that kiosk must carry its token (and no other
+    # name is let in). Still accepted, the older form: a list of tokens any kiosk may use.
+    # Empty (and no token_files): kiosks need no token.
+    tokens: dict[str, str] | tuple[str, ...] = field(
+        default=(), repr=False, metadata={"secret": True}
+    )
+    # A file per kiosk name holding its token (read at start and at each reload); a name in
+    # both is an error.
+    token_files: dict[str, str] = field(default_factory=dict, metadata={"path": True})
+    # With tokens, /readyz, /metrics and /kiosk.json need one of them (a bearer header, or
+    # ?token=); true makes them public again. /healthz and the kiosk page's files always are.
+    public_http: bool = False
     # Seconds between WebSocket keepalive pings, and how long to wait for the pong.
     ping_interval: float = _bounded(20.0, 1, 3600)
     ping_timeout: float = _bounded(20.0, 1, 3600)
+    # The memory the gateway may use, in MB: under its unit's MemoryMax=512M, with room for
+    # the kernel's socket buffers. The session memory, each connection's unsent bytes and the
+    # watchdog's RSS limit are derived from it unless set (see gateway_memory()).
+    memory_budget_mb: int = _bounded(448, 32, 1_000_000)
     limits: GatewayLimits = field(default_factory=GatewayLimits)
     voice: VoiceConfig = field(default_factory=VoiceConfig)
 
@@ -187,8 +226,15 @@ class StoreConfig:
     # The local durable spool (SQLite). Empty: $STATE_DIRECTORY/spool.sqlite under systemd,
     # else ~/.local/state/laundrybot/INSTANCE/spool.sqlite (INSTANCE: see runtime_dir).
     spool: str = field(default="", metadata={"path": True})
-    # Seconds between looks for machine status changes made by other processes (the CLI).
-    machine_refresh: float = _bounded(2.0, 0.1, 3600)
+    # Where rows go while the spool cannot be written (disk full, read-only): an fsynced
+    # journal, replayed into the spool when it can be written again. Empty:
+    # $RUNTIME_DIRECTORY/spool-fallback.jsonl under systemd (/run: RAM, it survives a crash or
+    # restart of the unit but not a power cut; name a file on another disk for that), else
+    # next to the spool.
+    fallback: str = field(default="", metadata={"path": True})
+    # Seconds between looks for machine status written by other processes (the machines unit,
+    # `laundrybot machines set`): one PRAGMA data_version, the table only after a change.
+    machine_refresh: float = _bounded(0.25, 0.05, 3600)
     # Days transcripts are kept (spool and PostgreSQL), removed by `laundrybot cleanup`;
     # 0 keeps them forever.
     retention_days: int = _bounded(90, 0, 36_500)
@@ -200,7 +246,11 @@ class StoreConfig:
 class HealthConfig:
     # The watchdog is fed only while all of these hold (a restart could fix them).
     max_loop_lag: float = _bounded(2.0, 0.05, 600)
-    max_rss_mb: int = _bounded(1536, 16, 1_000_000)
+    # 0: derived: gateway.memory_budget_mb in a process that runs the gateway alone (its unit
+    # has MemoryMax=512M: the watchdog must act before the OOM killer), else 1536.
+    max_rss_mb: int = field(default=0, metadata={"check": _check_max_rss})
+    # Open file descriptors other than sockets (a leak a restart fixes; connections are capped
+    # by gateway.limits and do not count here).
     max_open_fds: int = _bounded(900, 16, 1_000_000)
 
 
@@ -454,6 +504,12 @@ class MachinesConfig:
     max_payload_bytes: int = _bounded(4096, 16, 1024 * 1024)
     # The topics and what they mean (see MachineFeed); the first feed that matches a topic wins.
     feeds: tuple[MachineFeed, ...] = ()
+    # The gateway's POST /api/machines/N for a payment system: the bearer token(s), one a
+    # line, in this file (empty: the API is off and answers 404).
+    api_token_file: str = field(default="", metadata={"path": True})
+    # Requests a second per client address on average, and at once (more: 429).
+    api_rate: float = _bounded(10.0, 0.1, 10_000)
+    api_burst: int = _bounded(50, 1, 100_000)
 
 
 @dataclass(frozen=True)
@@ -500,6 +556,15 @@ class Config:
         return Path(base) / "laundrybot" / instance_name(self.main_file) / "spool.sqlite"
 
     @property
+    def spool_fallback_path(self) -> Path:
+        if self.store.fallback:
+            return Path(self.store.fallback)
+        if os.environ.get("RUNTIME_DIRECTORY"):
+            return self.runtime_path / "spool-fallback.jsonl"
+        spool = self.spool_path
+        return spool.with_name(spool.name + ".fallback.jsonl")
+
+    @property
     def asr_socket_path(self) -> Path:
         return Path(self.asr.socket) if self.asr.socket else self.runtime_path / "asr.sock"
 
@@ -522,6 +587,41 @@ class Config:
             return Path(cache) / "tts"
         base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         return Path(base) / "laundrybot" / "tts"
+
+
+MIB = 2**20
+# The RSS limit of a process that runs other units than the gateway alone (health.max_rss_mb 0).
+OTHER_UNITS_MAX_RSS_MB = 1536
+
+
+@dataclass(frozen=True)
+class GatewayMemory:
+    """What the gateway's memory bounds come to, all from gateway.memory_budget_mb."""
+
+    budget: int
+    sessions: int  # bytes of conversation history kept for resuming
+    unsent: int  # bytes one connection may leave unsent before it is dropped
+
+
+def gateway_memory(config: Config) -> GatewayMemory:
+    gateway = config.gateway
+    limits = gateway.limits
+    budget = gateway.memory_budget_mb * MIB
+    sessions = limits.session_memory_mb * MIB or budget * 3 // 8
+    connections = limits.max_connections + limits.max_waiting
+    unsent = limits.max_unsent_kb * 1024 or max(
+        256 * 1024, min(4 * MIB, budget // 4 // connections)
+    )
+    return GatewayMemory(budget, sessions, unsent)
+
+
+def effective_health(config: Config, units: list[str]) -> HealthConfig:
+    """health with max_rss_mb 0 replaced by what it derives to for a process running ``units``."""
+    health = config.health
+    if health.max_rss_mb:
+        return health
+    derived = config.gateway.memory_budget_mb if units == ["gateway"] else OTHER_UNITS_MAX_RSS_MB
+    return dataclasses.replace(health, max_rss_mb=derived)
 
 
 def instance_name(config_file: str | Path | None) -> str:
@@ -745,7 +845,16 @@ def _convert(kind: Any, value: Any, file: str | None, path: str) -> Any:
         return out
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(kind) if a is not type(None)]
-        return None if value is None else _convert(args[0], value, file, path)
+        if value is None:
+            return None
+        # A mapping or a list (gateway.tokens): the member of the same shape.
+        shaped: Any = (
+            dict if isinstance(value, dict) else tuple if isinstance(value, list) else None
+        )
+        if shaped is None and {typing.get_origin(a) for a in args} >= {dict, tuple}:
+            raise ConfigError(file, path, "a mapping (or a list)", value)
+        chosen = next((a for a in args if typing.get_origin(a) is shaped), args[0])
+        return _convert(chosen, value, file, path)
     raise TypeError(f"config type {kind!r} at {path} is not supported")
 
 

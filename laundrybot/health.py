@@ -9,6 +9,7 @@ never stops the watchdog, it shows in STATUS=, ``/readyz`` and the metrics inste
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from laundrybot.config import HealthConfig
+from laundrybot.config import OTHER_UNITS_MAX_RSS_MB, HealthConfig
 
 
 class LoopLagMonitor:
@@ -144,6 +145,27 @@ class Readiness:
         }
 
 
+def open_files(fd_dir: str = "/proc/self/fd") -> int | None:
+    """Open file descriptors that are not sockets (None where /proc is not there).
+
+    Sockets are left out on purpose: kiosk connections are capped by the gateway's own limits,
+    and a thousand half-open connections from outside are not something a restart would fix -
+    withholding the watchdog for them would only hand the attacker a restart loop.
+    """
+    try:
+        names = os.listdir(fd_dir)
+    except OSError:
+        return None
+    count = 0
+    for name in names:
+        try:
+            if not os.readlink(f"{fd_dir}/{name}").startswith("socket:"):
+                count += 1
+        except OSError:
+            continue  # closed meanwhile (the listing's own fd too)
+    return count
+
+
 class Liveness:
     """Decides whether this process deserves a WATCHDOG=1 ping right now."""
 
@@ -175,11 +197,15 @@ class Liveness:
         if lag > self.limits.max_loop_lag:
             found.append(f"event loop lagged {lag:.1f}s (limit {self.limits.max_loop_lag:g}s)")
         rss_mb = self._process.memory_info().rss / 2**20
-        if rss_mb > self.limits.max_rss_mb:
-            found.append(f"RSS {rss_mb:.0f} MB (limit {self.limits.max_rss_mb} MB)")
-        fds = self._process.num_fds()
+        # 0 is "derived" (config.effective_health, which the runner applies); if not applied:
+        max_rss_mb = self.limits.max_rss_mb or OTHER_UNITS_MAX_RSS_MB
+        if rss_mb > max_rss_mb:
+            found.append(f"RSS {rss_mb:.0f} MB (limit {max_rss_mb} MB)")
+        fds = open_files()
+        if fds is None:
+            fds = self._process.num_fds()
         if fds > self.limits.max_open_fds:
-            found.append(f"{fds} open fds (limit {self.limits.max_open_fds})")
+            found.append(f"{fds} open fds other than sockets (limit {self.limits.max_open_fds})")
         for worker in self._workers:
             problem = worker.problem()
             if problem is not None:

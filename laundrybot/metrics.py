@@ -160,6 +160,27 @@ class GatewayMetrics:
         self.connections_total = Counter(
             "laundrybot_gateway_connections_accepted", "Kiosk connections accepted.", registry=r
         )
+        self.sessions = Gauge(
+            "laundrybot_gateway_sessions", "Sessions kept for resuming.", registry=r
+        )
+        self.session_bytes = Gauge(
+            "laundrybot_gateway_session_bytes",
+            "Memory the kept sessions' conversations take, as counted against "
+            "gateway.limits.session_memory_mb.",
+            registry=r,
+        )
+        self.session_memory = Gauge(
+            "laundrybot_gateway_session_memory_bytes",
+            "The sessions' memory bound (from gateway.memory_budget_mb).",
+            registry=r,
+        )
+        self.connections_dropped = Counter(
+            "laundrybot_gateway_connections_dropped",
+            "Connections dropped by a protection: waiting (too many without hello), unsent "
+            "(not reading what it is sent), flood (too many frames or bytes a second).",
+            ["reason"],
+            registry=r,
+        )
         self.connections_refused = Counter(
             "laundrybot_gateway_connections_refused",
             "Kiosk connections closed at once because of the connection limit.",
@@ -217,6 +238,22 @@ class GatewayMetrics:
             registry=r,
         )
         self.spool_up = Gauge("laundrybot_spool_up", "1 when the spool can be written.", registry=r)
+        self.spool_dropped = Counter(
+            "laundrybot_spool_dropped_rows",
+            "Rows lost: the spool could not be written and the backlog was full.",
+            registry=r,
+        )
+        self.spool_refused = Counter(
+            "laundrybot_spool_refused_rows",
+            "Rows SQLite refused for themselves (never writable), dropped.",
+            registry=r,
+        )
+        self.spool_fallback_up = Gauge(
+            "laundrybot_spool_fallback_up",
+            "0 while rows the spool could not take are in memory only (the fallback journal "
+            "cannot be written either): a crash would lose them.",
+            registry=r,
+        )
         self.escalation_answers = Counter(
             "laundrybot_escalation_answers",
             "What customers were told about their escalation, by the notify unit's result: "

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from laundrybot import unitmetrics
-from laundrybot.config import Config, load_config, make_private_folder
+from laundrybot.config import Config, effective_health, load_config, make_private_folder
 from laundrybot.errors import ConfigError
 from laundrybot.health import Liveness, LoopLagMonitor, Readiness
 from laundrybot.metrics import RunnerMetrics
@@ -130,7 +130,7 @@ class Runner:
         self.ctx = ServiceContext(
             config=config,
             readiness=self.readiness,
-            liveness=Liveness(config.health, self.lag),
+            liveness=Liveness(effective_health(config, names), self.lag),
             registry=self.metrics.registry,
             listen_sockets=listen_sockets(),
             status_changed=self._status_soon,
@@ -308,7 +308,7 @@ class Runner:
         for commit in commits:
             commit()
         self.ctx.config = config
-        self.ctx.liveness.limits = config.health
+        self.ctx.liveness.limits = effective_health(config, self.names)
         self.readiness.set("config", True)
         self.metrics.reloads.labels("ok").inc()
         log.info("configuration reloaded")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.error
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
+
+from laundrybot.config import Config
 
 LATENCY_SUMS = ("laundrybot_turn_latency_seconds_count", "laundrybot_turn_latency_seconds_sum")
 # Per-kiosk network figures: sample name -> short key.
@@ -62,9 +65,22 @@ def known_url(runtime: Path) -> str | None:
     return text if text.startswith("http://") else None
 
 
-def _get(url: str) -> tuple[int, str]:
+def status_token(config: Config) -> str | None:
+    """A kiosk token from the configuration, for a gateway whose HTTP figures need one."""
+    tokens = config.gateway.tokens
+    values = list(tokens.values()) if isinstance(tokens, dict) else list(tokens)
+    for path in config.gateway.token_files.values():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            values.append(Path(path).read_text(encoding="utf-8").strip())
+    return next((v for v in values if v), None)
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=5
+        ) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:  # 503 from /readyz still carries the JSON
         return exc.code, exc.read().decode()
@@ -80,7 +96,9 @@ PROCESS_SAMPLES = {
 }
 
 
-def show_status(base: str, config_problem: str | None = None, as_json: bool = False) -> int:
+def show_status(
+    base: str, config_problem: str | None = None, as_json: bool = False, token: str | None = None
+) -> int:
     """Print the summary; exit 0 when ready, 1 when not, 3 when unreachable.
 
     ``config_problem``: why the configuration on disk could not be read, shown as one line
@@ -90,8 +108,8 @@ def show_status(base: str, config_problem: str | None = None, as_json: bool = Fa
     data: dict[str, Any] = {"url": base, "reachable": False, "config_problem": config_problem}
     code = 0
     try:
-        code, ready_text = _get(base + "/readyz")
-        _, metrics_text = _get(base + "/metrics")
+        code, ready_text = _get(base + "/readyz", token)
+        _, metrics_text = _get(base + "/metrics", token)
         ready = json.loads(ready_text)
         if not isinstance(ready, dict):
             raise ValueError("not a JSON object")
@@ -137,6 +155,9 @@ def collect(ready: dict[str, Any], metrics_text: str) -> dict[str, Any]:
     mean = values.get("laundrybot_turn_latency_seconds_sum", 0) / count * 1000 if count else None
     return {
         "ready": bool(ready.get("ready")),
+        # ok, degraded (serving; "degraded" names what is down) or down; older gateways: ready.
+        "state": ready.get("state") or ("ok" if ready.get("ready") else "down"),
+        "degraded": [str(name) for name in ready.get("degraded") or []],
         "status": ready.get("status") or "",
         "dependencies": {
             name: {"ok": bool(dep.get("ok")), "detail": dep.get("detail") or ""}
@@ -164,7 +185,10 @@ def format_status(data: dict[str, Any]) -> str:
     config_line = [f"  configuration on disk: INVALID: {problem}"] if problem else []
     if not data["reachable"]:
         return "\n".join([f"laundrybot at {base}: {data['error']}", *config_line])
-    lines = [f"laundrybot at {base}: {'READY' if data['ready'] else 'NOT READY'}", *config_line]
+    headline = {"ok": "READY", "degraded": "DEGRADED (serving)"}.get(data["state"], "NOT READY")
+    lines = [f"laundrybot at {base}: {headline}", *config_line]
+    if data["degraded"]:
+        lines.append("  degraded: " + ", ".join(data["degraded"]))
     if data["status"]:
         lines.append(f"  {data['status']}")
     for name, dep in data["dependencies"].items():

@@ -48,6 +48,7 @@ class TalkClient:
         self.lang = lang
         self.lang_given = ""
         self.session: str | None = None
+        self.resume_token: str | None = None
         # Questions sent whose answer has not arrived yet; at end of input we wait for them.
         self._unanswered = 0
         self._answered = asyncio.Event()
@@ -69,8 +70,9 @@ class TalkClient:
             hello["token"] = self.token
         if self.lang:
             hello["lang"] = self.lang
-        if self.session:
+        if self.session and self.resume_token:
             hello["resume"] = self.session
+            hello["resume_token"] = self.resume_token
         if self.lost_at is not None:
             hello["offline_ms"] = round((time.monotonic() - self.lost_at) * 1000)
         await ws.send(json.dumps(hello))
@@ -78,6 +80,7 @@ class TalkClient:
             message = json.loads(await ws.recv())
             if message.get("type") == "welcome":
                 self.session = message["session"]
+                self.resume_token = message.get("resume_token")
                 self.lang_given = str(message.get("lang") or "")
                 if (
                     self.lang

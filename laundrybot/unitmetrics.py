@@ -121,6 +121,17 @@ async def gather(runtime: Path) -> dict[str, str | None]:
     return out
 
 
+def dependencies(text: str) -> list[tuple[str, bool]]:
+    """(dependency, ok) from a unit's ``laundrybot_dependency_up`` samples."""
+    found = []
+    for family in text_string_to_metric_families(text):
+        if family.name != "laundrybot_dependency_up":
+            continue
+        for sample in family.samples:
+            found.append((sample.labels.get("dependency", "?"), sample.value >= 1))
+    return found
+
+
 class _Merged(Collector):
     """The gateway's own families plus the units', merged by name, units' samples labelled."""
 

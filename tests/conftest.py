@@ -50,6 +50,9 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
             # Voice needs the ASR and TTS units: the voice tests start them, the others not.
             "gateway": {"listen": "127.0.0.1:0", "voice": {"input": False, "output": False}},
             "store": {"spool": str(tmp_path / "spool.sqlite"), "machine_refresh": 0.2},
+            # An in-process gateway shares the test process's memory, far above what the
+            # gateway's own budget derives (health.max_rss_mb 0 -> gateway.memory_budget_mb).
+            "health": {"max_rss_mb": 16384},
         }
         _deep_update(data, overrides or {})
         path = tmp_path / name

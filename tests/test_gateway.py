@@ -156,6 +156,10 @@ async def test_oversized_frame_closes_with_1009(write_config, start_gateway):
 async def test_too_many_connections_get_1013(write_config, start_gateway):
     gw = await start_gateway(write_config({"gateway": {"limits": {"max_connections": 2}}}))
     async with kiosk(gw.url), kiosk(gw.url, kiosk="kiosk-2"), connect(gw.url) as ws:
+        # Connected but silent: no slot is taken before hello, so nothing happens yet.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ws.recv(), 0.3)
+        await ws.send(json.dumps({"type": "hello", "kiosk": "kiosk-3"}))
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd.code == 1013
@@ -196,28 +200,67 @@ async def test_idle_connection_is_closed(write_config, start_gateway):
 async def test_resume_gives_the_conversation_back(write_config, start_gateway):
     gw = await start_gateway(write_config())
     async with kiosk(gw.url, hello=False) as k:
-        session = (await k.hello(kiosk="front"))["session"]
+        welcome = await k.hello(kiosk="front")
+        session, secret = welcome["session"], welcome["resume_token"]
+        assert len(secret) >= 32 and secret != session
         first = await k.ask("what are your hours")
+    # The session id alone (it is in the spool and the database) does not resume.
+    for guess in ({}, {"resume_token": "guessed"}):
+        async with kiosk(gw.url, hello=False) as k:
+            welcome = await k.hello(kiosk="front", resume=session, **guess)
+            assert welcome["resumed"] is False and welcome["history"] == []
     async with kiosk(gw.url, hello=False) as k:
-        welcome = await k.hello(kiosk="front", resume=session)
+        welcome = await k.hello(kiosk="front", resume=session, resume_token=secret)
         assert welcome["resumed"] is True
         assert welcome["session"] == session
         assert welcome["history"] == [{"question": "what are your hours", "answer": first["text"]}]
-    # Another kiosk cannot take the session over.
+        again = welcome["resume_token"]
+        assert again != secret  # a new secret each welcome: the old one is spent
+    # Another kiosk cannot take the session over, even with the secret.
     async with kiosk(gw.url, hello=False) as k:
-        welcome = await k.hello(kiosk="other", resume=session)
+        welcome = await k.hello(kiosk="other", resume=session, resume_token=again)
         assert welcome["resumed"] is False
         assert welcome["session"] != session
+    async with kiosk(gw.url, hello=False) as k:
+        assert (await k.hello(kiosk="front", resume=session, resume_token=secret))[
+            "resumed"
+        ] is False
 
 
 async def test_resume_window_expires(write_config, start_gateway):
     gw = await start_gateway(write_config({"gateway": {"limits": {"resume_window": 0.2}}}))
     async with kiosk(gw.url, hello=False) as k:
-        session = (await k.hello())["session"]
+        welcome = await k.hello()
     await asyncio.sleep(0.5)
     async with kiosk(gw.url, hello=False) as k:
-        welcome = await k.hello(resume=session)
+        welcome = await k.hello(resume=welcome["session"], resume_token=welcome["resume_token"])
         assert welcome["resumed"] is False
+
+
+async def test_tokens_per_kiosk_name(write_config, start_gateway, tmp_path):
+    token_file = tmp_path / "back.token"
+    token_file.write_text("back-secret\n")
+    gw = await start_gateway(
+        write_config(
+            {
+                "gateway": {
+                    "tokens": {"front": "front-secret"},
+                    "token_files": {"back": str(token_file)},
+                }
+            }
+        )
+    )
+    for name, token, ok in [
+        ("front", "front-secret", True),
+        ("back", "back-secret", True),
+        ("back", "front-secret", False),  # a token is its kiosk's only
+        ("other", "front-secret", False),
+        ("front", None, False),
+    ]:
+        async with kiosk(gw.url, hello=False) as k:
+            await k.send(type="hello", kiosk=name, **({"token": token} if token else {}))
+            message = await k.recv()
+            assert (message["type"] == "welcome") is ok, (name, token, message)
 
 
 async def test_status_is_pushed_when_readiness_changes(write_config, start_gateway):
@@ -322,3 +365,61 @@ async def test_kiosk_info_for_the_page(write_config, start_gateway):
     assert len(info["machines"]) == 16
     assert info["languages"]["ko"]["sizes"]["washer"]["giant"] == "특대형"
     assert en["sizes"]["dryer"] == {"standard": "standard", "big": "big"}
+
+
+async def test_readyz_tells_degraded_from_down(write_config, start_gateway, monkeypatch):
+    from laundrybot import unitmetrics
+    from laundrybot.status import collect, format_status
+
+    recorder = (
+        "# TYPE laundrybot_dependency_up gauge\n"
+        'laundrybot_dependency_up{dependency="database"} 0.0\n'
+    )
+
+    async def gather(runtime):
+        return {"recorder": recorder, "notify": None}
+
+    gw = await start_gateway(write_config())
+    code, body = await asyncio.to_thread(http_get, gw.http + "/readyz")
+    assert code == 200 and json.loads(body)["state"] == "ok"
+    # PostgreSQL away (the recorder says so in its metrics), the notify unit not answering:
+    # kiosks are still served.
+    monkeypatch.setattr(unitmetrics, "gather", gather)
+    code, body = await asyncio.to_thread(http_get, gw.http + "/readyz")
+    ready = json.loads(body)
+    assert code == 200 and ready["state"] == "degraded" and ready["ready"] is True
+    assert ready["degraded"] == ["notify: not answering", "recorder: database"]
+    summary = format_status({"url": gw.http, "reachable": True, **collect(ready, "")})
+    assert "DEGRADED (serving)" in summary and "recorder: database" in summary
+    # The spool gone: no answer can be recorded, so none is sent: down.
+    gw.runner.readiness.set("spool", False, "disk full")
+    code, body = await asyncio.to_thread(http_get, gw.http + "/readyz")
+    ready = json.loads(body)
+    assert code == 503 and ready["state"] == "down" and ready["ready"] is False
+    assert "spool" in ready["degraded"]
+    summary = format_status({"url": gw.http, "reachable": True, **collect(ready, "")})
+    assert "NOT READY" in summary
+
+
+@pytest.mark.parametrize("public", [False, True])
+async def test_http_needs_a_token_when_tokens_are_configured(write_config, start_gateway, public):
+    settings = {"tokens": {"front": "front-secret"}, "public_http": public}
+    gw = await start_gateway(write_config({"gateway": settings}))
+
+    def get(path: str, token: str | None = None) -> int:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            request = urllib.request.Request(gw.http + path, headers=headers)
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    for path in ("/readyz", "/metrics", "/kiosk.json"):
+        assert await asyncio.to_thread(get, path) == (200 if public else 401), path
+        assert await asyncio.to_thread(get, path, "wrong") == (200 if public else 401), path
+        assert await asyncio.to_thread(get, path, "front-secret") == 200, path
+    # The kiosk page's own fetch: ?token= (the page has it in its address).
+    assert await asyncio.to_thread(get, "/kiosk.json?token=front-secret") == 200
+    for path in ("/healthz", "/"):
+        assert await asyncio.to_thread(get, path) == 200, path

@@ -369,3 +369,153 @@ async def test_a_load_of_10000_messages_a_minute(
     finally:
         proc.terminate()
         assert proc.wait(20) == 0, log.read_text()[-3000:]
+
+
+def board_state(message: dict[str, Any], number: int) -> tuple[str, int | None]:
+    entry = next(m for m in message["machines"] if m["number"] == number)
+    return entry["state"], entry["minutes_left"]
+
+
+async def test_a_sensor_message_reaches_a_kiosk_answer_within_a_second(
+    mosquitto: Broker,
+    write_config: Callable[..., Path],
+    notify_socket: Any,
+    start_gateway: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    short_runtime: Path,
+) -> None:
+    """End to end as systemd runs it: mosquitto -> the machines unit (its own process) ->
+    the spool -> the gateway (PRAGMA data_version, store.machine_refresh at its default) ->
+    a kiosk asking "is washer 4 free?". Each sample is timed from just before the publish to
+    the answer that says the new state (the kiosk waits for the board push, then asks: the
+    push and the answers read the same status, so this is the earliest answer that can)."""
+    from .conftest import kiosk
+
+    # short_runtime: $XDG_RUNTIME_DIR short enough for the per-config socket paths.
+    runtime = short_runtime
+    feeds = [{"topic": "shop/machine/{n}", "payload": "json", "stale_after": 0}]
+    settings = FAST | {"broker": "127.0.0.1", "port": mosquitto.port, "feeds": feeds}
+    config = write_config({"machines": settings, "store": {"machine_refresh": 0.25}})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LISTEN_", "WATCHDOG_"))}
+    env |= {"NOTIFY_SOCKET": str(notify_socket.path), "XDG_RUNTIME_DIR": str(runtime)}
+    log = tmp_path / "machines.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "laundrybot", "serve", "machines", "--config", str(config)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        await eventually(lambda: "connected" in last_status(notify_socket), timeout=20)
+        gw = await start_gateway(config)
+        delays = []
+        async with kiosk(gw.url) as k, mosquitto.client() as client:
+            await k.recv_type("machines")
+            for i in range(20):
+                busy = i % 2 == 0
+                minutes = 30 + i
+                payload = {"state": "busy", "minutes_left": minutes} if busy else {"state": "free"}
+                expected = ("busy", minutes) if busy else ("free", None)
+                started = time.monotonic()
+                await client.publish("shop/machine/4", json.dumps(payload), qos=1)
+                while board_state(await k.recv_type("machines"), 4) != expected:
+                    pass
+                reply = await k.ask("is washer 4 free?")
+                delays.append(time.monotonic() - started)
+                said = f"about {minutes} minutes left" if busy else "free right now"
+                assert said in reply["text"], reply["text"]
+                await asyncio.sleep(0.1 + (i % 5) * 0.05)  # not in step with the looks
+        delays.sort()
+        p50, p95 = delays[len(delays) // 2], delays[int(len(delays) * 0.95) - 1]
+        print(
+            f"\n[machines] delay p50 {p50 * 1000:.0f} ms p95 {p95 * 1000:.0f} ms"
+            f" (max {delays[-1] * 1000:.0f} ms, {len(delays)} sensor messages, mosquitto ->"
+            " machines unit -> spool -> gateway -> kiosk answer)"
+        )
+        assert p95 < 1.0
+        # The gateway's readiness: broker reachable, no silent sensor.
+        dep = gw.service.ctx.readiness.get("machines")
+        assert dep is not None and dep.ok, dep
+    finally:
+        proc.terminate()
+        assert proc.wait(20) == 0, log.read_text()[-3000:]
+
+
+async def test_readyz_machines_is_degraded_while_the_broker_is_away_or_a_sensor_is_silent(
+    mosquitto: Broker,
+    write_config: Callable[..., Path],
+    start_units: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    short_runtime: Path,
+) -> None:
+    from laundrybot.gateway import machinefeed
+
+    monkeypatch.setattr(machinefeed, "HEALTH_INTERVAL", 0.2)
+    feeds = [{"topic": "shop/state/{n}", "payload": "state", "stale_after": 1.0}]
+    config = machines_config(write_config, mosquitto, feeds=feeds)
+    machines = await start_units(config, ["machines"])  # a process of its own under systemd
+    service = machines.service("machines")
+    await eventually(lambda: service.connected)
+    gateway = await start_units(config, ["gateway"])
+    readiness = gateway.runner.readiness
+
+    def machines_dep() -> tuple[bool, str]:
+        dep = readiness.get("machines")
+        return (dep.ok, dep.detail) if dep is not None else (False, "not set")
+
+    await eventually(lambda: machines_dep() == (True, ""))
+    await publish(mosquitto, ("shop/state/6", "busy", False))
+    # Silent for over stale_after: the unit makes it unknown, the gateway says so.
+    await eventually(lambda: "machine 6" in machines_dep()[1], timeout=5)
+    assert machines_dep()[0] is False
+    assert "sensor silent" in machines_dep()[1]
+    await publish(mosquitto, ("shop/state/6", "free", False))
+    await eventually(lambda: machines_dep()[0] is True, timeout=5)
+    mosquitto.stop()
+    await eventually(lambda: "broker" in machines_dep()[1], timeout=10)
+    status = json.loads(await asyncio.to_thread(lambda: _get(gateway.http + "/readyz")))[
+        "dependencies"
+    ]["machines"]
+    assert status["ok"] is False and "unreachable" in status["detail"]
+    mosquitto.start()
+    await eventually(lambda: machines_dep()[0] is True, timeout=10)
+    await machines.stop()
+    await eventually(lambda: "not answering" in machines_dep()[1], timeout=5)
+    assert await gateway.stop() == 0
+
+
+def _get(url: str) -> str:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode())
+    except urllib.error.HTTPError as exc:
+        return str(exc.read().decode())
+
+
+async def test_a_change_of_the_gateway_api_settings_does_not_reconnect_the_unit(
+    mosquitto: Broker,
+    write_config: Callable[..., Path],
+    start_units: Any,
+    tmp_path: Path,
+) -> None:
+    from laundrybot.config import load_config
+
+    config = machines_config(write_config, mosquitto)
+    units = await start_units(config, ["machines"])
+    service = units.service("machines")
+    await eventually(lambda: service.connected)
+    registry = units.runner.metrics.registry
+    assert registry.get_sample_value("laundrybot_machines_broker_connects_total") == 1
+    token = str(tmp_path / "token")
+    changed = machines_config(write_config, mosquitto, api_token_file=token, api_rate=3)
+    (await service.prepare_reload(load_config(changed)))()
+    await asyncio.sleep(0.5)
+    assert service.connected
+    assert registry.get_sample_value("laundrybot_machines_broker_connects_total") == 1
+    assert await units.stop() == 0

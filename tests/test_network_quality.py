@@ -152,7 +152,12 @@ async def test_a_flaky_link_shows_in_the_figures_and_the_conversation_resumes(
         async with connect(proxy.url, open_timeout=10) as ws:
             k = Kiosk(ws)
             offline_ms = round((time.monotonic() - lost_at) * 1000)
-            back = await k.hello("flaky-1", resume=welcome["session"], offline_ms=offline_ms)
+            back = await k.hello(
+                "flaky-1",
+                resume=welcome["session"],
+                resume_token=welcome["resume_token"],
+                offline_ms=offline_ms,
+            )
             assert back["resumed"] is True
             assert back["history"][0]["question"] == "how much is a wash?"
             assert back["history"][0]["answer"] == first["text"]

@@ -123,10 +123,16 @@ def test_each_service_scores_2_or_less_in_systemd_analyze_security(unit, tmp_pat
 def test_long_running_units_have_the_supervision_settings(name):
     settings = unit_settings(ROOT / "systemd" / f"laundrybot-{name}.service")
     for key in (
-        "WatchdogSec", "RestartSec", "StartLimitIntervalSec", "StartLimitBurst",
+        "WatchdogSec", "RestartSec", "StartLimitIntervalSec", "TimeoutAbortSec",
         "TimeoutStartSec", "MemoryMax", "LimitNOFILE", "TasksMax",
     ):  # fmt: skip
         assert key in settings, key
+    # Never gives up by itself (the gateway's socket would fail with it): see the unit files.
+    assert settings["StartLimitIntervalSec"] == ["0"]
+    # A hang is noticed and restarted well within 10 s (the system tests measure it).
+    watchdog = float(settings["WatchdogSec"][0].removesuffix("s"))
+    restart = float(settings["RestartSec"][0].removesuffix("s"))
+    assert watchdog + restart <= 6
     assert settings["Type"] == ["notify"]
     assert settings["Restart"] == ["always"]
     assert settings["ExecReload"] == ["/bin/kill -HUP $MAINPID"]

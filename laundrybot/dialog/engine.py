@@ -652,6 +652,8 @@ class Dialog:
                 return None  # nothing known: no yes and no no
             if said is not None and said != turn.machine.kind:
                 return None
+            if status.state is MachineState.UNKNOWN:  # a silent sensor: neither yes nor no
+                return None
             if cues.asks_busy.search(low):
                 return status.state is MachineState.BUSY
             if cues.asks_working.search(low):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import time
 from typing import Protocol
@@ -24,6 +23,7 @@ from laundrybot.gateway.endofspeech import EndpointSettings, Event
 from laundrybot.gateway.link import LinkStats
 from laundrybot.gateway.protocol import ProtocolError
 from laundrybot.gateway.session import Session, SessionStore
+from laundrybot.gateway.tokens import Tokens
 from laundrybot.gateway.turns import Stopping, Turns
 from laundrybot.gateway.voice import Heard, Utterance, VoiceLinks
 from laundrybot.metrics import GatewayMetrics
@@ -33,6 +33,7 @@ from laundrybot.tts.client import AudioFormat, TtsError
 log = logging.getLogger(__name__)
 
 CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN = 1013
 # Audio frames that arrive this long after an utterance ended are the kiosk catching up.
 LATE_AUDIO_GRACE = 3.0
 ENDED = (Event.END_OF_SPEECH, Event.MAX_LENGTH, Event.NO_SPEECH)
@@ -75,6 +76,9 @@ class Gateway(Protocol):
     @property
     def languages(self) -> list[str]: ...
     def choose_lang(self, wanted: str | None) -> str: ...
+    def admit(self, kiosk: KioskConnection) -> bool: ...
+    @property
+    def tokens(self) -> Tokens: ...
     def kiosk_status(self, lang: str) -> str: ...
 
 
@@ -156,16 +160,18 @@ class KioskConnection:
 
     async def _welcome(self, hello: protocol.Hello) -> bool:
         gateway = self.gateway
-        tokens = gateway.settings.tokens
-        if tokens and not any(
-            hmac.compare_digest((hello.token or "").encode(), t.encode()) for t in tokens
-        ):
+        if not gateway.tokens.allows(hello.kiosk, hello.token):
             await self._error(protocol.UNAUTHORIZED, "this kiosk is not allowed to connect")
             await self.ws.close(CLOSE_POLICY, "unauthorized")
             return False
+        if not gateway.admit(self):
+            await self.ws.close(CLOSE_TRY_AGAIN, "too many kiosks connected, try again later")
+            return False
         lang = gateway.choose_lang(hello.lang)
         store = gateway.sessions
-        session = store.resume(hello.resume, hello.kiosk) if hello.resume else None
+        session = None
+        if hello.resume and hello.resume_token:
+            session = store.resume(hello.resume, hello.kiosk, hello.resume_token)
         resumed = session is not None
         if session is None:
             session = store.new(hello.kiosk, lang)
@@ -189,6 +195,9 @@ class KioskConnection:
             protocol.encode(
                 "welcome",
                 session=session.id,
+                # The secret a reconnect needs (the session id alone is not enough: it is in
+                # the records); a new one each welcome, kept here only as a digest.
+                resume_token=store.new_resume_token(session),
                 resumed=resumed,
                 protocol=protocol.PROTOCOL_VERSION,
                 lang=session.lang,

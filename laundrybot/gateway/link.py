@@ -11,25 +11,55 @@ Kiosk names label the metrics; a shop has a few kiosks, but names come from outs
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from websockets.asyncio.server import ServerConnection
+from websockets.frames import CloseCode, Frame
+from websockets.protocol import State
 
+from laundrybot.gateway.admission import Admission
 from laundrybot.metrics import GatewayMetrics
 
 MAX_KIOSK_LABELS = 50
+# Bytes a connection may leave unsent (the transport's write buffer) before it is dropped.
+DEFAULT_MAX_UNSENT = 1 << 20
 OTHER = "other"
 
 
 class LinkConnection(ServerConnection):
-    """A ServerConnection that counts bytes in and out and keeps keepalive round-trip times."""
+    """A ServerConnection that counts bytes in and out and keeps keepalive round-trip times.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    It is also where the gateway's protections sit that must act below the handler: it is
+    "waiting" in ``admission`` from the moment it is accepted until it said hello.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        admission: Admission | None = None,
+        max_unsent: int = DEFAULT_MAX_UNSENT,
+        on_overflow: Callable[[], None] = lambda: None,
+        max_frames: int = 0,
+        max_bytes: int = 0,
+        on_flood: Callable[[], None] = lambda: None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.admission = admission
+        self.max_unsent = max_unsent
+        self.on_overflow = on_overflow
+        # Frames (pings included) and bytes a second past which the peer is closed (0: off).
+        self.max_frames = max_frames
+        self.max_bytes = max_bytes
+        self.on_flood = on_flood
+        self._window = 0.0
+        self._window_frames = 0
+        self._window_bytes = 0
         self.bytes_in = 0
         self.bytes_out = 0
         self.rtts: list[float] = []  # since the last flush
@@ -43,16 +73,82 @@ class LinkConnection(ServerConnection):
 
         self.protocol.data_to_send = counting  # type: ignore[method-assign]
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        if self.admission is not None:
+            peer = transport.get_extra_info("peername")
+            address = str(peer[0]) if isinstance(peer, tuple) else ""
+            self.admission.arrived(self, address)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.settled()
+        super().connection_lost(exc)
+
+    def settled(self) -> None:
+        """Not waiting any more: it said hello, or was refused, or left."""
+        if self.admission is not None:
+            self.admission.settled(self)
+
+    def drop(self) -> None:
+        """Close the socket now, nothing more sent (it frees the fd at once)."""
+        self.transport.abort()
+
+    def send_data(self) -> None:
+        """Write what the protocol has to send; drop a peer that lets it pile up unread.
+
+        ``send()`` waits for the write buffer (``write_limit``), but websockets answers pings
+        and writes broadcasts without waiting: a peer that pings and never reads would grow
+        the buffer by what it sends. Past ``max_unsent`` bytes it is dropped at once (a close
+        frame could not reach a peer that does not read).
+        """
+        super().send_data()
+        transport = self.transport
+        if transport.get_write_buffer_size() > self.max_unsent and not transport.is_closing():
+            self.logger.info("dropping a peer that does not read (%d bytes unsent)",
+                             transport.get_write_buffer_size())  # fmt: skip
+            self.on_overflow()
+            transport.abort()
+
     def data_received(self, data: bytes) -> None:
         self.bytes_in += len(data)
         self.last_data = time.time()
+        self._count(bytes_in=len(data))
         super().data_received(data)
+
+    def process_event(self, event: Any) -> None:
+        if isinstance(event, Frame) and self.protocol.state is State.OPEN:
+            self._count(frames=1)
+            if (self.max_frames and self._window_frames > self.max_frames) or (
+                self.max_bytes and self._window_bytes > self.max_bytes
+            ):
+                self._close_flood()
+                return
+        super().process_event(event)
 
     def acknowledge_pings(self, data: bytes) -> None:
         solicited = data in self.pending_pings
         super().acknowledge_pings(data)
         if solicited and len(self.rtts) < 1000:
             self.rtts.append(self.latency)
+
+    def _count(self, frames: int = 0, bytes_in: int = 0) -> None:
+        """Frames and bytes in a fixed one-second window: an addition and a clock read."""
+        now = time.monotonic()
+        if now - self._window >= 1.0:
+            self._window = now
+            self._window_frames = 0
+            self._window_bytes = 0
+        self._window_frames += frames
+        self._window_bytes += bytes_in
+
+    def _close_flood(self) -> None:
+        """1008, then the socket goes without waiting for the peer's answer (nor reading on)."""
+        self.on_flood()
+        self.protocol.fail(CloseCode.POLICY_VIOLATION, "too many messages")
+        self.send_data()
+        transport = self.transport
+        transport.close()  # what is buffered (the close frame) is sent, nothing more is read
+        self.loop.call_later(2.0, transport.abort)  # a peer that does not read it either
 
 
 class LinkStats(Collector):

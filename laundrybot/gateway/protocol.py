@@ -64,6 +64,7 @@ def _whole(pattern: re.Pattern[str]) -> msgspec.Meta:
 KioskId = Annotated[str, _whole(KIOSK_ID)]
 Token = Annotated[str, msgspec.Meta(max_length=MAX_TOKEN_CHARS)]
 SessionId = Annotated[str, _whole(SESSION_ID)]
+ResumeToken = Annotated[str, msgspec.Meta(max_length=MAX_TOKEN_CHARS)]
 Lang = Annotated[str, _whole(LANG)]
 OfflineMs = (
     Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFLINE_MS)]
@@ -80,6 +81,7 @@ _EXPECTED = {
     "kiosk": "1-64 letters, digits, '.', '_' or '-'",
     "token": f"a string of at most {MAX_TOKEN_CHARS} characters",
     "resume": "the session id a welcome gave (32 hexadecimal digits)",
+    "resume_token": f"the resume_token a welcome gave (at most {MAX_TOKEN_CHARS} characters)",
     "lang": "a language tag such as 'en' or 'ko-KR'",
     "offline_ms": f"the milliseconds the kiosk was disconnected (0 to {MAX_OFFLINE_MS})",
     "text": "a string",
@@ -100,6 +102,8 @@ class Hello(_Message, tag="hello"):
     kiosk: KioskId
     token: Token | None = None
     resume: SessionId | None = None
+    # The secret the last welcome gave with the session; both are needed to resume.
+    resume_token: ResumeToken | None = None
     lang: Lang | None = None
     # A reconnecting kiosk says how long it was disconnected, in milliseconds.
     offline_ms: OfflineMs | None = None

@@ -14,9 +14,12 @@ import http
 import json
 import logging
 import shutil
+import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -25,19 +28,22 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from laundrybot import unitmetrics
-from laundrybot.config import Config, GatewayConfig, parse_listen
+from laundrybot.config import Config, GatewayConfig, gateway_memory, parse_listen
 from laundrybot.dialog.engine import Dialog
-from laundrybot.dialog.knowledge import Knowledge, load_knowledge_set
+from laundrybot.dialog.knowledge import Knowledge, MachineInfo, load_knowledge_set
 from laundrybot.errors import ConfigError
 from laundrybot.gateway import protocol
+from laundrybot.gateway.admission import Admission
 from laundrybot.gateway.connection import KioskConnection
 from laundrybot.gateway.kioskpage import StaticFile, load_site
 from laundrybot.gateway.link import LinkConnection, LinkStats
+from laundrybot.gateway.machineapi import API_PREFIX, ApiConnection, MachineApi
+from laundrybot.gateway.machinefeed import MachineFeed
 from laundrybot.gateway.session import SessionStore
+from laundrybot.gateway.tokens import Tokens, load_tokens
 from laundrybot.gateway.turns import Turns
 from laundrybot.gateway.voice import VoiceLinks
 from laundrybot.lang import get as language_unit
-from laundrybot.machines.state import MachineStatus
 from laundrybot.metrics import GatewayMetrics
 from laundrybot.notify.client import deliver_now, has_channels
 from laundrybot.service import Service, ServiceContext
@@ -46,6 +52,11 @@ from laundrybot.store.spool import Spool, SpoolDB
 log = logging.getLogger(__name__)
 
 KIOSK_PATH = "/kiosk"
+# What needs a kiosk token when tokens are configured (unless gateway.public_http); /healthz
+# and the page's own files never do.
+PROTECTED_PATHS = frozenset({"/readyz", "/metrics", "/kiosk.json"})
+# Without these the gateway does not serve (a reply is sent only once it is in the spool).
+SERVING_DEPENDENCIES = ("spool",)
 # Seconds between spool row counts for the metrics (a count is a table scan).
 SPOOL_COUNT_INTERVAL = 15.0
 # Seconds between moves of the kiosks' link figures (RTT, bytes, last seen) into the metrics.
@@ -87,21 +98,54 @@ class GatewayService(Service):
         super().__init__(ctx)
         self.metrics = GatewayMetrics(ctx.registry)
         self.links = LinkStats(self.metrics)
-        self.spool = Spool(ctx.config.spool_path, ctx.config.shop_id, on_state=self._spool_state)
+        self.spool = Spool(
+            ctx.config.spool_path,
+            ctx.config.shop_id,
+            on_state=self._spool_state,
+            fallback=ctx.config.spool_fallback_path,
+            on_change=self._spool_figures,
+        )
+        self._spool_lost = (0, 0)  # dropped, refused: already counted in the metrics
+        self._spool_lost_lock = threading.Lock()
+        self._spool_figures()
+        self.memory = gateway_memory(ctx.config)
         self.sessions = SessionStore(
-            ctx.config.gateway.limits.resume_window, ctx.config.gateway.limits.max_sessions
+            ctx.config.gateway.limits.resume_window,
+            ctx.config.gateway.limits.max_sessions,
+            self.memory.sessions,
         )
         self.connections: dict[ServerConnection, KioskConnection] = {}
+        limits = ctx.config.gateway.limits
+        self.admission = Admission(
+            limits.max_waiting,
+            limits.max_waiting_per_address,
+            on_drop=self.metrics.connections_dropped.labels("waiting").inc,
+        )
         self.voice = VoiceLinks(ctx.config, ctx.readiness)
-        self.machines: dict[int, MachineStatus] = {}
         self.brain: Brain | None = None
+        self.feed = MachineFeed(
+            spool=self.spool,
+            config=lambda: self.config,
+            readiness=ctx.readiness,
+            machines=self.machine_list,
+            connections=lambda: self.connections,
+        )
+        self.machine_api = MachineApi(
+            spool=self.spool,
+            config=lambda: self.config,
+            machines=self.machine_list,
+            statuses=lambda: self.feed.statuses,
+            changed=lambda: self.feed.refresh(force=True),
+            registry=ctx.registry,
+        )
+        self.tokens = Tokens()
         self.site: dict[str, StaticFile] = {}
         self.turns = Turns(
             spool=self.spool,
             metrics=self.metrics,
             tell_staff=self.tell_staff,
             dialog=self.dialog,
-            machines=lambda: self.machines,
+            machines=lambda: self.feed.statuses,
             now=self.now,
             answer_minutes=lambda: self.config.notify.answer_minutes,
         )
@@ -123,20 +167,42 @@ class GatewayService(Service):
     async def start(self) -> None:
         self.brain = await asyncio.to_thread(load_brain, self.config)
         self.site = await asyncio.to_thread(load_site)
+        self.tokens = await asyncio.to_thread(load_tokens, self.settings)
         self.ctx.readiness.set("spool", False, "opening")
         await self.spool.start()
         self.ctx.liveness.watch(self.spool.watch)
-        await self._refresh_machines()
+        await self.feed.refresh()
         self.voice.start()
         limits = self.config.gateway.limits
+        admission = self.admission
+        memory = self.memory
+        unsent = self.metrics.connections_dropped.labels("unsent").inc
+        flood = self.metrics.connections_dropped.labels("flood").inc
+
+        def create_connection(*args: Any, **kwargs: Any) -> ApiConnection:
+            # Counts bytes and keepalive round-trip times, is capped while it waits, and takes
+            # the body of an API request.
+            return ApiConnection(
+                *args,
+                admission=admission,
+                max_unsent=memory.unsent,
+                on_overflow=unsent,
+                max_frames=limits.max_frames_per_second,
+                max_bytes=limits.max_kb_per_second * 1024,
+                on_flood=flood,
+                **kwargs,
+            )
+
         options = dict(
             process_request=self._http,
+            open_timeout=limits.handshake_timeout,
+            close_timeout=2,  # a peer that does not answer our close frame loses its socket
             max_size=limits.max_message_bytes,
             ping_interval=self.config.gateway.ping_interval,
             ping_timeout=self.config.gateway.ping_timeout,
             compression=None,  # kiosk frames are small or audio; deflate costs CPU and memory
             server_header="laundrybot",
-            create_connection=LinkConnection,  # counts bytes and keepalive round-trip times
+            create_connection=create_connection,
         )
         if self.ctx.listen_sockets:
             sock = self.ctx.listen_sockets[0]
@@ -153,7 +219,7 @@ class GatewayService(Service):
         )  # fmt: skip
         self._unsubscribe = self.ctx.readiness.subscribe(self._push_status)
         self._tasks = [
-            asyncio.create_task(self._machine_loop(), name="machines"),
+            asyncio.create_task(self.feed.run(), name="machines"),
             asyncio.create_task(self._spool_count_loop(), name="spool-counts"),
             asyncio.create_task(self._link_loop(), name="links"),
         ]
@@ -161,6 +227,7 @@ class GatewayService(Service):
     async def prepare_reload(self, config: Config) -> Callable[[], None]:
         brain = await asyncio.to_thread(load_brain, config)
         site = await asyncio.to_thread(load_site)  # the kiosk page may have been updated too
+        tokens = await asyncio.to_thread(load_tokens, config.gateway)
         if config.gateway.listen != self.config.gateway.listen and not self.ctx.listen_sockets:
             log.warning("gateway.listen changed: it takes effect at the next restart")
         if config.spool_path != self.config.spool_path:
@@ -169,8 +236,13 @@ class GatewayService(Service):
         def commit() -> None:
             self.brain = brain
             self.site = site
+            self.tokens = tokens
             self.sessions.resume_window = config.gateway.limits.resume_window
             self.sessions.max_sessions = config.gateway.limits.max_sessions
+            self.memory = gateway_memory(config)  # new connections get the new bound
+            self.sessions.max_bytes = self.memory.sessions
+            self.admission.limit = config.gateway.limits.max_waiting
+            self.admission.per_address = config.gateway.limits.max_waiting_per_address
 
         return commit
 
@@ -203,23 +275,29 @@ class GatewayService(Service):
     # -- kiosk connections --------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
-        if len(self.connections) >= self.config.gateway.limits.max_connections:
-            self.metrics.connections_refused.inc()
-            await ws.close(1013, "too many kiosks connected, try again later")
-            return
+        # No slot yet: one is taken only once the kiosk's hello (and token) is accepted (admit).
         kiosk = KioskConnection(self, ws)
-        self.connections[ws] = kiosk
-        self.metrics.connections.set(len(self.connections))
-        self.metrics.connections_total.inc()
-        self.ctx.status_changed()
         try:
             await kiosk.run()
         finally:
             if kiosk.link_label is not None:
                 self.links.closed(kiosk.link_label, ws)
-            self.connections.pop(ws, None)
-            self.metrics.connections.set(len(self.connections))
-            self.ctx.status_changed()
+            if self.connections.pop(ws, None) is not None:
+                self.metrics.connections.set(len(self.connections))
+                self.ctx.status_changed()
+
+    def admit(self, kiosk: KioskConnection) -> bool:
+        """A kiosk's hello was accepted: it takes a slot, if there is one (else 1013)."""
+        if isinstance(kiosk.ws, LinkConnection):
+            kiosk.ws.settled()  # not waiting any more, either way
+        if len(self.connections) >= self.config.gateway.limits.max_connections:
+            self.metrics.connections_refused.inc()
+            return False
+        self.connections[kiosk.ws] = kiosk
+        self.metrics.connections.set(len(self.connections))
+        self.metrics.connections_total.inc()
+        self.ctx.status_changed()
+        return True
 
     # -- languages -----------------------------------------------------------------------------
 
@@ -268,9 +346,9 @@ class GatewayService(Service):
                     for kind in ("washer", "dryer")
                 },
             }
-        # The machine board before the first `machines` message (numbers, kinds, sizes).
-        main = self.brain.knowledge[self.default_lang]
-        machines = [{"number": m.number, "kind": m.kind, "size": m.size} for m in main.machines]
+        machines = [
+            {"number": m.number, "kind": m.kind, "size": m.size} for m in self.machine_list()
+        ]
         return {"default_lang": self.default_lang, "languages": languages, "machines": machines}
 
     # -- status pushes ------------------------------------------------------------------------
@@ -307,20 +385,16 @@ class GatewayService(Service):
 
     # -- machine status and spool figures ------------------------------------------------
 
-    async def _refresh_machines(self) -> None:
-        # The CLI and the payment system write machine status into the spool directly.
-        with contextlib.suppress(Exception):
-            self.machines = await self.spool.read(lambda db: db.machines())
-
-    async def _machine_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.store.machine_refresh)
-            await self._refresh_machines()
+    def machine_list(self) -> tuple[MachineInfo, ...]:
+        """The shop's machines (the main knowledge file's), for the board and the API."""
+        if self.brain is None:
+            return ()
+        return self.brain.knowledge[self.brain.default_lang].machines
 
     async def _spool_count_loop(self) -> None:
         while True:
             self.metrics.database_configured.set(1 if self.config.store.postgres.dsn else 0)
-            self.metrics.max_rss.set(self.config.health.max_rss_mb * 2**20)
+            self.metrics.max_rss.set(self.ctx.liveness.limits.max_rss_mb * 2**20)
             self.metrics.max_fds.set(self.config.health.max_open_fds)
             with contextlib.suppress(OSError):
                 disk = await asyncio.to_thread(shutil.disk_usage, self.spool.path.parent)
@@ -344,12 +418,14 @@ class GatewayService(Service):
                 self.metrics.unit_failures.clear()
                 for unit, result, count in failures:
                     self.metrics.unit_failures.labels(unit, result).set(count)
-            self.metrics.spool_backlog.set(self.spool.backlog)
             await asyncio.sleep(SPOOL_COUNT_INTERVAL)
 
     async def _link_loop(self) -> None:
         while True:
             await asyncio.sleep(LINK_INTERVAL)
+            self.metrics.sessions.set(len(self.sessions))
+            self.metrics.session_bytes.set(self.sessions.bytes)
+            self.metrics.session_memory.set(self.sessions.max_bytes)
             for ws, kiosk in list(self.connections.items()):
                 if kiosk.link_label is not None:
                     self.links.flush(kiosk.link_label, ws)
@@ -364,16 +440,67 @@ class GatewayService(Service):
         notify = self.config.notify
         return await deliver_now(self.config.notify_socket_path, event_id, notify.answer_wait)
 
+    def _spool_figures(self) -> None:
+        """The spool's backlog and losses, in the metrics as they change (any thread)."""
+        with self._spool_lost_lock:
+            self.metrics.spool_backlog.set(self.spool.backlog)
+            self.metrics.spool_fallback_up.set(1 if self.spool.journal_ok else 0)
+            dropped, refused = self.spool.dropped, self.spool.refused
+            if dropped > self._spool_lost[0]:
+                self.metrics.spool_dropped.inc(dropped - self._spool_lost[0])
+            if refused > self._spool_lost[1]:
+                self.metrics.spool_refused.inc(refused - self._spool_lost[1])
+            self._spool_lost = (
+                max(dropped, self._spool_lost[0]),
+                max(refused, self._spool_lost[1]),
+            )
+
     def _spool_state(self, ok: bool, problem: str) -> None:
         self.metrics.spool_up.set(1 if ok else 0)
         self.ctx.readiness.set("spool", ok, problem)
 
     # -- HTTP on the same port ------------------------------------------------------------
 
+    def _http_allowed(self, request: Request) -> bool:
+        """With kiosk tokens, /readyz, /metrics and /kiosk.json need one (or public_http)."""
+        if not self.tokens.required or self.settings.public_http:
+            return True
+        return self.tokens.known(_request_token(request))
+
+    async def readiness_report(self) -> dict[str, object]:
+        """/readyz: ok, degraded (serving, something is down) or down (not serving).
+
+        Degraded lists every dependency that is down: this process's, and the other units'
+        as their merged metrics say (``laundrybot_dependency_up``, e.g. the recorder's
+        database), plus units whose metrics could not be read at all.
+        """
+        report = self.ctx.readiness.as_json()
+        degraded = list(self.ctx.readiness.degraded)
+        units = await unitmetrics.gather(self.ctx.config.runtime_path)
+        for unit, text in sorted(units.items()):
+            if text is None:
+                degraded.append(f"{unit}: not answering")
+                continue
+            for name, ok in unitmetrics.dependencies(text):
+                if not ok:
+                    degraded.append(f"{unit}: {name}")
+        serving = self.brain is not None and not any(d in degraded for d in SERVING_DEPENDENCIES)
+        state = "down" if not serving else "degraded" if degraded else "ok"
+        return report | {
+            "state": state,
+            "ready": state != "down",
+            "degraded": degraded,
+            "status": self.status(),
+        }
+
     async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.partition("?")[0]
         if path == KIOSK_PATH:
             return None  # go on with the WebSocket handshake
+        if path.startswith(API_PREFIX):
+            return await self.machine_api.handle(connection, request)
+        if path in PROTECTED_PATHS and not self._http_allowed(request):
+            return _respond(http.HTTPStatus.UNAUTHORIZED, "a kiosk token is needed\n")
         if path == "/kiosk.json":
             body = json.dumps(self.kiosk_info(), ensure_ascii=False, indent=1) + "\n"
             return _respond(http.HTTPStatus.OK, body, "application/json")
@@ -383,9 +510,11 @@ class GatewayService(Service):
                 return _respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "; ".join(problems) + "\n")
             return _respond(http.HTTPStatus.OK, "ok\n")
         if path == "/readyz":
-            ready = self.ctx.readiness.as_json() | {"status": self.status()}
-            code = http.HTTPStatus.OK if ready["ready"] else http.HTTPStatus.SERVICE_UNAVAILABLE
-            return _respond(code, json.dumps(ready, indent=1) + "\n", "application/json")
+            ready = await self.readiness_report()
+            code = http.HTTPStatus.SERVICE_UNAVAILABLE if ready["state"] == "down" else 200
+            return _respond(
+                http.HTTPStatus(code), json.dumps(ready, indent=1) + "\n", "application/json"
+            )
         if path == "/metrics":
             # One scrape target per shop PC: the other units' metrics are merged in.
             units = await unitmetrics.gather(self.ctx.config.runtime_path)
@@ -399,6 +528,15 @@ class GatewayService(Service):
         if page is not None:
             return _respond(http.HTTPStatus.OK, page.body, page.content_type)
         return _respond(http.HTTPStatus.NOT_FOUND, "not found\n")
+
+
+def _request_token(request: Request) -> str:
+    """A bearer token from the Authorization header, else ?token= (the kiosk page's fetch)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    query = urllib.parse.parse_qs(request.path.partition("?")[2])
+    return (query.get("token") or [""])[0]
 
 
 def _respond(

@@ -171,7 +171,7 @@ class Turns:
         await self.note(turn)
         session.turns += 1
         session.dialogue = answer.state
-        session.history.append({"question": question, "answer": text})
+        session.remember(question, text)
         return Reply(turn_id, question, text, answer, notice)
 
     async def _escalate(self, event: Event) -> StaffNotice:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from laundrybot.config import Config, MachineFeed
+from laundrybot.config import Config, MachineFeed, MachinesConfig
 from laundrybot.machines.mapping import BadPayload, TopicMap, parse, thresholds
 from laundrybot.machines.mqtt import BrokerLink, BrokerSetupError, broker_target
 from laundrybot.machines.power import PowerTracker
@@ -190,7 +191,7 @@ class MachinesService(Service):
                 if feed is not None and feed != track.feed:
                     track.feed = feed
                     track.power = _tracker(feed)
-            if config.machines != old:
+            if _link_settings(config.machines) != _link_settings(old):
                 task = asyncio.get_running_loop().create_task(self._relink())
                 self._tasks.append(task)
 
@@ -405,6 +406,11 @@ class MachinesService(Service):
 
     def _spool_state(self, ok: bool, detail: str) -> None:
         self.ctx.readiness.set("spool", ok, detail)
+
+
+def _link_settings(settings: MachinesConfig) -> MachinesConfig:
+    """The settings this unit's broker link depends on (the gateway's API ones left out)."""
+    return dataclasses.replace(settings, api_token_file="", api_rate=1.0, api_burst=1)
 
 
 def _tracker(feed: MachineFeed) -> PowerTracker | None:

@@ -3,11 +3,30 @@
 ``SpoolDB`` is the synchronous database (schema, migrations, rows) used directly by the CLI.
 ``Spool`` puts one ``SpoolDB`` behind a writer thread so the event loop never blocks: callers
 await ``record(...)``, the thread commits queued rows in one transaction (group commit, so
-hundreds of kiosks cost one fsync per batch) and then wakes them. Rows that cannot be written
-(disk full, read-only) are kept in a bounded memory backlog and written when the disk is back.
-A row SQLite refuses for itself (it can never be written) is dropped and counted, and its
-caller told; the writer thread never dies of one row, and ``watch`` lets the watchdog see it if
-it dies or sticks all the same.
+hundreds of kiosks cost one fsync per batch) and then wakes them. A row SQLite refuses for
+itself (it can never be written) is dropped and counted, and its caller told; the writer
+thread never dies of one row, and ``watch`` lets the watchdog see it if it dies or sticks all
+the same.
+
+What is promised when the spool cannot be written (disk full, read-only, I/O errors):
+
+- Customers keep being answered: a laundromat with nobody in it must not go silent because
+  its records cannot be kept. ``record`` raises ``SpoolUnavailable`` (so an escalation is not
+  promised to staff: the notify unit reads the spool) and the caller replies anyway.
+- Each such row is appended, before the caller hears back, to the fallback journal
+  (``fallback``: ``store.fallback``, by default ``/run/laundrybot/spool-fallback.jsonl``):
+  one JSON line per row, fsynced. Nothing on a full disk can be written, so it lives on
+  another filesystem: /run is RAM, which survives a crash, a watchdog kill or a restart of the
+  unit, but not a reboot or power cut; an owner who wants those too points ``store.fallback``
+  at another disk. The journal is read back at start, and emptied once its rows are in SQLite
+  (rows carry their id: writing one twice keeps one).
+- The rows are also kept in memory (``backlog``), at most ``max_backlog`` of them; the
+  journal holds the same rows. Rows beyond that are not kept anywhere: they are counted in
+  ``dropped`` (exported as ``laundrybot_spool_dropped_rows_total``, and alerted on), never
+  silently lost. ``journal_ok`` is False while the journal itself cannot be written: then the
+  backlog is in memory only, and a crash loses it (``laundrybot_spool_fallback_up`` says so).
+- ``on_change`` is called (from the writer thread, or the event loop's) each time ``backlog``,
+  ``dropped``, ``refused`` or ``journal_ok`` may have changed: the metrics follow at once.
 """
 
 from __future__ import annotations
@@ -16,6 +35,7 @@ import asyncio
 import collections
 import json
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -338,12 +358,113 @@ class SpoolUnavailable(Exception):
     """The spool could not be opened or written; the message says why."""
 
 
+Row = Turn | Event | MachineStatus
+
+
+def row_to_json(row: Row) -> str:
+    """One line of the fallback journal."""
+    if isinstance(row, Turn):
+        data = {"row": "turn", **asdict(row)}
+    elif isinstance(row, Event):
+        data = {"row": "event", **asdict(row)}
+    else:
+        data = {"row": "machine", **asdict(row), "state": row.state.value}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def row_from_json(line: str) -> Row:
+    data = json.loads(line)
+    kind = data.pop("row")
+    if kind == "turn":
+        return Turn(**data)
+    if kind == "event":
+        return Event(**data)
+    if kind == "machine":
+        return MachineStatus(
+            int(data["number"]), MachineState(data["state"]), data["until"], data["updated"]
+        )
+    raise ValueError(f"not a spool row: {kind!r}")
+
+
+class FallbackJournal:
+    """Append-only JSON lines, fsynced: the rows acknowledged while SQLite could not take them.
+
+    Used from the writer thread (and, under the spool's lock, from the event loop).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0  # lines appended since the last clear (or found at load)
+        self.ok = True
+        self.problem = ""
+
+    def load(self) -> list[Row]:
+        """The rows a previous process left (a torn last line is skipped)."""
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            log.error("spool: cannot read the fallback journal %s: %s", self.path, exc)
+            return []
+        rows: list[Row] = []
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            try:
+                rows.append(row_from_json(line))
+            except (ValueError, TypeError, KeyError) as exc:
+                log.error("spool: skipped a broken line of %s: %s", self.path, exc)
+        self.rows = len(rows)
+        return rows
+
+    def append(self, rows: list[Row]) -> bool:
+        """Write and fsync ``rows``; False (and ``problem`` set) if that failed."""
+        data = "".join(row_to_json(row) + "\n" for row in rows).encode("utf-8", "replace")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            if self.ok:
+                log.error("spool: cannot write the fallback journal %s: %s", self.path, exc)
+            self.ok, self.problem = False, f"cannot write {self.path}: {exc}"
+            return False
+        if not self.ok:
+            log.info("spool: the fallback journal %s is writable again", self.path)
+        self.ok, self.problem = True, ""
+        self.rows += len(rows)
+        return True
+
+    def clear(self) -> None:
+        """Empty it: its rows are in SQLite now."""
+        if self.rows == 0 and not self.path.exists():
+            return
+        try:
+            with self.path.open("r+b") as f:
+                f.truncate(0)
+                os.fsync(f.fileno())
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            # Left as is: read again at the next start, its rows are written twice (kept once).
+            log.warning("spool: cannot empty the fallback journal %s: %s", self.path, exc)
+        self.rows = 0
+
+
 _STOP = object()
 
 
 @dataclass
 class _Job:
-    rows: list[Turn | Event | MachineStatus] | None
+    rows: list[Row] | None
     read: Callable[[SpoolDB], Any] | None
     done: Callable[[BaseException | None, Any], None]
 
@@ -359,15 +480,20 @@ class Spool:
         max_queue: int = 10_000,
         max_backlog: int = 100_000,
         max_batch: int = 500,
+        fallback: Path | None = None,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self.path = path
         self.shop = shop
         self._on_state = on_state or (lambda ok, detail: None)
+        self._on_change = on_change or (lambda: None)
         self._jobs: queue.Queue[_Job | object] = queue.Queue(maxsize=max_queue)
         # Rows that failed to write; retried first on the next batch once the disk is back.
-        self._backlog: collections.deque[Turn | Event | MachineStatus] = collections.deque(
-            maxlen=max_backlog
-        )
+        # Also in the fallback journal (when there is one): see the module's docstring.
+        self._backlog: collections.deque[Row] = collections.deque()
+        self._max_backlog = max_backlog
+        self._backlog_lock = threading.Lock()
+        self.journal = FallbackJournal(fallback) if fallback is not None else None
         self.dropped = 0  # rows lost because the backlog overflowed (reported, never silent)
         self.refused = 0  # rows SQLite refused for themselves (never writable), dropped
         self.watch = WorkerWatch("spool writer", WRITER_STALL_LIMIT)
@@ -381,6 +507,13 @@ class Spool:
     @property
     def backlog(self) -> int:
         return len(self._backlog)
+
+    @property
+    def journal_ok(self) -> bool:
+        """False while rows are held in memory only (no journal, or it cannot be written)."""
+        if self.journal is None:
+            return not self._backlog
+        return self.journal.ok
 
     async def start(self) -> None:
         """Start the writer thread and open the file; a failure leaves the spool degraded."""
@@ -402,7 +535,7 @@ class Spool:
         self.watch.detach()
         self._thread = None
 
-    async def record(self, *rows: Turn | Event | MachineStatus) -> None:
+    async def record(self, *rows: Row) -> None:
         """Return once the rows are committed; raise SpoolUnavailable if they could not be."""
         await self._submit(list(rows), None)
 
@@ -412,7 +545,7 @@ class Spool:
 
     async def _submit(
         self,
-        rows: list[Turn | Event | MachineStatus] | None,
+        rows: list[Row] | None,
         reader: Callable[[SpoolDB], Any] | None,
     ) -> Any:
         loop = asyncio.get_running_loop()
@@ -436,6 +569,7 @@ class Spool:
             self._jobs.put_nowait(_Job(rows, reader, done))
         except queue.Full:
             if rows:
+                # Rare (the writer is far behind): the journal's fsync runs on the loop here.
                 self._keep(rows)
             raise SpoolUnavailable("spool queue is full (the disk is too slow)") from None
         return await future
@@ -443,6 +577,19 @@ class Spool:
     # -- the writer thread --------------------------------------------------------------
 
     def _work(self) -> None:
+        if self.journal is not None:
+            left = self.journal.load()
+            if left:
+                log.warning(
+                    "spool: %d rows from the fallback journal %s, kept while the spool could "
+                    "not be written", len(left), self.journal.path,
+                )  # fmt: skip
+                with self._backlog_lock:
+                    room = self._max_backlog - len(self._backlog)
+                    self._backlog.extend(left[:room])
+                    if len(left) > room:
+                        self.dropped += len(left) - room
+                self._backlog_changed()
         while True:
             first = self._jobs.get()
             if first is _STOP:
@@ -485,9 +632,9 @@ class Spool:
     def _run_batch(self, batch: list[_Job]) -> None:
         db = self._ensure_open()
         if db is None:
+            # One journal write (one fsync) for the whole batch, before anyone hears back.
+            self._keep([row for job in batch if job.rows for row in job.rows])
             for job in batch:
-                if job.rows:
-                    self._keep(job.rows)
                 job.done(SpoolUnavailable(self.problem), None)
             return
         rows = [row for job in batch if job.rows for row in job.rows]
@@ -508,11 +655,11 @@ class Spool:
                 except Exception as exc:  # a failed read is the caller's error, not the spool's
                     job.done(exc, None)
 
-    def _write(
-        self, db: SpoolDB, rows: list[Turn | Event | MachineStatus]
-    ) -> tuple[BaseException | None, set[int]]:
+    def _write(self, db: SpoolDB, rows: list[Row]) -> tuple[BaseException | None, set[int]]:
         """Write the backlog and ``rows``: (the error for all callers, ids of refused rows)."""
-        pending = list(self._backlog) + rows
+        with self._backlog_lock:
+            kept = list(self._backlog)
+        pending = kept + rows
         refused: set[int] = set()
         try:
             db.write(pending)
@@ -528,16 +675,27 @@ class Spool:
                     db.write([row])
                 except sqlite3.OperationalError as exc:
                     self._set_state(False, f"cannot write {self.path}: {exc}")
-                    self._backlog.clear()
-                    self._keep(pending[index:])
+                    # The new rows not written yet join the backlog (which has the others).
+                    new = {id(r) for r in rows}
+                    self._keep([r for r in pending[index:] if id(r) in new])
                     return SpoolUnavailable(self.problem), refused
                 except (sqlite3.Error, ValueError) as exc:
                     self.refused += 1
                     refused.add(id(row))
                     log.error("spool: dropped a row that cannot be stored (%s): %r", exc, row)
-        if self._backlog:
-            log.info("spool: wrote %d rows kept in memory while it failed", len(self._backlog))
-            self._backlog.clear()
+            if refused:
+                self._backlog_changed()
+        if kept or (self.journal is not None and self.journal.rows):
+            log.info("spool: wrote %d rows kept while it failed", len(kept))
+            with self._backlog_lock:
+                for _ in kept:
+                    self._backlog.popleft()
+                if self.journal is not None:
+                    self.journal.clear()
+                    # Kept meanwhile by the event loop (queue full): they stay in the journal.
+                    if self._backlog:
+                        self.journal.append(list(self._backlog))
+            self._backlog_changed()
         self._set_state(True, "")
         return None, refused
 
@@ -551,12 +709,28 @@ class Spool:
             self._set_state(True, "")
         return self._db
 
-    def _keep(self, rows: list[Turn | Event | MachineStatus]) -> None:
-        overflow = len(self._backlog) + len(rows) - (self._backlog.maxlen or 0)
-        if overflow > 0:
-            self.dropped += overflow
-            log.error("spool: memory backlog full, %d rows lost", overflow)
-        self._backlog.extend(rows)
+    def _keep(self, rows: list[Row]) -> None:
+        """Keep rows SQLite did not take: in the fallback journal and in memory, or count them.
+
+        Beyond ``max_backlog`` the newest rows are the ones dropped, so the journal (append
+        only) and the backlog hold the same rows.
+        """
+        with self._backlog_lock:
+            room = max(0, self._max_backlog - len(self._backlog))
+            kept, lost = rows[:room], len(rows) - room
+            if kept and self.journal is not None:
+                self.journal.append(kept)
+            self._backlog.extend(kept)
+            if lost > 0:
+                self.dropped += lost
+                log.error("spool: backlog full (%d rows), %d rows lost", self._max_backlog, lost)
+        self._backlog_changed()
+
+    def _backlog_changed(self) -> None:
+        try:
+            self._on_change()
+        except Exception:
+            log.exception("spool: on_change failed")
 
     def _set_state(self, ok: bool, problem: str) -> None:
         changed = ok != self.ok or problem != self.problem

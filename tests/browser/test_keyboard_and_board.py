@@ -205,15 +205,15 @@ def tile(kiosk: KioskPage, number: int) -> dict[str, str]:
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
 def test_machine_board_shows_states_and_asks_about_a_machine(browser, gateways, size):
-    # The gateway has no `machines` push yet: the message is handed to the page's handler.
+    # Every state at once (incl. unknown and finishing), handed to the page's own handler.
     gateway = gateways.start()
     width, height = size
     kiosk = open_kiosk(browser(), f"{gateway.url}/?kiosk=board-{width}", width=width, height=height)
     page = kiosk.page
 
-    # Before any message: kiosk.json's list, every machine "no status".
+    # kiosk.json's list, then the gateway's first push: every machine "no status".
     kiosk.wait("document.querySelectorAll('#board .machine').length === 16")
-    assert kiosk.js("document.getElementById('board').dataset.live") == "no"
+    kiosk.wait("document.getElementById('board').dataset.live === 'yes'")
     assert tile(kiosk, 4)["state"] == "unknown"
     assert "No status" in tile(kiosk, 4)["text"]
 
@@ -280,7 +280,12 @@ def test_machine_board_shows_states_and_asks_about_a_machine(browser, gateways, 
     set_machine(gateways, gateway, "4", "busy", "--minutes", "25")
     for free in ("1", "6", "9"):
         set_machine(gateways, gateway, free, "free")
-    time.sleep(1.5)  # the gateway reads the spool's machine states every second in these tests
+    # The gateway pushes its own (fewer) states on the change (machine 2 unknown, 4 busy):
+    # wait for it, then show every state again.
+    two = "document.querySelector('#board .machine[data-number=\"2\"]').dataset.state"
+    kiosk.wait(f"{two} === 'unknown'")
+    inject(kiosk, machines_message(time.time()))
+    kiosk.wait(f"{two} === 'busy'")
     page.locator('#board .machine[data-number="4"]').click()
     kiosk.wait("document.getElementById('bubble').dataset.intent === 'machine-status'")
     assert "is washer 4 free?" in text_of(kiosk, "#heard")
@@ -290,6 +295,10 @@ def test_machine_board_shows_states_and_asks_about_a_machine(browser, gateways, 
 
     page.locator("#langs button", has_text="한국어").click()
     kiosk.wait("window.kiosk.state.lang === 'ko' && window.kiosk.state.conn === 'online'")
+    # The new hello gets the gateway's own board (machine 2 unknown); then every state again.
+    kiosk.wait(f"{two} === 'unknown'")
+    inject(kiosk, machines_message(time.time()))
+    kiosk.wait(f"{two} === 'busy'")
     assert text_of(kiosk, "#board-title") == "지금 기계 상태"
     assert page.locator("#board h3").all_inner_texts()[0].startswith("세탁기")
     assert "12분 남음" in tile(kiosk, 2)["text"]
@@ -313,33 +322,13 @@ def test_machine_board_shows_states_and_asks_about_a_machine(browser, gateways, 
 
 
 def test_board_updates_from_the_machines_message(browser, gateways):
-    """The board shows the gateway's own `machines` message (laundrybot.machines.board) built
-    from the machine states in its spool, as staff or the machines unit write them.
-
-    The gateway does not push the message yet: the test builds it from the same spool and the
-    same code, and hands it to the page's handler.
-    """
-    from laundrybot.config import load_config
-    from laundrybot.dialog.knowledge import load_knowledge
-    from laundrybot.machines.board import machines_message as build
-    from laundrybot.store.spool import SpoolDB
-
+    """The board follows the gateway's own `machines` pushes: staff (or the machines unit, or
+    the payment system's API) write a state into the spool, the gateway sees the commit and
+    pushes the new board to every kiosk, and the page shows it."""
     gateway = gateways.start()
-    config = load_config(gateways.folder / f"gateway-{gateway.port}-text.yaml")
-    machines = load_knowledge(config.knowledge_path).machines
-
-    def push() -> None:
-        db = SpoolDB(config.spool_path, config.shop_id)
-        try:
-            statuses = db.machines()
-        finally:
-            db.close()
-        frame = build(machines, statuses, time.time())
-        kiosk.js(f"import('./messages.js').then(m => m.handleMessage({frame}))")
-
     kiosk = open_kiosk(browser(), f"{gateway.url}/?kiosk=board-live")
     kiosk.wait("document.querySelectorAll('#board .machine').length === 16")
-    push()  # nothing known yet: every machine without a status
+    # The gateway's first push, right after welcome: nothing known yet.
     kiosk.wait("document.getElementById('board').dataset.live === 'yes'")
     assert (
         kiosk.js("document.querySelectorAll('#board .machine[data-state=\"unknown\"]').length")
@@ -349,16 +338,14 @@ def test_board_updates_from_the_machines_message(browser, gateways):
     set_machine(gateways, gateway, "3", "busy", "--minutes", "20")
     set_machine(gateways, gateway, "12", "out-of-order")
     set_machine(gateways, gateway, "9", "free")
-    push()
     kiosk.wait(
-        "document.querySelector('#board .machine[data-number=\"3\"]').dataset.state === 'busy'"
+        "document.querySelector('#board .machine[data-number=\"9\"]').dataset.state === 'free'"
     )
     assert "20 min left" in tile(kiosk, 3)["text"]
     assert tile(kiosk, 12)["state"] == "out-of-order" and tile(kiosk, 9)["state"] == "free"
     assert "1 free" in kiosk.page.locator("#board h3").all_inner_texts()[1]
 
     set_machine(gateways, gateway, "3", "free")  # the cycle ended
-    push()
     kiosk.wait(
         "document.querySelector('#board .machine[data-number=\"3\"]').dataset.state === 'free'"
     )

@@ -1,7 +1,7 @@
 """A Debian 12 container with systemd as PID 1, for the system tests (see notes/systemd-nspawn).
 
 - The rootfs is made once with mmdebstrap and cached as a plain folder in
-  /var/cache/laundrybot-test/, keyed by a hash of its package list (built into ``ROOT.tmp`` and
+  /var/cache/laundrybot-test/, keyed by a hash of its package list (built into ``ROOT.tmpPID`` and
   renamed, so an existing folder is a complete one).
 - It boots with ``--volatile=overlay`` (every write lands on a tmpfs: the cache stays
   pristine), ``--private-network``, ``--register=no --keep-unit`` (no host D-Bus/machined),
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import shlex
 import shutil
@@ -25,9 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CACHE = Path(os.environ.get("LAUNDRYBOT_TEST_CACHE", "/var/cache/laundrybot-test"))
-BASE_PACKAGES = ["systemd", "systemd-sysv", "dbus", "python3", "procps"]
+# mosquitto (and its clients): the broker laundrybot-machines reads sensors from, in the test.
+BASE_PACKAGES = ["systemd", "systemd-sysv", "dbus", "python3", "procps", "mosquitto",
+                 "mosquitto-clients"]  # fmt: skip
 CGROUP_ROOTS = [Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified")]
 INSIDE_ENV = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"]
+# Container and cgroup names: this process's pid (another run on the machine has another) and
+# a count (several containers, one after the other, in one run).
+_SERIAL = itertools.count()
+
+
+def _unique_name() -> str:
+    return f"lbtest{os.getpid()}n{next(_SERIAL)}"
 
 
 class ContainerError(AssertionError):
@@ -57,7 +67,9 @@ def rootfs(packages: list[str], log: list[str]) -> Path:
         log.append(f"rootfs: cached {root}")
         return root
     CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = root.with_name(root.name + ".tmp")
+    # Another session may be building the same rootfs: each builds in a folder of its own,
+    # and the first rename wins.
+    tmp = root.with_name(f"{root.name}.tmp{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
     start = time.monotonic()
@@ -71,7 +83,12 @@ def rootfs(packages: list[str], log: list[str]) -> Path:
     if done.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ContainerError(f"mmdebstrap failed:\n{done.stderr[-3000:]}")
-    tmp.rename(root)
+    try:
+        tmp.rename(root)
+    except OSError:
+        if not root.is_dir():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)  # the other session's is as good
     log.append(f"rootfs: built {root} in {time.monotonic() - start:.0f} s ({', '.join(wanted)})")
     return root
 
@@ -80,7 +97,7 @@ def rootfs(packages: list[str], log: list[str]) -> Path:
 class Container:
     root: Path
     binds: dict[str, str] = field(default_factory=dict)  # host folder -> read-only mount point
-    name: str = field(default_factory=lambda: f"lbtest{os.getpid()}")
+    name: str = field(default_factory=_unique_name)
     proc: subprocess.Popen[bytes] | None = None
     pid1: int = 0
     log_path: Path | None = None
@@ -93,7 +110,7 @@ class Container:
         self.cgroups = []
         for base in CGROUP_ROOTS:
             if base.is_dir():
-                group = base / f"sysd-it-{os.getpid()}"
+                group = base / f"sysd-it-{self.name}"
                 group.mkdir(exist_ok=True)
                 self.cgroups.append(group)
         command = [
@@ -180,6 +197,18 @@ class Container:
                 f"stderr: {done.stderr[-3000:]}"
             )
         return done
+
+    def popen(self, argv: list[str], **options: object) -> subprocess.Popen[str]:
+        """Start a command inside the container without waiting for it (stdout piped)."""
+        full = ["nsenter", "-t", str(self.pid1), "-a", "env", "-i", *INSIDE_ENV, *argv]
+        return subprocess.Popen(
+            full,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            **options,
+        )
 
     def show(self, unit: str, prop: str) -> str:
         return self.run(["systemctl", "show", "-P", prop, unit]).stdout.strip()

@@ -32,6 +32,7 @@ export class Connection {
     this.onstate = options.onstate || (() => {});
     this.ws = null;
     this.session = null;
+    this.resumeToken = null; // the secret welcome gave: needed with the session to resume
     this.state = "connecting";
     this.attempt = 0;
     this.retryTimer = 0;
@@ -67,7 +68,7 @@ export class Connection {
   /** Say hello again on a fresh connection, e.g. in another language (quietly, no backoff). */
   rehello({ lang, fresh = false } = {}) {
     if (lang) this.lang = lang;
-    if (fresh) this.session = null;
+    if (fresh) this.session = this.resumeToken = null;
     this.drop(4000, "switching");
     clearTimeout(this.retryTimer);
     this.attempt = 0;
@@ -94,7 +95,10 @@ export class Connection {
       const hello = { type: "hello", kiosk: this.kiosk };
       if (this.token) hello.token = this.token;
       if (this.lang) hello.lang = this.lang;
-      if (this.session) hello.resume = this.session;
+      if (this.session && this.resumeToken) {
+        hello.resume = this.session;
+        hello.resume_token = this.resumeToken;
+      }
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (event) => {
@@ -126,6 +130,7 @@ export class Connection {
     clearTimeout(this.openTimer);
     const resumed = Boolean(message.resumed);
     this.session = message.session;
+    this.resumeToken = message.resume_token || null;
     this.lang = message.lang || this.lang;
     this.attempt = 0;
     this.stats.welcomes += 1;

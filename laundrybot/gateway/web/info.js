@@ -6,7 +6,9 @@ import { render } from "./view.js";
 
 export async function fetchInfo() {
   try {
-    const response = await fetch(new URL("kiosk.json", location.href), { cache: "no-store" });
+    const url = new URL("kiosk.json", location.href);
+    if (params.token) url.searchParams.set("token", params.token); // when tokens are configured
+    const response = await fetch(url, { cache: "no-store" });
     if (!response.ok) return;
     state.info = await response.json();
     try {
