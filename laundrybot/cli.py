@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from laundrybot import __version__
-from laundrybot.config import Config, config_path, load_config, parse_listen
+from laundrybot.config import Config, config_path, load_config, parse_listen, runtime_dir
 from laundrybot.errors import ConfigError
 
 
@@ -246,9 +246,11 @@ def _status(args: argparse.Namespace) -> int:
     try:
         config = _load(args)[1]
     except ConfigError as exc:
-        # Exactly when the owner needs status: ask the running gateway where it said it listens.
+        # Exactly when the owner needs status: ask the running gateway where it said it listens
+        # (in the instance's runtime folder, which follows from the file's path alone).
         problem = str(exc)
-        default = known_url() or http_base(Config().gateway.listen)
+        runtime = runtime_dir(config_path(getattr(args, "config", None)))
+        default = known_url(runtime) or http_base(Config().gateway.listen)
     else:
         default = http_base(config.gateway.listen)
         token = status_token(config)

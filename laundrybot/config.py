@@ -17,6 +17,7 @@ converts and resolves, then the layers are merged and built.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import re
 import types
@@ -236,7 +237,7 @@ class PostgresConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     # The local durable spool (SQLite). Empty: $STATE_DIRECTORY/spool.sqlite under systemd,
-    # else ~/.local/state/laundrybot/spool.sqlite.
+    # else ~/.local/state/laundrybot/INSTANCE/spool.sqlite (INSTANCE: see runtime_dir).
     spool: str = field(default="", metadata={"path": True})
     # Where rows go while the spool cannot be written (disk full, read-only): an fsynced
     # journal, replayed into the spool when it can be written again. Empty:
@@ -269,7 +270,8 @@ class HealthConfig:
 @dataclass(frozen=True)
 class AsrConfig:
     # The Unix socket the gateway connects to. Empty: $RUNTIME_DIRECTORY/asr.sock under
-    # systemd, else $XDG_RUNTIME_DIR/laundrybot/asr.sock, else /tmp/laundrybot-UID/asr.sock.
+    # systemd, else $XDG_RUNTIME_DIR/laundrybot/INSTANCE/asr.sock (/tmp/laundrybot-UID/INSTANCE
+    # without $XDG_RUNTIME_DIR), INSTANCE being "default" or a short hash of the config's path.
     socket: str = field(default="", metadata={"path": True})
     # Also listen on TCP, "HOST:PORT" (empty: off), e.g. for vosk-server clients elsewhere.
     listen: str = field(default="", metadata={"check": _check_optional_listen})
@@ -551,6 +553,16 @@ class Config:
         return Path(self.knowledge) if self.knowledge else sample_dir() / "knowledge.yaml"
 
     @property
+    def main_file(self) -> Path | None:
+        """The main configuration file this was read from (None: built-in defaults)."""
+        return Path(self.sources[0]) if self.sources else None
+
+    @property
+    def runtime_path(self) -> Path:
+        """This instance's folder for sockets and locks (see runtime_dir)."""
+        return runtime_dir(self.main_file)
+
+    @property
     def spool_path(self) -> Path:
         if self.store.spool:
             return Path(self.store.spool)
@@ -558,28 +570,31 @@ class Config:
         if state:
             return Path(state) / "spool.sqlite"
         base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-        return Path(base) / "laundrybot" / "spool.sqlite"
+        # Per configuration, as the runtime folder: two instances never share a spool.
+        return Path(base) / "laundrybot" / instance_name(self.main_file) / "spool.sqlite"
 
     @property
     def spool_fallback_path(self) -> Path:
         if self.store.fallback:
             return Path(self.store.fallback)
         if os.environ.get("RUNTIME_DIRECTORY"):
-            return runtime_dir() / "spool-fallback.jsonl"
+            return self.runtime_path / "spool-fallback.jsonl"
         spool = self.spool_path
         return spool.with_name(spool.name + ".fallback.jsonl")
 
     @property
     def asr_socket_path(self) -> Path:
-        return Path(self.asr.socket) if self.asr.socket else runtime_dir() / "asr.sock"
+        return Path(self.asr.socket) if self.asr.socket else self.runtime_path / "asr.sock"
 
     @property
     def tts_socket_path(self) -> Path:
-        return Path(self.tts.socket) if self.tts.socket else runtime_dir() / "tts.sock"
+        return Path(self.tts.socket) if self.tts.socket else self.runtime_path / "tts.sock"
 
     @property
     def notify_socket_path(self) -> Path:
-        return Path(self.notify.socket) if self.notify.socket else runtime_dir() / "notify.sock"
+        if self.notify.socket:
+            return Path(self.notify.socket)
+        return self.runtime_path / "notify.sock"
 
     @property
     def tts_cache_path(self) -> Path:
@@ -627,15 +642,57 @@ def effective_health(config: Config, units: list[str]) -> HealthConfig:
     return dataclasses.replace(health, max_rss_mb=derived)
 
 
-def runtime_dir() -> Path:
-    """Where the units' sockets live: /run/laundrybot under systemd, else a private folder."""
-    runtime = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
-    if runtime:
-        return Path(runtime)
+def instance_name(config_file: str | Path | None) -> str:
+    """Which laundrybot this is, outside systemd: "default" without a configuration file, else
+    a short hash of the main file's absolute path. Computed from the path alone, never from the
+    contents, so `laundrybot status` finds the running instance even when the file is broken.
+    """
+    if config_file is None:
+        return "default"
+    resolved = str(Path(os.path.expanduser(str(config_file))).resolve())
+    return hashlib.sha256(resolved.encode()).hexdigest()[:12]
+
+
+def runtime_base() -> Path:
+    """The folder holding every instance's runtime folder, outside systemd."""
     xdg = os.environ.get("XDG_RUNTIME_DIR", "")
     if xdg:
         return Path(xdg) / "laundrybot"
     return Path(f"/tmp/laundrybot-{os.getuid()}")
+
+
+def runtime_dir(config_file: str | Path | None = None) -> Path:
+    """Where the units' sockets, metrics sockets and locks live.
+
+    Under systemd: $RUNTIME_DIRECTORY (/run/laundrybot), one laundrybot per PC. Otherwise one
+    private folder per configuration file (``runtime_base() / instance_name(config_file)``),
+    so that two instances with different configurations never reach each other's units or
+    merge each other's metrics, and the CLI given the same --config finds the same instance.
+    """
+    runtime = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+    if runtime:
+        return Path(runtime)
+    return runtime_base() / instance_name(config_file)
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create ``folder`` (private: 0700) if missing; under our default base in a shared /tmp,
+    refuse a base folder that somebody else made (and make our own private)."""
+    base = runtime_base()
+    if folder == base or base in folder.parents:
+        if not base.exists():
+            base.mkdir(parents=True, mode=0o700)
+        elif str(base).startswith("/tmp/"):
+            st = base.stat()
+            if st.st_uid == os.getuid() and st.st_mode & 0o077:
+                base.chmod(0o700)  # ours, made by an older laundrybot: make it private
+            elif st.st_uid != os.getuid():
+                raise RuntimeError(
+                    f"{base}: not a private folder of this user (owner {st.st_uid}, "
+                    f"mode {oct(st.st_mode & 0o777)}); remove it or set the socket path"
+                )
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)
 
 
 def sample_dir() -> Path:

@@ -8,6 +8,8 @@ healthy in ways a restart could fix; a blocked loop cannot run it, so systemd re
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import importlib
 import logging
 import os
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from laundrybot import unitmetrics
-from laundrybot.config import Config, effective_health, load_config
+from laundrybot.config import Config, effective_health, load_config, make_private_folder
 from laundrybot.errors import ConfigError
 from laundrybot.health import Liveness, LoopLagMonitor, Readiness
 from laundrybot.metrics import RunnerMetrics
@@ -82,6 +84,38 @@ class _JournalFormatter(logging.Formatter):
         return f"<{self.PRIORITY.get(record.levelname, 6)}>" + super().format(record)
 
 
+class AlreadyRunning(Exception):
+    """Another process runs this unit for the same configuration."""
+
+
+def lock_unit(runtime: Path, unit: str, config_file: Path | None) -> int:
+    """Hold ``<runtime>/<unit>.lock`` (flock) for as long as the returned descriptor is open.
+
+    Two instances of one configuration would share sockets and spool; the second is refused,
+    naming the pid of the first (written into the file by whoever holds the lock). flock is
+    per open file, so a second runner in the same process is refused as well.
+    """
+    make_private_folder(runtime)
+    path = runtime / f"{unit}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        source = f"the configuration {config_file}" if config_file else "the built-in defaults"
+        raise AlreadyRunning(
+            f"laundrybot {unit} is already running for {source} (pid {holder}, lock {path}); "
+            "stop it first, or give this one another --config"
+        ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
 class Runner:
     def __init__(self, names: list[str], config_file: Path | None, config: Config) -> None:
         self.names = names
@@ -106,8 +140,38 @@ class Runner:
         self._status_wakeup = asyncio.Event()
         self._reloading: asyncio.Task[bool] | None = None
         self._last_status = ""
+        # The instance's folder for sockets and locks: it follows the main file's path, which a
+        # reload does not change.
+        self.runtime = config.runtime_path
+        self._locks: list[int] = []
+
+    def _lock(self) -> None:
+        try:
+            for name in self.names:
+                self._locks.append(lock_unit(self.runtime, name, self.config_file))
+        except BaseException:
+            self._unlock()
+            raise
+
+    def _unlock(self) -> None:
+        for fd in self._locks:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._locks.clear()
 
     async def run(self) -> int:
+        try:
+            self._lock()
+        except (AlreadyRunning, OSError, RuntimeError) as exc:
+            log.error("not starting: %s", exc)
+            self.notifier.status(f"failed to start: {exc}")
+            return 1
+        try:
+            return await self._run()
+        finally:
+            self._unlock()
+
+    async def _run(self) -> int:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self.request_stop)
         loop.add_signal_handler(signal.SIGINT, self.request_stop)
@@ -137,7 +201,7 @@ class Runner:
             # The gateway serves /metrics for every unit on this PC: let it read ours.
             unit = "+".join(self.names)
             try:
-                metrics_server = await unitmetrics.serve(self.metrics.registry, unit)
+                metrics_server = await unitmetrics.serve(self.metrics.registry, unit, self.runtime)
             except OSError as exc:
                 log.warning("metrics not shared with the gateway: %s", exc)
         await self._settle_links()
@@ -146,7 +210,7 @@ class Runner:
         if address:
             from laundrybot.status import remember_url
 
-            remember_url(address)
+            remember_url(address, self.runtime)
         status = self.status_line()
         self.notifier.ready(status)
         log.info("ready: %s", status)
@@ -160,7 +224,7 @@ class Runner:
             await asyncio.gather(self._reloading, return_exceptions=True)
         await self._stop_services(started)
         if metrics_server is not None:
-            await unitmetrics.close(metrics_server, "+".join(self.names))
+            await unitmetrics.close(metrics_server, "+".join(self.names), self.runtime)
         await self._cancel(background)
         await self.lag.stop()
         return 0

@@ -13,7 +13,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from laundrybot.config import Config, runtime_dir
+from laundrybot.config import Config
 
 LATENCY_SUMS = ("laundrybot_turn_latency_seconds_count", "laundrybot_turn_latency_seconds_sum")
 # Per-kiosk network figures: sample name -> short key.
@@ -43,9 +43,10 @@ def http_base(address: str) -> str:
     return f"http://{host}:{port}"
 
 
-def remember_url(address: str) -> None:
-    """Record where the running gateway listens (best effort: status can also be told)."""
-    path = runtime_dir() / URL_FILE
+def remember_url(address: str, runtime: Path) -> None:
+    """Record where the running gateway listens (best effort: status can also be told), in
+    the instance's runtime folder (Config.runtime_path)."""
+    path = runtime / URL_FILE
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -55,10 +56,10 @@ def remember_url(address: str) -> None:
         pass
 
 
-def known_url() -> str | None:
+def known_url(runtime: Path) -> str | None:
     """The running (or last running) gateway's http:// base, if it recorded one."""
     try:
-        text = (runtime_dir() / URL_FILE).read_text().strip()
+        text = (runtime / URL_FILE).read_text().strip()
     except OSError:
         return None
     return text if text.startswith("http://") else None

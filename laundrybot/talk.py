@@ -58,7 +58,14 @@ class TalkClient:
 
     async def _open(self) -> ClientConnection:
         ws = await connect(self.url, open_timeout=10, max_size=2**20)
-        hello: dict[str, Any] = {"type": "hello", "kiosk": self.kiosk}
+        # A terminal, not a kiosk screen: the "kiosk gone" alert leaves it alone; it prints
+        # text, so no spoken replies (they were most of what it received).
+        hello: dict[str, Any] = {
+            "type": "hello",
+            "kiosk": self.kiosk,
+            "client": "terminal",
+            "audio": False,
+        }
         if self.token:
             hello["token"] = self.token
         if self.lang:

@@ -1,7 +1,8 @@
 """One scrape target per shop PC: the gateway's /metrics also carries the other units' metrics.
 
 Under systemd each unit is its own process with its own registry. Every process without the
-gateway serves its registry on a Unix socket in ``<runtime dir>/metrics/`` (a minimal HTTP/1.0
+gateway serves its registry on a Unix socket in ``<runtime dir>/metrics/`` (the instance's
+runtime folder: per configuration file outside systemd, so instances never mix) (a minimal HTTP/1.0
 answer to any request); the gateway reads them all when it is scraped and merges them into
 its own exposition, each sample labelled with the unit it came from. A unit that does not
 answer is left out and shows as ``laundrybot_unit_scrape_up{unit=...} 0``.
@@ -22,7 +23,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-from laundrybot.config import runtime_dir
+from laundrybot.config import make_private_folder
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +35,19 @@ MAX_BYTES = 4 * 1024 * 1024
 STALE = 600.0
 
 
-def metrics_dir() -> Path:
-    return runtime_dir() / "metrics"
+def metrics_dir(runtime: Path) -> Path:
+    """The metrics sockets' folder in an instance's runtime folder (Config.runtime_path)."""
+    return runtime / "metrics"
 
 
-def socket_path(unit: str) -> Path:
-    return metrics_dir() / f"{unit}{SUFFIX}"
+def socket_path(runtime: Path, unit: str) -> Path:
+    return metrics_dir(runtime) / f"{unit}{SUFFIX}"
 
 
-async def serve(registry: CollectorRegistry, unit: str) -> asyncio.Server:
+async def serve(registry: CollectorRegistry, unit: str, runtime: Path) -> asyncio.Server:
     """Serve ``registry`` on this unit's metrics socket (replacing a stale one)."""
-    path = socket_path(unit)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = socket_path(runtime, unit)
+    make_private_folder(path.parent)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
 
@@ -67,11 +69,11 @@ async def serve(registry: CollectorRegistry, unit: str) -> asyncio.Server:
     return server
 
 
-async def close(server: asyncio.Server, unit: str) -> None:
+async def close(server: asyncio.Server, unit: str, runtime: Path) -> None:
     server.close()
     await server.wait_closed()
     with contextlib.suppress(FileNotFoundError):
-        socket_path(unit).unlink()
+        socket_path(runtime, unit).unlink()
 
 
 async def fetch(path: Path) -> str:
@@ -98,9 +100,9 @@ async def fetch(path: Path) -> str:
     return body.decode()
 
 
-async def gather() -> dict[str, str | None]:
+async def gather(runtime: Path) -> dict[str, str | None]:
     """Every other unit's metrics text by unit name (None for a unit that did not answer)."""
-    folder = metrics_dir()
+    folder = metrics_dir(runtime)
     paths = sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
     results = await asyncio.gather(*(fetch(p) for p in paths), return_exceptions=True)
     out: dict[str, str | None] = {}

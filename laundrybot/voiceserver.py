@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from websockets.asyncio.server import Server, serve, unix_serve
 
-from laundrybot.config import parse_listen, runtime_dir
+from laundrybot.config import make_private_folder, parse_listen
 from laundrybot.health import WorkerWatch
 
 log = logging.getLogger(__name__)
@@ -139,17 +139,7 @@ class VoiceServer:
 
 def prepare_socket(path: Path) -> None:
     """Make the folder (private when ours) and clear a stale socket file at ``path``."""
-    folder = path.parent
-    if not folder.exists():
-        folder.mkdir(parents=True, mode=0o700)
-    elif folder == runtime_dir() and str(folder).startswith("/tmp/"):
-        # Our default folder in a shared /tmp: somebody else may have made it first.
-        st = folder.stat()
-        if st.st_uid != os.getuid() or st.st_mode & 0o077:
-            raise RuntimeError(
-                f"{folder}: not a private folder of this user (owner {st.st_uid}, "
-                f"mode {oct(st.st_mode & 0o777)}); remove it or set the socket path"
-            )
+    make_private_folder(path.parent)
     try:
         st = os.lstat(path)
     except FileNotFoundError:

@@ -62,6 +62,20 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
+@pytest.fixture
+def short_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """$XDG_RUNTIME_DIR in a short folder, outside systemd: pytest's tmp_path plus the runtime
+    folder per configuration would pass the 108 bytes a Unix socket's path may have."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="lb-"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    monkeypatch.delenv("RUNTIME_DIRECTORY", raising=False)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 class NotifyListener:
     """A fake systemd NOTIFY_SOCKET: collects (monotonic time, {KEY: VALUE}) datagrams."""
 

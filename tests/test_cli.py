@@ -97,6 +97,24 @@ def test_status_with_a_broken_config_asks_the_running_gateway(
     assert data["units"]["gateway"]["open_fds"] > 0
 
 
+def test_status_with_a_broken_config_finds_its_own_instance_among_two(
+    write_config, start_gateway_process, short_runtime
+):
+    # Outside systemd, two instances of one user: the runtime folder follows the config's
+    # path (not its contents), so status with the broken file finds that file's gateway.
+    env = {"XDG_RUNTIME_DIR": str(short_runtime), "RUNTIME_DIRECTORY": ""}
+    first, second = write_config(name="first.yaml"), write_config(name="second.yaml")
+    gw_first = start_gateway_process(first, env=env)
+    gw_second = start_gateway_process(second, env=env)
+    assert gw_first.port != gw_second.port
+    first.write_text("gateway: [this is not\n")
+    result = run("status", "--json", "--config", str(first), env=env)
+    assert json.loads(result.stdout)["url"] == gw_first.http, result.stderr
+    second.write_text("gateway: [this is not\n")
+    result = run("status", "--json", "--config", str(second), env=env)
+    assert json.loads(result.stdout)["url"] == gw_second.http, result.stderr
+
+
 def test_machines_set_and_list(write_config, capsys):
     config = str(write_config())
     assert main(["machines", "--config", config, "set", "3", "busy", "--minutes", "12"]) == 0
@@ -313,3 +331,24 @@ def test_the_man_page_covers_every_command_and_exit_status():
     exit_status = text.split(".SH EXIT STATUS")[1].split(".SH")[0]
     for code in ("0", "1", "2", "3"):
         assert f"\n{code}\n" in exit_status
+
+
+def test_the_readme_status_examples_are_status_output_for_every_unit():
+    # The README's figures come from a real run: one line per unit as status prints it
+    # (`UNIT: memory N MB, ...`), every unit of the split setup, and the all-in-one process.
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Reading `laundrybot status`", 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"```\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    unit_line = re.compile(
+        r"  ([a-z+]+): memory (\d+) MB, open fds \d+, threads \d+, up \d+[dhm] \d+[hms]"
+    )
+    memory_lines = [line for b in blocks for line in b.splitlines() if "memory" in line]
+    assert memory_lines and all(unit_line.fullmatch(line) for line in memory_lines)
+    split = {m.group(1) for m in map(unit_line.fullmatch, blocks[0].splitlines()) if m}
+    assert split == set(SERVICES)
+    all_in_one = [m for m in map(unit_line.fullmatch, blocks[1].splitlines()) if m]
+    assert [m.group(1) for m in all_in_one] == ["+".join(SERVICES)]
+    assert all(
+        line.startswith("laundrybot at http://") for line in (b.splitlines()[0] for b in blocks)
+    )

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from laundrybot.cli import main
-from laundrybot.config import Config, config_path, load_config, parse_listen
+from laundrybot.config import Config, config_path, load_config, parse_listen, runtime_dir
 from laundrybot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,3 +193,32 @@ def test_check_config_checks_the_language_files_as_a_reload_does(tmp_path, capsy
     write(korean, korean.read_text().replace("language: ko", "language: ko\ncolour: blue"))
     assert main(["check-config", "--config", config]) == 1
     assert f"{korean}: colour: expected a known key" in capsys.readouterr().err
+
+
+def test_runtime_and_spool_folders_are_per_config_outside_systemd(tmp_path, monkeypatch):
+    for name in ("RUNTIME_DIRECTORY", "STATE_DIRECTORY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    (tmp_path / "a").mkdir()
+    first, second = tmp_path / "a" / "laundrybot.yaml", tmp_path / "b.yaml"
+    first.write_text("shop_id: a\n")
+    second.write_text("shop_id: b\n")
+    a, b, defaults = load_config(first), load_config(second), load_config(None)
+    folders = {a.runtime_path, b.runtime_path, defaults.runtime_path}
+    assert len(folders) == 3 and all(f.parent == tmp_path / "run" / "laundrybot" for f in folders)
+    assert defaults.runtime_path.name == "default"
+    assert a.asr_socket_path.parent == a.runtime_path != b.asr_socket_path.parent
+    assert len({a.spool_path, b.spool_path, defaults.spool_path}) == 3
+    assert a.spool_path.parent.parent == tmp_path / "state" / "laundrybot"
+    # The CLI finds the folder from the path alone: relative or not, readable or not.
+    monkeypatch.chdir(tmp_path)
+    assert runtime_dir("a/laundrybot.yaml") == a.runtime_path
+    first.write_text("gateway: [broken\n")
+    assert runtime_dir(first) == a.runtime_path
+    # Under systemd, one laundrybot per PC: nothing changes.
+    monkeypatch.setenv("RUNTIME_DIRECTORY", "/run/laundrybot")
+    monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/laundrybot")
+    assert b.runtime_path == Path("/run/laundrybot") == runtime_dir(first)
+    assert b.asr_socket_path == Path("/run/laundrybot/asr.sock")
+    assert b.spool_path == Path("/var/lib/laundrybot/spool.sqlite")

@@ -376,7 +376,7 @@ async def test_readyz_tells_degraded_from_down(write_config, start_gateway, monk
         'laundrybot_dependency_up{dependency="database"} 0.0\n'
     )
 
-    async def gather():
+    async def gather(runtime):
         return {"recorder": recorder, "notify": None}
 
     gw = await start_gateway(write_config())

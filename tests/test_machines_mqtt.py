@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from laundrybot import unitmetrics
+from laundrybot.config import load_config
 from laundrybot.machines.state import MachineState
 from laundrybot.store.spool import SpoolDB
 
@@ -306,15 +307,15 @@ async def test_a_load_of_10000_messages_a_minute(
     write_config: Callable[..., Path],
     notify_socket: Any,
     tmp_path: Path,
+    short_runtime: Path,
 ) -> None:
     """The unit as its own process (as systemd runs it), 167 readings a second from 60
     machines for 30 s: every message is handled, CPU and memory stay small."""
     seconds = float(os.environ.get("LAUNDRYBOT_MQTT_LOAD_SECONDS", "30"))
     rate = 10_000 / 60
     config = machines_config(write_config, mosquitto)
-    runtime = tmp_path / "run"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LISTEN_", "WATCHDOG_"))}
-    env |= {"NOTIFY_SOCKET": str(notify_socket.path), "XDG_RUNTIME_DIR": str(runtime)}
+    env |= {"NOTIFY_SOCKET": str(notify_socket.path)}
     log = tmp_path / "machines.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "laundrybot", "serve", "machines", "--config", str(config)],
@@ -344,7 +345,9 @@ async def test_a_load_of_10000_messages_a_minute(
         took = time.monotonic() - started
 
         async def handled() -> float:
-            text = await unitmetrics.fetch(runtime / "laundrybot" / "metrics" / "machines.sock")
+            text = await unitmetrics.fetch(
+                unitmetrics.socket_path(load_config(config).runtime_path, "machines")
+            )
             for line in text.splitlines():
                 if line.startswith('laundrybot_machines_messages_total{result="applied"}'):
                     return float(line.split()[-1])
@@ -380,6 +383,7 @@ async def test_a_sensor_message_reaches_a_kiosk_answer_within_a_second(
     start_gateway: Any,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    short_runtime: Path,
 ) -> None:
     """End to end as systemd runs it: mosquitto -> the machines unit (its own process) ->
     the spool -> the gateway (PRAGMA data_version, store.machine_refresh at its default) ->
@@ -388,8 +392,8 @@ async def test_a_sensor_message_reaches_a_kiosk_answer_within_a_second(
     push and the answers read the same status, so this is the earliest answer that can)."""
     from .conftest import kiosk
 
-    runtime = tmp_path / "run"
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    # short_runtime: $XDG_RUNTIME_DIR short enough for the per-config socket paths.
+    runtime = short_runtime
     feeds = [{"topic": "shop/machine/{n}", "payload": "json", "stale_after": 0}]
     settings = FAST | {"broker": "127.0.0.1", "port": mosquitto.port, "feeds": feeds}
     config = write_config({"machines": settings, "store": {"machine_refresh": 0.25}})
@@ -445,11 +449,11 @@ async def test_readyz_machines_is_degraded_while_the_broker_is_away_or_a_sensor_
     start_units: Any,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    short_runtime: Path,
 ) -> None:
     from laundrybot.gateway import machinefeed
 
     monkeypatch.setattr(machinefeed, "HEALTH_INTERVAL", 0.2)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
     feeds = [{"topic": "shop/state/{n}", "payload": "state", "stale_after": 1.0}]
     config = machines_config(write_config, mosquitto, feeds=feeds)
     machines = await start_units(config, ["machines"])  # a process of its own under systemd

@@ -22,7 +22,7 @@ from laundrybot.gateway import protocol
 from laundrybot.status import collect, format_status
 from laundrybot.store.spool import SpoolDB
 
-from .conftest import Kiosk
+from .conftest import Kiosk, kiosk
 from .pg_fixtures import await_until
 
 
@@ -256,3 +256,97 @@ async def test_laundrybot_talk_reports_its_time_offline_and_resumes(
     assert len(events) == 1 and events[0]["resumed"] is True
     assert events[0]["offline_ms"] >= 1000  # cut off for at least the proxy's 1.5 s, roughly
     assert proxy.refused >= 1
+
+
+def test_hello_client_is_screen_or_terminal() -> None:
+    plain = protocol.parse('{"type":"hello","kiosk":"k"}', 500)
+    assert isinstance(plain, protocol.Hello) and plain.client == "screen"
+    talk = protocol.parse('{"type":"hello","kiosk":"k","client":"terminal"}', 500)
+    assert isinstance(talk, protocol.Hello) and talk.client == "terminal"
+    for bad in ('"phone"', "1", "null"):
+        with pytest.raises(protocol.ProtocolError) as raised:
+            protocol.parse(f'{{"type":"hello","kiosk":"k","client":{bad}}}', 500)
+        assert raised.value.code == protocol.BAD_MESSAGE
+        assert "'client' must be 'screen'" in raised.value.message
+
+
+def _screen_gauges(http: str) -> dict[str, float]:
+    with urllib.request.urlopen(http + "/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {
+        s.labels["kiosk"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "laundrybot_kiosk_screen"
+    }
+
+
+async def test_kiosk_screens_and_terminals_are_told_apart_in_the_metrics(
+    write_config: Any, start_gateway: Any
+) -> None:
+    # The "kiosk gone" alert watches screens only: `laundrybot talk` says it is a terminal,
+    # whatever name it was given.
+    gw = await start_gateway(write_config())
+    async with kiosk(gw.url, kiosk="front") as screen:
+        assert (await screen.ask("how much is a wash?"))["type"] == "reply"
+    talk = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "laundrybot",
+        "talk",
+        gw.url,
+        "--kiosk",
+        "office",
+        "-q",
+        "how much is a wash?",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(talk.communicate(), 30)
+    assert talk.returncode == 0, out
+    async with kiosk(gw.url, kiosk="other-terminal", client="terminal"):
+        pass
+    gauges = await asyncio.to_thread(_screen_gauges, gw.http)
+    assert gauges == {"front": 1.0, "office": 0.0, "other-terminal": 0.0}
+
+
+def test_hello_audio_is_a_bool_defaulting_to_true() -> None:
+    plain = protocol.parse('{"type":"hello","kiosk":"k"}', 500)
+    assert isinstance(plain, protocol.Hello) and plain.audio is True
+    quiet = protocol.parse('{"type":"hello","kiosk":"k","audio":false}', 500)
+    assert isinstance(quiet, protocol.Hello) and quiet.audio is False
+    for bad in ('"no"', "0", "null"):
+        with pytest.raises(protocol.ProtocolError) as raised:
+            protocol.parse(f'{{"type":"hello","kiosk":"k","audio":{bad}}}', 500)
+        assert "'audio' must be true or false" in raised.value.message
+
+
+async def test_laundrybot_talk_says_it_is_a_terminal_that_wants_no_audio() -> None:
+    from websockets.asyncio.server import ServerConnection, serve
+
+    hellos: list[dict[str, Any]] = []
+
+    async def gateway(ws: ServerConnection) -> None:
+        hellos.append(json.loads(await ws.recv()))
+        await ws.send(protocol.encode("welcome", session="0" * 32, lang="en", languages=["en"]))
+        await ws.recv()  # the question
+        await ws.send(protocol.encode("reply", turn="t", text="A wash is $3.50."))
+        with contextlib.suppress(Exception):
+            await ws.wait_closed()
+
+    async with serve(gateway, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        talk = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "laundrybot",
+            "talk",
+            f"ws://127.0.0.1:{port}/kiosk",
+            "-q",
+            "how much is a wash?",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(talk.communicate(), 30)
+    assert talk.returncode == 0 and b"A wash is $3.50." in out, out
+    assert hellos[0]["client"] == "terminal" and hellos[0]["audio"] is False

@@ -112,7 +112,7 @@ def test_socket_and_cache_defaults_follow_systemd_then_xdg(
     config = load_config(None)
     assert str(config.asr_socket_path).startswith("/tmp/laundrybot-")
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "xdg"))
-    assert config.tts_socket_path == tmp_path / "xdg" / "laundrybot" / "tts.sock"
+    assert config.tts_socket_path == tmp_path / "xdg" / "laundrybot" / "default" / "tts.sock"
     monkeypatch.setenv("RUNTIME_DIRECTORY", "/run/laundrybot")
     monkeypatch.setenv("CACHE_DIRECTORY", "/var/cache/laundrybot")
     assert config.asr_socket_path == Path("/run/laundrybot/asr.sock")

@@ -8,6 +8,7 @@ Korean replies come as text and the status says voice output is unavailable for 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import json
 import time
@@ -326,3 +327,55 @@ def test_voice_metrics_are_exported(units):
     _, body = http_get(f"http://127.0.0.1:{port}/metrics")
     assert "laundrybot_first_audio_seconds_count" in body
     assert 'laundrybot_turn_latency_seconds_count{mode="voice"}' in body
+
+
+def tts_requests(units: dict[str, Any]) -> float:
+    """Synthesis requests the TTS unit counted (its metrics, merged into the gateway's)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.test_gateway import http_get
+
+    port = units["url"].split(":")[2].split("/")[0]
+    _, body = http_get(f"http://127.0.0.1:{port}/metrics")
+    found = [
+        s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+        if s.name == "laundrybot_tts_requests_total" and s.labels.get("unit") == "tts"
+    ]
+    assert any(
+        s.name == "laundrybot_unit_scrape_up" and s.labels == {"unit": "tts"} and s.value == 1
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    )
+    return sum(found)
+
+
+def test_a_kiosk_that_wants_no_audio_gets_text_and_nothing_is_synthesised(units):
+    async def go() -> None:
+        # `laundrybot talk` prints text: hello {audio: false}, and the TTS unit is not asked.
+        before = await asyncio.to_thread(tts_requests, units)
+        async with connect(units["url"], max_size=2**22) as ws:
+            k = Kiosk(ws)
+            await k.send(type="hello", kiosk="terminal-test", lang="en", audio=False)
+            await k.recv_type("welcome")
+            for question in ("how much is a wash", "what are your hours"):
+                await k.send(type="text", text=question)
+                assert (await k.recv_type("reply", 20))["type"] == "reply"
+            frames: list[Any] = []
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    frames.append(await asyncio.wait_for(ws.recv(), 2))
+        assert not [f for f in frames if isinstance(f, bytes)]
+        kinds = [json.loads(f)["type"] for f in frames if isinstance(f, str)]
+        assert "audio-start" not in kinds and "audio-stop" not in kinds
+        assert await asyncio.to_thread(tts_requests, units) == before
+        # The same question from a kiosk that wants audio is spoken, and counted.
+        k, _ = await open_kiosk(units["url"], "en")
+        await k.send(type="text", text="how much is a wash")
+        _, _, size, _ = await collect_reply_audio(k)
+        assert size > 0
+        await k.ws.close()
+        assert await asyncio.to_thread(tts_requests, units) > before
+
+    run(go())

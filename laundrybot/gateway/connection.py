@@ -98,6 +98,8 @@ class KioskConnection:
         self.last_status = ""
         # The kiosk's label in the network-quality metrics, once it said hello.
         self.link_label: str | None = None
+        # Spoken replies wanted (hello {audio}); without them nothing is synthesised.
+        self.audio = True
 
     @property
     def limits(self) -> GatewayLimits:
@@ -177,9 +179,11 @@ class KioskConnection:
             session.lang = lang if hello.lang else session.lang
             gateway.metrics.sessions_resumed.inc()
         self.session = session
+        self.audio = hello.audio
         if self.link_label is None:
             self.link_label = gateway.links.opened(hello.kiosk)
         label = self.link_label
+        gateway.links.client(label, hello.client)
         if hello.resume:
             gateway.metrics.kiosk_reconnects.labels(label).inc()
         if resumed:
@@ -284,7 +288,7 @@ class KioskConnection:
         except Stopping:
             await self._error(protocol.NOT_READY, "the attendant is restarting; ask again soon")
             return
-        if self.gateway.voice.can_speak(session.lang):
+        if self.audio and self.gateway.voice.can_speak(session.lang):
             self._speaking = asyncio.create_task(
                 self._speak(reply.id, reply.text, session.lang, started), name="speak"
             )

@@ -159,6 +159,7 @@ class LinkStats(Collector):
         self.labels: set[str] = set()
         self.last_seen: dict[str, float] = {}  # label -> epoch seconds
         self.connected: dict[str, int] = {}  # label -> open connections
+        self.screen: dict[str, bool] = {}  # label -> its last hello said client "screen"
         self._flushed: dict[int, tuple[int, int]] = {}  # id(connection) -> bytes reported
         metrics.registry.register(self)
 
@@ -175,6 +176,10 @@ class LinkStats(Collector):
         self.connected[label] = self.connected.get(label, 0) + 1
         self.last_seen[label] = time.time()
         return label
+
+    def client(self, label: str, client: str) -> None:
+        """What the kiosk's hello said it is; the latest hello under a name wins."""
+        self.screen[label] = client == "screen"
 
     def flush(self, label: str, ws: ServerConnection) -> None:
         """Move what a connection counted since the last flush into the metrics."""
@@ -213,10 +218,17 @@ class LinkStats(Collector):
         connected = GaugeMetricFamily(
             "laundrybot_kiosk_connected", "Open connections of the kiosk.", labels=["kiosk"]
         )
+        screen = GaugeMetricFamily(
+            "laundrybot_kiosk_screen",
+            "1 for a kiosk screen, 0 for a terminal (laundrybot talk): its hello's client.",
+            labels=["kiosk"],
+        )
         for label, seen in sorted(self.last_seen.items()):
             age.add_metric([label], max(0.0, now - seen))
             stamp.add_metric([label], seen)
             connected.add_metric([label], self.connected.get(label, 0))
+            screen.add_metric([label], 1 if self.screen.get(label, True) else 0)
         yield age
         yield stamp
         yield connected
+        yield screen

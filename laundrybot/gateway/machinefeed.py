@@ -162,23 +162,23 @@ class MachineFeed:
         if own is not None:  # the machines unit runs in this process
             self._broker_problem = "" if own.ok else f"broker: {own.detail}"
         else:
-            self._broker_problem = await _broker_problem_from_unit()
+            self._broker_problem = await _broker_problem_from_unit(self.config().runtime_path)
         self._set_readiness()
 
 
-def _machines_socket() -> Path:
+def _machines_socket(runtime: Path) -> Path:
     """The machines unit's metrics socket ("machines", or "machines+recorder" and the like)."""
-    folder = unitmetrics.metrics_dir()
+    folder = unitmetrics.metrics_dir(runtime)
     with contextlib.suppress(OSError):
         for path in sorted(folder.glob(f"*{unitmetrics.SUFFIX}")):
             if "machines" in path.name.removesuffix(unitmetrics.SUFFIX).split("+"):
                 return path
-    return unitmetrics.socket_path("machines")
+    return unitmetrics.socket_path(runtime, "machines")
 
 
-async def _broker_problem_from_unit() -> str:
+async def _broker_problem_from_unit(runtime: Path) -> str:
     try:
-        text = await unitmetrics.fetch(_machines_socket())
+        text = await unitmetrics.fetch(_machines_socket(runtime))
     except (OSError, TimeoutError):
         return "laundrybot-machines is not answering"
     up = None

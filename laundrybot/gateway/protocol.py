@@ -71,6 +71,10 @@ OfflineMs = (
     | Annotated[float, msgspec.Meta(ge=0, le=MAX_OFFLINE_MS)]
 )
 PingId = Annotated[str, msgspec.Meta(max_length=MAX_PING_ID_CHARS)] | int
+# What is on the other end: a kiosk screen (the kiosk page, a customer's), or a terminal
+# (`laundrybot talk`, the owner's): only screens are watched by the "kiosk gone" alert.
+Client = Literal["screen", "terminal"]
+CLIENTS: tuple[str, ...] = get_args(Client)
 
 # What a kiosk is told a field must be, by field name (one meaning per name across types).
 _EXPECTED = {
@@ -83,6 +87,8 @@ _EXPECTED = {
     "text": "a string",
     "rate": f"one of {SAMPLE_RATES}",
     "id": f"a number or a string of at most {MAX_PING_ID_CHARS} characters",
+    "client": "'screen' (a kiosk screen) or 'terminal' (laundrybot talk)",
+    "audio": "true or false (false: replies as text only, never spoken)",
 }
 
 
@@ -101,6 +107,9 @@ class Hello(_Message, tag="hello"):
     lang: Lang | None = None
     # A reconnecting kiosk says how long it was disconnected, in milliseconds.
     offline_ms: OfflineMs | None = None
+    client: Client = "screen"
+    # False: send no spoken replies (the gateway does not synthesise them), text only.
+    audio: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.offline_ms, float):

@@ -476,7 +476,7 @@ class GatewayService(Service):
         """
         report = self.ctx.readiness.as_json()
         degraded = list(self.ctx.readiness.degraded)
-        units = await unitmetrics.gather()
+        units = await unitmetrics.gather(self.ctx.config.runtime_path)
         for unit, text in sorted(units.items()):
             if text is None:
                 degraded.append(f"{unit}: not answering")
@@ -517,7 +517,7 @@ class GatewayService(Service):
             )
         if path == "/metrics":
             # One scrape target per shop PC: the other units' metrics are merged in.
-            units = await unitmetrics.gather()
+            units = await unitmetrics.gather(self.ctx.config.runtime_path)
             merged = unitmetrics.merge(self.ctx.registry, units) if units else None
             return _respond(
                 http.HTTPStatus.OK,
