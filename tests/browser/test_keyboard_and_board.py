@@ -351,3 +351,58 @@ def test_board_updates_from_the_machines_message(browser, gateways):
     )
     kiosk.screenshot("board-live-1920x1080.png")
     assert kiosk.console_errors() == []
+
+
+def test_board_follows_a_sensor_message(browser, gateways, mosquitto, tmp_path):
+    """From the shop floor to the screen: a sensor's MQTT message, the machines unit (its own
+    process, as systemd runs it), the spool, the gateway's push, the board."""
+    import asyncio
+    import concurrent.futures
+
+    import yaml
+
+    from tests.conftest import KNOWLEDGE
+
+    gateway = gateways.start()
+    feeds = [{"topic": "shop/machine/{n}", "payload": "json", "stale_after": 0}]
+    settings = {
+        "knowledge": str(KNOWLEDGE),
+        "store": {"spool": str(gateways.folder / "spool.sqlite")},
+        "machines": {"broker": "127.0.0.1", "port": mosquitto.port, "feeds": feeds},
+    }
+    config = tmp_path / "machines.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    log = tmp_path / "machines.log"
+    unit = subprocess.Popen(
+        [sys.executable, "-m", "laundrybot", "serve", "machines", "--config", str(config)],
+        stdin=subprocess.DEVNULL,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+    async def send(payload: dict[str, object]) -> None:
+        async with mosquitto.client() as client:
+            await client.publish("shop/machine/4", json.dumps(payload), qos=1)
+
+    def publish(payload: dict[str, object]) -> None:
+        # Playwright's sync API owns this thread's event loop: publish from another thread.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, send(payload)).result(timeout=20)
+
+    try:
+        deadline = time.monotonic() + 30
+        while "connected and subscribed" not in log.read_text():
+            assert unit.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        kiosk = open_kiosk(browser(), f"{gateway.url}/?kiosk=board-sensor")
+        kiosk.wait("document.getElementById('board').dataset.live === 'yes'")
+        four = "document.querySelector('#board .machine[data-number=\"4\"]').dataset.state"
+        publish({"state": "busy", "minutes_left": 30})
+        kiosk.wait(f"{four} === 'busy'")
+        assert "30 min left" in tile(kiosk, 4)["text"]
+        publish({"state": "free"})
+        kiosk.wait(f"{four} === 'free'")
+        assert kiosk.console_errors() == []
+    finally:
+        unit.terminate()
+        unit.wait(20)
