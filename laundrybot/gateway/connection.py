@@ -27,6 +27,7 @@ from laundrybot.gateway.tokens import Tokens
 from laundrybot.gateway.turns import Stopping, Turns
 from laundrybot.gateway.voice import Heard, Utterance, VoiceLinks
 from laundrybot.metrics import GatewayMetrics
+from laundrybot.ratelimit import TokenBucket
 from laundrybot.store.spool import Event as SpoolEvent
 from laundrybot.tts.client import AudioFormat, TtsError
 
@@ -37,25 +38,6 @@ CLOSE_TRY_AGAIN = 1013
 # Audio frames that arrive this long after an utterance ended are the kiosk catching up.
 LATE_AUDIO_GRACE = 3.0
 ENDED = (Event.END_OF_SPEECH, Event.MAX_LENGTH, Event.NO_SPEECH)
-
-
-class TokenBucket:
-    """``rate`` messages a second on average, ``burst`` at once."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self.tokens = float(burst)
-        self.stamp = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
 
 
 class Gateway(Protocol):

@@ -49,6 +49,7 @@ from laundrybot.config import Config
 from laundrybot.dialog.knowledge import MachineInfo
 from laundrybot.gateway.link import LinkConnection
 from laundrybot.machines.state import MachineSource, MachineState, MachineStatus
+from laundrybot.ratelimit import TokenBucket
 from laundrybot.store.spool import Event, Spool, SpoolUnavailable
 
 log = logging.getLogger(__name__)
@@ -156,25 +157,6 @@ class Change(msgspec.Struct, forbid_unknown_fields=True):
     minutes: Annotated[int, msgspec.Meta(ge=0, le=1440)] | None = None
 
 
-class Bucket:
-    """``rate`` requests a second on average, ``burst`` at once."""
-
-    __slots__ = ("burst", "rate", "stamp", "tokens")
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, float(burst)
-        self.tokens, self.stamp = float(burst), time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-
 class ApiError(Exception):
     def __init__(self, status: http.HTTPStatus, message: str, **headers: str) -> None:
         super().__init__(message)
@@ -205,7 +187,7 @@ class MachineApi:
             ["code"],
             registry=registry,
         )
-        self._buckets: OrderedDict[str, Bucket] = OrderedDict()
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self._tokens: tuple[tuple[str, float, int], tuple[bytes, ...]] | None = None
 
     async def handle(self, connection: ServerConnection, request: Request) -> Response:
@@ -271,11 +253,11 @@ class MachineApi:
         self._tokens = (key, tokens)
         return tokens
 
-    def _bucket(self, address: str) -> Bucket:
+    def _bucket(self, address: str) -> TokenBucket:
         bucket = self._buckets.get(address)
         if bucket is None:
             settings = self.config().machines
-            bucket = Bucket(settings.api_rate, settings.api_burst)
+            bucket = TokenBucket(settings.api_rate, settings.api_burst)
             self._buckets[address] = bucket
             if len(self._buckets) > MAX_CLIENTS:
                 self._buckets.popitem(last=False)
