@@ -20,7 +20,6 @@ import ctypes
 import ctypes.util
 import json
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ from typing import Any
 
 import vosk
 
+from laundrybot.asr.pool import IdlePool
 from laundrybot.config import AsrConfig
 from laundrybot.speechmodels import ModelRef
 
@@ -105,8 +105,7 @@ class AsrEngine:
         self.executor = executor or ThreadPoolExecutor(
             max_workers=config.threads, thread_name_prefix="asr"
         )
-        self._idle: list[Recognizer] = []
-        self._lock = threading.Lock()
+        self._idle: IdlePool[Recognizer] = IdlePool()
         self.recycled = 0
         self.created = 0
 
@@ -189,15 +188,7 @@ class AsrEngine:
 
         ``elapsed``: seconds of audio the stream has sent already (its word times go on
         from there)."""
-        with self._lock:
-            for i, rec in enumerate(self._idle):
-                if rec.settings_key == settings.key:
-                    del self._idle[i]
-                    break
-            else:
-                rec = None
-        if rec is None:
-            rec = self._new(settings)
+        rec = self._idle.take(settings.key) or self._new(settings)
         rec.origin = rec.fed_seconds - elapsed
         rec.kaldi.SetWords(settings.words)
         rec.kaldi.SetMaxAlternatives(settings.max_alternatives)
@@ -218,12 +209,8 @@ class AsrEngine:
             self._discard(rec)
             return
         rec.kaldi.Reset()
-        with self._lock:
-            self._idle.append(rec)
-            # Oldest first out: the pool never holds more than idle_recognizers.
-            dropped = self._idle[: -self.config.idle_recognizers]
-            del self._idle[: -self.config.idle_recognizers]
-        for old in dropped:
+        # Oldest first out: the pool never holds more than idle_recognizers.
+        for old in self._idle.put(rec, self.config.idle_recognizers):
             self._discard(old)
 
     def _discard(self, rec: Recognizer) -> None:
@@ -258,15 +245,12 @@ class AsrEngine:
         return _on_stream_clock(json.loads(rec.kaldi.FinalResult()), rec.origin)
 
     def idle_count(self) -> int:
-        with self._lock:
-            return len(self._idle)
+        return len(self._idle)
 
     def close(self) -> None:
         if self._own_executor:
             self.executor.shutdown(wait=True, cancel_futures=True)
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for rec in idle:
+        for rec in self._idle.drain():
             self._discard(rec)
         self.models.clear()
 

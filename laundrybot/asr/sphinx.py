@@ -49,6 +49,7 @@ import pocketsphinx
 
 from laundrybot.asr import shoplm
 from laundrybot.asr.engine import AsrRequestError, StreamSettings, _malloc_trim
+from laundrybot.asr.pool import IdlePool
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class SphinxEngine:
         # The grammar key of the default search ("" = the general LM) and its generation.
         self.default_key = ""
         self.generation = 0
-        self._idle: list[SphinxRecognizer] = []
+        self._idle: IdlePool[SphinxRecognizer] = IdlePool()
         self._lock = threading.Lock()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._files = 0
@@ -216,7 +217,7 @@ class SphinxEngine:
                 return False
             self.default_key = key
             self.generation += 1
-            self._idle = [r for r in self._idle if r.settings_key[2]]
+            self._idle.keep_only(lambda rec: bool(rec.settings_key[2]))
         return True
 
     def _key(self, phrases: Sequence[str]) -> str:
@@ -292,15 +293,7 @@ class SphinxEngine:
         """A decoder for these settings: an idle one if there is, else a new one.
 
         ``elapsed``: seconds of audio the stream has sent already (its word times go on)."""
-        with self._lock:
-            for i, rec in enumerate(self._idle):
-                if rec.settings_key == settings.key:
-                    del self._idle[i]
-                    break
-            else:
-                rec = None
-        if rec is None:
-            rec = self._new(settings)
+        rec = self._idle.take(settings.key) or self._new(settings)
         rec.words = settings.words
         rec.offset_frames = round(elapsed * FRAMES_PER_SECOND)
         return rec
@@ -316,10 +309,9 @@ class SphinxEngine:
         with self._lock:
             current = rec.generation == self.generation or rec.settings_key[2]
             keep = not rec.worn(self.config) and current and self.config.idle_decoders > 0
-            if keep:
-                self._idle.append(rec)
-                del self._idle[: -self.config.idle_decoders]
-        if not keep:
+        if keep:
+            self._idle.put(rec, self.config.idle_decoders)
+        else:
             rec.decoder = rec.endpointer = None
             _malloc_trim()
 
@@ -395,14 +387,13 @@ class SphinxEngine:
         return result
 
     def idle_count(self) -> int:
-        with self._lock:
-            return len(self._idle)
+        return len(self._idle)
 
     def close(self) -> None:
         if self._own_executor:
             self.executor.shutdown(wait=True, cancel_futures=True)
+        self._idle.drain()
         with self._lock:
-            self._idle.clear()
             self._lms.clear()
         if self._tmp is not None:
             self._tmp.cleanup()
