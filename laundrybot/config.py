@@ -639,7 +639,8 @@ def effective_health(config: Config, units: list[str]) -> HealthConfig:
     health = config.health
     if health.max_rss_mb:
         return health
-    derived = config.gateway.memory_budget_mb if units == ["gateway"] else OTHER_UNITS_MAX_RSS_MB
+    alone = [unit.partition("@")[0] for unit in units] == ["gateway"]  # "gateway@2" too
+    derived = config.gateway.memory_budget_mb if alone else OTHER_UNITS_MAX_RSS_MB
     return dataclasses.replace(health, max_rss_mb=derived)
 
 

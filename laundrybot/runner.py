@@ -13,6 +13,7 @@ import fcntl
 import importlib
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -40,6 +41,11 @@ SERVICES: dict[str, str] = {
     "machines": "laundrybot.machines.service:MachinesService",
 }
 
+# Units that may run as several peers ("gateway@1", "gateway@2"): each its own process on the
+# same listening socket, so one that hangs leaves the kiosks to the other (ARCHITECTURE.md).
+PEER_UNITS = frozenset({"gateway"})
+PEER_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
 # Seconds between STATUS= refreshes when nothing pushes one sooner.
 STATUS_REFRESH = 5.0
 # Readiness entries that are the gateway's links to another unit, by that unit. All in one
@@ -49,8 +55,20 @@ IN_PROCESS_LINKS = {"voice-input": "asr", "voice-output": "tts"}
 LINK_WAIT = 5.0
 
 
+def base_name(unit: str) -> str:
+    """The service a unit name runs: "gateway" for "gateway@2"."""
+    return unit.partition("@")[0]
+
+
+def valid_unit(unit: str) -> bool:
+    base, at, peer = unit.partition("@")
+    if not at:
+        return base in SERVICES
+    return base in PEER_UNITS and PEER_NAME.fullmatch(peer) is not None
+
+
 def service_class(name: str) -> type[Service]:
-    module_name, _, class_name = SERVICES[name].partition(":")
+    module_name, _, class_name = SERVICES[base_name(name)].partition(":")
     cls: type[Service] = getattr(importlib.import_module(module_name), class_name)
     return cls
 
@@ -119,6 +137,7 @@ def lock_unit(runtime: Path, unit: str, config_file: Path | None) -> int:
 class Runner:
     def __init__(self, names: list[str], config_file: Path | None, config: Config) -> None:
         self.names = names
+        self.bases = [base_name(name) for name in names]
         self.config_file = config_file
         self.notifier = Notifier()
         self.lag = LoopLagMonitor()
@@ -134,6 +153,7 @@ class Runner:
             registry=self.metrics.registry,
             listen_sockets=listen_sockets(),
             status_changed=self._status_soon,
+            unit="+".join(names),
         )
         self.services: list[Service] = [service_class(name)(self.ctx) for name in names]
         self._stop = asyncio.Event()
@@ -197,8 +217,9 @@ class Runner:
             await self._cancel(background)
             return 1
         metrics_server = None
-        if "gateway" not in self.names:
-            # The gateway serves /metrics for every unit on this PC: let it read ours.
+        if "gateway" not in self.bases or "@" in self.ctx.unit:
+            # The gateway serves /metrics for every unit on this PC: let it read ours (a
+            # gateway peer shares its own too, so that each peer's /metrics carries both).
             unit = "+".join(self.names)
             try:
                 metrics_server = await unitmetrics.serve(self.metrics.registry, unit, self.runtime)
@@ -234,7 +255,7 @@ class Runner:
         waiting = [
             dep
             for dep, unit in IN_PROCESS_LINKS.items()
-            if unit in self.names and dep in self.readiness.degraded
+            if unit in self.bases and dep in self.readiness.degraded
         ]
         if not waiting:
             return
@@ -368,12 +389,17 @@ def run(names: list[str], config_file: Path | None) -> int:
         print(f"laundrybot: invalid configuration: {exc}", file=sys.stderr)
         return 1
     setup_logging(config.log_level)
-    unknown = [n for n in names if n not in SERVICES]
+    unknown = [n for n in names if not valid_unit(n)]
     if unknown:
+        peers = ", ".join(f"{name}@N" for name in sorted(PEER_UNITS))
         print(
-            f"laundrybot: unknown unit {', '.join(unknown)} (known: {', '.join(SERVICES)})",
+            f"laundrybot: unknown unit {', '.join(unknown)} "
+            f"(known: {', '.join(SERVICES)}; peers: {peers})",
             file=sys.stderr,
         )
+        return 2
+    if len({base_name(n) for n in names}) < len(names):
+        print("laundrybot: a unit named twice (run peers as separate processes)", file=sys.stderr)
         return 2
     return asyncio.run(_run(names or list(SERVICES), config_file, config))
 

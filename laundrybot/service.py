@@ -25,6 +25,8 @@ class ServiceContext:
     listen_sockets: list[socket.socket] = field(default_factory=list)
     # Ask the runner to send a fresh STATUS= line soon.
     status_changed: Callable[[], None] = lambda: None
+    # The unit name(s) this process runs, as named to `serve` ("gateway@2", "asr+tts").
+    unit: str = ""
 
 
 class Service(abc.ABC):

@@ -139,7 +139,16 @@ def collect(ready: dict[str, Any], metrics_text: str) -> dict[str, Any]:
     for family in text_string_to_metric_families(metrics_text):
         for sample in family.samples:
             if sample.name in KIOSK_SAMPLES and "kiosk" in sample.labels:
-                kiosks[sample.labels["kiosk"]][KIOSK_SAMPLES[sample.name]] = sample.value
+                # Gateway peers each report the kiosks they served: added up, but the time
+                # since last seen is the most recent peer's.
+                figures = kiosks[sample.labels["kiosk"]]
+                key = KIOSK_SAMPLES[sample.name]
+                if key not in figures:
+                    figures[key] = sample.value
+                elif key == "seen":
+                    figures[key] = min(figures[key], sample.value)
+                else:
+                    figures[key] += sample.value
             elif sample.name in ("laundrybot_notify_waiting", "laundrybot_notify_channel_up"):
                 key = "waiting" if sample.name.endswith("waiting") else "up"
                 channels[sample.labels.get("channel", "?")][key] = sample.value

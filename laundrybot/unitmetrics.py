@@ -6,6 +6,10 @@ runtime folder: per configuration file outside systemd, so instances never mix) 
 answer to any request); the gateway reads them all when it is scraped and merges them into
 its own exposition, each sample labelled with the unit it came from. A unit that does not
 answer is left out and shows as ``laundrybot_unit_scrape_up{unit=...} 0``.
+
+Gateway peers ("gateway@1", "gateway@2") serve their registries on sockets as well, and each
+labels its own samples with its unit name: whichever peer a scrape reaches, it answers with the
+same series for every peer.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 from laundrybot.config import make_private_folder
 
@@ -100,10 +105,12 @@ async def fetch(path: Path) -> str:
     return body.decode()
 
 
-async def gather(runtime: Path) -> dict[str, str | None]:
-    """Every other unit's metrics text by unit name (None for a unit that did not answer)."""
+async def gather(runtime: Path, own: str = "") -> dict[str, str | None]:
+    """Every other unit's metrics text by unit name (None for a unit that did not answer);
+    ``own`` is the asking unit's name, whose socket is left out."""
     folder = metrics_dir(runtime)
     paths = sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
+    paths = [p for p in paths if p.name != f"{own}{SUFFIX}"]
     results = await asyncio.gather(*(fetch(p) for p in paths), return_exceptions=True)
     out: dict[str, str | None] = {}
     now = time.time()
@@ -135,13 +142,18 @@ def dependencies(text: str) -> list[tuple[str, bool]]:
 class _Merged(Collector):
     """The gateway's own families plus the units', merged by name, units' samples labelled."""
 
-    def __init__(self, local: CollectorRegistry, units: dict[str, str | None]) -> None:
+    def __init__(
+        self, local: CollectorRegistry, units: dict[str, str | None], local_unit: str
+    ) -> None:
         self.local = local
         self.units = units
+        self.local_unit = local_unit
 
     def collect(self) -> Iterator[Metric]:
         families: dict[tuple[str, str], Metric] = {}
         for family in self.local.collect():
+            if self.local_unit:
+                family.samples = [_labelled(s, self.local_unit) for s in family.samples]
             families[(family.name, family.type)] = family
         for unit, text in sorted(self.units.items()):
             if text is None:
@@ -151,13 +163,7 @@ class _Merged(Collector):
                     (family.name, family.type),
                     Metric(family.name, family.documentation, family.type, family.unit),
                 )
-                for sample in family.samples:
-                    labels = (
-                        sample.labels
-                        if "unit" in sample.labels
-                        else {**sample.labels, "unit": unit}
-                    )
-                    merged.samples.append(sample._replace(labels=labels))
+                merged.samples.extend(_labelled(sample, unit) for sample in family.samples)
         up = GaugeMetricFamily(
             "laundrybot_unit_scrape_up",
             "1 when the unit's metrics could be read for this scrape.",
@@ -169,8 +175,15 @@ class _Merged(Collector):
         yield from families.values()
 
 
-def merge(local: CollectorRegistry, units: dict[str, str | None]) -> bytes:
-    """The exposition text of the gateway's registry with the other units' metrics merged in."""
+def _labelled(sample: Sample, unit: str) -> Sample:
+    if "unit" in sample.labels:
+        return sample
+    return sample._replace(labels={**sample.labels, "unit": unit})
+
+
+def merge(local: CollectorRegistry, units: dict[str, str | None], local_unit: str = "") -> bytes:
+    """The exposition text of the gateway's registry with the other units' metrics merged in;
+    with ``local_unit`` (a gateway peer) its own samples are labelled with it too."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Merged(local, units))
+    registry.register(_Merged(local, units, local_unit))
     return generate_latest(registry)

@@ -204,6 +204,32 @@ def test_status_shows_each_units_own_memory_and_fds():
     assert text.index("gateway:") < text.index("recorder:")
 
 
+# Two gateway peers: each reports its own turns and the kiosks it served.
+PEERS = """\
+# TYPE laundrybot_turns_total counter
+laundrybot_turns_total{source="knowledge",unit="gateway@1"} 5
+laundrybot_turns_total{source="knowledge",unit="gateway@2"} 3
+# TYPE laundrybot_kiosk_connected gauge
+laundrybot_kiosk_connected{kiosk="front",unit="gateway@1"} 0
+laundrybot_kiosk_connected{kiosk="front",unit="gateway@2"} 1
+# TYPE laundrybot_kiosk_last_seen_seconds gauge
+laundrybot_kiosk_last_seen_seconds{kiosk="front",unit="gateway@1"} 600
+laundrybot_kiosk_last_seen_seconds{kiosk="front",unit="gateway@2"} 2
+# TYPE laundrybot_kiosk_reconnects_total counter
+laundrybot_kiosk_reconnects_total{kiosk="front",unit="gateway@1"} 1
+laundrybot_kiosk_reconnects_total{kiosk="front",unit="gateway@2"} 2
+"""
+
+
+def test_status_adds_up_the_gateway_peers():
+    from laundrybot.status import collect
+
+    data = collect({"ready": True}, PEERS)
+    assert data["turns"]["total"] == 8
+    # Seen 2 s ago (by the peer it moved to), connected, reconnected three times in all.
+    assert data["kiosks"]["front"] == {"connected": 1, "seen": 2, "reconnects": 3}
+
+
 def test_machines_list_json(write_config, capsys):
     config = str(write_config())
     assert main(["machines", "set", "3", "busy", "--minutes", "12", "--config", config]) == 0

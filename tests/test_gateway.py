@@ -376,7 +376,7 @@ async def test_readyz_tells_degraded_from_down(write_config, start_gateway, monk
         'laundrybot_dependency_up{dependency="database"} 0.0\n'
     )
 
-    async def gather(runtime):
+    async def gather(runtime, own=""):
         return {"recorder": recorder, "notify": None}
 
     gw = await start_gateway(write_config())

@@ -23,6 +23,7 @@ from laundrybot.gateway.endofspeech import EndpointSettings, Event
 from laundrybot.gateway.link import LinkStats
 from laundrybot.gateway.protocol import ProtocolError
 from laundrybot.gateway.session import Session, SessionStore
+from laundrybot.gateway.sessionshelf import SessionShelf
 from laundrybot.gateway.tokens import Tokens
 from laundrybot.gateway.turns import Stopping, Turns
 from laundrybot.gateway.voice import Heard, Utterance, VoiceLinks
@@ -49,6 +50,8 @@ class Gateway(Protocol):
     def turns(self) -> Turns: ...
     @property
     def sessions(self) -> SessionStore: ...
+    @property
+    def shelf(self) -> SessionShelf | None: ...
     @property
     def voice(self) -> VoiceLinks: ...
     @property
@@ -154,6 +157,9 @@ class KioskConnection:
         session = None
         if hello.resume and hello.resume_token:
             session = store.resume(hello.resume, hello.kiosk, hello.resume_token)
+            if session is None and gateway.shelf is not None:
+                # Left on another peer (or moved on there since this one last saw it).
+                session = await gateway.shelf.take(hello.resume, hello.kiosk, hello.resume_token)
         resumed = session is not None
         if session is None:
             session = store.new(hello.kiosk, lang)

@@ -40,6 +40,7 @@ from laundrybot.gateway.link import LinkConnection, LinkStats
 from laundrybot.gateway.machineapi import API_PREFIX, ApiConnection, MachineApi
 from laundrybot.gateway.machinefeed import MachineFeed
 from laundrybot.gateway.session import SessionStore
+from laundrybot.gateway.sessionshelf import SessionShelf
 from laundrybot.gateway.tokens import Tokens, load_tokens
 from laundrybot.gateway.turns import Turns
 from laundrybot.gateway.voice import VoiceLinks
@@ -114,6 +115,15 @@ class GatewayService(Service):
             ctx.config.gateway.limits.max_sessions,
             self.memory.sessions,
         )
+        # Peers share their sessions, so a kiosk resumes on whichever peer it reaches.
+        self.shelf: SessionShelf | None = None
+        if "@" in ctx.unit:
+            self.shelf = SessionShelf(
+                ctx.config.runtime_path,
+                self.sessions,
+                on_state=lambda ok, problem: ctx.readiness.set("session-shelf", ok, problem),
+            )
+            self.sessions.on_change = self.shelf.put
         self.connections: dict[ServerConnection, KioskConnection] = {}
         limits = ctx.config.gateway.limits
         self.admission = Admission(
@@ -159,6 +169,11 @@ class GatewayService(Service):
         return self.ctx.config
 
     @property
+    def peer_name(self) -> str:
+        """This gateway's unit name when it runs as one of several peers ("gateway@2"), else ""."""
+        return self.ctx.unit if "@" in self.ctx.unit else ""
+
+    @property
     def settings(self) -> GatewayConfig:
         return self.ctx.config.gateway
 
@@ -172,6 +187,8 @@ class GatewayService(Service):
         await self.spool.start()
         self.ctx.liveness.watch(self.spool.watch)
         await self.feed.refresh()
+        if self.shelf is not None:
+            await self.shelf.start()
         self.voice.start()
         limits = self.config.gateway.limits
         admission = self.admission
@@ -263,6 +280,8 @@ class GatewayService(Service):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.voice.stop()
+        if self.shelf is not None:
+            await self.shelf.stop()
         self.ctx.liveness.unwatch(self.spool.watch)
         await self.spool.stop()
 
@@ -476,7 +495,7 @@ class GatewayService(Service):
         """
         report = self.ctx.readiness.as_json()
         degraded = list(self.ctx.readiness.degraded)
-        units = await unitmetrics.gather(self.ctx.config.runtime_path)
+        units = await unitmetrics.gather(self.ctx.config.runtime_path, self.ctx.unit)
         for unit, text in sorted(units.items()):
             if text is None:
                 degraded.append(f"{unit}: not answering")
@@ -517,8 +536,12 @@ class GatewayService(Service):
             )
         if path == "/metrics":
             # One scrape target per shop PC: the other units' metrics are merged in.
-            units = await unitmetrics.gather(self.ctx.config.runtime_path)
-            merged = unitmetrics.merge(self.ctx.registry, units) if units else None
+            units = await unitmetrics.gather(self.ctx.config.runtime_path, self.ctx.unit)
+            merged = (
+                unitmetrics.merge(self.ctx.registry, units, self.peer_name)
+                if units or self.peer_name
+                else None
+            )
             return _respond(
                 http.HTTPStatus.OK,
                 merged or generate_latest(self.ctx.registry),

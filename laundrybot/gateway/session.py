@@ -14,6 +14,7 @@ import hmac
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from laundrybot.dialog.state import DialogueState
@@ -85,6 +86,8 @@ class SessionStore:
         self.max_bytes = max_bytes
         self.bytes = 0
         self.dropped = 0  # sessions dropped for number or bytes before their time
+        # Told of every change a peer gateway would need to resume a session (SessionShelf).
+        self.on_change: Callable[[Session], None] = lambda session: None
         self._sessions: collections.OrderedDict[str, Session] = collections.OrderedDict()
 
     def __len__(self) -> int:
@@ -111,11 +114,37 @@ class SessionStore:
         self.touch(session)
         return session
 
-    @staticmethod
-    def new_resume_token(session: Session) -> str:
+    def adopt(
+        self,
+        session_id: str,
+        *,
+        kiosk: str,
+        lang: str,
+        resume_digest: bytes,
+        resume_token: str,
+        claimed_kiosk: str,
+    ) -> Session | None:
+        """A session another peer kept (SessionShelf), taken over if ``claimed_kiosk`` and
+        ``resume_token`` are its own; it replaces this store's older copy, if any."""
+        if kiosk != claimed_kiosk or not resume_digest:
+            return None
+        if not hmac.compare_digest(_digest(resume_token), resume_digest):
+            return None
+        stale = self._sessions.get(session_id)
+        if stale is not None:
+            self._drop(stale)
+        session = Session(id=session_id, kiosk=kiosk, lang=lang, store=self)
+        session.resume_digest = resume_digest
+        self._sessions[session_id] = session
+        self.bytes += session.size
+        self._bound(keep=session)
+        return session
+
+    def new_resume_token(self, session: Session) -> str:
         """A fresh secret for the next resume of ``session`` (the previous one stops working)."""
         token = secrets.token_urlsafe(24)
         session.resume_digest = _digest(token)
+        self.on_change(session)
         return token
 
     def touch(self, session: Session) -> None:
@@ -126,10 +155,13 @@ class SessionStore:
     def disconnected(self, session: Session) -> None:
         session.connected = False
         self.touch(session)
+        self.on_change(session)
 
     def grew(self, session: Session, grown: int) -> None:
+        """A turn was added to ``session`` (its state and report changed with it)."""
         self.bytes += grown
         self._bound(keep=session)
+        self.on_change(session)
 
     def _bound(self, keep: Session) -> None:
         while len(self._sessions) > 1 and (
