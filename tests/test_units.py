@@ -41,7 +41,8 @@ def unit_settings(path: Path) -> dict[str, list[str]]:
     return settings
 
 
-# Every long-running unit is Type=notify; derived so a new unit cannot be left out.
+# Every long-running unit is Type=notify; derived so a new unit cannot be left out. The
+# gateway is a template ("gateway@": its peers @1 and @2).
 LONG_RUNNING = sorted(
     u.name.removeprefix("laundrybot-").removesuffix(".service")
     for u in SERVICES
@@ -61,7 +62,7 @@ def unit_root(tmp_path: Path) -> Path:
 
 
 def test_the_long_running_units_are_all_found():
-    assert set(LONG_RUNNING) >= {"gateway", "asr", "tts", "recorder", "notify", "machines"}
+    assert set(LONG_RUNNING) >= {"gateway@", "asr", "tts", "recorder", "notify", "machines"}
 
 
 def test_the_units_verify_without_a_word(tmp_path):
@@ -137,8 +138,9 @@ def test_long_running_units_have_the_supervision_settings(name):
     assert settings["Restart"] == ["always"]
     assert settings["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
     assert settings["LimitCORE"] == ["0"]
-    assert settings["SyslogIdentifier"] == [f"laundrybot-{name}"]
-    assert settings["ExecStart"] == [f"/opt/venvs/laundrybot/bin/laundrybot serve {name}"]
+    assert settings["SyslogIdentifier"] == [f"laundrybot-{name.removesuffix('@')}"]
+    unit = f"{name}%i" if name.endswith("@") else name  # a peer runs as gateway@1, @2
+    assert settings["ExecStart"] == [f"/opt/venvs/laundrybot/bin/laundrybot serve {unit}"]
     assert settings["PartOf"] == ["laundrybot.target"]
     assert settings["ReloadPropagatedFrom"] == ["laundrybot.target"]
     # Each failure is recorded: ExecStopPost= after every crash or hang (systemd 252 runs
@@ -169,12 +171,18 @@ def test_every_service_gets_the_shared_sandbox(unit, tmp_path):
     assert re.search(r"✓\s+NoNewPrivileges=", out), out
 
 
-def test_the_gateway_is_socket_activated_and_the_timer_is_persistent():
-    gateway = unit_settings(ROOT / "systemd" / "laundrybot-gateway.service")
+def test_the_gateway_peers_share_one_socket_and_the_timer_is_persistent():
+    gateway = unit_settings(ROOT / "systemd" / "laundrybot-gateway@.service")
     assert gateway["Requires"] == ["laundrybot-gateway.socket"]
     assert "laundrybot-gateway.socket" in gateway["After"]
+    # Both peers inherit the listening socket; it starts the first if nothing runs.
+    assert gateway["Sockets"] == ["laundrybot-gateway.socket"]
+    assert "WantedBy" not in gateway  # the target wants both instances
     socket = unit_settings(ROOT / "systemd" / "laundrybot-gateway.socket")
     assert socket["ListenStream"] == ["127.0.0.1:8765"]
+    assert socket["Service"] == ["laundrybot-gateway@1.service"]
+    target = unit_settings(ROOT / "systemd" / "laundrybot.target")
+    assert target["Wants"] == ["laundrybot-gateway@1.service laundrybot-gateway@2.service"]
     timer = unit_settings(ROOT / "systemd" / "laundrybot-cleanup.timer")
     assert timer["Persistent"] == ["true"] and timer["RandomizedDelaySec"]
     cleanup = unit_settings(ROOT / "systemd" / "laundrybot-cleanup.service")

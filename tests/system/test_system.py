@@ -21,13 +21,16 @@ pytestmark = pytest.mark.slow
 UNITS = [
     "laundrybot.target",
     "laundrybot-gateway.socket",
-    "laundrybot-gateway.service",
+    "laundrybot-gateway@1.service",
+    "laundrybot-gateway@2.service",
     "laundrybot-asr.service",
     "laundrybot-tts.service",
     "laundrybot-recorder.service",
     "laundrybot-cleanup.timer",
 ]
-SERVICES = ["gateway", "asr", "tts", "recorder", "cleanup", "failure@x.service"]
+SERVICES = ["gateway@1", "asr", "tts", "recorder", "cleanup", "failure@x.service"]
+# The gateway's two peers (instances of laundrybot-gateway@.service).
+PEERS = ["laundrybot-gateway@1.service", "laundrybot-gateway@2.service"]
 VENV_PYTHON = "/opt/venvs/laundrybot/bin/python"
 AS_LAUNDRYBOT = "setpriv --reuid=laundrybot --regid=laundrybot --init-groups --"
 WIFI = "what is the wifi password"
@@ -43,8 +46,8 @@ print(json.dumps({name: dep["ok"] for name, dep in deps.items()}))
 print(json.dumps(deps))
 """
 
-# Runs inside the container: SIGSTOP the gateway, then open a kiosk connection every 0.25 s
-# until one is answered; every connection must be served once the new gateway is up.
+# Runs inside the container: SIGSTOP a gateway peer, then open a kiosk connection every 0.25 s
+# until one is answered; every connection must be served (by the other peer, at once).
 RESTART_CLIENT = """
 import asyncio, json, os, signal, sys, time
 from websockets.asyncio.client import connect
@@ -115,9 +118,11 @@ asyncio.run(main())
 
 
 def long_running_units(box: Container) -> list[str]:
-    """Every Type=notify unit the package installed (the services the target runs)."""
+    """Every Type=notify unit the package installed (the services the target runs; the
+    gateway template as its two peers)."""
     found = box.run("grep -l '^Type=notify' /lib/systemd/system/laundrybot-*.service").stdout
-    return sorted(line.rsplit("/", 1)[1] for line in found.split())
+    names = [line.rsplit("/", 1)[1] for line in found.split()]
+    return sorted(n for n in names if not n.endswith("@.service")) + PEERS
 
 
 def readyz(box: Container) -> dict[str, bool]:
@@ -196,8 +201,9 @@ def test_every_unit_is_active_after_install(container, deb):
     assert box.show("laundrybot-cleanup.timer", "UnitFileState") == "enabled"
     assert box.show("laundrybot.target", "UnitFileState") == "enabled"
     # The services run as the sysusers user, sandboxed, from the package's venv.
-    user = box.run("ps -o user= -p $(systemctl show -P MainPID laundrybot-gateway)").stdout
-    assert user.strip() == "laundrybot"
+    for peer in PEERS:
+        user = box.run(f"ps -o user= -p $(systemctl show -P MainPID {peer})").stdout
+        assert user.strip() == "laundrybot"
     assert box.run(["readlink", "-f", VENV_PYTHON]).stdout.strip() == "/usr/bin/python3.11"
     # The installed units verify clean against the real command (any output is a failure).
     # (Unit files only: laundrybot-.service.d/ is the shared sandbox drop-in, applied to each.)
@@ -268,6 +274,9 @@ def test_one_scrape_target_covers_every_unit(container):
     assert up == {"asr", "tts", "recorder", "notify"}, text[-2000:]
     assert 'laundrybot_database_up{unit="recorder"}' in text
     assert 'laundrybot_process_resident_memory_bytes{unit="asr"}' in text
+    # Both gateway peers, under their own names (whichever peer answered the scrape).
+    for peer in ("gateway@1", "gateway@2"):
+        assert f'laundrybot_process_resident_memory_bytes{{unit="{peer}"}}' in text, peer
 
 
 def test_the_owner_adds_a_vosk_model_and_voice_input_becomes_ready(container):
@@ -298,10 +307,11 @@ def test_the_owner_adds_a_vosk_model_and_voice_input_becomes_ready(container):
 # -- supervision --------------------------------------------------------------------------
 
 
-def test_a_hung_gateway_is_restarted_by_the_watchdog_and_no_kiosk_is_refused(container):
+def test_a_hung_gateway_peer_is_restarted_by_the_watchdog_while_the_other_serves(container):
     box = container
-    old_pid = main_pid(box, "laundrybot-gateway.service")
-    restarts = int(box.show("laundrybot-gateway.service", "NRestarts"))
+    peer = PEERS[0]
+    old_pid = main_pid(box, peer)
+    restarts = int(box.show(peer, "NRestarts"))
     since = box.run(["date", "+%Y-%m-%d %H:%M:%S"]).stdout.strip()
     done = box.run([VENV_PYTHON, "-c", RESTART_CLIENT, str(old_pid)], timeout=240)
     results = json.loads(done.stdout)
@@ -310,18 +320,22 @@ def test_a_hung_gateway_is_restarted_by_the_watchdog_and_no_kiosk_is_refused(con
     failed = [r for r in results if "served" not in r]
     first = min(r["served"] for r in served) if served else float("nan")
     print(
-        f"\n[system] kill -STOP gateway: serving again after {first:.1f} s; "
-        f"{len(results)} connections during the restart, {len(served)} served, "
+        f"\n[system] kill -STOP gateway@1: a kiosk served after {first:.2f} s (by @2); "
+        f"{len(results)} connections, {len(served)} served, "
         f"{len(refused)} refused, {len(failed)} failed"
     )
     assert not failed, failed
-    wait_active(box, "laundrybot-gateway.service")
-    assert main_pid(box, "laundrybot-gateway.service") != old_pid
-    assert int(box.show("laundrybot-gateway.service", "NRestarts")) == restarts + 1
-    journal = box.journal("laundrybot-gateway.service", since)
+    assert first < 2  # the other peer, not the restarted one
+    box.wait_for(
+        "the hung peer restarted", ["systemctl", "show", "-P", "NRestarts", peer],
+        str(restarts + 1), timeout=30,
+    )  # fmt: skip
+    wait_active(box, peer)
+    assert main_pid(box, peer) != old_pid
+    journal = box.journal(peer, since)
     assert "Watchdog timeout" in journal, journal[-3000:]
     # The watchdog's kill was recorded as an event (ExecStopPost=).
-    wait_event(box, "laundrybot-gateway.service", "watchdog")
+    wait_event(box, peer, "watchdog")
 
 
 def spool_events(box: Container) -> list[dict]:
@@ -407,26 +421,26 @@ def test_a_unit_that_gives_up_is_recorded_through_on_failure(container):
 
 def test_reload_applies_a_knowledge_edit_and_refuses_a_broken_one(container):
     box = container
-    pid = main_pid(box, "laundrybot-gateway.service")
+    pids = [main_pid(box, peer) for peer in PEERS]
     assert "Bubbles Guest" in ask(box, WIFI)
     box.run("sed -i 's/The network is Bubbles Guest/The network is Suds Express/' "
             "/etc/laundrybot/knowledge.yaml")  # fmt: skip
-    box.run(["systemctl", "reload", "laundrybot-gateway.service"])
+    box.run(["systemctl", "reload", *PEERS])
     assert "Suds Express" in ask(box, WIFI)
-    assert main_pid(box, "laundrybot-gateway.service") == pid
+    assert [main_pid(box, peer) for peer in PEERS] == pids
     # A broken file: refused, the last good knowledge keeps serving, readiness says why.
     box.run("echo 'washers: [this is: not valid' >> /etc/laundrybot/knowledge.yaml")
-    box.run(["systemctl", "reload", "laundrybot-gateway.service"])
+    box.run(["systemctl", "reload", *PEERS])
     wait_ready(box, "config", False, timeout=30)
     assert "Suds Express" in ask(box, WIFI)
-    assert main_pid(box, "laundrybot-gateway.service") == pid
-    journal = box.journal("laundrybot-gateway.service")
+    assert [main_pid(box, peer) for peer in PEERS] == pids
+    journal = box.journal("laundrybot-gateway@*")
     assert "reload refused" in journal
     # Fixed again, reloaded through the target (propagated to every unit).
     box.run("sed -i '$d' /etc/laundrybot/knowledge.yaml")
     box.run(["systemctl", "reload", "laundrybot.target"])
     wait_ready(box, "config", True, timeout=30)
-    assert main_pid(box, "laundrybot-gateway.service") == pid
+    assert [main_pid(box, peer) for peer in PEERS] == pids
 
 
 def test_the_timer_runs_the_cleanup(container):
@@ -458,7 +472,7 @@ def test_the_timer_runs_the_cleanup(container):
 
 # -- recovery and attacks -------------------------------------------------------------------
 
-LONG_RUNNING = ["gateway", "asr", "tts", "recorder", "notify"]
+LONG_RUNNING = ["gateway@1", "gateway@2", "asr", "tts", "recorder", "notify"]
 
 
 def unit_state(box: Container, unit: str) -> tuple[str, int]:
@@ -572,7 +586,7 @@ def test_an_attack_with_repeated_hangs_leaves_every_unit_and_the_socket_running(
     """No start limit (StartLimitIntervalSec=0), so no interval to outlast: the attack makes the
     gateway restart more often than the old burst (10) allowed in far less than its 10 min."""
     box = container
-    socket_unit, gateway = "laundrybot-gateway.socket", "laundrybot-gateway.service"
+    socket_unit, gateway = "laundrybot-gateway.socket", PEERS[0]
     restarts = int(box.show(gateway, "NRestarts"))
     seconds = 75.0
     attack = box.popen([VENV_PYTHON, "-c", ATTACK, str(seconds)])
