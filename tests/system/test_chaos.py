@@ -31,26 +31,53 @@ MAX_ACTIONS = 200
 LOAD = """
 import asyncio, json, sys, time
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 SECONDS = float(sys.argv[1])
 KIOSKS = 4
 EVERY = 0.1 * KIOSKS
+# As the kiosk page does (connection.js): no word ANSWER_CHECK s after a question, then a ping
+# must be answered within QUICK_PONG s, or the gateway is hung: reconnect at once (the other
+# peer accepts), resume, and ask once more.
+ANSWER_CHECK, QUICK_PONG = 0.8, 0.7
 URL = "ws://127.0.0.1:8765/kiosk"
 QUESTIONS = ["how much is a wash?", "what are your hours?", "is machine 3 free?", "wifi?"]
 out = {"ticks": 0, "within_2s": 0, "answered": [], "refused": 0, "errors": {}, "replies_at": []}
 out["error_samples"] = {}
+out["failovers"] = 0
+out["resumed"] = 0
 
-async def message(ws):
+class Hung(Exception):
+    pass
+
+async def message(ws, timeout=10):
     # The next JSON message; reply audio (binary frames) is skipped.
     while True:
-        frame = await asyncio.wait_for(ws.recv(), 10)
+        frame = await asyncio.wait_for(ws.recv(), timeout)
         if isinstance(frame, str):
             return json.loads(frame)
+
+async def answer(ws):
+    # The reply to the question just sent, or Hung.
+    checked = False
+    while True:
+        try:
+            reply = await message(ws, QUICK_PONG if checked else ANSWER_CHECK)
+        except TimeoutError:
+            if checked:
+                raise Hung() from None
+            await ws.send(json.dumps({"type": "ping", "id": 1}))
+            checked = True
+            continue
+        checked = False
+        if reply["type"] == "reply":
+            return reply
 
 async def kiosk(n, t0):
     tick = t0 + n * 0.1
     end = t0 + SECONDS
     ws = None
+    session = token = None
     while tick < end:
         now = time.monotonic()
         if now > tick + 2:  # hopeless already: a miss
@@ -60,36 +87,46 @@ async def kiosk(n, t0):
         if now < tick:
             await asyncio.sleep(tick - now)
         out["ticks"] += 1
-        try:
-            if ws is None:
-                ws = await connect(URL, open_timeout=10, close_timeout=1)
-                await ws.send(json.dumps({"type": "hello", "kiosk": f"chaos-{n}"}))
-                while (await message(ws))["type"] != "welcome":
-                    pass
-            await ws.send(json.dumps({"type": "text", "text": QUESTIONS[out["ticks"] % 4]}))
-            while True:
-                reply = await message(ws)
-                if reply["type"] == "reply":
-                    break
-            done = time.monotonic()
-            out["answered"].append(reply["turn"])
-            out["replies_at"].append(done - t0)
-            if done - tick <= 2:
-                out["within_2s"] += 1
-        except ConnectionRefusedError:
-            out["refused"] += 1
-            ws = None
-            await asyncio.sleep(0.1)
-        except Exception as exc:
-            name = type(exc).__name__
-            out["errors"][name] = out["errors"].get(name, 0) + 1
-            out["error_samples"].setdefault(name, repr(exc)[:300])
-            if ws is not None:
-                try:
-                    await asyncio.wait_for(ws.close(), 1)
-                except Exception:
-                    pass
-            ws = None
+        question = QUESTIONS[out["ticks"] % 4]
+        for attempt in range(2):
+            try:
+                if ws is None:
+                    ws = await connect(URL, open_timeout=10, close_timeout=0.2)
+                    hello = {"type": "hello", "kiosk": f"chaos-{n}"}
+                    if session:
+                        hello |= {"resume": session, "resume_token": token}
+                    await ws.send(json.dumps(hello))
+                    while (welcome := await message(ws, 5))["type"] != "welcome":
+                        pass
+                    session, token = welcome["session"], welcome["resume_token"]
+                    out["resumed"] += bool(welcome["resumed"])
+                await ws.send(json.dumps({"type": "text", "text": question}))
+                reply = await answer(ws)
+                done = time.monotonic()
+                out["answered"].append(reply["turn"])
+                out["replies_at"].append(done - t0)
+                if done - tick <= 2:
+                    out["within_2s"] += 1
+                break
+            except (Hung, ConnectionClosed):
+                # Hung, or closed under the question (a peer killed): at once, once.
+                out["failovers"] += 1
+                ws.transport.abort()
+                ws = None
+                continue
+            except ConnectionRefusedError:
+                out["refused"] += 1
+                ws = None
+                await asyncio.sleep(0.1)
+                break
+            except Exception as exc:
+                name = type(exc).__name__
+                out["errors"][name] = out["errors"].get(name, 0) + 1
+                out["error_samples"].setdefault(name, repr(exc)[:300])
+                if ws is not None:
+                    ws.transport.abort()
+                ws = None
+                break
         tick += EVERY
     if ws is not None:
         await ws.close()
@@ -155,6 +192,8 @@ def test_chaos_kill_and_stop_every_unit_under_load(container: Container) -> None
         f"{ticks}); {len(result['answered'])} answered in all"
         f"\n[chaos] longest outage (no answer at all): {outage:.1f} s"
         f"\n[chaos] refused connections: {result['refused']}; other errors: {result['errors']}"
+        f"\n[chaos] failovers to the other gateway peer: {result['failovers']}; "
+        f"sessions resumed: {result['resumed']}"
         f"\n[chaos] turns lost (replied to, missing from the spool): {len(lost)}"
     )
     for name, sample in result["error_samples"].items():

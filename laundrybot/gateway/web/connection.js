@@ -4,6 +4,11 @@
 // gateway gives the conversation back within its resume window. Retries wait 1 s doubling to
 // 30 s with ±20 % jitter and never give up. A ping every 20 s keeps the connection (the gateway
 // closes idle ones) and finds a dead one that TCP has not noticed yet.
+//
+// A question is watched more closely: with no word from the gateway ANSWER_CHECK ms after it,
+// a ping must be answered within QUICK_PONG ms, or the gateway process is taken for hung (two
+// gateway peers share the port: while one hangs, the other accepts). The page then reconnects
+// at once, resumes the session (on either peer) and asks the question once more.
 
 export const BACKOFF_FIRST = 1000;
 export const BACKOFF_CAP = 30000;
@@ -11,6 +16,8 @@ export const BACKOFF_JITTER = 0.2;
 const PING_EVERY = 20000;
 const PONG_WITHIN = 10000;
 const OPEN_TIMEOUT = 10000;
+export const ANSWER_CHECK = 800;
+export const QUICK_PONG = 700;
 
 export function backoffDelay(attempt, random = Math.random) {
   const base = Math.min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** attempt);
@@ -40,8 +47,20 @@ export class Connection {
     this.pongTimer = 0;
     this.openTimer = 0;
     this.pingId = 0;
+    this.answerTimer = 0;
+    this.pending = null; // the typed question not answered yet: asked again after a failover
+    this.asked = 0; // times the pending question was sent
     this.downSince = null;
-    this.stats = { connects: 0, welcomes: 0, resumed: 0, closes: 0, retries: 0, lastDelay: 0 };
+    this.stats = {
+      connects: 0,
+      welcomes: 0,
+      resumed: 0,
+      closes: 0,
+      retries: 0,
+      lastDelay: 0,
+      failovers: 0,
+      reasked: 0,
+    };
   }
 
   get online() {
@@ -59,6 +78,31 @@ export class Connection {
     return true;
   }
 
+  /** Send a typed question and watch for its answer (see ANSWER_CHECK); false when offline. */
+  ask(message) {
+    if (!this.send(message)) return false;
+    this.pending = message;
+    this.asked = 1;
+    this.watchAnswer();
+    return true;
+  }
+
+  watchAnswer() {
+    clearTimeout(this.answerTimer);
+    const ws = this.ws;
+    this.answerTimer = setTimeout(() => {
+      if (this.ws === ws && this.pending) this.ping(QUICK_PONG);
+    }, ANSWER_CHECK);
+  }
+
+  /** Any message is a sign of life: the checks waiting for one stand down. */
+  heard(message) {
+    clearTimeout(this.answerTimer);
+    clearTimeout(this.pongTimer);
+    if (message.type === "reply" || message.type === "error") this.pending = null;
+    else if (this.pending) this.watchAnswer(); // e.g. a status push: still no answer
+  }
+
   sendBinary(buffer) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN || this.state !== "online") return false;
     this.ws.send(buffer);
@@ -69,6 +113,7 @@ export class Connection {
   rehello({ lang, fresh = false } = {}) {
     if (lang) this.lang = lang;
     if (fresh) this.session = this.resumeToken = null;
+    this.pending = null; // a language switch is a new start, not a failover
     this.drop(4000, "switching");
     clearTimeout(this.retryTimer);
     this.attempt = 0;
@@ -113,14 +158,17 @@ export class Connection {
       } catch {
         return; // not ours to crash on
       }
+      this.heard(message);
       if (message.type === "welcome") this.welcomed(message);
-      else if (message.type === "pong") clearTimeout(this.pongTimer);
       this.onmessage(message);
     };
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.stats.closes += 1;
-      this.lost(`closed (${event.code}${event.reason ? " " + event.reason : ""})`, event.code);
+      // Closed under a question (a gateway peer killed or restarted): the other one is
+      // likely there, so try at once and ask again.
+      const why = `closed (${event.code}${event.reason ? " " + event.reason : ""})`;
+      this.lost(why, event.code, Boolean(this.pending));
     };
     // onerror is always followed by onclose; the browser logs the failure itself.
     ws.onerror = () => {};
@@ -140,19 +188,31 @@ export class Connection {
     this.setState("online", { resumed, away });
     clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => this.ping(), PING_EVERY);
+    if (this.pending && this.asked < 2) {
+      // Asked on a gateway that stopped answering: once more here (and only once).
+      this.asked += 1;
+      this.stats.reasked += 1;
+      this.ws.send(JSON.stringify(this.pending));
+      this.watchAnswer();
+    } else {
+      this.pending = null;
+    }
   }
 
-  ping() {
+  ping(within = PONG_WITHIN) {
     if (!this.send({ type: "ping", id: ++this.pingId })) return;
     clearTimeout(this.pongTimer);
     const ws = this.ws;
     this.pongTimer = setTimeout(() => {
-      if (this.ws === ws) this.drop(4002, "no pong");
-    }, PONG_WITHIN);
+      if (this.ws !== ws) return;
+      // A hung gateway: the other peer is likely accepting, so try again at once.
+      this.stats.failovers += 1;
+      this.drop(4002, "no pong", true);
+    }, within);
   }
 
   /** Close the current socket without waiting for its close handshake. */
-  drop(code, reason) {
+  drop(code, reason, now = false) {
     const ws = this.ws;
     this.ws = null;
     this.stopTimers();
@@ -163,7 +223,7 @@ export class Connection {
       } catch {
         // already closing
       }
-      if (code !== 4000) this.lost(reason);
+      if (code !== 4000) this.lost(reason, 0, now);
     }
   }
 
@@ -171,13 +231,15 @@ export class Connection {
     clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
     clearTimeout(this.openTimer);
+    clearTimeout(this.answerTimer);
   }
 
-  lost(why, code = 0) {
+  lost(why, code = 0, now = false) {
     this.ws = null;
     this.stopTimers();
     if (this.downSince === null) this.downSince = Date.now();
-    const delay = backoffDelay(this.attempt);
+    // At once only for the first try after a hang: if that fails too, back off as usual.
+    const delay = now && this.attempt === 0 ? 0 : backoffDelay(this.attempt);
     this.attempt = Math.min(this.attempt + 1, 16);
     this.stats.retries += 1;
     this.stats.lastDelay = delay;

@@ -41,7 +41,7 @@ function ask(text) {
   activity();
   if (state.listening) endListening(true);
   interruptReply();
-  if (!connection.send({ type: "text", text })) {
+  if (!connection.ask({ type: "text", text })) {
     say(t("notConnected"), "apologetic");
     return false;
   }
