@@ -12,6 +12,7 @@ Screenshots go to artifacts/browser/ at the repository root (ignored by git).
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 import signal
@@ -102,6 +103,7 @@ class Gateways:
     folder: Path
     units_folder: Path | None
     started: list[Gateway] = field(default_factory=list)
+    _listeners: list[socket.socket] = field(default_factory=list)
 
     def config(self, port: int, voice: bool) -> Path:
         settings: dict[str, Any] = {
@@ -147,8 +149,50 @@ class Gateways:
             raise AssertionError(f"gateway did not start:\n{log.read_text()}") from None
         return gateway
 
+    def start_peers(self) -> list[Gateway]:
+        """Two peers, `serve gateway@1` and `@2`, on one listening socket (as systemd runs
+        them: the socket passed as fd 3 with LISTEN_FDS)."""
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        self._listeners.append(listener)
+        port = int(listener.getsockname()[1])
+        config = self.config(port, self.units_folder is not None)
+        peers = []
+        for name in ("gateway@1", "gateway@2"):
+            n = len(self.started)
+            notify = NotifyListener(self.folder / f"gateway-{n}-notify.sock")
+            env = {
+                k: v for k, v in os.environ.items() if not k.startswith(("LISTEN_", "WATCHDOG_"))
+            }
+            env |= {"NOTIFY_SOCKET": str(notify.path), "PYTHONUNBUFFERED": "1"}
+            log = self.folder / f"gateway-{n}.log"
+            launcher = (
+                "import os, sys; os.dup2(int(sys.argv[1]), 3);"
+                "os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid()));"
+                "os.execv(sys.executable, [sys.executable, '-m', 'laundrybot', 'serve',"
+                " sys.argv[2], '--config', sys.argv[3]])"
+            )
+            proc = subprocess.Popen(
+                [sys.executable, "-c", launcher, str(listener.fileno()), name, str(config)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+                pass_fds=(listener.fileno(),),
+            )
+            gateway = Gateway(proc, notify, port, log)
+            self.started.append(gateway)
+            notify.wait_for("READY", "1", timeout=30)
+            peers.append(gateway)
+        return peers
+
     def stop_all(self) -> None:
+        for listener in self._listeners:
+            listener.close()
         for gateway in self.started:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(gateway.proc.pid, signal.SIGCONT)  # one a test left hung
             if gateway.proc.poll() is None:
                 gateway.proc.kill()
                 gateway.proc.wait()

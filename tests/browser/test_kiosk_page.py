@@ -189,6 +189,42 @@ def test_gateway_restart_reconnects_and_resumes_without_reload(browser, gateways
     assert kiosk.console_errors(allow=BROWSER_NOISE) == []
 
 
+def test_a_hung_gateway_peer_hands_the_conversation_to_the_other(browser, gateways):
+    """Two peers on one socket: the one serving the page hangs (SIGSTOP); the page notices,
+    reconnects at once, lands on the other, resumes and asks its follow-up again."""
+    import os
+    import signal
+
+    import psutil
+
+    peers = gateways.start_peers()
+    port = peers[0].port
+    kiosk = open_kiosk(browser(), f"http://127.0.0.1:{port}/?kiosk=front-4")
+    kiosk.page.locator("#question").fill("how much is the giant washer")
+    kiosk.page.locator("#send").click()
+    kiosk.wait("window.kiosk.stats.repliesShown === 1")
+
+    def holds_the_page(gateway) -> bool:
+        conns = psutil.Process(gateway.proc.pid).net_connections("tcp")
+        return any(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port for c in conns)
+
+    serving = [gw for gw in peers if holds_the_page(gw)]
+    assert len(serving) == 1, "the page's WebSocket is on one peer"
+    os.kill(serving[0].proc.pid, signal.SIGSTOP)
+    asked = time.monotonic()
+    kiosk.page.locator("#question").fill("and how long does it take")
+    kiosk.page.locator("#send").click()
+    kiosk.wait("window.kiosk.stats.repliesShown === 2", 10)
+    took = time.monotonic() - asked
+    print(f"\n[browser] follow-up answered by the other peer {took:.2f} s after it was asked")
+    conn = kiosk.js("window.kiosk.connection.stats")
+    assert conn["failovers"] == 1 and conn["reasked"] == 1 and conn["resumed"] == 1, conn
+    # The conversation went with it: the time asked is the giant washer's.
+    assert "giant" in kiosk.js("window.kiosk.stats.lastReply.text").lower()
+    assert took < 2.5
+    assert kiosk.console_errors(allow=BROWSER_NOISE) == []
+
+
 def test_language_switch_attract_loop_and_text_only_mode(browser, gateways):
     gateway = gateways.start()
     kiosk = open_kiosk(
