@@ -4,7 +4,9 @@ Its own container (the package installed fresh). A client inside it asks a quest
 ~100 ms over the kiosk protocol (loopback); meanwhile each unit's main process is killed or
 stopped at random. Printed with a ``[chaos]`` prefix: questions answered within 2 s, the
 longest time without an answer, refused connections, and turns lost (acknowledged by a reply
-but missing from the spool afterwards). $LAUNDRYBOT_CHAOS_SECONDS sets the length (180).
+but missing from the spool afterwards), and each run of misses with the faults just before
+it. The client does what the kiosk page does when its gateway peer hangs or dies: reconnect
+at once, resume, ask again. $LAUNDRYBOT_CHAOS_SECONDS sets the length (180).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ QUESTIONS = ["how much is a wash?", "what are your hours?", "is machine 3 free?"
 out = {"ticks": 0, "within_2s": 0, "answered": [], "refused": 0, "errors": {}, "replies_at": []}
 out["error_samples"] = {}
 out["failovers"] = 0
+out["missed_at"] = []  # seconds from the start of each tick not answered within 2 s
 out["resumed"] = 0
 
 class Hung(Exception):
@@ -82,6 +85,7 @@ async def kiosk(n, t0):
         now = time.monotonic()
         if now > tick + 2:  # hopeless already: a miss
             out["ticks"] += 1
+            out["missed_at"].append(round(tick - t0, 2))
             tick += EVERY
             continue
         if now < tick:
@@ -107,6 +111,8 @@ async def kiosk(n, t0):
                 out["replies_at"].append(done - t0)
                 if done - tick <= 2:
                     out["within_2s"] += 1
+                else:
+                    out["missed_at"].append(round(tick - t0, 2))
                 break
             except (Hung, ConnectionClosed):
                 # Hung, or closed under the question (a peer killed): at once, once.
@@ -116,6 +122,7 @@ async def kiosk(n, t0):
                 continue
             except ConnectionRefusedError:
                 out["refused"] += 1
+                out["missed_at"].append(round(tick - t0, 2))
                 ws = None
                 await asyncio.sleep(0.1)
                 break
@@ -123,6 +130,7 @@ async def kiosk(n, t0):
                 name = type(exc).__name__
                 out["errors"][name] = out["errors"].get(name, 0) + 1
                 out["error_samples"].setdefault(name, repr(exc)[:300])
+                out["missed_at"].append(round(tick - t0, 2))
                 if ws is not None:
                     ws.transport.abort()
                 ws = None
@@ -196,8 +204,26 @@ def test_chaos_kill_and_stop_every_unit_under_load(container: Container) -> None
         f"sessions resumed: {result['resumed']}"
         f"\n[chaos] turns lost (replied to, missing from the spool): {len(lost)}"
     )
+    # Each run of misses with what was done to the units in the 8 s before it began.
+    runs: list[list[float]] = []
+    for at in sorted(result["missed_at"]):
+        if runs and at - runs[-1][-1] <= 1.0:
+            runs[-1].append(at)
+        else:
+            runs.append([at])
+    for run in runs:
+        before = [
+            f"{when:.1f} {unit.removeprefix('laundrybot-').removesuffix('.service')} {sig}"
+            for when, unit, sig in actions
+            if run[0] - 8 <= when <= run[-1]
+        ]
+        print(f"[chaos] {len(run)} missed at {run[0]:.1f}-{run[-1]:.1f} s; actions: {before}")
     for name, sample in result["error_samples"].items():
         print(f"[chaos] first {name}: {sample}")
     assert not lost
     assert result["refused"] == 0
-    assert share > 50  # a loose bound: the gateway itself is down part of the time
+    # Loose bounds (the figures go in the note): with two gateway peers a hung or killed one
+    # costs a kiosk one failover; only both down at once (chance) costs answers. One gateway
+    # alone scored 93 % with a 5.9 s outage.
+    assert share > 90
+    assert result["failovers"] > 0  # the peers were really exercised
