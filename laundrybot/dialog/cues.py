@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+_NEVER = re.compile(r"(?!)")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,12 @@ class Cues:
     # False: the patterns read the text with its spaces taken out (Korean spacing is
     # unreliable, and a recogniser writes "물 이 새 요" for "물이 새요").
     spaced: bool = True
+    # A payment the machine kept ("it charged me and isn't running", "결제됐는데 안 돌아가요"):
+    # money taken, not a card the reader refused.
+    money_lost: re.Pattern[str] = field(default=_NEVER)
+    # A yes/no question whether a machine works ("is washer 4 broken?", "4번 고장 났어요?"):
+    # answered from the machine's state, never a report.
+    asks_broken: re.Pattern[str] = field(default=_NEVER)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

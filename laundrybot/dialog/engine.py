@@ -326,9 +326,12 @@ class Dialog(Escalations, Shaping):
             return self._decline(norm, "cant_do", **cont)
 
         # Items one word of which would mislead the classifier ("dryer sheets").
+        item = None
         for pattern, intent in cues.items:
-            if intent in self.known_intents and pattern.search(low) and not problem:
-                best, score = intent, max(score, 0.6)
+            if intent in self.known_intents and pattern.search(low):
+                item = intent
+                if not problem:
+                    best, score = intent, max(score, 0.6)
                 break
 
         # Another business ("when does the Corner Market close", "a mcdonalds nearby"): not
@@ -396,7 +399,27 @@ class Dialog(Escalations, Shaping):
         hypothetical = bool(cues.hypothetical.search(low))
         person = bool(cues.person.search(low))
         vague = bool(cues.vague_problem.search(low))
-        if best in POLICIES.values() and not (problem and not hypothetical and not self._asks(low)):
+        best, score = self._payment_kept(best, score, number, item, problem, hypothetical, low)
+        if (
+            number is not None
+            and best in ESCALATIONS
+            and best != "call-staff"
+            and cues.asks_broken.search(low)
+            and not cues.money_lost.search(low)
+            and not cues.urgent.search(low)
+        ):
+            # "is washer 4 broken?": asked, not told; its state answers it.
+            best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
+        elif (
+            best in POLICIES
+            and number is None
+            and (cues.when.search(low) or cues.asks_duration.search(low))
+        ):
+            # "when do I get my refund?": how the shop handles it, not a second report.
+            best, score = POLICIES[best], max(score, THRESHOLD)
+        elif best in POLICIES.values() and not (
+            problem and not hypothetical and not self._asks(low)
+        ):
             pass  # how the shop handles a problem: the policy
         elif hypothetical and (best in ESCALATIONS or score < THRESHOLD or problem):
             # A problem that has not happened: what to do about it, never a report.
@@ -445,6 +468,27 @@ class Dialog(Escalations, Shaping):
                 return self._report_update(norm, number, **cont)  # the same problem, now placed
             return self._file(norm, number, best, score, **cont)
         return self._respond(best, norm, number, **cont, score=score)
+
+    def _payment_kept(
+        self,
+        best: str,
+        score: float,
+        number: int | None,
+        item: str | None,
+        problem: bool,
+        hypothetical: bool,
+        low: str,
+    ) -> tuple[str, float]:
+        """A payment problem told as money the machine kept ("took my card payment and isn't
+        running") is money taken; a dead card reader on a named machine is a broken machine.
+        A card the reader refused ("my card was declined") stays a payment problem."""
+        if best != "payment-problem" or not problem or hypothetical:
+            return best, score
+        if self.cues.money_lost.search(low):
+            return "money-taken", max(score, THRESHOLD)
+        if number is not None and item != "payment-problem":
+            return "machine-broken", max(score, THRESHOLD)
+        return best, score
 
     def _told_before(
         self,

@@ -225,6 +225,20 @@ _SAYS_MOMENT = re.compile(
     r"\b(next day|tomorrow|same day|noon|midnight|\d{1,2}(:\d\d)? ?(am|pm))\b", re.IGNORECASE
 )
 
+# Money the machine kept: taken, charged, or paid (the payment went through) and nothing ran.
+_MONEY_LOST = any_of(
+    r"\b(took|taken|takes|ate|eaten|eats|kept|keeps|swallowed|stole|charged|grabbed)\b"
+    r".*\b(money|quarters?|coins?|payment|cash|change|bucks|dollars?|\$?\d+)\b",
+    r"\b(charged|billed) me\b|\bcharged (twice|double)|\bdouble charged",
+    r"\b(payment|money|charge|it) (went|gone|go) through\b|\bwent through\b",
+    r"\b(paid|payed|tapped|inserted|put in)\b.*\b(not|never|nothing|didn|doesn|won|isn|but)\b",
+)
+# Asking whether a machine works, not telling that it broke.
+_ASKS_BROKEN = re.compile(
+    r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|was|does|do)\b"
+    r"[^.!]*\b(broken|broke|working|work|out of order|down|ok|okay|fixed)\b[^.!,]*\??$"
+)
+
 CUES = Cues(
     problem=_PROBLEM,
     person=_PERSON,
@@ -255,4 +269,6 @@ CUES = Cues(
     ),
     yes="Yes, ",
     no="No, ",
+    money_lost=_MONEY_LOST,
+    asks_broken=_ASKS_BROKEN,
 )

@@ -9,7 +9,8 @@ from laundrybot.dialog.cues import Cues, any_of
 
 _PROBLEM = any_of(
     r"먹었|먹어 ?버|삼켰|돈만|돈 ?넣었는데|동전 ?넣었는데|결제했는데|환불|돌려 ?주|돌려 ?받",
-    r"두 ?번 ?결제|중복 ?결제|돈이 ?빠져",
+    r"두 ?번 ?결제|중복 ?결제|돈이 ?빠져|(결제|계산)\S{0,3}(됐|되었)는데",
+    r"시작 ?(을|이)? ?안 ?(해|돼|되|하)",
     r"고장|망가|부서|안 ?돌아|작동 ?(을|이)? ?안|멈췄|멈춰|안 ?돼요$",
     r"새요|새고|누수|넘쳐|바닥에 ?물|물이 ?(안 ?빠|새|넘)",
     r"갇혔|갇혀|끼었|안 ?열려|안 ?나와|못 ?꺼내|잠겼",
@@ -106,6 +107,16 @@ _ASKS_DURATION = re.compile(r"얼마동안|얼마나오래|몇시간|며칠|몇�
 _SAYS_DURATION = re.compile(r"\d+(일|시간|분|주)|(한|두|세|네|몇)(시간|달|주)|이틀|사흘")
 _SAYS_MOMENT = re.compile(r"다음날|내일|당일|오전|오후|\d+시(?!간)")
 
+# Money the machine kept (read without spaces): paid, put in or charged, and it did not run.
+_MONEY_LOST = any_of(
+    r"(결제|계산|돈|동전|카드|요금)\S{0,3}(됐는데|되었는데|했는데|넣었는데|나갔는데|빠졌는데|찍혔는데)",
+    r"먹었|먹어버|삼켰|돈만|두번결제|중복결제|돈이빠져",
+)
+# Asking whether a machine works: a question form, or a question mark.
+_ASKS_BROKEN = re.compile(
+    r"(고장|작동|멀쩡)\S*(나요|났나|난가|인가요|됐나|되나요|하나요|했나요|\?)$"
+)
+
 CUES = Cues(
     problem=_PROBLEM,
     person=_PERSON,
@@ -137,4 +148,6 @@ CUES = Cues(
     yes="네, ",
     no="아니요, ",
     spaced=False,
+    money_lost=_MONEY_LOST,
+    asks_broken=_ASKS_BROKEN,
 )
