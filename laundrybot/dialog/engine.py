@@ -418,7 +418,7 @@ class Dialog(Escalations, Shaping):
             # "when do I get my refund?": how the shop handles it, not a second report.
             best, score = POLICIES[best], max(score, THRESHOLD)
         elif best in POLICIES.values() and not (
-            problem and not hypothetical and not self._asks(low)
+            (problem or person) and not hypothetical and not self._asks(low)
         ):
             pass  # how the shop handles a problem: the policy
         elif hypothetical and (best in ESCALATIONS or score < THRESHOLD or problem):
@@ -436,6 +436,8 @@ class Dialog(Escalations, Shaping):
             and not self._asks(low)
         ):
             pass  # told like a problem the examples know, and not asked: a problem
+        elif person and not problem and not self._asks(low) and best in ESCALATIONS:
+            best = "call-staff"  # someone hurt, or a person asked for: not a machine's fault
         elif best in ESCALATIONS and not (problem or (best == "call-staff" and person)):
             others = [(i, sc) for i, sc in ranked if i not in ESCALATIONS]
             if number is not None:
@@ -446,7 +448,10 @@ class Dialog(Escalations, Shaping):
                 best, score = "fallback", 0.0
         elif (problem or person) and best not in ESCALATIONS and best != "payment-problem":
             escalations = [i for i, _ in ranked if i in ESCALATIONS]
-            best = escalations[0] if escalations else ("call-staff" if person else "machine-broken")
+            if person and not problem:
+                best = "call-staff"  # someone hurt or a person asked for, no machine problem
+            else:
+                best = escalations[0] if escalations else "machine-broken"
             score = max(score, THRESHOLD)
 
         if best != "fallback" and score < THRESHOLD and best not in ESCALATIONS:

@@ -16,7 +16,11 @@ _PROBLEM = any_of(
     r"\b(broken|broke|busted|not working|does not work|doesn't work|stopped"
     r"|won'?t (start|drain|spin|open|turn on|heat|work|stop)"
     r"|will not (start|drain|spin|open|heat|work|stop))",
-    r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow)",
+    r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow"
+    r"|water (is )?everywhere|puddle)",
+    r"\b(took|ate|swallowed|stole|kept|eaten|grabbed)\b.{0,20}"
+    r"\b(money|quarters?|coins?|cash|bucks|dollars?|change)\b",
+    r"\b(caught|pinched|crushed) in\b",
     r"\b(stuck|jammed|trapped|locked|can'?t (open|get)|can not (open|get))",
     r"\b(hurt|injured|bleeding|fire|smoke|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
     r"\b(smok(e|es|ing)|burning|sparks?|pouring|dripping|gushing|dead|black screen|blank"
@@ -33,7 +37,11 @@ _PERSON = any_of(
     r"\b(talk|speak) (to|with) (a |the )?(real |live )?"
     r"(person|human|someone|somebody|staff|manager|attendant|owner)",
     r"\b(let|tell) (the )?(owner|staff|manager|attendant|someone) know\b",
-    r"\b(anyone|someone|somebody) (here )?i can (talk|speak) to\b",
+    r"\b(anyone|someone|somebody|a person|staff)\b.{0,30}\bi (can|could) (talk|speak)"
+    r" (to|with)\b",
+    # Someone hurt needs a person, whatever machine is near.
+    r"\b(fell|fallen|fainted|unconscious|collapsed|passed out|not breathing"
+    r"|(isn'?t|not) (getting|get) up|can'?t (get up|breathe))\b",
     r"\b(get|send|need) (me )?(a |an |the )?"
     r"(person|human|someone|somebody|staff|attendant|manager)",
     r"\bhelp from (a |an |the )?(person|human|staff|someone|somebody|attendant)",
