@@ -28,7 +28,7 @@ from laundrybot.dialog.escalations import Escalations
 from laundrybot.dialog.intents import ESCALATIONS, INTENTS, KIND_AGNOSTIC, POLICIES, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
-from laundrybot.dialog.normalize import Normalized
+from laundrybot.dialog.normalize import MachineRef, Normalized
 from laundrybot.dialog.shaping import CLARIFY_FLOOR, Shaping
 from laundrybot.dialog.state import DialogueState
 from laundrybot.dialog.turn import (
@@ -40,7 +40,7 @@ from laundrybot.dialog.turn import (
     Turn,
     plain,
 )
-from laundrybot.machines.state import MachineStatus
+from laundrybot.machines.state import MachineState, MachineStatus
 
 __all__ = ["EXPRESSIONS", "MACHINE_CONFIDENCE", "Answer", "Dialog", "StaffReport"]
 
@@ -282,6 +282,7 @@ class Dialog(Escalations, Shaping):
         number = norm.machine.number if norm.machine else None
         bare = cues.bare_number(norm.words) if number is None else None
         said = number if number is not None else bare
+        norm, number = self._the_other(norm, number, bare, st, low)
         follow = bool(cues.follow_up.search(low)) or (joined and self._topicless(norm))
         problem = bool(cues.problem.search(low))
         cont = Context(st=st, local=local, machines=machines, low=low)
@@ -391,9 +392,12 @@ class Dialog(Escalations, Shaping):
         if (
             number is not None
             and best == "cycle-times"
-            and {"left", "until", "done"} & set(norm.words)
+            and (
+                {"left", "until", "done"} & set(norm.words)
+                or (self._running(machines, number) and not _CYCLE_WORDS & set(norm.words))
+            )
         ):
-            best = "machine-status"
+            best = "machine-status"  # "how long for washer 5" while it runs: the time left
 
         # Reports only for real problems; a vague one asks which machine first.
         hypothetical = bool(cues.hypothetical.search(low))
@@ -473,6 +477,32 @@ class Dialog(Escalations, Shaping):
                 return self._report_update(norm, number, **cont)  # the same problem, now placed
             return self._file(norm, number, best, score, **cont)
         return self._respond(best, norm, number, **cont, score=score)
+
+    def _the_other(
+        self,
+        norm: Normalized,
+        number: int | None,
+        bare: int | None,
+        st: DialogueState,
+        low: str,
+    ) -> tuple[Normalized, int | None]:
+        """ "the other one" after a machine: that machine's twin (same kind, size, place),
+        with the words that said so taken out of the features, so the rest is a follow-up."""
+        said = self.cues.other.search(low)
+        if said is None or number is not None or bare is not None or st.machine is None:
+            return norm, number
+        other = self._other_machine(st.machine)
+        if other is None:
+            return norm, number
+        drop = set(self.normalize(said.group(0)).features)
+        features = tuple(f for f in norm.features if f not in drop and not drop & set(f.split("_")))
+        machine = MachineRef(other.kind, other.number)
+        return dataclasses.replace(norm, features=features, machine=machine), other.number
+
+    @staticmethod
+    def _running(machines: Mapping[int, MachineStatus], number: int) -> bool:
+        status = machines.get(number)
+        return status is not None and status.state is MachineState.BUSY
 
     def _payment_kept(
         self,
@@ -633,7 +663,10 @@ class Dialog(Escalations, Shaping):
                 pending = ("steps", intent)
         elif answer.text == self.say.finish(self.say("which_machine")):
             pending = ("machine", "machine-status")
-        state = self._next_state(st, answer.intent, norm, turn.machine, local, pending=pending)
+        focus = turn.machine
+        if focus is None and answer.intent == "free-machines":
+            focus = self._only_free(turn)  # "dryer 12 is free" - "how much is it"
+        state = self._next_state(st, answer.intent, norm, focus, local, pending=pending)
         return dataclasses.replace(answer, text=spoken, state=state)
 
     def _other_places(self) -> tuple[str, ...]:
@@ -669,6 +702,10 @@ class Dialog(Escalations, Shaping):
         for m in k.machines:
             out += self.language.machine_phrases(m.kind, m.number)
         return tuple(dict.fromkeys(p for p in out if p))
+
+
+# Words that ask how long a cycle takes in general, not how long this one has left.
+_CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})
 
 
 def _opening(text: str) -> str:

@@ -279,4 +279,8 @@ CUES = Cues(
     no="No, ",
     money_lost=_MONEY_LOST,
     asks_broken=_ASKS_BROKEN,
+    other=re.compile(
+        r"\bthe other\b(?! (people|person|customers?|folks|side|day|way))( ones?)?"
+        r"|\bother one\b"
+    ),
 )

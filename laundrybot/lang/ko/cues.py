@@ -153,4 +153,5 @@ CUES = Cues(
     spaced=False,
     money_lost=_MONEY_LOST,
     asks_broken=_ASKS_BROKEN,
+    other=re.compile(r"다른(거|것|건|기계|하나|세탁기|건조기|쪽|애)|나머지(하나|거|것|기계)?"),
 )
