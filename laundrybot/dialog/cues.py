@@ -83,6 +83,13 @@ class Cues:
     asks_broken: re.Pattern[str] = field(default=_NEVER)
     # "the other one", "다른 거": the one other machine like the one talked about.
     other: re.Pattern[str] = field(default=_NEVER)
+    # "where", "is it next to anything": a place asked; "how much", "얼마": a price asked. After
+    # an owner's text, the sentence that says a place (``says_place``) or an amount
+    # (``says_money``) answers it ("do you sell detergent" - "how much?").
+    asks_place: re.Pattern[str] = field(default=_NEVER)
+    says_place: re.Pattern[str] = field(default=_NEVER)
+    asks_price: re.Pattern[str] = field(default=_NEVER)
+    says_money: re.Pattern[str] = field(default=_NEVER)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

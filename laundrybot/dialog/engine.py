@@ -360,6 +360,8 @@ class Dialog(Escalations, Shaping):
         ):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
+        best, score = self._where_machine(best, score, norm, number, st, low)
+
         # Numbers: a machine number makes a generic question one about that machine, and a
         # bare number names a machine when the talk is about machines ("is 6 free").
         if number is None and bare is not None:
@@ -499,6 +501,27 @@ class Dialog(Escalations, Shaping):
         machine = MachineRef(other.kind, other.number)
         return dataclasses.replace(norm, features=features, machine=machine), other.number
 
+    def _where_machine(
+        self,
+        best: str,
+        score: float,
+        norm: Normalized,
+        number: int | None,
+        st: DialogueState,
+        low: str,
+    ) -> tuple[str, float]:
+        """ "where are the giant washers", "where is it" after a machine: a machine's own facts
+        (where it is), not its price or state, whatever else the words are like."""
+        if not self.cues.asks_place.search(low) or "free" in norm.words:
+            return best, score
+        if score >= THRESHOLD and best not in ("prices", "cycle-times", "machine-status"):
+            return best, score
+        sized = any(w in self.sizes_by_word for w in norm.words)
+        here = number is None and not norm.kinds and st.machine is not None
+        if number is not None or sized or (here and len(norm.words) <= 4):
+            return "machine-info", max(score, THRESHOLD)
+        return best, score
+
     @staticmethod
     def _running(machines: Mapping[int, MachineStatus], number: int) -> bool:
         status = machines.get(number)
@@ -543,23 +566,44 @@ class Dialog(Escalations, Shaping):
             return None
         if any(w in self.sizes_by_word for w in norm.words):
             return None
+        place = False
         if cues.asks_duration.search(low):
             says = cues.says_duration
         elif cues.when.search(low):
             says = cues.says_moment
+        elif cues.asks_place.search(low):
+            says, place = cues.says_place, True
+        elif cues.asks_price.search(low):
+            says = cues.says_money
         else:
             return None
         best, score = ranked[0] if ranked else ("fallback", 0.0)
-        if score >= THRESHOLD and best not in ("machine-status", "cycle-times", "prices"):
+        generic = ("machine-status", "cycle-times", "prices") + (("machine-info",) if place else ())
+        if score >= THRESHOLD and best not in generic:
             return None
         sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
         picked = [x for x in sentences if says.search(cues.text(x))]
+        if place and norm.machine is None:
+            # "where's the machine" after the vending machine: a sentence about what it names
+            # ("it" names nothing, so any place said will do).
+            named = set(norm.features) - set(self.normalize(cues.asks_place.pattern).features)
+            named -= {"it", "is", "anything", "there", "what", "that"}
+            if named:
+                picked = [x for x in picked if named & set(self.normalize(x).features)]
         return " ".join(picked) or None
 
     def _owner_text(self, intent: str | None) -> str | None:
         """The owner's text an answer to ``intent`` gives (an FAQ, a rule, lost and found)."""
-        if intent == "lost-and-found":
-            return self.knowledge.lost_and_found
+        k = self.knowledge
+        texts = {
+            "lost-and-found": k.lost_and_found,
+            "refunds": k.refund,
+            "detergent": " ".join(k.howto.detergent),
+            "address": k.address,
+            "payment": k.payment_details,
+        }
+        if intent in texts:
+            return texts[intent] or None
         if intent is None:
             return None
         return self.faq_text.get(intent) or self.rule_text.get(intent)

@@ -279,6 +279,14 @@ CUES = Cues(
     no="No, ",
     money_lost=_MONEY_LOST,
     asks_broken=_ASKS_BROKEN,
+    asks_place=re.compile(r"\bwhere\b|\bnext to\b|\bnear\b|\bclose to\b|\bwhereabouts\b"),
+    says_place=re.compile(
+        r"\b(next to|behind|by the|near|beside|in front of|across from|at the back|on the sign"
+        r"|next door)\b",
+        re.IGNORECASE,
+    ),
+    asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
+    says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b"),
     other=re.compile(
         r"\bthe other\b(?! (people|person|customers?|folks|side|day|way))( ones?)?"
         r"|\bother one\b"
