@@ -61,16 +61,17 @@ SPELLING = {
     "mins": "minutes", "min": "minutes", "n": "and", "sox": "socks", "cuz": "because",
     "rn": "now", "2nite": "tonight", "tonite": "tonight", "sun": "sunday", "mon": "monday",
     "tues": "tuesday", "wed": "wednesday", "thurs": "thursday", "fri": "friday",
-    "yall": "you", "y'all": "you", "bc": "because", "2day": "today",
+    "yall": "you", "y'all": "you", "bc": "because", "2day": "today", "fone": "phone",
+    "phon": "phone", "brng": "bring",
 }  # fmt: skip
 # Multi-word phrases folded before anything else.
 _PHRASES = (
-    (re.compile(r"\bwi[\s-]?fi\b"), "wifi"),
+    (re.compile(r"\bwi[\s-]?fi\b|\bwhy[\s-]?fi\b|\bwife i\b"), "wifi"),  # and as heard
     (re.compile(r"\b(sun|mon|satur|fri) day\b"), r"\1day"),
     (re.compile(r"\bwashing machines?\b"), "washer"),
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
-    (re.compile(r"\blost (and|n|&) found\b"), "lostandfound"),
+    (re.compile(r"\blost (and|n|&|in|an) found\b"), "lostandfound"),
     (re.compile(r"\bapple pay\b|\bgoogle pay\b|\bsamsung pay\b"), "phonepay"),
 )
 
@@ -107,6 +108,10 @@ _SYNONYMS = {
     "refunded": "refund", "reimburse": "refund",
     "leak": "leak", "flood": "leak", "water": "leak",
     "broke": "broken", "busted": "broken", "jammed": "stuck", "jam": "stuck",
+    # Animals are pets, and a car is parked, whichever word is said.
+    "dog": "pet", "cat": "pet", "puppy": "pet", "kitten": "pet", "animal": "pet",
+    "car": "park", "truck": "park", "vehicle": "park", "van": "park", "parking": "park",
+    "normal": "regular", "standard": "standard",
     "hello": "hi", "hey": "hi", "howdy": "hi", "morning": "hi", "evening": "hi",
     "thank": "thanks", "thx": "thanks", "appreciate": "thanks",
 }  # fmt: skip
