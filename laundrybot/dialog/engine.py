@@ -419,9 +419,14 @@ class Dialog(Escalations, Shaping):
         elif (
             best in POLICIES
             and number is None
-            and (cues.when.search(low) or cues.asks_duration.search(low))
+            and (
+                cues.when.search(low)
+                or cues.asks_duration.search(low)
+                or (st.report is not None and self._asks(low))
+            )
         ):
-            # "when do I get my refund?": how the shop handles it, not a second report.
+            # "when do I get my refund?", or how, once reported: how the shop handles it,
+            # not a second report.
             best, score = POLICIES[best], max(score, THRESHOLD)
         elif best in POLICIES.values() and not (
             (problem or person) and not hypothetical and not self._asks(low)
