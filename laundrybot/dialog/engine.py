@@ -322,10 +322,6 @@ class Dialog(Escalations, Shaping):
         if told is not None and st.intent is not None:
             return self._respond(st.intent, norm, None, **cont, text=told, score=0.6)
 
-        # Requests the shop does not serve: never a report, a plain "I can't do that".
-        if cues.out_of_scope.search(low) and not problem:
-            return self._decline(norm, "cant_do", **cont)
-
         # Items one word of which would mislead the classifier ("dryer sheets").
         item = None
         for pattern, intent in cues.items:
@@ -334,6 +330,11 @@ class Dialog(Escalations, Shaping):
                 if not problem:
                     best, score = intent, max(score, 0.6)
                 break
+
+        # Requests the shop does not serve: never a report, a plain "I can't do that" (unless
+        # it is an aside in a question of ours: "can I leave my wash and go get coffee").
+        if cues.out_of_scope.search(low) and not problem and item is None:
+            return self._decline(norm, "cant_do", **cont)
 
         # Another business ("when does the Corner Market close", "a mcdonalds nearby"): not
         # something the attendant knows, unless the owner's texts answer it.

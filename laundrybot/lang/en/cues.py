@@ -170,6 +170,25 @@ def bare_number(words: tuple[str, ...]) -> int | None:
 
 _ITEMS = (
     (
+        # Leaving laundry in a machine, or someone else's left in one: the shop's rule about
+        # unattended laundry (guarded: only when the knowledge file has that rule).
+        re.compile(
+            r"\b(someone|somebody|some one|other people|another person|somebodys|someones"
+            r"|somebody's|someone's|their)\b.*\b(clothes|laundry|stuff|things|load|wash)\b"
+            r".*\b(in|inside)\b"
+            r"|\b(can|could|may|if|ok if|okay if) i (leave|go|step out|run|head)\b.*\b(while"
+            r"|come back|overnight|later|go get|go grab|unattended|for a bit)\b"
+            r"|\bleave (my|the) (wash|laundry|clothes|stuff|load)\b.*\b(go|come back|overnight"
+            r"|later|while)\b"
+        ),
+        "rule:unattended",
+    ),
+    (
+        # The hours note: when to start the last wash to be done by midnight.
+        re.compile(r"\b(last|latest)\b.{0,40}\b(start|load|wash|put)\b|\b(before|by) midnight\b"),
+        "hours",
+    ),
+    (
         re.compile(r"\bwash(ing)? ?(and|n|&) ?fold|\bdrop[ -]?off\b|\bper pound\b|\ba pound\b"),
         "faq:wash-and-fold",
     ),
@@ -183,7 +202,7 @@ _ITEMS = (
     ),
     (
         re.compile(
-            r"\b(lost|left|forgot|forgotten|missing|lose)\b.*\b(stuff|things?|items?|socks?"
+            r"\b(lost|left|leave|forgot|forgotten|missing|lose)\b.*\b(stuff|things?|items?|socks?"
             r"|clothes|jacket|bag|phone|keys?|wallet|shirt|sweater|hoodie|laundry)\b"
             r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
         ),
