@@ -362,6 +362,8 @@ class Dialog(Escalations, Shaping):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
         best, score = self._where_machine(best, score, norm, number, st, low)
+        if best == "machine-info" and "price" in norm.features:
+            best = "prices"  # "what's a regular size wash cost": its price, not its size
 
         # Numbers: a machine number makes a generic question one about that machine, and a
         # bare number names a machine when the talk is about machines ("is 6 free").
@@ -388,6 +390,7 @@ class Dialog(Escalations, Shaping):
             and best == "machine-info"
             and self._referential(norm)
             and not cues.asks.search(low)
+            and not (follow and st.intent == "machine-info")  # "and number eight?": where
         ):
             best = "machine-status"  # nothing but a machine ("dryer 12?"): how it is doing
         if number is not None and best == "machine-status":
@@ -407,7 +410,9 @@ class Dialog(Escalations, Shaping):
         person = bool(cues.person.search(low))
         vague = bool(cues.vague_problem.search(low))
         best, score = self._payment_kept(best, score, number, item, problem, hypothetical, low)
-        if (
+        if person and not problem and not hypothetical and cues.urgent.search(low):
+            best, score = "call-staff", max(score, THRESHOLD)  # someone hurt, however put
+        elif (
             number is not None
             and best in ESCALATIONS
             and best != "call-staff"
