@@ -90,6 +90,9 @@ class Cues:
     says_place: re.Pattern[str] = field(default=_NEVER)
     asks_price: re.Pattern[str] = field(default=_NEVER)
     says_money: re.Pattern[str] = field(default=_NEVER)
+    # "what's the name of this place", "the owner's name": a name asked; the shop's is known,
+    # a person's is not.
+    asks_name: re.Pattern[str] = field(default=_NEVER)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

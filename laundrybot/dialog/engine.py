@@ -355,6 +355,17 @@ class Dialog(Escalations, Shaping):
             # no topic the examples know asks for its state, not the last topic.
             best, score = "machine-status", MACHINE_CONFIDENCE
         elif (
+            follow
+            and st.intent in ("hours", "staff-contact")
+            and cues.when.search(low)
+            and number is None
+            and not norm.kinds
+            and best not in ("hours", "staff-contact")
+        ):
+            # "and when do they leave" after staff hours: still staff hours, whatever "leave"
+            # is like.
+            best, score = st.intent, max(score, 0.5)
+        elif (
             st.intent
             and (score < THRESHOLD or (follow and topicless))
             and (topicless or follow or said is not None)
@@ -362,6 +373,10 @@ class Dialog(Escalations, Shaping):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
         best, score = self._where_machine(best, score, norm, number, st, low)
+        if cues.asks_name.search(low) and best in _NAMELESS and not problem:
+            if cues.asks_staff.search(low) or cues.person.search(low):
+                return self._decline(norm, "dont_know", **cont)  # a person's name: not known
+            best, score = "address", max(score, THRESHOLD)  # the shop's name, and where it is
         if best == "machine-info" and "price" in norm.features:
             best = "prices"  # "what's a regular size wash cost": its price, not its size
 
@@ -759,6 +774,8 @@ class Dialog(Escalations, Shaping):
         return tuple(dict.fromkeys(p for p in out if p))
 
 
+# Topics whose answers hold no name: a name asked with them is the shop's or a person's.
+_NAMELESS = frozenset({"staff-contact", "hours", "address", "fallback", "rules", "call-staff"})
 # Words that ask how long a cycle takes in general, not how long this one has left.
 _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})
 

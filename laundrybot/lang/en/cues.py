@@ -306,6 +306,7 @@ CUES = Cues(
     ),
     asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
     says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b"),
+    asks_name=re.compile(r"\bname\b|\bwhat is (this|it) called\b|\bcalled\?"),
     other=re.compile(
         r"\bthe other\b(?! (people|person|customers?|folks|side|day|way))( ones?)?"
         r"|\bother one\b"

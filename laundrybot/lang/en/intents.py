@@ -72,6 +72,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "who is in charge here",
         "is there staff on site",
         "what time do staff come in",
+        "what are the staff hours",
+        "staff times on saturday",
+        "when do the staff leave",
         "how can i reach the owner",
     ),
     "address": (
