@@ -418,7 +418,8 @@ class Dialog(Escalations, Shaping):
                 or (self._running(machines, number) and not _CYCLE_WORDS & set(norm.words))
             )
         ):
-            best = "machine-status"  # "how long for washer 5" while it runs: the time left
+            # "how long for washer 5" while it runs: the time left
+            best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
 
         # Reports only for real problems; a vague one asks which machine first.
         hypothetical = bool(cues.hypothetical.search(low))

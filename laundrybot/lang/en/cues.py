@@ -195,7 +195,7 @@ _ITEMS = (
     (
         re.compile(
             r"\bdryer sheets?\b|\b(forgot|forget|need|buy|sell|get|have|cost|price|how much"
-            r"|out of|no)\b.*\b(detergent|soap|softener|bleach|pods?)\b|\b(detergent|soap"
+            r"|out of|no)\b.*\b(detergent|soap|softener|pods?)\b|\b(detergent|soap"
             r"|softener|pods?)\b.*\b(cost|price|how much|sell|buy)\b"
         ),
         "detergent",

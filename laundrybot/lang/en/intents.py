@@ -98,6 +98,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how do i top up my card",
         "how do i load money on the loyalty card",
         "payment methods",
+        "what kinds of payment do you accept",
     ),
     "payment-problem": (
         "my card was declined",

@@ -72,6 +72,11 @@ _PHRASES = (
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
     (re.compile(r"\blost (and|n|&|in|an) found\b"), "lostandfound"),
+    (
+        re.compile(r"\b(add|put|load) (money|funds|credit|cash|value) (on|onto|to|in|into)\b"),
+        "top up",
+    ),
+    (re.compile(r"\breload\b|\brecharge\b"), "top up"),
     (re.compile(r"\bapple pay\b|\bgoogle pay\b|\bsamsung pay\b"), "phonepay"),
 )
 
@@ -93,7 +98,7 @@ _SYNONYMS = {
     "avail": "available", "vacant": "free", "empty": "free", "unoccupied": "free",
     "occupied": "busy", "taken": "busy",
     "finish": "done", "complete": "done", "ready": "done",
-    "soap": "detergent", "softener": "detergent", "bleach": "detergent",
+    "soap": "detergent", "softener": "detergent",
     "restroom": "bathroom", "toilet": "bathroom", "washroom": "bathroom", "loo": "bathroom",
     "employee": "staff", "attendant": "staff", "worker": "staff", "owner": "staff",
     "manager": "staff", "someone": "person", "somebody": "person", "human": "person",
@@ -111,7 +116,7 @@ _SYNONYMS = {
     # Animals are pets, and a car is parked, whichever word is said.
     "dog": "pet", "cat": "pet", "puppy": "pet", "kitten": "pet", "animal": "pet",
     "car": "park", "truck": "park", "vehicle": "park", "van": "park", "parking": "park",
-    "normal": "regular", "standard": "standard",
+    "normal": "regular", "standard": "standard", "mat": "rug", "carpet": "rug",
     "hello": "hi", "hey": "hi", "howdy": "hi", "morning": "hi", "evening": "hi",
     "thank": "thanks", "thx": "thanks", "appreciate": "thanks",
 }  # fmt: skip
