@@ -14,7 +14,7 @@ _PROBLEM = any_of(
     r"\b(charged|double charged|overcharged|no refund|refund|money back|lost my money)",
     r"\bpaid\b.*\b(not|never|nothing|didn|doesn|won)\b",
     r"\b(broken|broke|busted|not working|does not work|doesn't work|stopped"
-    r"|won'?t (start|drain|spin|open|turn on|heat|work|stop)"
+    r"|won'?t (start|drain|spin|open|turn on|heat|work|stop|go|run)|keeps? beeping|beeps"
     r"|will not (start|drain|spin|open|heat|work|stop))",
     r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow"
     r"|water (is )?everywhere|puddle)",
@@ -34,7 +34,7 @@ _PROBLEM = any_of(
 )
 _PERSON = any_of(
     r"\bcall (the )?(staff|manager|manger|attendant|owner|someone|somebody|a person|for help)",
-    r"\b(talk|speak) (to|with) (a |the )?(real |live )?"
+    r"\b(talk|speak) (to|with) (a |the |an )?(real |live |actual |human )?"
     r"(person|human|someone|somebody|staff|manager|attendant|owner)",
     r"\b(let|tell) (the )?(owner|staff|manager|attendant|someone) know\b",
     r"\b(anyone|someone|somebody|a person|staff)\b.{0,30}\bi (can|could) (talk|speak)"
@@ -53,6 +53,7 @@ _VAGUE = any_of(
     r"\b(acting|behaving) (up|weird|strange|funny)",
     r"\b(isn'?t|is not|not) (right|ok|okay)\b",
     r"\bweird\b|\bstrange\b|\bfunny\b|\bmessed up\b",
+    r"\b(isn'?t|is not|not|won'?t|will not) (doing|do) anything\b|\bnothing'?s? (is )?happening\b",
     r"^(there'?s |there is |i have |i've got )?(a )?problem[.!? ]*$",
 )
 # Urgent, or a danger to someone: filed at once, without asking which machine first.
@@ -60,6 +61,8 @@ _URGENT = any_of(
     r"\b(urgent|emergency|asap|right now|immediately|hurry|quick(ly)?)\b",
     r"\b(hurt|injur\w*|bleed\w*|blood|fell|fallen|fainted|unconscious|burn(ed|t)"
     r"|fire|smoke|smoking|sparks?|shock(ed)?|electrocut\w*|gas)\b",
+    # Not a numbered machine: filed without asking which machine.
+    r"\b(change machine|bill changer|kiosk|vending machine)\b",
     r"\bflood\w*|\bwater (is )?(all over|everywhere|on the floor)|\bwater everywhere"
     r"|\bpuddle|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside)\b",
 )
