@@ -32,6 +32,7 @@ from laundrybot.dialog.normalize import MachineRef, Normalized
 from laundrybot.dialog.shaping import CLARIFY_FLOOR, Shaping
 from laundrybot.dialog.state import DialogueState
 from laundrybot.dialog.turn import (
+    ENTITY_FEATURES,
     EXPRESSIONS,
     TIME_WORDS,
     Answer,
@@ -93,6 +94,7 @@ class Dialog(Escalations, Shaping):
         for size in knowledge.washers + knowledge.dryers:
             self.sizes_by_word.setdefault(size.name, []).append(size)
         self._phrases = self._recognition_phrases(examples)
+        self.size_words = self._size_words(featured)
         self.places = self._other_places()
 
         self.handlers: dict[str, Callable[[Turn], Answer]] = {
@@ -373,6 +375,9 @@ class Dialog(Escalations, Shaping):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
         best, score = self._where_machine(best, score, norm, number, st, low)
+        if score < THRESHOLD and self.size_words.intersection(norm.features) and not problem:
+            # "can I put a comforter in it?": a word only a size's description has.
+            best, score = "machine-info", THRESHOLD
         if cues.asks_name.search(low) and best in _NAMELESS and not problem:
             if cues.asks_staff.search(low) or cues.person.search(low):
                 return self._decline(norm, "dont_know", **cont)  # a person's name: not known
@@ -739,6 +744,29 @@ class Dialog(Escalations, Shaping):
             focus = self._only_free(turn)  # "dryer 12 is free" - "how much is it"
         state = self._next_state(st, answer.intent, norm, focus, local, pending=pending)
         return dataclasses.replace(answer, text=spoken, state=state)
+
+    def _size_words(self, featured: list[tuple[str, tuple[str, ...]]]) -> frozenset[str]:
+        """Words that only one size's description says ("comforters" for the large washer)
+        and no topic's examples but the machines' own facts: a question holding one asks about the
+        sizes."""
+        counts: dict[str, int] = {}
+        for size in self.knowledge.washers + self.knowledge.dryers:
+            for f in set(self.normalize(size.description).features):
+                counts[f] = counts.get(f, 0) + 1
+        topics: dict[str, set[str]] = {}
+        for intent, features in featured:
+            for f in features:
+                topics.setdefault(f, set()).add(intent)
+        return frozenset(
+            f
+            for f, n in counts.items()
+            if n == 1
+            and "_" not in f
+            and not f.isdigit()
+            and f not in ENTITY_FEATURES
+            and f not in self.sizes_by_word
+            and topics.get(f, set()) <= {"machine-info"}
+        )
 
     def _other_places(self) -> tuple[str, ...]:
         """Other businesses the owner's texts name ("the Corner Market next door"), lowercase:
