@@ -39,6 +39,7 @@ from laundrybot.dialog.turn import (
     Context,
     StaffReport,
     Turn,
+    days_asked,
     plain,
 )
 from laundrybot.machines.state import MachineState, MachineStatus
@@ -727,7 +728,7 @@ class Dialog(Escalations, Shaping):
         if text is not None:
             answer = self._reply(turn, text)
         elif intent in self.faq_text:
-            answer = self._reply(turn, self.faq_text[intent])
+            answer = self._reply(turn, self._with_staff_day(self.faq_text[intent], turn, low))
         elif intent in self.rule_text:
             answer = self._reply(turn, self.rule_text[intent])
         else:
@@ -767,6 +768,18 @@ class Dialog(Escalations, Shaping):
             and f not in self.sizes_by_word
             and topics.get(f, set()) <= {"machine-info"}
         )
+
+    def _with_staff_day(self, text: str, turn: Turn, low: str) -> str:
+        """An owner's text that needs staff ("drop off while staff are here"), asked for a day
+        or an hour ("on sunday afternoon", "at 9pm"): with the staff hours of that day."""
+        if not self.cues.asks_staff.search(self.cues.text(text.lower())):
+            return text
+        days = days_asked(turn.norm.words, turn.now)
+        if not days and self.cues.says_moment.search(low):
+            days = [turn.now.weekday()]  # an hour today
+        if not days or self.knowledge.staff_hours.always:
+            return text
+        return " ".join([text, *(self._staff_day(d) for d in days)])
 
     def _other_places(self) -> tuple[str, ...]:
         """Other businesses the owner's texts name ("the Corner Market next door"), lowercase:
