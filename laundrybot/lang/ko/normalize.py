@@ -179,6 +179,9 @@ noise: 쿵쾅 덜컹 덜덜 흔들 흔들려
 park: 주차 자동차 차량 차를 차는 세워 세울
 park where: 차어디
 midnight: 자정
+evening: 저녁
+morning: 아침 오전
+afternoon: 오후 낮
 last: 마지막
 late: 늦게 늦은 늦어도
 """
