@@ -334,6 +334,21 @@ class Dialog(Escalations, Shaping):
                     best, score = intent, max(score, 0.6)
                 break
 
+        kinds = set(norm.kinds)
+        if norm.machine and norm.machine.kind:
+            kinds.add(norm.machine.kind)
+        if best in ("how-to-wash", "how-to-dry") and len(kinds) == 1:
+            best = "how-to-dry" if "dryer" in kinds else "how-to-wash"  # "first time, the dryer"
+        top_two = [i for i, _ in ranked[:2]]
+        if "payment-problem" in top_two and not problem and item != "payment-problem":
+            # A payment problem needs a problem stated: "결제는 뭘로 해요" asks how to pay,
+            # whichever of the two it is more like.
+            plain_topics = [
+                (i, sc) for i, sc in ranked if i not in ESCALATIONS and i != "payment-problem"
+            ]
+            if plain_topics and plain_topics[0][1] >= CLARIFY_FLOOR and best in top_two:
+                best, score = plain_topics[0][0], max(plain_topics[0][1], THRESHOLD)
+
         # Requests the shop does not serve: never a report, a plain "I can't do that" (unless
         # it is an aside in a question of ours: "can I leave my wash and go get coffee").
         if cues.out_of_scope.search(low) and not problem and item is None:

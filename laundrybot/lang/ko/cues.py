@@ -83,7 +83,13 @@ def bare_number(words: tuple[str, ...]) -> int | None:
 
 _ITEMS = (
     (re.compile(r"세탁 ?대행|맡기|맡길|맡겨|맡겼|파운드"), "faq:wash-and-fold"),
-    (re.compile(r"시트|유연제|세제\S* ?(깜빡|없|사|팔|얼마|필요|안 ?가져|놓고)"), "detergent"),
+    (
+        re.compile(
+            r"시트|유연제|세제\S* ?(깜빡|없|사|팔|얼마|필요|안 ?가져|놓고|써|쓰|사용)"
+            r"|(어떤|무슨|뭐)\S{0,2} ?세제"
+        ),
+        "detergent",
+    ),
     (
         re.compile(
             r"(양말|옷|물건|가방|짐|지갑|빨래|휴대폰|열쇠)\S* ?"
