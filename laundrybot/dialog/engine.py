@@ -11,7 +11,8 @@ templates and recogniser phrase forms come from that language's unit (laundrybot
 
 The answering is in parts, one job each: facts.py (knowledge answers), machine_answers.py
 (machine states), escalations.py (staff reports), memory.py (the state between turns),
-shaping.py (yes/no leads, declining, clarifying); turn.py holds what they share.
+readings.py (what the classifier's pick is re-read as), shaping.py (yes/no leads, declining,
+clarifying); turn.py holds what they share.
 """
 
 from __future__ import annotations
@@ -28,21 +29,20 @@ from laundrybot.dialog.escalations import Escalations
 from laundrybot.dialog.intents import ESCALATIONS, INTENTS, KIND_AGNOSTIC, POLICIES, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
-from laundrybot.dialog.normalize import MachineRef, Normalized
+from laundrybot.dialog.normalize import Normalized
+from laundrybot.dialog.readings import Readings
 from laundrybot.dialog.shaping import CLARIFY_FLOOR, Shaping
 from laundrybot.dialog.state import DialogueState
 from laundrybot.dialog.turn import (
-    ENTITY_FEATURES,
     EXPRESSIONS,
     TIME_WORDS,
     Answer,
     Context,
     StaffReport,
     Turn,
-    days_asked,
     plain,
 )
-from laundrybot.machines.state import MachineState, MachineStatus
+from laundrybot.machines.state import MachineStatus
 
 __all__ = ["EXPRESSIONS", "MACHINE_CONFIDENCE", "Answer", "Dialog", "StaffReport"]
 
@@ -62,7 +62,7 @@ STATED_PROBLEM = 0.5
 CLASSIFIER = "matcher"
 
 
-class Dialog(Escalations, Shaping):
+class Dialog(Escalations, Shaping, Readings):
     def __init__(self, knowledge: Knowledge, classifier: str = CLASSIFIER) -> None:
         self.knowledge = knowledge
         self.language = lang.get(knowledge.language)
@@ -528,134 +528,6 @@ class Dialog(Escalations, Shaping):
             return self._file(norm, number, best, score, **cont)
         return self._respond(best, norm, number, **cont, score=score)
 
-    def _the_other(
-        self,
-        norm: Normalized,
-        number: int | None,
-        bare: int | None,
-        st: DialogueState,
-        low: str,
-    ) -> tuple[Normalized, int | None]:
-        """ "the other one" after a machine: that machine's twin (same kind, size, place),
-        with the words that said so taken out of the features, so the rest is a follow-up."""
-        said = self.cues.other.search(low)
-        if said is None or number is not None or bare is not None or st.machine is None:
-            return norm, number
-        other = self._other_machine(st.machine)
-        if other is None:
-            return norm, number
-        drop = set(self.normalize(said.group(0)).features)
-        features = tuple(f for f in norm.features if f not in drop and not drop & set(f.split("_")))
-        machine = MachineRef(other.kind, other.number)
-        return dataclasses.replace(norm, features=features, machine=machine), other.number
-
-    def _where_machine(
-        self,
-        best: str,
-        score: float,
-        norm: Normalized,
-        number: int | None,
-        st: DialogueState,
-        low: str,
-    ) -> tuple[str, float]:
-        """ "where are the giant washers", "where is it" after a machine: a machine's own facts
-        (where it is), not its price or state, whatever else the words are like."""
-        if not self.cues.asks_place.search(low) or "free" in norm.words:
-            return best, score
-        if score >= THRESHOLD and best not in ("prices", "cycle-times", "machine-status"):
-            return best, score
-        sized = any(w in self.sizes_by_word for w in norm.words)
-        here = number is None and not norm.kinds and st.machine is not None
-        if number is not None or sized or (here and len(norm.words) <= 4):
-            return "machine-info", max(score, THRESHOLD)
-        return best, score
-
-    @staticmethod
-    def _running(machines: Mapping[int, MachineStatus], number: int) -> bool:
-        status = machines.get(number)
-        return status is not None and status.state is MachineState.BUSY
-
-    def _payment_kept(
-        self,
-        best: str,
-        score: float,
-        number: int | None,
-        item: str | None,
-        problem: bool,
-        hypothetical: bool,
-        low: str,
-    ) -> tuple[str, float]:
-        """A payment problem told as money the machine kept ("took my card payment and isn't
-        running") is money taken; a dead card reader on a named machine is a broken machine.
-        A card the reader refused ("my card was declined") stays a payment problem."""
-        if best != "payment-problem" or not problem or hypothetical:
-            return best, score
-        if self.cues.money_lost.search(low):
-            return "money-taken", max(score, THRESHOLD)
-        if number is not None and item != "payment-problem":
-            return "machine-broken", max(score, THRESHOLD)
-        return best, score
-
-    def _told_before(
-        self,
-        norm: Normalized,
-        ranked: list[tuple[str, float]],
-        said: int | None,
-        problem: bool,
-        st: DialogueState,
-        low: str,
-    ) -> str | None:
-        """The sentences of the last answer that answer a short "how long" or "when" follow-up
-        about it ("how long do you keep stuff" after lost and found), if it was an owner's text
-        and the question names no machine, kind or size and no topic of its own."""
-        cues = self.cues
-        text = self._owner_text(st.intent)
-        if text is None or said is not None or problem or norm.kinds or len(norm.words) > 6:
-            return None
-        if any(w in self.sizes_by_word for w in norm.words):
-            return None
-        place = False
-        if cues.asks_duration.search(low):
-            says = cues.says_duration
-        elif cues.when.search(low):
-            says = cues.says_moment
-        elif cues.asks_place.search(low):
-            says, place = cues.says_place, True
-        elif cues.asks_price.search(low):
-            says = cues.says_money
-        else:
-            return None
-        best, score = ranked[0] if ranked else ("fallback", 0.0)
-        generic = ("machine-status", "cycle-times", "prices") + (("machine-info",) if place else ())
-        if score >= THRESHOLD and best not in generic:
-            return None
-        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
-        picked = [x for x in sentences if says.search(cues.text(x))]
-        if place and norm.machine is None:
-            # "where's the machine" after the vending machine: a sentence about what it names
-            # ("it" names nothing, so any place said will do).
-            named = set(norm.features) - set(self.normalize(cues.asks_place.pattern).features)
-            named -= {"it", "is", "anything", "there", "what", "that"}
-            if named:
-                picked = [x for x in picked if named & set(self.normalize(x).features)]
-        return " ".join(picked) or None
-
-    def _owner_text(self, intent: str | None) -> str | None:
-        """The owner's text an answer to ``intent`` gives (an FAQ, a rule, lost and found)."""
-        k = self.knowledge
-        texts = {
-            "lost-and-found": k.lost_and_found,
-            "refunds": k.refund,
-            "detergent": " ".join(k.howto.detergent),
-            "address": k.address,
-            "payment": k.payment_details,
-        }
-        if intent in texts:
-            return texts[intent] or None
-        if intent is None:
-            return None
-        return self.faq_text.get(intent) or self.rule_text.get(intent)
-
     def _sizes_read(self, norm: Normalized, low: str, st: DialogueState) -> Normalized:
         """Size words as meant: "how big is it" asks a size and names none; "the biggest one"
         names the largest size of the kind talked about (washers if none), "the smallest" the
@@ -760,41 +632,6 @@ class Dialog(Escalations, Shaping):
             focus = self._only_free(turn)  # "dryer 12 is free" - "how much is it"
         state = self._next_state(st, answer.intent, norm, focus, local, pending=pending)
         return dataclasses.replace(answer, text=spoken, state=state)
-
-    def _size_words(self, featured: list[tuple[str, tuple[str, ...]]]) -> frozenset[str]:
-        """Words that only one size's description says ("comforters" for the large washer)
-        and no topic's examples but the machines' own facts: a question holding one asks about the
-        sizes."""
-        counts: dict[str, int] = {}
-        for size in self.knowledge.washers + self.knowledge.dryers:
-            for f in set(self.normalize(size.description).features):
-                counts[f] = counts.get(f, 0) + 1
-        topics: dict[str, set[str]] = {}
-        for intent, features in featured:
-            for f in features:
-                topics.setdefault(f, set()).add(intent)
-        return frozenset(
-            f
-            for f, n in counts.items()
-            if n == 1
-            and "_" not in f
-            and not f.isdigit()
-            and f not in ENTITY_FEATURES
-            and f not in self.sizes_by_word
-            and topics.get(f, set()) <= {"machine-info"}
-        )
-
-    def _with_staff_day(self, text: str, turn: Turn, low: str) -> str:
-        """An owner's text that needs staff ("drop off while staff are here"), asked for a day
-        or an hour ("on sunday afternoon", "at 9pm"): with the staff hours of that day."""
-        if not self.cues.asks_staff.search(self.cues.text(text.lower())):
-            return text
-        days = days_asked(turn.norm.words, turn.now)
-        if not days and self.cues.says_moment.search(low):
-            days = [turn.now.weekday()]  # an hour today
-        if not days or self.knowledge.staff_hours.always:
-            return text
-        return " ".join([text, *(self._staff_day(d) for d in days)])
 
     def _other_places(self) -> tuple[str, ...]:
         """Other businesses the owner's texts name ("the Corner Market next door"), lowercase:

@@ -62,19 +62,6 @@ class MachineAnswers(Base):
             text += " " + self._alternative(turn, machine)
         return self._reply(turn, prefix + text, source="machines")
 
-    def _other_machine(self, number: int) -> MachineInfo | None:
-        """ "The other one": the one other machine of the same kind, size and place."""
-        machine = self.by_number.get(number)
-        if machine is None:
-            return None
-        twins = [
-            m
-            for m in self.knowledge.machines
-            if m.number != number
-            and (m.kind, m.size, m.location) == (machine.kind, machine.size, machine.location)
-        ]
-        return twins[0] if len(twins) == 1 else None
-
     def _only_free(self, turn: Turn) -> MachineInfo | None:
         """The one free machine a free-machines answer names, if it names one: what "how much
         is it" or "the other one" after it is about."""
