@@ -208,6 +208,7 @@ class Dialog(Escalations, Shaping, Readings):
         cues = self.cues
         return bool(
             (norm.machine and norm.machine.number is not None)
+            or self._step_placed(norm, low)
             or cues.machine_pair.search(plain(piece))
             or cues.problem.search(low)
             or any(p.search(low) for p, _ in cues.items)
@@ -508,6 +509,11 @@ class Dialog(Escalations, Shaping, Readings):
                 best = escalations[0] if escalations else "machine-broken"
             score = max(score, THRESHOLD)
 
+        placed = None
+        if best in ("how-to-wash", "how-to-dry", "detergent", "fallback") or score < THRESHOLD:
+            placed = None if problem else self._step_placed(norm, low)
+        if placed is not None:
+            return self._respond(placed[0], norm, None, **cont, text=placed[1], score=THRESHOLD)
         if best != "fallback" and score < THRESHOLD and best not in ESCALATIONS:
             best = "fallback"
         if best == "fallback":

@@ -110,7 +110,7 @@ _KEEP = re.compile(
     r"\b(wash|washing|lost|washer|machines?|quarters?|bills?|1|5|10|\d+) "
     r"(and|n|&) (fold|found|dryers?|folding|\d+)\b"
 )
-_CUT = re.compile(r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&)\s+")
+_CUT = re.compile(r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n)\s+")
 
 
 def split(text: str) -> list[str]:
