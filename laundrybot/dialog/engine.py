@@ -96,6 +96,12 @@ class Dialog(Escalations, Shaping, Readings):
             self.sizes_by_word.setdefault(size.name, []).append(size)
         self._phrases = self._recognition_phrases(examples)
         self.size_words = self._size_words(featured)
+        # What the shop sells, in the words of its sales text and the detergent examples.
+        self.sold_words = frozenset(
+            f
+            for text in (*knowledge.howto.detergent, *self.language.examples.get("detergent", ()))
+            for f in self.normalize(text).features
+        )
         self.places = self._other_places()
 
         self.handlers: dict[str, Callable[[Turn], Answer]] = {
@@ -509,6 +515,8 @@ class Dialog(Escalations, Shaping, Readings):
                 best = escalations[0] if escalations else "machine-broken"
             score = max(score, THRESHOLD)
 
+        if self._not_sold(best, norm) and not problem:
+            return self._decline(norm, "dont_know", **cont)
         placed = None
         if best in ("how-to-wash", "how-to-dry", "detergent", "fallback") or score < THRESHOLD:
             placed = None if problem else self._step_placed(norm, low)
