@@ -482,7 +482,7 @@ class Dialog(Escalations, Shaping, Readings):
             (problem or person) and not hypothetical and not self._asks(low)
         ):
             pass  # how the shop handles a problem: the policy
-        elif hypothetical and (best in ESCALATIONS or score < THRESHOLD or problem):
+        elif hypothetical and (best in ESCALATIONS or problem or (score < THRESHOLD and vague)):
             # A problem that has not happened: what to do about it, never a report.
             policy = next((POLICIES[i] for i, _ in ranked if i in POLICIES), "problem-help")
             best, score = policy, max(score, THRESHOLD)
