@@ -167,8 +167,20 @@ class Dialog(Escalations, Shaping, Readings):
             # shares the predicate of the one before: it is answered as a follow-up.
             one = self._answer_one(piece, machines, local, state, joined=bool(answers))
             state = one.state
-            if not any(_opening(a.text) == _opening(one.text) for a in answers):
-                answers.append(one)  # "coins and cards?": one answer, not the same one twice
+            same = next(
+                (i for i, a in enumerate(answers) if _opening(a.text) == _opening(one.text)), None
+            )
+            if same is None:
+                answers.append(one)
+            else:
+                # "coins and cards?": one answer, not the same one twice; what the second
+                # adds ("... top up at the kiosk") is said once, after it.
+                said = answers[same].text
+                extra = [x for x in _sentences(one.text) if x not in said]
+                if extra:
+                    answers[same] = dataclasses.replace(
+                        answers[same], text=" ".join([said, *extra])
+                    )
         if len(answers) == 1:
             return answers[0]
         first = answers[0]
@@ -686,6 +698,10 @@ class Dialog(Escalations, Shaping, Readings):
 _NAMELESS = frozenset({"staff-contact", "hours", "address", "fallback", "rules", "call-staff"})
 # Words that ask how long a cycle takes in general, not how long this one has left.
 _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})
+
+
+def _sentences(text: str) -> list[str]:
+    return [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
 
 
 def _opening(text: str) -> str:

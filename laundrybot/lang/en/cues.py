@@ -97,7 +97,7 @@ _YES_NO = re.compile(
     r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|am|do|does|did|can|could|will"
     r"|would|have|has|may|r|u)\b"
 )
-_WHEN = re.compile(r"\b(when|what time|how late|how early|till when|until when)\b")
+_WHEN = re.compile(r"\b(when|what time|how late|how early|how soon|till when|until when)\b")
 _ASKS_BUSY = re.compile(r"\b(used|using|busy|in use|running|taken|occupied|going)\b")
 _ASKS_WORKING = re.compile(r"\b(working|work|broken|out of order)\b")
 _ASKS_STAFF = re.compile(
@@ -208,6 +208,7 @@ _ITEMS = (
             r"\b(lost|left|leave|forgot|forgotten|missing|lose)\b.*\b(stuff|things?|items?|socks?"
             r"|clothes|jacket|bag|phone|keys?|wallet|shirt|sweater|hoodie|laundry)\b"
             r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
+            r"|\b(left|leave|forgotten|forget) behind\b"
         ),
         "lost-and-found",
     ),
