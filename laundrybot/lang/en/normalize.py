@@ -77,6 +77,8 @@ _PHRASES = (
         "top up",
     ),
     (re.compile(r"\breload\b|\brecharge\b"), "top up"),
+    # Heard for "cards": nobody pays a laundromat in cars.
+    (re.compile(r"\b(take|accept|pay with|use) cars\b"), r"\1 cards"),
     (re.compile(r"\bapple pay\b|\bgoogle pay\b|\bsamsung pay\b"), "phonepay"),
 )
 

@@ -31,7 +31,8 @@ _PERSON = any_of(
 _VAGUE = any_of(r"이상해|이상하|이상한데|문제가|문제 ?있|뭔가 ?잘못|잘못된 ?것 ?같|좀 ?그래")
 # Urgent, or a danger to someone: filed at once, without asking which machine first.
 _URGENT = re.compile(
-    r"급해|급한|긴급|빨리|당장|다쳤|다친|피가|피 ?나|넘어져|넘어졌|쓰러|불이 ?났|불 ?났|불이 ?붙"
+    r"급해|급한|긴급|빨리|당장|다쳤|다친|다치|피가|피 ?나|넘어져|넘어졌|넘어지|쓰러"
+    r"|불이 ?났|불 ?났|불이 ?붙"
     r"|연기|타는 ?냄새|가스|감전|찌릿|물바다|바닥에 ?물|물이 ?넘|아이가|애가"
 )
 _HYPOTHETICAL = re.compile(
