@@ -162,10 +162,15 @@ class Dialog(Escalations, Shaping, Readings):
         answers: list[Answer] = []
         cut = self._pieces(question[:MAX_QUESTION_CHARS])
         cut = [each for part in cut for each in self._each_object(part)]
-        for piece in [each for part in cut for each in self._each_machine(part)]:
+        pieces = [each for part in cut for each in self._each_machine(part)]
+        # "suppose a dryer breaks, would I get my money back": every part is supposed.
+        supposed = len(pieces) > 1 and bool(self.cues.hypothetical.search(plain(pieces[0])))
+        for piece in pieces:
             # A later piece that is only an object ("how much are the washers and dryers")
             # shares the predicate of the one before: it is answered as a follow-up.
-            one = self._answer_one(piece, machines, local, state, joined=bool(answers))
+            one = self._answer_one(
+                piece, machines, local, state, joined=bool(answers), supposed=supposed
+            )
             state = one.state
             same = next(
                 (i for i, a in enumerate(answers) if _opening(a.text) == _opening(one.text)), None
@@ -295,6 +300,7 @@ class Dialog(Escalations, Shaping, Readings):
         local: datetime.datetime,
         st: DialogueState,
         joined: bool = False,
+        supposed: bool = False,
     ) -> Answer:
         cues = self.cues
         low = cues.text(plain(piece))
@@ -378,7 +384,7 @@ class Dialog(Escalations, Shaping, Readings):
         owners = [
             sc for i, sc in ranked if i.startswith(("faq:", "rule:")) or i == "address"
         ]  # fmt: skip
-        place = next((p for p in self.places if p in low), None)
+        place = next((name for said, name in self.places.items() if said in low), None)
         if not problem and not (owners and owners[0] >= THRESHOLD and owners[0] == score):
             if place is not None and best != "fallback":
                 return self._decline(norm, "other_place", **cont, place=f"the {place.title()}")
@@ -462,7 +468,7 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
 
         # Reports only for real problems; a vague one asks which machine first.
-        hypothetical = bool(cues.hypothetical.search(low))
+        hypothetical = supposed or bool(cues.hypothetical.search(low))
         person = bool(cues.person.search(low))
         vague = bool(cues.vague_problem.search(low))
         best, score = self._payment_kept(best, score, number, item, problem, hypothetical, low)
@@ -493,7 +499,8 @@ class Dialog(Escalations, Shaping, Readings):
         elif best in POLICIES.values() and not (
             (problem or person) and not hypothetical and not self._asks(low)
         ):
-            pass  # how the shop handles a problem: the policy
+            if hypothetical and problem:
+                score = max(score, THRESHOLD)  # "what do I do if a dryer starts leaking"
         elif hypothetical and (best in ESCALATIONS or problem or (score < THRESHOLD and vague)):
             # A problem that has not happened: what to do about it, never a report.
             policy = next((POLICIES[i] for i, _ in ranked if i in POLICIES), "problem-help")
@@ -659,14 +666,21 @@ class Dialog(Escalations, Shaping, Readings):
         state = self._next_state(st, answer.intent, norm, focus, local, pending=pending)
         return dataclasses.replace(answer, text=spoken, state=state)
 
-    def _other_places(self) -> tuple[str, ...]:
+    def _other_places(self) -> dict[str, str]:
         """Other businesses the owner's texts name ("the Corner Market next door"), lowercase:
-        capitalised words after "the", not the shop's own name."""
+        capitalised words after "the", not the shop's own name; as said (the name, or "the"
+        and its last word: "the market next door") -> the name."""
         k = self.knowledge
         texts = [k.address, *self.faq_text.values(), *self.rule_text.values(), k.lost_and_found]
         found = re.findall(r"\b[Tt]he ((?:[A-Z][\w'&]+ )*[A-Z][\w'&]+)", "\n".join(texts))
         own = k.shop_name.lower()
-        return tuple(dict.fromkeys(n.lower() for n in found if n.lower() not in own))
+        names = [n.lower() for n in found if n.lower() not in own]
+        places = {n: n for n in names}
+        for n in names:
+            head = n.split()[-1]
+            if " " in n and head not in own:
+                places.setdefault(f"the {head}", n)
+        return places
 
     def _mirror(self, phrase: str) -> str:
         """The same phrase about the other kind of machine ("washer 7 ate" -> "dryer 7 ate")."""

@@ -220,7 +220,10 @@ _ITEMS = (
         "payment-problem",
     ),
     (
-        re.compile(r"\bfirst time\b|\bnever (done|used|been)\b|\bhow does (this|it) (all )?work\b"),
+        re.compile(
+            r"\bfirst time\b|\bnever (done|used|been)\b|\bhow does (this|it) (all )?work\b"
+            r"|\bwhat do i do first\b|\bbefore (using|i use|starting)\b"
+        ),
         "how-to-wash",
     ),
     (
