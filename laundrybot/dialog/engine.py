@@ -409,6 +409,16 @@ class Dialog(Escalations, Shaping, Readings):
             # is like.
             best, score = st.intent, max(score, 0.5)
         elif (
+            follow
+            and st.intent in ("payment", "detergent", "hours", "staff-contact")
+            and score < STATED_PROBLEM
+            and number is None
+            and not problem
+        ):
+            # "can I use it on the dryers too" after the loyalty card: still paying, whatever
+            # a machine word in it is like.
+            best, score = st.intent, max(score, THRESHOLD)
+        elif (
             st.intent
             and (score < THRESHOLD or (follow and topicless))
             and (topicless or follow or said is not None)

@@ -92,6 +92,7 @@ _ACCEPT = re.compile(
 _FOLLOW_UP = re.compile(
     r"^(and|also|so|ok(ay)?|what about|how about|and what about|what of"
     r"|then|same|is it the same|and the same)\b"
+    r"|\b(too|as well)[.!? ]*$"  # "can I use it on the dryers too"
 )
 _YES_NO = re.compile(
     r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|am|do|does|did|can|could|will"
