@@ -74,3 +74,20 @@ def test_someone_hurt_is_a_call_for_staff() -> None:
                                ("ko", "누가 넘어져서 못 일어나요")):  # fmt: skip
         (answer,) = _talk(language, {}, question)
         assert answer.escalation == "call-staff", question
+
+
+def test_asked_whether_broken_is_never_a_report_and_yes_means_broken() -> None:
+    spec: dict[int, tuple[str, float | None]] = {3: ("free", None), 4: ("busy", 10)}
+    (pair,) = _talk("en", spec, "are 3 and 4 broken?")
+    assert pair.escalation is None and "washer 3" in pair.text and "washer 4" in pair.text
+    (busy,) = _talk("en", spec, "is 4 broken")
+    assert busy.text.startswith("No, ")
+    (ko,) = _talk("ko", spec, "4번 고장났나요?")
+    assert ko.text.startswith("아니요") and ko.escalation is None
+    (thing,) = _talk("en", spec, "is the change machine broken?")
+    assert thing.escalation is None
+
+
+def test_a_problem_with_an_owners_thing_is_not_a_machine_report() -> None:
+    (answer,) = _talk("en", {}, "the wifi is not working")
+    assert answer.escalation is None and "Bubbles Guest" in answer.text

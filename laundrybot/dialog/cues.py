@@ -81,6 +81,8 @@ class Cues:
     # A yes/no question whether a machine works ("is washer 4 broken?", "4번 고장 났어요?"):
     # answered from the machine's state, never a report.
     asks_broken: re.Pattern[str] = field(default=_NEVER)
+    # The words of those that ask "broken?" rather than "working?": yes means out of order.
+    says_broken: re.Pattern[str] = field(default=_NEVER)
     # "the other one", "다른 거": the one other machine like the one talked about.
     other: re.Pattern[str] = field(default=_NEVER)
     # "where", "is it next to anything": a place asked; "how much", "얼마": a price asked. After

@@ -273,7 +273,10 @@ class Dialog(Escalations, Shaping, Readings):
         that do not exist."""
         low = plain(piece)
         pair = self.cues.machine_pair.search(low)
-        if pair is None or self.cues.problem.search(self.cues.text(low)):
+        read = self.cues.text(low)
+        if pair is None or (
+            self.cues.problem.search(read) and not self.cues.asks_broken.search(read)
+        ):
             return [piece]
         asked = [
             low[: pair.end("a")] + low[pair.end("b") :],
@@ -485,15 +488,17 @@ class Dialog(Escalations, Shaping, Readings):
         if person and not problem and not hypothetical and cues.urgent.search(low):
             best, score = "call-staff", max(score, THRESHOLD)  # someone hurt, however put
         elif (
-            number is not None
-            and best in ESCALATIONS
+            best in ESCALATIONS
             and best != "call-staff"
             and cues.asks_broken.search(low)
             and not cues.money_lost.search(low)
-            and not cues.urgent.search(low)
         ):
-            # "is washer 4 broken?": asked, not told; its state answers it.
-            best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
+            # "is washer 4 broken?": asked, not told; its state answers it (what to do about
+            # a broken one, for a thing without a number: "is the change machine broken?").
+            if number is not None:
+                best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
+            else:
+                best, score = "problem-help", max(score, THRESHOLD)
         elif (
             best in POLICIES
             and number is None
@@ -536,7 +541,13 @@ class Dialog(Escalations, Shaping, Readings):
                 best, score = others[0]
             else:
                 best, score = "fallback", 0.0
-        elif (problem or person) and best not in ESCALATIONS and best != "payment-problem":
+        elif (
+            (problem or person)
+            and best not in ESCALATIONS
+            and best != "payment-problem"
+            and not self._owners_thing(best, score, norm, number)
+            and not (cues.asks_broken.search(low) and not cues.money_lost.search(low))
+        ):
             escalations = [i for i, _ in ranked if i in ESCALATIONS]
             if person and not problem:
                 best = "call-staff"  # someone hurt or a person asked for, no machine problem

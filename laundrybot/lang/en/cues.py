@@ -306,6 +306,7 @@ CUES = Cues(
     no="No, ",
     money_lost=_MONEY_LOST,
     asks_broken=_ASKS_BROKEN,
+    says_broken=re.compile(r"\b(broken|broke|out of order|down)\b"),
     asks_place=re.compile(r"\bwhere\b|\bnext to\b|\bnear\b|\bclose to\b|\bwhereabouts\b"),
     says_place=re.compile(
         r"\b(next to|behind|by the|near|beside|in front of|across from|at the back|on the sign"

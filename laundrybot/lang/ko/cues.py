@@ -165,6 +165,7 @@ CUES = Cues(
     spaced=False,
     money_lost=_MONEY_LOST,
     asks_broken=_ASKS_BROKEN,
+    says_broken=re.compile(r"고장"),
     asks_place=re.compile(r"어디|옆에뭐|근처에뭐"),
     says_place=re.compile(r"옆|뒤|앞|근처|입구|안쪽|표지판"),
     asks_price=re.compile(r"얼마|가격|비용"),
