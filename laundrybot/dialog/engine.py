@@ -545,11 +545,17 @@ class Dialog(Escalations, Shaping, Readings):
             (problem or person)
             and best not in ESCALATIONS
             and best != "payment-problem"
-            and not self._owners_thing(best, score, norm, number)
+            and not self._owners_thing(best, score, norm, number, low)
             and not (cues.asks_broken.search(low) and not cues.money_lost.search(low))
         ):
-            escalations = [i for i, _ in ranked if i in ESCALATIONS]
-            if person and not problem:
+            # Money taken only when money is said to be; a danger with no machine named is
+            # for a person ("my kid is locked in the car").
+            money = bool(cues.money_lost.search(low))
+            escalations = [
+                i for i, _ in ranked if i in ESCALATIONS and (money or i != "money-taken")
+            ]
+            machine_named = number is not None or bool(norm.kinds) or norm.machine is not None
+            if (person and not problem) or (cues.urgent.search(low) and not machine_named):
                 best = "call-staff"  # someone hurt or a person asked for, no machine problem
             else:
                 best = escalations[0] if escalations else "machine-broken"

@@ -28,7 +28,7 @@ _PROBLEM = any_of(
     r"\b(didn'?t|did not|never|doesn'?t|does not|won'?t|will not|isn'?t|is not|not)"
     r" (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open)",
     r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
-    r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air"
+    r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air|damp"
     r"|not drying|still wet|strange noise|noise|out of order|not spinning|not draining"
     r"|won'?t drain)",
 )
@@ -64,7 +64,8 @@ _URGENT = any_of(
     # Not a numbered machine: filed without asking which machine.
     r"\b(change machine|bill changer|kiosk|vending machine)\b",
     r"\bflood\w*|\bwater (is )?(all over|everywhere|on the floor)|\bwater everywhere"
-    r"|\bpuddle|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside)\b",
+    r"|\bpuddle|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside"
+    r"|locked)\b",
 )
 # A problem that has not happened, or how one is handled: "what if", "in case", "say a washer
 # leaks", "how do I report...", "who do I call", "do you give refunds".

@@ -92,7 +92,7 @@ _STOPWORDS = word_set(
 # Words folded onto one canonical form after stemming (both sides of matching see the same).
 _SYNONYMS = {
     "cost": "price", "fee": "price", "expensive": "price", "cheap": "price",
-    "pricing": "price", "rate": "price",
+    "pricing": "price", "rate": "price", "cheaper": "price", "pricier": "price",
     # The kind of machine matters, not the word form: "wash", "washer", "washing" alike.
     "washer": "wash", "washing": "wash", "dryer": "dry", "drying": "dry",
     "launder": "laundry", "laundromat": "shop",
