@@ -313,7 +313,10 @@ class Dialog(Escalations, Shaping, Readings):
         number = norm.machine.number if norm.machine else None
         bare = cues.bare_number(norm.words) if number is None else None
         said = number if number is not None else bare
-        norm, number = self._the_other(norm, number, bare, st, low)
+        other, number = self._the_other(norm, number, bare, st, low)
+        if other is not norm:  # "the other one" said: ranked on what else is asked
+            norm, ranked = other, self._rank(other)
+            best, score = ranked[0] if ranked else ("fallback", 0.0)
         follow = bool(cues.follow_up.search(low)) or (joined and self._topicless(norm))
         problem = bool(cues.problem.search(low))
         cont = Context(st=st, local=local, machines=machines, low=low)
