@@ -37,8 +37,8 @@ BARS: dict[str, dict[str, float]] = {
     "tuning_en": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
     "tuning_ko": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
     # Tuning set 2 (written from the facts only, by someone who never saw the code; free to
-    # tune on): a little under what it scores after the understanding4 work (en 353/358 98.6%,
-    # follow-up 97.0%, two-part 100%, no false report; ko 177/178 99.4%, follow-up 98.7%,
+    # tune on): a little under what it scores after the understanding4 work (en 354/358 98.9%,
+    # follow-up 97.6%, two-part 100%, no false report; ko 177/178 99.4%, follow-up 98.7%,
     # two-part 100%, no false report; from en 88.5% and ko 89.3% after understanding3).
     "tuning2_en": {"rate": 0.96, "follow-up": 0.95, "two-part": 0.90},
     "tuning2_ko": {"rate": 0.97, "follow-up": 0.96, "two-part": 0.85},
@@ -46,10 +46,10 @@ BARS: dict[str, dict[str, float]] = {
     # other sets' questions; free to tune on). First seen, before any tuning on it (the
     # generalisation figure, code of understanding4 after its tuning2 work): en 239/287 83.3%,
     # follow-up 87.9%, two-part 78.9%, no false report; ko 103/127 81.1%, follow-up 88.1%,
-    # two-part 71.4%, 1 false report. After tuning on it too: en 275/287 95.8%, follow-up
-    # 99.1%, two-part 94.7%, no false report; ko 123/127 96.9%, follow-up 97.6%, two-part
+    # two-part 71.4%, 1 false report. After tuning on it too: en 279/287 97.2%, follow-up
+    # 99.1%, two-part 94.7%, no false report; ko 124/127 97.6%, follow-up 97.6%, two-part
     # 85.7%, no false report.
-    "tuning3_en": {"rate": 0.93, "follow-up": 0.96, "two-part": 0.89},
+    "tuning3_en": {"rate": 0.94, "follow-up": 0.96, "two-part": 0.89},
     "tuning3_ko": {"rate": 0.94, "follow-up": 0.95, "two-part": 0.70},
     # Measured once at the end of the understanding3 work (Wednesday 15:30): en 215/255 84.3%,
     # follow-up 90.2%, two-part 75.9%, 1 false report; ko 87/98 88.8%, follow-up 92.0%,
