@@ -558,9 +558,11 @@ def test_ordinals_and_a_number_heard_as_a_word_name_machines(dialog: Dialog) -> 
 
 
 def test_other_businesses_are_declined_unless_the_owners_texts_answer(dialog: Dialog) -> None:
-    assert dialog.places == ("corner market",)
+    assert dialog.places == {"corner market": "corner market", "the market": "corner market"}
     market = dialog.answer("what time does the Corner Market close", {}, AFTERNOON)
     assert "don't know about the Corner Market" in market.text and market.escalation is None
+    nearby = dialog.answer("till when is the market next door open", {}, AFTERNOON)
+    assert "don't know about the Corner Market" in nearby.text
     assert "don't know" in dialog.answer("is there a mcdonalds nearby", {}, AFTERNOON).text
     assert "parking" in dialog.answer("is there parking nearby", {}, AFTERNOON).text
     assert "ATM" in dialog.answer("is there an atm nearby", {}, AFTERNOON).text

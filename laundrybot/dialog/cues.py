@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+_NEVER = re.compile(r"(?!)")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,26 @@ class Cues:
     # False: the patterns read the text with its spaces taken out (Korean spacing is
     # unreliable, and a recogniser writes "물 이 새 요" for "물이 새요").
     spaced: bool = True
+    # A payment the machine kept ("it charged me and isn't running", "결제됐는데 안 돌아가요"):
+    # money taken, not a card the reader refused.
+    money_lost: re.Pattern[str] = field(default=_NEVER)
+    # A yes/no question whether a machine works ("is washer 4 broken?", "4번 고장 났어요?"):
+    # answered from the machine's state, never a report.
+    asks_broken: re.Pattern[str] = field(default=_NEVER)
+    # The words of those that ask "broken?" rather than "working?": yes means out of order.
+    says_broken: re.Pattern[str] = field(default=_NEVER)
+    # "the other one", "다른 거": the one other machine like the one talked about.
+    other: re.Pattern[str] = field(default=_NEVER)
+    # "where", "is it next to anything": a place asked; "how much", "얼마": a price asked. After
+    # an owner's text, the sentence that says a place (``says_place``) or an amount
+    # (``says_money``) answers it ("do you sell detergent" - "how much?").
+    asks_place: re.Pattern[str] = field(default=_NEVER)
+    says_place: re.Pattern[str] = field(default=_NEVER)
+    asks_price: re.Pattern[str] = field(default=_NEVER)
+    says_money: re.Pattern[str] = field(default=_NEVER)
+    # "what's the name of this place", "the owner's name": a name asked; the shop's is known,
+    # a person's is not.
+    asks_name: re.Pattern[str] = field(default=_NEVER)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

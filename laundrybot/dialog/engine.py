@@ -11,7 +11,8 @@ templates and recogniser phrase forms come from that language's unit (laundrybot
 
 The answering is in parts, one job each: facts.py (knowledge answers), machine_answers.py
 (machine states), escalations.py (staff reports), memory.py (the state between turns),
-shaping.py (yes/no leads, declining, clarifying); turn.py holds what they share.
+readings.py (what the classifier's pick is re-read as), shaping.py (yes/no leads, declining,
+clarifying); turn.py holds what they share.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from laundrybot.dialog.intents import ESCALATIONS, INTENTS, KIND_AGNOSTIC, POLIC
 from laundrybot.dialog.knowledge import Knowledge, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
 from laundrybot.dialog.normalize import Normalized
+from laundrybot.dialog.readings import Readings
 from laundrybot.dialog.shaping import CLARIFY_FLOOR, Shaping
 from laundrybot.dialog.state import DialogueState
 from laundrybot.dialog.turn import (
@@ -60,7 +62,7 @@ STATED_PROBLEM = 0.5
 CLASSIFIER = "matcher"
 
 
-class Dialog(Escalations, Shaping):
+class Dialog(Escalations, Shaping, Readings):
     def __init__(self, knowledge: Knowledge, classifier: str = CLASSIFIER) -> None:
         self.knowledge = knowledge
         self.language = lang.get(knowledge.language)
@@ -93,6 +95,13 @@ class Dialog(Escalations, Shaping):
         for size in knowledge.washers + knowledge.dryers:
             self.sizes_by_word.setdefault(size.name, []).append(size)
         self._phrases = self._recognition_phrases(examples)
+        self.size_words = self._size_words(featured)
+        # What the shop sells, in the words of its sales text and the detergent examples.
+        self.sold_words = frozenset(
+            f
+            for text in (*knowledge.howto.detergent, *self.language.examples.get("detergent", ()))
+            for f in self.normalize(text).features
+        )
         self.places = self._other_places()
 
         self.handlers: dict[str, Callable[[Turn], Answer]] = {
@@ -153,13 +162,30 @@ class Dialog(Escalations, Shaping):
         answers: list[Answer] = []
         cut = self._pieces(question[:MAX_QUESTION_CHARS])
         cut = [each for part in cut for each in self._each_object(part)]
-        for piece in [each for part in cut for each in self._each_machine(part)]:
+        pieces = [each for part in cut for each in self._each_machine(part)]
+        # "suppose a dryer breaks, would I get my money back": every part is supposed.
+        supposed = len(pieces) > 1 and bool(self.cues.hypothetical.search(plain(pieces[0])))
+        for piece in pieces:
             # A later piece that is only an object ("how much are the washers and dryers")
             # shares the predicate of the one before: it is answered as a follow-up.
-            one = self._answer_one(piece, machines, local, state, joined=bool(answers))
+            one = self._answer_one(
+                piece, machines, local, state, joined=bool(answers), supposed=supposed
+            )
             state = one.state
-            if not any(_opening(a.text) == _opening(one.text) for a in answers):
-                answers.append(one)  # "coins and cards?": one answer, not the same one twice
+            same = next(
+                (i for i, a in enumerate(answers) if _opening(a.text) == _opening(one.text)), None
+            )
+            if same is None:
+                answers.append(one)
+            else:
+                # "coins and cards?": one answer, not the same one twice; what the second
+                # adds ("... top up at the kiosk") is said once, after it.
+                said = answers[same].text
+                extra = [x for x in _sentences(one.text) if x not in said]
+                if extra:
+                    answers[same] = dataclasses.replace(
+                        answers[same], text=" ".join([said, *extra])
+                    )
         if len(answers) == 1:
             return answers[0]
         first = answers[0]
@@ -205,6 +231,7 @@ class Dialog(Escalations, Shaping):
         cues = self.cues
         return bool(
             (norm.machine and norm.machine.number is not None)
+            or self._step_placed(norm, low)
             or cues.machine_pair.search(plain(piece))
             or cues.problem.search(low)
             or any(p.search(low) for p, _ in cues.items)
@@ -246,7 +273,10 @@ class Dialog(Escalations, Shaping):
         that do not exist."""
         low = plain(piece)
         pair = self.cues.machine_pair.search(low)
-        if pair is None or self.cues.problem.search(self.cues.text(low)):
+        read = self.cues.text(low)
+        if pair is None or (
+            self.cues.problem.search(read) and not self.cues.asks_broken.search(read)
+        ):
             return [piece]
         asked = [
             low[: pair.end("a")] + low[pair.end("b") :],
@@ -273,6 +303,7 @@ class Dialog(Escalations, Shaping):
         local: datetime.datetime,
         st: DialogueState,
         joined: bool = False,
+        supposed: bool = False,
     ) -> Answer:
         cues = self.cues
         low = cues.text(plain(piece))
@@ -282,6 +313,10 @@ class Dialog(Escalations, Shaping):
         number = norm.machine.number if norm.machine else None
         bare = cues.bare_number(norm.words) if number is None else None
         said = number if number is not None else bare
+        other, number = self._the_other(norm, number, bare, st, low)
+        if other is not norm:  # "the other one" said: ranked on what else is asked
+            norm, ranked = other, self._rank(other)
+            best, score = ranked[0] if ranked else ("fallback", 0.0)
         follow = bool(cues.follow_up.search(low)) or (joined and self._topicless(norm))
         problem = bool(cues.problem.search(low))
         cont = Context(st=st, local=local, machines=machines, low=low)
@@ -321,22 +356,41 @@ class Dialog(Escalations, Shaping):
         if told is not None and st.intent is not None:
             return self._respond(st.intent, norm, None, **cont, text=told, score=0.6)
 
-        # Requests the shop does not serve: never a report, a plain "I can't do that".
-        if cues.out_of_scope.search(low) and not problem:
-            return self._decline(norm, "cant_do", **cont)
-
         # Items one word of which would mislead the classifier ("dryer sheets").
+        item = None
         for pattern, intent in cues.items:
-            if intent in self.known_intents and pattern.search(low) and not problem:
-                best, score = intent, max(score, 0.6)
+            if intent in self.known_intents and pattern.search(low):
+                item = intent
+                if not problem:
+                    best, score = intent, max(score, 0.6)
                 break
+
+        kinds = set(norm.kinds)
+        if norm.machine and norm.machine.kind:
+            kinds.add(norm.machine.kind)
+        if best in ("how-to-wash", "how-to-dry") and len(kinds) == 1:
+            best = "how-to-dry" if "dryer" in kinds else "how-to-wash"  # "first time, the dryer"
+        top_two = [i for i, _ in ranked[:2]]
+        if "payment-problem" in top_two and not problem and item != "payment-problem":
+            # A payment problem needs a problem stated: "결제는 뭘로 해요" asks how to pay,
+            # whichever of the two it is more like.
+            plain_topics = [
+                (i, sc) for i, sc in ranked if i not in ESCALATIONS and i != "payment-problem"
+            ]
+            if plain_topics and plain_topics[0][1] >= CLARIFY_FLOOR and best in top_two:
+                best, score = plain_topics[0][0], max(plain_topics[0][1], THRESHOLD)
+
+        # Requests the shop does not serve: never a report, a plain "I can't do that" (unless
+        # it is an aside in a question of ours: "can I leave my wash and go get coffee").
+        if cues.out_of_scope.search(low) and not problem and item is None:
+            return self._decline(norm, "cant_do", **cont)
 
         # Another business ("when does the Corner Market close", "a mcdonalds nearby"): not
         # something the attendant knows, unless the owner's texts answer it.
         owners = [
             sc for i, sc in ranked if i.startswith(("faq:", "rule:")) or i == "address"
         ]  # fmt: skip
-        place = next((p for p in self.places if p in low), None)
+        place = next((name for said, name in self.places.items() if said in low), None)
         if not problem and not (owners and owners[0] >= THRESHOLD and owners[0] == score):
             if place is not None and best != "fallback":
                 return self._decline(norm, "other_place", **cont, place=f"the {place.title()}")
@@ -350,11 +404,43 @@ class Dialog(Escalations, Shaping):
             # no topic the examples know asks for its state, not the last topic.
             best, score = "machine-status", MACHINE_CONFIDENCE
         elif (
+            follow
+            and st.intent in ("hours", "staff-contact")
+            and cues.when.search(low)
+            and number is None
+            and not norm.kinds
+            and best not in ("hours", "staff-contact")
+        ):
+            # "and when do they leave" after staff hours: still staff hours, whatever "leave"
+            # is like.
+            best, score = st.intent, max(score, 0.5)
+        elif (
+            follow
+            and st.intent in ("payment", "detergent", "hours", "staff-contact")
+            and score < STATED_PROBLEM
+            and number is None
+            and not problem
+        ):
+            # "can I use it on the dryers too" after the loyalty card: still paying, whatever
+            # a machine word in it is like.
+            best, score = st.intent, max(score, THRESHOLD)
+        elif (
             st.intent
             and (score < THRESHOLD or (follow and topicless))
             and (topicless or follow or said is not None)
         ):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
+
+        best, score = self._where_machine(best, score, norm, number, st, low)
+        if score < THRESHOLD and self.size_words.intersection(norm.features) and not problem:
+            # "can I put a comforter in it?": a word only a size's description has.
+            best, score = "machine-info", THRESHOLD
+        if cues.asks_name.search(low) and best in _NAMELESS and not problem:
+            if cues.asks_staff.search(low) or cues.person.search(low):
+                return self._decline(norm, "dont_know", **cont)  # a person's name: not known
+            best, score = "address", max(score, THRESHOLD)  # the shop's name, and where it is
+        if best == "machine-info" and "price" in norm.features:
+            best = "prices"  # "what's a regular size wash cost": its price, not its size
 
         # Numbers: a machine number makes a generic question one about that machine, and a
         # bare number names a machine when the talk is about machines ("is 6 free").
@@ -381,6 +467,7 @@ class Dialog(Escalations, Shaping):
             and best == "machine-info"
             and self._referential(norm)
             and not cues.asks.search(low)
+            and not (follow and st.intent == "machine-info")  # "and number eight?": where
         ):
             best = "machine-status"  # nothing but a machine ("dryer 12?"): how it is doing
         if number is not None and best == "machine-status":
@@ -388,17 +475,51 @@ class Dialog(Escalations, Shaping):
         if (
             number is not None
             and best == "cycle-times"
-            and {"left", "until", "done"} & set(norm.words)
+            and (
+                {"left", "until", "done"} & set(norm.words)
+                or (self._running(machines, number) and not _CYCLE_WORDS & set(norm.words))
+            )
         ):
-            best = "machine-status"
+            # "how long for washer 5" while it runs: the time left
+            best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
 
         # Reports only for real problems; a vague one asks which machine first.
-        hypothetical = bool(cues.hypothetical.search(low))
+        hypothetical = supposed or bool(cues.hypothetical.search(low))
         person = bool(cues.person.search(low))
         vague = bool(cues.vague_problem.search(low))
-        if best in POLICIES.values() and not (problem and not hypothetical and not self._asks(low)):
-            pass  # how the shop handles a problem: the policy
-        elif hypothetical and (best in ESCALATIONS or score < THRESHOLD or problem):
+        best, score = self._payment_kept(best, score, number, item, problem, hypothetical, low)
+        if person and not problem and not hypothetical and cues.urgent.search(low):
+            best, score = "call-staff", max(score, THRESHOLD)  # someone hurt, however put
+        elif (
+            best in ESCALATIONS
+            and best != "call-staff"
+            and cues.asks_broken.search(low)
+            and not cues.money_lost.search(low)
+        ):
+            # "is washer 4 broken?": asked, not told; its state answers it (what to do about
+            # a broken one, for a thing without a number: "is the change machine broken?").
+            if number is not None:
+                best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
+            else:
+                best, score = "problem-help", max(score, THRESHOLD)
+        elif (
+            best in POLICIES
+            and number is None
+            and (
+                cues.when.search(low)
+                or cues.asks_duration.search(low)
+                or (st.report is not None and self._asks(low))
+            )
+        ):
+            # "when do I get my refund?", or how, once reported: how the shop handles it,
+            # not a second report.
+            best, score = POLICIES[best], max(score, THRESHOLD)
+        elif best in POLICIES.values() and not (
+            (problem or person) and not hypothetical and not self._asks(low)
+        ):
+            if hypothetical and problem:
+                score = max(score, THRESHOLD)  # "what do I do if a dryer starts leaking"
+        elif hypothetical and (best in ESCALATIONS or problem or (score < THRESHOLD and vague)):
             # A problem that has not happened: what to do about it, never a report.
             policy = next((POLICIES[i] for i, _ in ranked if i in POLICIES), "problem-help")
             best, score = policy, max(score, THRESHOLD)
@@ -413,6 +534,8 @@ class Dialog(Escalations, Shaping):
             and not self._asks(low)
         ):
             pass  # told like a problem the examples know, and not asked: a problem
+        elif person and not problem and not self._asks(low) and best in ESCALATIONS:
+            best = "call-staff"  # someone hurt, or a person asked for: not a machine's fault
         elif best in ESCALATIONS and not (problem or (best == "call-staff" and person)):
             others = [(i, sc) for i, sc in ranked if i not in ESCALATIONS]
             if number is not None:
@@ -421,11 +544,33 @@ class Dialog(Escalations, Shaping):
                 best, score = others[0]
             else:
                 best, score = "fallback", 0.0
-        elif (problem or person) and best not in ESCALATIONS and best != "payment-problem":
-            escalations = [i for i, _ in ranked if i in ESCALATIONS]
-            best = escalations[0] if escalations else ("call-staff" if person else "machine-broken")
+        elif (
+            (problem or person)
+            and best not in ESCALATIONS
+            and best != "payment-problem"
+            and not self._owners_thing(best, score, norm, number, low)
+            and not (cues.asks_broken.search(low) and not cues.money_lost.search(low))
+        ):
+            # Money taken only when money is said to be; a danger with no machine named is
+            # for a person ("my kid is locked in the car").
+            money = bool(cues.money_lost.search(low))
+            escalations = [
+                i for i, _ in ranked if i in ESCALATIONS and (money or i != "money-taken")
+            ]
+            machine_named = number is not None or bool(norm.kinds) or norm.machine is not None
+            if (person and not problem) or (cues.urgent.search(low) and not machine_named):
+                best = "call-staff"  # someone hurt or a person asked for, no machine problem
+            else:
+                best = escalations[0] if escalations else "machine-broken"
             score = max(score, THRESHOLD)
 
+        if self._not_sold(best, norm) and not problem:
+            return self._decline(norm, "dont_know", **cont)
+        placed = None
+        if best in ("how-to-wash", "how-to-dry", "detergent", "fallback") or score < THRESHOLD:
+            placed = None if problem else self._step_placed(norm, low)
+        if placed is not None:
+            return self._respond(placed[0], norm, None, **cont, text=placed[1], score=THRESHOLD)
         if best != "fallback" and score < THRESHOLD and best not in ESCALATIONS:
             best = "fallback"
         if best == "fallback":
@@ -445,45 +590,6 @@ class Dialog(Escalations, Shaping):
                 return self._report_update(norm, number, **cont)  # the same problem, now placed
             return self._file(norm, number, best, score, **cont)
         return self._respond(best, norm, number, **cont, score=score)
-
-    def _told_before(
-        self,
-        norm: Normalized,
-        ranked: list[tuple[str, float]],
-        said: int | None,
-        problem: bool,
-        st: DialogueState,
-        low: str,
-    ) -> str | None:
-        """The sentences of the last answer that answer a short "how long" or "when" follow-up
-        about it ("how long do you keep stuff" after lost and found), if it was an owner's text
-        and the question names no machine, kind or size and no topic of its own."""
-        cues = self.cues
-        text = self._owner_text(st.intent)
-        if text is None or said is not None or problem or norm.kinds or len(norm.words) > 6:
-            return None
-        if any(w in self.sizes_by_word for w in norm.words):
-            return None
-        if cues.asks_duration.search(low):
-            says = cues.says_duration
-        elif cues.when.search(low):
-            says = cues.says_moment
-        else:
-            return None
-        best, score = ranked[0] if ranked else ("fallback", 0.0)
-        if score >= THRESHOLD and best not in ("machine-status", "cycle-times", "prices"):
-            return None
-        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
-        picked = [x for x in sentences if says.search(cues.text(x))]
-        return " ".join(picked) or None
-
-    def _owner_text(self, intent: str | None) -> str | None:
-        """The owner's text an answer to ``intent`` gives (an FAQ, a rule, lost and found)."""
-        if intent == "lost-and-found":
-            return self.knowledge.lost_and_found
-        if intent is None:
-            return None
-        return self.faq_text.get(intent) or self.rule_text.get(intent)
 
     def _sizes_read(self, norm: Normalized, low: str, st: DialogueState) -> Normalized:
         """Size words as meant: "how big is it" asks a size and names none; "the biggest one"
@@ -572,7 +678,7 @@ class Dialog(Escalations, Shaping):
         if text is not None:
             answer = self._reply(turn, text)
         elif intent in self.faq_text:
-            answer = self._reply(turn, self.faq_text[intent])
+            answer = self._reply(turn, self._with_staff_day(self.faq_text[intent], turn, low))
         elif intent in self.rule_text:
             answer = self._reply(turn, self.rule_text[intent])
         else:
@@ -584,17 +690,27 @@ class Dialog(Escalations, Shaping):
                 pending = ("steps", intent)
         elif answer.text == self.say.finish(self.say("which_machine")):
             pending = ("machine", "machine-status")
-        state = self._next_state(st, answer.intent, norm, turn.machine, local, pending=pending)
+        focus = turn.machine
+        if focus is None and answer.intent == "free-machines":
+            focus = self._only_free(turn)  # "dryer 12 is free" - "how much is it"
+        state = self._next_state(st, answer.intent, norm, focus, local, pending=pending)
         return dataclasses.replace(answer, text=spoken, state=state)
 
-    def _other_places(self) -> tuple[str, ...]:
+    def _other_places(self) -> dict[str, str]:
         """Other businesses the owner's texts name ("the Corner Market next door"), lowercase:
-        capitalised words after "the", not the shop's own name."""
+        capitalised words after "the", not the shop's own name; as said (the name, or "the"
+        and its last word: "the market next door") -> the name."""
         k = self.knowledge
         texts = [k.address, *self.faq_text.values(), *self.rule_text.values(), k.lost_and_found]
         found = re.findall(r"\b[Tt]he ((?:[A-Z][\w'&]+ )*[A-Z][\w'&]+)", "\n".join(texts))
         own = k.shop_name.lower()
-        return tuple(dict.fromkeys(n.lower() for n in found if n.lower() not in own))
+        names = [n.lower() for n in found if n.lower() not in own]
+        places = {n: n for n in names}
+        for n in names:
+            head = n.split()[-1]
+            if " " in n and head not in own:
+                places.setdefault(f"the {head}", n)
+        return places
 
     def _mirror(self, phrase: str) -> str:
         """The same phrase about the other kind of machine ("washer 7 ate" -> "dryer 7 ate")."""
@@ -620,6 +736,16 @@ class Dialog(Escalations, Shaping):
         for m in k.machines:
             out += self.language.machine_phrases(m.kind, m.number)
         return tuple(dict.fromkeys(p for p in out if p))
+
+
+# Topics whose answers hold no name: a name asked with them is the shop's or a person's.
+_NAMELESS = frozenset({"staff-contact", "hours", "address", "fallback", "rules", "call-staff"})
+# Words that ask how long a cycle takes in general, not how long this one has left.
+_CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})
+
+
+def _sentences(text: str) -> list[str]:
+    return [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
 
 
 def _opening(text: str) -> str:

@@ -11,6 +11,9 @@ from laundrybot.dialog.knowledge import SizeInfo
 from laundrybot.dialog.normalize import Normalized
 from laundrybot.dialog.turn import DAY_WORDS, ENTITY_FEATURES, Answer, Base, Turn, cap, days_asked
 
+# Words any how-to question has ("how do I use the dryer"): no step is asked by them.
+_HOWTO_WORDS = frozenset({"use", "start", "work", "wash", "dry", "load", "laundry", "clothes"})
+
 
 class FactAnswers(Base):
     def _greeting(self, turn: Turn) -> Answer:
@@ -119,7 +122,7 @@ class FactAnswers(Base):
         else:
             first = self._open_now(shop, turn.now)
         parts = [first]
-        if k.hours_note and {"late", "last", "midnight", "night"} & set(turn.norm.words):
+        if k.hours_note and {"late", "last", "latest", "midnight", "night"} & set(turn.norm.words):
             parts.append(k.hours_note)
         return self._reply(turn, " ".join(parts), expression="happy")
 
@@ -229,10 +232,21 @@ class FactAnswers(Base):
         return self._reply(turn, text, expression="apologetic")
 
     def _steps(self, turn: Turn, steps: tuple[str, ...]) -> Answer:
-        """The first two steps, and the rest on request ("want the steps?" - "yes")."""
+        """The first two steps, and the rest on request ("want the steps?" - "yes"); a
+        question about a later step ("can I add more time?") gets that step."""
+        later = self._later_step(turn, steps)
+        if later:
+            return self._reply(turn, later)
         if len(steps) > 2 and turn.intent in ("how-to-wash", "how-to-dry"):
             return self._reply(turn, " ".join([*steps[:2], self.say("more_steps")]))
         return self._reply(turn, " ".join(steps))
+
+    def _later_step(self, turn: Turn, steps: tuple[str, ...]) -> str:
+        """The steps after the first two that share a content word with the question."""
+        asked = set(turn.norm.features) - ENTITY_FEATURES - _HOWTO_WORDS
+        asked = {f for f in asked if "_" not in f}
+        picked = [s for s in steps[2:] if asked & set(self.normalize(s).features)]
+        return " ".join(picked)
 
     def _howto(self, intent: str) -> tuple[str, ...]:
         howto = self.knowledge.howto

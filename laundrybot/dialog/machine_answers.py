@@ -62,6 +62,17 @@ class MachineAnswers(Base):
             text += " " + self._alternative(turn, machine)
         return self._reply(turn, prefix + text, source="machines")
 
+    def _only_free(self, turn: Turn) -> MachineInfo | None:
+        """The one free machine a free-machines answer names, if it names one: what "how much
+        is it" or "the other one" after it is about."""
+        kinds = [turn.kind] if turn.kind else ["washer", "dryer"]
+        free = [
+            m
+            for m in self.knowledge.machines
+            if m.kind in kinds and machine_state(turn, m) is MachineState.FREE
+        ]
+        return free[0] if len(free) == 1 else None
+
     def _numbers(self, kind: str) -> list[int]:
         return [m.number for m in self.knowledge.machines if m.kind == kind]
 

@@ -47,6 +47,8 @@ class Shaping(Memory):
                 return None  # nothing known: no yes and no no
             if said is not None and said != turn.machine.kind:
                 return None
+            if cues.says_broken.search(low):
+                return status.state is MachineState.OUT_OF_ORDER  # "is 4 broken?" - "No, ..."
             if cues.asks_busy.search(low):
                 return status.state is MachineState.BUSY
             if cues.asks_working.search(low):

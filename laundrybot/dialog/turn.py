@@ -57,6 +57,11 @@ ENTITY_FEATURES = frozenset(
         "oh",
         "now",
         "here",
+        # Prepositions a normaliser keeps: "and on the weekend?" is still only a day.
+        "on",
+        "for",
+        "at",
+        "in",
     ]
 )
 # Intents whose answer is about a machine, a size or a kind, so a follow-up inherits it.

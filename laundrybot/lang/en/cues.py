@@ -14,9 +14,13 @@ _PROBLEM = any_of(
     r"\b(charged|double charged|overcharged|no refund|refund|money back|lost my money)",
     r"\bpaid\b.*\b(not|never|nothing|didn|doesn|won)\b",
     r"\b(broken|broke|busted|not working|does not work|doesn't work|stopped"
-    r"|won'?t (start|drain|spin|open|turn on|heat|work|stop)"
+    r"|won'?t (start|drain|spin|open|turn on|heat|work|stop|go|run)|keeps? beeping|beeps"
     r"|will not (start|drain|spin|open|heat|work|stop))",
-    r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow)",
+    r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow"
+    r"|water (is )?everywhere|puddle)",
+    r"\b(took|ate|swallowed|stole|kept|eaten|grabbed)\b.{0,20}"
+    r"\b(money|quarters?|coins?|cash|bucks|dollars?|change)\b",
+    r"\b(caught|pinched|crushed) in\b",
     r"\b(stuck|jammed|trapped|locked|can'?t (open|get)|can not (open|get))",
     r"\b(hurt|injured|bleeding|fire|smoke|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
     r"\b(smok(e|es|ing)|burning|sparks?|pouring|dripping|gushing|dead|black screen|blank"
@@ -24,16 +28,20 @@ _PROBLEM = any_of(
     r"\b(didn'?t|did not|never|doesn'?t|does not|won'?t|will not|isn'?t|is not|not)"
     r" (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open)",
     r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
-    r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air"
+    r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air|damp"
     r"|not drying|still wet|strange noise|noise|out of order|not spinning|not draining"
     r"|won'?t drain)",
 )
 _PERSON = any_of(
     r"\bcall (the )?(staff|manager|manger|attendant|owner|someone|somebody|a person|for help)",
-    r"\b(talk|speak) (to|with) (a |the )?(real |live )?"
+    r"\b(talk|speak) (to|with) (a |the |an )?(real |live |actual |human )?"
     r"(person|human|someone|somebody|staff|manager|attendant|owner)",
     r"\b(let|tell) (the )?(owner|staff|manager|attendant|someone) know\b",
-    r"\b(anyone|someone|somebody) (here )?i can (talk|speak) to\b",
+    r"\b(anyone|someone|somebody|a person|staff)\b.{0,30}\bi (can|could) (talk|speak)"
+    r" (to|with)\b",
+    # Someone hurt needs a person, whatever machine is near.
+    r"\b(fell|fallen|fainted|unconscious|collapsed|passed out|not breathing"
+    r"|(isn'?t|not) (getting|get) up|can'?t (get up|breathe))\b",
     r"\b(get|send|need) (me )?(a |an |the )?"
     r"(person|human|someone|somebody|staff|attendant|manager)",
     r"\bhelp from (a |an |the )?(person|human|staff|someone|somebody|attendant)",
@@ -45,6 +53,7 @@ _VAGUE = any_of(
     r"\b(acting|behaving) (up|weird|strange|funny)",
     r"\b(isn'?t|is not|not) (right|ok|okay)\b",
     r"\bweird\b|\bstrange\b|\bfunny\b|\bmessed up\b",
+    r"\b(isn'?t|is not|not|won'?t|will not) (doing|do) anything\b|\bnothing'?s? (is )?happening\b",
     r"^(there'?s |there is |i have |i've got )?(a )?problem[.!? ]*$",
 )
 # Urgent, or a danger to someone: filed at once, without asking which machine first.
@@ -52,8 +61,11 @@ _URGENT = any_of(
     r"\b(urgent|emergency|asap|right now|immediately|hurry|quick(ly)?)\b",
     r"\b(hurt|injur\w*|bleed\w*|blood|fell|fallen|fainted|unconscious|burn(ed|t)"
     r"|fire|smoke|smoking|sparks?|shock(ed)?|electrocut\w*|gas)\b",
+    # Not a numbered machine: filed without asking which machine.
+    r"\b(change machine|bill changer|kiosk|vending machine)\b",
     r"\bflood\w*|\bwater (is )?(all over|everywhere|on the floor)|\bwater everywhere"
-    r"|\bpuddle|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside)\b",
+    r"|\bpuddle|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside"
+    r"|locked)\b",
 )
 # A problem that has not happened, or how one is handled: "what if", "in case", "say a washer
 # leaks", "how do I report...", "who do I call", "do you give refunds".
@@ -81,12 +93,13 @@ _ACCEPT = re.compile(
 _FOLLOW_UP = re.compile(
     r"^(and|also|so|ok(ay)?|what about|how about|and what about|what of"
     r"|then|same|is it the same|and the same)\b"
+    r"|\b(too|as well)[.!? ]*$"  # "can I use it on the dryers too"
 )
 _YES_NO = re.compile(
     r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|am|do|does|did|can|could|will"
     r"|would|have|has|may|r|u)\b"
 )
-_WHEN = re.compile(r"\b(when|what time|how late|how early|till when|until when)\b")
+_WHEN = re.compile(r"\b(when|what time|how late|how early|how soon|till when|until when)\b")
 _ASKS_BUSY = re.compile(r"\b(used|using|busy|in use|running|taken|occupied|going)\b")
 _ASKS_WORKING = re.compile(r"\b(working|work|broken|out of order)\b")
 _ASKS_STAFF = re.compile(
@@ -99,7 +112,7 @@ _KEEP = re.compile(
     r"\b(wash|washing|lost|washer|machines?|quarters?|bills?|1|5|10|\d+) "
     r"(and|n|&) (fold|found|dryers?|folding|\d+)\b"
 )
-_CUT = re.compile(r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&)\s+")
+_CUT = re.compile(r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n)\s+")
 
 
 def split(text: str) -> list[str]:
@@ -162,22 +175,42 @@ def bare_number(words: tuple[str, ...]) -> int | None:
 
 _ITEMS = (
     (
+        # Leaving laundry in a machine, or someone else's left in one: the shop's rule about
+        # unattended laundry (guarded: only when the knowledge file has that rule).
+        re.compile(
+            r"\b(someone|somebody|some one|other people|another person|somebodys|someones"
+            r"|somebody's|someone's|their)\b.*\b(clothes|laundry|stuff|things|load|wash)\b"
+            r".*\b(in|inside)\b"
+            r"|\b(can|could|may|if|ok if|okay if) i (leave|go|step out|run|head)\b.*\b(while"
+            r"|come back|overnight|later|go get|go grab|unattended|for a bit)\b"
+            r"|\bleave (my|the) (wash|laundry|clothes|stuff|load)\b.*\b(go|come back|overnight"
+            r"|later|while)\b"
+        ),
+        "rule:unattended",
+    ),
+    (
+        # The hours note: when to start the last wash to be done by midnight.
+        re.compile(r"\b(last|latest)\b.{0,40}\b(start|load|wash|put)\b|\b(before|by) midnight\b"),
+        "hours",
+    ),
+    (
         re.compile(r"\bwash(ing)? ?(and|n|&) ?fold|\bdrop[ -]?off\b|\bper pound\b|\ba pound\b"),
         "faq:wash-and-fold",
     ),
     (
         re.compile(
             r"\bdryer sheets?\b|\b(forgot|forget|need|buy|sell|get|have|cost|price|how much"
-            r"|out of|no)\b.*\b(detergent|soap|softener|bleach|pods?)\b|\b(detergent|soap"
+            r"|out of|no)\b.*\b(detergent|soap|softener|pods?)\b|\b(detergent|soap"
             r"|softener|pods?)\b.*\b(cost|price|how much|sell|buy)\b"
         ),
         "detergent",
     ),
     (
         re.compile(
-            r"\b(lost|left|forgot|forgotten|missing|lose)\b.*\b(stuff|things?|items?|socks?"
+            r"\b(lost|left|leave|forgot|forgotten|missing|lose)\b.*\b(stuff|things?|items?|socks?"
             r"|clothes|jacket|bag|phone|keys?|wallet|shirt|sweater|hoodie|laundry)\b"
             r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
+            r"|\b(left|leave|forgotten|forget) behind\b"
         ),
         "lost-and-found",
     ),
@@ -189,7 +222,10 @@ _ITEMS = (
         "payment-problem",
     ),
     (
-        re.compile(r"\bfirst time\b|\bnever (done|used|been)\b|\bhow does (this|it) (all )?work\b"),
+        re.compile(
+            r"\bfirst time\b|\bnever (done|used|been)\b|\bhow does (this|it) (all )?work\b"
+            r"|\bwhat do i do first\b|\bbefore (using|i use|starting)\b"
+        ),
         "how-to-wash",
     ),
     (
@@ -225,6 +261,20 @@ _SAYS_MOMENT = re.compile(
     r"\b(next day|tomorrow|same day|noon|midnight|\d{1,2}(:\d\d)? ?(am|pm))\b", re.IGNORECASE
 )
 
+# Money the machine kept: taken, charged, or paid (the payment went through) and nothing ran.
+_MONEY_LOST = any_of(
+    r"\b(took|taken|takes|ate|eaten|eats|kept|keeps|swallowed|stole|charged|grabbed)\b"
+    r".*\b(money|quarters?|coins?|payment|cash|change|bucks|dollars?|\$?\d+)\b",
+    r"\b(charged|billed) me\b|\bcharged (twice|double)|\bdouble charged",
+    r"\b(payment|money|charge|it) (went|gone|go) through\b|\bwent through\b",
+    r"\b(paid|payed|tapped|inserted|put in)\b.*\b(not|never|nothing|didn|doesn|won|isn|but)\b",
+)
+# Asking whether a machine works, not telling that it broke.
+_ASKS_BROKEN = re.compile(
+    r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|was|does|do)\b"
+    r"[^.!]*\b(broken|broke|working|work|out of order|down|ok|okay|fixed)\b[^.!,]*\??$"
+)
+
 CUES = Cues(
     problem=_PROBLEM,
     person=_PERSON,
@@ -255,4 +305,20 @@ CUES = Cues(
     ),
     yes="Yes, ",
     no="No, ",
+    money_lost=_MONEY_LOST,
+    asks_broken=_ASKS_BROKEN,
+    says_broken=re.compile(r"\b(broken|broke|out of order|down)\b"),
+    asks_place=re.compile(r"\bwhere\b|\bnext to\b|\bnear\b|\bclose to\b|\bwhereabouts\b"),
+    says_place=re.compile(
+        r"\b(next to|behind|by the|near|beside|in front of|across from|at the back|on the sign"
+        r"|next door)\b",
+        re.IGNORECASE,
+    ),
+    asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
+    says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b"),
+    asks_name=re.compile(r"\bname\b|\bwhat is (this|it) called\b|\bcalled\?"),
+    other=re.compile(
+        r"\bthe other\b(?! (people|person|customers?|folks|side|day|way))( ones?)?"
+        r"|\bother one\b"
+    ),
 )

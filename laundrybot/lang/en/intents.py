@@ -72,6 +72,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "who is in charge here",
         "is there staff on site",
         "what time do staff come in",
+        "what are the staff hours",
+        "staff times on saturday",
+        "when do the staff leave",
         "how can i reach the owner",
     ),
     "address": (
@@ -95,6 +98,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how do i top up my card",
         "how do i load money on the loyalty card",
         "payment methods",
+        "what kinds of payment do you accept",
     ),
     "payment-problem": (
         "my card was declined",

@@ -61,16 +61,24 @@ SPELLING = {
     "mins": "minutes", "min": "minutes", "n": "and", "sox": "socks", "cuz": "because",
     "rn": "now", "2nite": "tonight", "tonite": "tonight", "sun": "sunday", "mon": "monday",
     "tues": "tuesday", "wed": "wednesday", "thurs": "thursday", "fri": "friday",
-    "yall": "you", "y'all": "you", "bc": "because", "2day": "today",
+    "yall": "you", "y'all": "you", "bc": "because", "2day": "today", "fone": "phone",
+    "phon": "phone", "brng": "bring",
 }  # fmt: skip
 # Multi-word phrases folded before anything else.
 _PHRASES = (
-    (re.compile(r"\bwi[\s-]?fi\b"), "wifi"),
+    (re.compile(r"\bwi[\s-]?fi\b|\bwhy[\s-]?fi\b|\bwife i\b"), "wifi"),  # and as heard
     (re.compile(r"\b(sun|mon|satur|fri) day\b"), r"\1day"),
     (re.compile(r"\bwashing machines?\b"), "washer"),
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
-    (re.compile(r"\blost (and|n|&) found\b"), "lostandfound"),
+    (re.compile(r"\blost (and|n|&|in|an) found\b"), "lostandfound"),
+    (
+        re.compile(r"\b(add|put|load) (money|funds|credit|cash|value) (on|onto|to|in|into)\b"),
+        "top up",
+    ),
+    (re.compile(r"\breload\b|\brecharge\b"), "top up"),
+    # Heard for "cards": nobody pays a laundromat in cars.
+    (re.compile(r"\b(take|accept|pay with|use) cars\b"), r"\1 cards"),
     (re.compile(r"\bapple pay\b|\bgoogle pay\b|\bsamsung pay\b"), "phonepay"),
 )
 
@@ -84,7 +92,7 @@ _STOPWORDS = word_set(
 # Words folded onto one canonical form after stemming (both sides of matching see the same).
 _SYNONYMS = {
     "cost": "price", "fee": "price", "expensive": "price", "cheap": "price",
-    "pricing": "price", "rate": "price",
+    "pricing": "price", "rate": "price", "cheaper": "price", "pricier": "price",
     # The kind of machine matters, not the word form: "wash", "washer", "washing" alike.
     "washer": "wash", "washing": "wash", "dryer": "dry", "drying": "dry",
     "launder": "laundry", "laundromat": "shop",
@@ -92,7 +100,7 @@ _SYNONYMS = {
     "avail": "available", "vacant": "free", "empty": "free", "unoccupied": "free",
     "occupied": "busy", "taken": "busy",
     "finish": "done", "complete": "done", "ready": "done",
-    "soap": "detergent", "softener": "detergent", "bleach": "detergent",
+    "soap": "detergent", "softener": "detergent",
     "restroom": "bathroom", "toilet": "bathroom", "washroom": "bathroom", "loo": "bathroom",
     "employee": "staff", "attendant": "staff", "worker": "staff", "owner": "staff",
     "manager": "staff", "someone": "person", "somebody": "person", "human": "person",
@@ -107,6 +115,10 @@ _SYNONYMS = {
     "refunded": "refund", "reimburse": "refund",
     "leak": "leak", "flood": "leak", "water": "leak",
     "broke": "broken", "busted": "broken", "jammed": "stuck", "jam": "stuck",
+    # Animals are pets, and a car is parked, whichever word is said.
+    "dog": "pet", "cat": "pet", "puppy": "pet", "kitten": "pet", "animal": "pet",
+    "car": "park", "truck": "park", "vehicle": "park", "van": "park", "parking": "park",
+    "normal": "regular", "standard": "standard", "mat": "rug", "carpet": "rug",
     "hello": "hi", "hey": "hi", "howdy": "hi", "morning": "hi", "evening": "hi",
     "thank": "thanks", "thx": "thanks", "appreciate": "thanks",
 }  # fmt: skip

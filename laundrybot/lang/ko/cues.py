@@ -9,23 +9,30 @@ from laundrybot.dialog.cues import Cues, any_of
 
 _PROBLEM = any_of(
     r"먹었|먹어 ?버|삼켰|돈만|돈 ?넣었는데|동전 ?넣었는데|결제했는데|환불|돌려 ?주|돌려 ?받",
-    r"두 ?번 ?결제|중복 ?결제|돈이 ?빠져",
+    r"두 ?번 ?결제|중복 ?결제|돈이 ?빠져|(결제|계산)\S{0,3}(됐|되었)는데",
+    r"시작 ?(을|이)? ?안 ?(해|돼|되|하)",
     r"고장|망가|부서|안 ?돌아|작동 ?(을|이)? ?안|멈췄|멈춰|안 ?돼요$",
-    r"새요|새고|누수|넘쳐|바닥에 ?물|물이 ?(안 ?빠|새|넘)",
+    r"새요|새고|누수|넘쳐|바닥에 ?물|물이 ?(안 ?빠|새|넘)|물바다|물 ?천지",
     r"갇혔|갇혀|끼었|안 ?열려|안 ?나와|못 ?꺼내|잠겼",
     r"다쳤|다친|피가|불이 ?났|불 ?났|연기|타는 ?냄새|가스 ?냄새|감전",
-    r"에러|오류|안 ?뜨거|뜨겁지 ?않|안 ?말라|안 ?말려|이상한 ?소리|소음",
+    r"에러|오류|안 ?뜨거|뜨겁지 ?않|안 ?말라|안 ?말려|안 ?말랐|이상한 ?소리|소음",
+    r"찌릿|전기 ?(가|이)? ?(통|와|올랐|오르)|막혀|막혔|동전이 ?걸렸|열이 ?(\S{0,3} ?)?안 ?나|꺼졌"
+    r"|꺼져 ?버|안 ?켜져|안 ?켜지|탄내|탄 ?냄새|쿵쾅|덜컹|흔들려|흔들리",
 )
 _PERSON = any_of(
     r"(직원|관리자|사장님?|담당자|사람|매니저)\S* ?(좀 ?)?(불러|호출|와 ?주)",
     r"직원 ?호출",
     r"사람\S* ?(얘기|이야기|통화|상담)",
     r"^도와 ?주세요|^도와줘|^살려",
+    # Someone hurt needs a person, whatever machine is near.
+    r"넘어져|넘어졌|넘어지|쓰러|기절|못 ?일어나|숨을 ?못|다치|다쳤",
+    r"(일하시는|일하는|계신) ?분\S* ?(좀 ?)?(와|불러|오)",
 )
 _VAGUE = any_of(r"이상해|이상하|이상한데|문제가|문제 ?있|뭔가 ?잘못|잘못된 ?것 ?같|좀 ?그래")
 # Urgent, or a danger to someone: filed at once, without asking which machine first.
 _URGENT = re.compile(
-    r"급해|급한|긴급|빨리|당장|다쳤|다친|피가|피 ?나|넘어져|넘어졌|쓰러|불이 ?났|불 ?났|불이 ?붙"
+    r"급해|급한|긴급|빨리|당장|다쳤|다친|다치|피가|피 ?나|넘어져|넘어졌|넘어지|쓰러"
+    r"|불이 ?났|불 ?났|불이 ?붙"
     r"|연기|타는 ?냄새|가스|감전|찌릿|물바다|바닥에 ?물|물이 ?넘|아이가|애가"
 )
 _HYPOTHETICAL = re.compile(
@@ -35,7 +42,7 @@ _HYPOTHETICAL = re.compile(
 _OUT_OF_SCOPE = any_of(
     r"피자|치킨|햄버거|음식|배달|커피|술|밥 ?시켜|야식|식당",
     r"택시|우버|버스|지하철|기차|비행기|호텔",
-    r"날씨|비 ?와요|비가 ?와|눈이 ?와|눈 ?와요|바깥 ?기온",
+    r"날씨|비 ?와요|비가 ?와|비 ?(온대|올까|오나|온다)|눈이 ?와|눈 ?와요|바깥 ?기온",
     r"노래|음악|농담|게임|뉴스|숙제",
     r"담배|복권",
     r"약국|병원|은행|경찰|우체국|주유소",
@@ -57,7 +64,7 @@ _ASKS_STAFF = re.compile(r"직원|관리자|사장|담당자|관리하")
 
 _CUT = re.compile(
     r"\s*(?:[?!;.]+|,)\s*(?:그리고\s*|또\s*)?|\s+그리고\s+|(?<=얼마)고\s+"
-    r"|(?<=되)고\s+|(?<=있)고\s+|(?<=없)고\s+|(?<=비었)고\s+"
+    r"|(?<=되)고\s+|(?<=있)고\s+|(?<=없)고\s+|(?<=비었)고\s+|(?<=걸리)고\s+"
 )
 
 
@@ -76,18 +83,27 @@ def bare_number(words: tuple[str, ...]) -> int | None:
 
 
 _ITEMS = (
-    (re.compile(r"세탁 ?대행|맡기|맡길|파운드"), "faq:wash-and-fold"),
-    (re.compile(r"시트|유연제|세제\S* ?(깜빡|없|사|팔|얼마|필요|안 ?가져|놓고)"), "detergent"),
+    (re.compile(r"세탁 ?대행|맡기|맡길|맡겨|맡겼|파운드"), "faq:wash-and-fold"),
+    (
+        re.compile(
+            r"시트|유연제|세제\S* ?(깜빡|없|사|팔|얼마|필요|안 ?가져|놓고|써|쓰|사용)"
+            r"|(어떤|무슨|뭐)\S{0,2} ?세제"
+        ),
+        "detergent",
+    ),
     (
         re.compile(
             r"(양말|옷|물건|가방|짐|지갑|빨래|휴대폰|열쇠)\S* ?"
-            r"(두고 ?갔|놓고 ?갔|잃어버|깜빡|없어졌)"
+            r"(두고 ?갔|놓고 ?갔|두고 ?가면|놓고 ?가면|잃어버|깜빡|없어졌)"
             r"|분실물\S* ?(보관|얼마)|잃어버렸"
         ),
         "lost-and-found",
     ),
     (
-        re.compile(r"결제.{0,6}(실패|안 ?돼|오류|거절)|카드.{0,6}(거절|안 ?돼|안 ?먹)"),
+        re.compile(
+            r"결제.{0,6}(실패|안 ?돼|오류|거절)|카드.{0,6}(거절|안 ?돼|안 ?먹)"
+            r"|동전\S{0,3} ?안 ?(올라|인식)"
+        ),
         "payment-problem",
     ),
     (re.compile(r"처음"), "how-to-wash"),
@@ -106,6 +122,16 @@ _ASKS_DURATION = re.compile(r"얼마동안|얼마나오래|몇시간|며칠|몇�
 _SAYS_DURATION = re.compile(r"\d+(일|시간|분|주)|(한|두|세|네|몇)(시간|달|주)|이틀|사흘")
 _SAYS_MOMENT = re.compile(r"다음날|내일|당일|오전|오후|\d+시(?!간)")
 
+# Money the machine kept (read without spaces): paid, put in or charged, and it did not run.
+_MONEY_LOST = any_of(
+    r"(결제|계산|돈|동전|카드|요금)\S{0,3}(됐는데|되었는데|했는데|넣었는데|나갔는데|빠졌는데|찍혔는데)",
+    r"먹었|먹어버|삼켰|돈만|두번결제|중복결제|돈이빠져",
+)
+# Asking whether a machine works: a question form, or a question mark.
+_ASKS_BROKEN = re.compile(
+    r"(고장|작동|멀쩡)\S*(나요|났나|난가|인가요|됐나|되나요|하나요|했나요|\?)$"
+)
+
 CUES = Cues(
     problem=_PROBLEM,
     person=_PERSON,
@@ -123,7 +149,7 @@ CUES = Cues(
     split=split,
     bare_number=bare_number,
     items=_ITEMS,
-    asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|누구|어느|무슨|왜"),
+    asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|어떤|누구|어느|무슨|왜"),
     machine_pair=_MACHINE_PAIR,
     object_pair=re.compile(
         r"^(?P<a>[가-힣A-Za-z]+)(?:이랑|랑|하고|이나|과|와)\s+(?P<b>[가-힣A-Za-z]+)\s+(?P<rest>.+)$"
@@ -137,4 +163,13 @@ CUES = Cues(
     yes="네, ",
     no="아니요, ",
     spaced=False,
+    money_lost=_MONEY_LOST,
+    asks_broken=_ASKS_BROKEN,
+    says_broken=re.compile(r"고장"),
+    asks_place=re.compile(r"어디|옆에뭐|근처에뭐"),
+    says_place=re.compile(r"옆|뒤|앞|근처|입구|안쪽|표지판"),
+    asks_price=re.compile(r"얼마|가격|비용"),
+    says_money=re.compile(r"\d+ ?(달러|센트)"),
+    asks_name=re.compile(r"이름|상호"),
+    other=re.compile(r"다른(거|것|건|기계|하나|세탁기|건조기|쪽|애)|나머지(하나|거|것|기계)?"),
 )

@@ -171,6 +171,20 @@ do: 하 해 했 할 합 하나 하는 해야 하세요 해주 해요 했어요
 give: 주 줘 주세요 드려 줘요
 see: 봤 보 봐 봤어요
 go: 갔 나갔 와 오 올 갔어요
+give: 알려 알려주 알려줘 가르쳐
+staff: 일하시는분 일하는분 일하시는 근무 근무하
+person: 할머니 할아버지 어르신 아주머니 아저씨
+smell burn: 탄내 탄냄새 타는냄새
+noise: 쿵쾅 덜컹 덜덜 흔들 흔들려
+park: 주차 자동차 차량 차를 차는 세워 세울
+park where: 차어디
+atm: 현금인출기 인출기 에이티엠 atm
+midnight: 자정
+evening: 저녁
+morning: 아침 오전
+afternoon: 오후 낮
+last: 마지막
+late: 늦게 늦은 늦어도
 """
 
 # Pieces that carry no meaning for telling intents apart: particles, endings, fillers.

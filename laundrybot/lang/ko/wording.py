@@ -212,7 +212,9 @@ KOREAN = Wording(
         "money_taken_sorry": "{about}불편을 드려 죄송해요, {note}(을)를 적어 두세요. ",
         "money_taken_recorded": _KO_MONEY_TAKEN,
         "instead": " 다른 기계가 필요하시면 {name}(이)가 비어 있어요.",
-        "machine_broken_sorry": "{which} 일로 불편을 드려 죄송해요.{instead} ",
+        # What to do meanwhile (the owner's text: no more money, stay clear of water) is said
+        # in Korean too, as in English.
+        "machine_broken_sorry": "{which} 일로 불편을 드려 죄송해요.{instead} {broken} ",
         "machine_broken_recorded": _KO_MACHINE_BROKEN,
         "staff_messaged": "직원에게 메시지를 보냈어요. 보통 {minutes} 안에 답이 와요. ",
         "staff_messaged_no_time": "직원에게 메시지를 보냈어요. 최대한 빨리 답이 올 거예요. ",

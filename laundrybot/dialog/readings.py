@@ -1,0 +1,260 @@
+"""Readings of an utterance beyond its topic: what the classifier's pick is re-read as, by
+rules a customer's other phrasings would hit too. A payment the machine kept is money taken;
+"where is it" after a machine is that machine's own facts; "the other one" is the twin of the
+machine talked about; "how long" or "how much" after an owner's text is the sentence of it that
+says so; a word only a size's description holds asks about the sizes; an owner's text that
+needs staff, asked for a day, gets that day's staff hours."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+
+from laundrybot.dialog.facts import FactAnswers
+from laundrybot.dialog.knowledge import MachineInfo
+from laundrybot.dialog.matching import THRESHOLD
+from laundrybot.dialog.normalize import MachineRef, Normalized
+from laundrybot.dialog.state import DialogueState
+from laundrybot.dialog.turn import ENTITY_FEATURES, Turn, days_asked
+from laundrybot.machines.state import MachineState, MachineStatus
+
+# Putting something somewhere (the Korean unit reads 넣 as "put").
+_PUT_WORDS = frozenset({"put", "pour", "add", "go", "goes", "place", "load"})
+
+# Buying and selling (the Korean unit reads 팔/사요 as "sell"/"buy").
+_SELL_WORDS = frozenset({"sell", "buy", "have", "get", "vend", "purchase"})
+
+
+class Readings(FactAnswers):
+    faq_text: dict[str, str]  # set up by Dialog.__init__, as the owner wrote them
+    rule_text: dict[str, str]
+    sold_words: frozenset[str]
+
+    def _other_machine(self, number: int) -> MachineInfo | None:
+        """ "The other one": the one other machine of the same kind, size and place."""
+        machine = self.by_number.get(number)
+        if machine is None:
+            return None
+        twins = [
+            m
+            for m in self.knowledge.machines
+            if m.number != number
+            and (m.kind, m.size, m.location) == (machine.kind, machine.size, machine.location)
+        ]
+        return twins[0] if len(twins) == 1 else None
+
+    def _told_before(
+        self,
+        norm: Normalized,
+        ranked: list[tuple[str, float]],
+        said: int | None,
+        problem: bool,
+        st: DialogueState,
+        low: str,
+    ) -> str | None:
+        """The sentences of the last answer that answer a short "how long" or "when" follow-up
+        about it ("how long do you keep stuff" after lost and found), if it was an owner's text
+        and the question names no machine, kind or size and no topic of its own."""
+        cues = self.cues
+        text = self._owner_text(st.intent)
+        if text is None or said is not None or problem or norm.kinds or len(norm.words) > 8:
+            return None
+        if any(w in self.sizes_by_word for w in norm.words):
+            return None
+        place = False
+        if cues.asks_duration.search(low):
+            says = cues.says_duration
+        elif cues.when.search(low):
+            says = cues.says_moment
+        elif cues.asks_place.search(low):
+            says, place = cues.says_place, True
+        elif cues.asks_price.search(low):
+            says = cues.says_money
+        else:
+            return None
+        best, score = ranked[0] if ranked else ("fallback", 0.0)
+        generic = ("machine-status", "cycle-times", "prices") + (("machine-info",) if place else ())
+        if score >= THRESHOLD and best not in generic:
+            return None
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
+        picked = [x for x in sentences if says.search(cues.text(x))]
+        if place and norm.machine is None:
+            # "where's the machine" after the vending machine: a sentence about what it names
+            # ("it" names nothing, so any place said will do).
+            named = set(norm.features) - set(self.normalize(cues.asks_place.pattern).features)
+            named -= {"it", "is", "anything", "there", "what", "that"}
+            if named:
+                picked = [x for x in picked if named & set(self.normalize(x).features)]
+        return " ".join(picked) or None
+
+    def _owner_text(self, intent: str | None) -> str | None:
+        """The owner's text an answer to ``intent`` gives (an FAQ, a rule, lost and found)."""
+        k = self.knowledge
+        texts = {
+            "lost-and-found": k.lost_and_found,
+            "refunds": k.refund,
+            "detergent": " ".join(k.howto.detergent),
+            "address": k.address,
+            "payment": k.payment_details,
+        }
+        if intent in texts:
+            return texts[intent] or None
+        if intent is None:
+            return None
+        return self.faq_text.get(intent) or self.rule_text.get(intent)
+
+    def _payment_kept(
+        self,
+        best: str,
+        score: float,
+        number: int | None,
+        item: str | None,
+        problem: bool,
+        hypothetical: bool,
+        low: str,
+    ) -> tuple[str, float]:
+        """A payment problem told as money the machine kept ("took my card payment and isn't
+        running") is money taken; a dead card reader on a named machine is a broken machine.
+        A card the reader refused ("my card was declined") stays a payment problem."""
+        if best != "payment-problem" or not problem or hypothetical:
+            return best, score
+        if self.cues.money_lost.search(low):
+            return "money-taken", max(score, THRESHOLD)
+        if number is not None and item != "payment-problem":
+            return "machine-broken", max(score, THRESHOLD)
+        return best, score
+
+    def _the_other(
+        self,
+        norm: Normalized,
+        number: int | None,
+        bare: int | None,
+        st: DialogueState,
+        low: str,
+    ) -> tuple[Normalized, int | None]:
+        """ "the other one" after a machine: that machine's twin (same kind, size, place),
+        with the words that said so taken out of the features, so the rest is a follow-up."""
+        said = self.cues.other.search(low)
+        if said is None or number is not None or bare is not None or st.machine is None:
+            return norm, number
+        other = self._other_machine(st.machine)
+        if other is None:
+            return norm, number
+        drop = set(self.normalize(said.group(0)).features)
+        features = tuple(f for f in norm.features if f not in drop and not drop & set(f.split("_")))
+        machine = MachineRef(other.kind, other.number)
+        return dataclasses.replace(norm, features=features, machine=machine), other.number
+
+    def _where_machine(
+        self,
+        best: str,
+        score: float,
+        norm: Normalized,
+        number: int | None,
+        st: DialogueState,
+        low: str,
+    ) -> tuple[str, float]:
+        """ "where are the giant washers", "where is it" after a machine, "is it one of the big
+        ones?": a machine's own facts (where it is, its size), not its price or state, whatever
+        else the words are like."""
+        cues, sized = self.cues, any(w in self.sizes_by_word for w in norm.words)
+        if (
+            sized
+            and cues.yes_no.search(low)
+            and (number is not None or st.machine is not None)
+            and "price" not in norm.features
+            and not {"free", "use", "available"}.intersection(norm.features)
+            and not cues.asks_busy.search(low)
+            and not cues.asks_working.search(low)
+        ):
+            return "machine-info", max(score, THRESHOLD)  # "is number 5 a regular or a large"
+        if not cues.asks_place.search(low) or "free" in norm.words:
+            return best, score
+        if score >= THRESHOLD and best not in ("prices", "cycle-times", "machine-status"):
+            return best, score
+        here = number is None and not norm.kinds and (st.machine or st.size) is not None
+        if number is not None or sized or (here and len(norm.words) <= 4):
+            return "machine-info", max(score, THRESHOLD)
+        return best, score
+
+    @staticmethod
+    def _running(machines: Mapping[int, MachineStatus], number: int) -> bool:
+        status = machines.get(number)
+        return status is not None and status.state is MachineState.BUSY
+
+    def _size_words(self, featured: list[tuple[str, tuple[str, ...]]]) -> frozenset[str]:
+        """Words that only one size's description says ("comforters" for the large washer)
+        and no topic's examples but the machines' own facts: a question holding one asks about the
+        sizes."""
+        counts: dict[str, int] = {}
+        for size in self.knowledge.washers + self.knowledge.dryers:
+            for f in set(self.normalize(size.description).features):
+                counts[f] = counts.get(f, 0) + 1
+        topics: dict[str, set[str]] = {}
+        for intent, features in featured:
+            for f in features:
+                topics.setdefault(f, set()).add(intent)
+        return frozenset(
+            f
+            for f, n in counts.items()
+            if n == 1
+            and "_" not in f
+            and not f.isdigit()
+            and f not in ENTITY_FEATURES
+            and f not in self.sizes_by_word
+            and topics.get(f, set()) <= {"machine-info"}
+        )
+
+    def _with_staff_day(self, text: str, turn: Turn, low: str) -> str:
+        """An owner's text that needs staff ("drop off while staff are here"), asked for a day
+        or an hour ("on sunday afternoon", "at 9pm"): with the staff hours of that day."""
+        if not self.cues.asks_staff.search(self.cues.text(text.lower())):
+            return text
+        days = days_asked(turn.norm.words, turn.now)
+        if not days and self.cues.says_moment.search(low):
+            days = [turn.now.weekday()]  # an hour today
+        if not days or self.knowledge.staff_hours.always:
+            return text
+        return " ".join([text, *(self._staff_day(d) for d in days)])
+
+    def _step_placed(self, norm: Normalized, low: str) -> tuple[str, str] | None:
+        """ "where do I put the detergent", "세제는 어디 넣어요": the how-to step that says where
+        the thing named goes, as (its how-to, the step)."""
+        if not self.cues.asks_place.search(low) or not _PUT_WORDS.intersection(norm.words):
+            return None
+        named = set(norm.features) - ENTITY_FEATURES - _PUT_WORDS - {"where", "suppos"}
+        named = {f for f in named if "_" not in f}
+        howto = self.knowledge.howto
+        kinds = {"how-to-wash": "washer", "how-to-dry": "dryer"}
+        for intent, steps in (("how-to-wash", howto.wash), ("how-to-dry", howto.dry)):
+            if norm.kinds and kinds[intent] not in norm.kinds:
+                continue  # "dryer sheets" go in the dryer, whatever the wash steps say
+            for step in steps:
+                if named & set(self.normalize(step).features):
+                    return intent, step
+        return None
+
+    def _not_sold(self, best: str, norm: Normalized) -> bool:
+        """ "do you sell gift cards": asked to buy a thing the shop's sales text and its
+        examples never name (the vending machine sells detergent, softener and sheets)."""
+        if best != "detergent" or not _SELL_WORDS.intersection(norm.features):
+            return False
+        named = set(norm.features) - ENTITY_FEATURES - _SELL_WORDS - {"you", "i", "can"}
+        named = {f for f in named if "_" not in f and not f.isdigit()}
+        return bool(named) and not named & self.sold_words
+
+    def _owners_thing(
+        self, best: str, score: float, norm: Normalized, number: int | None, low: str
+    ) -> bool:
+        """A problem with a thing an owner's text is about, not a machine ("the wifi is not
+        working"): that text answers it; no report, and no "which machine?". Never when
+        someone is in danger ("my kid is locked in the car")."""
+        return (
+            not self.cues.urgent.search(low)
+            and best.startswith(("faq:", "rule:"))
+            and score >= THRESHOLD
+            and number is None
+            and not norm.kinds
+            and norm.machine is None
+        )

@@ -1,0 +1,93 @@
+"""Re-readings beyond the topic (dialog/readings.py and the engine rules beside them), one case
+each in both languages: what the classifier's pick is re-read as."""
+
+from __future__ import annotations
+
+import pytest
+
+from laundrybot.dialog.state import DialogueState
+from tests.test_understanding import NOW, dialog_for, statuses
+
+
+def _talk(language: str, spec: dict[int, tuple[str, float | None]], *questions: str) -> list:
+    dialog, machines, state, out = dialog_for(language), statuses(spec), DialogueState(), []
+    for question in questions:
+        answer = dialog.answer(question, machines, NOW, state)
+        state = answer.state
+        out.append(answer)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "machine"),
+    [("en", "dryer 14 took my card payment and isn't running", 14),
+     ("ko", "카드 결제는 됐는데 6번이 시작을 안 해요", 6)],
+)  # fmt: skip
+def test_a_payment_the_machine_kept_is_money_taken(
+    language: str, question: str, machine: int
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.escalation == "money-taken" and answer.machine == machine
+
+
+@pytest.mark.parametrize(
+    ("language", "question"), [("en", "is washer 4 broken?"), ("ko", "4번 고장 났어요?")]
+)
+def test_asking_whether_a_machine_is_broken_answers_its_state(language: str, question: str) -> None:
+    (answer,) = _talk(language, {4: ("out-of-order", None)}, question)
+    assert answer.escalation is None and answer.intent == "machine-status"
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "other", "minutes"),
+    [("en", "is washer 8 free", "how long till the other one's done", "31"),
+     ("ko", "8번 쓸 수 있어요?", "다른 거는요?", "31")],
+)  # fmt: skip
+def test_the_other_one_is_the_twin_of_the_machine_talked_about(
+    language: str, first: str, other: str, minutes: str
+) -> None:
+    spec: dict[int, tuple[str, float | None]] = {7: ("busy", 31), 8: ("out-of-order", None)}
+    _, answer = _talk(language, spec, first, other)
+    assert answer.machine == 7 and minutes in answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "fact"),
+    [("en", "do you sell detergent", "how much?", "1 dollar"),
+     ("en", "what's the address", "is it next to anything", "Corner Market"),
+     ("ko", "세제 어디서 사요?", "얼마예요?", "1달러")],
+)  # fmt: skip
+def test_a_follow_up_is_answered_by_the_last_owners_text(
+    language: str, first: str, then: str, fact: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert fact in answer.text
+
+
+def test_a_day_asked_for_a_staff_service_gets_the_staff_hours() -> None:
+    (answer,) = _talk("en", {}, "can I drop off laundry at 9pm on a wednesday")
+    assert "8 PM" in answer.text and "wash and fold" in answer.text
+
+
+def test_someone_hurt_is_a_call_for_staff() -> None:
+    for language, question in (("en", "someone fell and isn't getting up"),
+                               ("ko", "누가 넘어져서 못 일어나요")):  # fmt: skip
+        (answer,) = _talk(language, {}, question)
+        assert answer.escalation == "call-staff", question
+
+
+def test_asked_whether_broken_is_never_a_report_and_yes_means_broken() -> None:
+    spec: dict[int, tuple[str, float | None]] = {3: ("free", None), 4: ("busy", 10)}
+    (pair,) = _talk("en", spec, "are 3 and 4 broken?")
+    assert pair.escalation is None and "washer 3" in pair.text and "washer 4" in pair.text
+    (busy,) = _talk("en", spec, "is 4 broken")
+    assert busy.text.startswith("No, ")
+    (ko,) = _talk("ko", spec, "4번 고장났나요?")
+    assert ko.text.startswith("아니요") and ko.escalation is None
+    (thing,) = _talk("en", spec, "is the change machine broken?")
+    assert thing.escalation is None
+
+
+def test_a_problem_with_an_owners_thing_is_not_a_machine_report() -> None:
+    (answer,) = _talk("en", {}, "the wifi is not working")
+    assert answer.escalation is None and "Bubbles Guest" in answer.text
