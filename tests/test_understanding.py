@@ -51,14 +51,14 @@ BARS: dict[str, dict[str, float]] = {
     # 85.7%, no false report.
     "tuning3_en": {"rate": 0.94, "follow-up": 0.96, "two-part": 0.89},
     "tuning3_ko": {"rate": 0.94, "follow-up": 0.95, "two-part": 0.70},
-    # Measured once at the end of the understanding3 work (Wednesday 15:30): en 215/255 84.3%,
-    # follow-up 90.2%, two-part 75.9%, 1 false report; ko 87/98 88.8%, follow-up 92.0%,
-    # two-part 80.0%, no false report (before it: en 79.2%, two-part 72.4%; ko 84.7%, 60.0%).
-    "heldout_en": {"rate": 0.81, "follow-up": 0.87, "two-part": 0.72},
-    "heldout_ko": {"rate": 0.85, "follow-up": 0.88, "two-part": 0.70},
+    # Measured once at the end of the understanding4 work (Wednesday 15:30): en 231/255 90.6%,
+    # follow-up 95.1%, two-part 82.8%, no false report; ko 93/98 94.9%, follow-up 96.0%,
+    # two-part 80.0%, no false report (after understanding3: en 84.3%, two-part 75.9%, 1 false
+    # report; ko 88.8%, 80.0%; at the start: en 55.7%, ko 64.3%).
+    "heldout_en": {"rate": 0.88, "follow-up": 0.92, "two-part": 0.79},
+    "heldout_ko": {"rate": 0.92, "follow-up": 0.92, "two-part": 0.75},
 }
-# Tuning: none (every tuning set is at none now). Held-out: not yet at the goal of none; a bar
-# just over the figure measured.
+# None anywhere: every set, the held-out ones too, is at the goal of no false staff report.
 MAX_FALSE_REPORTS = {
     "tuning_en": 0,
     "tuning_ko": 0,
@@ -66,8 +66,8 @@ MAX_FALSE_REPORTS = {
     "tuning2_ko": 0,
     "tuning3_en": 0,
     "tuning3_ko": 0,
-    "heldout_en": 2,
-    "heldout_ko": 1,
+    "heldout_en": 0,
+    "heldout_ko": 0,
 }
 P99_MS = 10.0
 
