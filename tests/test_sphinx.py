@@ -248,13 +248,13 @@ def test_phrase_list_lm_holds_the_default_phrases_too() -> None:
 
 
 @needs_sphinx
-def test_noise_floor_fills_digital_silence() -> None:
+def test_noise_floor_fills_digital_silence_for_shop_lms() -> None:
     import numpy as np
 
     from laundrybot.asr.sphinx import SphinxConfig, SphinxEngine, SphinxRecognizer
 
-    def rec() -> SphinxRecognizer:
-        return SphinxRecognizer(("en", 16000.0, ""), None, 0)
+    def rec(shop: bool = True) -> SphinxRecognizer:
+        return SphinxRecognizer(("en", 16000.0, ""), None, 0, shop=shop)
 
     e = SphinxEngine(SphinxConfig(noise_floor=30.0))
     silence = bytes(2 * 16000)
@@ -266,5 +266,6 @@ def test_noise_floor_fills_digital_silence() -> None:
     # Seeded per recognizer: the same audio is heard the same way every time.
     assert e._with_floor(rec(), silence) == e._with_floor(rec(), silence)
     assert e._with_floor(rec(), b"\x01\x02\x03") == b"\x01\x02\x03"  # not whole samples
+    assert e._with_floor(rec(shop=False), silence) == silence  # the general LM: none
     off = SphinxEngine(SphinxConfig(noise_floor=0.0))
     assert off._with_floor(rec(), silence) == silence
