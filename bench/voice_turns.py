@@ -13,11 +13,13 @@ The questions: the single-turn conversations (tag ``single``) of tests/understan
 heldout_en.yaml and heldout_ko.yaml, their ``say`` as the spoken question, leaving out those
 that need machine states or a staff report (the bench cannot set or see those). They are never
 what the shop LM or the grammar are built from (the knowledge file), and nothing may be tuned
-on them.
+on them: tune with ``--questions-from tuning2`` (or ``tuning``) and leave held-out for the
+final measurement.
 
     .venv/bin/python bench/voice_turns.py                         # 6 questions per cell
     .venv/bin/python bench/voice_turns.py --questions 2 --snrs clean,10 --langs en  # smoke
     .venv/bin/python bench/voice_turns.py --set gateway.voice.highpass_hz=0  # a variant
+    .venv/bin/python bench/voice_turns.py --questions-from tuning2 --verbose  # to tune on
 
 There is no Korean Piper voice in any package, so the English voice stands in for Korean
 replies: the audio is meaningless, the timing is representative. Target on a 2-core shop PC:
@@ -73,10 +75,12 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
 
 
-def held_out(lang: str) -> list[dict[str, Any]]:
-    """Single-turn held-out questions the bench can judge: no machine states, no reports."""
+def single_questions(lang: str, questions_from: str = "heldout") -> list[dict[str, Any]]:
+    """Single-turn questions the bench can judge (no machine states, no reports) from
+    tests/understanding/``questions_from``_``lang``.yaml: the sealed held-out set by default,
+    or a tuning set (``tuning``, ``tuning2``) to tune on."""
     out = []
-    for conversation in load(f"heldout_{lang}.yaml"):
+    for conversation in load(f"{questions_from}_{lang}.yaml"):
         if "single" not in conversation.get("tags", ()) or conversation.get("machines"):
             continue
         (turn,) = conversation["turns"]
@@ -156,7 +160,7 @@ async def run(
     }
     rng = random.Random(7)
     for lang in args.langs:
-        questions = held_out(lang)
+        questions = single_questions(lang, args.questions_from)
         rng.shuffle(questions)
         questions = questions[: args.questions]
         typed = [await turn(url, lang, q["say"]) for q in questions]
@@ -211,8 +215,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     for row in results["spoken"]:
         cells[(row["lang"], row["speaker"], row["snr"])].append(row["right"])
         cells[(row["lang"], "all speakers", row["snr"])].append(row["right"])
-    print(f"\nanswer right %, held-out single questions ({args.questions} per cell; variant: "
-          f"{', '.join(args.set) or 'defaults'})")  # fmt: skip
+    print(f"\nanswer right %, {args.questions_from} single questions ({args.questions} per "
+          f"cell; variant: {', '.join(args.set) or 'defaults'})")  # fmt: skip
     header = f"  {'lang':<4} {'speaker':<22}" + "".join(f"{s:>8}" for s in args.snrs)
     print(header)
     for lang in args.langs:
@@ -326,6 +330,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=6, help="questions per cell")
     parser.add_argument("--langs", type=_list, default=["en", "ko"])
+    parser.add_argument(
+        "--questions-from",
+        default="heldout",
+        choices=["heldout", "tuning", "tuning2"],
+        help="the question set: heldout (sealed: measure only, never tune on it) or a tuning set",
+    )
     parser.add_argument("--speakers", type=_list, default=[], help="default: all")
     parser.add_argument("--snrs", type=_list, default=list(SNRS), help="clean,20,10,5,0")
     parser.add_argument("--set", action="append", default=[], help="a setting, KEY=VALUE")

@@ -537,3 +537,24 @@ async def test_a_stuck_recognition_job_withholds_the_watchdog(
         release.set()
         runner.request_stop()
         assert await asyncio.wait_for(task, 20) == 0
+
+
+def test_grammar_result_is_snapped_to_the_closest_phrase() -> None:
+    import json
+    import types
+
+    from laundrybot.asr.engine import _snapped, closest_phrase
+
+    phrases = ["칠 번 세탁기 얼마 예요", "세탁기 어디 있어요", "카드 결제 돼요", "<UNK>"]
+    # Vosk's grammar mixes words across phrases and splits words its own way.
+    assert closest_phrase("칠번 세탁기 얼마 에요", phrases) == "칠 번 세탁기 얼마 예요"
+    assert closest_phrase("카드 결 제 되요", phrases) == "카드 결제 돼요"
+    assert closest_phrase("anything", []) is None
+    grammar = types.SimpleNamespace(settings_key=("ko", 16000.0, json.dumps(phrases)))
+    words = [{"word": "세탁기", "start": 0.1, "end": 0.5, "conf": 1.0}]
+    result = _snapped({"text": "세탁기 어디 있 어요", "result": words}, grammar)  # type: ignore[arg-type]
+    assert result == {"text": "세탁기 어디 있어요", "heard": "세탁기 어디 있 어요", "result": words}
+    # Nothing heard stays nothing; a free stream's result is left as Vosk gave it.
+    assert _snapped({"text": ""}, grammar) == {"text": ""}  # type: ignore[arg-type]
+    free = types.SimpleNamespace(settings_key=("ko", 16000.0, ""))
+    assert _snapped({"text": "세탁기 어디"}, free) == {"text": "세탁기 어디"}  # type: ignore[arg-type]

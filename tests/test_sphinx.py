@@ -227,3 +227,45 @@ def test_endpoints_for_a_client_that_streams_on(engine) -> None:  # type: ignore
     assert [r["text"] for r in results] == ["which machines are free"] * 2
     assert results[1]["result"][0]["start"] > results[0]["result"][-1]["end"]
     engine.release(rec)
+
+
+@needs_sphinx
+def test_phrase_list_lm_holds_the_default_phrases_too() -> None:
+    from laundrybot.asr.sphinx import SphinxConfig, SphinxEngine
+
+    e = SphinxEngine(SphinxConfig(idle_decoders=0))
+    try:
+        e.load(PHRASES)
+        key = e.grammar("en", ["can I pay with my phone?"])
+        sentences = e._lms[key].model.sentences
+        assert ["can", "i", "pay", "with", "my", "phone"] in sentences
+        assert all(s in sentences for s in e._lms[e.default_key].model.sentences)
+        # A list with nothing usable is still refused, default phrases or not.
+        with pytest.raises(AsrRequestError):
+            e.grammar("en", ["?!"])
+    finally:
+        e.close()
+
+
+@needs_sphinx
+def test_noise_floor_fills_digital_silence_for_shop_lms() -> None:
+    import numpy as np
+
+    from laundrybot.asr.sphinx import SphinxConfig, SphinxEngine, SphinxRecognizer
+
+    def rec(shop: bool = True) -> SphinxRecognizer:
+        return SphinxRecognizer(("en", 16000.0, ""), None, 0, shop=shop)
+
+    e = SphinxEngine(SphinxConfig(noise_floor=30.0))
+    silence = bytes(2 * 16000)
+    filled = np.frombuffer(e._with_floor(rec(), silence), dtype=np.int16)
+    assert 27 < filled.std() < 33
+    tone = (8000 * np.sin(np.arange(16000) * 0.2)).astype(np.int16)
+    added = np.frombuffer(e._with_floor(rec(), tone.tobytes()), dtype=np.int16) - tone
+    assert 27 < added.std() < 33
+    # Seeded per recognizer: the same audio is heard the same way every time.
+    assert e._with_floor(rec(), silence) == e._with_floor(rec(), silence)
+    assert e._with_floor(rec(), b"\x01\x02\x03") == b"\x01\x02\x03"  # not whole samples
+    assert e._with_floor(rec(shop=False), silence) == silence  # the general LM: none
+    off = SphinxEngine(SphinxConfig(noise_floor=0.0))
+    assert off._with_floor(rec(), silence) == silence

@@ -11,13 +11,16 @@ heard, across ``Reset()``; each recognizer remembers where the current stream be
 clock (``origin``), so a stream's word times start at 0 whichever recognizer serves it.
 Everything that touches Vosk is blocking and runs in the
 bounded thread pool ``executor``; a recognizer is never used by two threads at once because
-its stream awaits each call before making the next.
+its stream awaits each call before making the next. A grammar stream's results are given as
+the grammar's closest phrase (``_snapped``: Vosk's grammar mixes words across phrases), with
+Vosk's own text as ``heard``.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import json
 import logging
 import time
@@ -237,12 +240,12 @@ class AsrEngine:
         rec.audio_seconds += seconds
         rec.fed_seconds += seconds
         if rec.kaldi.AcceptWaveform(pcm):
-            return _on_stream_clock(json.loads(rec.kaldi.Result()), rec.origin), True
+            return _snapped(_on_stream_clock(json.loads(rec.kaldi.Result()), rec.origin), rec), True
         return json.loads(rec.kaldi.PartialResult()), False
 
     @staticmethod
     def final(rec: Recognizer) -> dict[str, Any]:
-        return _on_stream_clock(json.loads(rec.kaldi.FinalResult()), rec.origin)
+        return _snapped(_on_stream_clock(json.loads(rec.kaldi.FinalResult()), rec.origin), rec)
 
     def idle_count(self) -> int:
         return len(self._idle)
@@ -266,6 +269,64 @@ def _on_stream_clock(result: dict[str, Any], origin: float) -> dict[str, Any]:
                     if isinstance(word.get(key), (int, float)):
                         word[key] = round(max(0.0, word[key] - origin), 6)
     return result
+
+
+def _snapped(result: dict[str, Any], rec: Recognizer) -> dict[str, Any]:
+    """A grammar stream's result as the grammar's closest phrase.
+
+    Vosk builds a bigram model of a grammar's phrases, so what it hears mixes words across
+    phrases ("이 뭐 있어요 사 이 얼마 예요"); the closest whole phrase (edit distance over
+    the characters, spaces left out: Korean word splitting varies) is what the client asked
+    to recognise. ``text`` becomes that phrase; ``heard`` keeps Vosk's own text, ``result``
+    its words and times. Measured on the Korean tuning2 questions (34 x 3 espeak-ng speakers,
+    clean, the dialogue picking between this and the free stream): answer right 20/102 ->
+    34/102. (Not done for pocketsphinx's shop LM: its phrase-list LM often hears a question
+    that no phrase holds, and snapping English lost 186/300 -> 156/300.)
+    """
+    heard = result.get("text")
+    grammar = rec.settings_key[2]
+    if not grammar or not isinstance(heard, str) or not heard.strip():
+        return result
+    phrase = closest_phrase(heard, _grammar_phrases(grammar))
+    if phrase is not None and phrase != heard:
+        result["heard"], result["text"] = heard, phrase
+    return result
+
+
+@functools.lru_cache(maxsize=8)
+def _grammar_phrases(grammar: str) -> tuple[str, ...]:
+    return tuple(
+        p for p in json.loads(grammar) if isinstance(p, str) and p not in UNK_SPELLINGS and p
+    )
+
+
+def closest_phrase(text: str, phrases: Sequence[str]) -> str | None:
+    """The phrase nearest ``text`` by character edit distance, spaces left out (the first of
+    equals); None when there are no phrases."""
+    target = text.replace(" ", "")
+    best, best_cost = None, 1 << 30
+    for phrase in phrases:
+        candidate = phrase.replace(" ", "")
+        if abs(len(candidate) - len(target)) >= best_cost:
+            continue  # cannot be nearer than the best so far
+        cost = _edit_distance(target, candidate, best_cost)
+        if cost < best_cost:
+            best, best_cost = phrase, cost
+    return best
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``; stops early (returns ``limit``) once every
+    way through is at least ``limit``."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        if min(current) >= limit:
+            return limit
+        previous = current
+    return previous[-1]
 
 
 def _noise(samples: int) -> bytes:
