@@ -158,7 +158,9 @@ def parse(frame: str, max_text_chars: int) -> ClientMessage:
         message = _DECODER.decode(frame)
     except msgspec.ValidationError as exc:
         raise _invalid(frame, exc) from None
-    except (msgspec.DecodeError, RecursionError, UnicodeEncodeError):
+    except RecursionError:
+        raise ProtocolError(BAD_JSON, "the message is not valid JSON (nested too deeply)") from None
+    except (msgspec.DecodeError, UnicodeEncodeError):
         raise _undecodable(frame) from None
     if isinstance(message, Text) and len(message.text) > max_text_chars:
         raise ProtocolError(TOO_LARGE, f"'text' is longer than {max_text_chars} characters")
@@ -169,6 +171,10 @@ def _undecodable(frame: str) -> ProtocolError:
     # msgspec refuses a lone UTF-16 surrogate escape ("\ud800") anywhere in the frame, saying
     # "Input data was truncated" or "invalid utf-16 surrogate pair". Such text could never be
     # stored or sent on, but it is valid JSON: tell the kiosk so rather than "not JSON".
+    # Only a frame with such an escape is parsed again (json.loads recurses: a deeply nested
+    # frame must not reach it).
+    if not _SURROGATE_ESCAPE.search(frame):
+        return ProtocolError(BAD_JSON, "the message is not valid JSON")
     try:
         json.loads(frame)
     except (ValueError, RecursionError):
@@ -176,6 +182,7 @@ def _undecodable(frame: str) -> ProtocolError:
     return ProtocolError(BAD_MESSAGE, "the message holds an unpaired UTF-16 surrogate escape")
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _AT_FIELD = re.compile(r" - at `\$\.(\w+)")
 _MISSING = re.compile(r"missing required field `(\w+)`")
 
