@@ -148,8 +148,17 @@ def test_either_peer_answers_metrics_for_both(peers):
     port = peers[0].port
 
     async def turns() -> None:
-        for _ in range(6):  # new connections land on either peer
+        # A turn on each peer: the first on whichever accepts, the next with that one hung.
+        async with connect(peers[0].url) as ws:
+            kiosk = Kiosk(ws)
+            await kiosk.hello(kiosk="front")
+            await kiosk.ask("what are your hours")
+            first = serving_peer(peers, ws.transport.get_extra_info("sockname")[1])
+        os.kill(first.proc.pid, signal.SIGSTOP)
+        try:
             await _ask_on_fresh_session(peers[0].url, "what are your hours")
+        finally:
+            os.kill(first.proc.pid, signal.SIGCONT)
 
     asyncio.run(turns())
     seen = []

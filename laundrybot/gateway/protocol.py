@@ -167,22 +167,26 @@ def parse(frame: str, max_text_chars: int) -> ClientMessage:
     return message
 
 
+MAX_BRACKETS = 64
+
+
 def _undecodable(frame: str) -> ProtocolError:
     # msgspec refuses a lone UTF-16 surrogate escape ("\ud800") anywhere in the frame, saying
     # "Input data was truncated" or "invalid utf-16 surrogate pair". Such text could never be
     # stored or sent on, but it is valid JSON: tell the kiosk so rather than "not JSON".
-    # Only a frame with such an escape is parsed again (json.loads recurses: a deeply nested
-    # frame must not reach it).
-    if not _SURROGATE_ESCAPE.search(frame):
+    # The same goes for NaN and numbers out of range. The stdlib parser recurses, so a frame
+    # with many brackets (no kiosk message has more than a few) is not parsed again.
+    if frame.count("[") + frame.count("{") > MAX_BRACKETS:
         return ProtocolError(BAD_JSON, "the message is not valid JSON")
     try:
         json.loads(frame)
     except (ValueError, RecursionError):
         return ProtocolError(BAD_JSON, "the message is not valid JSON")
-    return ProtocolError(BAD_MESSAGE, "the message holds an unpaired UTF-16 surrogate escape")
+    if "\\ud" in frame.lower():
+        return ProtocolError(BAD_MESSAGE, "the message holds an unpaired UTF-16 surrogate escape")
+    return ProtocolError(BAD_MESSAGE, "the message holds NaN or a number out of range")
 
 
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _AT_FIELD = re.compile(r" - at `\$\.(\w+)")
 _MISSING = re.compile(r"missing required field `(\w+)`")
 
