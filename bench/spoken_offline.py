@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.speakers import SPEAKERS, noisy  # noqa: E402
-from bench.voice_turns import SNRS, right, single_questions  # noqa: E402
+from bench.voice_turns import SNRS, right, single_questions, table_row  # noqa: E402
 from laundrybot.asr import engines as asr_engines  # noqa: E402
 from laundrybot.asr.engine import StreamSettings  # noqa: E402
 from laundrybot.config import load_config  # noqa: E402
@@ -159,11 +159,7 @@ def main(args: argparse.Namespace) -> None:
             key=lambda s: (s == "all speakers", not s.startswith("(")),
         )
         for speaker in speakers:
-            line = f"  {lang:<4} {speaker:<22}"
-            for snr in args.snrs:
-                values = cells.get((lang, speaker, snr), [])
-                line += f"{100 * sum(values) / len(values):>7.0f}%" if values else f"{'-':>8}"
-            print(line)
+            print(table_row(lang, speaker, args.snrs, cells))
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
 

@@ -75,6 +75,17 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
 
 
+def table_row(
+    lang: str, speaker: str, snrs: list[str], cells: dict[tuple[str, str, str], list[bool]]
+) -> str:
+    """One line of the answer-right table: a speaker's % per SNR ("-" for an empty cell)."""
+    line = f"  {lang:<4} {speaker:<22}"
+    for snr in snrs:
+        values = cells.get((lang, speaker, snr), [])
+        line += f"{100 * sum(values) / len(values):>7.0f}%" if values else f"{'-':>8}"
+    return line
+
+
 def single_questions(lang: str, questions_from: str = "heldout") -> list[dict[str, Any]]:
     """Single-turn questions the bench can judge (no machine states, no reports) from
     tests/understanding/``questions_from``_``lang``.yaml: the sealed held-out set by default,
@@ -225,11 +236,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
         print(f"  {lang:<4} {'(typed, the ceiling)':<22}{typed:>7.0f}%")
         speakers = sorted({k[1] for k in cells if k[0] == lang}, key=lambda s: s == "all speakers")
         for speaker in speakers:
-            line = f"  {lang:<4} {speaker:<22}"
-            for snr in args.snrs:
-                values = cells.get((lang, speaker, snr), [])
-                line += f"{100 * sum(values) / len(values):>7.0f}%" if values else f"{'-':>8}"
-            print(line)
+            print(table_row(lang, speaker, args.snrs, cells))
     print("\nCPU seconds per second of kiosk audio (turns only, synthesis of replies included):")
     for lang, figures in results["cpu"].items():
         parts = [

@@ -127,6 +127,19 @@ def notify_socket(tmp_path: Path) -> Iterator[NotifyListener]:
     listener.close()
 
 
+def socket_activated(listener_fd: int, unit: str, config: Path) -> list[str]:
+    """The command that runs ``laundrybot serve UNIT`` as systemd's socket activation would:
+    ``listener_fd`` as fd 3 with LISTEN_FDS=1 and LISTEN_PID set to the process itself (pass
+    the fd with ``pass_fds``)."""
+    launcher = (
+        "import os, sys; os.dup2(int(sys.argv[1]), 3);"
+        "os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid()));"
+        "os.execv(sys.executable, [sys.executable, '-m', 'laundrybot', 'serve', sys.argv[2],"
+        " '--config', sys.argv[3]])"
+    )
+    return [sys.executable, "-c", launcher, str(listener_fd), unit, str(config)]
+
+
 def port_from_status(status: str) -> int:
     match = re.search(r"listening on [^ ]*:(\d+)", status)
     assert match, status

@@ -21,15 +21,7 @@ import psutil
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.conftest import Kiosk
-
-LAUNCHER = (
-    "import os, sys;"
-    "os.dup2(int(sys.argv[1]), 3);"
-    "os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid()));"
-    "os.execv(sys.executable, [sys.executable, '-m', 'laundrybot', 'serve', sys.argv[3],"
-    " '--config', sys.argv[2]])"
-)
+from tests.conftest import Kiosk, socket_activated
 
 
 @pytest.fixture
@@ -43,7 +35,7 @@ def peers(write_config, start_gateway_process, short_runtime):
         started.append(
             start_gateway_process(
                 config,
-                command=[sys.executable, "-c", LAUNCHER, str(listener.fileno()), str(config), name],
+                command=socket_activated(listener.fileno(), name, config),
                 pass_fds=(listener.fileno(),),
             )
         )

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import socket
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from websockets.asyncio.client import connect
 
 from laundrybot.systemd import Notifier, listen_sockets, watchdog_interval
 
-from .conftest import KNOWLEDGE, Kiosk, NotifyListener, kiosk
+from .conftest import KNOWLEDGE, Kiosk, NotifyListener, kiosk, socket_activated
 from .test_gateway import http_get
 
 
@@ -185,17 +184,10 @@ def test_socket_activation_serves_on_the_passed_socket(
     port = listener.getsockname()[1]
     # A kiosk connecting before the gateway runs waits in the socket's backlog, not refused.
     early = socket.create_connection(("127.0.0.1", port))
-    launcher = (
-        "import os, sys;"
-        "os.dup2(int(sys.argv[1]), 3);"
-        "os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid()));"
-        "os.execv(sys.executable, [sys.executable, '-m', 'laundrybot', 'serve', 'gateway',"
-        " '--config', sys.argv[2]])"
-    )
     config = write_config({"gateway": {"listen": "127.0.0.1:1"}})  # ignored: systemd's socket wins
     gw = start_gateway_process(
         config,
-        command=[sys.executable, "-c", launcher, str(listener.fileno()), str(config)],
+        command=socket_activated(listener.fileno(), "gateway", config),
         pass_fds=(listener.fileno(),),
     )
     assert gw.port == port

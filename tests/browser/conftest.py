@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import KNOWLEDGE, ROOT, NotifyListener
+from tests.conftest import KNOWLEDGE, ROOT, NotifyListener, socket_activated
 from tests.voiceunit import Unit, run_unit
 
 CHROMIUM = os.environ.get("LAUNDRYBOT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -167,14 +167,8 @@ class Gateways:
             }
             env |= {"NOTIFY_SOCKET": str(notify.path), "PYTHONUNBUFFERED": "1"}
             log = self.folder / f"gateway-{n}.log"
-            launcher = (
-                "import os, sys; os.dup2(int(sys.argv[1]), 3);"
-                "os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid()));"
-                "os.execv(sys.executable, [sys.executable, '-m', 'laundrybot', 'serve',"
-                " sys.argv[2], '--config', sys.argv[3]])"
-            )
             proc = subprocess.Popen(
-                [sys.executable, "-c", launcher, str(listener.fileno()), name, str(config)],
+                socket_activated(listener.fileno(), name, config),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log.open("wb"),
