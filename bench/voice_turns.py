@@ -12,9 +12,10 @@ speakers per language (bench/speakers.py) over laundromat noise, and prints (nev
 The questions: the single-turn conversations (tag ``single``) of tests/understanding/
 heldout_en.yaml and heldout_ko.yaml, their ``say`` as the spoken question, leaving out those
 that need machine states or a staff report (the bench cannot set or see those). They are never
-what the shop LM or the grammar are built from (the knowledge file), and nothing may be tuned
-on them: tune with ``--questions-from tuning2`` (or ``tuning``) and leave held-out for the
-final measurement.
+what the shop LM or the grammar are built from (the knowledge file, lang/en/talk.txt), and
+nothing may be tuned on them: tune with ``--questions-from tuning2`` and leave held-out for the
+final measurement. tuning2 is the tuning set whose sentences the English LM has not seen
+(talk.txt holds those of tuning sets 1, 3 and 4, so spoken figures on those flatter).
 
     .venv/bin/python bench/voice_turns.py                         # 6 questions per cell
     .venv/bin/python bench/voice_turns.py --questions 2 --snrs clean,10 --langs en  # smoke
@@ -340,7 +341,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--questions-from",
         default="heldout",
-        choices=["heldout", "tuning", "tuning2"],
+        choices=["heldout", "tuning", "tuning2", "tuning3", "tuning4"],
         help="the question set: heldout (sealed: measure only, never tune on it) or a tuning set",
     )
     parser.add_argument("--speakers", type=_list, default=[], help="default: all")

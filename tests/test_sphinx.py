@@ -285,11 +285,13 @@ def test_every_word_of_the_english_talk_has_a_pronunciation() -> None:
     dictionary = shoplm.read_dictionary(SphinxEngine().model / "en-us" / "cmudict-en-us.dict")
     talk = lang.get("en").talk
     assert len(talk) > 500
+    # In the dictionary itself, or its plural or possessive: a typo pieced together from
+    # short dictionary words ("washr" = "wash" + "r") would teach the LM a wrong word.
     missing = {
         word
         for sentence in talk
         for word in shoplm.tokenize(sentence)
-        if shoplm.derive_pronunciation(word, dictionary) is None
+        if word not in dictionary and word.removesuffix("'s").removesuffix("s") not in dictionary
     }
     assert not missing
 
