@@ -197,15 +197,23 @@ def test_readyz_status_and_kiosk_json_agree_on_voice_input_per_language(units):
         with urllib.request.urlopen(base + "/readyz", timeout=5) as r:
             ready = json.load(r)
         voice_input = ready["dependencies"]["voice-input"]
-        if voice_input["ok"] or time.monotonic() > deadline:
+        output_ok = ready["dependencies"].get("voice-output", {}).get("ok")
+        if (voice_input["ok"] and output_ok) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     assert voice_input == {**voice_input, "ok": True, "detail": "hears en, ko"}
+    # No Korean Piper voice: Korean kiosks are answered in text, and every view says so.
+    voice_output = ready["dependencies"]["voice-output"]
+    assert voice_output == {**voice_output, "ok": True, "detail": "speaks en; ko in text only"}
     with urllib.request.urlopen(base + "/kiosk.json", timeout=5) as r:
         languages = json.load(r)["languages"]
     assert {code: info["voice_input"] for code, info in languages.items()} == {
         "en": True,
         "ko": True,
+    }
+    assert {code: info["voice_output"] for code, info in languages.items()} == {
+        "en": True,
+        "ko": False,
     }
 
 

@@ -138,8 +138,17 @@ class VoiceLinks:
             return False, f"{detail}; not {', '.join(missing)}"
         return True, detail
 
-    async def _probe_tts(self) -> None:
+    async def _probe_tts(self) -> tuple[bool, str]:
+        """Reach the TTS unit; its detail says which languages have a voice and which heard
+        ones are answered in text only (no Piper voice for them), as ``can_speak`` does."""
         await self.tts.check()
+        if not self.tts_langs:
+            return False, "no voice for any language"
+        detail = "speaks " + ", ".join(sorted(self.tts_langs))
+        silent = sorted(self.asr_langs - self.tts_langs)
+        if silent:
+            detail += f"; {', '.join(silent)} in text only"
+        return True, detail
 
     def start(self) -> None:
         for monitor in self._monitors:
