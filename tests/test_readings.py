@@ -91,3 +91,35 @@ def test_asked_whether_broken_is_never_a_report_and_yes_means_broken() -> None:
 def test_a_problem_with_an_owners_thing_is_not_a_machine_report() -> None:
     (answer,) = _talk("en", {}, "the wifi is not working")
     assert answer.escalation is None and "Bubbles Guest" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact", "not_said"),
+    [("en", "how long does a quilt take to wash", "35 minutes", "40 minutes"),
+     ("en", "what do I use for a big duvet", "large washer", "stack dryer"),
+     ("en", "whats the price on the stack ones", "7 minutes", "8 minutes"),
+     ("ko", "담요 빨래는 얼마예요?", "5달러 75센트", "8달러"),
+     ("ko", "쌓인 건조기는 몇 분 돌아가요?", "7분", "8분")],
+)  # fmt: skip
+def test_a_word_only_one_sizes_description_says_names_that_size(
+    language: str, question: str, fact: str, not_said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and not_said not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "facts"),
+    [("en", "which of the dryers lasts longer for a quarter", ("8 minutes", "7 minutes")),
+     ("en", "is the giant one worth paying for", ("$3.50", "$8")),
+     ("en", "what's the difference between a regular and a large washer", ("$3.50", "$5.75")),
+     ("ko", "어느 건조기가 더 오래 돌아가요?", ("8분", "7분")),
+     ("ko", "특대형 세탁기 돈값 해요?", ("3달러 50센트", "8달러")),
+     ("ko", "일반이랑 대형 세탁기 차이가 뭐예요?", ("3달러 50센트", "5달러 75센트"))],
+)  # fmt: skip
+def test_a_comparison_puts_the_sizes_side_by_side(
+    language: str, question: str, facts: tuple[str, ...]
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert all(f in answer.text for f in facts), answer.text
+    assert answer.escalation is None

@@ -95,6 +95,9 @@ class Cues:
     # "what's the name of this place", "the owner's name": a name asked; the shop's is known,
     # a person's is not.
     asks_name: re.Pattern[str] = field(default=_NEVER)
+    # Sizes weighed against each other ("which dryer gives more time per quarter", "is the
+    # big washer worth it", "어느 게 더 싸요"): every size of the kind, side by side.
+    compares: re.Pattern[str] = field(default=_NEVER)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

@@ -40,6 +40,7 @@ from laundrybot.dialog.turn import (
     Context,
     StaffReport,
     Turn,
+    cap,
     plain,
 )
 from laundrybot.machines.state import MachineStatus
@@ -83,7 +84,10 @@ class Dialog(Escalations, Shaping, Readings):
         for entry in knowledge.faq:
             examples += [(f"faq:{entry.id}", q) for q in entry.questions]
 
-        size_names = [s.name for s in knowledge.washers + knowledge.dryers]
+        # Size names and descriptions are known words too: "stack" is the big dryer's word,
+        # never a misspelt "stuck".
+        sizes = knowledge.washers + knowledge.dryers
+        size_names = [s.name for s in sizes] + [s.description for s in sizes]
         self.normalize = self.language.normalizer([p for _, p in examples] + size_names)
         featured = [(intent, self.normalize(phrase).features) for intent, phrase in examples]
         self.matcher = IntentMatcher(featured)
@@ -95,7 +99,8 @@ class Dialog(Escalations, Shaping, Readings):
         for size in knowledge.washers + knowledge.dryers:
             self.sizes_by_word.setdefault(size.name, []).append(size)
         self._phrases = self._recognition_phrases(examples)
-        self.size_words = self._size_words(featured)
+        self.described_sizes = self._size_words(featured)
+        self.size_words = frozenset(self.described_sizes)
         # What the shop sells, in the words of its sales text and the detergent examples.
         self.sold_words = frozenset(
             f
@@ -262,6 +267,8 @@ class Dialog(Escalations, Shaping, Readings):
         pair = self.cues.object_pair.search(plain(piece))
         if pair is None or self.cues.machine_pair.search(plain(piece)):
             return [piece]
+        if self.cues.compares.search(self.cues.text(plain(piece))):
+            return [piece]  # "일반이랑 대형 차이가 뭐예요": the two weighed together
         asked = [f"{pair.group(n)} {pair.group('rest')}" for n in ("a", "b")]
         if not all(self._stands(each) for each in asked):
             return [piece]
@@ -432,9 +439,35 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
         best, score = self._where_machine(best, score, norm, number, st, low)
-        if score < THRESHOLD and self.size_words.intersection(norm.features) and not problem:
-            # "can I put a comforter in it?": a word only a size's description has.
-            best, score = "machine-info", THRESHOLD
+        if (
+            self.size_words.intersection(norm.features)
+            and not problem
+            and (
+                score < THRESHOLD
+                or (best == "free-machines" and not {"free", "available"} & set(norm.features))
+            )
+        ):
+            # "can I put a comforter in it?", "which washer for a king comforter": a word only
+            # a size's description has (which machine fits it, not which is free).
+            best, score = "machine-info", max(score, THRESHOLD)
+        if (
+            cues.compares.search(low)
+            and not problem
+            and number is None
+            and (
+                (best in _COMPARED and (norm.kinds or best != "fallback"))
+                or (  # "is the giant one worth paying for": a size named, whatever the topic
+                    any(w in self.sizes_by_word for w in norm.words)
+                    and best not in ESCALATIONS
+                    and not best.startswith(("faq:", "rule:"))
+                )
+            )
+        ):
+            # "which dryer gives more time per quarter", "is the big washer worth it": the
+            # sizes of the kind side by side.
+            compared = self._comparison(norm, st)
+            if compared is not None:
+                return self._respond("prices", norm, None, **cont, text=compared, score=0.6)
         if cues.asks_name.search(low) and best in _NAMELESS and not problem:
             if cues.asks_staff.search(low) or cues.person.search(low):
                 return self._decline(norm, "dont_know", **cont)  # a person's name: not known
@@ -591,6 +624,32 @@ class Dialog(Escalations, Shaping, Readings):
             return self._file(norm, number, best, score, **cont)
         return self._respond(best, norm, number, **cont, score=score)
 
+    def _comparison(self, norm: Normalized, st: DialogueState) -> str | None:
+        """The sizes of the kind asked about (the one named, else the one talked about, else
+        washers), side by side: each washer's price and what it holds; each dryer's minutes
+        for its price."""
+        kinds = set(norm.kinds)
+        if norm.machine is not None and norm.machine.kind is not None:
+            kinds.add(norm.machine.kind)
+        if not kinds:
+            of_sizes = {s.kind for w in norm.words for s in self.sizes_by_word.get(w, [])}
+            kinds = of_sizes if len(of_sizes) == 1 else {st.kind or "washer"}
+        if len(kinds) != 1:
+            return None
+        kind = next(iter(kinds))
+        sizes = list(self.knowledge.sizes(kind))
+        named = [s for s in sizes if s.name in norm.words]
+        sizes = named if len(named) >= 2 else sizes  # "the large and the giant": those two
+        if len(sizes) < 2:
+            return None
+        say = self.say
+        if kind == "dryer":
+            return self._price_sentence(sizes)
+        return " ".join(
+            say("compare_wash_item", description=cap(s.description), money=say.money(s.price))
+            for s in sizes
+        )
+
     def _sizes_read(self, norm: Normalized, low: str, st: DialogueState) -> Normalized:
         """Size words as meant: "how big is it" asks a size and names none; "the biggest one"
         names the largest size of the kind talked about (washers if none), "the smallest" the
@@ -600,15 +659,26 @@ class Dialog(Escalations, Shaping, Readings):
             if words[i - 1] == "how" and words[i] in self.sizes_by_word:
                 words[i] = "size"
         largest, smallest = self.cues.largest.search(low), self.cues.smallest.search(low)
+        kinds = set(norm.kinds)
+        described = [self.described_sizes[f] for f in norm.features if f in self.described_sizes]
+        if described and not largest and not smallest:
+            # "a king comforter", "the stack dryers": a word only one size's description says
+            # names that size (of its kind), unless another kind is named. A size name of
+            # another kind is only an adjective then ("a big comforter" is not a big dryer).
+            size = described[0]
+            named = {s.kind for w in words for s in self.sizes_by_word.get(w, [])}
+            if (not kinds or size.kind in kinds) and size.kind not in named:
+                words = [w for w in words if w not in self.sizes_by_word] + [size.name]
+                kinds.add(size.kind)
         if largest or smallest:
-            kinds = norm.kinds or ({norm.machine.kind} if norm.machine else set())
-            kind = next(iter(kinds), None) or st.kind or "washer"
+            said = norm.kinds or ({norm.machine.kind} if norm.machine else set())
+            kind = next(iter(said), None) or st.kind or "washer"
             ranked = sorted(enumerate(self.knowledge.sizes(kind)), key=lambda e: (e[1].price, e[0]))
             if ranked:
                 words.append(ranked[-1 if largest else 0][1].name)
         if words == list(norm.words):
             return norm
-        return dataclasses.replace(norm, words=tuple(words))
+        return dataclasses.replace(norm, words=tuple(words), kinds=frozenset(kinds))
 
     def _expected_machine(self, piece: str, st: DialogueState) -> Normalized | None:
         """A short reply to "which machine?" read as a machine number where one fits ("for"
@@ -740,6 +810,11 @@ class Dialog(Escalations, Shaping, Readings):
 
 # Topics whose answers hold no name: a name asked with them is the shop's or a person's.
 _NAMELESS = frozenset({"staff-contact", "hours", "address", "fallback", "rules", "call-staff"})
+# Topics a comparison of sizes is asked under ("which washer is better", "worth it?").
+_COMPARED = frozenset(
+    {"prices", "cycle-times", "machine-info", "how-to-dry", "how-to-wash", "free-machines",
+     "fallback"}
+)  # fmt: skip
 # Words that ask how long a cycle takes in general, not how long this one has left.
 _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})
 

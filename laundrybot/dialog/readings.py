@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 
 from laundrybot.dialog.facts import FactAnswers
-from laundrybot.dialog.knowledge import MachineInfo
+from laundrybot.dialog.knowledge import MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD
 from laundrybot.dialog.normalize import MachineRef, Normalized
 from laundrybot.dialog.state import DialogueState
@@ -183,20 +183,22 @@ class Readings(FactAnswers):
         status = machines.get(number)
         return status is not None and status.state is MachineState.BUSY
 
-    def _size_words(self, featured: list[tuple[str, tuple[str, ...]]]) -> frozenset[str]:
-        """Words that only one size's description says ("comforters" for the large washer)
-        and no topic's examples but the machines' own facts: a question holding one asks about the
-        sizes."""
+    def _size_words(self, featured: list[tuple[str, tuple[str, ...]]]) -> dict[str, SizeInfo]:
+        """Words that only one size's description says ("comforters" for the large washer,
+        "stack" for the big dryer) and no topic's examples but the machines' own facts, each
+        with its size: a question holding one asks about that size."""
         counts: dict[str, int] = {}
+        owner: dict[str, SizeInfo] = {}
         for size in self.knowledge.washers + self.knowledge.dryers:
             for f in set(self.normalize(size.description).features):
                 counts[f] = counts.get(f, 0) + 1
+                owner[f] = size
         topics: dict[str, set[str]] = {}
         for intent, features in featured:
             for f in features:
                 topics.setdefault(f, set()).add(intent)
-        return frozenset(
-            f
+        return {
+            f: owner[f]
             for f, n in counts.items()
             if n == 1
             and "_" not in f
@@ -204,7 +206,7 @@ class Readings(FactAnswers):
             and f not in ENTITY_FEATURES
             and f not in self.sizes_by_word
             and topics.get(f, set()) <= {"machine-info"}
-        )
+        }
 
     def _with_staff_day(self, text: str, turn: Turn, low: str) -> str:
         """An owner's text that needs staff ("drop off while staff are here"), asked for a day

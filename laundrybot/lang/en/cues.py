@@ -317,6 +317,11 @@ CUES = Cues(
     asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
     says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b"),
     asks_name=re.compile(r"\bname\b|\bwhat is (this|it) called\b|\bcalled\?"),
+    compares=re.compile(
+        r"\b(which|what)( one)?\b.*\b(more|less|longer|shorter|bigger|smaller|cheaper|better"
+        r"|faster|most|least|best)\b|\bworth (it|the|paying|getting)\b|\bdifferen(ce|t)\b"
+        r"|\bvs\b|\bversus\b|\bcompare|\b(bigger|cheaper|better|faster|longer|more) than\b"
+    ),
     other=re.compile(
         r"\bthe other\b(?! (people|person|customers?|folks|side|day|way))( ones?)?"
         r"|\bother one\b"

@@ -71,6 +71,7 @@ _PHRASES = (
     (re.compile(r"\bwashing machines?\b"), "washer"),
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
+    (re.compile(r"\bsleeping bags?\b"), "comforter"),
     (re.compile(r"\blost (and|n|&|in|an) found\b"), "lostandfound"),
     (
         re.compile(r"\b(add|put|load) (money|funds|credit|cash|value) (on|onto|to|in|into)\b"),
@@ -119,6 +120,9 @@ _SYNONYMS = {
     "dog": "pet", "cat": "pet", "puppy": "pet", "kitten": "pet", "animal": "pet",
     "car": "park", "truck": "park", "vehicle": "park", "van": "park", "parking": "park",
     "normal": "regular", "standard": "standard", "mat": "rug", "carpet": "rug",
+    # Bedding as big as a comforter is washed like one.
+    "duvet": "comforter", "quilt": "comforter", "blanket": "comforter",
+    "bedspread": "comforter", "doona": "comforter", "eiderdown": "comforter",
     "hello": "hi", "hey": "hi", "howdy": "hi", "morning": "hi", "evening": "hi",
     "thank": "thanks", "thx": "thanks", "appreciate": "thanks",
 }  # fmt: skip
@@ -291,7 +295,7 @@ class Normalizer:
         for text in vocabulary:
             known.update(split_words(text))
         known.update(MACHINE_WORDS, _UNITS, _TENS, _HOMOPHONES, _STOPWORDS, _NUMBER_MARKERS)
-        known.update(SPELLING.values(), _ORDINALS)
+        known.update(SPELLING.values(), _ORDINALS, _SYNONYMS)
         self.speller = Speller(known)
 
     def __call__(self, text: str) -> Normalized:
