@@ -123,3 +123,39 @@ def test_a_comparison_puts_the_sizes_side_by_side(
     (answer,) = _talk(language, {}, question)
     assert all(f in answer.text for f in facts), answer.text
     assert answer.escalation is None
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "is it ok if my puppy waits inside", "service animals"),
+     ("en", "can I tie-dye a shirt in one of the washers", "don't dye"),
+     ("en", "do you make change for a ten", "change machine"),
+     ("en", "will someone wash my clothes for me", "wash and fold"),
+     ("ko", "고양이랑 같이 들어가도 돼요?", "안내견"),
+     ("ko", "청바지 염색해도 돼요?", "염색"),
+     ("ko", "10달러 지폐 잔돈으로 바꿀 수 있어요?", "동전 교환기")],
+)  # fmt: skip
+def test_a_rare_topic_is_named_by_its_word(language: str, question: str, fact: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "could I put in more quarters if my towels are still damp", "add more time"),
+     ("ko", "아직 젖어 있으면 시간 추가해도 돼요?", "시간을 추가")],
+)  # fmt: skip
+def test_a_request_with_a_condition_is_the_request(language: str, question: str, fact: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and answer.escalation is None, answer.text
+    assert answer.intent == "how-to-dry"
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "intent"),
+    [("en", "do I get my money back if the dryer eats my quarters", "refunds"),
+     ("ko", "동전이 안 올라가면 더 넣어야 돼요?", "payment-problem")],
+)  # fmt: skip
+def test_a_condition_that_is_the_topic_is_kept(language: str, question: str, intent: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == intent and answer.escalation is None, answer.text

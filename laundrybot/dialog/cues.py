@@ -98,6 +98,10 @@ class Cues:
     # Sizes weighed against each other ("which dryer gives more time per quarter", "is the
     # big washer worth it", "어느 게 더 싸요"): every size of the kind, side by side.
     compares: re.Pattern[str] = field(default=_NEVER)
+    # The condition of a request put with one ("can I add time if they're still wet", "덜
+    # 말랐으면 시간 추가돼요?"): matched on the spaced text, it is cut off, and what is left
+    # is the request, when that is a yes/no question of its own about no problem.
+    condition: re.Pattern[str] = field(default=_NEVER)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

@@ -298,6 +298,30 @@ class Dialog(Escalations, Shaping, Readings):
                 return [piece]
         return asked
 
+    def _main_clause(self, piece: str) -> str | None:
+        """A request put with a condition ("can I add more time if they're still wet"): the
+        request, when it is a yes/no question of its own about a plain topic with no problem
+        in it (not a policy: "can I get a refund if it ate my money" stays what it is)."""
+        cues, text = self.cues, plain(piece)
+        said = cues.condition.search(text)
+        if said is None:
+            return None
+        head = (text[: said.start()] + " " + text[said.end() :]).strip()
+        read = cues.text(head)
+        if not head or not cues.yes_no.search(read) or cues.problem.search(read):
+            return None
+        if any(p.search(cues.text(said.group(0))) for p, _ in cues.items):
+            return None  # the condition names a topic ("if the coins don't register"): kept
+        ranked = self._rank(self.normalize(head))
+        if not ranked or ranked[0][1] < THRESHOLD:
+            return None
+        topic = ranked[0][0]
+        if topic in ESCALATIONS or topic in POLICIES or topic in POLICIES.values():
+            return None
+        if topic in ("fallback", "greeting", "thanks"):
+            return None
+        return head
+
     def _asks(self, low: str) -> bool:
         """Whether a piece is put as a question (not a statement of what happened)."""
         cues = self.cues
@@ -313,6 +337,9 @@ class Dialog(Escalations, Shaping, Readings):
         supposed: bool = False,
     ) -> Answer:
         cues = self.cues
+        head = self._main_clause(piece)
+        if head is not None:  # "can I add time if they're still wet": the request
+            return self._answer_one(head, machines, local, st, joined, supposed=False)
         low = cues.text(plain(piece))
         norm = self._sizes_read(self._expected_machine(piece, st) or self.normalize(piece), low, st)
         ranked = self._rank(norm)

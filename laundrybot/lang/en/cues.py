@@ -189,6 +189,44 @@ _ITEMS = (
         "rule:unattended",
     ),
     (
+        # Animals in the shop, or their bedding in the machines: the pets rule, whatever
+        # else the words are like ("can my dog come in" is not when staff come in).
+        re.compile(
+            r"\b(dogs?|doggy|doggie|puppy|puppies|cats?|kitten|kitty|pets?|animals?)\b"
+            r"(?!.{0,20}\b(stuck|trapped|locked|inside the|in the (washer|dryer|machine)))"
+        ),
+        "rule:pets",
+    ),
+    (
+        re.compile(
+            r"\b(dye|dyes|dyeing|tie[ -]?dye)\b|\bdying (my |the |some )?\w*"
+            r"\b(clothes|shirts?|jeans|fabric|stuff|things|hair|sheets)\b"
+        ),
+        "rule:dyeing",
+    ),
+    (
+        # Breaking a bill: the change machine ("can I break a 20", "change for a twenty").
+        re.compile(
+            r"\b(break|breaking|split|change|changing)\s+(a |an |my |the |this |some )?"
+            r"(\$?\d+|ten|twenty|fifty|hundred|five|bills?|notes?|big bill)\b(?! minutes)"
+            r"|\b(make|give|get|have|got|need) (me )?(some )?change\b"
+            r"(?! (the|my|a) \w+ (setting|cycle))"
+            r"|\bchange for (a |an |my |the )?(\$?\d+|ten|twenty|fifty|hundred|five|bills?)"
+            r"|\bwhere (can|do) i get (some )?(quarters|coins|change)\b"
+        ),
+        "payment",
+    ),
+    (
+        # Staff doing someone's laundry: the wash and fold service.
+        re.compile(
+            r"\b(do|wash|fold|clean)\b.{0,12}\b(my|our) (laundry|clothes|washing|wash|stuff)"
+            r" for (me|us)\b"
+            r"|\b(staff|you|someone|somebody|anyone|you guys)\b.{0,20}\b(do|wash|fold)\b"
+            r".{0,6}\b(my|our) (laundry|clothes|washing)\b"
+        ),
+        "faq:wash-and-fold",
+    ),
+    (
         # The hours note: when to start the last wash to be done by midnight.
         re.compile(r"\b(last|latest)\b.{0,40}\b(start|load|wash|put)\b|\b(before|by) midnight\b"),
         "hours",
@@ -317,6 +355,7 @@ CUES = Cues(
     asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
     says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b"),
     asks_name=re.compile(r"\bname\b|\bwhat is (this|it) called\b|\bcalled\?"),
+    condition=re.compile(r"\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"),
     compares=re.compile(
         r"\b(which|what)( one)?\b.*\b(more|less|longer|shorter|bigger|smaller|cheaper|better"
         r"|faster|most|least|best)\b|\bworth (it|the|paying|getting)\b|\bdifferen(ce|t)\b"

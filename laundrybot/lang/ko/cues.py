@@ -172,6 +172,8 @@ CUES = Cues(
     says_money=re.compile(r"\d+ ?(달러|센트)"),
     asks_name=re.compile(r"이름|상호"),
     other=re.compile(r"다른(거|것|건|기계|하나|세탁기|건조기|쪽|애)|나머지(하나|거|것|기계)?"),
+    # On the spaced text: the words up to the first one ending in 면 ("덜 말랐으면 ").
+    condition=re.compile(r"^(?:\S+\s+)*?\S+(?<!라|려)면\s+"),
     # Read with the spaces taken out.
     compares=re.compile(
         r"(어느|어떤|뭐가|무슨)\S*(더|제일|가장)|차이|비교|쓸만|값어치|본전|돈값"
