@@ -159,3 +159,31 @@ def test_a_request_with_a_condition_is_the_request(language: str, question: str,
 def test_a_condition_that_is_the_topic_is_kept(language: str, question: str, intent: str) -> None:
     (answer,) = _talk(language, {}, question)
     assert answer.intent == intent and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "facts"),
+    [("en", "when is the attendant in", "saturday?", ("9 AM", "5 PM")),
+     ("en", "what time does staff get in", "and on weekdays", ("Monday to Friday", "8 AM")),
+     ("ko", "직원 언제 와요?", "토요일?", ("오전 9시", "오후 5시")),
+     ("ko", "직원 몇 시에 와요?", "주중에는요?", ("월요일부터 금요일까지", "오전 8시"))],
+)  # fmt: skip
+def test_a_day_after_staff_hours_is_staff_on_that_day(
+    language: str, first: str, then: str, facts: tuple[str, ...]
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert all(f in answer.text for f in facts), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "is there a jukebox in here"), ("en", "is there anybody around friday morning")],
+)  # fmt: skip
+def test_a_question_is_never_answered_as_a_greeting(language: str, question: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent != "greeting", answer.text
+
+
+def test_coins_that_do_not_register_are_a_problem() -> None:
+    (answer,) = _talk("en", {}, "washer 2 took quarters but they don't show up")
+    assert answer.escalation == "money-taken" and answer.machine == 2, answer.text

@@ -34,6 +34,7 @@ from laundrybot.dialog.readings import Readings
 from laundrybot.dialog.shaping import CLARIFY_FLOOR, Shaping
 from laundrybot.dialog.state import DialogueState
 from laundrybot.dialog.turn import (
+    DAY_WORDS,
     EXPRESSIONS,
     TIME_WORDS,
     Answer,
@@ -449,6 +450,14 @@ class Dialog(Escalations, Shaping, Readings):
             # is like.
             best, score = st.intent, max(score, 0.5)
         elif (
+            topicless
+            and st.intent == "staff-contact"
+            and best == "hours"
+            and any(w in DAY_WORDS or w.startswith("week") for w in norm.words)
+        ):
+            # "tuesday?" after staff hours: staff on tuesday, not the shop's hours.
+            best, score = st.intent, max(score, THRESHOLD)
+        elif (
             follow
             and st.intent in ("payment", "detergent", "hours", "staff-contact")
             and score < STATED_PROBLEM
@@ -624,6 +633,11 @@ class Dialog(Escalations, Shaping, Readings):
                 best = escalations[0] if escalations else "machine-broken"
             score = max(score, THRESHOLD)
 
+        if best in ("greeting", "thanks") and self._asks(low) and len(norm.words) > 3:
+            # "is there a tv in here" is not "hey there": a question is about something else.
+            others = [(i, sc) for i, sc in ranked if i not in ("greeting", "thanks")]
+            best, score = others[0] if others else ("fallback", 0.0)
+            ranked = others
         if self._not_sold(best, norm) and not problem:
             return self._decline(norm, "dont_know", **cont)
         placed = None

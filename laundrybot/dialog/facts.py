@@ -149,11 +149,40 @@ class FactAnswers(Base):
         k = self.knowledge
         days = days_asked(turn.norm.words, turn.now)
         if days and not k.staff_hours.always:
-            first = " ".join(self._staff_day(d) for d in days)
+            first = " ".join(self._staff_days(days))
         else:
             first = self._staff_now(turn)
         parts = [first, self.say("staff_contact", phone=k.staff_phone)]
         return self._reply(turn, " ".join(parts), intent="staff-contact")
+
+    def _staff_days(self, days: list[int]) -> list[str]:
+        """Each day's staff hours; a run of days alike said once ("Monday to Friday")."""
+        hours = self.knowledge.staff_hours.days
+        out: list[str] = []
+        i = 0
+        while i < len(days):
+            j = i
+            while (
+                j + 1 < len(days)
+                and days[j + 1] == days[j] + 1
+                and hours[days[j + 1]] == hours[days[i]]
+            ):
+                j += 1
+            interval = hours[days[i]]
+            if j > i and interval is not None:
+                out.append(
+                    self.say(
+                        "staff_days",
+                        first=self.say.day_names[days[i]],
+                        last=self.say.day_names[days[j]],
+                        start=self.say.time(interval.start),
+                        end=self.say.time(interval.end),
+                    )
+                )
+            else:
+                out += [self._staff_day(d) for d in days[i : j + 1]]
+            i = j + 1
+        return out
 
     def _staff_day(self, weekday: int) -> str:
         interval = self.knowledge.staff_hours.days[weekday]

@@ -217,12 +217,15 @@ def machine_state(turn: Turn, machine: MachineInfo) -> MachineState | None:
 
 
 def days_asked(words: tuple[str, ...], now: datetime.datetime) -> list[int]:
-    """The weekdays a question asks about (Monday = 0): those named, tomorrow, the weekend."""
+    """The weekdays a question asks about (Monday = 0): those named, tomorrow, the weekend,
+    the weekdays."""
     days = [DAY_WORDS[w] for w in words if w in DAY_WORDS]
     if "tomorrow" in words:
         days.append((now.weekday() + 1) % 7)
     if "weekend" in words:
         days += [5, 6]
+    if "weekday" in words or "weekdays" in words:
+        days += [0, 1, 2, 3, 4]
     return list(dict.fromkeys(days))
 
 

@@ -25,8 +25,9 @@ _PROBLEM = any_of(
     r"\b(hurt|injured|bleeding|fire|smoke|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
     r"\b(smok(e|es|ing)|burning|sparks?|pouring|dripping|gushing|dead|black screen|blank"
     r"|shut (off|down)|turned off|cut out|just sitting|sitting there|only gave me|no credit)\b",
-    r"\b(didn'?t|did not|never|doesn'?t|does not|won'?t|will not|isn'?t|is not|not)"
-    r" (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open)",
+    r"\b(didn'?t|did not|never|doesn'?t|does not|don'?t|do not|won'?t|will not|isn'?t|is not"
+    r"|not) (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open"
+    r"|change|go down|show (up|anything)|respond)",
     r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
     r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air|damp"
     r"|not drying|still wet|strange noise|noise|out of order|not spinning|not draining"
@@ -103,8 +104,8 @@ _WHEN = re.compile(r"\b(when|what time|how late|how early|how soon|till when|unt
 _ASKS_BUSY = re.compile(r"\b(used|using|busy|in use|running|taken|occupied|going)\b")
 _ASKS_WORKING = re.compile(r"\b(working|work|broken|out of order)\b")
 _ASKS_STAFF = re.compile(
-    r"\b(staff|attendant|employee|someone|somebody|anyone|manager|owner"
-    r"|worker|person)\b"
+    r"\b(staff|attendant|employees?|someone|somebody|anyone|anybody|manager|owner"
+    r"|workers?|person|people)\b"
 )
 
 # Kept whole when cutting: "wash and fold", "lost and found", "washer and dryer".

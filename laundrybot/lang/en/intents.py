@@ -76,6 +76,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "staff times on saturday",
         "when do the staff leave",
         "how can i reach the owner",
+        "will somebody be here on monday",
+        "when do people get here in the morning",
+        "can i text the staff",
+        "is there a number i can call",
     ),
     "address": (
         "what is the address",
@@ -196,6 +200,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "which washer is big enough for a king size comforter",
         "i have four loads which washer should i use",
         "which washer holds the most",
+        "how many washers are there",
+        "how many dryers do you have",
+        "which numbers are the dryers",
+        "what is the large washer good for",
     ),
     "machine-status": (
         "is machine 7 free",

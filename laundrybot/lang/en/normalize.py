@@ -72,6 +72,8 @@ _PHRASES = (
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
     (re.compile(r"\bsleeping bags?\b"), "comforter"),
+    # Heard for "staff": nobody asks a laundromat for its stuff hours.
+    (re.compile(r"\bstuff (hours|members?|phone|number|times|schedule)\b"), r"staff \1"),
     (re.compile(r"\blost (and|n|&|in|an) found\b"), "lostandfound"),
     (
         re.compile(r"\b(add|put|load) (money|funds|credit|cash|value) (on|onto|to|in|into)\b"),
@@ -111,7 +113,7 @@ _SYNONYMS = {
     "credit": "card", "debit": "card", "visa": "card", "mastercard": "card",
     "tomorrow": "day", "today": "day", "tonight": "day", "weekend": "day",
     "monday": "day", "tuesday": "day", "wednesday": "day", "thursday": "day", "friday": "day",
-    "saturday": "day", "sunday": "day",
+    "saturday": "day", "sunday": "day", "weekday": "day",
     "forgot": "forget", "forgotten": "forget", "misplace": "lost", "lose": "lost",
     "refunded": "refund", "reimburse": "refund",
     "leak": "leak", "flood": "leak", "water": "leak",

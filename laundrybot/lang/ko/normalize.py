@@ -102,6 +102,7 @@ friday: 금요일
 saturday: 토요일
 sunday: 일요일
 weekend: 주말
+weekday: 평일 주중
 staff: 직원 관리자 사장 사장님 주인 알바 점원 매니저 담당자 관리인 직원분
 staff: 관리 관리하시는분 관리하는분
 person: 사람 누군가
@@ -203,7 +204,7 @@ _FUNCTION = word_set(
 _DAYS = word_set("monday tuesday wednesday thursday friday saturday sunday")
 # Second-level synonyms, for features only (words keep the first level for the engine).
 _FEATURE_SYNONYMS = {
-    **dict.fromkeys(_DAYS | {"tomorrow", "weekend"}, "day"),
+    **dict.fromkeys(_DAYS | {"tomorrow", "weekend", "weekday"}, "day"),
     "today": "now",  # "오늘" is said about anything ("오늘 날씨"), not only opening days
     "washer": "wash",
     "dryer": "dry",
