@@ -187,3 +187,36 @@ def test_a_question_is_never_answered_as_a_greeting(language: str, question: str
 def test_coins_that_do_not_register_are_a_problem() -> None:
     (answer,) = _talk("en", {}, "washer 2 took quarters but they don't show up")
     assert answer.escalation == "money-taken" and answer.machine == 2, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "kind", "machine"),
+    [("en", "can I speak with a worker please", "call-staff", None),
+     ("en", "there's a burning smell by the dryers", "machine-broken", None),
+     ("en", "dyer 12 is not heating", "machine-broken", 12)],
+)  # fmt: skip
+def test_problems_said_in_more_words_are_filed(
+    language: str, question: str, kind: str, machine: int | None
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.escalation == kind and answer.machine == machine, answer.text
+
+
+def test_clothes_still_soaking_wet_ask_which_machine() -> None:
+    (answer,) = _talk("en", {}, "the towels came out soaking wet")
+    assert answer.escalation is None and "which machine" in answer.text.lower(), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "what's sold in the vending machine", "softener"),
+     ("ko", "자판기에 뭐 있어요?", "유연제")],
+)  # fmt: skip
+def test_the_vending_machine_is_what_it_sells(language: str, question: str, fact: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text, answer.text
+
+
+def test_a_persons_name_asked_politely_is_not_known() -> None:
+    (answer,) = _talk("ko", {}, "직원분 성함 알 수 있을까요?")
+    assert any(m in answer.text for m in ("모르", "알 수 없")), answer.text

@@ -242,7 +242,8 @@ class Readings(FactAnswers):
         examples never name (the vending machine sells detergent, softener and sheets)."""
         if best != "detergent" or not _SELL_WORDS.intersection(norm.features):
             return False
-        named = set(norm.features) - ENTITY_FEATURES - _SELL_WORDS - {"you", "i", "can"}
+        named = set(norm.features) - ENTITY_FEATURES - _SELL_WORDS
+        named -= {"you", "i", "can", "in", "on", "at", "here", "there", "what"}
         named = {f for f in named if "_" not in f and not f.isdigit()}
         return bool(named) and not named & self.sold_words
 

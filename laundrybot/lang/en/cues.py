@@ -30,13 +30,14 @@ _PROBLEM = any_of(
     r"|change|go down|show (up|anything)|respond)",
     r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
     r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air|damp"
-    r"|not drying|still wet|strange noise|noise|out of order|not spinning|not draining"
+    r"|not drying|still (soaking |sopping |dripping )?wet|soaking wet|strange noise|noise"
+    r"|out of order|not spinning|not draining"
     r"|won'?t drain)",
 )
 _PERSON = any_of(
     r"\bcall (the )?(staff|manager|manger|attendant|owner|someone|somebody|a person|for help)",
     r"\b(talk|speak) (to|with) (a |the |an )?(real |live |actual |human )?"
-    r"(person|human|someone|somebody|staff|manager|attendant|owner)",
+    r"(person|human|someone|somebody|staff|manager|attendant|owner|employee|worker)",
     r"\b(let|tell) (the )?(owner|staff|manager|attendant|someone) know\b",
     r"\b(anyone|someone|somebody|a person|staff)\b.{0,30}\bi (can|could) (talk|speak)"
     r" (to|with)\b",
@@ -60,7 +61,7 @@ _VAGUE = any_of(
 # Urgent, or a danger to someone: filed at once, without asking which machine first.
 _URGENT = any_of(
     r"\b(urgent|emergency|asap|right now|immediately|hurry|quick(ly)?)\b",
-    r"\b(hurt|injur\w*|bleed\w*|blood|fell|fallen|fainted|unconscious|burn(ed|t)"
+    r"\b(hurt|injur\w*|bleed\w*|blood|fell|fallen|fainted|unconscious|burn(ed|t|ing)"
     r"|fire|smoke|smoking|sparks?|shock(ed)?|electrocut\w*|gas)\b",
     # Not a numbered machine: filed without asking which machine.
     r"\b(change machine|bill changer|kiosk|vending machine)\b",

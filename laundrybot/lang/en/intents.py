@@ -38,6 +38,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "is it expensive",
         "how much does washer 7 cost",
         "how many quarters do i need",
+        "how much do i pay for a giant washer",
     ),
     "cycle-times": (
         "how long does a wash take",
@@ -48,6 +49,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how much time does a load take",
         "what is the wash time",
         "drying time",
+        "how long do the large ones run for",
     ),
     "hours": (
         "what are your hours",
@@ -94,6 +96,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "do you take cards",
         "can i pay with my phone",
         "can i pay with cash",
+        "can i pay with quarters",
         "do you take cash",
         "do the machines take coins",
         "where is the change machine",
@@ -148,6 +151,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "do you sell fabric softener",
         "which detergent should i use",
         "do i need my own soap",
+        "what does the vending machine sell",
+        "where is the vending machine",
     ),
     "lost-and-found": (
         "lostandfound",
@@ -204,6 +209,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how many dryers do you have",
         "which numbers are the dryers",
         "what is the large washer good for",
+        "what is the biggest washer you have",
     ),
     "machine-status": (
         "is machine 7 free",

@@ -62,7 +62,7 @@ SPELLING = {
     "rn": "now", "2nite": "tonight", "tonite": "tonight", "sun": "sunday", "mon": "monday",
     "tues": "tuesday", "wed": "wednesday", "thurs": "thursday", "fri": "friday",
     "yall": "you", "y'all": "you", "bc": "because", "2day": "today", "fone": "phone",
-    "phon": "phone", "brng": "bring",
+    "phon": "phone", "brng": "bring", "dyer": "dryer", "dyers": "dryers",
 }  # fmt: skip
 # Multi-word phrases folded before anything else.
 _PHRASES = (
@@ -115,7 +115,7 @@ _SYNONYMS = {
     "monday": "day", "tuesday": "day", "wednesday": "day", "thursday": "day", "friday": "day",
     "saturday": "day", "sunday": "day", "weekday": "day",
     "forgot": "forget", "forgotten": "forget", "misplace": "lost", "lose": "lost",
-    "refunded": "refund", "reimburse": "refund",
+    "refunded": "refund", "reimburse": "refund", "sold": "sell", "selling": "sell",
     "leak": "leak", "flood": "leak", "water": "leak",
     "broke": "broken", "busted": "broken", "jammed": "stuck", "jam": "stuck",
     # Animals are pets, and a car is parked, whichever word is said.

@@ -170,7 +170,7 @@ CUES = Cues(
     says_place=re.compile(r"옆|뒤|앞|근처|입구|안쪽|표지판"),
     asks_price=re.compile(r"얼마|가격|비용"),
     says_money=re.compile(r"\d+ ?(달러|센트)"),
-    asks_name=re.compile(r"이름|상호"),
+    asks_name=re.compile(r"이름|성함|상호"),
     other=re.compile(r"다른(거|것|건|기계|하나|세탁기|건조기|쪽|애)|나머지(하나|거|것|기계)?"),
     # On the spaced text: the words up to the first one ending in 면 ("덜 말랐으면 ").
     condition=re.compile(r"^(?:\S+\s+)*?\S+(?<!라|려)면\s+"),
