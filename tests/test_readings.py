@@ -220,3 +220,37 @@ def test_the_vending_machine_is_what_it_sells(language: str, question: str, fact
 def test_a_persons_name_asked_politely_is_not_known() -> None:
     (answer,) = _talk("ko", {}, "직원분 성함 알 수 있을까요?")
     assert any(m in answer.text for m in ("모르", "알 수 없")), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "facts"),
+    [("en", "which washer finishes fastest", ("30 minutes", "40 minutes")),
+     ("ko", "일반 세탁기랑 특대형 세탁기 뭐가 다르죠?", ("30분", "40분"))],
+)  # fmt: skip
+def test_a_comparison_of_washers_says_their_minutes(
+    language: str, question: str, facts: tuple[str, ...]
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert all(f in answer.text for f in facts), answer.text
+
+
+def test_a_korean_report_and_a_question_unpunctuated_get_both() -> None:
+    (answer,) = _talk("ko", {}, "3번 건조기가 동전을 먹었어요 돈은 언제 돌려받아요")
+    assert answer.escalation == "money-taken" and answer.machine == 3
+    assert "이틀" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "machine"),
+    [("en", "washer 4's card reader does nothing", 4), ("ko", "12번 단말기가 안 돼요", 12)],
+)  # fmt: skip
+def test_a_dead_card_reader_on_a_machine_is_that_machine_broken(
+    language: str, question: str, machine: int
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.escalation == "machine-broken" and answer.machine == machine, answer.text
+
+
+def test_a_condition_before_the_request_is_cut_off_too() -> None:
+    (answer,) = _talk("en", {}, "if the sheets are still damp could i add more time")
+    assert answer.intent == "how-to-dry" and answer.escalation is None, answer.text

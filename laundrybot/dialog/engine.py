@@ -42,6 +42,7 @@ from laundrybot.dialog.turn import (
     StaffReport,
     Turn,
     cap,
+    days_asked,
     plain,
 )
 from laundrybot.machines.state import MachineStatus
@@ -311,8 +312,16 @@ class Dialog(Escalations, Shaping, Readings):
         read = cues.text(head)
         if not head or not cues.yes_no.search(read) or cues.problem.search(read):
             return None
-        if any(p.search(cues.text(said.group(0))) for p, _ in cues.items):
-            return None  # the condition names a topic ("if the coins don't register"): kept
+        condition = cues.text(said.group(0))
+        if any(p.search(condition) for p, _ in cues.items):
+            return None  # the condition names a topic of its own: kept whole
+        if cues.says_moment.search(condition) or days_asked(
+            self.normalize(condition).words, _EPOCH
+        ):
+            return None  # "if I come at midnight, ...": the time is the question's
+        told = self._rank(self.normalize(condition))
+        if told and told[0][0] in ("payment-problem", "money-taken", "refunds"):
+            return None  # "if the coins don't register, should I put more in": that problem
         ranked = self._rank(self.normalize(head))
         if not ranked or ranked[0][1] < THRESHOLD:
             return None
@@ -556,7 +565,9 @@ class Dialog(Escalations, Shaping, Readings):
         hypothetical = supposed or bool(cues.hypothetical.search(low))
         person = bool(cues.person.search(low))
         vague = bool(cues.vague_problem.search(low))
-        best, score = self._payment_kept(best, score, number, item, problem, hypothetical, low)
+        best, score = self._payment_kept(
+            norm, best, score, number, item, problem, hypothetical, low
+        )
         if person and not problem and not hypothetical and cues.urgent.search(low):
             best, score = "call-staff", max(score, THRESHOLD)  # someone hurt, however put
         elif (
@@ -687,7 +698,12 @@ class Dialog(Escalations, Shaping, Readings):
         if kind == "dryer":
             return self._price_sentence(sizes)
         return " ".join(
-            say("compare_wash_item", description=cap(s.description), money=say.money(s.price))
+            say(
+                "compare_wash_item",
+                description=cap(s.description),
+                money=say.money(s.price),
+                minutes=s.minutes,
+            )
             for s in sizes
         )
 
@@ -851,10 +867,12 @@ class Dialog(Escalations, Shaping, Readings):
 
 # Topics whose answers hold no name: a name asked with them is the shop's or a person's.
 _NAMELESS = frozenset({"staff-contact", "hours", "address", "fallback", "rules", "call-staff"})
+# Any moment: a condition is read for the days it names, never for "tomorrow".
+_EPOCH = datetime.datetime(2000, 1, 3, tzinfo=datetime.UTC)
 # Topics a comparison of sizes is asked under ("which washer is better", "worth it?").
 _COMPARED = frozenset(
     {"prices", "cycle-times", "machine-info", "how-to-dry", "how-to-wash", "free-machines",
-     "fallback"}
+     "machine-status", "fallback"}
 )  # fmt: skip
 # Words that ask how long a cycle takes in general, not how long this one has left.
 _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})

@@ -106,6 +106,7 @@ class Readings(FactAnswers):
 
     def _payment_kept(
         self,
+        norm: Normalized,
         best: str,
         score: float,
         number: int | None,
@@ -121,8 +122,8 @@ class Readings(FactAnswers):
             return best, score
         if self.cues.money_lost.search(low):
             return "money-taken", max(score, THRESHOLD)
-        if number is not None and item != "payment-problem":
-            return "machine-broken", max(score, THRESHOLD)
+        if number is not None and (item != "payment-problem" or "reader" in norm.features):
+            return "machine-broken", max(score, THRESHOLD)  # its card reader is the machine's
         return best, score
 
     def _the_other(

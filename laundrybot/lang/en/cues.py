@@ -29,6 +29,7 @@ _PROBLEM = any_of(
     r"|not) (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open"
     r"|change|go down|show (up|anything)|respond)",
     r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
+    r"\b(does|did|is doing|shows|showed) nothing\b",
     r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air|damp"
     r"|not drying|still (soaking |sopping |dripping )?wet|soaking wet|strange noise|noise"
     r"|out of order|not spinning|not draining"
@@ -357,10 +358,16 @@ CUES = Cues(
     asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
     says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b"),
     asks_name=re.compile(r"\bname\b|\bwhat is (this|it) called\b|\bcalled\?"),
-    condition=re.compile(r"\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"),
+    # After the request ("can I add time if they're still wet"), or before it up to a comma or
+    # a yes/no opener ("if they're still wet can I add time").
+    condition=re.compile(
+        r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
+        r"(i|we|you|it|there)\b))|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"
+    ),
     compares=re.compile(
         r"\b(which|what)( one)?\b.*\b(more|less|longer|shorter|bigger|smaller|cheaper|better"
-        r"|faster|most|least|best)\b|\bworth (it|the|paying|getting)\b|\bdifferen(ce|t)\b"
+        r"|faster|quicker|quickest|fastest|slower|most|least|best)\b"
+        r"|\bworth (it|the|paying|getting)\b|\bdifferen(ce|t)\b"
         r"|\bvs\b|\bversus\b|\bcompare|\b(bigger|cheaper|better|faster|longer|more) than\b"
     ),
     other=re.compile(

@@ -109,7 +109,7 @@ ENGLISH = Wording(
         "price_wash_item": "{money} in a {size} washer",
         "price_wash_one": "A wash is {items}, for {minutes} minutes.",
         "price_wash": "A wash is {items}.",
-        "compare_wash_item": "{description}: {money}.",
+        "compare_wash_item": "{description}: {money} for {minutes} minutes.",
         "price_dry_item": "{money} for {minutes} minutes in a {size} dryer",
         "price_dry": "Drying is {items}, and you can add more time.",
         "cycle_wash_item": "{minutes} minutes in a {size} washer",

@@ -159,7 +159,7 @@ KOREAN = Wording(
         "price_wash_item": "{size} 세탁기 {money}",
         "price_wash_one": "세탁은 {items}(이)고, {minutes}분 걸려요.",
         "price_wash": "세탁은 {items}(이)에요.",
-        "compare_wash_item": "{money}짜리 {description}.",
+        "compare_wash_item": "{money}에 {minutes}분 걸리는 {description}.",
         "price_dry_item": "{size} 건조기 {minutes}분에 {money}",
         "price_dry": "건조는 {items}(이)고, 시간은 더 추가할 수 있어요.",
         "cycle_wash_item": "{size} 세탁기 {minutes}분",
