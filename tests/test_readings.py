@@ -254,3 +254,17 @@ def test_a_dead_card_reader_on_a_machine_is_that_machine_broken(
 def test_a_condition_before_the_request_is_cut_off_too() -> None:
     (answer,) = _talk("en", {}, "if the sheets are still damp could i add more time")
     assert answer.intent == "how-to-dry" and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "size"),
+    [("en", "I've got 3 baskets of laundry, which machine", "large washer"),
+     ("en", "which washer fits seven loads", "giant washer"),
+     ("ko", "빨래가 세 바구니인데 어떤 거 써요?", "대형 세탁기"),
+     ("ko", "빨래 일곱 번 분량이면 어떤 세탁기요?", "특대형 세탁기")],
+)  # fmt: skip
+def test_a_number_of_loads_names_the_washer_that_holds_them(
+    language: str, question: str, size: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert size in answer.text, answer.text

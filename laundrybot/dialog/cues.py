@@ -102,6 +102,9 @@ class Cues:
     # 말랐으면 시간 추가돼요?"): matched on the spaced text, it is cut off, and what is left
     # is the request, when that is a yes/no question of its own about no problem.
     condition: re.Pattern[str] = field(default=_NEVER)
+    # How many loads a text says ("six loads", "빨래 여섯 번 분량"), in a question or a size's
+    # description: the washer that holds them.
+    load_count: Callable[[str], int | None] = field(default=lambda text: None)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

@@ -103,6 +103,11 @@ class Dialog(Escalations, Shaping, Readings):
         self._phrases = self._recognition_phrases(examples)
         self.described_sizes = self._size_words(featured)
         self.size_words = frozenset(self.described_sizes)
+        # How many loads each washer size holds, as its description says, fewest first.
+        held = [(self.cues.load_count(s.description), s) for s in knowledge.washers]
+        self.washer_loads = sorted(
+            ((n, s) for n, s in held if n is not None), key=lambda item: item[0]
+        )
         # What the shop sells, in the words of its sales text and the detergent examples.
         self.sold_words = frozenset(
             f
@@ -485,7 +490,7 @@ class Dialog(Escalations, Shaping, Readings):
 
         best, score = self._where_machine(best, score, norm, number, st, low)
         if (
-            self.size_words.intersection(norm.features)
+            (self.size_words.intersection(norm.features) or cues.load_count(low) is not None)
             and not problem
             and (
                 score < THRESHOLD
@@ -727,6 +732,18 @@ class Dialog(Escalations, Shaping, Readings):
             if (not kinds or size.kind in kinds) and size.kind not in named:
                 words = [w for w in words if w not in self.sizes_by_word] + [size.name]
                 kinds.add(size.kind)
+        loads = self.cues.load_count(low)
+        if (
+            loads is not None
+            and self.washer_loads
+            and not (largest or smallest)
+            and kinds <= {"washer"}
+            and not set(words) & set(self.sizes_by_word)
+        ):
+            # "six loads, what should I use": the washer that holds them (the biggest if none).
+            fits = [s for n, s in self.washer_loads if n >= loads]
+            words.append((fits[0] if fits else self.washer_loads[-1][1]).name)
+            kinds.add("washer")
         if largest or smallest:
             said = norm.kinds or ({norm.machine.kind} if norm.machine else set())
             kind = next(iter(said), None) or st.kind or "washer"

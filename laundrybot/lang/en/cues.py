@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from laundrybot.dialog.cues import Cues, any_of
+from laundrybot.lang.en.numbers import number_value
 
 _PROBLEM = any_of(
     r"\b(took|taken|ate|eaten|eats|eating|stole|swallowed|kept) (my|all my|the)? ?"
@@ -141,6 +142,10 @@ _UNITS_AFTER = frozenset(
         "cents",
         "cent",
         "loads",
+        "baskets",
+        "basket",
+        "hampers",
+        "bags",
         "load",
         "pounds",
         "pound",
@@ -160,6 +165,21 @@ _UNITS_AFTER = frozenset(
     ]
 )
 _BEFORE_NOT_MACHINE = frozenset(["$", "for", "pay", "paid", "charged", "cost", "costs"])
+
+
+_LOADS = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+    r"(?:\w+\s+)?(loads?|baskets?|hampers?)\b"
+)
+
+
+def load_count(text: str) -> int | None:
+    """ "six loads", "3 baskets of laundry", "up to four loads": how many loads."""
+    found = _LOADS.search(text.lower())
+    if found is None:
+        return None
+    said = found.group(1)
+    return int(said) if said.isdigit() else number_value(said)
 
 
 def bare_number(words: tuple[str, ...]) -> int | None:
@@ -360,6 +380,7 @@ CUES = Cues(
     asks_name=re.compile(r"\bname\b|\bwhat is (this|it) called\b|\bcalled\?"),
     # After the request ("can I add time if they're still wet"), or before it up to a comma or
     # a yes/no opener ("if they're still wet can I add time").
+    load_count=load_count,
     condition=re.compile(
         r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
         r"(i|we|you|it|there)\b))|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"

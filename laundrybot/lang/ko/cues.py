@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from laundrybot.dialog.cues import Cues, any_of
+from laundrybot.lang.ko.numbers import native_number
 
 _PROBLEM = any_of(
     r"먹었|먹어 ?버|삼켰|돈만|돈 ?넣었는데|동전 ?넣었는데|결제했는데|환불|돌려 ?주|돌려 ?받",
@@ -73,6 +74,22 @@ _CUT = re.compile(
 def split(text: str) -> list[str]:
     pieces = [p.strip() for p in _CUT.split(text)]
     return [p for p in pieces if p]
+
+
+_LOADS = re.compile(r"(\d+|[가-힣]{1,3}?)\s*(?:번\s*분량|번\s*빨래|바구니|봉지|통)")
+
+
+def load_count(text: str) -> int | None:
+    """ "빨래 여섯 번 분량", "세 바구니", "두 번 분량": how many loads."""
+    for found in _LOADS.finditer(text):
+        said = found.group(1)
+        if said.isdigit():
+            return int(said)
+        for i in range(len(said)):  # unspaced: "빨래여섯" ends in the number
+            value = native_number(said[i:])
+            if value is not None:
+                return value
+    return None
 
 
 def bare_number(words: tuple[str, ...]) -> int | None:
@@ -174,6 +191,7 @@ CUES = Cues(
     says_money=re.compile(r"\d+ ?(달러|센트)"),
     asks_name=re.compile(r"이름|성함|상호"),
     other=re.compile(r"다른(거|것|건|기계|하나|세탁기|건조기|쪽|애)|나머지(하나|거|것|기계)?"),
+    load_count=load_count,
     # On the spaced text: the words up to the first one ending in 면 ("덜 말랐으면 ").
     condition=re.compile(r"^(?:\S+\s+)*?\S+(?<!라|려)면\s+"),
     # Read with the spaces taken out.
