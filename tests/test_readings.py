@@ -268,3 +268,17 @@ def test_a_number_of_loads_names_the_washer_that_holds_them(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert size in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "place"),
+    [("en", "where would the vending machine be", "folding tables"),
+     ("en", "where's the blue bin", "folding tables"),
+     ("ko", "자판기는 어디에 있나요?", "테이블 옆"),
+     ("ko", "동전 교환기 어디 있어요?", "문 옆")],
+)  # fmt: skip
+def test_where_a_thing_is_is_the_sentence_that_says_so(
+    language: str, question: str, place: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert place in answer.text and answer.escalation is None, answer.text

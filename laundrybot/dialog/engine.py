@@ -488,6 +488,12 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
+        if number is None and (
+            score < THRESHOLD or best in ("machine-info", "fallback", "free-machines")
+        ):
+            thing = None if problem else self._thing_placed(norm, low)
+            if thing is not None:  # "where's the vending machine": where the owner says it is
+                return self._respond(thing[0], norm, None, **cont, text=thing[1], score=THRESHOLD)
         best, score = self._where_machine(best, score, norm, number, st, low)
         if (
             (self.size_words.intersection(norm.features) or cues.load_count(low) is not None)

@@ -238,6 +238,33 @@ class Readings(FactAnswers):
                     return intent, step
         return None
 
+    def _thing_placed(self, norm: Normalized, low: str) -> tuple[str, str] | None:
+        """ "where's the vending machine", "자판기 어디 있어요": the sentence of an owner's text
+        or a how-to that says where the thing named is, as (its topic, the sentence); only when
+        every word naming it is in that sentence."""
+        cues = self.cues
+        if not cues.asks_place.search(low) or (norm.machine and norm.machine.number is not None):
+            return None
+        if _PUT_WORDS.intersection(norm.words):
+            return None  # where a thing goes: a how-to step (_step_placed)
+        asked = set(self.normalize(cues.asks_place.pattern).features)
+        named = {f for f in norm.features if "_" not in f and not f.isdigit()}
+        named -= ENTITY_FEATURES | asked | _PUT_WORDS | {"is", "there", "have", "what", "where"}
+        named -= set(self.sizes_by_word)
+        if not named:
+            return None
+        k = self.knowledge
+        texts = [(i, self._owner_text(i)) for i in ("detergent", "payment", "lost-and-found")]
+        texts += [("how-to-wash", " ".join(k.howto.wash)), ("how-to-dry", " ".join(k.howto.dry))]
+        texts += list(self.faq_text.items()) + list(self.rule_text.items())
+        for intent, text in texts:
+            for sentence in re.split(r"(?<=[.!?])\s+", (text or "").strip()):
+                if not cues.says_place.search(cues.text(sentence)):
+                    continue
+                if named <= set(self.normalize(sentence).features):
+                    return intent, sentence
+        return None
+
     def _not_sold(self, best: str, norm: Normalized) -> bool:
         """ "do you sell gift cards": asked to buy a thing the shop's sales text and its
         examples never name (the vending machine sells detergent, softener and sheets)."""

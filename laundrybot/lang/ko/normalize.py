@@ -152,6 +152,7 @@ recognise: 인식
 reader: 리더기 단말기
 detergent: 세제 섬유유연제 유연제 시트 표백제 세재
 sell: 팔 팔아 파나 판매
+vend: 자판기 자동판매기
 buy: 사요 살수 사야 구매 구입
 include: 포함
 bring: 가져와 가져오 가지고와 챙겨
