@@ -282,3 +282,22 @@ def test_where_a_thing_is_is_the_sentence_that_says_so(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert place in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "lead", "fact"),
+    [("en", "is somebody here saturday at 6 in the evening", "No, ", "9 AM"),
+     ("en", "will there be staff tuesday around 10 in the morning", "Yes, ", "8 AM"),
+     ("ko", "일요일 저녁 7시에 직원 있어요?", "아니요, ", "오전 10시"),
+     ("ko", "금요일 오후 3시에 직원 있나요?", "네, ", "오전 8시")],
+)  # fmt: skip
+def test_staff_at_an_hour_asked_is_whether_they_are_in_then(
+    language: str, question: str, lead: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.text.startswith(lead) and fact in answer.text, answer.text
+
+
+def test_an_hour_after_the_staff_phone_is_whether_staff_are_in_then() -> None:
+    _, answer = _talk("en", {}, "how do I reach the staff", "what about at 11 at night")
+    assert "aren't here" in answer.text and "any time" in answer.text, answer.text

@@ -105,6 +105,9 @@ class Cues:
     # How many loads a text says ("six loads", "빨래 여섯 번 분량"), in a question or a size's
     # description: the washer that holds them.
     load_count: Callable[[str], int | None] = field(default=lambda text: None)
+    # The hour a question asks about ("at 7 in the evening", "at midnight", "밤 9시"), in
+    # minutes after midnight: whether staff are in then.
+    hour_asked: Callable[[str], int | None] = field(default=lambda text: None)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

@@ -358,6 +358,11 @@ class Dialog(Escalations, Shaping, Readings):
         low = cues.text(plain(piece))
         norm = self._sizes_read(self._expected_machine(piece, st) or self.normalize(piece), low, st)
         ranked = self._rank(norm)
+        greets = ("greeting", "thanks")
+        if ranked and ranked[0][0] in greets and self._asks(low) and len(norm.words) > 3:
+            # "is there a tv in here" is not "hey there", nor "anyone here this evening"
+            # "good evening": a question is about something else.
+            ranked = [(i, sc) for i, sc in ranked if i not in greets]
         best, score = ranked[0] if ranked else ("fallback", 0.0)
         number = norm.machine.number if norm.machine else None
         bare = cues.bare_number(norm.words) if number is None else None
@@ -464,12 +469,26 @@ class Dialog(Escalations, Shaping, Readings):
             # is like.
             best, score = st.intent, max(score, 0.5)
         elif (
-            topicless
+            score < THRESHOLD
+            and number is None
+            and not problem
+            and (cues.hour_asked(low) is not None or days_asked(norm.words, local))
+            and (st.intent == "staff-contact" or cues.asks_staff.search(low))
+        ):
+            # "will anyone be around thursday at 7", "even at like 2am?" after the staff
+            # phone: whether staff are in then.
+            best, score = "staff-contact", THRESHOLD
+        elif (
+            (topicless or follow)
             and st.intent == "staff-contact"
             and best == "hours"
-            and any(w in DAY_WORDS or w.startswith("week") for w in norm.words)
+            and (
+                any(w in DAY_WORDS or w.startswith("week") for w in norm.words)
+                or cues.hour_asked(low) is not None
+            )
         ):
-            # "tuesday?" after staff hours: staff on tuesday, not the shop's hours.
+            # "tuesday?", "what about at 11 at night" after staff hours: staff then, not the
+            # shop's hours.
             best, score = st.intent, max(score, THRESHOLD)
         elif (
             follow
@@ -655,11 +674,6 @@ class Dialog(Escalations, Shaping, Readings):
                 best = escalations[0] if escalations else "machine-broken"
             score = max(score, THRESHOLD)
 
-        if best in ("greeting", "thanks") and self._asks(low) and len(norm.words) > 3:
-            # "is there a tv in here" is not "hey there": a question is about something else.
-            others = [(i, sc) for i, sc in ranked if i not in ("greeting", "thanks")]
-            best, score = others[0] if others else ("fallback", 0.0)
-            ranked = others
         if self._not_sold(best, norm) and not problem:
             return self._decline(norm, "dont_know", **cont)
         placed = None
@@ -824,6 +838,7 @@ class Dialog(Escalations, Shaping, Readings):
             statuses=machines,
             now=local,
             confidence=round(min(score, 1.0), 3),
+            low=low,
         )
         if text is not None:
             answer = self._reply(turn, text)

@@ -148,6 +148,16 @@ class FactAnswers(Base):
     def _staff_contact(self, turn: Turn) -> Answer:
         k = self.knowledge
         days = days_asked(turn.norm.words, turn.now)
+        at = self._staff_at(turn)
+        if at is not None:
+            day, inside = at
+            parts = [self._staff_day(day)] if inside else [self.say("staff_not_then")]
+            if not inside:
+                parts.append(self._staff_day(day))
+            parts.append(self.say("staff_contact", phone=k.staff_phone))
+            if not inside and k.staff_phone_note:
+                parts.append(k.staff_phone_note)
+            return self._reply(turn, " ".join(parts), intent="staff-contact")
         if days and not k.staff_hours.always:
             first = " ".join(self._staff_days(days))
         else:

@@ -65,6 +65,9 @@ class Shaping(Memory):
                 return shop.always or shop.days[day] is not None
             return shop.always or shop.is_open(turn.now)
         if intent == "staff-contact" and cues.asks_staff.search(low):
+            at = self._staff_at(turn)
+            if at is not None:
+                return at[1]  # "will anyone be here at 7?": whether staff are in then
             if any(w in DAY_WORDS or w == "tomorrow" for w in turn.norm.words):
                 return None
             return self.knowledge.staff_hours.is_open(turn.now)

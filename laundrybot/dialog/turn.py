@@ -129,6 +129,7 @@ class Turn:
     statuses: Mapping[int, MachineStatus]
     now: datetime.datetime  # in the shop's time zone
     confidence: float = 1.0
+    low: str = ""  # the question as the cues read it
 
     @property
     def kind(self) -> str | None:
@@ -153,6 +154,18 @@ class Base:
     by_number: dict[int, MachineInfo]
     sizes_by_word: dict[str, list[SizeInfo]]
     handlers: dict[str, Callable[[Turn], Answer]]
+
+    def _staff_at(self, turn: Turn) -> tuple[int, bool] | None:
+        """The day and whether staff are in at the hour a question asks about ("will anyone be
+        here thursday at 7"), if it asks one: that day or today."""
+        staff = self.knowledge.staff_hours
+        hour = self.cues.hour_asked(turn.low)
+        if hour is None or staff.always:
+            return None
+        days = days_asked(turn.norm.words, turn.now)
+        day = days[0] if days else turn.now.weekday()
+        interval = staff.days[day]
+        return day, interval is not None and interval.start <= hour < interval.end
 
     def _reply(
         self,

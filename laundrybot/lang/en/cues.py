@@ -164,6 +164,7 @@ _UNITS_AFTER = frozenset(
         "oclock",
     ]
 )
+_TIME_OF_DAY = ("at night", "in the morning", "in the evening", "in the afternoon", "tonight")
 _BEFORE_NOT_MACHINE = frozenset(["$", "for", "pay", "paid", "charged", "cost", "costs"])
 
 
@@ -182,6 +183,41 @@ def load_count(text: str) -> int | None:
     return int(said) if said.isdigit() else number_value(said)
 
 
+_CLOCK = re.compile(
+    r"\b(?:at|around|by|about|after|before|like|until|till)\s+(\d{1,2})(?::(\d\d))?"
+    r"(?:\s*(am|pm|a\.m\.?|p\.m\.?|o'?clock))?\b(?!\s*(?:minutes?|mins?|hours?|loads?|dollars?))"
+    r"|\b(\d{1,2})(?::(\d\d))?\s*(am|pm|a\.m\.?|p\.m\.?)(?!\w)"
+)
+
+
+def hour_asked(text: str) -> int | None:
+    """ "at 7" (in the evening), "9 in the morning", "2am", "midnight": minutes after midnight.
+    An hour said without am or pm is in the afternoon or evening up to 6 ("at 5"), unless the
+    morning is said."""
+    text = text.lower()
+    if re.search(r"\bmidnight\b", text):
+        return 0
+    if re.search(r"\bnoon\b", text):
+        return 12 * 60
+    found = _CLOCK.search(text)
+    if found is None:
+        return None
+    hour = int(found.group(1) or found.group(4))
+    minute = int(found.group(2) or found.group(5) or 0)
+    half = (found.group(3) or found.group(6) or "").replace(".", "")
+    if hour > 24 or minute > 59:
+        return None
+    morning = re.search(r"\b(morning|early)\b", text)
+    evening = re.search(r"\b(evening|night|tonight|afternoon)\b", text)
+    if half.startswith("p") or (
+        not half.startswith("a") and not morning and (evening or 1 <= hour <= 6)
+    ):
+        hour = hour % 12 + 12
+    elif half.startswith("a") and hour == 12:
+        hour = 0
+    return hour * 60 + minute
+
+
 def bare_number(words: tuple[str, ...]) -> int | None:
     """A number said on its own ("is 6 free", "its 3", "how long left on 7"), not a price,
     time or count ("2 loads", "24 hours", "for 5")."""
@@ -192,6 +228,8 @@ def bare_number(words: tuple[str, ...]) -> int | None:
         before = words[i - 1] if i else ""
         if after in _UNITS_AFTER or before in _BEFORE_NOT_MACHINE or int(word) > 99:
             continue
+        if " ".join(words[i + 1 : i + 4]).startswith(_TIME_OF_DAY):
+            continue  # "at 11 at night", "9 in the morning": an hour
         return int(word)
     return None
 
@@ -381,6 +419,7 @@ CUES = Cues(
     # After the request ("can I add time if they're still wet"), or before it up to a comma or
     # a yes/no opener ("if they're still wet can I add time").
     load_count=load_count,
+    hour_asked=hour_asked,
     condition=re.compile(
         r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
         r"(i|we|you|it|there)\b))|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"

@@ -124,6 +124,7 @@ ENGLISH = Wording(
         "hours_day_open": "On {day} we're open {start} to {end}.",
         "open_until": "We're open now until {time}.",
         "staff_day": "On {day}, staff are here {start} to {end}.",
+        "staff_not_then": "Staff aren't here then.",
         "staff_days": "{first} to {last}, staff are here {start} to {end}.",
         "staff_day_none": "On {day}, no staff are on site.",
         "closed": "We're closed right now.",

@@ -92,6 +92,30 @@ def load_count(text: str) -> int | None:
     return None
 
 
+_KO_CLOCK = re.compile(
+    r"(오전|아침|새벽|오후|저녁|밤|낮)?\s*(\d{1,2})\s*시(?!간)(?:\s*(\d{1,2})\s*분|\s*반)?"
+)
+
+
+def hour_asked(text: str) -> int | None:
+    """ "밤 9시", "오전 10시 반", "자정": minutes after midnight. An hour said without 오전
+    or 오후 is in the afternoon or evening up to 6 ("5시")."""
+    if "자정" in text:
+        return 0
+    if "정오" in text:
+        return 12 * 60
+    found = _KO_CLOCK.search(text)
+    if found is None:
+        return None
+    part, hour = found.group(1) or "", int(found.group(2))
+    minute = int(found.group(3)) if found.group(3) else (30 if "반" in found.group(0) else 0)
+    if hour > 24 or minute > 59:
+        return None
+    if (part in ("오후", "저녁", "밤", "낮") and hour < 12) or (not part and 1 <= hour <= 6):
+        hour += 12
+    return hour * 60 + minute
+
+
 def bare_number(words: tuple[str, ...]) -> int | None:
     """Korean machine numbers come with 번 and are found by the normaliser; a lone digit
     string among the concepts is one too ("4요")."""
@@ -192,6 +216,7 @@ CUES = Cues(
     asks_name=re.compile(r"이름|성함|상호"),
     other=re.compile(r"다른(거|것|건|기계|하나|세탁기|건조기|쪽|애)|나머지(하나|거|것|기계)?"),
     load_count=load_count,
+    hour_asked=hour_asked,
     # On the spaced text: the words up to the first one ending in 면 ("덜 말랐으면 ").
     condition=re.compile(r"^(?:\S+\s+)*?\S+(?<!라|려)면\s+"),
     # Read with the spaces taken out.

@@ -173,6 +173,7 @@ KOREAN = Wording(
         "hours_day_open": "{day}에는 {start}부터 {end}까지 영업해요.",
         "open_until": "지금 영업 중이고 {time}까지 해요.",
         "staff_day": "{day}에는 직원이 {start}부터 {end}까지 있어요.",
+        "staff_not_then": "그 시간에는 직원이 없어요.",
         "staff_days": "{first}부터 {last}까지는 직원이 {start}부터 {end}까지 있어요.",
         "staff_day_none": "{day}에는 매장에 직원이 없어요.",
         "closed": "지금은 영업시간이 아니에요.",
