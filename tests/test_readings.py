@@ -301,3 +301,23 @@ def test_staff_at_an_hour_asked_is_whether_they_are_in_then(
 def test_an_hour_after_the_staff_phone_is_whether_staff_are_in_then() -> None:
     _, answer = _talk("en", {}, "how do I reach the staff", "what about at 11 at night")
     assert "aren't here" in answer.text and "any time" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact", "decline"),
+    [("en", "do you have wifi and is there a jukebox", "Bubbles Guest", "don't know"),
+     ("ko", "와이파이 있어요? 그리고 정수기도 있어요?", "Bubbles Guest", "모르")],
+)  # fmt: skip
+def test_a_second_question_about_an_unknown_thing_is_declined_not_lost(
+    language: str, question: str, fact: str, decline: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and decline in answer.text, answer.text
+
+
+def test_a_second_piece_about_the_first_stays_with_it() -> None:
+    spec: dict[int, tuple[str, float | None]] = {6: ("busy", 18)}
+    (answer,) = _talk("en", spec, "washer 6, is it still going")
+    assert "18" in answer.text and "know" not in answer.text, answer.text
+    (both,) = _talk("en", spec, "washer 6, is it in use")
+    assert both.text.count("18 minutes") == 1, both.text  # one answer, not the same twice

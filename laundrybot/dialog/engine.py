@@ -184,8 +184,9 @@ class Dialog(Escalations, Shaping, Readings):
                 piece, machines, local, state, joined=bool(answers), supposed=supposed
             )
             state = one.state
+            opening = self._opening(one.text)
             same = next(
-                (i for i, a in enumerate(answers) if _opening(a.text) == _opening(one.text)), None
+                (i for i, a in enumerate(answers) if self._opening(a.text) == opening), None
             )
             if same is None:
                 answers.append(one)
@@ -193,7 +194,8 @@ class Dialog(Escalations, Shaping, Readings):
                 # "coins and cards?": one answer, not the same one twice; what the second
                 # adds ("... top up at the kiosk") is said once, after it.
                 said = answers[same].text
-                extra = [x for x in _sentences(one.text) if x not in said]
+                told = {self._opening(x) for x in _sentences(said)}
+                extra = [x for x in _sentences(one.text) if self._opening(x) not in told]
                 if extra:
                     answers[same] = dataclasses.replace(
                         answers[same], text=" ".join([said, *extra])
@@ -226,6 +228,15 @@ class Dialog(Escalations, Shaping, Readings):
             report_update=next((a.report_update for a in answers if a.report_update), None),
         )
 
+    def _opening(self, text: str) -> str:
+        """An answer's first sentence without its yes or no: two pieces answered alike ("washer
+        6, is it in use") are said once."""
+        first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+        for lead in (self.cues.yes, self.cues.no):
+            if first.startswith(lead):
+                first = first[len(lead) :]
+        return first[:1].lower() + first[1:]
+
     def _rank(self, norm: Normalized) -> list[tuple[str, float]]:
         if self.classifier == "matcher":
             return self.matcher.scores(norm.features)
@@ -249,6 +260,21 @@ class Dialog(Escalations, Shaping, Readings):
             or any(p.search(low) for p, _ in cues.items)
         )
 
+    def _asked_apart(self, piece: str) -> bool:
+        """A later piece put as a yes/no question of its own about a thing no topic's examples
+        name ("... and is there a tv", "다리미도 있어요?"): answered apart, so declined, not
+        lost in the piece before."""
+        low = self.cues.text(plain(piece))
+        norm = self.normalize(piece)
+        unknown = [f for f in norm.features if "_" not in f and f not in self.matcher.weight]
+        return (
+            len(piece.split()) >= 2
+            and bool(unknown)
+            and not {"it", "they", "them", "that", "those"} & set(norm.words)  # the one before
+            and bool(self.cues.yes_no.search(low))
+            and not self.cues.problem.search(low)
+        )
+
     def _pieces(self, text: str) -> list[str]:
         raw = self.cues.split(text)
         if len(raw) <= 1:
@@ -260,7 +286,8 @@ class Dialog(Escalations, Shaping, Readings):
             return [text]
         pieces: list[str] = []
         for piece in raw:
-            if pieces and (not self._stands(piece) or len(pieces) >= 3):
+            own = self._stands(piece) or (pieces and self._asked_apart(piece))
+            if pieces and (not own or len(pieces) >= 3):
                 pieces[-1] = f"{pieces[-1]} {piece}"
             else:
                 pieces.append(piece)
@@ -918,8 +945,3 @@ _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typi
 
 def _sentences(text: str) -> list[str]:
     return [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
-
-
-def _opening(text: str) -> str:
-    """An answer's first sentence: two pieces answered alike are said once."""
-    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
