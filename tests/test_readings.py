@@ -321,3 +321,28 @@ def test_a_second_piece_about_the_first_stays_with_it() -> None:
     assert "18" in answer.text and "know" not in answer.text, answer.text
     (both,) = _talk("en", spec, "washer 6, is it in use")
     assert both.text.count("18 minutes") == 1, both.text  # one answer, not the same twice
+
+
+def test_a_size_name_of_the_other_kind_is_relative_to_the_kind_talked_about() -> None:
+    _, answer = _talk("en", {}, "how much does a dryer cost", "and the regular one?")
+    assert "8 minutes" in answer.text and "$3.50" not in answer.text, answer.text
+    _, answer = _talk("en", {}, "what does a regular wash cost", "what about a big one")
+    assert "$8" in answer.text, answer.text
+
+
+def test_how_big_asks_a_size_and_names_none() -> None:
+    (answer,) = _talk("en", {}, "how long do big dryers run for a quarter")
+    assert "7 minutes" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "can I park here? for how long?", "two hours"),
+     ("ko", "빨래 맡길 수 있어요? 언제 찾아요?", "다음 날")],
+)  # fmt: skip
+def test_a_short_how_long_or_when_after_a_question_is_about_it(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text, answer.text
+    assert answer.text.count(fact) == 1, answer.text

@@ -91,15 +91,18 @@ class Dialog(Escalations, Shaping, Readings):
         sizes = knowledge.washers + knowledge.dryers
         size_names = [s.name for s in sizes] + [s.description for s in sizes]
         self.normalize = self.language.normalizer([p for _, p in examples] + size_names)
-        featured = [(intent, self.normalize(phrase).features) for intent, phrase in examples]
+        self.sizes_by_word: dict[str, list[SizeInfo]] = {}
+        for size in knowledge.washers + knowledge.dryers:
+            self.sizes_by_word.setdefault(size.name, []).append(size)
+        featured = [
+            (intent, self._size_feature(self.normalize(phrase)).features)
+            for intent, phrase in examples
+        ]
         self.matcher = IntentMatcher(featured)
         self.classifier = classifier
         self.tfidf = TfidfClassifier(featured, centroid=classifier == "centroid")
         self.cues = self.language.cues
         self.known_intents = frozenset(INTENTS) | set(self.faq_text) | set(self.rule_text)
-        self.sizes_by_word: dict[str, list[SizeInfo]] = {}
-        for size in knowledge.washers + knowledge.dryers:
-            self.sizes_by_word.setdefault(size.name, []).append(size)
         self._phrases = self._recognition_phrases(examples)
         self.described_sizes = self._size_words(featured)
         self.size_words = frozenset(self.described_sizes)
@@ -184,6 +187,11 @@ class Dialog(Escalations, Shaping, Readings):
                 piece, machines, local, state, joined=bool(answers), supposed=supposed
             )
             state = one.state
+            said_before = {self._opening(x) for a in answers for x in _sentences(a.text)}
+            if one.escalation is None and all(
+                self._opening(x) in said_before for x in _sentences(one.text)
+            ):
+                continue  # "주차 무료예요? 몇 시간까지요?": the first answer said it already
             opening = self._opening(one.text)
             same = next(
                 (i for i, a in enumerate(answers) if self._opening(a.text) == opening), None
@@ -264,8 +272,12 @@ class Dialog(Escalations, Shaping, Readings):
         """A later piece put as a yes/no question of its own about a thing no topic's examples
         name ("... and is there a tv", "다리미도 있어요?"): answered apart, so declined, not
         lost in the piece before."""
-        low = self.cues.text(plain(piece))
+        cues = self.cues
+        low = cues.text(plain(piece))
         norm = self.normalize(piece)
+        short = len(piece.split()) <= 4 and not cues.problem.search(low)
+        if short and (cues.asks_duration.search(low) or cues.when.search(low)):
+            return True  # "주차 무료예요? 몇 시간까지요?": how long, of what was just asked
         unknown = [f for f in norm.features if "_" not in f and f not in self.matcher.weight]
         return (
             len(piece.split()) >= 2
@@ -759,10 +771,28 @@ class Dialog(Escalations, Shaping, Readings):
             for s in sizes
         )
 
+    def _size_feature(self, norm: Normalized) -> Normalized:
+        """ "how big is washer 7": a size asked, not the big dryer; its features say "size"
+        (in the examples and the questions alike)."""
+        words = norm.words
+        asked = {
+            words[i]
+            for i in range(1, len(words))
+            if words[i - 1] == "how" and words[i] in self.sizes_by_word
+        }
+        if not asked:
+            return norm
+        features = tuple(
+            "size" if f in asked else ("how_size" if f in {f"how_{w}" for w in asked} else f)
+            for f in norm.features
+        )
+        return dataclasses.replace(norm, features=features)
+
     def _sizes_read(self, norm: Normalized, low: str, st: DialogueState) -> Normalized:
         """Size words as meant: "how big is it" asks a size and names none; "the biggest one"
         names the largest size of the kind talked about (washers if none), "the smallest" the
         least (by price, then as the knowledge file lists them, smallest first)."""
+        norm = self._size_feature(norm)
         words = list(norm.words)
         for i in range(1, len(words)):
             if words[i - 1] == "how" and words[i] in self.sizes_by_word:
@@ -779,6 +809,17 @@ class Dialog(Escalations, Shaping, Readings):
             if (not kinds or size.kind in kinds) and size.kind not in named:
                 words = [w for w in words if w not in self.sizes_by_word] + [size.name]
                 kinds.add(size.kind)
+        if not kinds and st.kind is not None and norm.machine is None and len(words) <= 6:
+            # "what about the big one" after a washer: the big dryer's place among the dryers
+            # (the largest) is the washers' largest; a size name of another kind is relative.
+            for i, w in enumerate(words):
+                sizes = self.sizes_by_word.get(w, [])
+                if not sizes or any(s.kind == st.kind for s in sizes):
+                    continue
+                other, mine = self.knowledge.sizes(sizes[0].kind), self.knowledge.sizes(st.kind)
+                at = other.index(sizes[0])
+                if mine and at in (0, len(other) - 1):
+                    words[i] = (mine[0] if at == 0 else mine[-1]).name
         loads = self.cues.load_count(low)
         if (
             loads is not None
