@@ -346,3 +346,21 @@ def test_a_short_how_long_or_when_after_a_question_is_about_it(
     (answer,) = _talk(language, {}, question)
     assert fact in answer.text, answer.text
     assert answer.text.count(fact) == 1, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "what is this shop called", "Bubbles & Suds"),
+     ("en", "do you have a cash machine", "Corner Market"),
+     ("en", "is there a bath room", "Corner Market"),
+     ("en", "what is the wifi network", "Bubbles Guest"),
+     ("en", "is it fine if I go shopping while it washes", "take your laundry out"),
+     ("en", "how do I empty the lint screen", "lint filter"),
+     ("ko", "세탁기 넣어 두고 잠깐 다녀와도 돼요?", "꺼내"),
+     ("ko", "건조기는 몇 대예요?", "16"),
+     ("ko", "현금 뽑는 곳 있어요?", "코너 마켓"),
+     ("ko", "카드가 안 되면 어떻게 해요?", "한 번 더")],
+)  # fmt: skip
+def test_more_words_for_the_shops_topics(language: str, question: str, fact: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and answer.escalation is None, answer.text

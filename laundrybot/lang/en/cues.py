@@ -243,7 +243,8 @@ _ITEMS = (
             r"|somebody's|someone's|their)\b.*\b(clothes|laundry|stuff|things|load|wash)\b"
             r".*\b(in|inside)\b"
             r"|\b(can|could|may|if|ok if|okay if) i (leave|go|step out|run|head)\b.*\b(while"
-            r"|come back|overnight|later|go get|go grab|unattended|for a bit)\b"
+            r"|come back|overnight|later|go get|go grab|unattended|for a bit|errands?|shopping"
+            r"|step out|go out|pop out)\b"
             r"|\bleave (my|the) (wash|laundry|clothes|stuff|load)\b.*\b(go|come back|overnight"
             r"|later|while)\b"
         ),
@@ -415,7 +416,7 @@ CUES = Cues(
     ),
     asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
     says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b"),
-    asks_name=re.compile(r"\bname\b|\bwhat is (this|it) called\b|\bcalled\?"),
+    asks_name=re.compile(r"\bname\b|\bwhat is (this|it)( \w+)? called\b|\bcalled\b\??$"),
     # After the request ("can I add time if they're still wet"), or before it up to a comma or
     # a yes/no opener ("if they're still wet can I add time").
     load_count=load_count,

@@ -164,6 +164,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "did someone turn in a bag",
         "i left my stuff here last night",
         "missing sock",
+        "what happens to clothes people leave behind",
     ),
     "rules": (
         "what are the rules",
@@ -175,6 +176,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how do refunds work",
         "how long does a refund take",
         "do you give refunds in cash",
+        "does the refund go on my card or in cash",
         "can i get a refund",
         "who pays me back",
         "what do i do if a machine eats my money",

@@ -72,6 +72,9 @@ _PHRASES = (
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
     (re.compile(r"\bsleeping bags?\b"), "comforter"),
+    (re.compile(r"\bcash (machine|point)s?\b|\batm machines?\b"), "atm"),
+    (re.compile(r"\b(rest|bath|wash) rooms?\b"), "restroom"),
+    (re.compile(r"\blint (trap|screen|catcher)s?\b"), "lint filter"),
     # Heard for "staff": nobody asks a laundromat for its stuff hours.
     (re.compile(r"\bstuff (hours|members?|phone|number|times|schedule)\b"), r"staff \1"),
     (re.compile(r"\blost (and|n|&|in|an) found\b"), "lostandfound"),
@@ -115,7 +118,8 @@ _SYNONYMS = {
     "monday": "day", "tuesday": "day", "wednesday": "day", "thursday": "day", "friday": "day",
     "saturday": "day", "sunday": "day", "weekday": "day",
     "forgot": "forget", "forgotten": "forget", "misplace": "lost", "lose": "lost",
-    "refunded": "refund", "reimburse": "refund", "sold": "sell", "selling": "sell",
+    "refunded": "refund", "reimburse": "refund", "network": "wifi",
+    "sold": "sell", "selling": "sell",
     "leak": "leak", "flood": "leak", "water": "leak",
     "broke": "broken", "busted": "broken", "jammed": "stuck", "jam": "stuck",
     # Animals are pets, and a car is parked, whichever word is said.

@@ -144,12 +144,30 @@ _ITEMS = (
     ),
     (
         re.compile(
-            r"결제.{0,6}(실패|안 ?돼|오류|거절)|카드.{0,6}(거절|안 ?돼|안 ?먹)"
+            r"결제.{0,6}(실패|안 ?돼|안 ?되|오류|거절)|카드.{0,6}(거절|안 ?돼|안 ?되|안 ?먹)"
             r"|동전\S{0,3} ?안 ?(올라|인식)"
         ),
         "payment-problem",
     ),
     (re.compile(r"처음"), "how-to-wash"),
+    # Leaving a wash running and going out: the rule about unattended laundry.
+    (
+        re.compile(
+            r"(돌려 ?놓고|넣어 ?두고|넣어 ?놓고|돌아가는 ?동안).{0,12}"
+            r"(나갔|갔다|다녀|보고 ?와|와도)"
+        ),
+        "rule:unattended",
+    ),
+    # Breaking a bill: the change machine.
+    (
+        re.compile(
+            r"(\d+|이십|십|오십|백) ?달러\S*.{0,12}(바꿀|바꿔|바꾸|잔돈|교환)|잔돈"
+            r"|지폐\S*.{0,6}(바꿀|바꿔|교환)"
+        ),
+        "payment",
+    ),
+    # How many machines: what the machines are.
+    (re.compile(r"몇 ?대"), "machine-info"),
     # Coming at an hour ("새벽 3시에 와도 돼요?"): whether the shop is open then.
     (re.compile(r"(새벽|한밤중|밤늦게|늦은밤|\d+시)\S{0,3}와도"), "hours"),
 )

@@ -182,6 +182,7 @@ noise: 쿵쾅 덜컹 덜덜 흔들 흔들려
 park: 주차 자동차 차량 차를 차는 세워 세울
 park where: 차어디
 atm: 현금인출기 인출기 에이티엠 atm
+withdraw: 뽑 뽑아 뽑을 뽑는 인출
 midnight: 자정
 evening: 저녁
 morning: 아침 오전
