@@ -364,3 +364,16 @@ def test_a_short_how_long_or_when_after_a_question_is_about_it(
 def test_more_words_for_the_shops_topics(language: str, question: str, fact: str) -> None:
     (answer,) = _talk(language, {}, question)
     assert fact in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "known"),
+    [("en", "what does a bubbles loyalty card cost", False),
+     ("en", "how much cash do I need for a wash", True),
+     ("ko", "버블 카드는 가격이 얼마예요?", False),
+     ("ko", "세탁 한 번에 현금 얼마 필요해요?", True)],
+)  # fmt: skip
+def test_a_price_of_a_way_to_pay_is_not_known(language: str, question: str, known: bool) -> None:
+    (answer,) = _talk(language, {}, question)
+    declined = any(m in answer.text for m in ("don't know", "모르"))
+    assert declined is not known, answer.text

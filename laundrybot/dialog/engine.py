@@ -35,6 +35,7 @@ from laundrybot.dialog.shaping import CLARIFY_FLOOR, Shaping
 from laundrybot.dialog.state import DialogueState
 from laundrybot.dialog.turn import (
     DAY_WORDS,
+    ENTITY_FEATURES,
     EXPRESSIONS,
     TIME_WORDS,
     Answer,
@@ -118,6 +119,16 @@ class Dialog(Escalations, Shaping, Readings):
             for f in self.normalize(text).features
         )
         self.places = self._other_places()
+        # The ways to pay, in words no price or cycle example has ("loyalty", "card"): a price
+        # asked of one of those is of a thing the shop's facts give no price.
+        priced = {
+            f for intent, features in featured if intent in ("prices", "cycle-times")
+            for f in features
+        }  # fmt: skip
+        methods = {f for m in knowledge.payment_methods for f in self.normalize(m).features}
+        self.unpriced = frozenset(
+            f for f in methods - priced - ENTITY_FEATURES if "_" not in f and not f.isdigit()
+        )
 
         self.handlers: dict[str, Callable[[Turn], Answer]] = {
             "greeting": self._greeting,
@@ -713,6 +724,19 @@ class Dialog(Escalations, Shaping, Readings):
                 best = escalations[0] if escalations else "machine-broken"
             score = max(score, THRESHOLD)
 
+        if (
+            best in ("prices", "payment")
+            and item is None
+            and number is None
+            and not problem
+            and cues.asks_price.search(low)
+            and not norm.kinds
+            and not any(w in self.sizes_by_word for w in norm.words)
+            and "pay" not in norm.features
+            and self.unpriced.intersection(norm.features)
+        ):
+            # "how much does the loyalty card cost": the shop's facts give it no price.
+            return self._decline(norm, "dont_know", **cont)
         if self._not_sold(best, norm) and not problem:
             return self._decline(norm, "dont_know", **cont)
         placed = None
