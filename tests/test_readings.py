@@ -377,3 +377,19 @@ def test_a_price_of_a_way_to_pay_is_not_known(language: str, question: str, know
     (answer,) = _talk(language, {}, question)
     declined = any(m in answer.text for m in ("don't know", "모르"))
     assert declined is not known, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "fact"),
+    [("ko", "빨래 맡아 주세요", "언제 받을 수 있어요?", "다음 날"),
+     ("ko", "분실물 어디 있어요?", "얼마 동안 둬요?", "30일"),
+     ("ko", "주차 돼요?", "공짜예요?", "무료"),
+     ("en", "where do I park", "does it cost money", "free"),
+     ("en", "how do I reach staff", "what about late at night", "any time"),
+     ("ko", "직원 연락처 알려 주세요", "새벽에도요?", "언제든")],
+)  # fmt: skip
+def test_a_short_follow_up_is_answered_from_the_last_owners_text(
+    language: str, first: str, then: str, fact: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert fact in answer.text, answer.text

@@ -37,6 +37,7 @@ from laundrybot.dialog.turn import (
     DAY_WORDS,
     ENTITY_FEATURES,
     EXPRESSIONS,
+    NIGHT_WORDS,
     TIME_WORDS,
     Answer,
     Context,
@@ -529,12 +530,13 @@ class Dialog(Escalations, Shaping, Readings):
             # phone: whether staff are in then.
             best, score = "staff-contact", THRESHOLD
         elif (
-            (topicless or follow)
+            (topicless or follow or len(norm.words) <= 3)
             and st.intent == "staff-contact"
-            and best == "hours"
+            and best in ("hours", "staff-contact", "fallback")
             and (
                 any(w in DAY_WORDS or w.startswith("week") for w in norm.words)
                 or cues.hour_asked(low) is not None
+                or NIGHT_WORDS.intersection(norm.words)
             )
         ):
             # "tuesday?", "what about at 11 at night" after staff hours: staff then, not the

@@ -9,7 +9,16 @@ import re
 from laundrybot.dialog.hours import Schedule
 from laundrybot.dialog.knowledge import SizeInfo
 from laundrybot.dialog.normalize import Normalized
-from laundrybot.dialog.turn import DAY_WORDS, ENTITY_FEATURES, Answer, Base, Turn, cap, days_asked
+from laundrybot.dialog.turn import (
+    DAY_WORDS,
+    ENTITY_FEATURES,
+    NIGHT_WORDS,
+    Answer,
+    Base,
+    Turn,
+    cap,
+    days_asked,
+)
 
 # Words any how-to question has ("how do I use the dryer"): no step is asked by them.
 _HOWTO_WORDS = frozenset({"use", "start", "work", "wash", "dry", "load", "laundry", "clothes"})
@@ -156,6 +165,11 @@ class FactAnswers(Base):
                 parts.append(self._staff_day(day))
             parts.append(self.say("staff_contact", phone=k.staff_phone))
             if not inside and k.staff_phone_note:
+                parts.append(k.staff_phone_note)
+            return self._reply(turn, " ".join(parts), intent="staff-contact")
+        if NIGHT_WORDS.intersection(turn.norm.words) and not k.staff_hours.always:
+            parts = [self._staff_now(turn), self.say("staff_contact", phone=k.staff_phone)]
+            if k.staff_phone_note:  # "even at night?": urgent calls any time
                 parts.append(k.staff_phone_note)
             return self._reply(turn, " ".join(parts), intent="staff-contact")
         if days and not k.staff_hours.always:

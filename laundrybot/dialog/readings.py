@@ -75,6 +75,8 @@ class Readings(FactAnswers):
             return None
         best, score = ranked[0] if ranked else ("fallback", 0.0)
         generic = ("machine-status", "cycle-times", "prices") + (("machine-info",) if place else ())
+        if says is not cues.says_place and says is not cues.says_money:
+            generic += ("address", "machine-info")  # a when or how long: never an address
         if score >= THRESHOLD and best not in generic:
             return None
         sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]

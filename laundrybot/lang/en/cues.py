@@ -415,7 +415,7 @@ CUES = Cues(
         re.IGNORECASE,
     ),
     asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
-    says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b"),
+    says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b|\bfree\b"),
     asks_name=re.compile(r"\bname\b|\bwhat is (this|it)( \w+)? called\b|\bcalled\b\??$"),
     # After the request ("can I add time if they're still wet"), or before it up to a comma or
     # a yes/no opener ("if they're still wet can I add time").

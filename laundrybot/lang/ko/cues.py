@@ -126,7 +126,7 @@ def bare_number(words: tuple[str, ...]) -> int | None:
 
 
 _ITEMS = (
-    (re.compile(r"세탁 ?대행|맡기|맡길|맡겨|맡겼|파운드"), "faq:wash-and-fold"),
+    (re.compile(r"세탁 ?대행|맡기|맡길|맡겨|맡겼|맡아 ?주|파운드"), "faq:wash-and-fold"),
     (
         re.compile(
             r"시트|유연제|세제\S* ?(깜빡|없|사|팔|얼마|필요|안 ?가져|놓고|써|쓰|사용)"
@@ -179,7 +179,9 @@ _MACHINE_PAIR = re.compile(
 )
 
 # Read with the spaces taken out, like every Korean cue.
-_ASKS_DURATION = re.compile(r"얼마동안|얼마나오래|몇시간|며칠|몇일|몇분|몇주")
+_ASKS_DURATION = re.compile(
+    r"얼마동안|얼마나오래|몇시간|며칠|몇일|몇분|몇주|얼마나(보관|맡|기다|걸|있|세워|주차)"
+)
 _SAYS_DURATION = re.compile(r"\d+(일|시간|분|주)|(한|두|세|네|몇)(시간|달|주)|이틀|사흘")
 _SAYS_MOMENT = re.compile(r"다음날|내일|당일|오전|오후|\d+시(?!간)")
 
@@ -229,8 +231,8 @@ CUES = Cues(
     says_broken=re.compile(r"고장"),
     asks_place=re.compile(r"어디|옆에뭐|근처에뭐"),
     says_place=re.compile(r"옆|뒤|앞|근처|입구|안쪽|표지판"),
-    asks_price=re.compile(r"얼마|가격|비용"),
-    says_money=re.compile(r"\d+ ?(달러|센트)"),
+    asks_price=re.compile(r"얼마|가격|비용|무료|공짜|유료"),
+    says_money=re.compile(r"\d+ ?(달러|센트)|무료|공짜"),
     asks_name=re.compile(r"이름|성함|상호"),
     other=re.compile(r"다른(거|것|건|기계|하나|세탁기|건조기|쪽|애)|나머지(하나|거|것|기계)?"),
     load_count=load_count,
