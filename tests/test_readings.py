@@ -393,3 +393,32 @@ def test_a_short_follow_up_is_answered_from_the_last_owners_text(
 ) -> None:
     _, answer = _talk(language, {}, first, then)
     assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "lead", "fact"),
+    [("en", "is washer 2 free", "is it one of the giant ones", "No, ", "regular"),
+     ("en", "is washer 8 free", "is that a giant one", "Yes, ", "giant"),
+     ("ko", "2번 세탁기 비었어요?", "그거 특대형이에요?", "아니요, ", "일반")],
+)  # fmt: skip
+def test_a_size_asked_of_the_machine_talked_about_is_yes_or_no(
+    language: str, first: str, then: str, lead: str, fact: str
+) -> None:
+    _, answer = _talk(language, {2: ("free", None), 8: ("free", None)}, first, then)
+    assert answer.text.startswith(lead) and fact in answer.text, answer.text
+
+
+def test_machines_named_by_their_place_are_their_size() -> None:
+    _, answer = _talk("en", {}, "how much is a regular wash", "what about the ones by the back")
+    assert "$8" in answer.text, answer.text
+
+
+def test_time_left_on_my_machine_asks_which_one() -> None:
+    (answer,) = _talk("en", {11: ("busy", 9)}, "how much longer for my washer")
+    assert "which machine" in answer.text.lower(), answer.text
+
+
+def test_a_card_reader_not_working_asks_which_machine_then_files() -> None:
+    first, second = _talk("en", {}, "the card reader is dead", "it's number 14")
+    assert first.escalation is None and "which machine" in first.text.lower(), first.text
+    assert second.escalation == "machine-broken" and second.machine == 14

@@ -567,6 +567,15 @@ class Dialog(Escalations, Shaping, Readings):
                 return self._respond(thing[0], norm, None, **cont, text=thing[1], score=THRESHOLD)
         best, score = self._where_machine(best, score, norm, number, st, low)
         if (
+            best == "machine-info"
+            and number is None
+            and st.machine is not None
+            and not norm.kinds
+            and cues.yes_no.search(low)
+            and ({"it", "that", "this"} & set(norm.words) or len(norm.features) <= 1)
+        ):
+            number = st.machine  # "is that one of the big ones" after dryer 12: dryer 12's size
+        if (
             (self.size_words.intersection(norm.features) or cues.load_count(low) is not None)
             and not problem
             and (
@@ -594,7 +603,10 @@ class Dialog(Escalations, Shaping, Readings):
             # sizes of the kind side by side.
             compared = self._comparison(norm, st)
             if compared is not None:
-                return self._respond("prices", norm, None, **cont, text=compared, score=0.6)
+                answer = self._respond("prices", norm, None, **cont, text=compared, score=0.6)
+                # "is it worth it over the large": the talk stays on the size it was about.
+                kept = dataclasses.replace(answer.state, size=st.size or answer.state.size)
+                return dataclasses.replace(answer, state=kept)
         if cues.asks_name.search(low) and best in _NAMELESS and not problem:
             if cues.asks_staff.search(low) or cues.person.search(low):
                 return self._decline(norm, "dont_know", **cont)  # a person's name: not known
@@ -627,11 +639,21 @@ class Dialog(Escalations, Shaping, Readings):
             and best == "machine-info"
             and self._referential(norm)
             and not cues.asks.search(low)
+            and not any(w in self.sizes_by_word for w in norm.words)  # "is it a big one"
             and not (follow and st.intent == "machine-info")  # "and number eight?": where
         ):
             best = "machine-status"  # nothing but a machine ("dryer 12?"): how it is doing
         if number is not None and best == "machine-status":
             score = max(score, MACHINE_CONFIDENCE)
+        if (
+            number is None
+            and st.machine is None
+            and best in ("cycle-times", "prices", "free-machines", "machine-status")
+            and "my" in norm.words
+            and (norm.kinds or norm.machine is not None)
+            and {"left", "until", "done", "finished"} & set(norm.words)
+        ):
+            best = "machine-status"  # "how much longer on my dryer": which one is it?
         if (
             number is not None
             and best == "cycle-times"
@@ -846,6 +868,18 @@ class Dialog(Escalations, Shaping, Readings):
                 at = other.index(sizes[0])
                 if mine and at in (0, len(other) - 1):
                     words[i] = (mine[0] if at == 0 else mine[-1]).name
+        if number_free(norm) and not set(words) & set(self.sizes_by_word):
+            # "the ones at the back": the machines of the place the owner gave them, when
+            # they are all one size.
+            placed = {
+                (m.kind, m.size)
+                for m in self.knowledge.machines
+                if m.location and _place_words(m.location) in low
+            }
+            if len(placed) == 1:
+                place_kind, place_size = next(iter(placed))
+                words.append(self.knowledge.size_info(place_kind, place_size).name)
+                kinds.add(place_kind)
         loads = self.cues.load_count(low)
         if (
             loads is not None
@@ -1008,6 +1042,16 @@ _COMPARED = frozenset(
 )  # fmt: skip
 # Words that ask how long a cycle takes in general, not how long this one has left.
 _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})
+
+
+def number_free(norm: Normalized) -> bool:
+    return norm.machine is None or norm.machine.number is None
+
+
+def _place_words(location: str) -> str:
+    """ "at the back" -> "the back", "by the front window" -> "the front window": how a
+    question names the place."""
+    return re.sub(r"^(at|by|in|on|near)\s+", "", location.lower().strip())
 
 
 def _sentences(text: str) -> list[str]:

@@ -124,8 +124,9 @@ class Readings(FactAnswers):
             return best, score
         if self.cues.money_lost.search(low):
             return "money-taken", max(score, THRESHOLD)
-        if number is not None and (item != "payment-problem" or "reader" in norm.features):
-            return "machine-broken", max(score, THRESHOLD)  # its card reader is the machine's
+        if "reader" in norm.features or (number is not None and item != "payment-problem"):
+            # A dead card reader is its machine's: broken (which machine, if none is named).
+            return "machine-broken", max(score, THRESHOLD)
         return best, score
 
     def _the_other(

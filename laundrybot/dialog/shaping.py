@@ -56,6 +56,11 @@ class Shaping(Memory):
             return status.state is MachineState.FREE
         if intent == "free-machines":
             return answer.expression == "happy"
+        if intent == "machine-info" and turn.machine is not None:
+            named = [w for w in turn.norm.words if w in self.sizes_by_word]
+            if named:  # "is that one of the big ones" about dryer 12: its size, yes or no
+                m = turn.machine
+                return self.knowledge.size_info(m.kind, m.size).name in named
         if intent == "hours":
             shop = self.knowledge.shop_hours
             day = next((DAY_WORDS[w] for w in turn.norm.words if w in DAY_WORDS), None)

@@ -25,7 +25,9 @@ EXPRESSIONS = ("neutral", "happy", "thinking", "apologetic", "concerned")
 DAY_WORDS = {name.lower(): i for i, name in enumerate(DAY_NAMES)}
 # Words of the night ("밤에도" is read "allday"): when staff are not in, the phone note.
 NIGHT_WORDS = frozenset({"night", "late", "allday", "overnight", "midnight", "tonight"})
-TIME_WORDS = frozenset({"long", "until", "till", "left", "done", "finish", "finished", "when"})
+TIME_WORDS = frozenset(
+    {"long", "longer", "until", "till", "left", "done", "finish", "finished", "when"}
+)
 # Feature words that name what a question is about but not a topic: an utterance made only of
 # these ("and the giant one?", "what about sunday", "3번이요") leans on the turn before.
 ENTITY_FEATURES = frozenset(

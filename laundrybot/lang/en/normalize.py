@@ -73,6 +73,7 @@ _PHRASES = (
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
     (re.compile(r"\bsleeping bags?\b"), "comforter"),
     (re.compile(r"\bcash (machine|point)s?\b|\batm machines?\b"), "atm"),
+    (re.compile(r"\bhow much longer\b"), "how long left"),
     (re.compile(r"\b(rest|bath|wash) rooms?\b"), "restroom"),
     (re.compile(r"\blint (trap|screen|catcher)s?\b"), "lint filter"),
     # Heard for "staff": nobody asks a laundromat for its stuff hours.
