@@ -252,10 +252,13 @@ _ITEMS = (
     ),
     (
         # Animals in the shop, or their bedding in the machines: the pets rule, whatever
-        # else the words are like ("can my dog come in" is not when staff come in).
+        # else the words are like ("can my dog come in" is not when staff come in); asked of
+        # the shop, not "call the police about a dog".
         re.compile(
-            r"\b(dogs?|doggy|doggie|puppy|puppies|cats?|kitten|kitty|pets?|animals?)\b"
-            r"(?!.{0,20}\b(stuck|trapped|locked|inside the|in the (washer|dryer|machine)))"
+            r"^(?=.*\b(bring|come|allowed|allow|inside|in here|with me|wash|washing|bed|beds"
+            r"|hair|fur|can|may|ok|okay|let)\b)"
+            r"(?=.*\b(dogs?|doggy|doggie|puppy|puppies|cats?|kitten|kitty|pets?|animals?)\b)"
+            r"(?!.*\b(stuck|trapped|locked|police)\b)"
         ),
         "rule:pets",
     ),
