@@ -422,3 +422,15 @@ def test_a_card_reader_not_working_asks_which_machine_then_files() -> None:
     first, second = _talk("en", {}, "the card reader is dead", "it's number 14")
     assert first.escalation is None and "which machine" in first.text.lower(), first.text
     assert second.escalation == "machine-broken" and second.machine == 14
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [("직원 연락처랑 주소 알려 주세요", ("555-014-2368", "1420")),
+     ("결제 안 되면 어떡하고 잔돈은 어디서 바꿔요", ("직원에게", "교환기")),
+     ("주차 돼요? 그리고 택시도 불러 줄 수 있어요?", ("주차", "할 수 없"))],
+)  # fmt: skip
+def test_korean_two_part_questions_get_both_parts(question: str, facts: tuple[str, ...]) -> None:
+    (answer,) = _talk("ko", {}, question)
+    assert all(f in answer.text for f in facts), answer.text
+    assert answer.escalation is None

@@ -290,6 +290,8 @@ class Dialog(Escalations, Shaping, Readings):
         short = len(piece.split()) <= 4 and not cues.problem.search(low)
         if short and (cues.asks_duration.search(low) or cues.when.search(low)):
             return True  # "주차 무료예요? 몇 시간까지요?": how long, of what was just asked
+        if cues.out_of_scope.search(low) and not cues.problem.search(low):
+            return True  # "... 배달도 해 줘요?": declined, not lost in the piece before
         unknown = [f for f in norm.features if "_" not in f and f not in self.matcher.weight]
         return (
             len(piece.split()) >= 2

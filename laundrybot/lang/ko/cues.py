@@ -65,7 +65,7 @@ _ASKS_STAFF = re.compile(r"직원|관리자|사장|담당자|관리하")
 
 _CUT = re.compile(
     r"\s*(?:[?!;.]+|,)\s*(?:그리고\s*|또\s*)?|\s+그리고\s+|(?<=얼마)고\s+"
-    r"|(?<=되)고\s+|(?<=있)고\s+|(?<=없)고\s+|(?<=비었)고\s+|(?<=걸리)고\s+"
+    r"|(?<=되)고\s+|(?<=있)고\s+|(?<=없)고\s+|(?<=비었)고\s+|(?<=걸리)고\s+|(?<=어떡하)고\s+"
     # A sentence ended without a mark ("돈 먹었어요 환불은 언제 돼요"): cut after its 요.
     r"|(?<=[어아여해돼워었았였했에예죠네])요\s+(?=\S)"
 )
@@ -215,7 +215,8 @@ CUES = Cues(
     asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|어떤|누구|어느|무슨|왜"),
     machine_pair=_MACHINE_PAIR,
     object_pair=re.compile(
-        r"^(?P<a>[가-힣A-Za-z]+)(?:이랑|랑|하고|이나|과|와)\s+(?P<b>[가-힣A-Za-z]+)\s+(?P<rest>.+)$"
+        r"^(?P<a>[가-힣A-Za-z]+(?:\s[가-힣A-Za-z]{2,})?)(?:이랑|랑|하고|이나|과|와)\s+"
+        r"(?P<b>[가-힣A-Za-z]+)\s*(?P<rest>.*)$"
     ),
     asks_duration=_ASKS_DURATION,
     says_duration=_SAYS_DURATION,
