@@ -434,3 +434,24 @@ def test_korean_two_part_questions_get_both_parts(question: str, facts: tuple[st
     (answer,) = _talk("ko", {}, question)
     assert all(f in answer.text for f in facts), answer.text
     assert answer.escalation is None
+
+
+def test_a_greeting_before_requests_leaves_the_requests_whole() -> None:
+    (answer,) = _talk("en", {}, "hello there, what does a giant wash cost and how long is it")
+    assert "$8" in answer.text and "40 minutes" in answer.text, answer.text
+
+
+def test_or_before_a_second_question_cuts_it() -> None:
+    (answer,) = _talk("en", {}, "is there a cash machine or can I pay by card")
+    assert "Corner Market" in answer.text and "tap to pay" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("do I have to wait by my clothes", "take your laundry out"),
+     ("what if I forget anything in the dryer", "blue bin"),
+     ("once a large load starts, how long until it's finished", "35 minutes")],
+)  # fmt: skip
+def test_english_topics_said_other_ways(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert fact in answer.text and answer.escalation is None, answer.text

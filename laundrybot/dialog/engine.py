@@ -310,6 +310,11 @@ class Dialog(Escalations, Shaping, Readings):
             # A problem told in pieces ("dryer 11 ate my quarters, nothing happened") is one
             # complaint; it is cut only where a question of its own follows ("..., is 6 free?").
             return [text]
+        first = self._rank(self.normalize(raw[0]))
+        if first and first[0][0] in ("greeting", "thanks") and first[0][1] >= THRESHOLD:
+            raw = raw[1:]  # "hi, how much is a large load and ...": the requests
+            if len(raw) == 1:
+                return raw
         pieces: list[str] = []
         for piece in raw:
             own = self._stands(piece) or (pieces and self._asked_apart(piece))
@@ -647,6 +652,16 @@ class Dialog(Escalations, Shaping, Readings):
             best = "machine-status"  # nothing but a machine ("dryer 12?"): how it is doing
         if number is not None and best == "machine-status":
             score = max(score, MACHINE_CONFIDENCE)
+        if (
+            number is None
+            and best == "machine-status"
+            and any(w in self.sizes_by_word for w in norm.words)
+            and TIME_WORDS.intersection(norm.words)
+            and not cues.asks_busy.search(low)
+            and "free" not in norm.features
+        ):
+            # "if I start a giant load now, how long till it's done": a size's cycle time.
+            best, score = "cycle-times", max(score, THRESHOLD)
         if (
             number is None
             and st.machine is None

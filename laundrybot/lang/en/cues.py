@@ -116,7 +116,10 @@ _KEEP = re.compile(
     r"\b(wash|washing|lost|washer|machines?|quarters?|bills?|1|5|10|\d+) "
     r"(and|n|&) (fold|found|dryers?|folding|\d+)\b"
 )
-_CUT = re.compile(r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n)\s+")
+_CUT = re.compile(
+    r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n)\s+"
+    r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
+)
 
 
 def split(text: str) -> list[str]:
@@ -247,6 +250,7 @@ _ITEMS = (
             r"|step out|go out|pop out)\b"
             r"|\bleave (my|the) (wash|laundry|clothes|stuff|load)\b.*\b(go|come back|overnight"
             r"|later|while)\b"
+            r"|\b(stay|wait) (with|by|for) (my|the) (laundry|clothes|wash|load|stuff)\b"
         ),
         "rule:unattended",
     ),
@@ -310,7 +314,8 @@ _ITEMS = (
     ),
     (
         re.compile(
-            r"\b(lost|left|leave|forgot|forgotten|missing|lose)\b.*\b(stuff|things?|items?|socks?"
+            r"\b(lost|left|leave|forgot|forgotten|forget|missing|lose)\b.*\b(stuff|things?|items?"
+            r"|something|anything|socks?"
             r"|clothes|jacket|bag|phone|keys?|wallet|shirt|sweater|hoodie|laundry)\b"
             r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
             r"|\b(left|leave|forgotten|forget) behind\b"

@@ -50,6 +50,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "what is the wash time",
         "drying time",
         "how long do the large ones run for",
+        "how many minutes per quarter",
     ),
     "hours": (
         "what are your hours",
