@@ -455,3 +455,18 @@ def test_or_before_a_second_question_cuts_it() -> None:
 def test_english_topics_said_other_ways(question: str, fact: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert fact in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "not_said"),
+    [("건조기 이십오 센트 맞나요?", "25센트", "번 기계가 없어요"),
+     ("대형 세탁기 5달러 75센트예요?", "5달러 75센트", "5번")],
+)  # fmt: skip
+def test_a_korean_amount_is_never_a_machine_number(question: str, fact: str, not_said: str) -> None:
+    (answer,) = _talk("ko", {}, question)
+    assert fact in answer.text and not_said not in answer.text, answer.text
+
+
+def test_a_korean_follow_up_ending_in_its_topic_particle_keeps_the_topic() -> None:
+    _, answer = _talk("ko", {}, "세탁 몇 분 걸려요?", "큰 세탁기는?")
+    assert "40분" in answer.text, answer.text

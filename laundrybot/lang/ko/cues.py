@@ -53,7 +53,9 @@ _ACCEPT = re.compile(
     r"^(네|예|응|어|좋아요|그래요|알려 ?주세요|알려 ?줘|네 ?알려 ?주세요|네 ?좋아요"
     r"|네 ?부탁해요|부탁해요|듣고 ?싶어요)[.!? ]*$"
 )
-_FOLLOW_UP = re.compile(r"^(그럼|그리고|그러면|그건|또)|(은|는)요[.!? ]*$|(이|가)요[.!? ]*$")
+_FOLLOW_UP = re.compile(
+    r"^(그럼|그리고|그러면|그건|또)|(은|는)요[.!? ]*$|(이|가)요[.!? ]*$|(은|는)\?+$"
+)
 _YES_NO = re.compile(
     r"^(?!.*(뭐|언제|몇|어디|얼마|어떻게|누구|어느|무슨|왜)).*(돼요|되나요|돼|있어요|"
     r"있나요|있어|해요|하나요|할 ?수 ?있|까요|나요|에요|예요|어요|아요|죠)[.!? ]*$"
@@ -119,10 +121,16 @@ def hour_asked(text: str) -> int | None:
 def bare_number(words: tuple[str, ...]) -> int | None:
     """Korean machine numbers come with 번 and are found by the normaliser; a lone digit
     string among the concepts is one too ("4요")."""
-    for word in words:
+    for i, word in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if after in _AMOUNTS:
+            continue  # "3달러", "30분": an amount
         if word.isdigit() and int(word) < 100:
             return int(word)
     return None
+
+
+_AMOUNTS = frozenset({"price", "minute", "hour", "money", "pound"})
 
 
 _ITEMS = (

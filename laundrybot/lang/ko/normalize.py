@@ -59,6 +59,7 @@ machine: 기계
 price: 얼마 가격 요금 비용 값 비싸 비싼 싸요 싼 가격표
 howmuch: 얼마나
 money: 돈 금액
+price: 센트 달러
 coin: 동전 쿼터 코인
 change: 잔돈 교환 교환기 바꿔 바꾸 바꿀 거스름돈
 card: 카드 신용카드 체크카드
@@ -261,6 +262,10 @@ def _value(word: str) -> tuple[int, bool] | None:
     return (native, True) if native is not None else None
 
 
+# Units after a number that make it an amount ("25센트", "30분", "2시간"), never a machine.
+_AMOUNT_UNITS = ("센트", "달러", "불", "분", "시간", "파운드", "퍼센트")
+
+
 def _machine_number(words: list[str], i: int) -> tuple[int, int] | None:
     """If words[i:] starts a machine number here: (number, how many words it spans)."""
     value = _value(words[i])
@@ -280,6 +285,8 @@ def _machine_number(words: list[str], i: int) -> tuple[int, int] | None:
         after in _COUNTERS and i + span + 1 < len(words) and words[i + span + 1] in MACHINE_WORDS
     )
     word = words[i] if span == 1 else words[i] + words[i + 1]
+    if after.startswith(_AMOUNT_UNITS):
+        return None  # "건조기 25센트", "세탁기 30분": an amount, not a machine
     if after == "번째":
         return number, span
     if after == "번":
