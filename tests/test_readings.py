@@ -470,3 +470,14 @@ def test_a_korean_amount_is_never_a_machine_number(question: str, fact: str, not
 def test_a_korean_follow_up_ending_in_its_topic_particle_keeps_the_topic() -> None:
     _, answer = _talk("ko", {}, "세탁 몇 분 걸려요?", "큰 세탁기는?")
     assert "40분" in answer.text, answer.text
+
+
+def test_clothes_come_out_wet_asks_the_machine_then_files_in_korean() -> None:
+    first, second = _talk("ko", {}, "옷이 흠뻑 젖어서 나왔어요", "5번이에요")
+    assert first.escalation is None and "몇 번" in first.text, first.text
+    assert second.escalation is not None and second.machine == 5, second.text
+
+
+def test_too_heard_for_to_before_a_verb() -> None:
+    (answer,) = _talk("en", {}, "what does it cost too wash a load")
+    assert "$3.50" in answer.text, answer.text
