@@ -481,3 +481,14 @@ def test_clothes_come_out_wet_asks_the_machine_then_files_in_korean() -> None:
 def test_too_heard_for_to_before_a_verb() -> None:
     (answer,) = _talk("en", {}, "what does it cost too wash a load")
     assert "$3.50" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "fact"),
+    [("what do you accept", "and bank notes?", "dollar bills"),
+     ("hi", "for how many hours can I keep my truck here", "two hours"),
+     ("hi", "what's the proper way to use a dryer", "lint filter")],
+)  # fmt: skip
+def test_english_more_topic_words(first: str, then: str, fact: str) -> None:
+    _, answer = _talk("en", {}, first, then)
+    assert fact in answer.text, answer.text

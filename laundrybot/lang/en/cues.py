@@ -296,6 +296,11 @@ _ITEMS = (
         "faq:wash-and-fold",
     ),
     (
+        # A car left or parked: the owner's parking text (guarded like the others).
+        re.compile(r"\b(park|parking|parked)\b|\b(leave|left|keep) (my|the|our) (car|truck|van)\b"),
+        "faq:parking",
+    ),
+    (
         # The hours note: when to start the last wash to be done by midnight.
         re.compile(r"\b(last|latest)\b.{0,40}\b(start|load|wash|put)\b|\b(before|by) midnight\b"),
         "hours",

@@ -136,6 +136,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how do i dry my clothes",
         "how do i start the dryer",
         "how do i add time to the dryer",
+        "what is the best way to use the dryer",
         "can i add more time",
         "can i put more quarters in the dryer",
         "can i buy extra time",

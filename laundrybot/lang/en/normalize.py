@@ -74,6 +74,7 @@ _PHRASES = (
     (re.compile(r"\bsleeping bags?\b"), "comforter"),
     (re.compile(r"\bcash (machine|point)s?\b|\batm machines?\b"), "atm"),
     (re.compile(r"\bhow much longer\b"), "how long left"),
+    (re.compile(r"\bpaper money\b|\bbank ?notes?\b|\bpaper bills?\b"), "bills"),
     # Heard for "to": "how much is it too dry my clothes".
     (re.compile(r"\b(is it|costs?|much) too (dry|wash|use)\b"), r"\1 to \2"),
     (re.compile(r"\b(rest|bath|wash) rooms?\b"), "restroom"),
