@@ -492,3 +492,9 @@ def test_too_heard_for_to_before_a_verb() -> None:
 def test_english_more_topic_words(first: str, then: str, fact: str) -> None:
     _, answer = _talk("en", {}, first, then)
     assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["hi, how are you", "good evening, how is it going?"])
+def test_a_greeting_with_small_talk_is_still_a_greeting(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == "greeting", answer.text

@@ -105,6 +105,13 @@ class Dialog(Escalations, Shaping, Readings):
         self.tfidf = TfidfClassifier(featured, centroid=classifier == "centroid")
         self.cues = self.language.cues
         self.known_intents = frozenset(INTENTS) | set(self.faq_text) | set(self.rule_text)
+        # The words greetings and thanks open with ("hey", "good", "thank"), as the examples say.
+        self.greeting_words = frozenset(
+            phrase.split()[0]
+            for intent in ("greeting", "thanks")
+            for phrase in self.language.examples.get(intent, ())
+            if phrase.split()
+        )
         self._phrases = self._recognition_phrases(examples)
         self.described_sizes = self._size_words(featured)
         self.size_words = frozenset(self.described_sizes)
@@ -280,6 +287,14 @@ class Dialog(Escalations, Shaping, Readings):
             or any(p.search(low) for p, _ in cues.items)
         )
 
+    def _greets(self, text: str) -> bool:
+        """Whether ``text`` by itself is a greeting or thanks ("hi", "hello there", "hey,")."""
+        words = plain(text).split()
+        if words and words[0].strip(",.!?") in self.greeting_words:
+            return True
+        ranked = self._rank(self.normalize(text))
+        return bool(ranked) and ranked[0][0] in ("greeting", "thanks") and ranked[0][1] >= THRESHOLD
+
     def _asked_apart(self, piece: str) -> bool:
         """A later piece put as a yes/no question of its own about a thing no topic's examples
         name ("... and is there a tv", "다리미도 있어요?"): answered apart, so declined, not
@@ -310,8 +325,7 @@ class Dialog(Escalations, Shaping, Readings):
             # A problem told in pieces ("dryer 11 ate my quarters, nothing happened") is one
             # complaint; it is cut only where a question of its own follows ("..., is 6 free?").
             return [text]
-        first = self._rank(self.normalize(raw[0]))
-        if first and first[0][0] in ("greeting", "thanks") and first[0][1] >= THRESHOLD:
+        if self._greets(raw[0]) and any(self._stands(p) for p in raw[1:]):
             raw = raw[1:]  # "hi, how much is a large load and ...": the requests
             if len(raw) == 1:
                 return raw
@@ -417,7 +431,13 @@ class Dialog(Escalations, Shaping, Readings):
         norm = self._sizes_read(self._expected_machine(piece, st) or self.normalize(piece), low, st)
         ranked = self._rank(norm)
         greets = ("greeting", "thanks")
-        if ranked and ranked[0][0] in greets and self._asks(low) and len(norm.words) > 3:
+        if (
+            ranked
+            and ranked[0][0] in greets
+            and self._asks(low)
+            and len(norm.words) > 3
+            and not self._greets(piece.split()[0])
+        ):
             # "is there a tv in here" is not "hey there", nor "anyone here this evening"
             # "good evening": a question is about something else.
             ranked = [(i, sc) for i, sc in ranked if i not in greets]
