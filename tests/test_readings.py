@@ -91,3 +91,410 @@ def test_asked_whether_broken_is_never_a_report_and_yes_means_broken() -> None:
 def test_a_problem_with_an_owners_thing_is_not_a_machine_report() -> None:
     (answer,) = _talk("en", {}, "the wifi is not working")
     assert answer.escalation is None and "Bubbles Guest" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact", "not_said"),
+    [("en", "how long does a quilt take to wash", "35 minutes", "40 minutes"),
+     ("en", "what do I use for a big duvet", "large washer", "stack dryer"),
+     ("en", "whats the price on the stack ones", "7 minutes", "8 minutes"),
+     ("ko", "담요 빨래는 얼마예요?", "5달러 75센트", "8달러"),
+     ("ko", "쌓인 건조기는 몇 분 돌아가요?", "7분", "8분")],
+)  # fmt: skip
+def test_a_word_only_one_sizes_description_says_names_that_size(
+    language: str, question: str, fact: str, not_said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and not_said not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "facts"),
+    [("en", "which of the dryers lasts longer for a quarter", ("8 minutes", "7 minutes")),
+     ("en", "is the giant one worth paying for", ("$3.50", "$8")),
+     ("en", "what's the difference between a regular and a large washer", ("$3.50", "$5.75")),
+     ("ko", "어느 건조기가 더 오래 돌아가요?", ("8분", "7분")),
+     ("ko", "특대형 세탁기 돈값 해요?", ("3달러 50센트", "8달러")),
+     ("ko", "일반이랑 대형 세탁기 차이가 뭐예요?", ("3달러 50센트", "5달러 75센트"))],
+)  # fmt: skip
+def test_a_comparison_puts_the_sizes_side_by_side(
+    language: str, question: str, facts: tuple[str, ...]
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert all(f in answer.text for f in facts), answer.text
+    assert answer.escalation is None
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "is it ok if my puppy waits inside", "service animals"),
+     ("en", "can I tie-dye a shirt in one of the washers", "don't dye"),
+     ("en", "do you make change for a ten", "change machine"),
+     ("en", "will someone wash my clothes for me", "wash and fold"),
+     ("ko", "고양이랑 같이 들어가도 돼요?", "안내견"),
+     ("ko", "청바지 염색해도 돼요?", "염색"),
+     ("ko", "10달러 지폐 잔돈으로 바꿀 수 있어요?", "동전 교환기")],
+)  # fmt: skip
+def test_a_rare_topic_is_named_by_its_word(language: str, question: str, fact: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "could I put in more quarters if my towels are still damp", "add more time"),
+     ("ko", "아직 젖어 있으면 시간 추가해도 돼요?", "시간을 추가")],
+)  # fmt: skip
+def test_a_request_with_a_condition_is_the_request(language: str, question: str, fact: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and answer.escalation is None, answer.text
+    assert answer.intent == "how-to-dry"
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "intent"),
+    [("en", "do I get my money back if the dryer eats my quarters", "refunds"),
+     ("ko", "동전이 안 올라가면 더 넣어야 돼요?", "payment-problem")],
+)  # fmt: skip
+def test_a_condition_that_is_the_topic_is_kept(language: str, question: str, intent: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == intent and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "facts"),
+    [("en", "when is the attendant in", "saturday?", ("9 AM", "5 PM")),
+     ("en", "what time does staff get in", "and on weekdays", ("Monday to Friday", "8 AM")),
+     ("ko", "직원 언제 와요?", "토요일?", ("오전 9시", "오후 5시")),
+     ("ko", "직원 몇 시에 와요?", "주중에는요?", ("월요일부터 금요일까지", "오전 8시"))],
+)  # fmt: skip
+def test_a_day_after_staff_hours_is_staff_on_that_day(
+    language: str, first: str, then: str, facts: tuple[str, ...]
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert all(f in answer.text for f in facts), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "is there a jukebox in here"), ("en", "is there anybody around friday morning")],
+)  # fmt: skip
+def test_a_question_is_never_answered_as_a_greeting(language: str, question: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent != "greeting", answer.text
+
+
+def test_coins_that_do_not_register_are_a_problem() -> None:
+    (answer,) = _talk("en", {}, "washer 2 took quarters but they don't show up")
+    assert answer.escalation == "money-taken" and answer.machine == 2, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "kind", "machine"),
+    [("en", "can I speak with a worker please", "call-staff", None),
+     ("en", "there's a burning smell by the dryers", "machine-broken", None),
+     ("en", "dyer 12 is not heating", "machine-broken", 12)],
+)  # fmt: skip
+def test_problems_said_in_more_words_are_filed(
+    language: str, question: str, kind: str, machine: int | None
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.escalation == kind and answer.machine == machine, answer.text
+
+
+def test_clothes_still_soaking_wet_ask_which_machine() -> None:
+    (answer,) = _talk("en", {}, "the towels came out soaking wet")
+    assert answer.escalation is None and "which machine" in answer.text.lower(), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "what's sold in the vending machine", "softener"),
+     ("ko", "자판기에 뭐 있어요?", "유연제")],
+)  # fmt: skip
+def test_the_vending_machine_is_what_it_sells(language: str, question: str, fact: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text, answer.text
+
+
+def test_a_persons_name_asked_politely_is_not_known() -> None:
+    (answer,) = _talk("ko", {}, "직원분 성함 알 수 있을까요?")
+    assert any(m in answer.text for m in ("모르", "알 수 없")), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "facts"),
+    [("en", "which washer finishes fastest", ("30 minutes", "40 minutes")),
+     ("ko", "일반 세탁기랑 특대형 세탁기 뭐가 다르죠?", ("30분", "40분"))],
+)  # fmt: skip
+def test_a_comparison_of_washers_says_their_minutes(
+    language: str, question: str, facts: tuple[str, ...]
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert all(f in answer.text for f in facts), answer.text
+
+
+def test_a_korean_report_and_a_question_unpunctuated_get_both() -> None:
+    (answer,) = _talk("ko", {}, "3번 건조기가 동전을 먹었어요 돈은 언제 돌려받아요")
+    assert answer.escalation == "money-taken" and answer.machine == 3
+    assert "이틀" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "machine"),
+    [("en", "washer 4's card reader does nothing", 4), ("ko", "12번 단말기가 안 돼요", 12)],
+)  # fmt: skip
+def test_a_dead_card_reader_on_a_machine_is_that_machine_broken(
+    language: str, question: str, machine: int
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.escalation == "machine-broken" and answer.machine == machine, answer.text
+
+
+def test_a_condition_before_the_request_is_cut_off_too() -> None:
+    (answer,) = _talk("en", {}, "if the sheets are still damp could i add more time")
+    assert answer.intent == "how-to-dry" and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "size"),
+    [("en", "I've got 3 baskets of laundry, which machine", "large washer"),
+     ("en", "which washer fits seven loads", "giant washer"),
+     ("ko", "빨래가 세 바구니인데 어떤 거 써요?", "대형 세탁기"),
+     ("ko", "빨래 일곱 번 분량이면 어떤 세탁기요?", "특대형 세탁기")],
+)  # fmt: skip
+def test_a_number_of_loads_names_the_washer_that_holds_them(
+    language: str, question: str, size: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert size in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "place"),
+    [("en", "where would the vending machine be", "folding tables"),
+     ("en", "where's the blue bin", "folding tables"),
+     ("ko", "자판기는 어디에 있나요?", "테이블 옆"),
+     ("ko", "동전 교환기 어디 있어요?", "문 옆")],
+)  # fmt: skip
+def test_where_a_thing_is_is_the_sentence_that_says_so(
+    language: str, question: str, place: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert place in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "lead", "fact"),
+    [("en", "is somebody here saturday at 6 in the evening", "No, ", "9 AM"),
+     ("en", "will there be staff tuesday around 10 in the morning", "Yes, ", "8 AM"),
+     ("ko", "일요일 저녁 7시에 직원 있어요?", "아니요, ", "오전 10시"),
+     ("ko", "금요일 오후 3시에 직원 있나요?", "네, ", "오전 8시")],
+)  # fmt: skip
+def test_staff_at_an_hour_asked_is_whether_they_are_in_then(
+    language: str, question: str, lead: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.text.startswith(lead) and fact in answer.text, answer.text
+
+
+def test_an_hour_after_the_staff_phone_is_whether_staff_are_in_then() -> None:
+    _, answer = _talk("en", {}, "how do I reach the staff", "what about at 11 at night")
+    assert "aren't here" in answer.text and "any time" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact", "decline"),
+    [("en", "do you have wifi and is there a jukebox", "Bubbles Guest", "don't know"),
+     ("ko", "와이파이 있어요? 그리고 정수기도 있어요?", "Bubbles Guest", "모르")],
+)  # fmt: skip
+def test_a_second_question_about_an_unknown_thing_is_declined_not_lost(
+    language: str, question: str, fact: str, decline: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and decline in answer.text, answer.text
+
+
+def test_a_second_piece_about_the_first_stays_with_it() -> None:
+    spec: dict[int, tuple[str, float | None]] = {6: ("busy", 18)}
+    (answer,) = _talk("en", spec, "washer 6, is it still going")
+    assert "18" in answer.text and "know" not in answer.text, answer.text
+    (both,) = _talk("en", spec, "washer 6, is it in use")
+    assert both.text.count("18 minutes") == 1, both.text  # one answer, not the same twice
+
+
+def test_a_size_name_of_the_other_kind_is_relative_to_the_kind_talked_about() -> None:
+    _, answer = _talk("en", {}, "how much does a dryer cost", "and the regular one?")
+    assert "8 minutes" in answer.text and "$3.50" not in answer.text, answer.text
+    _, answer = _talk("en", {}, "what does a regular wash cost", "what about a big one")
+    assert "$8" in answer.text, answer.text
+
+
+def test_how_big_asks_a_size_and_names_none() -> None:
+    (answer,) = _talk("en", {}, "how long do big dryers run for a quarter")
+    assert "7 minutes" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "can I park here? for how long?", "two hours"),
+     ("ko", "빨래 맡길 수 있어요? 언제 찾아요?", "다음 날")],
+)  # fmt: skip
+def test_a_short_how_long_or_when_after_a_question_is_about_it(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text, answer.text
+    assert answer.text.count(fact) == 1, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "what is this shop called", "Bubbles & Suds"),
+     ("en", "do you have a cash machine", "Corner Market"),
+     ("en", "is there a bath room", "Corner Market"),
+     ("en", "what is the wifi network", "Bubbles Guest"),
+     ("en", "is it fine if I go shopping while it washes", "take your laundry out"),
+     ("en", "how do I empty the lint screen", "lint filter"),
+     ("ko", "세탁기 넣어 두고 잠깐 다녀와도 돼요?", "꺼내"),
+     ("ko", "건조기는 몇 대예요?", "16"),
+     ("ko", "현금 뽑는 곳 있어요?", "코너 마켓"),
+     ("ko", "카드가 안 되면 어떻게 해요?", "한 번 더")],
+)  # fmt: skip
+def test_more_words_for_the_shops_topics(language: str, question: str, fact: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "known"),
+    [("en", "what does a bubbles loyalty card cost", False),
+     ("en", "how much cash do I need for a wash", True),
+     ("ko", "버블 카드는 가격이 얼마예요?", False),
+     ("ko", "세탁 한 번에 현금 얼마 필요해요?", True)],
+)  # fmt: skip
+def test_a_price_of_a_way_to_pay_is_not_known(language: str, question: str, known: bool) -> None:
+    (answer,) = _talk(language, {}, question)
+    declined = any(m in answer.text for m in ("don't know", "모르"))
+    assert declined is not known, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "fact"),
+    [("ko", "빨래 맡아 주세요", "언제 받을 수 있어요?", "다음 날"),
+     ("ko", "분실물 어디 있어요?", "얼마 동안 둬요?", "30일"),
+     ("ko", "주차 돼요?", "공짜예요?", "무료"),
+     ("en", "where do I park", "does it cost money", "free"),
+     ("en", "how do I reach staff", "what about late at night", "any time"),
+     ("ko", "직원 연락처 알려 주세요", "새벽에도요?", "언제든")],
+)  # fmt: skip
+def test_a_short_follow_up_is_answered_from_the_last_owners_text(
+    language: str, first: str, then: str, fact: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "lead", "fact"),
+    [("en", "is washer 2 free", "is it one of the giant ones", "No, ", "regular"),
+     ("en", "is washer 8 free", "is that a giant one", "Yes, ", "giant"),
+     ("ko", "2번 세탁기 비었어요?", "그거 특대형이에요?", "아니요, ", "일반")],
+)  # fmt: skip
+def test_a_size_asked_of_the_machine_talked_about_is_yes_or_no(
+    language: str, first: str, then: str, lead: str, fact: str
+) -> None:
+    _, answer = _talk(language, {2: ("free", None), 8: ("free", None)}, first, then)
+    assert answer.text.startswith(lead) and fact in answer.text, answer.text
+
+
+def test_machines_named_by_their_place_are_their_size() -> None:
+    _, answer = _talk("en", {}, "how much is a regular wash", "what about the ones by the back")
+    assert "$8" in answer.text, answer.text
+
+
+def test_time_left_on_my_machine_asks_which_one() -> None:
+    (answer,) = _talk("en", {11: ("busy", 9)}, "how much longer for my washer")
+    assert "which machine" in answer.text.lower(), answer.text
+
+
+def test_a_card_reader_not_working_asks_which_machine_then_files() -> None:
+    first, second = _talk("en", {}, "the card reader is dead", "it's number 14")
+    assert first.escalation is None and "which machine" in first.text.lower(), first.text
+    assert second.escalation == "machine-broken" and second.machine == 14
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [("직원 연락처랑 주소 알려 주세요", ("555-014-2368", "1420")),
+     ("결제 안 되면 어떡하고 잔돈은 어디서 바꿔요", ("직원에게", "교환기")),
+     ("주차 돼요? 그리고 택시도 불러 줄 수 있어요?", ("주차", "할 수 없"))],
+)  # fmt: skip
+def test_korean_two_part_questions_get_both_parts(question: str, facts: tuple[str, ...]) -> None:
+    (answer,) = _talk("ko", {}, question)
+    assert all(f in answer.text for f in facts), answer.text
+    assert answer.escalation is None
+
+
+def test_a_greeting_before_requests_leaves_the_requests_whole() -> None:
+    (answer,) = _talk("en", {}, "hello there, what does a giant wash cost and how long is it")
+    assert "$8" in answer.text and "40 minutes" in answer.text, answer.text
+
+
+def test_or_before_a_second_question_cuts_it() -> None:
+    (answer,) = _talk("en", {}, "is there a cash machine or can I pay by card")
+    assert "Corner Market" in answer.text and "tap to pay" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("do I have to wait by my clothes", "take your laundry out"),
+     ("what if I forget anything in the dryer", "blue bin"),
+     ("once a large load starts, how long until it's finished", "35 minutes")],
+)  # fmt: skip
+def test_english_topics_said_other_ways(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert fact in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "not_said"),
+    [("건조기 이십오 센트 맞나요?", "25센트", "번 기계가 없어요"),
+     ("대형 세탁기 5달러 75센트예요?", "5달러 75센트", "5번")],
+)  # fmt: skip
+def test_a_korean_amount_is_never_a_machine_number(question: str, fact: str, not_said: str) -> None:
+    (answer,) = _talk("ko", {}, question)
+    assert fact in answer.text and not_said not in answer.text, answer.text
+
+
+def test_a_korean_follow_up_ending_in_its_topic_particle_keeps_the_topic() -> None:
+    _, answer = _talk("ko", {}, "세탁 몇 분 걸려요?", "큰 세탁기는?")
+    assert "40분" in answer.text, answer.text
+
+
+def test_clothes_come_out_wet_asks_the_machine_then_files_in_korean() -> None:
+    first, second = _talk("ko", {}, "옷이 흠뻑 젖어서 나왔어요", "5번이에요")
+    assert first.escalation is None and "몇 번" in first.text, first.text
+    assert second.escalation is not None and second.machine == 5, second.text
+
+
+def test_too_heard_for_to_before_a_verb() -> None:
+    (answer,) = _talk("en", {}, "what does it cost too wash a load")
+    assert "$3.50" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "fact"),
+    [("what do you accept", "and bank notes?", "dollar bills"),
+     ("hi", "for how many hours can I keep my truck here", "two hours"),
+     ("hi", "what's the proper way to use a dryer", "lint filter")],
+)  # fmt: skip
+def test_english_more_topic_words(first: str, then: str, fact: str) -> None:
+    _, answer = _talk("en", {}, first, then)
+    assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["hi, how are you", "good evening, how is it going?"])
+def test_a_greeting_with_small_talk_is_still_a_greeting(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == "greeting", answer.text

@@ -1,8 +1,8 @@
 """Understanding, scored by what the answers say, through an Attendant over Dialog that carries
 the dialogue state from turn to turn, both languages: the tuning sets (written with the matcher
-in view), the second and third tuning sets (written from the facts only by someone who never
-saw the code; free to tune on) and the held-out sets (written by someone who never saw it;
-never to be tuned on).
+in view), the second, third and fourth tuning sets (written from the facts only by someone who
+never saw the code; free to tune on) and the held-out sets (written by someone who never saw
+it; never to be tuned on).
 
 Run with `pytest -s tests/test_understanding.py` to see the figures side by side. Only totals
 are printed for the held-out sets, never a question: they must not be tuned on.
@@ -34,23 +34,34 @@ NOW = datetime.datetime(2025, 3, 5, 15, 30, tzinfo=zoneinfo.ZoneInfo("America/Ch
 # alongside the code, so they must stay high). Held-out: a few points under the figures
 # measured once, at the end of the work, without looking at a single held-out question.
 BARS: dict[str, dict[str, float]] = {
-    "tuning_en": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
-    "tuning_ko": {"rate": 0.95, "follow-up": 0.90, "two-part": 0.90},
+    # A bar that a set's smallest tags (4 to 19 turns) meet with one miss.
+    "tuning_en": {"rate": 0.98, "follow-up": 0.98, "two-part": 0.91},
+    "tuning_ko": {"rate": 0.98, "follow-up": 0.94, "two-part": 0.75},
     # Tuning set 2 (written from the facts only, by someone who never saw the code; free to
-    # tune on): a little under what it scores after the understanding4 work (en 354/358 98.9%,
-    # follow-up 97.6%, two-part 100%, no false report; ko 177/178 99.4%, follow-up 98.7%,
-    # two-part 100%, no false report; from en 88.5% and ko 89.3% after understanding3).
-    "tuning2_en": {"rate": 0.96, "follow-up": 0.95, "two-part": 0.90},
-    "tuning2_ko": {"rate": 0.97, "follow-up": 0.96, "two-part": 0.85},
+    # tune on): a little under what it scores after the understanding5 work (en 356/358 99.4%,
+    # follow-up 98.8%, two-part 100%, no false report; ko 177/178 99.4%, follow-up 98.7%,
+    # two-part 100%, no false report; after understanding4: en 354/358 98.9%, ko 99.4%; after
+    # understanding3: en 88.5%, ko 89.3%).
+    "tuning2_en": {"rate": 0.98, "follow-up": 0.97, "two-part": 0.94},
+    "tuning2_ko": {"rate": 0.98, "follow-up": 0.97, "two-part": 0.87},
     # Tuning set 3 (written from the facts only, by someone who never saw the code or the
     # other sets' questions; free to tune on). First seen, before any tuning on it (the
     # generalisation figure, code of understanding4 after its tuning2 work): en 239/287 83.3%,
     # follow-up 87.9%, two-part 78.9%, no false report; ko 103/127 81.1%, follow-up 88.1%,
-    # two-part 71.4%, 1 false report. After tuning on it too: en 279/287 97.2%, follow-up
-    # 99.1%, two-part 94.7%, no false report; ko 124/127 97.6%, follow-up 97.6%, two-part
-    # 85.7%, no false report.
-    "tuning3_en": {"rate": 0.94, "follow-up": 0.96, "two-part": 0.89},
-    "tuning3_ko": {"rate": 0.94, "follow-up": 0.95, "two-part": 0.70},
+    # two-part 71.4%, 1 false report. After understanding4: en 279/287 97.2%, follow-up
+    # 99.1%, two-part 94.7%; ko 124/127 97.6%, follow-up 97.6%, two-part 85.7%. After
+    # understanding5: en 287/287 100%, follow-up 100%, two-part 100%, no false report; ko
+    # 127/127 100%, follow-up 100%, two-part 100%, no false report.
+    "tuning3_en": {"rate": 0.98, "follow-up": 0.98, "two-part": 0.94},
+    "tuning3_ko": {"rate": 0.98, "follow-up": 0.97, "two-part": 0.85},
+    # Tuning set 4 (written from the facts only, by someone who never saw the code or the
+    # other sets' questions; free to tune on). First seen, before any tuning on it (code of
+    # understanding5 after its tuning3 work): en 294/368 79.9%, follow-up 78.3%, two-part
+    # 87.0%, 1 false report; ko 166/201 82.6%, follow-up 79.2%, two-part 84.2%, no false
+    # report. After tuning on it: en 359/368 97.6%, follow-up 99.1%, two-part 95.7%, no false
+    # report; ko 197/201 98.0%, follow-up 100%, two-part 100%, no false report.
+    "tuning4_en": {"rate": 0.95, "follow-up": 0.96, "two-part": 0.93},
+    "tuning4_ko": {"rate": 0.96, "follow-up": 0.97, "two-part": 0.94},
     # Measured once at the end of the understanding4 work (Wednesday 15:30): en 231/255 90.6%,
     # follow-up 95.1%, two-part 82.8%, no false report; ko 93/98 94.9%, follow-up 96.0%,
     # two-part 80.0%, no false report (after understanding3: en 84.3%, two-part 75.9%, 1 false
@@ -66,6 +77,8 @@ MAX_FALSE_REPORTS = {
     "tuning2_ko": 0,
     "tuning3_en": 0,
     "tuning3_ko": 0,
+    "tuning4_en": 0,  # first seen: 1
+    "tuning4_ko": 0,
     "heldout_en": 0,
     "heldout_ko": 0,
 }
@@ -155,10 +168,12 @@ NAMES = (
     "tuning_en",
     "tuning2_en",
     "tuning3_en",
+    "tuning4_en",
     "heldout_en",
     "tuning_ko",
     "tuning2_ko",
     "tuning3_ko",
+    "tuning4_ko",
     "heldout_ko",
 )
 
@@ -183,7 +198,10 @@ def test_print_figures_side_by_side() -> None:
     print()
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
-    tuning = ("tuning_en", "tuning2_en", "tuning3_en", "tuning_ko", "tuning2_ko", "tuning3_ko")
+    tuning = (
+        "tuning_en", "tuning2_en", "tuning3_en", "tuning4_en",
+        "tuning_ko", "tuning2_ko", "tuning3_ko", "tuning4_ko",
+    )  # fmt: skip
     for name in tuning:  # tuning sets only
         print("\n".join(figures[name][0].lines(name)))
 

@@ -95,6 +95,19 @@ class Cues:
     # "what's the name of this place", "the owner's name": a name asked; the shop's is known,
     # a person's is not.
     asks_name: re.Pattern[str] = field(default=_NEVER)
+    # Sizes weighed against each other ("which dryer gives more time per quarter", "is the
+    # big washer worth it", "어느 게 더 싸요"): every size of the kind, side by side.
+    compares: re.Pattern[str] = field(default=_NEVER)
+    # The condition of a request put with one ("can I add time if they're still wet", "덜
+    # 말랐으면 시간 추가돼요?"): matched on the spaced text, it is cut off, and what is left
+    # is the request, when that is a yes/no question of its own about no problem.
+    condition: re.Pattern[str] = field(default=_NEVER)
+    # How many loads a text says ("six loads", "빨래 여섯 번 분량"), in a question or a size's
+    # description: the washer that holds them.
+    load_count: Callable[[str], int | None] = field(default=lambda text: None)
+    # The hour a question asks about ("at 7 in the evening", "at midnight", "밤 9시"), in
+    # minutes after midnight: whether staff are in then.
+    hour_asked: Callable[[str], int | None] = field(default=lambda text: None)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

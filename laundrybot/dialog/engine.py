@@ -34,12 +34,17 @@ from laundrybot.dialog.readings import Readings
 from laundrybot.dialog.shaping import CLARIFY_FLOOR, Shaping
 from laundrybot.dialog.state import DialogueState
 from laundrybot.dialog.turn import (
+    DAY_WORDS,
+    ENTITY_FEATURES,
     EXPRESSIONS,
+    NIGHT_WORDS,
     TIME_WORDS,
     Answer,
     Context,
     StaffReport,
     Turn,
+    cap,
+    days_asked,
     plain,
 )
 from laundrybot.machines.state import MachineStatus
@@ -83,19 +88,38 @@ class Dialog(Escalations, Shaping, Readings):
         for entry in knowledge.faq:
             examples += [(f"faq:{entry.id}", q) for q in entry.questions]
 
-        size_names = [s.name for s in knowledge.washers + knowledge.dryers]
+        # Size names and descriptions are known words too: "stack" is the big dryer's word,
+        # never a misspelt "stuck".
+        sizes = knowledge.washers + knowledge.dryers
+        size_names = [s.name for s in sizes] + [s.description for s in sizes]
         self.normalize = self.language.normalizer([p for _, p in examples] + size_names)
-        featured = [(intent, self.normalize(phrase).features) for intent, phrase in examples]
+        self.sizes_by_word: dict[str, list[SizeInfo]] = {}
+        for size in knowledge.washers + knowledge.dryers:
+            self.sizes_by_word.setdefault(size.name, []).append(size)
+        featured = [
+            (intent, self._size_feature(self.normalize(phrase)).features)
+            for intent, phrase in examples
+        ]
         self.matcher = IntentMatcher(featured)
         self.classifier = classifier
         self.tfidf = TfidfClassifier(featured, centroid=classifier == "centroid")
         self.cues = self.language.cues
         self.known_intents = frozenset(INTENTS) | set(self.faq_text) | set(self.rule_text)
-        self.sizes_by_word: dict[str, list[SizeInfo]] = {}
-        for size in knowledge.washers + knowledge.dryers:
-            self.sizes_by_word.setdefault(size.name, []).append(size)
+        # The words greetings and thanks open with ("hey", "good", "thank"), as the examples say.
+        self.greeting_words = frozenset(
+            phrase.split()[0]
+            for intent in ("greeting", "thanks")
+            for phrase in self.language.examples.get(intent, ())
+            if phrase.split()
+        )
         self._phrases = self._recognition_phrases(examples)
-        self.size_words = self._size_words(featured)
+        self.described_sizes = self._size_words(featured)
+        self.size_words = frozenset(self.described_sizes)
+        # How many loads each washer size holds, as its description says, fewest first.
+        held = [(self.cues.load_count(s.description), s) for s in knowledge.washers]
+        self.washer_loads = sorted(
+            ((n, s) for n, s in held if n is not None), key=lambda item: item[0]
+        )
         # What the shop sells, in the words of its sales text and the detergent examples.
         self.sold_words = frozenset(
             f
@@ -103,6 +127,16 @@ class Dialog(Escalations, Shaping, Readings):
             for f in self.normalize(text).features
         )
         self.places = self._other_places()
+        # The ways to pay, in words no price or cycle example has ("loyalty", "card"): a price
+        # asked of one of those is of a thing the shop's facts give no price.
+        priced = {
+            f for intent, features in featured if intent in ("prices", "cycle-times")
+            for f in features
+        }  # fmt: skip
+        methods = {f for m in knowledge.payment_methods for f in self.normalize(m).features}
+        self.unpriced = frozenset(
+            f for f in methods - priced - ENTITY_FEATURES if "_" not in f and not f.isdigit()
+        )
 
         self.handlers: dict[str, Callable[[Turn], Answer]] = {
             "greeting": self._greeting,
@@ -172,8 +206,14 @@ class Dialog(Escalations, Shaping, Readings):
                 piece, machines, local, state, joined=bool(answers), supposed=supposed
             )
             state = one.state
+            said_before = {self._opening(x) for a in answers for x in _sentences(a.text)}
+            if one.escalation is None and all(
+                self._opening(x) in said_before for x in _sentences(one.text)
+            ):
+                continue  # "주차 무료예요? 몇 시간까지요?": the first answer said it already
+            opening = self._opening(one.text)
             same = next(
-                (i for i, a in enumerate(answers) if _opening(a.text) == _opening(one.text)), None
+                (i for i, a in enumerate(answers) if self._opening(a.text) == opening), None
             )
             if same is None:
                 answers.append(one)
@@ -181,7 +221,8 @@ class Dialog(Escalations, Shaping, Readings):
                 # "coins and cards?": one answer, not the same one twice; what the second
                 # adds ("... top up at the kiosk") is said once, after it.
                 said = answers[same].text
-                extra = [x for x in _sentences(one.text) if x not in said]
+                told = {self._opening(x) for x in _sentences(said)}
+                extra = [x for x in _sentences(one.text) if self._opening(x) not in told]
                 if extra:
                     answers[same] = dataclasses.replace(
                         answers[same], text=" ".join([said, *extra])
@@ -214,6 +255,15 @@ class Dialog(Escalations, Shaping, Readings):
             report_update=next((a.report_update for a in answers if a.report_update), None),
         )
 
+    def _opening(self, text: str) -> str:
+        """An answer's first sentence without its yes or no: two pieces answered alike ("washer
+        6, is it in use") are said once."""
+        first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+        for lead in (self.cues.yes, self.cues.no):
+            if first.startswith(lead):
+                first = first[len(lead) :]
+        return first[:1].lower() + first[1:]
+
     def _rank(self, norm: Normalized) -> list[tuple[str, float]]:
         if self.classifier == "matcher":
             return self.matcher.scores(norm.features)
@@ -237,6 +287,35 @@ class Dialog(Escalations, Shaping, Readings):
             or any(p.search(low) for p, _ in cues.items)
         )
 
+    def _greets(self, text: str) -> bool:
+        """Whether ``text`` by itself is a greeting or thanks ("hi", "hello there", "hey,")."""
+        words = plain(text).split()
+        if words and words[0].strip(",.!?") in self.greeting_words:
+            return True
+        ranked = self._rank(self.normalize(text))
+        return bool(ranked) and ranked[0][0] in ("greeting", "thanks") and ranked[0][1] >= THRESHOLD
+
+    def _asked_apart(self, piece: str) -> bool:
+        """A later piece put as a yes/no question of its own about a thing no topic's examples
+        name ("... and is there a tv", "다리미도 있어요?"): answered apart, so declined, not
+        lost in the piece before."""
+        cues = self.cues
+        low = cues.text(plain(piece))
+        norm = self.normalize(piece)
+        short = len(piece.split()) <= 4 and not cues.problem.search(low)
+        if short and (cues.asks_duration.search(low) or cues.when.search(low)):
+            return True  # "주차 무료예요? 몇 시간까지요?": how long, of what was just asked
+        if cues.out_of_scope.search(low) and not cues.problem.search(low):
+            return True  # "... 배달도 해 줘요?": declined, not lost in the piece before
+        unknown = [f for f in norm.features if "_" not in f and f not in self.matcher.weight]
+        return (
+            len(piece.split()) >= 2
+            and bool(unknown)
+            and not {"it", "they", "them", "that", "those"} & set(norm.words)  # the one before
+            and bool(self.cues.yes_no.search(low))
+            and not self.cues.problem.search(low)
+        )
+
     def _pieces(self, text: str) -> list[str]:
         raw = self.cues.split(text)
         if len(raw) <= 1:
@@ -246,9 +325,14 @@ class Dialog(Escalations, Shaping, Readings):
             # A problem told in pieces ("dryer 11 ate my quarters, nothing happened") is one
             # complaint; it is cut only where a question of its own follows ("..., is 6 free?").
             return [text]
+        if self._greets(raw[0]) and any(self._stands(p) for p in raw[1:]):
+            raw = raw[1:]  # "hi, how much is a large load and ...": the requests
+            if len(raw) == 1:
+                return raw
         pieces: list[str] = []
         for piece in raw:
-            if pieces and (not self._stands(piece) or len(pieces) >= 3):
+            own = self._stands(piece) or (pieces and self._asked_apart(piece))
+            if pieces and (not own or len(pieces) >= 3):
                 pieces[-1] = f"{pieces[-1]} {piece}"
             else:
                 pieces.append(piece)
@@ -262,6 +346,8 @@ class Dialog(Escalations, Shaping, Readings):
         pair = self.cues.object_pair.search(plain(piece))
         if pair is None or self.cues.machine_pair.search(plain(piece)):
             return [piece]
+        if self.cues.compares.search(self.cues.text(plain(piece))):
+            return [piece]  # "일반이랑 대형 차이가 뭐예요": the two weighed together
         asked = [f"{pair.group(n)} {pair.group('rest')}" for n in ("a", "b")]
         if not all(self._stands(each) for each in asked):
             return [piece]
@@ -291,6 +377,38 @@ class Dialog(Escalations, Shaping, Readings):
                 return [piece]
         return asked
 
+    def _main_clause(self, piece: str) -> str | None:
+        """A request put with a condition ("can I add more time if they're still wet"): the
+        request, when it is a yes/no question of its own about a plain topic with no problem
+        in it (not a policy: "can I get a refund if it ate my money" stays what it is)."""
+        cues, text = self.cues, plain(piece)
+        said = cues.condition.search(text)
+        if said is None:
+            return None
+        head = (text[: said.start()] + " " + text[said.end() :]).strip()
+        read = cues.text(head)
+        if not head or not cues.yes_no.search(read) or cues.problem.search(read):
+            return None
+        condition = cues.text(said.group(0))
+        if any(p.search(condition) for p, _ in cues.items):
+            return None  # the condition names a topic of its own: kept whole
+        if cues.says_moment.search(condition) or days_asked(
+            self.normalize(condition).words, _EPOCH
+        ):
+            return None  # "if I come at midnight, ...": the time is the question's
+        told = self._rank(self.normalize(condition))
+        if told and told[0][0] in ("payment-problem", "money-taken", "refunds"):
+            return None  # "if the coins don't register, should I put more in": that problem
+        ranked = self._rank(self.normalize(head))
+        if not ranked or ranked[0][1] < THRESHOLD:
+            return None
+        topic = ranked[0][0]
+        if topic in ESCALATIONS or topic in POLICIES or topic in POLICIES.values():
+            return None
+        if topic in ("fallback", "greeting", "thanks"):
+            return None
+        return head
+
     def _asks(self, low: str) -> bool:
         """Whether a piece is put as a question (not a statement of what happened)."""
         cues = self.cues
@@ -306,9 +424,23 @@ class Dialog(Escalations, Shaping, Readings):
         supposed: bool = False,
     ) -> Answer:
         cues = self.cues
+        head = self._main_clause(piece)
+        if head is not None:  # "can I add time if they're still wet": the request
+            return self._answer_one(head, machines, local, st, joined, supposed=False)
         low = cues.text(plain(piece))
         norm = self._sizes_read(self._expected_machine(piece, st) or self.normalize(piece), low, st)
         ranked = self._rank(norm)
+        greets = ("greeting", "thanks")
+        if (
+            ranked
+            and ranked[0][0] in greets
+            and self._asks(low)
+            and len(norm.words) > 3
+            and not self._greets(piece.split()[0])
+        ):
+            # "is there a tv in here" is not "hey there", nor "anyone here this evening"
+            # "good evening": a question is about something else.
+            ranked = [(i, sc) for i, sc in ranked if i not in greets]
         best, score = ranked[0] if ranked else ("fallback", 0.0)
         number = norm.machine.number if norm.machine else None
         bare = cues.bare_number(norm.words) if number is None else None
@@ -415,6 +547,29 @@ class Dialog(Escalations, Shaping, Readings):
             # is like.
             best, score = st.intent, max(score, 0.5)
         elif (
+            score < THRESHOLD
+            and number is None
+            and not problem
+            and (cues.hour_asked(low) is not None or days_asked(norm.words, local))
+            and (st.intent == "staff-contact" or cues.asks_staff.search(low))
+        ):
+            # "will anyone be around thursday at 7", "even at like 2am?" after the staff
+            # phone: whether staff are in then.
+            best, score = "staff-contact", THRESHOLD
+        elif (
+            (topicless or follow or len(norm.words) <= 3)
+            and st.intent == "staff-contact"
+            and best in ("hours", "staff-contact", "fallback")
+            and (
+                any(w in DAY_WORDS or w.startswith("week") for w in norm.words)
+                or cues.hour_asked(low) is not None
+                or NIGHT_WORDS.intersection(norm.words)
+            )
+        ):
+            # "tuesday?", "what about at 11 at night" after staff hours: staff then, not the
+            # shop's hours.
+            best, score = st.intent, max(score, THRESHOLD)
+        elif (
             follow
             and st.intent in ("payment", "detergent", "hours", "staff-contact")
             and score < STATED_PROBLEM
@@ -431,10 +586,54 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
+        if number is None and (
+            score < THRESHOLD or best in ("machine-info", "fallback", "free-machines")
+        ):
+            thing = None if problem else self._thing_placed(norm, low)
+            if thing is not None:  # "where's the vending machine": where the owner says it is
+                return self._respond(thing[0], norm, None, **cont, text=thing[1], score=THRESHOLD)
         best, score = self._where_machine(best, score, norm, number, st, low)
-        if score < THRESHOLD and self.size_words.intersection(norm.features) and not problem:
-            # "can I put a comforter in it?": a word only a size's description has.
-            best, score = "machine-info", THRESHOLD
+        if (
+            best == "machine-info"
+            and number is None
+            and st.machine is not None
+            and not norm.kinds
+            and cues.yes_no.search(low)
+            and ({"it", "that", "this"} & set(norm.words) or len(norm.features) <= 1)
+        ):
+            number = st.machine  # "is that one of the big ones" after dryer 12: dryer 12's size
+        if (
+            (self.size_words.intersection(norm.features) or cues.load_count(low) is not None)
+            and not problem
+            and (
+                score < THRESHOLD
+                or (best == "free-machines" and not {"free", "available"} & set(norm.features))
+            )
+        ):
+            # "can I put a comforter in it?", "which washer for a king comforter": a word only
+            # a size's description has (which machine fits it, not which is free).
+            best, score = "machine-info", max(score, THRESHOLD)
+        if (
+            cues.compares.search(low)
+            and not problem
+            and number is None
+            and (
+                (best in _COMPARED and (norm.kinds or best != "fallback"))
+                or (  # "is the giant one worth paying for": a size named, whatever the topic
+                    any(w in self.sizes_by_word for w in norm.words)
+                    and best not in ESCALATIONS
+                    and not best.startswith(("faq:", "rule:"))
+                )
+            )
+        ):
+            # "which dryer gives more time per quarter", "is the big washer worth it": the
+            # sizes of the kind side by side.
+            compared = self._comparison(norm, st)
+            if compared is not None:
+                answer = self._respond("prices", norm, None, **cont, text=compared, score=0.6)
+                # "is it worth it over the large": the talk stays on the size it was about.
+                kept = dataclasses.replace(answer.state, size=st.size or answer.state.size)
+                return dataclasses.replace(answer, state=kept)
         if cues.asks_name.search(low) and best in _NAMELESS and not problem:
             if cues.asks_staff.search(low) or cues.person.search(low):
                 return self._decline(norm, "dont_know", **cont)  # a person's name: not known
@@ -467,11 +666,31 @@ class Dialog(Escalations, Shaping, Readings):
             and best == "machine-info"
             and self._referential(norm)
             and not cues.asks.search(low)
+            and not any(w in self.sizes_by_word for w in norm.words)  # "is it a big one"
             and not (follow and st.intent == "machine-info")  # "and number eight?": where
         ):
             best = "machine-status"  # nothing but a machine ("dryer 12?"): how it is doing
         if number is not None and best == "machine-status":
             score = max(score, MACHINE_CONFIDENCE)
+        if (
+            number is None
+            and best == "machine-status"
+            and any(w in self.sizes_by_word for w in norm.words)
+            and TIME_WORDS.intersection(norm.words)
+            and not cues.asks_busy.search(low)
+            and "free" not in norm.features
+        ):
+            # "if I start a giant load now, how long till it's done": a size's cycle time.
+            best, score = "cycle-times", max(score, THRESHOLD)
+        if (
+            number is None
+            and st.machine is None
+            and best in ("cycle-times", "prices", "free-machines", "machine-status")
+            and "my" in norm.words
+            and (norm.kinds or norm.machine is not None)
+            and {"left", "until", "done", "finished"} & set(norm.words)
+        ):
+            best = "machine-status"  # "how much longer on my dryer": which one is it?
         if (
             number is not None
             and best == "cycle-times"
@@ -487,7 +706,9 @@ class Dialog(Escalations, Shaping, Readings):
         hypothetical = supposed or bool(cues.hypothetical.search(low))
         person = bool(cues.person.search(low))
         vague = bool(cues.vague_problem.search(low))
-        best, score = self._payment_kept(best, score, number, item, problem, hypothetical, low)
+        best, score = self._payment_kept(
+            norm, best, score, number, item, problem, hypothetical, low
+        )
         if person and not problem and not hypothetical and cues.urgent.search(low):
             best, score = "call-staff", max(score, THRESHOLD)  # someone hurt, however put
         elif (
@@ -564,6 +785,19 @@ class Dialog(Escalations, Shaping, Readings):
                 best = escalations[0] if escalations else "machine-broken"
             score = max(score, THRESHOLD)
 
+        if (
+            best in ("prices", "payment")
+            and item is None
+            and number is None
+            and not problem
+            and cues.asks_price.search(low)
+            and not norm.kinds
+            and not any(w in self.sizes_by_word for w in norm.words)
+            and "pay" not in norm.features
+            and self.unpriced.intersection(norm.features)
+        ):
+            # "how much does the loyalty card cost": the shop's facts give it no price.
+            return self._decline(norm, "dont_know", **cont)
         if self._not_sold(best, norm) and not problem:
             return self._decline(norm, "dont_know", **cont)
         placed = None
@@ -591,24 +825,119 @@ class Dialog(Escalations, Shaping, Readings):
             return self._file(norm, number, best, score, **cont)
         return self._respond(best, norm, number, **cont, score=score)
 
+    def _comparison(self, norm: Normalized, st: DialogueState) -> str | None:
+        """The sizes of the kind asked about (the one named, else the one talked about, else
+        washers), side by side: each washer's price and what it holds; each dryer's minutes
+        for its price."""
+        kinds = set(norm.kinds)
+        if norm.machine is not None and norm.machine.kind is not None:
+            kinds.add(norm.machine.kind)
+        if not kinds:
+            of_sizes = {s.kind for w in norm.words for s in self.sizes_by_word.get(w, [])}
+            kinds = of_sizes if len(of_sizes) == 1 else {st.kind or "washer"}
+        if len(kinds) != 1:
+            return None
+        kind = next(iter(kinds))
+        sizes = list(self.knowledge.sizes(kind))
+        named = [s for s in sizes if s.name in norm.words]
+        sizes = named if len(named) >= 2 else sizes  # "the large and the giant": those two
+        if len(sizes) < 2:
+            return None
+        say = self.say
+        if kind == "dryer":
+            return self._price_sentence(sizes)
+        return " ".join(
+            say(
+                "compare_wash_item",
+                description=cap(s.description),
+                money=say.money(s.price),
+                minutes=s.minutes,
+            )
+            for s in sizes
+        )
+
+    def _size_feature(self, norm: Normalized) -> Normalized:
+        """ "how big is washer 7": a size asked, not the big dryer; its features say "size"
+        (in the examples and the questions alike)."""
+        words = norm.words
+        asked = {
+            words[i]
+            for i in range(1, len(words))
+            if words[i - 1] == "how" and words[i] in self.sizes_by_word
+        }
+        if not asked:
+            return norm
+        features = tuple(
+            "size" if f in asked else ("how_size" if f in {f"how_{w}" for w in asked} else f)
+            for f in norm.features
+        )
+        return dataclasses.replace(norm, features=features)
+
     def _sizes_read(self, norm: Normalized, low: str, st: DialogueState) -> Normalized:
         """Size words as meant: "how big is it" asks a size and names none; "the biggest one"
         names the largest size of the kind talked about (washers if none), "the smallest" the
         least (by price, then as the knowledge file lists them, smallest first)."""
+        norm = self._size_feature(norm)
         words = list(norm.words)
         for i in range(1, len(words)):
             if words[i - 1] == "how" and words[i] in self.sizes_by_word:
                 words[i] = "size"
         largest, smallest = self.cues.largest.search(low), self.cues.smallest.search(low)
+        kinds = set(norm.kinds)
+        described = [self.described_sizes[f] for f in norm.features if f in self.described_sizes]
+        if described and not largest and not smallest:
+            # "a king comforter", "the stack dryers": a word only one size's description says
+            # names that size (of its kind), unless another kind is named. A size name of
+            # another kind is only an adjective then ("a big comforter" is not a big dryer).
+            size = described[0]
+            named = {s.kind for w in words for s in self.sizes_by_word.get(w, [])}
+            if (not kinds or size.kind in kinds) and size.kind not in named:
+                words = [w for w in words if w not in self.sizes_by_word] + [size.name]
+                kinds.add(size.kind)
+        if not kinds and st.kind is not None and norm.machine is None and len(words) <= 6:
+            # "what about the big one" after a washer: the big dryer's place among the dryers
+            # (the largest) is the washers' largest; a size name of another kind is relative.
+            for i, w in enumerate(words):
+                sizes = self.sizes_by_word.get(w, [])
+                if not sizes or any(s.kind == st.kind for s in sizes):
+                    continue
+                other, mine = self.knowledge.sizes(sizes[0].kind), self.knowledge.sizes(st.kind)
+                at = other.index(sizes[0])
+                if mine and at in (0, len(other) - 1):
+                    words[i] = (mine[0] if at == 0 else mine[-1]).name
+        if number_free(norm) and not set(words) & set(self.sizes_by_word):
+            # "the ones at the back": the machines of the place the owner gave them, when
+            # they are all one size.
+            placed = {
+                (m.kind, m.size)
+                for m in self.knowledge.machines
+                if m.location and _place_words(m.location) in low
+            }
+            if len(placed) == 1:
+                place_kind, place_size = next(iter(placed))
+                words.append(self.knowledge.size_info(place_kind, place_size).name)
+                kinds.add(place_kind)
+        loads = self.cues.load_count(low)
+        if (
+            loads is not None
+            and self.washer_loads
+            and not (largest or smallest)
+            and kinds <= {"washer"}
+            and not set(words) & set(self.sizes_by_word)
+        ):
+            # "six loads, what should I use": the washer that holds them (the biggest if none).
+            fits = [s for n, s in self.washer_loads if n >= loads]
+            words.append((fits[0] if fits else self.washer_loads[-1][1]).name)
+            kinds.add("washer")
         if largest or smallest:
-            kinds = norm.kinds or ({norm.machine.kind} if norm.machine else set())
-            kind = next(iter(kinds), None) or st.kind or "washer"
+            said = norm.kinds or ({norm.machine.kind} if norm.machine else set())
+            kind = next(iter(said), None) or st.kind or "washer"
             ranked = sorted(enumerate(self.knowledge.sizes(kind)), key=lambda e: (e[1].price, e[0]))
             if ranked:
                 words.append(ranked[-1 if largest else 0][1].name)
         if words == list(norm.words):
             return norm
-        return dataclasses.replace(norm, words=tuple(words))
+        return dataclasses.replace(norm, words=tuple(words), kinds=frozenset(kinds))
 
     def _expected_machine(self, piece: str, st: DialogueState) -> Normalized | None:
         """A short reply to "which machine?" read as a machine number where one fits ("for"
@@ -674,6 +1003,7 @@ class Dialog(Escalations, Shaping, Readings):
             statuses=machines,
             now=local,
             confidence=round(min(score, 1.0), 3),
+            low=low,
         )
         if text is not None:
             answer = self._reply(turn, text)
@@ -740,14 +1070,26 @@ class Dialog(Escalations, Shaping, Readings):
 
 # Topics whose answers hold no name: a name asked with them is the shop's or a person's.
 _NAMELESS = frozenset({"staff-contact", "hours", "address", "fallback", "rules", "call-staff"})
+# Any moment: a condition is read for the days it names, never for "tomorrow".
+_EPOCH = datetime.datetime(2000, 1, 3, tzinfo=datetime.UTC)
+# Topics a comparison of sizes is asked under ("which washer is better", "worth it?").
+_COMPARED = frozenset(
+    {"prices", "cycle-times", "machine-info", "how-to-dry", "how-to-wash", "free-machines",
+     "machine-status", "fallback"}
+)  # fmt: skip
 # Words that ask how long a cycle takes in general, not how long this one has left.
 _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})
 
 
+def number_free(norm: Normalized) -> bool:
+    return norm.machine is None or norm.machine.number is None
+
+
+def _place_words(location: str) -> str:
+    """ "at the back" -> "the back", "by the front window" -> "the front window": how a
+    question names the place."""
+    return re.sub(r"^(at|by|in|on|near)\s+", "", location.lower().strip())
+
+
 def _sentences(text: str) -> list[str]:
     return [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
-
-
-def _opening(text: str) -> str:
-    """An answer's first sentence: two pieces answered alike are said once."""
-    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]

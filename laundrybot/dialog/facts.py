@@ -9,7 +9,16 @@ import re
 from laundrybot.dialog.hours import Schedule
 from laundrybot.dialog.knowledge import SizeInfo
 from laundrybot.dialog.normalize import Normalized
-from laundrybot.dialog.turn import DAY_WORDS, ENTITY_FEATURES, Answer, Base, Turn, cap, days_asked
+from laundrybot.dialog.turn import (
+    DAY_WORDS,
+    ENTITY_FEATURES,
+    NIGHT_WORDS,
+    Answer,
+    Base,
+    Turn,
+    cap,
+    days_asked,
+)
 
 # Words any how-to question has ("how do I use the dryer"): no step is asked by them.
 _HOWTO_WORDS = frozenset({"use", "start", "work", "wash", "dry", "load", "laundry", "clothes"})
@@ -148,12 +157,56 @@ class FactAnswers(Base):
     def _staff_contact(self, turn: Turn) -> Answer:
         k = self.knowledge
         days = days_asked(turn.norm.words, turn.now)
+        at = self._staff_at(turn)
+        if at is not None:
+            day, inside = at
+            parts = [self._staff_day(day)] if inside else [self.say("staff_not_then")]
+            if not inside:
+                parts.append(self._staff_day(day))
+            parts.append(self.say("staff_contact", phone=k.staff_phone))
+            if not inside and k.staff_phone_note:
+                parts.append(k.staff_phone_note)
+            return self._reply(turn, " ".join(parts), intent="staff-contact")
+        if NIGHT_WORDS.intersection(turn.norm.words) and not k.staff_hours.always:
+            parts = [self._staff_now(turn), self.say("staff_contact", phone=k.staff_phone)]
+            if k.staff_phone_note:  # "even at night?": urgent calls any time
+                parts.append(k.staff_phone_note)
+            return self._reply(turn, " ".join(parts), intent="staff-contact")
         if days and not k.staff_hours.always:
-            first = " ".join(self._staff_day(d) for d in days)
+            first = " ".join(self._staff_days(days))
         else:
             first = self._staff_now(turn)
         parts = [first, self.say("staff_contact", phone=k.staff_phone)]
         return self._reply(turn, " ".join(parts), intent="staff-contact")
+
+    def _staff_days(self, days: list[int]) -> list[str]:
+        """Each day's staff hours; a run of days alike said once ("Monday to Friday")."""
+        hours = self.knowledge.staff_hours.days
+        out: list[str] = []
+        i = 0
+        while i < len(days):
+            j = i
+            while (
+                j + 1 < len(days)
+                and days[j + 1] == days[j] + 1
+                and hours[days[j + 1]] == hours[days[i]]
+            ):
+                j += 1
+            interval = hours[days[i]]
+            if j > i and interval is not None:
+                out.append(
+                    self.say(
+                        "staff_days",
+                        first=self.say.day_names[days[i]],
+                        last=self.say.day_names[days[j]],
+                        start=self.say.time(interval.start),
+                        end=self.say.time(interval.end),
+                    )
+                )
+            else:
+                out += [self._staff_day(d) for d in days[i : j + 1]]
+            i = j + 1
+        return out
 
     def _staff_day(self, weekday: int) -> str:
         interval = self.knowledge.staff_hours.days[weekday]

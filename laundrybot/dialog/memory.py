@@ -67,7 +67,11 @@ class Memory(Base):
             sizes = {s.kind for w in words for s in self.sizes_by_word.get(w, [])}
             if st.kind in sizes:
                 kinds.add(st.kind)
-        days = [w for w in words if w in DAY_WORDS or w in ("tomorrow", "weekend")]
+        days = [
+            w
+            for w in words
+            if w in DAY_WORDS or w in ("tomorrow", "weekend", "weekday", "weekdays")
+        ]
         leans = self.cues.follow_up.search(low) or self._topicless(norm) or len(words) <= 4
         if intent in ("hours", "staff-contact") and not days and st.day is not None and leans:
             words.append(DAY_NAMES[st.day].lower())

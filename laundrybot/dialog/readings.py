@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 
 from laundrybot.dialog.facts import FactAnswers
-from laundrybot.dialog.knowledge import MachineInfo
+from laundrybot.dialog.knowledge import MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD
 from laundrybot.dialog.normalize import MachineRef, Normalized
 from laundrybot.dialog.state import DialogueState
@@ -75,6 +75,8 @@ class Readings(FactAnswers):
             return None
         best, score = ranked[0] if ranked else ("fallback", 0.0)
         generic = ("machine-status", "cycle-times", "prices") + (("machine-info",) if place else ())
+        if says is not cues.says_place and says is not cues.says_money:
+            generic += ("address", "machine-info")  # a when or how long: never an address
         if score >= THRESHOLD and best not in generic:
             return None
         sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
@@ -106,6 +108,7 @@ class Readings(FactAnswers):
 
     def _payment_kept(
         self,
+        norm: Normalized,
         best: str,
         score: float,
         number: int | None,
@@ -121,7 +124,8 @@ class Readings(FactAnswers):
             return best, score
         if self.cues.money_lost.search(low):
             return "money-taken", max(score, THRESHOLD)
-        if number is not None and item != "payment-problem":
+        if "reader" in norm.features or (number is not None and item != "payment-problem"):
+            # A dead card reader is its machine's: broken (which machine, if none is named).
             return "machine-broken", max(score, THRESHOLD)
         return best, score
 
@@ -183,20 +187,22 @@ class Readings(FactAnswers):
         status = machines.get(number)
         return status is not None and status.state is MachineState.BUSY
 
-    def _size_words(self, featured: list[tuple[str, tuple[str, ...]]]) -> frozenset[str]:
-        """Words that only one size's description says ("comforters" for the large washer)
-        and no topic's examples but the machines' own facts: a question holding one asks about the
-        sizes."""
+    def _size_words(self, featured: list[tuple[str, tuple[str, ...]]]) -> dict[str, SizeInfo]:
+        """Words that only one size's description says ("comforters" for the large washer,
+        "stack" for the big dryer) and no topic's examples but the machines' own facts, each
+        with its size: a question holding one asks about that size."""
         counts: dict[str, int] = {}
+        owner: dict[str, SizeInfo] = {}
         for size in self.knowledge.washers + self.knowledge.dryers:
             for f in set(self.normalize(size.description).features):
                 counts[f] = counts.get(f, 0) + 1
+                owner[f] = size
         topics: dict[str, set[str]] = {}
         for intent, features in featured:
             for f in features:
                 topics.setdefault(f, set()).add(intent)
-        return frozenset(
-            f
+        return {
+            f: owner[f]
             for f, n in counts.items()
             if n == 1
             and "_" not in f
@@ -204,7 +210,7 @@ class Readings(FactAnswers):
             and f not in ENTITY_FEATURES
             and f not in self.sizes_by_word
             and topics.get(f, set()) <= {"machine-info"}
-        )
+        }
 
     def _with_staff_day(self, text: str, turn: Turn, low: str) -> str:
         """An owner's text that needs staff ("drop off while staff are here"), asked for a day
@@ -235,12 +241,40 @@ class Readings(FactAnswers):
                     return intent, step
         return None
 
+    def _thing_placed(self, norm: Normalized, low: str) -> tuple[str, str] | None:
+        """ "where's the vending machine", "자판기 어디 있어요": the sentence of an owner's text
+        or a how-to that says where the thing named is, as (its topic, the sentence); only when
+        every word naming it is in that sentence."""
+        cues = self.cues
+        if not cues.asks_place.search(low) or (norm.machine and norm.machine.number is not None):
+            return None
+        if _PUT_WORDS.intersection(norm.words):
+            return None  # where a thing goes: a how-to step (_step_placed)
+        asked = set(self.normalize(cues.asks_place.pattern).features)
+        named = {f for f in norm.features if "_" not in f and not f.isdigit()}
+        named -= ENTITY_FEATURES | asked | _PUT_WORDS | {"is", "there", "have", "what", "where"}
+        named -= set(self.sizes_by_word)
+        if not named:
+            return None
+        k = self.knowledge
+        texts = [(i, self._owner_text(i)) for i in ("detergent", "payment", "lost-and-found")]
+        texts += [("how-to-wash", " ".join(k.howto.wash)), ("how-to-dry", " ".join(k.howto.dry))]
+        texts += list(self.faq_text.items()) + list(self.rule_text.items())
+        for intent, text in texts:
+            for sentence in re.split(r"(?<=[.!?])\s+", (text or "").strip()):
+                if not cues.says_place.search(cues.text(sentence)):
+                    continue
+                if named <= set(self.normalize(sentence).features):
+                    return intent, sentence
+        return None
+
     def _not_sold(self, best: str, norm: Normalized) -> bool:
         """ "do you sell gift cards": asked to buy a thing the shop's sales text and its
         examples never name (the vending machine sells detergent, softener and sheets)."""
         if best != "detergent" or not _SELL_WORDS.intersection(norm.features):
             return False
-        named = set(norm.features) - ENTITY_FEATURES - _SELL_WORDS - {"you", "i", "can"}
+        named = set(norm.features) - ENTITY_FEATURES - _SELL_WORDS
+        named -= {"you", "i", "can", "in", "on", "at", "here", "there", "what"}
         named = {f for f in named if "_" not in f and not f.isdigit()}
         return bool(named) and not named & self.sold_words
 

@@ -56,6 +56,11 @@ class Shaping(Memory):
             return status.state is MachineState.FREE
         if intent == "free-machines":
             return answer.expression == "happy"
+        if intent == "machine-info" and turn.machine is not None:
+            named = [w for w in turn.norm.words if w in self.sizes_by_word]
+            if named:  # "is that one of the big ones" about dryer 12: its size, yes or no
+                m = turn.machine
+                return self.knowledge.size_info(m.kind, m.size).name in named
         if intent == "hours":
             shop = self.knowledge.shop_hours
             day = next((DAY_WORDS[w] for w in turn.norm.words if w in DAY_WORDS), None)
@@ -65,6 +70,9 @@ class Shaping(Memory):
                 return shop.always or shop.days[day] is not None
             return shop.always or shop.is_open(turn.now)
         if intent == "staff-contact" and cues.asks_staff.search(low):
+            at = self._staff_at(turn)
+            if at is not None:
+                return at[1]  # "will anyone be here at 7?": whether staff are in then
             if any(w in DAY_WORDS or w == "tomorrow" for w in turn.norm.words):
                 return None
             return self.knowledge.staff_hours.is_open(turn.now)

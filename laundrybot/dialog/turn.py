@@ -23,7 +23,11 @@ from laundrybot.machines.state import MachineState, MachineStatus
 EXPRESSIONS = ("neutral", "happy", "thinking", "apologetic", "concerned")
 
 DAY_WORDS = {name.lower(): i for i, name in enumerate(DAY_NAMES)}
-TIME_WORDS = frozenset({"long", "until", "till", "left", "done", "finish", "finished", "when"})
+# Words of the night ("밤에도" is read "allday"): when staff are not in, the phone note.
+NIGHT_WORDS = frozenset({"night", "late", "allday", "overnight", "midnight", "tonight"})
+TIME_WORDS = frozenset(
+    {"long", "longer", "until", "till", "left", "done", "finish", "finished", "when"}
+)
 # Feature words that name what a question is about but not a topic: an utterance made only of
 # these ("and the giant one?", "what about sunday", "3번이요") leans on the turn before.
 ENTITY_FEATURES = frozenset(
@@ -129,6 +133,7 @@ class Turn:
     statuses: Mapping[int, MachineStatus]
     now: datetime.datetime  # in the shop's time zone
     confidence: float = 1.0
+    low: str = ""  # the question as the cues read it
 
     @property
     def kind(self) -> str | None:
@@ -153,6 +158,18 @@ class Base:
     by_number: dict[int, MachineInfo]
     sizes_by_word: dict[str, list[SizeInfo]]
     handlers: dict[str, Callable[[Turn], Answer]]
+
+    def _staff_at(self, turn: Turn) -> tuple[int, bool] | None:
+        """The day and whether staff are in at the hour a question asks about ("will anyone be
+        here thursday at 7"), if it asks one: that day or today."""
+        staff = self.knowledge.staff_hours
+        hour = self.cues.hour_asked(turn.low)
+        if hour is None or staff.always:
+            return None
+        days = days_asked(turn.norm.words, turn.now)
+        day = days[0] if days else turn.now.weekday()
+        interval = staff.days[day]
+        return day, interval is not None and interval.start <= hour < interval.end
 
     def _reply(
         self,
@@ -217,12 +234,15 @@ def machine_state(turn: Turn, machine: MachineInfo) -> MachineState | None:
 
 
 def days_asked(words: tuple[str, ...], now: datetime.datetime) -> list[int]:
-    """The weekdays a question asks about (Monday = 0): those named, tomorrow, the weekend."""
+    """The weekdays a question asks about (Monday = 0): those named, tomorrow, the weekend,
+    the weekdays."""
     days = [DAY_WORDS[w] for w in words if w in DAY_WORDS]
     if "tomorrow" in words:
         days.append((now.weekday() + 1) % 7)
     if "weekend" in words:
         days += [5, 6]
+    if "weekday" in words or "weekdays" in words:
+        days += [0, 1, 2, 3, 4]
     return list(dict.fromkeys(days))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from laundrybot.dialog.cues import Cues, any_of
+from laundrybot.lang.en.numbers import number_value
 
 _PROBLEM = any_of(
     r"\b(took|taken|ate|eaten|eats|eating|stole|swallowed|kept) (my|all my|the)? ?"
@@ -25,17 +26,20 @@ _PROBLEM = any_of(
     r"\b(hurt|injured|bleeding|fire|smoke|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
     r"\b(smok(e|es|ing)|burning|sparks?|pouring|dripping|gushing|dead|black screen|blank"
     r"|shut (off|down)|turned off|cut out|just sitting|sitting there|only gave me|no credit)\b",
-    r"\b(didn'?t|did not|never|doesn'?t|does not|won'?t|will not|isn'?t|is not|not)"
-    r" (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open)",
+    r"\b(didn'?t|did not|never|doesn'?t|does not|don'?t|do not|won'?t|will not|isn'?t|is not"
+    r"|not) (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open"
+    r"|change|go down|show (up|anything)|respond)",
     r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
+    r"\b(does|did|is doing|shows|showed) nothing\b",
     r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air|damp"
-    r"|not drying|still wet|strange noise|noise|out of order|not spinning|not draining"
+    r"|not drying|still (soaking |sopping |dripping )?wet|soaking wet|strange noise|noise"
+    r"|out of order|not spinning|not draining"
     r"|won'?t drain)",
 )
 _PERSON = any_of(
     r"\bcall (the )?(staff|manager|manger|attendant|owner|someone|somebody|a person|for help)",
     r"\b(talk|speak) (to|with) (a |the |an )?(real |live |actual |human )?"
-    r"(person|human|someone|somebody|staff|manager|attendant|owner)",
+    r"(person|human|someone|somebody|staff|manager|attendant|owner|employee|worker)",
     r"\b(let|tell) (the )?(owner|staff|manager|attendant|someone) know\b",
     r"\b(anyone|someone|somebody|a person|staff)\b.{0,30}\bi (can|could) (talk|speak)"
     r" (to|with)\b",
@@ -59,7 +63,7 @@ _VAGUE = any_of(
 # Urgent, or a danger to someone: filed at once, without asking which machine first.
 _URGENT = any_of(
     r"\b(urgent|emergency|asap|right now|immediately|hurry|quick(ly)?)\b",
-    r"\b(hurt|injur\w*|bleed\w*|blood|fell|fallen|fainted|unconscious|burn(ed|t)"
+    r"\b(hurt|injur\w*|bleed\w*|blood|fell|fallen|fainted|unconscious|burn(ed|t|ing)"
     r"|fire|smoke|smoking|sparks?|shock(ed)?|electrocut\w*|gas)\b",
     # Not a numbered machine: filed without asking which machine.
     r"\b(change machine|bill changer|kiosk|vending machine)\b",
@@ -103,8 +107,8 @@ _WHEN = re.compile(r"\b(when|what time|how late|how early|how soon|till when|unt
 _ASKS_BUSY = re.compile(r"\b(used|using|busy|in use|running|taken|occupied|going)\b")
 _ASKS_WORKING = re.compile(r"\b(working|work|broken|out of order)\b")
 _ASKS_STAFF = re.compile(
-    r"\b(staff|attendant|employee|someone|somebody|anyone|manager|owner"
-    r"|worker|person)\b"
+    r"\b(staff|attendant|employees?|someone|somebody|anyone|anybody|manager|owner"
+    r"|workers?|person|people)\b"
 )
 
 # Kept whole when cutting: "wash and fold", "lost and found", "washer and dryer".
@@ -112,7 +116,10 @@ _KEEP = re.compile(
     r"\b(wash|washing|lost|washer|machines?|quarters?|bills?|1|5|10|\d+) "
     r"(and|n|&) (fold|found|dryers?|folding|\d+)\b"
 )
-_CUT = re.compile(r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n)\s+")
+_CUT = re.compile(
+    r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n)\s+"
+    r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
+)
 
 
 def split(text: str) -> list[str]:
@@ -138,6 +145,10 @@ _UNITS_AFTER = frozenset(
         "cents",
         "cent",
         "loads",
+        "baskets",
+        "basket",
+        "hampers",
+        "bags",
         "load",
         "pounds",
         "pound",
@@ -156,7 +167,58 @@ _UNITS_AFTER = frozenset(
         "oclock",
     ]
 )
+_TIME_OF_DAY = ("at night", "in the morning", "in the evening", "in the afternoon", "tonight")
 _BEFORE_NOT_MACHINE = frozenset(["$", "for", "pay", "paid", "charged", "cost", "costs"])
+
+
+_LOADS = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+    r"(?:\w+\s+)?(loads?|baskets?|hampers?)\b"
+)
+
+
+def load_count(text: str) -> int | None:
+    """ "six loads", "3 baskets of laundry", "up to four loads": how many loads."""
+    found = _LOADS.search(text.lower())
+    if found is None:
+        return None
+    said = found.group(1)
+    return int(said) if said.isdigit() else number_value(said)
+
+
+_CLOCK = re.compile(
+    r"\b(?:at|around|by|about|after|before|like|until|till)\s+(\d{1,2})(?::(\d\d))?"
+    r"(?:\s*(am|pm|a\.m\.?|p\.m\.?|o'?clock))?\b(?!\s*(?:minutes?|mins?|hours?|loads?|dollars?))"
+    r"|\b(\d{1,2})(?::(\d\d))?\s*(am|pm|a\.m\.?|p\.m\.?)(?!\w)"
+)
+
+
+def hour_asked(text: str) -> int | None:
+    """ "at 7" (in the evening), "9 in the morning", "2am", "midnight": minutes after midnight.
+    An hour said without am or pm is in the afternoon or evening up to 6 ("at 5"), unless the
+    morning is said."""
+    text = text.lower()
+    if re.search(r"\bmidnight\b", text):
+        return 0
+    if re.search(r"\bnoon\b", text):
+        return 12 * 60
+    found = _CLOCK.search(text)
+    if found is None:
+        return None
+    hour = int(found.group(1) or found.group(4))
+    minute = int(found.group(2) or found.group(5) or 0)
+    half = (found.group(3) or found.group(6) or "").replace(".", "")
+    if hour > 24 or minute > 59:
+        return None
+    morning = re.search(r"\b(morning|early)\b", text)
+    evening = re.search(r"\b(evening|night|tonight|afternoon)\b", text)
+    if half.startswith("p") or (
+        not half.startswith("a") and not morning and (evening or 1 <= hour <= 6)
+    ):
+        hour = hour % 12 + 12
+    elif half.startswith("a") and hour == 12:
+        hour = 0
+    return hour * 60 + minute
 
 
 def bare_number(words: tuple[str, ...]) -> int | None:
@@ -169,6 +231,8 @@ def bare_number(words: tuple[str, ...]) -> int | None:
         before = words[i - 1] if i else ""
         if after in _UNITS_AFTER or before in _BEFORE_NOT_MACHINE or int(word) > 99:
             continue
+        if " ".join(words[i + 1 : i + 4]).startswith(_TIME_OF_DAY):
+            continue  # "at 11 at night", "9 in the morning": an hour
         return int(word)
     return None
 
@@ -182,11 +246,59 @@ _ITEMS = (
             r"|somebody's|someone's|their)\b.*\b(clothes|laundry|stuff|things|load|wash)\b"
             r".*\b(in|inside)\b"
             r"|\b(can|could|may|if|ok if|okay if) i (leave|go|step out|run|head)\b.*\b(while"
-            r"|come back|overnight|later|go get|go grab|unattended|for a bit)\b"
+            r"|come back|overnight|later|go get|go grab|unattended|for a bit|errands?|shopping"
+            r"|step out|go out|pop out)\b"
             r"|\bleave (my|the) (wash|laundry|clothes|stuff|load)\b.*\b(go|come back|overnight"
             r"|later|while)\b"
+            r"|\b(stay|wait) (with|by|for) (my|the) (laundry|clothes|wash|load|stuff)\b"
         ),
         "rule:unattended",
+    ),
+    (
+        # Animals in the shop, or their bedding in the machines: the pets rule, whatever
+        # else the words are like ("can my dog come in" is not when staff come in); asked of
+        # the shop, not "call the police about a dog".
+        re.compile(
+            r"^(?=.*\b(bring|come|allowed|allow|inside|in here|with me|wash|washing|bed|beds"
+            r"|hair|fur|can|may|ok|okay|let)\b)"
+            r"(?=.*\b(dogs?|doggy|doggie|puppy|puppies|cats?|kitten|kitty|pets?|animals?)\b)"
+            r"(?!.*\b(stuck|trapped|locked|police)\b)"
+        ),
+        "rule:pets",
+    ),
+    (
+        re.compile(
+            r"\b(dye|dyes|dyeing|tie[ -]?dye)\b|\bdying (my |the |some )?\w*"
+            r"\b(clothes|shirts?|jeans|fabric|stuff|things|hair|sheets)\b"
+        ),
+        "rule:dyeing",
+    ),
+    (
+        # Breaking a bill: the change machine ("can I break a 20", "change for a twenty").
+        re.compile(
+            r"\b(break|breaking|split|change|changing)\s+(a |an |my |the |this |some )?"
+            r"(\$?\d+|ten|twenty|fifty|hundred|five|bills?|notes?|big bill)\b(?! minutes)"
+            r"|\b(make|give|get|have|got|need) (me )?(some )?change\b"
+            r"(?! (the|my|a) \w+ (setting|cycle))"
+            r"|\bchange for (a |an |my |the )?(\$?\d+|ten|twenty|fifty|hundred|five|bills?)"
+            r"|\bwhere (can|do) i get (some )?(quarters|coins|change)\b"
+        ),
+        "payment",
+    ),
+    (
+        # Staff doing someone's laundry: the wash and fold service.
+        re.compile(
+            r"\b(do|wash|fold|clean)\b.{0,12}\b(my|our) (laundry|clothes|washing|wash|stuff)"
+            r" for (me|us)\b"
+            r"|\b(staff|you|someone|somebody|anyone|you guys)\b.{0,20}\b(do|wash|fold)\b"
+            r".{0,6}\b(my|our) (laundry|clothes|washing)\b"
+        ),
+        "faq:wash-and-fold",
+    ),
+    (
+        # A car left or parked: the owner's parking text (guarded like the others).
+        re.compile(r"\b(park|parking|parked)\b|\b(leave|left|keep) (my|the|our) (car|truck|van)\b"),
+        "faq:parking",
     ),
     (
         # The hours note: when to start the last wash to be done by midnight.
@@ -207,7 +319,8 @@ _ITEMS = (
     ),
     (
         re.compile(
-            r"\b(lost|left|leave|forgot|forgotten|missing|lose)\b.*\b(stuff|things?|items?|socks?"
+            r"\b(lost|left|leave|forgot|forgotten|forget|missing|lose)\b.*\b(stuff|things?|items?"
+            r"|something|anything|socks?"
             r"|clothes|jacket|bag|phone|keys?|wallet|shirt|sweater|hoodie|laundry)\b"
             r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
             r"|\b(left|leave|forgotten|forget) behind\b"
@@ -315,8 +428,22 @@ CUES = Cues(
         re.IGNORECASE,
     ),
     asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
-    says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b"),
-    asks_name=re.compile(r"\bname\b|\bwhat is (this|it) called\b|\bcalled\?"),
+    says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b|\bfree\b"),
+    asks_name=re.compile(r"\bname\b|\bwhat is (this|it)( \w+)? called\b|\bcalled\b\??$"),
+    # After the request ("can I add time if they're still wet"), or before it up to a comma or
+    # a yes/no opener ("if they're still wet can I add time").
+    load_count=load_count,
+    hour_asked=hour_asked,
+    condition=re.compile(
+        r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
+        r"(i|we|you|it|there)\b))|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"
+    ),
+    compares=re.compile(
+        r"\b(which|what)( one)?\b.*\b(more|less|longer|shorter|bigger|smaller|cheaper|better"
+        r"|faster|quicker|quickest|fastest|slower|most|least|best)\b"
+        r"|\bworth (it|the|paying|getting)\b|\bdifferen(ce|t)\b"
+        r"|\bvs\b|\bversus\b|\bcompare|\b(bigger|cheaper|better|faster|longer|more) than\b"
+    ),
     other=re.compile(
         r"\bthe other\b(?! (people|person|customers?|folks|side|day|way))( ones?)?"
         r"|\bother one\b"

@@ -62,7 +62,7 @@ SPELLING = {
     "rn": "now", "2nite": "tonight", "tonite": "tonight", "sun": "sunday", "mon": "monday",
     "tues": "tuesday", "wed": "wednesday", "thurs": "thursday", "fri": "friday",
     "yall": "you", "y'all": "you", "bc": "because", "2day": "today", "fone": "phone",
-    "phon": "phone", "brng": "bring",
+    "phon": "phone", "brng": "bring", "dyer": "dryer", "dyers": "dryers",
 }  # fmt: skip
 # Multi-word phrases folded before anything else.
 _PHRASES = (
@@ -71,6 +71,16 @@ _PHRASES = (
     (re.compile(r"\bwashing machines?\b"), "washer"),
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
+    (re.compile(r"\bsleeping bags?\b"), "comforter"),
+    (re.compile(r"\bcash (machine|point)s?\b|\batm machines?\b"), "atm"),
+    (re.compile(r"\bhow much longer\b"), "how long left"),
+    (re.compile(r"\bpaper money\b|\bbank ?notes?\b|\bpaper bills?\b"), "bills"),
+    # Heard for "to": "how much is it too dry my clothes".
+    (re.compile(r"\b(is it|costs?|much) too (dry|wash|use)\b"), r"\1 to \2"),
+    (re.compile(r"\b(rest|bath|wash) rooms?\b"), "restroom"),
+    (re.compile(r"\blint (trap|screen|catcher)s?\b"), "lint filter"),
+    # Heard for "staff": nobody asks a laundromat for its stuff hours.
+    (re.compile(r"\bstuff (hours|members?|phone|number|times|schedule)\b"), r"staff \1"),
     (re.compile(r"\blost (and|n|&|in|an) found\b"), "lostandfound"),
     (
         re.compile(r"\b(add|put|load) (money|funds|credit|cash|value) (on|onto|to|in|into)\b"),
@@ -110,15 +120,19 @@ _SYNONYMS = {
     "credit": "card", "debit": "card", "visa": "card", "mastercard": "card",
     "tomorrow": "day", "today": "day", "tonight": "day", "weekend": "day",
     "monday": "day", "tuesday": "day", "wednesday": "day", "thursday": "day", "friday": "day",
-    "saturday": "day", "sunday": "day",
+    "saturday": "day", "sunday": "day", "weekday": "day",
     "forgot": "forget", "forgotten": "forget", "misplace": "lost", "lose": "lost",
-    "refunded": "refund", "reimburse": "refund",
+    "refunded": "refund", "reimburse": "refund", "network": "wifi",
+    "sold": "sell", "selling": "sell",
     "leak": "leak", "flood": "leak", "water": "leak",
     "broke": "broken", "busted": "broken", "jammed": "stuck", "jam": "stuck",
     # Animals are pets, and a car is parked, whichever word is said.
     "dog": "pet", "cat": "pet", "puppy": "pet", "kitten": "pet", "animal": "pet",
     "car": "park", "truck": "park", "vehicle": "park", "van": "park", "parking": "park",
     "normal": "regular", "standard": "standard", "mat": "rug", "carpet": "rug",
+    # Bedding as big as a comforter is washed like one.
+    "duvet": "comforter", "quilt": "comforter", "blanket": "comforter",
+    "bedspread": "comforter", "doona": "comforter", "eiderdown": "comforter",
     "hello": "hi", "hey": "hi", "howdy": "hi", "morning": "hi", "evening": "hi",
     "thank": "thanks", "thx": "thanks", "appreciate": "thanks",
 }  # fmt: skip
@@ -291,7 +305,7 @@ class Normalizer:
         for text in vocabulary:
             known.update(split_words(text))
         known.update(MACHINE_WORDS, _UNITS, _TENS, _HOMOPHONES, _STOPWORDS, _NUMBER_MARKERS)
-        known.update(SPELLING.values(), _ORDINALS)
+        known.update(SPELLING.values(), _ORDINALS, _SYNONYMS)
         self.speller = Speller(known)
 
     def __call__(self, text: str) -> Normalized:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from laundrybot.dialog.cues import Cues, any_of
+from laundrybot.lang.ko.numbers import native_number
 
 _PROBLEM = any_of(
     r"먹었|먹어 ?버|삼켰|돈만|돈 ?넣었는데|동전 ?넣었는데|결제했는데|환불|돌려 ?주|돌려 ?받",
@@ -16,6 +17,7 @@ _PROBLEM = any_of(
     r"갇혔|갇혀|끼었|안 ?열려|안 ?나와|못 ?꺼내|잠겼",
     r"다쳤|다친|피가|불이 ?났|불 ?났|연기|타는 ?냄새|가스 ?냄새|감전",
     r"에러|오류|안 ?뜨거|뜨겁지 ?않|안 ?말라|안 ?말려|안 ?말랐|이상한 ?소리|소음",
+    r"젖은 ?채로?|(아직|다) ?젖어 ?(있|나와)|흠뻑 ?젖",
     r"찌릿|전기 ?(가|이)? ?(통|와|올랐|오르)|막혀|막혔|동전이 ?걸렸|열이 ?(\S{0,3} ?)?안 ?나|꺼졌"
     r"|꺼져 ?버|안 ?켜져|안 ?켜지|탄내|탄 ?냄새|쿵쾅|덜컹|흔들려|흔들리",
 )
@@ -41,7 +43,7 @@ _HYPOTHETICAL = re.compile(
 )
 _OUT_OF_SCOPE = any_of(
     r"피자|치킨|햄버거|음식|배달|커피|술|밥 ?시켜|야식|식당",
-    r"택시|우버|버스|지하철|기차|비행기|호텔",
+    r"택시|우버|버스|지하철|(?<!세탁|건조)기차|비행기|호텔",  # not "세탁기 차이"
     r"날씨|비 ?와요|비가 ?와|비 ?(온대|올까|오나|온다)|눈이 ?와|눈 ?와요|바깥 ?기온",
     r"노래|음악|농담|게임|뉴스|숙제",
     r"담배|복권",
@@ -52,7 +54,9 @@ _ACCEPT = re.compile(
     r"^(네|예|응|어|좋아요|그래요|알려 ?주세요|알려 ?줘|네 ?알려 ?주세요|네 ?좋아요"
     r"|네 ?부탁해요|부탁해요|듣고 ?싶어요)[.!? ]*$"
 )
-_FOLLOW_UP = re.compile(r"^(그럼|그리고|그러면|그건|또)|(은|는)요[.!? ]*$|(이|가)요[.!? ]*$")
+_FOLLOW_UP = re.compile(
+    r"^(그럼|그리고|그러면|그건|또)|(은|는)요[.!? ]*$|(이|가)요[.!? ]*$|(은|는)\?+$"
+)
 _YES_NO = re.compile(
     r"^(?!.*(뭐|언제|몇|어디|얼마|어떻게|누구|어느|무슨|왜)).*(돼요|되나요|돼|있어요|"
     r"있나요|있어|해요|하나요|할 ?수 ?있|까요|나요|에요|예요|어요|아요|죠)[.!? ]*$"
@@ -64,7 +68,9 @@ _ASKS_STAFF = re.compile(r"직원|관리자|사장|담당자|관리하")
 
 _CUT = re.compile(
     r"\s*(?:[?!;.]+|,)\s*(?:그리고\s*|또\s*)?|\s+그리고\s+|(?<=얼마)고\s+"
-    r"|(?<=되)고\s+|(?<=있)고\s+|(?<=없)고\s+|(?<=비었)고\s+|(?<=걸리)고\s+"
+    r"|(?<=되)고\s+|(?<=있)고\s+|(?<=없)고\s+|(?<=비었)고\s+|(?<=걸리)고\s+|(?<=어떡하)고\s+"
+    # A sentence ended without a mark ("돈 먹었어요 환불은 언제 돼요"): cut after its 요.
+    r"|(?<=[어아여해돼워었았였했에예죠네])요\s+(?=\S)"
 )
 
 
@@ -73,17 +79,63 @@ def split(text: str) -> list[str]:
     return [p for p in pieces if p]
 
 
+_LOADS = re.compile(r"(\d+|[가-힣]{1,3}?)\s*(?:번\s*분량|번\s*빨래|바구니|봉지|통)")
+
+
+def load_count(text: str) -> int | None:
+    """ "빨래 여섯 번 분량", "세 바구니", "두 번 분량": how many loads."""
+    for found in _LOADS.finditer(text):
+        said = found.group(1)
+        if said.isdigit():
+            return int(said)
+        for i in range(len(said)):  # unspaced: "빨래여섯" ends in the number
+            value = native_number(said[i:])
+            if value is not None:
+                return value
+    return None
+
+
+_KO_CLOCK = re.compile(
+    r"(오전|아침|새벽|오후|저녁|밤|낮)?\s*(\d{1,2})\s*시(?!간)(?:\s*(\d{1,2})\s*분|\s*반)?"
+)
+
+
+def hour_asked(text: str) -> int | None:
+    """ "밤 9시", "오전 10시 반", "자정": minutes after midnight. An hour said without 오전
+    or 오후 is in the afternoon or evening up to 6 ("5시")."""
+    if "자정" in text:
+        return 0
+    if "정오" in text:
+        return 12 * 60
+    found = _KO_CLOCK.search(text)
+    if found is None:
+        return None
+    part, hour = found.group(1) or "", int(found.group(2))
+    minute = int(found.group(3)) if found.group(3) else (30 if "반" in found.group(0) else 0)
+    if hour > 24 or minute > 59:
+        return None
+    if (part in ("오후", "저녁", "밤", "낮") and hour < 12) or (not part and 1 <= hour <= 6):
+        hour += 12
+    return hour * 60 + minute
+
+
 def bare_number(words: tuple[str, ...]) -> int | None:
     """Korean machine numbers come with 번 and are found by the normaliser; a lone digit
     string among the concepts is one too ("4요")."""
-    for word in words:
+    for i, word in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if after in _AMOUNTS:
+            continue  # "3달러", "30분": an amount
         if word.isdigit() and int(word) < 100:
             return int(word)
     return None
 
 
+_AMOUNTS = frozenset({"price", "minute", "hour", "money", "pound"})
+
+
 _ITEMS = (
-    (re.compile(r"세탁 ?대행|맡기|맡길|맡겨|맡겼|파운드"), "faq:wash-and-fold"),
+    (re.compile(r"세탁 ?대행|맡기|맡길|맡겨|맡겼|맡아 ?주|파운드"), "faq:wash-and-fold"),
     (
         re.compile(
             r"시트|유연제|세제\S* ?(깜빡|없|사|팔|얼마|필요|안 ?가져|놓고|써|쓰|사용)"
@@ -101,12 +153,30 @@ _ITEMS = (
     ),
     (
         re.compile(
-            r"결제.{0,6}(실패|안 ?돼|오류|거절)|카드.{0,6}(거절|안 ?돼|안 ?먹)"
+            r"결제.{0,6}(실패|안 ?돼|안 ?되|오류|거절)|카드.{0,6}(거절|안 ?돼|안 ?되|안 ?먹)"
             r"|동전\S{0,3} ?안 ?(올라|인식)"
         ),
         "payment-problem",
     ),
     (re.compile(r"처음"), "how-to-wash"),
+    # Leaving a wash running and going out: the rule about unattended laundry.
+    (
+        re.compile(
+            r"(돌려 ?놓고|넣어 ?두고|넣어 ?놓고|돌아가는 ?동안).{0,12}"
+            r"(나갔|갔다|다녀|보고 ?와|와도)"
+        ),
+        "rule:unattended",
+    ),
+    # Breaking a bill: the change machine.
+    (
+        re.compile(
+            r"(\d+|이십|십|오십|백) ?달러\S*.{0,12}(바꿀|바꿔|바꾸|잔돈|교환)|잔돈"
+            r"|지폐\S*.{0,6}(바꿀|바꿔|교환)"
+        ),
+        "payment",
+    ),
+    # How many machines: what the machines are.
+    (re.compile(r"몇 ?대"), "machine-info"),
     # Coming at an hour ("새벽 3시에 와도 돼요?"): whether the shop is open then.
     (re.compile(r"(새벽|한밤중|밤늦게|늦은밤|\d+시)\S{0,3}와도"), "hours"),
 )
@@ -118,7 +188,9 @@ _MACHINE_PAIR = re.compile(
 )
 
 # Read with the spaces taken out, like every Korean cue.
-_ASKS_DURATION = re.compile(r"얼마동안|얼마나오래|몇시간|며칠|몇일|몇분|몇주")
+_ASKS_DURATION = re.compile(
+    r"얼마동안|얼마나오래|몇시간|며칠|몇일|몇분|몇주|얼마나(보관|맡|기다|걸|있|세워|주차)"
+)
 _SAYS_DURATION = re.compile(r"\d+(일|시간|분|주)|(한|두|세|네|몇)(시간|달|주)|이틀|사흘")
 _SAYS_MOMENT = re.compile(r"다음날|내일|당일|오전|오후|\d+시(?!간)")
 
@@ -152,12 +224,13 @@ CUES = Cues(
     asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|어떤|누구|어느|무슨|왜"),
     machine_pair=_MACHINE_PAIR,
     object_pair=re.compile(
-        r"^(?P<a>[가-힣A-Za-z]+)(?:이랑|랑|하고|이나|과|와)\s+(?P<b>[가-힣A-Za-z]+)\s+(?P<rest>.+)$"
+        r"^(?P<a>[가-힣A-Za-z]+(?:\s[가-힣A-Za-z]{2,})?)(?:이랑|랑|하고|이나|과|와)\s+"
+        r"(?P<b>[가-힣A-Za-z]+)\s*(?P<rest>.*)$"
     ),
     asks_duration=_ASKS_DURATION,
     says_duration=_SAYS_DURATION,
     says_moment=_SAYS_MOMENT,
-    largest=re.compile(r"(제일|가장|젤)(큰|커)"),
+    largest=re.compile(r"(제일|가장|젤)(큰|커)|(^|[은는이가])큰(세탁기|건조기|거|것|기계)"),
     smallest=re.compile(r"(제일|가장|젤)(작은|작아)"),
     elsewhere=re.compile(r"근처|주변에|근방|제일가까운|가장가까운"),
     yes="네, ",
@@ -168,8 +241,18 @@ CUES = Cues(
     says_broken=re.compile(r"고장"),
     asks_place=re.compile(r"어디|옆에뭐|근처에뭐"),
     says_place=re.compile(r"옆|뒤|앞|근처|입구|안쪽|표지판"),
-    asks_price=re.compile(r"얼마|가격|비용"),
-    says_money=re.compile(r"\d+ ?(달러|센트)"),
-    asks_name=re.compile(r"이름|상호"),
+    asks_price=re.compile(r"얼마|가격|비용|무료|공짜|유료"),
+    says_money=re.compile(r"\d+ ?(달러|센트)|무료|공짜"),
+    asks_name=re.compile(r"이름|성함|상호"),
     other=re.compile(r"다른(거|것|건|기계|하나|세탁기|건조기|쪽|애)|나머지(하나|거|것|기계)?"),
+    load_count=load_count,
+    hour_asked=hour_asked,
+    # On the spaced text: the words up to the first one ending in 면 ("덜 말랐으면 ").
+    condition=re.compile(r"^(?:\S+\s+)*?\S+(?<!라|려)면\s+"),
+    # Read with the spaces taken out.
+    compares=re.compile(
+        r"(어느|어떤|뭐가|무슨)\S*(더|제일|가장|빨리|달라|다른가|다르)|차이|비교|쓸만|값어치|본전"
+        r"|돈값"
+        r"|(세탁기|건조기|거|게|것|건)\S{0,2}더(많|길|오래|싸|비싸|크|커|큰|좋|나아|나은|빨)"
+    ),
 )

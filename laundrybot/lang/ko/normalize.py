@@ -59,6 +59,7 @@ machine: 기계
 price: 얼마 가격 요금 비용 값 비싸 비싼 싸요 싼 가격표
 howmuch: 얼마나
 money: 돈 금액
+price: 센트 달러
 coin: 동전 쿼터 코인
 change: 잔돈 교환 교환기 바꿔 바꾸 바꿀 거스름돈
 card: 카드 신용카드 체크카드
@@ -102,6 +103,7 @@ friday: 금요일
 saturday: 토요일
 sunday: 일요일
 weekend: 주말
+weekday: 평일 주중
 staff: 직원 관리자 사장 사장님 주인 알바 점원 매니저 담당자 관리인 직원분
 staff: 관리 관리하시는분 관리하는분
 person: 사람 누군가
@@ -151,6 +153,7 @@ recognise: 인식
 reader: 리더기 단말기
 detergent: 세제 섬유유연제 유연제 시트 표백제 세재
 sell: 팔 팔아 파나 판매
+vend: 자판기 자동판매기
 buy: 사요 살수 사야 구매 구입
 include: 포함
 bring: 가져와 가져오 가지고와 챙겨
@@ -164,6 +167,7 @@ full: 가득 꽉
 much: 많이 얼마만큼
 dye: 염색 염색약
 rug: 러그 카펫 매트
+이불: 이불 담요 침구 차렵이불 솜이불 극세사이불 패딩이불 침낭
 pet: 강아지 개 고양이 반려동물 애완동물 애완견 반려견
 bed: 방석 쿠션
 allow: 허용 데리고
@@ -179,6 +183,7 @@ noise: 쿵쾅 덜컹 덜덜 흔들 흔들려
 park: 주차 자동차 차량 차를 차는 세워 세울
 park where: 차어디
 atm: 현금인출기 인출기 에이티엠 atm
+withdraw: 뽑 뽑아 뽑을 뽑는 인출
 midnight: 자정
 evening: 저녁
 morning: 아침 오전
@@ -190,7 +195,7 @@ late: 늦게 늦은 늦어도
 # Pieces that carry no meaning for telling intents apart: particles, endings, fillers.
 _FUNCTION = word_set(
     """
-    은 는 이 가 을 를 에 에서 에는 에게 의 도 만 로 으로 랑 이랑 하고 한테 께 부터 요
+    은 는 이 가 을 를 에 에서 에는 에게 의 도 만 로 으로 랑 이랑 하고 한테 께 부터 요 이나
     어요 아요 여요 나요 니까 습니까 습니다 니다 세요 시나요 시죠 죠 지요 까요 을까요 ㄹ까요
     는데 은데 인데 인데요 고 서 어서 아서 면 으면 거든요 네요 군요 려면 으려면 예요 에요 이에요
     인가요
@@ -202,7 +207,7 @@ _FUNCTION = word_set(
 _DAYS = word_set("monday tuesday wednesday thursday friday saturday sunday")
 # Second-level synonyms, for features only (words keep the first level for the engine).
 _FEATURE_SYNONYMS = {
-    **dict.fromkeys(_DAYS | {"tomorrow", "weekend"}, "day"),
+    **dict.fromkeys(_DAYS | {"tomorrow", "weekend", "weekday"}, "day"),
     "today": "now",  # "오늘" is said about anything ("오늘 날씨"), not only opening days
     "washer": "wash",
     "dryer": "dry",
@@ -257,6 +262,10 @@ def _value(word: str) -> tuple[int, bool] | None:
     return (native, True) if native is not None else None
 
 
+# Units after a number that make it an amount ("25센트", "30분", "2시간"), never a machine.
+_AMOUNT_UNITS = ("센트", "달러", "불", "분", "시간", "파운드", "퍼센트")
+
+
 def _machine_number(words: list[str], i: int) -> tuple[int, int] | None:
     """If words[i:] starts a machine number here: (number, how many words it spans)."""
     value = _value(words[i])
@@ -276,6 +285,8 @@ def _machine_number(words: list[str], i: int) -> tuple[int, int] | None:
         after in _COUNTERS and i + span + 1 < len(words) and words[i + span + 1] in MACHINE_WORDS
     )
     word = words[i] if span == 1 else words[i] + words[i + 1]
+    if after.startswith(_AMOUNT_UNITS):
+        return None  # "건조기 25센트", "세탁기 30분": an amount, not a machine
     if after == "번째":
         return number, span
     if after == "번":
