@@ -498,3 +498,20 @@ def test_english_more_topic_words(first: str, then: str, fact: str) -> None:
 def test_a_greeting_with_small_talk_is_still_a_greeting(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert answer.intent == "greeting", answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "fact"),
+    [("could I come wash clothes at four in the morning", "hours", "24 hours"),
+     ("what is the phone number four the staff", "staff-contact", "555-014-2368"),
+     ("how can i want money to the loyalty card", "payment", "top up"),
+     ("weird can i leave my car", "faq:parking", "parking")],
+)  # fmt: skip
+def test_what_the_english_recogniser_writes_is_read_as_meant(
+    question: str, intent: str, fact: str
+) -> None:
+    """Transcripts as pocketsphinx writes them: hours in words, "four" for "for", "want" for
+    "add", "weird" for "where"."""
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == intent and fact in answer.text and answer.escalation is None
+    assert answer.machine is None

@@ -108,9 +108,14 @@ class Cues:
     # The hour a question asks about ("at 7 in the evening", "at midnight", "밤 9시"), in
     # minutes after midnight: whether staff are in then.
     hour_asked: Callable[[str], int | None] = field(default=lambda text: None)
+    # What the recogniser wrote, as the patterns read it: numbers in words where the words
+    # around make them one ("at three in the morning" -> "at 3 in the morning"), slips that
+    # change the meaning ("weird can I park" -> "where can I park").
+    reads: Callable[[str], str] = field(default=lambda text: text)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""
+        utterance = self.reads(utterance)
         return utterance if self.spaced else utterance.replace(" ", "")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from laundrybot.dialog.cues import Cues, any_of
+from laundrybot.lang.en.normalize import heard
 from laundrybot.lang.en.numbers import number_value
 
 _PROBLEM = any_of(
@@ -193,11 +194,25 @@ _CLOCK = re.compile(
 )
 
 
+# An hour in words, as the recogniser writes it, where what follows makes it an hour ("three
+# in the morning", "nine pm"); "at one of the machines" stays words.
+_SPELLED_HOUR = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
+    r"(?=\s*(?:am|pm|a\.m|p\.m|o'?clock|in the (?:morning|evening|afternoon)|at night|tonight)\b)"
+)
+
+
+def spelled_hours(text: str) -> str:
+    """Hours in words as digits where am, pm or the time of day follows ("three in the
+    morning" -> "3 in the morning"): the cues' patterns and hour_asked read digits."""
+    return _SPELLED_HOUR.sub(lambda m: str(number_value(m.group(1))), text)
+
+
 def hour_asked(text: str) -> int | None:
     """ "at 7" (in the evening), "9 in the morning", "2am", "midnight": minutes after midnight.
     An hour said without am or pm is in the afternoon or evening up to 6 ("at 5"), unless the
     morning is said."""
-    text = text.lower()
+    text = spelled_hours(text.lower())
     if re.search(r"\bmidnight\b", text):
         return 0
     if re.search(r"\bnoon\b", text):
@@ -434,6 +449,7 @@ CUES = Cues(
     # a yes/no opener ("if they're still wet can I add time").
     load_count=load_count,
     hour_asked=hour_asked,
+    reads=lambda text: spelled_hours(heard(text)),
     condition=re.compile(
         r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
         r"(i|we|you|it|there)\b))|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"

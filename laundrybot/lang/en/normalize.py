@@ -89,6 +89,18 @@ _PHRASES = (
     (re.compile(r"\breload\b|\brecharge\b"), "top up"),
     # Heard for "cards": nobody pays a laundromat in cars.
     (re.compile(r"\b(take|accept|pay with|use) cars\b"), r"\1 cards"),
+    # Heard for "for": a phone number is for someone, not for a machine.
+    (
+        re.compile(
+            r"\b(phone|contact|emergency) number (four|4) (the )?(staff|attendants?|someone)\b"
+        ),
+        r"\1 number for \4",
+    ),
+    # Heard for "add": "how do I want money to my card".
+    (
+        re.compile(r"\bhow (do|can) i (want|off|of|at|had) money (on|onto|to|into)\b"),
+        "how \\1 i top up",
+    ),
     (re.compile(r"\bapple pay\b|\bgoogle pay\b|\bsamsung pay\b"), "phonepay"),
 )
 
@@ -160,9 +172,24 @@ _GLUED = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _NOT_WORD = re.compile(r"[^a-z0-9']+")
 
 
+# Slips of the recogniser that the cues' patterns must not read as they are written.
+_HEARD = (
+    # Heard for "where": an utterance does not open with "weird can I park".
+    (re.compile(r"^weird (can|do|is|are|should|would)\b"), r"where \1"),
+)
+
+
+def heard(text: str) -> str:
+    """Lowercase ``text`` with the recogniser's slips that change its meaning undone."""
+    text = text.lower()
+    for pattern, replacement in _HEARD:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def split_words(text: str) -> list[str]:
     """Lowercase words with contractions expanded; no spelling fixes yet."""
-    text = _APOSTROPHES.sub("'", text.lower())
+    text = _APOSTROPHES.sub("'", heard(text))
     text = text.replace("#", " number ")
     for pattern, replacement in _PHRASES:
         text = pattern.sub(replacement, text)
