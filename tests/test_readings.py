@@ -505,13 +505,15 @@ def test_a_greeting_with_small_talk_is_still_a_greeting(question: str) -> None:
     [("could I come wash clothes at four in the morning", "hours", "24 hours"),
      ("what is the phone number four the staff", "staff-contact", "555-014-2368"),
      ("how can i want money to the loyalty card", "payment", "top up"),
-     ("weird can i leave my car", "faq:parking", "parking")],
+     ("weird can i leave my car", "faq:parking", "parking"),
+     ("is it ok to wash a two in the morning", "hours", "24 hours"),
+     ("how do the washers weird", "how-to-wash", "detergent")],
 )  # fmt: skip
 def test_what_the_english_recogniser_writes_is_read_as_meant(
     question: str, intent: str, fact: str
 ) -> None:
-    """Transcripts as pocketsphinx writes them: hours in words, "four" for "for", "want" for
-    "add", "weird" for "where"."""
+    """Transcripts as pocketsphinx writes them: hours in words, "a" for "at", "four" for
+    "for", "want" for "add", "weird" for "where" and "work"."""
     (answer,) = _talk("en", {}, question)
     assert answer.intent == intent and fact in answer.text and answer.escalation is None
     assert answer.machine is None

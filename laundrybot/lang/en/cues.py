@@ -361,7 +361,7 @@ _ITEMS = (
         re.compile(
             r"\b(are|r|is) (you|u|y'?all|the (shop|store|place|laundromat)) (guys )?(still )?open\b"
             r"|\bhow late\b.*\bopen\b|\bcome (in |by |here )?(at|around) \d"
-            r"|\bat \d+ ?(in the morning|am|at night)\b|\b(in the middle of the night)\b"
+            r"|\b(at|a) \d+ ?(in the morning|am|at night)\b|\b(in the middle of the night)\b"
         ),
         "hours",
     ),

@@ -176,6 +176,8 @@ _NOT_WORD = re.compile(r"[^a-z0-9']+")
 _HEARD = (
     # Heard for "where": an utterance does not open with "weird can I park".
     (re.compile(r"^weird (can|do|is|are|should|would)\b"), r"where \1"),
+    # Heard for "work": "how do the dryers weird".
+    (re.compile(r"^(how (do|does) (the |a |this |these )?\w+) weird$"), r"\1 work"),
 )
 
 
