@@ -515,3 +515,34 @@ def test_what_the_english_recogniser_writes_is_read_as_meant(
     (answer,) = _talk("en", {}, question)
     assert answer.intent == intent and fact in answer.text and answer.escalation is None
     assert answer.machine is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["could I speak with somebody on friday at 9 pm", "what's the number to call the manager"],
+)
+def test_a_person_asked_for_later_or_a_number_asked_files_nothing(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation is None and "555-014-2368" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "machine"),
+    [("please call stuff", "call-staff", None),
+     ("dryer 13 is running but the air is freezing cold", "machine-broken", 13),
+     ("the display on 5 shows an error code", "machine-broken", 5)],
+)  # fmt: skip
+def test_problems_heard_or_said_plainly_are_filed(
+    question: str, kind: str, machine: int | None
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation == kind and answer.machine == machine, answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["my washer died halfway through the cycle", "my quarters never got counted"]
+)
+def test_a_problem_with_no_machine_named_asks_which_before_filing(question: str) -> None:
+    first, second = _talk("en", {}, question, "number 6")
+    assert first.escalation is None and "which machine" in first.text.lower(), first.text
+    assert second.escalation is not None and second.machine == 6, second.text

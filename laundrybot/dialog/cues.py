@@ -112,6 +112,9 @@ class Cues:
     # around make them one ("at three in the morning" -> "at 3 in the morning"), slips that
     # change the meaning ("weird can I park" -> "where can I park").
     reads: Callable[[str], str] = field(default=lambda text: text)
+    # Words before a bare number that put a problem on that machine ("the screen on 7 says
+    # error"), as a number opening a problem does ("16 smells like burning").
+    on_machine: frozenset[str] = frozenset()
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

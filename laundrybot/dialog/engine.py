@@ -138,6 +138,21 @@ class Dialog(Escalations, Shaping, Readings):
             f for f in methods - priced - ENTITY_FEATURES if "_" not in f and not f.isdigit()
         )
 
+        # The words a payment is said in ("card", "coin", "pay"): the payment-problem examples'
+        # words that the payment examples or the ways to pay say and no broken machine does.
+        def words_of(intent: str) -> set[str]:
+            return {
+                f
+                for phrase in self.language.examples.get(intent, ())
+                for f in self.normalize(phrase).features
+                if "_" not in f
+            }
+
+        self.payment_words = frozenset(
+            (words_of("payment-problem") & (words_of("payment") | methods))
+            - words_of("machine-broken")
+        )
+
         self.handlers: dict[str, Callable[[Turn], Answer]] = {
             "greeting": self._greeting,
             "thanks": self._thanks,
@@ -547,12 +562,14 @@ class Dialog(Escalations, Shaping, Readings):
             # is like.
             best, score = st.intent, max(score, 0.5)
         elif (
-            score < THRESHOLD
+            (score < THRESHOLD or (cues.person.search(low) and self._asks(low)))
             and number is None
             and not problem
+            and not cues.urgent.search(low)
             and (cues.hour_asked(low) is not None or days_asked(norm.words, local))
             and (st.intent == "staff-contact" or cues.asks_staff.search(low))
         ):
+            # "can I talk to a real person monday at 7 am": a person then, not now.
             # "will anyone be around thursday at 7", "even at like 2am?" after the staff
             # phone: whether staff are in then.
             best, score = "staff-contact", THRESHOLD
@@ -646,7 +663,9 @@ class Dialog(Escalations, Shaping, Readings):
         if number is None and bare is not None:
             machine_talk = best in USES_MACHINE or st.machine is not None or follow
             # A problem told of a number ("16 smells like something is burning"): its machine.
-            opens = problem and bool(norm.words) and norm.words[0] == str(bare)
+            # So is a problem on a number ("the screen on 7 says error").
+            at = norm.words.index(str(bare)) if str(bare) in norm.words else -1
+            opens = problem and (at == 0 or (at > 0 and norm.words[at - 1] in cues.on_machine))
             if (
                 opens
                 or machine_talk
@@ -704,11 +723,22 @@ class Dialog(Escalations, Shaping, Readings):
 
         # Reports only for real problems; a vague one asks which machine first.
         hypothetical = supposed or bool(cues.hypothetical.search(low))
-        person = bool(cues.person.search(low))
+        person = bool(cues.person.search(low)) and not (
+            best == "staff-contact"
+            and (cues.hour_asked(low) is not None or days_asked(norm.words, local))
+        )
         vague = bool(cues.vague_problem.search(low))
         best, score = self._payment_kept(
             norm, best, score, number, item, problem, hypothetical, low
         )
+        if (
+            best == "money-taken"
+            and problem
+            and score < STATED_PROBLEM
+            and not cues.money_lost.search(low)
+        ):
+            # "dryer 16 spins but it's ice cold": a problem, and no money said to be kept.
+            best = "machine-broken"
         if person and not problem and not hypothetical and cues.urgent.search(low):
             best, score = "call-staff", max(score, THRESHOLD)  # someone hurt, however put
         elif (
@@ -768,7 +798,7 @@ class Dialog(Escalations, Shaping, Readings):
         elif (
             (problem or person)
             and best not in ESCALATIONS
-            and best != "payment-problem"
+            and (best != "payment-problem" or score < THRESHOLD)  # "it quit halfway"
             and not self._owners_thing(best, score, norm, number, low)
             and not (cues.asks_broken.search(low) and not cues.money_lost.search(low))
         ):

@@ -30,6 +30,7 @@ class Readings(FactAnswers):
     faq_text: dict[str, str]  # set up by Dialog.__init__, as the owner wrote them
     rule_text: dict[str, str]
     sold_words: frozenset[str]
+    payment_words: frozenset[str]
 
     def _other_machine(self, number: int) -> MachineInfo | None:
         """ "The other one": the one other machine of the same kind, size and place."""
@@ -124,6 +125,9 @@ class Readings(FactAnswers):
             return best, score
         if self.cues.money_lost.search(low):
             return "money-taken", max(score, THRESHOLD)
+        if item != "payment-problem" and not self.payment_words.intersection(norm.features):
+            # "the screen on 7 says error": no payment said, so a machine's problem.
+            return "machine-broken", max(score, THRESHOLD)
         if "reader" in norm.features or (number is not None and item != "payment-problem"):
             # A dead card reader is its machine's: broken (which machine, if none is named).
             return "machine-broken", max(score, THRESHOLD)

@@ -31,14 +31,18 @@ _PROBLEM = any_of(
     r"|not) (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open"
     r"|change|go down|show (up|anything)|respond)",
     r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
+    r"(\bnot|\bnever|n'?t) (get |got |been |be )?(counted|registered|credited)\b",
     r"\b(does|did|is doing|shows|showed) nothing\b",
+    r"\b(ice|stone|freezing) cold\b|\b(blows?|blowing|still|stays?|comes? out) cold\b",
     r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air|damp"
     r"|not drying|still (soaking |sopping |dripping )?wet|soaking wet|strange noise|noise"
     r"|out of order|not spinning|not draining"
     r"|won'?t drain)",
 )
 _PERSON = any_of(
-    r"\bcall (the )?(staff|manager|manger|attendant|owner|someone|somebody|a person|for help)",
+    # Not the number to call: "what's the number to call the owner" asks for it.
+    r"\b(?<!number to )(?<!number i can )(?<!number i )"
+    r"call (the )?(staff|manager|manger|attendant|owner|someone|somebody|a person|for help)",
     r"\b(talk|speak) (to|with) (a |the |an )?(real |live |actual |human )?"
     r"(person|human|someone|somebody|staff|manager|attendant|owner|employee|worker)",
     r"\b(let|tell) (the )?(owner|staff|manager|attendant|someone) know\b",
@@ -396,6 +400,9 @@ _MONEY_LOST = any_of(
     r"\b(charged|billed) me\b|\bcharged (twice|double)|\bdouble charged",
     r"\b(payment|money|charge|it) (went|gone|go) through\b|\bwent through\b",
     r"\b(paid|payed|tapped|inserted|put in)\b.*\b(not|never|nothing|didn|doesn|won|isn|but)\b",
+    # Coins or a payment put in and not counted: the machine kept them.
+    r"\b(coins?|quarters?|money|payment|cash)\b.*(\bnot|\bnever|n'?t)\b.{0,12}"
+    r"\b(register|registered|count|counted|show|showed|go in|went in|credit|credited)\b",
 )
 # Asking whether a machine works, not telling that it broke.
 _ASKS_BROKEN = re.compile(
@@ -450,6 +457,7 @@ CUES = Cues(
     load_count=load_count,
     hour_asked=hour_asked,
     reads=lambda text: spelled_hours(heard(text)),
+    on_machine=frozenset(["on", "number"]),
     condition=re.compile(
         r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
         r"(i|we|you|it|there)\b))|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"

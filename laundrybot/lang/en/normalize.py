@@ -176,6 +176,11 @@ _NOT_WORD = re.compile(r"[^a-z0-9']+")
 _HEARD = (
     # Heard for "where": an utterance does not open with "weird can I park".
     (re.compile(r"^weird (can|do|is|are|should|would)\b"), r"where \1"),
+    # Heard for "staff": nobody calls or talks to a laundromat's stuff.
+    (
+        re.compile(r"\b(call|calling|talk to|talk with|speak to|speak with) (the )?stuff\b"),
+        r"\1 staff",
+    ),
 )
 
 
