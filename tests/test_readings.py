@@ -546,3 +546,16 @@ def test_a_problem_with_no_machine_named_asks_which_before_filing(question: str)
     first, second = _talk("en", {}, question, "number 6")
     assert first.escalation is None and "which machine" in first.text.lower(), first.text
     assert second.escalation is not None and second.machine == 6, second.text
+
+
+@pytest.mark.parametrize(
+    ("questions", "lead"),
+    [(("if I drop by saturday at 8 in the morning is anyone there",), "No, "),
+     (("are staff in on saturdays", "and at 2 in the afternoon?"), "Yes, "),
+     (("could I top up the dryer while it's still running",), "Yes, ")],
+)  # fmt: skip
+def test_a_yes_no_question_leads_with_its_answer_however_put(
+    questions: tuple[str, ...], lead: str
+) -> None:
+    *_, answer = _talk("en", {}, *questions)
+    assert answer.text.startswith(lead), answer.text

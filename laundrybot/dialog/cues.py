@@ -115,6 +115,10 @@ class Cues:
     # Words before a bare number that put a problem on that machine ("the screen on 7 says
     # error"), as a number opening a problem does ("16 smells like burning").
     on_machine: frozenset[str] = frozenset()
+    # Asking leave ("can I add time", "may we ..."), and an answer that grants it ("You can add
+    # more time while it runs"): yes.
+    may_i: re.Pattern[str] = field(default=_NEVER)
+    grants: re.Pattern[str] = field(default=_NEVER)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

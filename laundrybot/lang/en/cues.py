@@ -458,9 +458,14 @@ CUES = Cues(
     hour_asked=hour_asked,
     reads=lambda text: spelled_hours(heard(text)),
     on_machine=frozenset(["on", "number"]),
+    may_i=re.compile(
+        r"\b(can|could|may) (i|we)\b|\bam i (allowed|able)\b|\bis it (ok|okay|alright)\b"
+    ),
+    grants=re.compile(r"^(you can|you may|you're welcome to)\b", re.IGNORECASE),
     condition=re.compile(
         r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
-        r"(i|we|you|it|there)\b))|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"
+        r"(i|we|you|it|there|someone|somebody|anyone|anybody|staff)\b))"
+        r"|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"
     ),
     compares=re.compile(
         r"\b(which|what)( one)?\b.*\b(more|less|longer|shorter|bigger|smaller|cheaper|better"
