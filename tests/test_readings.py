@@ -559,3 +559,17 @@ def test_a_yes_no_question_leads_with_its_answer_however_put(
 ) -> None:
     *_, answer = _talk("en", {}, *questions)
     assert answer.text.startswith(lead), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("where do I stick my quarters on the dryer", "slot"),
+     ("do you guys have a membership card", "loyalty card"),
+     ("all I've got is a fifty dollar bill", "change machine"),
+     ("how do you operate the dryers", "lint filter"),
+     ("what's the rule on bringing a bunny inside", "service animals"),
+     ("I put 4 dollars in washer 6 and nothing happened", "washer 6")],
+)  # fmt: skip
+def test_paying_and_other_topics_said_in_other_words(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert fact in answer.text, answer.text

@@ -245,7 +245,7 @@ class FactAnswers(Base):
 
     def _payment(self, turn: Turn) -> Answer:
         k = self.knowledge
-        if "how" in turn.norm.words and not any(
+        if {"how", "where"} & set(turn.norm.words) and not any(
             w in turn.norm.words for w in ("top", "load", "change", "coin", "coins", "quarters")
         ):
             text = " ".join(k.howto.payment)

@@ -14,7 +14,8 @@ _PROBLEM = any_of(
     r"(money|quarters?|coins?|card|cash|change|\$?\d+)",
     r"\b(keeps?|taking|won'?t give( back)?) (my|all my) (money|quarters?|coins?|card|cash)",
     r"\b(charged|double charged|overcharged|no refund|refund|money back|lost my money)",
-    r"\bpaid\b.*\b(not|never|nothing|didn|doesn|won)\b",
+    r"\b(paid|put (my |the |some )?(money|quarters|coins|cash))\b"
+    r".*\b(not|never|nothing|didn|doesn|won)\b",
     r"\b(broken|broke|busted|not working|does not work|doesn't work|stopped"
     r"|won'?t (start|drain|spin|open|turn on|heat|work|stop|go|run)|keeps? beeping|beeps"
     r"|will not (start|drain|spin|open|heat|work|stop))",
@@ -301,6 +302,10 @@ _ITEMS = (
             r"(?! (the|my|a) \w+ (setting|cycle))"
             r"|\bchange for (a |an |my |the )?(\$?\d+|ten|twenty|fifty|hundred|five|bills?)"
             r"|\bwhere (can|do) i get (some )?(quarters|coins|change)\b"
+            # "I only have a twenty dollar bill": a bill to break.
+            r"|(\b(only|just) (have|got|brought|carry)|\ball i('ve| have)? (got|have) is)\b"
+            r".{0,12}\b(\$?\d+|ten|twenty|fifty|hundred)"
+            r"( dollar)?( bills?| notes?)?\b(?! (minutes|loads?|quarters|cents))"
         ),
         "payment",
     ),
@@ -399,7 +404,8 @@ _MONEY_LOST = any_of(
     r".*\b(money|quarters?|coins?|payment|cash|change|bucks|dollars?|\$?\d+)\b",
     r"\b(charged|billed) me\b|\bcharged (twice|double)|\bdouble charged",
     r"\b(payment|money|charge|it) (went|gone|go) through\b|\bwent through\b",
-    r"\b(paid|payed|tapped|inserted|put in)\b.*\b(not|never|nothing|didn|doesn|won|isn|but)\b",
+    r"\b(paid|payed|tapped|inserted|put in|put (my |the |some )?(money|quarters|coins|cash|\$?\d+)"
+    r"( dollars)? in)\b.*\b(not|never|nothing|didn|doesn|won|isn|but)\b",
     # Coins or a payment put in and not counted: the machine kept them.
     r"\b(coins?|quarters?|money|payment|cash)\b.*(\bnot|\bnever|n'?t)\b.{0,12}"
     r"\b(register|registered|count|counted|show|showed|go in|went in|credit|credited)\b",

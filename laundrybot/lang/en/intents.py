@@ -107,6 +107,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how do i load money on the loyalty card",
         "payment methods",
         "what kinds of payment do you accept",
+        "where does the money go",
+        "where do i insert coins",
+        "do you have a loyalty card",
     ),
     "payment-problem": (
         "my card was declined",
@@ -178,6 +181,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how do refunds work",
         "how long does a refund take",
         "do you give refunds in cash",
+        "is the refund cash or on the card",
         "does the refund go on my card or in cash",
         "can i get a refund",
         "who pays me back",

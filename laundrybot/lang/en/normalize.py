@@ -102,6 +102,12 @@ _PHRASES = (
         "how \\1 i top up",
     ),
     (re.compile(r"\bapple pay\b|\bgoogle pay\b|\bsamsung pay\b"), "phonepay"),
+    # A trailing "or something" asks nothing more: "is there like a rewards card or something".
+    (re.compile(r"\s*\bor (something|what|whatever|anything|so)\b(?=[\s?.!]*$)"), ""),
+    # Money put in a machine is paying it: "where do I put the money".
+    (re.compile(r"\b(put|insert|stick) (the |my |some )?(money|quarters|coins|cash)\b"), "pay"),
+    # Working a machine is using it: "how do I work these washers".
+    (re.compile(r"\bhow (do|does|can|should) (i|you|we|one) (work|operate)\b"), r"how \1 \2 use"),
 )
 
 # Filler that carries no meaning for telling intents apart.
@@ -109,7 +115,8 @@ _STOPWORDS = word_set(
     "a an the is are am was were be been being i me my mine myself you your yours it its "
     "this that these those to of do does did can could would will shall should please uh um "
     "er hey so just and or we us our they them their he she him her his have has had with "
-    "at by from also very really ok okay well like oh"
+    "at by from also very really ok okay well like oh actually literally basically kinda "
+    "sorta honestly"
 )
 # Words folded onto one canonical form after stemming (both sides of matching see the same).
 _SYNONYMS = {
@@ -147,6 +154,10 @@ _SYNONYMS = {
     "bedspread": "comforter", "doona": "comforter", "eiderdown": "comforter",
     "hello": "hi", "hey": "hi", "howdy": "hi", "morning": "hi", "evening": "hi",
     "thank": "thanks", "thx": "thanks", "appreciate": "thanks",
+    # A card that collects something is the loyalty card.
+    "reward": "loyalty", "rewards": "loyalty", "membership": "loyalty", "member": "loyalty",
+    "hamster": "pet", "rabbit": "pet", "bunny": "pet", "bird": "pet", "parrot": "pet",
+    "ferret": "pet", "kitty": "pet", "doggy": "pet",
 }  # fmt: skip
 # Irregular forms the suffix stripper would get wrong.
 _STEM_EXCEPTIONS = {
