@@ -573,3 +573,17 @@ def test_a_yes_no_question_leads_with_its_answer_however_put(
 def test_paying_and_other_topics_said_in_other_words(question: str, fact: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("questions", "fact"),
+    [(("how long is a regular wash", "oops, I meant the dryer"), "minutes"),
+     (("what does a wash cost", "the giant one?"), "$8"),
+     (("price of a large wash", "and the smallest"), "$3.50"),
+     (("how much is a giant wash", "no, I mean the large one"), "$5.75")],
+)  # fmt: skip
+def test_a_size_or_correction_alone_keeps_the_last_topic(
+    questions: tuple[str, ...], fact: str
+) -> None:
+    *_, answer = _talk("en", {}, *questions)
+    assert fact in answer.text, answer.text

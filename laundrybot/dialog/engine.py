@@ -598,7 +598,8 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = st.intent, max(score, THRESHOLD)
         elif (
             st.intent
-            and (score < THRESHOLD or (follow and topicless))
+            # "the large one?": the last topic's, unless a size is asked ("how big is it")
+            and (score < THRESHOLD or (topicless and (follow or "size" not in norm.features)))
             and (topicless or follow or said is not None)
         ):
             best, score = self._carried(st.intent, norm), max(score, 0.5)

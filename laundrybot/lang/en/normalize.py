@@ -187,6 +187,14 @@ _NOT_WORD = re.compile(r"[^a-z0-9']+")
 _HEARD = (
     # Heard for "where": an utterance does not open with "weird can I park".
     (re.compile(r"^weird (can|do|is|are|should|would)\b"), r"where \1"),
+    # A correction of the last question is a follow-up: "no sorry, I meant the dryer".
+    (
+        re.compile(
+            r"^((no|nope|oh|sorry|wait|actually|oops)[ ,.!]+)*(i meant|i was asking about"
+            r"|i'm asking about|i am asking about)\b|^((no|nope|sorry)[ ,.!]+)+i mean\b"
+        ),
+        "what about",
+    ),
     # Heard for "staff": nobody calls or talks to a laundromat's stuff.
     (
         re.compile(r"\b(call|calling|talk to|talk with|speak to|speak with) (the )?stuff\b"),
