@@ -587,3 +587,13 @@ def test_a_size_or_correction_alone_keeps_the_last_topic(
 ) -> None:
     *_, answer = _talk("en", {}, *questions)
     assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "questions",
+    [("so refunds, when do they come",), ("is a refund paid on my card or what",),
+     ("washer 5 kept my quarters", "ok and how do I get my money back")],
+)  # fmt: skip
+def test_refunds_asked_about_are_the_refund_policy_not_a_report(questions: tuple[str, ...]) -> None:
+    *_, answer = _talk("en", {}, *questions)
+    assert answer.escalation is None and "two days" in answer.text, answer.text

@@ -83,6 +83,10 @@ _HYPOTHETICAL = re.compile(
     r"\bif\b|\bin case\b|\bsuppose\b|^say (a|the|my)\b|\bwhat (happens|do i do|should i do)\b"
     r"|\bwho (do i|should i|can i|pays|handles)\b|\bhow (do|does|would|can) (i|you|we|refunds?)"
     r" (report|get|work|handle|claim)\b|\bhow do refunds\b|\bdo you (give|do|offer|pay)\b"
+    # Refunds asked about, not a refund claimed: "refunds, how do they work", "your refund
+    # policy", "would a refund come back as cash".
+    r"|\brefunds?\b.*\b(how|when|policy|work|cash|card|come|take)\b"
+    r"|\b(what|how|when|is|are|would|will|does|do)\b.*\brefunds?\b(?!.*\b(took|ate|kept)\b)"
 )
 _OUT_OF_SCOPE = any_of(
     r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",

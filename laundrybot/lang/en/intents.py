@@ -182,6 +182,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how long does a refund take",
         "do you give refunds in cash",
         "is the refund cash or on the card",
+        "how do i get my money back",
+        "what is your refund policy",
         "does the refund go on my card or in cash",
         "can i get a refund",
         "who pays me back",
