@@ -351,9 +351,23 @@ class Dialog(Escalations, Shaping, Readings):
                 pieces[-1] = f"{pieces[-1]} {piece}"
             else:
                 pieces.append(piece)
-        if len(pieces) > 1 and not self._stands(pieces[0]):
+        if len(pieces) > 1 and (
+            not self._stands(pieces[0]) or self._named_then_asked(pieces[0], pieces[1])
+        ):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
         return pieces if len(pieces) > 1 else [text]
+
+    def _named_then_asked(self, first: str, then: str) -> bool:
+        """A topic named alone, then asked about ("so refunds, when do they come"): one
+        question."""
+        read, norm = self.cues.text(plain(first)), self.normalize(first)
+        return (
+            len(first.split()) <= 3
+            and not norm.kinds  # "the big dryer, how long does it run": both answered
+            and norm.machine is None
+            and not self._asks(read)
+            and bool(_BACK & set(self.normalize(then).words))
+        )
 
     def _each_object(self, piece: str) -> list[str]:
         """Two things sharing one predicate ("와이파이랑 화장실 있어요?") asked once for each,
@@ -1102,6 +1116,8 @@ class Dialog(Escalations, Shaping, Readings):
 # Topics whose answers hold no name: a name asked with them is the shop's or a person's.
 _NAMELESS = frozenset({"staff-contact", "hours", "address", "fallback", "rules", "call-staff"})
 # Any moment: a condition is read for the days it names, never for "tomorrow".
+# Words that refer back to the thing named before ("how do they work").
+_BACK = frozenset(["it", "they", "them", "that", "those", "its", "their"])
 _EPOCH = datetime.datetime(2000, 1, 3, tzinfo=datetime.UTC)
 # Topics a comparison of sizes is asked under ("which washer is better", "worth it?").
 _COMPARED = frozenset(
