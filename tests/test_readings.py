@@ -597,3 +597,17 @@ def test_a_size_or_correction_alone_keeps_the_last_topic(
 def test_refunds_asked_about_are_the_refund_policy_not_a_report(questions: tuple[str, ...]) -> None:
     *_, answer = _talk("en", {}, *questions)
     assert answer.escalation is None and "two days" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [("hello, where's the atm, and where do I park", ("ATM", "parking")),
+     ("two questions: how much is a large wash and is there wifi", ("$5.75", "wifi")),
+     ("does the giant washer take eight loads, and is 7 free", ("eight loads", "12 minutes"))],
+)  # fmt: skip
+def test_every_part_is_answered_however_the_parts_open(
+    question: str, facts: tuple[str, ...]
+) -> None:
+    (answer,) = _talk("en", {7: ("busy", 12)}, question)
+    for fact in facts:
+        assert fact in answer.text, answer.text

@@ -296,6 +296,11 @@ class Dialog(Escalations, Shaping, Readings):
         cues = self.cues
         return bool(
             (norm.machine and norm.machine.number is not None)
+            or (cues.load_count(low) is not None and self._asks(low))  # "fit two loads?"
+            or (  # "..., and is 1 free"
+                cues.bare_number(norm.words) is not None
+                and (cues.asks_busy.search(low) or "free" in norm.features)
+            )
             or self._step_placed(norm, low)
             or cues.machine_pair.search(plain(piece))
             or cues.problem.search(low)
@@ -341,7 +346,11 @@ class Dialog(Escalations, Shaping, Readings):
             # complaint; it is cut only where a question of its own follows ("..., is 6 free?").
             return [text]
         if self._greets(raw[0]) and any(self._stands(p) for p in raw[1:]):
-            raw = raw[1:]  # "hi, how much is a large load and ...": the requests
+            # "hi, how much is a large load and ...": the requests; "hey where's the
+            # restroom, also ...": the request the greeting opens, too.
+            rest = raw[0].split(maxsplit=1)[1:]
+            opened = rest and self._stands(rest[0]) and not self._greets(rest[0])
+            raw = [rest[0], *raw[1:]] if opened else raw[1:]
             if len(raw) == 1:
                 return raw
         pieces: list[str] = []
@@ -640,6 +649,14 @@ class Dialog(Escalations, Shaping, Readings):
             and (
                 score < THRESHOLD
                 or (best == "free-machines" and not {"free", "available"} & set(norm.features))
+                or (  # "does the giant washer hold eight loads": what it holds, not its price
+                    best in ("prices", "cycle-times")
+                    and cues.load_count(low) is not None
+                    and cues.yes_no.search(low)
+                    and not cues.asks_price.search(low)
+                    and not cues.asks_duration.search(low)
+                    and "price" not in norm.features
+                )
             )
         ):
             # "can I put a comforter in it?", "which washer for a king comforter": a word only

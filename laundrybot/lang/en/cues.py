@@ -175,6 +175,15 @@ _UNITS_AFTER = frozenset(
         "o",
         "clock",
         "oclock",
+        # "three things: ...", "2 questions": a count of something else.
+        "things",
+        "thing",
+        "questions",
+        "question",
+        "parts",
+        "kids",
+        "people",
+        "items",
     ]
 )
 _TIME_OF_DAY = ("at night", "in the morning", "in the evening", "in the afternoon", "tonight")
