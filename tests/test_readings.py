@@ -611,3 +611,15 @@ def test_every_part_is_answered_however_the_parts_open(
     (answer,) = _talk("en", {7: ("busy", 12)}, question)
     for fact in facts:
         assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "minutes"),
+    [("en", "how much drying time does a quarter buy", ("8 minutes", "7 minutes"))],
+)
+def test_dryer_minutes_are_said_per_size_when_they_differ(
+    language: str, question: str, minutes: tuple[str, ...]
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    for each in minutes:
+        assert each in answer.text, answer.text

@@ -104,7 +104,10 @@ class FactAnswers(Base):
                 say("cycle_wash_item", minutes=s.minutes, size=s.name) for s in washers
             )
             parts.append(say("cycle_wash", items=items))
-        if dryers:
+        if len({s.minutes for s in dryers}) > 1:
+            # "minutes per quarter on each kind of dryer": each size's, not a span of them.
+            parts.append(self._price_sentence(dryers))
+        elif dryers:
             parts.append(
                 say(
                     "cycle_dry",
