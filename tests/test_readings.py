@@ -623,3 +623,8 @@ def test_dryer_minutes_are_said_per_size_when_they_differ(
     (answer,) = _talk(language, {}, question)
     for each in minutes:
         assert each in answer.text, answer.text
+
+
+def test_two_things_asked_with_or_are_each_answered() -> None:
+    (answer,) = _talk("en", {}, "do you guys have an atm or wifi here")
+    assert "ATM" in answer.text and "wifi" in answer.text, answer.text

@@ -55,7 +55,8 @@ class Cues:
     # groups ``a`` and ``b``: the question is asked once for each.
     machine_pair: re.Pattern[str]
     # Two things sharing one predicate where the cuts above do not see it ("와이파이랑 화장실
-    # 있어요?"): groups ``a``, ``b`` and ``rest``, asked as "a rest" and "b rest".
+    # 있어요?"): groups ``a``, ``b`` and ``rest``, asked as "a rest" and "b rest"; with a group
+    # ``pre`` (the predicate before them: "is there a bathroom or an atm"), "pre a rest".
     object_pair: re.Pattern[str]
     # "how long", "for how long", "얼마 동안": a question whose answer is a length of time.
     asks_duration: re.Pattern[str]

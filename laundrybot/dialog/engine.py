@@ -386,7 +386,8 @@ class Dialog(Escalations, Shaping, Readings):
             return [piece]
         if self.cues.compares.search(self.cues.text(plain(piece))):
             return [piece]  # "일반이랑 대형 차이가 뭐예요": the two weighed together
-        asked = [f"{pair.group(n)} {pair.group('rest')}" for n in ("a", "b")]
+        pre = pair.group("pre") + " " if "pre" in pair.re.groupindex else ""
+        asked = [f"{pre}{pair.group(n)} {pair.group('rest')}".strip() for n in ("a", "b")]
         if not all(self._stands(each) for each in asked):
             return [piece]
         return asked

@@ -448,7 +448,12 @@ CUES = Cues(
     items=_ITEMS,
     asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)\b"),
     machine_pair=_MACHINE_PAIR,
-    object_pair=re.compile(r"(?!)"),  # English cuts at "and": "is there wifi | and parking"
+    # English cuts at "and" ("is there wifi | and parking"); two things asked with "or" share
+    # the predicate before them: "is there a bathroom or an atm around".
+    object_pair=re.compile(
+        r"^(?P<pre>(is there|are there|do you (guys )?have|where('s| is| are| can i find))) "
+        r"(?P<a>((an?|the|any|some) )?\w+) or (?P<b>((an?|the|any|some) )?\w+)(?P<rest>.*)$"
+    ),
     asks_duration=_ASKS_DURATION,
     says_duration=_SAYS_DURATION,
     says_moment=_SAYS_MOMENT,
