@@ -628,3 +628,24 @@ def test_dryer_minutes_are_said_per_size_when_they_differ(
 def test_two_things_asked_with_or_are_each_answered() -> None:
     (answer,) = _talk("en", {}, "do you guys have an atm or wifi here")
     assert "ATM" in answer.text and "wifi" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("hw much to wsh a load", "$3.50"),
+     ("staf hours on saturday", "9 AM"),
+     ("which dryers are open now", "free"),
+     ("is the place ever closed", "24 hours"),
+     ("which type of soap do I bring", "high efficiency"),
+     ("where can I find softener", "folding tables"),
+     ("what do you do with unclaimed clothes", "donate"),
+     ("is the internet free", "free wifi"),
+     ("I dropped off my clothes for the service, when are they ready", "next day"),
+     ("my truck can stay in the lot while I wash, right?", "two hours"),
+     ("how do I get this machine started", "Load your clothes"),
+     ("are rolling carts allowed", "don't know"),
+     ("can i use washer 5 right now", "washer 5")],
+)  # fmt: skip
+def test_topics_said_in_everyday_words(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {5: ("free", None)}, question)
+    assert fact in answer.text, answer.text

@@ -710,8 +710,8 @@ class Dialog(Escalations, Shaping, Readings):
                 number = bare
         if number is not None and best in (
             "fallback", "free-machines", "greeting", "thanks", "how-to-wash", "how-to-dry",
-            "staff-contact",
-        ):  # fmt: skip
+            "staff-contact", "hours",
+        ):  # fmt: skip  # "can i use number 6 rn", "is washer 5 open": its state
             best = "machine-status"
         if (
             number is not None

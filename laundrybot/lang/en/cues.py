@@ -272,6 +272,22 @@ def bare_number(words: tuple[str, ...]) -> int | None:
 
 _ITEMS = (
     (
+        # A car left or parked: the owner's parking text (guarded like the others), before
+        # the unattended rule ("can I leave my car in your lot overnight").
+        re.compile(
+            r"\b(park|parking|parked)\b|\b(leave|left|keep) (my|the|our) (car|truck|van)\b"
+            r"|\b(car|truck|van)\b.{0,20}\b(stay|be there|sit|lot)\b"
+        ),
+        "faq:parking",
+    ),
+    # The wifi, however it is asked ("do I have to pay for the internet").
+    (re.compile(r"\b(wifi|wi-fi|internet|wireless)\b"), "faq:wifi"),
+    (
+        # Laundry left for the service: wash and fold ("when do I get it back").
+        re.compile(r"\b(leave|drop|left|dropped)\b.*\bfor (the|your) (service|staff)\b"),
+        "faq:wash-and-fold",
+    ),
+    (
         # Leaving laundry in a machine, or someone else's left in one: the shop's rule about
         # unattended laundry (guarded: only when the knowledge file has that rule).
         re.compile(
@@ -333,11 +349,6 @@ _ITEMS = (
         "faq:wash-and-fold",
     ),
     (
-        # A car left or parked: the owner's parking text (guarded like the others).
-        re.compile(r"\b(park|parking|parked)\b|\b(leave|left|keep) (my|the|our) (car|truck|van)\b"),
-        "faq:parking",
-    ),
-    (
         # The hours note: when to start the last wash to be done by midnight.
         re.compile(r"\b(last|latest)\b.{0,40}\b(start|load|wash|put)\b|\b(before|by) midnight\b"),
         "hours",
@@ -349,8 +360,8 @@ _ITEMS = (
     (
         re.compile(
             r"\bdryer sheets?\b|\b(forgot|forget|need|buy|sell|get|have|cost|price|how much"
-            r"|out of|no)\b.*\b(detergent|soap|softener|pods?)\b|\b(detergent|soap"
-            r"|softener|pods?)\b.*\b(cost|price|how much|sell|buy)\b"
+            r"|out of|no|bring|kind of|type of|which|where)\b.*\b(detergent|soap|softener|pods?)\b"
+            r"|\b(detergent|soap|softener|pods?)\b.*\b(cost|price|how much|sell|buy|where)\b"
         ),
         "detergent",
     ),
@@ -360,7 +371,9 @@ _ITEMS = (
             r"|something|anything|socks?"
             r"|clothes|jacket|bag|phone|keys?|wallet|shirt|sweater|hoodie|laundry)\b"
             r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
-            r"|\b(left|leave|forgotten|forget) behind\b"
+            r"|\b(left|leave|forgotten|forget) behind\b|\bunclaimed\b"
+            r"|\b(things|stuff|items|clothes) (nobody|no one|people don'?t) (comes? back for"
+            r"|picks? up|claims?|collects?)"
         ),
         "lost-and-found",
     ),

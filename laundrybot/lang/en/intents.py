@@ -64,6 +64,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "are you open 24 hours",
         "what time does the shop close",
         "is the shop open tomorrow",
+        "do you ever close",
     ),
     "staff-contact": (
         "when are staff here",
@@ -246,6 +247,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "is there an empty washer",
         "free machines",
         "which machines are available right now",
+        "which washers are open now",
+        "which dryers are open now",
     ),
     "call-staff": (
         "call staff",

@@ -63,6 +63,7 @@ SPELLING = {
     "tues": "tuesday", "wed": "wednesday", "thurs": "thursday", "fri": "friday",
     "yall": "you", "y'all": "you", "bc": "because", "2day": "today", "fone": "phone",
     "phon": "phone", "brng": "bring", "dyer": "dryer", "dyers": "dryers",
+    "hw": "how", "wsh": "wash", "wht": "what", "staf": "staff", "stff": "staff",
 }  # fmt: skip
 # Multi-word phrases folded before anything else.
 _PHRASES = (
@@ -106,6 +107,14 @@ _PHRASES = (
     (re.compile(r"\s*\bor (something|what|whatever|anything|so)\b(?=[\s?.!]*$)"), ""),
     # Money put in a machine is paying it: "where do I put the money".
     (re.compile(r"\b(put|insert|stick) (the |my |some )?(money|quarters|coins|cash)\b"), "pay"),
+    # Getting a machine going is starting it: "how do I get the washer going".
+    (
+        re.compile(
+            r"\b(get|set) (the |my |this |a )?(washer|dryer|machine|wash|load)s? "
+            r"(going|started|running|on)\b"
+        ),
+        r"start the \3",
+    ),
     # Working a machine is using it: "how do I work these washers".
     (re.compile(r"\bhow (do|does|can|should) (i|you|we|one) (work|operate)\b"), r"how \1 \2 use"),
 )
@@ -348,6 +357,11 @@ def features_of(words: Iterable[str]) -> tuple[str, ...]:
     return tuple(content + pairs)
 
 
+# Everyday words one letter from a shop word, never to be "corrected" to it ("carts" is not
+# "cards").
+_PLAIN_WORDS = word_set("cart carts trolley trolleys")
+
+
 class Normalizer:
     """Runs the whole pipeline; built once per knowledge file (the vocabulary comes from it)."""
 
@@ -357,6 +371,7 @@ class Normalizer:
             known.update(split_words(text))
         known.update(MACHINE_WORDS, _UNITS, _TENS, _HOMOPHONES, _STOPWORDS, _NUMBER_MARKERS)
         known.update(SPELLING.values(), _ORDINALS, _SYNONYMS)
+        known.update(_PLAIN_WORDS)
         self.speller = Speller(known)
 
     def __call__(self, text: str) -> Normalized:
