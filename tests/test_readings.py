@@ -649,3 +649,15 @@ def test_two_things_asked_with_or_are_each_answered() -> None:
 def test_topics_said_in_everyday_words(question: str, fact: str) -> None:
     (answer,) = _talk("en", {5: ("free", None)}, question)
     assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "fact"),
+    [("I left my scarf here last week", "where is it kept", "folding tables"),
+     ("can you guys wash and fold my stuff", "and how long will that take", "next day")],
+)  # fmt: skip
+def test_a_where_or_how_long_after_an_owners_text_is_its_sentence(
+    first: str, then: str, fact: str
+) -> None:
+    _, answer = _talk("en", {}, first, then)
+    assert fact in answer.text, answer.text

@@ -82,13 +82,21 @@ class Readings(FactAnswers):
             return None
         sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
         picked = [x for x in sentences if says.search(cues.text(x))]
+        if not picked and says is cues.says_duration:
+            # "how long does it take" after wash and fold: "ready the next day" says it.
+            picked = [x for x in sentences if cues.says_moment.search(cues.text(x))]
         if place and norm.machine is None:
             # "where's the machine" after the vending machine: a sentence about what it names
             # ("it" names nothing, so any place said will do).
-            named = set(norm.features) - set(self.normalize(cues.asks_place.pattern).features)
-            named -= {"it", "is", "anything", "there", "what", "that"}
+            # The words that ask where are no thing named ("where's that"); "next to" is kept:
+            # "is it next to anything" is answered by what the text says it is next to.
+            named = set(norm.features) - {"it", "is", "anything", "there", "what", "that"}
+            named -= set(self.normalize("where whereabouts anything").features)
             if named:
-                picked = [x for x in picked if named & set(self.normalize(x).features)]
+                about = [x for x in picked if named & set(self.normalize(x).features)]
+                # "where is it kept": what "it" is was just said, so any place said will do.
+                back = {"it", "that", "they", "them"} & set(norm.words)
+                picked = about or (picked if back else [])
         return " ".join(picked) or None
 
     def _owner_text(self, intent: str | None) -> str | None:
