@@ -661,3 +661,8 @@ def test_a_where_or_how_long_after_an_owners_text_is_its_sentence(
 ) -> None:
     _, answer = _talk("en", {}, first, then)
     assert fact in answer.text, answer.text
+
+
+def test_even_at_night_after_the_staff_phone_is_its_note() -> None:
+    _, answer = _talk("en", {}, "how do I reach the staff", "even really late?")
+    assert "any time" in answer.text, answer.text

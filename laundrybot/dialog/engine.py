@@ -600,7 +600,7 @@ class Dialog(Escalations, Shaping, Readings):
         elif (
             (topicless or follow or len(norm.words) <= 3)
             and st.intent == "staff-contact"
-            and best in ("hours", "staff-contact", "fallback")
+            and (best in ("hours", "staff-contact", "fallback") or score < THRESHOLD)
             and (
                 any(w in DAY_WORDS or w.startswith("week") for w in norm.words)
                 or cues.hour_asked(low) is not None
