@@ -666,3 +666,15 @@ def test_a_where_or_how_long_after_an_owners_text_is_its_sentence(
 def test_even_at_night_after_the_staff_phone_is_its_note() -> None:
     _, answer = _talk("en", {}, "how do I reach the staff", "even really late?")
     assert "any time" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("what does it cost 2 wash a load", "$3.50"),
+     ("could I start the dryer and head out for a couple hours", "soon after"),
+     ("if I leave something behind, where does it end up", "blue bin"),
+     ("which shop is the laundromat beside", "Corner Market")],
+)  # fmt: skip
+def test_more_topics_said_in_everyday_words(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert fact in answer.text, answer.text

@@ -294,9 +294,9 @@ _ITEMS = (
             r"\b(someone|somebody|some one|other people|another person|somebodys|someones"
             r"|somebody's|someone's|their)\b.*\b(clothes|laundry|stuff|things|load|wash)\b"
             r".*\b(in|inside)\b"
-            r"|\b(can|could|may|if|ok if|okay if) i (leave|go|step out|run|head)\b.*\b(while"
+            r"|\b(can|could|may|if|ok if|okay if) i (leave|go|step out|run|head|start)\b.*\b(while"
             r"|come back|overnight|later|go get|go grab|unattended|for a bit|errands?|shopping"
-            r"|step out|go out|pop out)\b"
+            r"|step out|go out|pop out|head out|be gone|be back)\b"
             r"|\bleave (my|the) (wash|laundry|clothes|stuff|load)\b.*\b(go|come back|overnight"
             r"|later|while)\b"
             r"|\b(stay|wait) (with|by|for) (my|the) (laundry|clothes|wash|load|stuff)\b"
@@ -372,6 +372,7 @@ _ITEMS = (
             r"|clothes|jacket|bag|phone|keys?|wallet|shirt|sweater|hoodie|laundry)\b"
             r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
             r"|\b(left|leave|forgotten|forget) behind\b|\bunclaimed\b"
+            r"|\b(forget|forgot|leave|left) (it|them|something|anything)\b.*\b(where|end up)\b"
             r"|\b(things|stuff|items|clothes) (nobody|no one|people don'?t) (comes? back for"
             r"|picks? up|claims?|collects?)"
         ),
@@ -390,6 +391,14 @@ _ITEMS = (
             r"|\bwhat do i do first\b|\bbefore (using|i use|starting)\b"
         ),
         "how-to-wash",
+    ),
+    (
+        # What the shop is next to: its address says ("what store are you next to").
+        re.compile(
+            r"\b(what|which) (store|shop|business|building|place)s? (are you|is|'s|are)"
+            r" (next to|beside|near|by)\b|\bwhat are you (next to|beside|near)\b"
+        ),
+        "address",
     ),
     (
         # "you" is the shop: "are you open right now" is not "what's open right now".

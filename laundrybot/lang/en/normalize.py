@@ -76,8 +76,8 @@ _PHRASES = (
     (re.compile(r"\bcash (machine|point)s?\b|\batm machines?\b"), "atm"),
     (re.compile(r"\bhow much longer\b"), "how long left"),
     (re.compile(r"\bpaper money\b|\bbank ?notes?\b|\bpaper bills?\b"), "bills"),
-    # Heard for "to": "how much is it too dry my clothes".
-    (re.compile(r"\b(is it|costs?|much) too (dry|wash|use)\b"), r"\1 to \2"),
+    # Heard or typed for "to": "how much is it too dry my clothes", "how much 2 dry".
+    (re.compile(r"\b(is it|costs?|much) (too|2) (dry|wash|use)\b"), r"\1 to \3"),
     (re.compile(r"\b(rest|bath|wash) rooms?\b"), "restroom"),
     (re.compile(r"\blint (trap|screen|catcher)s?\b"), "lint filter"),
     # Heard for "staff": nobody asks a laundromat for its stuff hours.
