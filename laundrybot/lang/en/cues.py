@@ -395,8 +395,8 @@ _ITEMS = (
     (
         # What the shop is next to: its address says ("what store are you next to").
         re.compile(
-            r"\b(what|which) (store|shop|business|building|place)s? (are you|is|'s|are)"
-            r" (next to|beside|near|by)\b|\bwhat are you (next to|beside|near)\b"
+            r"\b(what|which) (store|shop|business|building|place)s? (are you|is (it|this|the \w+)"
+            r"|'s|are|is) (next to|beside|near|by)\b|\bwhat are you (next to|beside|near)\b"
         ),
         "address",
     ),
