@@ -678,3 +678,16 @@ def test_even_at_night_after_the_staff_phone_is_its_note() -> None:
 def test_more_topics_said_in_everyday_words(question: str, fact: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [("monday and friday, when do staff get in", ("On Monday", "On Friday")),
+     ("how much would a wash and a dry be for a regular load", ("$3.50", "25 cents"))],
+)  # fmt: skip
+def test_days_or_kinds_named_together_are_each_answered(
+    question: str, facts: tuple[str, ...]
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    for fact in facts:
+        assert fact in answer.text, answer.text

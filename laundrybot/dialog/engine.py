@@ -360,10 +360,12 @@ class Dialog(Escalations, Shaping, Readings):
                 pieces[-1] = f"{pieces[-1]} {piece}"
             else:
                 pieces.append(piece)
-        if len(pieces) > 1 and (
-            not self._stands(pieces[0]) or self._named_then_asked(pieces[0], pieces[1])
+        first = True
+        while len(pieces) > 1 and (
+            (first and not self._stands(pieces[0])) or self._named_then_asked(pieces[0], pieces[1])
         ):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
+            first = False
         return pieces if len(pieces) > 1 else [text]
 
     def _named_then_asked(self, first: str, then: str) -> bool:
@@ -375,7 +377,10 @@ class Dialog(Escalations, Shaping, Readings):
             and not norm.kinds  # "the big dryer, how long does it run": both answered
             and norm.machine is None
             and not self._asks(read)
-            and bool(_BACK & set(self.normalize(then).words))
+            and (  # "sat and sun, what time does the staff leave": the days of the question
+                bool(_BACK & set(self.normalize(then).words))
+                or (bool(norm.features) and self._topicless(norm) and self._asks(then.lower()))
+            )
         )
 
     def _each_object(self, piece: str) -> list[str]:

@@ -38,6 +38,14 @@ class FactAnswers(Base):
             return [self.knowledge.size_info(turn.machine.kind, turn.machine.size)]
         named = [s for w in turn.norm.words for s in self.sizes_by_word.get(w, [])]
         kind = turn.kind
+        if kind is None and len(turn.norm.kinds) > 1:
+            # "to wash and dry one normal load": each kind's, its named size or all of them.
+            out: list[SizeInfo] = []
+            for each in ("washer", "dryer"):
+                if each in turn.norm.kinds:
+                    mine = [s for s in named if s.kind == each]
+                    out += mine or list(self.knowledge.sizes(each))
+            return list(dict.fromkeys(out))
         if kind is None and {"load", "loads"} & set(turn.norm.words):
             kind = "washer"  # a load is washed
         if kind is not None:

@@ -69,6 +69,7 @@ SPELLING = {
 _PHRASES = (
     (re.compile(r"\bwi[\s-]?fi\b|\bwhy[\s-]?fi\b|\bwife i\b"), "wifi"),  # and as heard
     (re.compile(r"\b(sun|mon|satur|fri) day\b"), r"\1day"),
+    (re.compile(r"\bsat\b(?=,? (and |& |n |or )?sun)"), "saturday"),  # "sat and sun"
     (re.compile(r"\bwashing machines?\b"), "washer"),
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
