@@ -691,3 +691,15 @@ def test_days_or_kinds_named_together_are_each_answered(
     (answer,) = _talk("en", {}, question)
     for fact in facts:
         assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "count"),
+    [("en", "how many washing machines have you got", "8 washers"),
+     ("ko", "세탁기는 몇 대예요?", "8대")],
+)  # fmt: skip
+def test_how_many_machines_of_a_kind_says_the_count(
+    language: str, question: str, count: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert count in answer.text, answer.text

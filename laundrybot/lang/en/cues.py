@@ -504,6 +504,7 @@ CUES = Cues(
     hour_asked=hour_asked,
     reads=lambda text: spelled_hours(heard(text)),
     on_machine=frozenset(["on", "number"]),
+    asks_count=re.compile(r"\bhow many\b"),
     may_i=re.compile(
         r"\b(can|could|may) (i|we)\b|\bam i (allowed|able)\b|\bis it (ok|okay|alright)\b"
     ),
