@@ -703,3 +703,8 @@ def test_how_many_machines_of_a_kind_says_the_count(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert count in answer.text, answer.text
+
+
+def test_time_bought_with_a_coin_is_the_cycle_time() -> None:
+    (answer,) = _talk("en", {}, "how long does the dryer go with one quarter")
+    assert "8 minutes" in answer.text, answer.text

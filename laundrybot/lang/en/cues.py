@@ -283,6 +283,14 @@ _ITEMS = (
     # The wifi, however it is asked ("do I have to pay for the internet").
     (re.compile(r"\b(wifi|wi-fi|internet|wireless)\b"), "faq:wifi"),
     (
+        # Time bought with a coin: the cycle times ("how much time do I get for a quarter").
+        re.compile(
+            r"\b(how much time|how long|how many minutes|how many mins)\b.*\b(for|per|with)"
+            r" (a|one|each|every|1)? ?(quarter|coin|25 cents)\b"
+        ),
+        "cycle-times",
+    ),
+    (
         # Laundry left for the service: wash and fold ("when do I get it back").
         re.compile(r"\b(leave|drop|left|dropped)\b.*\bfor (the|your) (service|staff)\b"),
         "faq:wash-and-fold",
