@@ -708,3 +708,8 @@ def test_how_many_machines_of_a_kind_says_the_count(
 def test_time_bought_with_a_coin_is_the_cycle_time() -> None:
     (answer,) = _talk("en", {}, "how long does the dryer go with one quarter")
     assert "8 minutes" in answer.text, answer.text
+
+
+def test_what_else_leans_on_the_turn_before() -> None:
+    _, answer = _talk("en", {}, "do you sell detergent", "what else do you have in there")
+    assert "dryer sheets" in answer.text, answer.text

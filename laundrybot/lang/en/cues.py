@@ -106,7 +106,7 @@ _ACCEPT = re.compile(
 )
 _FOLLOW_UP = re.compile(
     r"^(and|also|so|ok(ay)?|what about|how about|and what about|what of"
-    r"|then|same|is it the same|and the same|even|not even)\b"  # "even late at night?"
+    r"|then|same|is it the same|and the same|even|not even|what else)\b"  # "even late at night?"
     r"|\b(too|as well)[.!? ]*$"  # "can I use it on the dryers too"
 )
 _YES_NO = re.compile(
