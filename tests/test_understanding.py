@@ -65,8 +65,9 @@ BARS: dict[str, dict[str, float]] = {
     # Tuning set 5, English (written from the facts only, by someone who never saw the code or
     # the other sets' questions; free to tune on). First seen, before any tuning on it (code of
     # understanding5 after its tuning4 work): 334/401 83.3%, follow-up 88.3%, two-part 83.3%,
-    # 2 false reports.
-    "tuning5_en": {"rate": 0.83, "follow-up": 0.88, "two-part": 0.83},
+    # 2 false reports. After tuning on it (understanding6): 389/401 97.0%, follow-up 100%,
+    # two-part 96.2%, no false report.
+    "tuning5_en": {"rate": 0.95, "follow-up": 0.97, "two-part": 0.93},
     # Measured once at the end of the understanding4 work (Wednesday 15:30): en 231/255 90.6%,
     # follow-up 95.1%, two-part 82.8%, no false report; ko 93/98 94.9%, follow-up 96.0%,
     # two-part 80.0%, no false report (after understanding3: en 84.3%, two-part 75.9%, 1 false
@@ -84,7 +85,7 @@ MAX_FALSE_REPORTS = {
     "tuning3_ko": 0,
     "tuning4_en": 0,  # first seen: 1
     "tuning4_ko": 0,
-    "tuning5_en": 2,  # first seen: 2
+    "tuning5_en": 0,  # first seen: 2
     "heldout_en": 0,
     "heldout_ko": 0,
 }
