@@ -713,3 +713,8 @@ def test_time_bought_with_a_coin_is_the_cycle_time() -> None:
 def test_what_else_leans_on_the_turn_before() -> None:
     _, answer = _talk("en", {}, "do you sell detergent", "what else do you have in there")
     assert "dryer sheets" in answer.text, answer.text
+
+
+def test_a_detail_told_after_the_question_does_not_drown_it() -> None:
+    (answer,) = _talk("en", {}, "can I put my rug in the washer? the back of it is all rubbery")
+    assert "rubber backing" in answer.text, answer.text

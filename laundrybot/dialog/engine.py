@@ -354,10 +354,22 @@ class Dialog(Escalations, Shaping, Readings):
             if len(raw) == 1:
                 return raw
         pieces: list[str] = []
+        dropped = False
         for piece in raw:
             own = self._stands(piece) or (pieces and self._asked_apart(piece))
             if pieces and (not own or len(pieces) >= 3):
-                pieces[-1] = f"{pieces[-1]} {piece}"
+                merged = f"{pieces[-1]} {piece}"
+                if (
+                    not own
+                    and not self._asks(self.cues.text(plain(piece)))
+                    and self._stands(pieces[-1])
+                    and not self._stands(merged)
+                ):
+                    # "can i wash my bath mat? it's got that rubber stuff on the back": a
+                    # detail told after the question, whose words would drown it.
+                    dropped = True
+                    continue
+                pieces[-1] = merged
             else:
                 pieces.append(piece)
         first = True
@@ -366,7 +378,7 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
             first = False
-        return pieces if len(pieces) > 1 else [text]
+        return pieces if len(pieces) > 1 or dropped else [text]
 
     def _named_then_asked(self, first: str, then: str) -> bool:
         """A topic named alone, then asked about ("so refunds, when do they come"): one
