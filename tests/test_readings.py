@@ -718,3 +718,15 @@ def test_what_else_leans_on_the_turn_before() -> None:
 def test_a_detail_told_after_the_question_does_not_drown_it() -> None:
     (answer,) = _talk("en", {}, "can I put my rug in the washer? the back of it is all rubbery")
     assert "rubber backing" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "lead"),
+    [("en", "could I leave laundry for wash and fold tuesday at 10 at night", "No, "),
+     ("ko", "화요일 밤 10시에 세탁 대행 맡겨도 돼요?", "아니요")],
+)  # fmt: skip
+def test_a_service_asked_for_an_hour_without_staff_is_not_then(
+    language: str, question: str, lead: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.text.startswith(lead), answer.text

@@ -234,6 +234,16 @@ class Readings(FactAnswers):
             days = [turn.now.weekday()]  # an hour today
         if not days or self.knowledge.staff_hours.always:
             return text
+        at = self._staff_at(turn)
+        if at is not None and not at[1]:
+            # "can I drop off wash and fold at 9pm": not then, whatever yes the text opens with.
+            yes = self.cues.yes
+            if text.startswith(yes):
+                text = text[len(yes) :]
+                text = text[:1].upper() + text[1:]
+            said = self.say("staff_not_then")
+            no = self.cues.no + (said[:1].lower() if said[:1].isascii() else said[:1]) + said[1:]
+            return " ".join([no, text, self._staff_day(at[0])])
         return " ".join([text, *(self._staff_day(d) for d in days)])
 
     def _step_placed(self, norm: Normalized, low: str) -> tuple[str, str] | None:
