@@ -730,3 +730,8 @@ def test_a_service_asked_for_an_hour_without_staff_is_not_then(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert answer.text.startswith(lead), answer.text
+
+
+def test_clothes_not_dry_put_as_a_what_if_are_more_drying_time() -> None:
+    (answer,) = _talk("en", {}, "what if my towels are a bit wet when the dryer is done")
+    assert answer.escalation is None and "add more time" in answer.text, answer.text

@@ -118,6 +118,8 @@ class Cues:
     on_machine: frozenset[str] = frozenset()
     # Asking leave ("can I add time", "may we ..."), and an answer that grants it ("You can add
     # more time while it runs"): yes.
+    # Clothes not dry yet ("still damp", "a bit wet"): put as a what-if, more drying time.
+    not_dry: re.Pattern[str] = field(default=_NEVER)
     # "how many dryers are there", "건조기 몇 대": how many machines of a kind.
     asks_count: re.Pattern[str] = field(default=_NEVER)
     may_i: re.Pattern[str] = field(default=_NEVER)

@@ -792,6 +792,14 @@ class Dialog(Escalations, Shaping, Readings):
         if person and not problem and not hypothetical and cues.urgent.search(low):
             best, score = "call-staff", max(score, THRESHOLD)  # someone hurt, however put
         elif (
+            hypothetical
+            and cues.not_dry.search(low)
+            and not cues.problem.search(cues.not_dry.sub(" ", low))
+        ):
+            # "if my clothes are still damp when the dryer stops": more drying time, what a
+            # dryer cycle is and that time can be added; not a machine's fault.
+            best, score = "cycle-times", max(score, THRESHOLD)
+        elif (
             best in ESCALATIONS
             and best != "call-staff"
             and cues.asks_broken.search(low)

@@ -513,6 +513,9 @@ CUES = Cues(
     reads=lambda text: spelled_hours(heard(text)),
     on_machine=frozenset(["on", "number"]),
     asks_count=re.compile(r"\bhow many\b"),
+    not_dry=re.compile(
+        r"\b(still |kinda |a bit |a little |too )?(damp|wet|not dry|not fully dry)\b"
+    ),
     may_i=re.compile(
         r"\b(can|could|may) (i|we)\b|\bam i (allowed|able)\b|\bis it (ok|okay|alright)\b"
     ),
