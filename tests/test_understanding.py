@@ -59,13 +59,14 @@ BARS: dict[str, dict[str, float]] = {
     # understanding5 after its tuning3 work): en 294/368 79.9%, follow-up 78.3%, two-part
     # 87.0%, 1 false report; ko 166/201 82.6%, follow-up 79.2%, two-part 84.2%, no false
     # report. After tuning on it: en 359/368 97.6%, follow-up 99.1%, two-part 95.7%, no false
-    # report; ko 197/201 98.0%, follow-up 100%, two-part 100%, no false report.
+    # report; ko 197/201 98.0%, follow-up 100%, two-part 100%, no false report. After the
+    # understanding6 work on tuning5: en 361/368 98.1%, follow-up 99.1%, two-part 97.1%.
     "tuning4_en": {"rate": 0.95, "follow-up": 0.96, "two-part": 0.93},
     "tuning4_ko": {"rate": 0.96, "follow-up": 0.97, "two-part": 0.94},
     # Tuning set 5, English (written from the facts only, by someone who never saw the code or
     # the other sets' questions; free to tune on). First seen, before any tuning on it (code of
     # understanding5 after its tuning4 work): 334/401 83.3%, follow-up 88.3%, two-part 83.3%,
-    # 2 false reports. After tuning on it (understanding6): 389/401 97.0%, follow-up 100%,
+    # 2 false reports. After tuning on it (understanding6): 392/401 97.8%, follow-up 100%,
     # two-part 96.2%, no false report.
     "tuning5_en": {"rate": 0.95, "follow-up": 0.97, "two-part": 0.93},
     # Measured once at the end of the understanding4 work (Wednesday 15:30): en 231/255 90.6%,
