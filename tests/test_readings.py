@@ -517,3 +517,223 @@ def test_what_the_english_recogniser_writes_is_read_as_meant(
     (answer,) = _talk("en", {}, question)
     assert answer.intent == intent and fact in answer.text and answer.escalation is None
     assert answer.machine is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["could I speak with somebody on friday at 9 pm", "what's the number to call the manager"],
+)
+def test_a_person_asked_for_later_or_a_number_asked_files_nothing(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation is None and "555-014-2368" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "machine"),
+    [("please call stuff", "call-staff", None),
+     ("dryer 13 is running but the air is freezing cold", "machine-broken", 13),
+     ("the display on 5 shows an error code", "machine-broken", 5)],
+)  # fmt: skip
+def test_problems_heard_or_said_plainly_are_filed(
+    question: str, kind: str, machine: int | None
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation == kind and answer.machine == machine, answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["my washer died halfway through the cycle", "my quarters never got counted"]
+)
+def test_a_problem_with_no_machine_named_asks_which_before_filing(question: str) -> None:
+    first, second = _talk("en", {}, question, "number 6")
+    assert first.escalation is None and "which machine" in first.text.lower(), first.text
+    assert second.escalation is not None and second.machine == 6, second.text
+
+
+@pytest.mark.parametrize(
+    ("questions", "lead"),
+    [(("if I drop by saturday at 8 in the morning is anyone there",), "No, "),
+     (("are staff in on saturdays", "and at 2 in the afternoon?"), "Yes, "),
+     (("could I top up the dryer while it's still running",), "Yes, ")],
+)  # fmt: skip
+def test_a_yes_no_question_leads_with_its_answer_however_put(
+    questions: tuple[str, ...], lead: str
+) -> None:
+    *_, answer = _talk("en", {}, *questions)
+    assert answer.text.startswith(lead), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("where do I stick my quarters on the dryer", "slot"),
+     ("do you guys have a membership card", "loyalty card"),
+     ("all I've got is a fifty dollar bill", "change machine"),
+     ("how do you operate the dryers", "lint filter"),
+     ("what's the rule on bringing a bunny inside", "service animals"),
+     ("I put 4 dollars in washer 6 and nothing happened", "washer 6")],
+)  # fmt: skip
+def test_paying_and_other_topics_said_in_other_words(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("questions", "fact"),
+    [(("how long is a regular wash", "oops, I meant the dryer"), "minutes"),
+     (("what does a wash cost", "the giant one?"), "$8"),
+     (("price of a large wash", "and the smallest"), "$3.50"),
+     (("how much is a giant wash", "no, I mean the large one"), "$5.75")],
+)  # fmt: skip
+def test_a_size_or_correction_alone_keeps_the_last_topic(
+    questions: tuple[str, ...], fact: str
+) -> None:
+    *_, answer = _talk("en", {}, *questions)
+    assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "questions",
+    [("so refunds, when do they come",), ("is a refund paid on my card or what",),
+     ("washer 5 kept my quarters", "ok and how do I get my money back")],
+)  # fmt: skip
+def test_refunds_asked_about_are_the_refund_policy_not_a_report(questions: tuple[str, ...]) -> None:
+    *_, answer = _talk("en", {}, *questions)
+    assert answer.escalation is None and "two days" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [("hello, where's the atm, and where do I park", ("ATM", "parking")),
+     ("two questions: how much is a large wash and is there wifi", ("$5.75", "wifi")),
+     ("does the giant washer take eight loads, and is 7 free", ("eight loads", "12 minutes"))],
+)  # fmt: skip
+def test_every_part_is_answered_however_the_parts_open(
+    question: str, facts: tuple[str, ...]
+) -> None:
+    (answer,) = _talk("en", {7: ("busy", 12)}, question)
+    for fact in facts:
+        assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "minutes"),
+    [("en", "how much drying time does a quarter buy", ("8 minutes", "7 minutes"))],
+)
+def test_dryer_minutes_are_said_per_size_when_they_differ(
+    language: str, question: str, minutes: tuple[str, ...]
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    for each in minutes:
+        assert each in answer.text, answer.text
+
+
+def test_two_things_asked_with_or_are_each_answered() -> None:
+    (answer,) = _talk("en", {}, "do you guys have an atm or wifi here")
+    assert "ATM" in answer.text and "wifi" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("hw much to wsh a load", "$3.50"),
+     ("staf hours on saturday", "9 AM"),
+     ("which dryers are open now", "free"),
+     ("is the place ever closed", "24 hours"),
+     ("which type of soap do I bring", "high efficiency"),
+     ("where can I find softener", "folding tables"),
+     ("what do you do with unclaimed clothes", "donate"),
+     ("is the internet free", "free wifi"),
+     ("I dropped off my clothes for the service, when are they ready", "next day"),
+     ("my truck can stay in the lot while I wash, right?", "two hours"),
+     ("how do I get this machine started", "Load your clothes"),
+     ("are rolling carts allowed", "don't know"),
+     ("can i use washer 5 right now", "washer 5")],
+)  # fmt: skip
+def test_topics_said_in_everyday_words(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {5: ("free", None)}, question)
+    assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "fact"),
+    [("I left my scarf here last week", "where is it kept", "folding tables"),
+     ("can you guys wash and fold my stuff", "and how long will that take", "next day")],
+)  # fmt: skip
+def test_a_where_or_how_long_after_an_owners_text_is_its_sentence(
+    first: str, then: str, fact: str
+) -> None:
+    _, answer = _talk("en", {}, first, then)
+    assert fact in answer.text, answer.text
+
+
+def test_even_at_night_after_the_staff_phone_is_its_note() -> None:
+    _, answer = _talk("en", {}, "how do I reach the staff", "even really late?")
+    assert "any time" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("what does it cost 2 wash a load", "$3.50"),
+     ("could I start the dryer and head out for a couple hours", "soon after"),
+     ("if I leave something behind, where does it end up", "blue bin"),
+     ("which shop is the laundromat beside", "Corner Market")],
+)  # fmt: skip
+def test_more_topics_said_in_everyday_words(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [("monday and friday, when do staff get in", ("On Monday", "On Friday")),
+     ("how much would a wash and a dry be for a regular load", ("$3.50", "25 cents"))],
+)  # fmt: skip
+def test_days_or_kinds_named_together_are_each_answered(
+    question: str, facts: tuple[str, ...]
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    for fact in facts:
+        assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "count"),
+    [("en", "how many washing machines have you got", "8 washers"),
+     ("ko", "세탁기는 몇 대예요?", "8대")],
+)  # fmt: skip
+def test_how_many_machines_of_a_kind_says_the_count(
+    language: str, question: str, count: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert count in answer.text, answer.text
+
+
+def test_time_bought_with_a_coin_is_the_cycle_time() -> None:
+    (answer,) = _talk("en", {}, "how long does the dryer go with one quarter")
+    assert "8 minutes" in answer.text, answer.text
+
+
+def test_what_else_leans_on_the_turn_before() -> None:
+    _, answer = _talk("en", {}, "do you sell detergent", "what else do you have in there")
+    assert "dryer sheets" in answer.text, answer.text
+
+
+def test_a_detail_told_after_the_question_does_not_drown_it() -> None:
+    (answer,) = _talk("en", {}, "can I put my rug in the washer? the back of it is all rubbery")
+    assert "rubber backing" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "lead"),
+    [("en", "could I leave laundry for wash and fold tuesday at 10 at night", "No, "),
+     ("ko", "화요일 밤 10시에 세탁 대행 맡겨도 돼요?", "아니요")],
+)  # fmt: skip
+def test_a_service_asked_for_an_hour_without_staff_is_not_then(
+    language: str, question: str, lead: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.text.startswith(lead), answer.text
+
+
+def test_clothes_not_dry_put_as_a_what_if_are_more_drying_time() -> None:
+    (answer,) = _talk("en", {}, "what if my towels are a bit wet when the dryer is done")
+    assert answer.escalation is None and "add more time" in answer.text, answer.text

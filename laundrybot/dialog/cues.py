@@ -55,7 +55,8 @@ class Cues:
     # groups ``a`` and ``b``: the question is asked once for each.
     machine_pair: re.Pattern[str]
     # Two things sharing one predicate where the cuts above do not see it ("와이파이랑 화장실
-    # 있어요?"): groups ``a``, ``b`` and ``rest``, asked as "a rest" and "b rest".
+    # 있어요?"): groups ``a``, ``b`` and ``rest``, asked as "a rest" and "b rest"; with a group
+    # ``pre`` (the predicate before them: "is there a bathroom or an atm"), "pre a rest".
     object_pair: re.Pattern[str]
     # "how long", "for how long", "얼마 동안": a question whose answer is a length of time.
     asks_duration: re.Pattern[str]
@@ -112,6 +113,17 @@ class Cues:
     # around make them one ("at three in the morning" -> "at 3 in the morning"), slips that
     # change the meaning ("weird can I park" -> "where can I park").
     reads: Callable[[str], str] = field(default=lambda text: text)
+    # Words before a bare number that put a problem on that machine ("the screen on 7 says
+    # error"), as a number opening a problem does ("16 smells like burning").
+    on_machine: frozenset[str] = frozenset()
+    # Asking leave ("can I add time", "may we ..."), and an answer that grants it ("You can add
+    # more time while it runs"): yes.
+    # Clothes not dry yet ("still damp", "a bit wet"): put as a what-if, more drying time.
+    not_dry: re.Pattern[str] = field(default=_NEVER)
+    # "how many dryers are there", "건조기 몇 대": how many machines of a kind.
+    asks_count: re.Pattern[str] = field(default=_NEVER)
+    may_i: re.Pattern[str] = field(default=_NEVER)
+    grants: re.Pattern[str] = field(default=_NEVER)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

@@ -138,6 +138,21 @@ class Dialog(Escalations, Shaping, Readings):
             f for f in methods - priced - ENTITY_FEATURES if "_" not in f and not f.isdigit()
         )
 
+        # The words a payment is said in ("card", "coin", "pay"): the payment-problem examples'
+        # words that the payment examples or the ways to pay say and no broken machine does.
+        def words_of(intent: str) -> set[str]:
+            return {
+                f
+                for phrase in self.language.examples.get(intent, ())
+                for f in self.normalize(phrase).features
+                if "_" not in f
+            }
+
+        self.payment_words = frozenset(
+            (words_of("payment-problem") & (words_of("payment") | methods))
+            - words_of("machine-broken")
+        )
+
         self.handlers: dict[str, Callable[[Turn], Answer]] = {
             "greeting": self._greeting,
             "thanks": self._thanks,
@@ -281,6 +296,11 @@ class Dialog(Escalations, Shaping, Readings):
         cues = self.cues
         return bool(
             (norm.machine and norm.machine.number is not None)
+            or (cues.load_count(low) is not None and self._asks(low))  # "fit two loads?"
+            or (  # "..., and is 1 free"
+                cues.bare_number(norm.words) is not None
+                and (cues.asks_busy.search(low) or "free" in norm.features)
+            )
             or self._step_placed(norm, low)
             or cues.machine_pair.search(plain(piece))
             or cues.problem.search(low)
@@ -326,19 +346,54 @@ class Dialog(Escalations, Shaping, Readings):
             # complaint; it is cut only where a question of its own follows ("..., is 6 free?").
             return [text]
         if self._greets(raw[0]) and any(self._stands(p) for p in raw[1:]):
-            raw = raw[1:]  # "hi, how much is a large load and ...": the requests
+            # "hi, how much is a large load and ...": the requests; "hey where's the
+            # restroom, also ...": the request the greeting opens, too.
+            rest = raw[0].split(maxsplit=1)[1:]
+            opened = rest and self._stands(rest[0]) and not self._greets(rest[0])
+            raw = [rest[0], *raw[1:]] if opened else raw[1:]
             if len(raw) == 1:
                 return raw
         pieces: list[str] = []
+        dropped = False
         for piece in raw:
             own = self._stands(piece) or (pieces and self._asked_apart(piece))
             if pieces and (not own or len(pieces) >= 3):
-                pieces[-1] = f"{pieces[-1]} {piece}"
+                merged = f"{pieces[-1]} {piece}"
+                if (
+                    not own
+                    and not self._asks(self.cues.text(plain(piece)))
+                    and self._stands(pieces[-1])
+                    and not self._stands(merged)
+                ):
+                    # "can i wash my bath mat? it's got that rubber stuff on the back": a
+                    # detail told after the question, whose words would drown it.
+                    dropped = True
+                    continue
+                pieces[-1] = merged
             else:
                 pieces.append(piece)
-        if len(pieces) > 1 and not self._stands(pieces[0]):
+        first = True
+        while len(pieces) > 1 and (
+            (first and not self._stands(pieces[0])) or self._named_then_asked(pieces[0], pieces[1])
+        ):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
-        return pieces if len(pieces) > 1 else [text]
+            first = False
+        return pieces if len(pieces) > 1 or dropped else [text]
+
+    def _named_then_asked(self, first: str, then: str) -> bool:
+        """A topic named alone, then asked about ("so refunds, when do they come"): one
+        question."""
+        read, norm = self.cues.text(plain(first)), self.normalize(first)
+        return (
+            len(first.split()) <= 3
+            and not norm.kinds  # "the big dryer, how long does it run": both answered
+            and norm.machine is None
+            and not self._asks(read)
+            and (  # "sat and sun, what time does the staff leave": the days of the question
+                bool(_BACK & set(self.normalize(then).words))
+                or (bool(norm.features) and self._topicless(norm) and self._asks(then.lower()))
+            )
+        )
 
     def _each_object(self, piece: str) -> list[str]:
         """Two things sharing one predicate ("와이파이랑 화장실 있어요?") asked once for each,
@@ -348,7 +403,8 @@ class Dialog(Escalations, Shaping, Readings):
             return [piece]
         if self.cues.compares.search(self.cues.text(plain(piece))):
             return [piece]  # "일반이랑 대형 차이가 뭐예요": the two weighed together
-        asked = [f"{pair.group(n)} {pair.group('rest')}" for n in ("a", "b")]
+        pre = pair.group("pre") + " " if "pre" in pair.re.groupindex else ""
+        asked = [f"{pre}{pair.group(n)} {pair.group('rest')}".strip() for n in ("a", "b")]
         if not all(self._stands(each) for each in asked):
             return [piece]
         return asked
@@ -547,19 +603,21 @@ class Dialog(Escalations, Shaping, Readings):
             # is like.
             best, score = st.intent, max(score, 0.5)
         elif (
-            score < THRESHOLD
+            (score < THRESHOLD or (cues.person.search(low) and self._asks(low)))
             and number is None
             and not problem
+            and not cues.urgent.search(low)
             and (cues.hour_asked(low) is not None or days_asked(norm.words, local))
             and (st.intent == "staff-contact" or cues.asks_staff.search(low))
         ):
+            # "can I talk to a real person monday at 7 am": a person then, not now.
             # "will anyone be around thursday at 7", "even at like 2am?" after the staff
             # phone: whether staff are in then.
             best, score = "staff-contact", THRESHOLD
         elif (
             (topicless or follow or len(norm.words) <= 3)
             and st.intent == "staff-contact"
-            and best in ("hours", "staff-contact", "fallback")
+            and (best in ("hours", "staff-contact", "fallback") or score < THRESHOLD)
             and (
                 any(w in DAY_WORDS or w.startswith("week") for w in norm.words)
                 or cues.hour_asked(low) is not None
@@ -581,7 +639,8 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = st.intent, max(score, THRESHOLD)
         elif (
             st.intent
-            and (score < THRESHOLD or (follow and topicless))
+            # "the large one?": the last topic's, unless a size is asked ("how big is it")
+            and (score < THRESHOLD or (topicless and (follow or "size" not in norm.features)))
             and (topicless or follow or said is not None)
         ):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
@@ -608,6 +667,14 @@ class Dialog(Escalations, Shaping, Readings):
             and (
                 score < THRESHOLD
                 or (best == "free-machines" and not {"free", "available"} & set(norm.features))
+                or (  # "does the giant washer hold eight loads": what it holds, not its price
+                    best in ("prices", "cycle-times")
+                    and cues.load_count(low) is not None
+                    and cues.yes_no.search(low)
+                    and not cues.asks_price.search(low)
+                    and not cues.asks_duration.search(low)
+                    and "price" not in norm.features
+                )
             )
         ):
             # "can I put a comforter in it?", "which washer for a king comforter": a word only
@@ -646,7 +713,9 @@ class Dialog(Escalations, Shaping, Readings):
         if number is None and bare is not None:
             machine_talk = best in USES_MACHINE or st.machine is not None or follow
             # A problem told of a number ("16 smells like something is burning"): its machine.
-            opens = problem and bool(norm.words) and norm.words[0] == str(bare)
+            # So is a problem on a number ("the screen on 7 says error").
+            at = norm.words.index(str(bare)) if str(bare) in norm.words else -1
+            opens = problem and (at == 0 or (at > 0 and norm.words[at - 1] in cues.on_machine))
             if (
                 opens
                 or machine_talk
@@ -658,8 +727,8 @@ class Dialog(Escalations, Shaping, Readings):
                 number = bare
         if number is not None and best in (
             "fallback", "free-machines", "greeting", "thanks", "how-to-wash", "how-to-dry",
-            "staff-contact",
-        ):  # fmt: skip
+            "staff-contact", "hours",
+        ):  # fmt: skip  # "can i use number 6 rn", "is washer 5 open": its state
             best = "machine-status"
         if (
             number is not None
@@ -704,13 +773,32 @@ class Dialog(Escalations, Shaping, Readings):
 
         # Reports only for real problems; a vague one asks which machine first.
         hypothetical = supposed or bool(cues.hypothetical.search(low))
-        person = bool(cues.person.search(low))
+        person = bool(cues.person.search(low)) and not (
+            best == "staff-contact"
+            and (cues.hour_asked(low) is not None or days_asked(norm.words, local))
+        )
         vague = bool(cues.vague_problem.search(low))
         best, score = self._payment_kept(
             norm, best, score, number, item, problem, hypothetical, low
         )
+        if (
+            best == "money-taken"
+            and problem
+            and score < STATED_PROBLEM
+            and not cues.money_lost.search(low)
+        ):
+            # "dryer 16 spins but it's ice cold": a problem, and no money said to be kept.
+            best = "machine-broken"
         if person and not problem and not hypothetical and cues.urgent.search(low):
             best, score = "call-staff", max(score, THRESHOLD)  # someone hurt, however put
+        elif (
+            hypothetical
+            and cues.not_dry.search(low)
+            and not cues.problem.search(cues.not_dry.sub(" ", low))
+        ):
+            # "if my clothes are still damp when the dryer stops": more drying time, what a
+            # dryer cycle is and that time can be added; not a machine's fault.
+            best, score = "cycle-times", max(score, THRESHOLD)
         elif (
             best in ESCALATIONS
             and best != "call-staff"
@@ -768,7 +856,7 @@ class Dialog(Escalations, Shaping, Readings):
         elif (
             (problem or person)
             and best not in ESCALATIONS
-            and best != "payment-problem"
+            and (best != "payment-problem" or score < THRESHOLD)  # "it quit halfway"
             and not self._owners_thing(best, score, norm, number, low)
             and not (cues.asks_broken.search(low) and not cues.money_lost.search(low))
         ):
@@ -1071,6 +1159,8 @@ class Dialog(Escalations, Shaping, Readings):
 # Topics whose answers hold no name: a name asked with them is the shop's or a person's.
 _NAMELESS = frozenset({"staff-contact", "hours", "address", "fallback", "rules", "call-staff"})
 # Any moment: a condition is read for the days it names, never for "tomorrow".
+# Words that refer back to the thing named before ("how do they work").
+_BACK = frozenset(["it", "they", "them", "that", "those", "its", "their"])
 _EPOCH = datetime.datetime(2000, 1, 3, tzinfo=datetime.UTC)
 # Topics a comparison of sizes is asked under ("which washer is better", "worth it?").
 _COMPARED = frozenset(

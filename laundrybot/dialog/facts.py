@@ -38,6 +38,14 @@ class FactAnswers(Base):
             return [self.knowledge.size_info(turn.machine.kind, turn.machine.size)]
         named = [s for w in turn.norm.words for s in self.sizes_by_word.get(w, [])]
         kind = turn.kind
+        if kind is None and len(turn.norm.kinds) > 1:
+            # "to wash and dry one normal load": each kind's, its named size or all of them.
+            out: list[SizeInfo] = []
+            for each in ("washer", "dryer"):
+                if each in turn.norm.kinds:
+                    mine = [s for s in named if s.kind == each]
+                    out += mine or list(self.knowledge.sizes(each))
+            return list(dict.fromkeys(out))
         if kind is None and {"load", "loads"} & set(turn.norm.words):
             kind = "washer"  # a load is washed
         if kind is not None:
@@ -104,7 +112,10 @@ class FactAnswers(Base):
                 say("cycle_wash_item", minutes=s.minutes, size=s.name) for s in washers
             )
             parts.append(say("cycle_wash", items=items))
-        if dryers:
+        if len({s.minutes for s in dryers}) > 1:
+            # "minutes per quarter on each kind of dryer": each size's, not a span of them.
+            parts.append(self._price_sentence(dryers))
+        elif dryers:
             parts.append(
                 say(
                     "cycle_dry",
@@ -245,7 +256,7 @@ class FactAnswers(Base):
 
     def _payment(self, turn: Turn) -> Answer:
         k = self.knowledge
-        if "how" in turn.norm.words and not any(
+        if {"how", "where"} & set(turn.norm.words) and not any(
             w in turn.norm.words for w in ("top", "load", "change", "coin", "coins", "quarters")
         ):
             text = " ".join(k.howto.payment)

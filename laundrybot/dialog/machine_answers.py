@@ -198,6 +198,14 @@ class MachineAnswers(Base):
             )
             return self._reply(turn, text)
         parts = []
+        kind = turn.kind
+        named = any(w in self.sizes_by_word for w in turn.norm.words)
+        if kind is not None and not named and self.cues.asks_count.search(turn.low):
+            # "how many dryers are there in total": how many, then which.
+            count = sum(m.kind == kind for m in self.knowledge.machines)
+            parts.append(
+                say("machine_count", count=count, kinds=say.plural(self._kind(kind), count))
+            )
         for size in self._sizes_fitting(turn):
             group = [
                 m for m in self.knowledge.machines if m.kind == size.kind and m.size == size.size

@@ -27,7 +27,13 @@ class Memory(Base):
     def _topicless(self, norm: Normalized) -> bool:
         sizes = self.sizes_by_word
         return all(
-            f in ENTITY_FEATURES or f in sizes or f in DAY_WORDS or "_" in f or f.isdigit()
+            f in ENTITY_FEATURES
+            or f in sizes
+            or f in DAY_WORDS
+            or "_" in f
+            or f.isdigit()
+            or self.cues.largest.fullmatch(f)  # "and the biggest"
+            or self.cues.smallest.fullmatch(f)
             for f in norm.features
         )
 

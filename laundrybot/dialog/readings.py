@@ -30,6 +30,7 @@ class Readings(FactAnswers):
     faq_text: dict[str, str]  # set up by Dialog.__init__, as the owner wrote them
     rule_text: dict[str, str]
     sold_words: frozenset[str]
+    payment_words: frozenset[str]
 
     def _other_machine(self, number: int) -> MachineInfo | None:
         """ "The other one": the one other machine of the same kind, size and place."""
@@ -81,13 +82,21 @@ class Readings(FactAnswers):
             return None
         sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
         picked = [x for x in sentences if says.search(cues.text(x))]
+        if not picked and says is cues.says_duration:
+            # "how long does it take" after wash and fold: "ready the next day" says it.
+            picked = [x for x in sentences if cues.says_moment.search(cues.text(x))]
         if place and norm.machine is None:
             # "where's the machine" after the vending machine: a sentence about what it names
             # ("it" names nothing, so any place said will do).
-            named = set(norm.features) - set(self.normalize(cues.asks_place.pattern).features)
-            named -= {"it", "is", "anything", "there", "what", "that"}
+            # The words that ask where are no thing named ("where's that"); "next to" is kept:
+            # "is it next to anything" is answered by what the text says it is next to.
+            named = set(norm.features) - {"it", "is", "anything", "there", "what", "that"}
+            named -= set(self.normalize("where whereabouts anything").features)
             if named:
-                picked = [x for x in picked if named & set(self.normalize(x).features)]
+                about = [x for x in picked if named & set(self.normalize(x).features)]
+                # "where is it kept": what "it" is was just said, so any place said will do.
+                back = {"it", "that", "they", "them"} & set(norm.words)
+                picked = about or (picked if back else [])
         return " ".join(picked) or None
 
     def _owner_text(self, intent: str | None) -> str | None:
@@ -124,6 +133,9 @@ class Readings(FactAnswers):
             return best, score
         if self.cues.money_lost.search(low):
             return "money-taken", max(score, THRESHOLD)
+        if item != "payment-problem" and not self.payment_words.intersection(norm.features):
+            # "the screen on 7 says error": no payment said, so a machine's problem.
+            return "machine-broken", max(score, THRESHOLD)
         if "reader" in norm.features or (number is not None and item != "payment-problem"):
             # A dead card reader is its machine's: broken (which machine, if none is named).
             return "machine-broken", max(score, THRESHOLD)
@@ -222,6 +234,16 @@ class Readings(FactAnswers):
             days = [turn.now.weekday()]  # an hour today
         if not days or self.knowledge.staff_hours.always:
             return text
+        at = self._staff_at(turn)
+        if at is not None and not at[1]:
+            # "can I drop off wash and fold at 9pm": not then, whatever yes the text opens with.
+            yes = self.cues.yes
+            if text.startswith(yes):
+                text = text[len(yes) :]
+                text = text[:1].upper() + text[1:]
+            said = self.say("staff_not_then")
+            no = self.cues.no + (said[:1].lower() if said[:1].isascii() else said[:1]) + said[1:]
+            return " ".join([no, text, self._staff_day(at[0])])
         return " ".join([text, *(self._staff_day(d) for d in days)])
 
     def _step_placed(self, norm: Normalized, low: str) -> tuple[str, str] | None:

@@ -23,7 +23,13 @@ class Shaping(Memory):
         """Fit the answer to speech: a yes/no question starts with its answer."""
         text = answer.text.strip()
         cues = self.cues
-        if not cues.yes_no.search(low) or cues.when.search(low):
+        if cues.when.search(low):
+            return text
+        if not self._yes_no(low) and not (
+            answer.intent == "staff-contact" and self._staff_at(turn) is not None
+        ):
+            # "what about at 11 in the morning" after staff hours: whether they are in then,
+            # however it is put.
             return text
         yes = self._polarity(answer, turn, low)
         if yes is None:
@@ -36,6 +42,15 @@ class Shaping(Memory):
         if self.language.code == "en" and not text[:2].isupper() and not text.startswith("I "):
             text = text[:1].lower() + text[1:]
         return lead + text
+
+    def _yes_no(self, low: str) -> bool:
+        """A yes/no question, also after a condition put first ("if I come sunday at 3 will
+        somebody be working")."""
+        cues = self.cues
+        if cues.yes_no.search(low):
+            return True
+        said = cues.condition.match(low)
+        return said is not None and bool(cues.yes_no.search(low[said.end() :].lstrip()))
 
     def _polarity(self, answer: Answer, turn: Turn, low: str) -> bool | None:
         cues = self.cues
@@ -69,15 +84,17 @@ class Shaping(Memory):
             if day is not None:
                 return shop.always or shop.days[day] is not None
             return shop.always or shop.is_open(turn.now)
+        at = self._staff_at(turn) if intent == "staff-contact" else None
+        if at is not None:
+            return at[1]  # "will anyone be here at 7?": whether staff are in then
         if intent == "staff-contact" and cues.asks_staff.search(low):
-            at = self._staff_at(turn)
-            if at is not None:
-                return at[1]  # "will anyone be here at 7?": whether staff are in then
             if any(w in DAY_WORDS or w == "tomorrow" for w in turn.norm.words):
                 return None
             return self.knowledge.staff_hours.is_open(turn.now)
         if intent in ("payment", "detergent"):
             return True
+        if cues.may_i.search(low) and cues.grants.search(answer.text):
+            return True  # "can I add time once it's going" - "You can add more time ..."
         if intent.startswith("rule:"):
             return False
         return None

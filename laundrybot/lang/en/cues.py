@@ -14,7 +14,8 @@ _PROBLEM = any_of(
     r"(money|quarters?|coins?|card|cash|change|\$?\d+)",
     r"\b(keeps?|taking|won'?t give( back)?) (my|all my) (money|quarters?|coins?|card|cash)",
     r"\b(charged|double charged|overcharged|no refund|refund|money back|lost my money)",
-    r"\bpaid\b.*\b(not|never|nothing|didn|doesn|won)\b",
+    r"\b(paid|put (my |the |some )?(money|quarters|coins|cash))\b"
+    r".*\b(not|never|nothing|didn|doesn|won)\b",
     r"\b(broken|broke|busted|not working|does not work|doesn't work|stopped"
     r"|won'?t (start|drain|spin|open|turn on|heat|work|stop|go|run)|keeps? beeping|beeps"
     r"|will not (start|drain|spin|open|heat|work|stop))",
@@ -31,14 +32,18 @@ _PROBLEM = any_of(
     r"|not) (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open"
     r"|change|go down|show (up|anything)|respond)",
     r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
+    r"(\bnot|\bnever|n'?t) (get |got |been |be )?(counted|registered|credited)\b",
     r"\b(does|did|is doing|shows|showed) nothing\b",
+    r"\b(ice|stone|freezing) cold\b|\b(blows?|blowing|still|stays?|comes? out) cold\b",
     r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air|damp"
     r"|not drying|still (soaking |sopping |dripping )?wet|soaking wet|strange noise|noise"
     r"|out of order|not spinning|not draining"
     r"|won'?t drain)",
 )
 _PERSON = any_of(
-    r"\bcall (the )?(staff|manager|manger|attendant|owner|someone|somebody|a person|for help)",
+    # Not the number to call: "what's the number to call the owner" asks for it.
+    r"\b(?<!number to )(?<!number i can )(?<!number i )"
+    r"call (the )?(staff|manager|manger|attendant|owner|someone|somebody|a person|for help)",
     r"\b(talk|speak) (to|with) (a |the |an )?(real |live |actual |human )?"
     r"(person|human|someone|somebody|staff|manager|attendant|owner|employee|worker)",
     r"\b(let|tell) (the )?(owner|staff|manager|attendant|someone) know\b",
@@ -78,6 +83,10 @@ _HYPOTHETICAL = re.compile(
     r"\bif\b|\bin case\b|\bsuppose\b|^say (a|the|my)\b|\bwhat (happens|do i do|should i do)\b"
     r"|\bwho (do i|should i|can i|pays|handles)\b|\bhow (do|does|would|can) (i|you|we|refunds?)"
     r" (report|get|work|handle|claim)\b|\bhow do refunds\b|\bdo you (give|do|offer|pay)\b"
+    # Refunds asked about, not a refund claimed: "refunds, how do they work", "your refund
+    # policy", "would a refund come back as cash".
+    r"|\brefunds?\b.*\b(how|when|policy|work|cash|card|come|take)\b"
+    r"|\b(what|how|when|is|are|would|will|does|do)\b.*\brefunds?\b(?!.*\b(took|ate|kept)\b)"
 )
 _OUT_OF_SCOPE = any_of(
     r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",
@@ -97,7 +106,7 @@ _ACCEPT = re.compile(
 )
 _FOLLOW_UP = re.compile(
     r"^(and|also|so|ok(ay)?|what about|how about|and what about|what of"
-    r"|then|same|is it the same|and the same)\b"
+    r"|then|same|is it the same|and the same|even|not even|what else)\b"  # "even late at night?"
     r"|\b(too|as well)[.!? ]*$"  # "can I use it on the dryers too"
 )
 _YES_NO = re.compile(
@@ -166,6 +175,15 @@ _UNITS_AFTER = frozenset(
         "o",
         "clock",
         "oclock",
+        # "three things: ...", "2 questions": a count of something else.
+        "things",
+        "thing",
+        "questions",
+        "question",
+        "parts",
+        "kids",
+        "people",
+        "items",
     ]
 )
 _TIME_OF_DAY = ("at night", "in the morning", "in the evening", "in the afternoon", "tonight")
@@ -254,15 +272,39 @@ def bare_number(words: tuple[str, ...]) -> int | None:
 
 _ITEMS = (
     (
+        # A car left or parked: the owner's parking text (guarded like the others), before
+        # the unattended rule ("can I leave my car in your lot overnight").
+        re.compile(
+            r"\b(park|parking|parked)\b|\b(leave|left|keep) (my|the|our) (car|truck|van)\b"
+            r"|\b(car|truck|van)\b.{0,20}\b(stay|be there|sit|lot)\b"
+        ),
+        "faq:parking",
+    ),
+    # The wifi, however it is asked ("do I have to pay for the internet").
+    (re.compile(r"\b(wifi|wi-fi|internet|wireless)\b"), "faq:wifi"),
+    (
+        # Time bought with a coin: the cycle times ("how much time do I get for a quarter").
+        re.compile(
+            r"\b(how much time|how long|how many minutes|how many mins)\b.*\b(for|per|with)"
+            r" (a|one|each|every|1)? ?(quarter|coin|25 cents)\b"
+        ),
+        "cycle-times",
+    ),
+    (
+        # Laundry left for the service: wash and fold ("when do I get it back").
+        re.compile(r"\b(leave|drop|left|dropped)\b.*\bfor (the|your) (service|staff)\b"),
+        "faq:wash-and-fold",
+    ),
+    (
         # Leaving laundry in a machine, or someone else's left in one: the shop's rule about
         # unattended laundry (guarded: only when the knowledge file has that rule).
         re.compile(
             r"\b(someone|somebody|some one|other people|another person|somebodys|someones"
             r"|somebody's|someone's|their)\b.*\b(clothes|laundry|stuff|things|load|wash)\b"
             r".*\b(in|inside)\b"
-            r"|\b(can|could|may|if|ok if|okay if) i (leave|go|step out|run|head)\b.*\b(while"
+            r"|\b(can|could|may|if|ok if|okay if) i (leave|go|step out|run|head|start)\b.*\b(while"
             r"|come back|overnight|later|go get|go grab|unattended|for a bit|errands?|shopping"
-            r"|step out|go out|pop out)\b"
+            r"|step out|go out|pop out|head out|be gone|be back)\b"
             r"|\bleave (my|the) (wash|laundry|clothes|stuff|load)\b.*\b(go|come back|overnight"
             r"|later|while)\b"
             r"|\b(stay|wait) (with|by|for) (my|the) (laundry|clothes|wash|load|stuff)\b"
@@ -297,6 +339,10 @@ _ITEMS = (
             r"(?! (the|my|a) \w+ (setting|cycle))"
             r"|\bchange for (a |an |my |the )?(\$?\d+|ten|twenty|fifty|hundred|five|bills?)"
             r"|\bwhere (can|do) i get (some )?(quarters|coins|change)\b"
+            # "I only have a twenty dollar bill": a bill to break.
+            r"|(\b(only|just) (have|got|brought|carry)|\ball i('ve| have)? (got|have) is)\b"
+            r".{0,12}\b(\$?\d+|ten|twenty|fifty|hundred)"
+            r"( dollar)?( bills?| notes?)?\b(?! (minutes|loads?|quarters|cents))"
         ),
         "payment",
     ),
@@ -311,11 +357,6 @@ _ITEMS = (
         "faq:wash-and-fold",
     ),
     (
-        # A car left or parked: the owner's parking text (guarded like the others).
-        re.compile(r"\b(park|parking|parked)\b|\b(leave|left|keep) (my|the|our) (car|truck|van)\b"),
-        "faq:parking",
-    ),
-    (
         # The hours note: when to start the last wash to be done by midnight.
         re.compile(r"\b(last|latest)\b.{0,40}\b(start|load|wash|put)\b|\b(before|by) midnight\b"),
         "hours",
@@ -327,8 +368,8 @@ _ITEMS = (
     (
         re.compile(
             r"\bdryer sheets?\b|\b(forgot|forget|need|buy|sell|get|have|cost|price|how much"
-            r"|out of|no)\b.*\b(detergent|soap|softener|pods?)\b|\b(detergent|soap"
-            r"|softener|pods?)\b.*\b(cost|price|how much|sell|buy)\b"
+            r"|out of|no|bring|kind of|type of|which|where)\b.*\b(detergent|soap|softener|pods?)\b"
+            r"|\b(detergent|soap|softener|pods?)\b.*\b(cost|price|how much|sell|buy|where)\b"
         ),
         "detergent",
     ),
@@ -338,7 +379,10 @@ _ITEMS = (
             r"|something|anything|socks?"
             r"|clothes|jacket|bag|phone|keys?|wallet|shirt|sweater|hoodie|laundry)\b"
             r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
-            r"|\b(left|leave|forgotten|forget) behind\b"
+            r"|\b(left|leave|forgotten|forget) behind\b|\bunclaimed\b"
+            r"|\b(forget|forgot|leave|left) (it|them|something|anything)\b.*\b(where|end up)\b"
+            r"|\b(things|stuff|items|clothes) (nobody|no one|people don'?t) (comes? back for"
+            r"|picks? up|claims?|collects?)"
         ),
         "lost-and-found",
     ),
@@ -355,6 +399,14 @@ _ITEMS = (
             r"|\bwhat do i do first\b|\bbefore (using|i use|starting)\b"
         ),
         "how-to-wash",
+    ),
+    (
+        # What the shop is next to: its address says ("what store are you next to").
+        re.compile(
+            r"\b(what|which) (store|shop|business|building|place)s? (are you|is (it|this|the \w+)"
+            r"|'s|are|is) (next to|beside|near|by)\b|\bwhat are you (next to|beside|near)\b"
+        ),
+        "address",
     ),
     (
         # "you" is the shop: "are you open right now" is not "what's open right now".
@@ -395,7 +447,11 @@ _MONEY_LOST = any_of(
     r".*\b(money|quarters?|coins?|payment|cash|change|bucks|dollars?|\$?\d+)\b",
     r"\b(charged|billed) me\b|\bcharged (twice|double)|\bdouble charged",
     r"\b(payment|money|charge|it) (went|gone|go) through\b|\bwent through\b",
-    r"\b(paid|payed|tapped|inserted|put in)\b.*\b(not|never|nothing|didn|doesn|won|isn|but)\b",
+    r"\b(paid|payed|tapped|inserted|put in|put (my |the |some )?(money|quarters|coins|cash|\$?\d+)"
+    r"( dollars)? in)\b.*\b(not|never|nothing|didn|doesn|won|isn|but)\b",
+    # Coins or a payment put in and not counted: the machine kept them.
+    r"\b(coins?|quarters?|money|payment|cash)\b.*(\bnot|\bnever|n'?t)\b.{0,12}"
+    r"\b(register|registered|count|counted|show|showed|go in|went in|credit|credited)\b",
 )
 # Asking whether a machine works, not telling that it broke.
 _ASKS_BROKEN = re.compile(
@@ -422,7 +478,12 @@ CUES = Cues(
     items=_ITEMS,
     asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)\b"),
     machine_pair=_MACHINE_PAIR,
-    object_pair=re.compile(r"(?!)"),  # English cuts at "and": "is there wifi | and parking"
+    # English cuts at "and" ("is there wifi | and parking"); two things asked with "or" share
+    # the predicate before them: "is there a bathroom or an atm around".
+    object_pair=re.compile(
+        r"^(?P<pre>(is there|are there|do you (guys )?have|where('s| is| are| can i find))) "
+        r"(?P<a>((an?|the|any|some) )?\w+) or (?P<b>((an?|the|any|some) )?\w+)(?P<rest>.*)$"
+    ),
     asks_duration=_ASKS_DURATION,
     says_duration=_SAYS_DURATION,
     says_moment=_SAYS_MOMENT,
@@ -450,9 +511,19 @@ CUES = Cues(
     load_count=load_count,
     hour_asked=hour_asked,
     reads=lambda text: spelled_hours(heard(text)),
+    on_machine=frozenset(["on", "number"]),
+    asks_count=re.compile(r"\bhow many\b"),
+    not_dry=re.compile(
+        r"\b(still |kinda |a bit |a little |too )?(damp|wet|not dry|not fully dry)\b"
+    ),
+    may_i=re.compile(
+        r"\b(can|could|may) (i|we)\b|\bam i (allowed|able)\b|\bis it (ok|okay|alright)\b"
+    ),
+    grants=re.compile(r"^(you can|you may|you're welcome to)\b", re.IGNORECASE),
     condition=re.compile(
         r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
-        r"(i|we|you|it|there)\b))|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"
+        r"(i|we|you|it|there|someone|somebody|anyone|anybody|staff)\b))"
+        r"|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"
     ),
     compares=re.compile(
         r"\b(which|what)( one)?\b.*\b(more|less|longer|shorter|bigger|smaller|cheaper|better"

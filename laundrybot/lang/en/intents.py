@@ -64,6 +64,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "are you open 24 hours",
         "what time does the shop close",
         "is the shop open tomorrow",
+        "do you ever close",
     ),
     "staff-contact": (
         "when are staff here",
@@ -107,6 +108,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how do i load money on the loyalty card",
         "payment methods",
         "what kinds of payment do you accept",
+        "where does the money go",
+        "where do i insert coins",
+        "do you have a loyalty card",
     ),
     "payment-problem": (
         "my card was declined",
@@ -178,6 +182,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how do refunds work",
         "how long does a refund take",
         "do you give refunds in cash",
+        "is the refund cash or on the card",
+        "how do i get my money back",
+        "what is your refund policy",
         "does the refund go on my card or in cash",
         "can i get a refund",
         "who pays me back",
@@ -240,6 +247,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "is there an empty washer",
         "free machines",
         "which machines are available right now",
+        "which washers are open now",
+        "which dryers are open now",
     ),
     "call-staff": (
         "call staff",

@@ -63,11 +63,13 @@ SPELLING = {
     "tues": "tuesday", "wed": "wednesday", "thurs": "thursday", "fri": "friday",
     "yall": "you", "y'all": "you", "bc": "because", "2day": "today", "fone": "phone",
     "phon": "phone", "brng": "bring", "dyer": "dryer", "dyers": "dryers",
+    "hw": "how", "wsh": "wash", "wht": "what", "staf": "staff", "stff": "staff",
 }  # fmt: skip
 # Multi-word phrases folded before anything else.
 _PHRASES = (
     (re.compile(r"\bwi[\s-]?fi\b|\bwhy[\s-]?fi\b|\bwife i\b"), "wifi"),  # and as heard
     (re.compile(r"\b(sun|mon|satur|fri) day\b"), r"\1day"),
+    (re.compile(r"\bsat\b(?=,? (and |& |n |or )?sun)"), "saturday"),  # "sat and sun"
     (re.compile(r"\bwashing machines?\b"), "washer"),
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
@@ -75,8 +77,8 @@ _PHRASES = (
     (re.compile(r"\bcash (machine|point)s?\b|\batm machines?\b"), "atm"),
     (re.compile(r"\bhow much longer\b"), "how long left"),
     (re.compile(r"\bpaper money\b|\bbank ?notes?\b|\bpaper bills?\b"), "bills"),
-    # Heard for "to": "how much is it too dry my clothes".
-    (re.compile(r"\b(is it|costs?|much) too (dry|wash|use)\b"), r"\1 to \2"),
+    # Heard or typed for "to": "how much is it too dry my clothes", "how much 2 dry".
+    (re.compile(r"\b(is it|costs?|much) (too|2) (dry|wash|use)\b"), r"\1 to \3"),
     (re.compile(r"\b(rest|bath|wash) rooms?\b"), "restroom"),
     (re.compile(r"\blint (trap|screen|catcher)s?\b"), "lint filter"),
     # Heard for "staff": nobody asks a laundromat for its stuff hours.
@@ -102,6 +104,20 @@ _PHRASES = (
         "how \\1 i top up",
     ),
     (re.compile(r"\bapple pay\b|\bgoogle pay\b|\bsamsung pay\b"), "phonepay"),
+    # A trailing "or something" asks nothing more: "is there like a rewards card or something".
+    (re.compile(r"\s*\bor (something|what|whatever|anything|so)\b(?=[\s?.!]*$)"), ""),
+    # Money put in a machine is paying it: "where do I put the money".
+    (re.compile(r"\b(put|insert|stick) (the |my |some )?(money|quarters|coins|cash)\b"), "pay"),
+    # Getting a machine going is starting it: "how do I get the washer going".
+    (
+        re.compile(
+            r"\b(get|set) (the |my |this |a )?(washer|dryer|machine|wash|load)s? "
+            r"(going|started|running|on)\b"
+        ),
+        r"start the \3",
+    ),
+    # Working a machine is using it: "how do I work these washers".
+    (re.compile(r"\bhow (do|does|can|should) (i|you|we|one) (work|operate)\b"), r"how \1 \2 use"),
 )
 
 # Filler that carries no meaning for telling intents apart.
@@ -109,7 +125,8 @@ _STOPWORDS = word_set(
     "a an the is are am was were be been being i me my mine myself you your yours it its "
     "this that these those to of do does did can could would will shall should please uh um "
     "er hey so just and or we us our they them their he she him her his have has had with "
-    "at by from also very really ok okay well like oh"
+    "at by from also very really ok okay well like oh actually literally basically kinda "
+    "sorta honestly"
 )
 # Words folded onto one canonical form after stemming (both sides of matching see the same).
 _SYNONYMS = {
@@ -147,6 +164,10 @@ _SYNONYMS = {
     "bedspread": "comforter", "doona": "comforter", "eiderdown": "comforter",
     "hello": "hi", "hey": "hi", "howdy": "hi", "morning": "hi", "evening": "hi",
     "thank": "thanks", "thx": "thanks", "appreciate": "thanks",
+    # A card that collects something is the loyalty card.
+    "reward": "loyalty", "rewards": "loyalty", "membership": "loyalty", "member": "loyalty",
+    "hamster": "pet", "rabbit": "pet", "bunny": "pet", "bird": "pet", "parrot": "pet",
+    "ferret": "pet", "kitty": "pet", "doggy": "pet",
 }  # fmt: skip
 # Irregular forms the suffix stripper would get wrong.
 _STEM_EXCEPTIONS = {
@@ -172,12 +193,26 @@ _GLUED = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _NOT_WORD = re.compile(r"[^a-z0-9']+")
 
 
-# Slips of the recogniser that the cues' patterns must not read as they are written.
+# Readings of the whole utterance that the cues' patterns and the normaliser must both see:
+# slips of the recogniser that change the meaning, and a correction said as one.
 _HEARD = (
     # Heard for "where": an utterance does not open with "weird can I park".
     (re.compile(r"^weird (can|do|is|are|should|would)\b"), r"where \1"),
     # Heard for "work": "how do the dryers weird".
     (re.compile(r"^(how (do|does) (the |a |this |these )?\w+) weird$"), r"\1 work"),
+    # A correction of the last question is a follow-up: "no sorry, I meant the dryer".
+    (
+        re.compile(
+            r"^((no|nope|oh|sorry|wait|actually|oops)[ ,.!]+)*(i meant|i was asking about"
+            r"|i'm asking about|i am asking about)\b|^((no|nope|sorry)[ ,.!]+)+i mean\b"
+        ),
+        "what about",
+    ),
+    # Heard for "staff": nobody calls or talks to a laundromat's stuff.
+    (
+        re.compile(r"\b(call|calling|talk to|talk with|speak to|speak with) (the )?stuff\b"),
+        r"\1 staff",
+    ),
 )
 
 
@@ -326,6 +361,11 @@ def features_of(words: Iterable[str]) -> tuple[str, ...]:
     return tuple(content + pairs)
 
 
+# Everyday words one letter from a shop word, never to be "corrected" to it ("carts" is not
+# "cards").
+_PLAIN_WORDS = word_set("cart carts trolley trolleys")
+
+
 class Normalizer:
     """Runs the whole pipeline; built once per knowledge file (the vocabulary comes from it)."""
 
@@ -335,6 +375,7 @@ class Normalizer:
             known.update(split_words(text))
         known.update(MACHINE_WORDS, _UNITS, _TENS, _HOMOPHONES, _STOPWORDS, _NUMBER_MARKERS)
         known.update(SPELLING.values(), _ORDINALS, _SYNONYMS)
+        known.update(_PLAIN_WORDS)
         self.speller = Speller(known)
 
     def __call__(self, text: str) -> Normalized:

@@ -101,6 +101,7 @@ ENGLISH = Wording(
         "per_dry": "drying",
         "machine_info": "{name} is a {description}{where}.",
         "size_machines": "{kinds} {numbers}{where}: {description}.",
+        "machine_count": "There are {count} {kinds}.",
         "price_machine": "{name} is a {description}: {per} is {money} for {minutes} minutes.",
         "prices_all": (
             "A wash is {wash} depending on the washer size, and drying is {dry} for "

@@ -236,6 +236,7 @@ CUES = Cues(
     yes="네, ",
     no="아니요, ",
     spaced=False,
+    asks_count=re.compile(r"몇대"),
     money_lost=_MONEY_LOST,
     asks_broken=_ASKS_BROKEN,
     says_broken=re.compile(r"고장"),

@@ -151,6 +151,7 @@ KOREAN = Wording(
         "per_dry": "건조는",
         "machine_info": "{name}(은)는 {description}.{where}",
         "size_machines": "{numbers} {kinds}(은)는 {description}.{where}",
+        "machine_count": "{kinds}(은)는 모두 {count}대예요.",
         "price_machine": "{name}(은)는 {description}. {per} {money}에 {minutes}분이에요.",
         "prices_all": (
             "세탁은 세탁기 크기에 따라 {wash}(이)고, 건조는 {dry_minutes}분에 {dry}(이)에요. "
