@@ -69,12 +69,15 @@ BARS: dict[str, dict[str, float]] = {
     # 2 false reports. After tuning on it (understanding6): 392/401 97.8%, follow-up 100%,
     # two-part 96.2%, no false report.
     "tuning5_en": {"rate": 0.95, "follow-up": 0.97, "two-part": 0.93},
-    # Measured once at the end of the understanding4 work (Wednesday 15:30): en 231/255 90.6%,
-    # follow-up 95.1%, two-part 82.8%, no false report; ko 93/98 94.9%, follow-up 96.0%,
-    # two-part 80.0%, no false report (after understanding3: en 84.3%, two-part 75.9%, 1 false
-    # report; ko 88.8%, 80.0%; at the start: en 55.7%, ko 64.3%).
-    "heldout_en": {"rate": 0.88, "follow-up": 0.92, "two-part": 0.79},
-    "heldout_ko": {"rate": 0.92, "follow-up": 0.92, "two-part": 0.75},
+    # Measured once at the end of each round's work (Wednesday 15:30), totals only. After
+    # understanding6 (tuning5): en 237/255 92.9%, follow-up 95.1%, two-part 89.7% (26/29), no
+    # false report; ko 96/98 98.0%, follow-up 100%, two-part 90.0% (9/10), no false report.
+    # After understanding5 (tuning3, tuning4): en 233/255 91.4%, two-part 86.2%; ko 96/98 98.0%.
+    # After understanding4: en 231/255 90.6%, two-part 82.8%; ko 93/98 94.9%, two-part 80.0%
+    # (after understanding3: en 84.3%, two-part 75.9%, 1 false report; ko 88.8%, 80.0%; at
+    # the start: en 55.7%, ko 64.3%).
+    "heldout_en": {"rate": 0.90, "follow-up": 0.92, "two-part": 0.82},
+    "heldout_ko": {"rate": 0.95, "follow-up": 0.95, "two-part": 0.80},
 }
 # None anywhere: every set, the held-out ones too, is at the goal of no false staff report.
 MAX_FALSE_REPORTS = {
