@@ -737,3 +737,20 @@ def test_a_service_asked_for_an_hour_without_staff_is_not_then(
 def test_clothes_not_dry_put_as_a_what_if_are_more_drying_time() -> None:
     (answer,) = _talk("en", {}, "what if my towels are a bit wet when the dryer is done")
     assert answer.escalation is None and "add more time" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "fact"),
+    [("what's a large wash gonna run me", "prices", "5.75"),
+     ("can i wash with my own persil", "detergent", "high efficiency"),
+     ("will washer ate be free soon", "machine-status", "washer 8"),
+     ("my card just won't go through", "payment-problem", "tapping"),
+     ("what's the capacity of a regular washer", "machine-info", "two loads"),
+     ("what do you use to pay here", "payment", "quarters"),
+     ("could you wash my truck", "fallback", "can't")],
+)  # fmt: skip
+def test_english_everyday_ways_of_asking(question: str, intent: str, fact: str) -> None:
+    """A price "runs me", a brand is detergent, "ate" after a machine word before "be" is 8,
+    a card that won't go through is declined, capacity is a size, washing a car is declined."""
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == intent and fact in answer.text and answer.escalation is None

@@ -98,6 +98,7 @@ _OUT_OF_SCOPE = any_of(
     r"\b(police|doctor|pharmacy|hospital|post office|gas station)\b",
     r"\bcall (my|me a|an?) (?!person|human)\w+",
     r"\b(dry clean|dry-clean|dry cleaning|ironing|tailor|alterations?|shoe repair)\b",
+    r"\b(wash|clean|detail|vacuum) (my|the|our) (car|truck|van)\b|\bcar ?wash\b",
 )
 _ACCEPT = re.compile(
     r"^(yes|yeah|yep|yup|sure|ok|okay|please|go on|go ahead|tell me|yes please|sure thing|"

@@ -111,6 +111,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "where does the money go",
         "where do i insert coins",
         "do you have a loyalty card",
+        "what can i pay with",
+        "i only have bills",
     ),
     "payment-problem": (
         "my card was declined",
@@ -221,6 +223,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "which numbers are the dryers",
         "what is the large washer good for",
         "what is the biggest washer you have",
+        "what is the capacity of the large washer",
     ),
     "machine-status": (
         "is machine 7 free",

@@ -34,6 +34,7 @@ _HOMOPHONES = {"to": 2, "too": 2, "tu": 2, "for": 4, "fore": 4, "won": 1, "ate":
 # "a dryer for comforters" or "dryer for 30 minutes" must not become a machine number.
 _AFTER_NUMBER = word_set(
     "is free done busy available open working broken finished ready took take ate eat leaking "
+    "be "
     "leaks stuck still not in has have will does did running on please empty status yet now "
     "started start starting shows says door error and or right there"
 )
@@ -97,6 +98,17 @@ _PHRASES = (
             r"\b(phone|contact|emergency) number (four|4) (the )?(staff|attendants?|someone)\b"
         ),
         r"\1 number for \4",
+    ),
+    # What a price is said as: "what will a wash run me", "set me back".
+    (re.compile(r"\b(run|set) (me|you|us)( back)?\b"), "cost me"),
+    # "what can I use to pay" asks what one pays with, not what to use.
+    (re.compile(r"\b(use|need) to pay with\b|\buse to pay\b"), "pay with"),
+    # A card that "won't go through" is declined.
+    (
+        re.compile(
+            r"\b(won't|wont|will not|doesn't|does not|didn't|did not|isn't) go(ing)? through\b"
+        ),
+        "is declined",
     ),
     # Heard for "add": "how do I want money to my card".
     (
@@ -168,6 +180,8 @@ _SYNONYMS = {
     "reward": "loyalty", "rewards": "loyalty", "membership": "loyalty", "member": "loyalty",
     "hamster": "pet", "rabbit": "pet", "bunny": "pet", "bird": "pet", "parrot": "pet",
     "ferret": "pet", "kitty": "pet", "doggy": "pet",
+    # Detergent brands are detergent.
+    "tide": "detergent", "persil": "detergent", "purex": "detergent", "ariel": "detergent",
 }  # fmt: skip
 # Irregular forms the suffix stripper would get wrong.
 _STEM_EXCEPTIONS = {
