@@ -754,3 +754,18 @@ def test_english_everyday_ways_of_asking(question: str, intent: str, fact: str) 
     a card that won't go through is declined, capacity is a size, washing a car is declined."""
     (answer,) = _talk("en", {}, question)
     assert answer.intent == intent and fact in answer.text and answer.escalation is None
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "fact"),
+    [("is a regular washer faster than the giant", "prices", "40 minutes"),
+     ("how much stuff will the large washer hold", "machine-info", "four loads"),
+     ("can i chuck a rug with a rubber back in", "rule:dyeing", "rubber"),
+     ("what does a quarter get me on the big dryer", "cycle-times", "7 minutes"),
+     ("do i need quarters", "payment", "card")],
+)  # fmt: skip
+def test_english_sizes_speeds_and_quarters(question: str, intent: str, fact: str) -> None:
+    """Faster or slower than is a comparison, how much laundry a washer takes is its loads,
+    throwing a thing in is washing it, what a quarter gets is dryer minutes."""
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == intent and fact in answer.text and answer.escalation is None

@@ -530,7 +530,8 @@ CUES = Cues(
         r"\b(which|what)( one)?\b.*\b(more|less|longer|shorter|bigger|smaller|cheaper|better"
         r"|faster|quicker|quickest|fastest|slower|most|least|best)\b"
         r"|\bworth (it|the|paying|getting)\b|\bdifferen(ce|t)\b"
-        r"|\bvs\b|\bversus\b|\bcompare|\b(bigger|cheaper|better|faster|longer|more) than\b"
+        r"|\bvs\b|\bversus\b|\bcompare|\b(bigger|cheaper|better|faster|longer|more|slower|quicker"
+        r"|smaller|shorter|less) than\b"
     ),
     other=re.compile(
         r"\bthe other\b(?! (people|person|customers?|folks|side|day|way))( ones?)?"

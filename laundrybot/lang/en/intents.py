@@ -51,6 +51,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "drying time",
         "how long do the large ones run for",
         "how many minutes per quarter",
+        "how much dryer time do i get for a quarter",
     ),
     "hours": (
         "what are your hours",
@@ -112,6 +113,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "where do i insert coins",
         "do you have a loyalty card",
         "what can i pay with",
+        "do i need coins",
         "i only have bills",
     ),
     "payment-problem": (
@@ -224,6 +226,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "what is the large washer good for",
         "what is the biggest washer you have",
         "what is the capacity of the large washer",
+        "which numbers are the large washers",
     ),
     "machine-status": (
         "is machine 7 free",

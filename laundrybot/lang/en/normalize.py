@@ -101,6 +101,27 @@ _PHRASES = (
     ),
     # What a price is said as: "what will a wash run me", "set me back".
     (re.compile(r"\b(run|set) (me|you|us)( back)?\b"), "cost me"),
+    # How much laundry a machine takes is how many loads it holds, not how long it takes.
+    (
+        re.compile(r"\bhow much (laundry|clothes|stuff|washing) (can|does|will|would)\b"),
+        "how many loads \\2",
+    ),
+    # Throwing something in (the machine) is washing it: "can I throw my rug in".
+    (
+        re.compile(
+            r"\b(throw|toss|put|chuck) (my |the |a |an |this |these |our )?(.{1,40}?)"
+            r" in( there| it)?$"
+        ),
+        r"wash \2\3",
+    ),
+    # What a quarter gets you in a dryer is its minutes.
+    (
+        re.compile(
+            r"\bwhat (does|do|will|would|can) (a |one |each |1 )?(quarter|25 cents)"
+            r" (get|give|buy)s? (me|you|us)\b"
+        ),
+        "how many minutes per quarter",
+    ),
     # "what can I use to pay" asks what one pays with, not what to use.
     (re.compile(r"\b(use|need) to pay with\b|\buse to pay\b"), "pay with"),
     # A card that "won't go through" is declined.
