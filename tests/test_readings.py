@@ -769,3 +769,16 @@ def test_english_sizes_speeds_and_quarters(question: str, intent: str, fact: str
     throwing a thing in is washing it, what a quarter gets is dryer minutes."""
     (answer,) = _talk("en", {}, question)
     assert answer.intent == intent and fact in answer.text and answer.escalation is None
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "fact"),
+    [("is it ok if i leave my stuff in the washer for an hour", "rule:unattended", "take"),
+     ("what numbers are the big dryers", "machine-info", "13"),
+     ("if the card doesn't go through, what then", "payment-problem", "tapping")],
+)  # fmt: skip
+def test_english_leaving_sizes_and_cards(question: str, intent: str, fact: str) -> None:
+    """Leaving laundry for hours is the unattended rule; which machines are a size is their
+    numbers; a card that doesn't go through is declined, in a what-if too."""
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == intent and fact in answer.text and answer.escalation is None

@@ -281,6 +281,16 @@ _ITEMS = (
         ),
         "faq:parking",
     ),
+    # Which machines are of a size: their numbers and place ("which ones are the giant
+    # washers"), not its price.
+    (
+        re.compile(
+            r"^(which|what) (ones|machines|numbers|washers|dryers|ones here)? ?(are|is) (the|your)"
+            r" (regular|large|giant|big|biggest|standard|small|stack|normal)\b(?!.*\b(free|open"
+            r"|available|cost|price|much)\b)"
+        ),
+        "machine-info",
+    ),
     # The wifi, however it is asked ("do I have to pay for the internet").
     (re.compile(r"\b(wifi|wi-fi|internet|wireless)\b"), "faq:wifi"),
     (
@@ -305,9 +315,10 @@ _ITEMS = (
             r".*\b(in|inside)\b"
             r"|\b(can|could|may|if|ok if|okay if) i (leave|go|step out|run|head|start)\b.*\b(while"
             r"|come back|overnight|later|go get|go grab|unattended|for a bit|errands?|shopping"
-            r"|step out|go out|pop out|head out|be gone|be back)\b"
+            r"|step out|go out|pop out|head out|be gone|be back|grab|lunch|dinner|coffee"
+            r"|(a |an |for )?(couple|few|couple of) hours|an hour|all day)\b"
             r"|\bleave (my|the) (wash|laundry|clothes|stuff|load)\b.*\b(go|come back|overnight"
-            r"|later|while)\b"
+            r"|later|while|hours?|all day)\b"
             r"|\b(stay|wait) (with|by|for) (my|the) (laundry|clothes|wash|load|stuff)\b"
         ),
         "rule:unattended",

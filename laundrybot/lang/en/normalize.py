@@ -124,13 +124,6 @@ _PHRASES = (
     ),
     # "what can I use to pay" asks what one pays with, not what to use.
     (re.compile(r"\b(use|need) to pay with\b|\buse to pay\b"), "pay with"),
-    # A card that "won't go through" is declined.
-    (
-        re.compile(
-            r"\b(won't|wont|will not|doesn't|does not|didn't|did not|isn't) go(ing)? through\b"
-        ),
-        "is declined",
-    ),
     # Heard for "add": "how do I want money to my card".
     (
         re.compile(r"\bhow (do|can) i (want|off|of|at|had) money (on|onto|to|into)\b"),
@@ -229,10 +222,18 @@ _NOT_WORD = re.compile(r"[^a-z0-9']+")
 
 
 # Readings of the whole utterance that the cues' patterns and the normaliser must both see:
-# slips of the recogniser that change the meaning, and a correction said as one.
+# slips of the recogniser that change the meaning, a correction said as one, and sayings the
+# patterns know by another name (a card that won't go through is declined).
 _HEARD = (
     # Heard for "where": an utterance does not open with "weird can I park".
     (re.compile(r"^weird (can|do|is|are|should|would)\b"), r"where \1"),
+    # A card that "won't go through" is declined.
+    (
+        re.compile(
+            r"\b(won't|wont|will not|doesn't|does not|didn't|did not|isn't) go(ing)? through\b"
+        ),
+        "is declined",
+    ),
     # Heard for "work": "how do the dryers weird".
     (re.compile(r"^(how (do|does) (the |a |this |these )?\w+) weird$"), r"\1 work"),
     # A correction of the last question is a follow-up: "no sorry, I meant the dryer".
