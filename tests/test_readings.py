@@ -745,40 +745,23 @@ def test_clothes_not_dry_put_as_a_what_if_are_more_drying_time() -> None:
      ("can i wash with my own persil", "detergent", "high efficiency"),
      ("will washer ate be free soon", "machine-status", "washer 8"),
      ("my card just won't go through", "payment-problem", "tapping"),
+     ("if the card doesn't go through, what then", "payment-problem", "tapping"),
      ("what's the capacity of a regular washer", "machine-info", "two loads"),
-     ("what do you use to pay here", "payment", "quarters"),
-     ("could you wash my truck", "fallback", "can't")],
-)  # fmt: skip
-def test_english_everyday_ways_of_asking(question: str, intent: str, fact: str) -> None:
-    """A price "runs me", a brand is detergent, "ate" after a machine word before "be" is 8,
-    a card that won't go through is declined, capacity is a size, washing a car is declined."""
-    (answer,) = _talk("en", {}, question)
-    assert answer.intent == intent and fact in answer.text and answer.escalation is None
-
-
-@pytest.mark.parametrize(
-    ("question", "intent", "fact"),
-    [("is a regular washer faster than the giant", "prices", "40 minutes"),
      ("how much stuff will the large washer hold", "machine-info", "four loads"),
+     ("what numbers are the big dryers", "machine-info", "13"),
+     ("what do you use to pay here", "payment", "quarters"),
+     ("do i need quarters", "payment", "card"),
+     ("could you wash my truck", "fallback", "can't"),
+     ("is a regular washer faster than the giant", "prices", "40 minutes"),
      ("can i chuck a rug with a rubber back in", "rule:dyeing", "rubber"),
      ("what does a quarter get me on the big dryer", "cycle-times", "7 minutes"),
-     ("do i need quarters", "payment", "card")],
+     ("is it ok if i leave my stuff in the washer for an hour", "rule:unattended", "take")],
 )  # fmt: skip
-def test_english_sizes_speeds_and_quarters(question: str, intent: str, fact: str) -> None:
-    """Faster or slower than is a comparison, how much laundry a washer takes is its loads,
-    throwing a thing in is washing it, what a quarter gets is dryer minutes."""
-    (answer,) = _talk("en", {}, question)
-    assert answer.intent == intent and fact in answer.text and answer.escalation is None
-
-
-@pytest.mark.parametrize(
-    ("question", "intent", "fact"),
-    [("is it ok if i leave my stuff in the washer for an hour", "rule:unattended", "take"),
-     ("what numbers are the big dryers", "machine-info", "13"),
-     ("if the card doesn't go through, what then", "payment-problem", "tapping")],
-)  # fmt: skip
-def test_english_leaving_sizes_and_cards(question: str, intent: str, fact: str) -> None:
-    """Leaving laundry for hours is the unattended rule; which machines are a size is their
-    numbers; a card that doesn't go through is declined, in a what-if too."""
+def test_english_everyday_ways_of_asking(question: str, intent: str, fact: str) -> None:
+    """A price "runs me", a brand is detergent, "ate" before "be" after a machine word is 8, a
+    card that won't go through is declined (in a what-if too), capacity and how much a washer
+    takes are its loads, which machines are a size is their numbers, washing a car is
+    declined, "faster than" compares, throwing a thing in is washing it, what a quarter gets
+    is dryer minutes, leaving laundry for an hour is the unattended rule."""
     (answer,) = _talk("en", {}, question)
     assert answer.intent == intent and fact in answer.text and answer.escalation is None
