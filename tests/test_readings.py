@@ -769,3 +769,8 @@ def test_english_sizes_speeds_and_quarters(question: str, intent: str, fact: str
     throwing a thing in is washing it, what a quarter gets is dryer minutes."""
     (answer,) = _talk("en", {}, question)
     assert answer.intent == intent and fact in answer.text and answer.escalation is None
+
+
+def test_two_questions_joined_by_a_plus_are_both_answered() -> None:
+    (answer,) = _talk("en", {}, "parking where + restroom where")
+    assert "behind" in answer.text and "restroom" in answer.text.lower(), answer.text

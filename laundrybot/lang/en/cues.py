@@ -128,7 +128,7 @@ _KEEP = re.compile(
     r"(and|n|&) (fold|found|dryers?|folding|\d+)\b"
 )
 _CUT = re.compile(
-    r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n)\s+"
+    r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n|\+)\s+"
     r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
 )
 
