@@ -774,3 +774,8 @@ def test_english_sizes_speeds_and_quarters(question: str, intent: str, fact: str
 def test_two_questions_joined_by_a_plus_are_both_answered() -> None:
     (answer,) = _talk("en", {}, "parking where + restroom where")
     assert "behind" in answer.text and "restroom" in answer.text.lower(), answer.text
+
+
+def test_a_second_kind_named_after_a_question_is_asked_the_same() -> None:
+    (answer,) = _talk("en", {}, "how long does the giant washer take and the big dryer")
+    assert "40 minutes" in answer.text and "7 minutes" in answer.text, answer.text

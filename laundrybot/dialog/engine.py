@@ -356,7 +356,11 @@ class Dialog(Escalations, Shaping, Readings):
         pieces: list[str] = []
         dropped = False
         for piece in raw:
-            own = self._stands(piece) or (pieces and self._asked_apart(piece))
+            own = (
+                self._stands(piece)
+                or (pieces and self._asked_apart(piece))
+                or (pieces and self._other_kind(pieces[-1], piece))
+            )
             if pieces and (not own or len(pieces) >= 3):
                 merged = f"{pieces[-1]} {piece}"
                 if (
@@ -379,6 +383,20 @@ class Dialog(Escalations, Shaping, Readings):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
             first = False
         return pieces if len(pieces) > 1 or dropped else [text]
+
+    def _other_kind(self, before: str, piece: str) -> bool:
+        """A later piece that only names a machine kind other than the one asked about before
+        ("how much is the regular washer and the standard dryer"): asked of it too, as a
+        follow-up of the piece before."""
+        norm, was = self.normalize(piece), self.normalize(before)
+        return (
+            bool(norm.kinds)
+            and (norm.machine is None or norm.machine.number is None)
+            and self._topicless(norm)
+            and not norm.kinds & was.kinds
+            and self._stands(before)
+            and self._asks(self.cues.text(plain(before)))
+        )
 
     def _named_then_asked(self, first: str, then: str) -> bool:
         """A topic named alone, then asked about ("so refunds, when do they come"): one
