@@ -779,3 +779,10 @@ def test_two_questions_joined_by_a_plus_are_both_answered() -> None:
 def test_a_second_kind_named_after_a_question_is_asked_the_same() -> None:
     (answer,) = _talk("en", {}, "how long does the giant washer take and the big dryer")
     assert "40 minutes" in answer.text and "7 minutes" in answer.text, answer.text
+
+
+def test_a_later_question_leaning_weakly_to_another_topic_is_answered_apart() -> None:
+    (answer,) = _talk(
+        "en", {}, "is it ok to leave my stuff in a washer overnight? and where do left things go?"
+    )
+    assert "soon after" in answer.text and "blue bin" in answer.text, answer.text

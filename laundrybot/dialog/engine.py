@@ -58,6 +58,9 @@ MACHINE_CONFIDENCE = 0.75
 # A statement this close to a problem example is a problem even when no problem cue matched it
 # ("dryer eleven stop in the middle"); asked ("is washer 4 broken?"), it is a status question.
 STATED_PROBLEM = 0.5
+# A later piece put as a question of its own stands apart at this score, under THRESHOLD, when
+# it leans to a topic other than the piece before ("..., and where do forgotten ones go?").
+WEAK = 0.25
 # The classifier: "matcher" (word features, best example), "knn" (TF-IDF words + character
 # n-grams, best example) or "centroid" (the same vectors, each intent's mean). Chosen by
 # measurement on held-apart data (bench/understanding_classifiers.py: trained on one tuning
@@ -360,6 +363,7 @@ class Dialog(Escalations, Shaping, Readings):
                 self._stands(piece)
                 or (pieces and self._asked_apart(piece))
                 or (pieces and self._other_kind(pieces[-1], piece))
+                or (pieces and self._asked_anew(pieces[-1], piece))
             )
             if pieces and (not own or len(pieces) >= 3):
                 merged = f"{pieces[-1]} {piece}"
@@ -383,6 +387,25 @@ class Dialog(Escalations, Shaping, Readings):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
             first = False
         return pieces if len(pieces) > 1 or dropped else [text]
+
+    def _asked_anew(self, before: str, piece: str) -> bool:
+        """A later piece put as a question of its own ("..., and where do forgotten ones go?")
+        that leans, if weakly, to a topic other than the one the piece before is: answered
+        apart, not drowned in the piece before."""
+        low = self.cues.text(plain(piece))
+        if (
+            len(piece.split()) < 3
+            or not self.cues.asks.search(low)
+            or self.cues.problem.search(low)
+        ):
+            return False
+        mine, theirs = self._rank(self.normalize(piece)), self._rank(self.normalize(before))
+        return (
+            bool(mine and theirs)
+            and mine[0][1] >= WEAK
+            and mine[0][0] not in ("fallback", "greeting", "thanks", theirs[0][0])
+            and theirs[0][1] >= WEAK
+        )
 
     def _other_kind(self, before: str, piece: str) -> bool:
         """A later piece that only names a machine kind other than the one asked about before
@@ -911,7 +934,8 @@ class Dialog(Escalations, Shaping, Readings):
             placed = None if problem else self._step_placed(norm, low)
         if placed is not None:
             return self._respond(placed[0], norm, None, **cont, text=placed[1], score=THRESHOLD)
-        if best != "fallback" and score < THRESHOLD and best not in ESCALATIONS:
+        anew = joined and score >= WEAK and bool(cues.asks.search(low))  # "..., and where do"
+        if best != "fallback" and score < THRESHOLD and best not in ESCALATIONS and not anew:
             best = "fallback"
         if best == "fallback":
             return self._unsure(norm, ranked, **cont)
