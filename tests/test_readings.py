@@ -786,3 +786,15 @@ def test_a_later_question_leaning_weakly_to_another_topic_is_answered_apart() ->
         "en", {}, "is it ok to leave my stuff in a washer overnight? and where do left things go?"
     )
     assert "soon after" in answer.text and "blue bin" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "report", "question", "fact"),
+    [("en", "dryer 13 won't turn on", "do I just add another quarter?", "don't put more money"),
+     ("ko", "6번 고장났어요", "돈 더 넣어도 돼요?", "돈을 더 넣지")],
+)  # fmt: skip
+def test_paying_again_after_a_report_is_no(
+    language: str, report: str, question: str, fact: str
+) -> None:
+    _, answer = _talk(language, {}, report, question)
+    assert answer.escalation is None and answer.report is None and fact in answer.text

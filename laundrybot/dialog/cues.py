@@ -79,6 +79,9 @@ class Cues:
     # A payment the machine kept ("it charged me and isn't running", "결제됐는데 안 돌아가요"):
     # money taken, not a card the reader refused.
     money_lost: re.Pattern[str] = field(default=_NEVER)
+    # Paying again asked ("should I put more money in", "돈 더 넣어도 돼요?"): once a problem is
+    # reported, no, and what to do about the machine.
+    more_money: re.Pattern[str] = field(default=_NEVER)
     # A yes/no question whether a machine works ("is washer 4 broken?", "4번 고장 났어요?"):
     # answered from the machine's state, never a report.
     asks_broken: re.Pattern[str] = field(default=_NEVER)

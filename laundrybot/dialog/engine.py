@@ -585,6 +585,14 @@ class Dialog(Escalations, Shaping, Readings):
         if told is not None and st.intent is not None:
             return self._respond(st.intent, norm, None, **cont, text=told, score=0.6)
 
+        reported = st.report is not None or st.intent in ESCALATIONS
+        if reported and said is None and self._asks(low) and cues.more_money.search(low):
+            # "should I put more money in to try again?" once it is reported: no, and keep
+            # clear of it.
+            broken = self.knowledge.machine_broken
+            text = self.cues.no + broken[:1].lower() + broken[1:]
+            return self._respond("problem-help", norm, None, **cont, text=text, score=THRESHOLD)
+
         # Items one word of which would mislead the classifier ("dryer sheets").
         item = None
         for pattern, intent in cues.items:

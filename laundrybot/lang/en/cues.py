@@ -496,6 +496,11 @@ CUES = Cues(
     yes="Yes, ",
     no="No, ",
     money_lost=_MONEY_LOST,
+    more_money=re.compile(
+        r"\b(put|add|insert|feed|pay|try)( in| it)? (more|another|again|extra)\b"
+        r".*\b(money|quarters?|coins?|cash|bucks|dollars?|in|again)\b"
+        r"|\b(pay|put money in|put it in|insert it|tap) again\b"
+    ),
     asks_broken=_ASKS_BROKEN,
     says_broken=re.compile(r"\b(broken|broke|out of order|down)\b"),
     asks_place=re.compile(r"\bwhere\b|\bnext to\b|\bnear\b|\bclose to\b|\bwhereabouts\b"),
