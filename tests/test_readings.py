@@ -798,3 +798,10 @@ def test_paying_again_after_a_report_is_no(
 ) -> None:
     _, answer = _talk(language, {}, report, question)
     assert answer.escalation is None and answer.report is None and fact in answer.text
+
+
+def test_their_number_after_asking_for_staff_is_the_staff_phone() -> None:
+    _, answer = _talk(
+        "en", {}, "can i speak to someone who works here", "what's the number for them"
+    )
+    assert answer.escalation is None and "555-014-2368" in answer.text, answer.text

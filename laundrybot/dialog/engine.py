@@ -592,6 +592,19 @@ class Dialog(Escalations, Shaping, Readings):
             broken = self.knowledge.machine_broken
             text = self.cues.no + broken[:1].lower() + broken[1:]
             return self._respond("problem-help", norm, None, **cont, text=text, score=THRESHOLD)
+        if (
+            reported
+            and said is None
+            and not problem
+            and self._asks(low)
+            and ranked
+            and ranked[0][0] == "staff-contact"
+            and ranked[0][1] >= CLARIFY_FLOOR
+        ):
+            # "what's their number" once staff are asked for: the staff phone, however weakly
+            # the words match it.
+            best, score = "staff-contact", max(score, THRESHOLD)
+            return self._respond(best, norm, None, **cont, score=score)
 
         # Items one word of which would mislead the classifier ("dryer sheets").
         item = None
