@@ -805,3 +805,10 @@ def test_their_number_after_asking_for_staff_is_the_staff_phone() -> None:
         "en", {}, "can i speak to someone who works here", "what's the number for them"
     )
     assert answer.escalation is None and "555-014-2368" in answer.text, answer.text
+
+
+def test_the_other_kind_after_one_of_two_sizes_is_the_other_size() -> None:
+    _, answer = _talk(
+        "en", {}, "how long does a standard dryer run per quarter", "what about the other type"
+    )
+    assert "7 minutes" in answer.text, answer.text
