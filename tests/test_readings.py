@@ -812,3 +812,8 @@ def test_the_other_kind_after_one_of_two_sizes_is_the_other_size() -> None:
         "en", {}, "how long does a standard dryer run per quarter", "what about the other type"
     )
     assert "7 minutes" in answer.text, answer.text
+
+
+def test_one_of_the_things_the_last_answer_named_keeps_its_topic() -> None:
+    _, answer = _talk("en", {}, "how can i pay here", "the loyalty one, how does that go")
+    assert answer.intent == "payment", answer.text

@@ -606,6 +606,20 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = "staff-contact", max(score, THRESHOLD)
             return self._respond(best, norm, None, **cont, score=score)
 
+        if (
+            st.intent is not None
+            and ranked
+            and ranked[0][0] == st.intent
+            and CLARIFY_FLOOR <= score < THRESHOLD
+            and said is None
+            and not problem
+            and st.intent not in ESCALATIONS
+            and (follow or {"one", "ones"} & set(norm.words))
+        ):
+            # "how does the phone one work" after the ways to pay: one of those the last answer
+            # named, its topic however weakly the words match it, when still the likeliest.
+            score = THRESHOLD
+
         # Items one word of which would mislead the classifier ("dryer sheets").
         item = None
         for pattern, intent in cues.items:
