@@ -817,3 +817,14 @@ def test_the_other_kind_after_one_of_two_sizes_is_the_other_size() -> None:
 def test_one_of_the_things_the_last_answer_named_keeps_its_topic() -> None:
     _, answer = _talk("en", {}, "how can i pay here", "the loyalty one, how does that go")
     assert answer.intent == "payment", answer.text
+
+
+def test_two_machines_named_with_a_plural_are_each_answered_by_state() -> None:
+    spec: dict[int, tuple[str, float | None]] = {3: ("busy", 12), 4: ("free", None)}
+    (answer,) = _talk("en", spec, "are washers 3 and 4 both of them taken")
+    assert "12 minutes" in answer.text and "washer 4 is free" in answer.text.lower(), answer.text
+
+
+def test_a_machine_asked_whether_it_is_running_is_its_state() -> None:
+    (answer,) = _talk("en", {6: ("busy", 9)}, "is washer 6 running right now")
+    assert answer.intent == "machine-status" and "9 minutes" in answer.text, answer.text

@@ -82,6 +82,9 @@ class Cues:
     # Paying again asked ("should I put more money in", "돈 더 넣어도 돼요?"): once a problem is
     # reported, no, and what to do about the machine.
     more_money: re.Pattern[str] = field(default=_NEVER)
+    # What is dropped when a question about two machines is asked of each ("are washers 7 and
+    # 8 both busy": "are washer 7 busy"): a plural's ending before one number, "both".
+    of_two: re.Pattern[str] = field(default=_NEVER)
     # A yes/no question whether a machine works ("is washer 4 broken?", "4번 고장 났어요?"):
     # answered from the machine's state, never a report.
     asks_broken: re.Pattern[str] = field(default=_NEVER)

@@ -465,6 +465,8 @@ class Dialog(Escalations, Shaping, Readings):
             low[: pair.end("a")] + low[pair.end("b") :],
             low[: pair.start("a")] + low[pair.start("b") :],
         ]
+        # "are washers 7 and 8 both busy": "are washer 7 busy", each of one machine.
+        asked = [self.cues.of_two.sub("", each) for each in asked]
         for each in asked:
             norm = self.normalize(each)
             number = norm.machine.number if norm.machine else None
@@ -667,6 +669,15 @@ class Dialog(Escalations, Shaping, Readings):
             # "ok, and is dryer 9 open" after cycle times: a yes/no about a named machine with
             # no topic the examples know asks for its state, not the last topic.
             best, score = "machine-status", MACHINE_CONFIDENCE
+        elif (
+            number is not None
+            and best == "cycle-times"
+            and cues.yes_no.search(low)
+            and cues.asks_busy.search(low)
+            and not cues.asks_duration.search(low)
+        ):
+            # "is washer 4 running?": its state, not how long a wash runs.
+            best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
         elif (
             follow
             and st.intent in ("hours", "staff-contact")

@@ -496,6 +496,10 @@ CUES = Cues(
     yes="Yes, ",
     no="No, ",
     money_lost=_MONEY_LOST,
+    of_two=re.compile(
+        r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
+        r"|\s+\b(?:both|each|either)\b(?: of (?:them|those|the two))?"
+    ),
     more_money=re.compile(
         r"\b(put|add|insert|feed|pay|try)( in| it)? (more|another|again|extra)\b"
         r".*\b(money|quarters?|coins?|cash|bucks|dollars?|in|again)\b"
