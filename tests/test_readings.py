@@ -828,3 +828,9 @@ def test_two_machines_named_with_a_plural_are_each_answered_by_state() -> None:
 def test_a_machine_asked_whether_it_is_running_is_its_state() -> None:
     (answer,) = _talk("en", {6: ("busy", 9)}, "is washer 6 running right now")
     assert answer.intent == "machine-status" and "9 minutes" in answer.text, answer.text
+
+
+def test_two_sizes_named_then_asked_about_are_one_question() -> None:
+    (answer,) = _talk("en", {}, "regular and giant washers: how long is a wash on each")
+    assert "30 minutes" in answer.text and "40 minutes" in answer.text, answer.text
+    assert "Washers 1" not in answer.text, answer.text

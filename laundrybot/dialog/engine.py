@@ -425,6 +425,9 @@ class Dialog(Escalations, Shaping, Readings):
         """A topic named alone, then asked about ("so refunds, when do they come"): one
         question."""
         read, norm = self.cues.text(plain(first)), self.normalize(first)
+        sizes = {w for w in norm.words if w in self.sizes_by_word}
+        if len(sizes) >= 2 and self._topicless(norm) and not self._asks(read):
+            return self._asks(self.cues.text(plain(then)))  # "the standard and big dryers, ..."
         return (
             len(first.split()) <= 3
             and not norm.kinds  # "the big dryer, how long does it run": both answered
