@@ -834,3 +834,12 @@ def test_two_sizes_named_then_asked_about_are_one_question() -> None:
     (answer,) = _talk("en", {}, "regular and giant washers: how long is a wash on each")
     assert "30 minutes" in answer.text and "40 minutes" in answer.text, answer.text
     assert "Washers 1" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "machine"),
+    [("i've got 3 quilts, which washer is best", None), ("is 3 free", 3)],
+)  # fmt: skip
+def test_a_count_of_things_is_never_a_machine_number(question: str, machine: int | None) -> None:
+    (answer,) = _talk("en", {3: ("free", None)}, question)
+    assert answer.machine == machine and ("washer 3" in answer.text.lower()) == bool(machine)

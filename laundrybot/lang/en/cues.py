@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from laundrybot.dialog.cues import Cues, any_of
-from laundrybot.lang.en.normalize import heard
+from laundrybot.lang.en.normalize import canonical, heard
 from laundrybot.lang.en.numbers import number_value
 
 _PROBLEM = any_of(
@@ -255,6 +255,24 @@ def hour_asked(text: str) -> int | None:
     return hour * 60 + minute
 
 
+# Words ending in "s" after a number that are no count of things: "when 7 finishes".
+_NOT_COUNTED = frozenset(
+    ["washers", "dryers", "machines", "finishes", "runs", "works", "starts", "stops", "ends"]
+    + ["goes", "says", "takes", "needs", "has", "does", "is", "was", "opens", "gets", "stays"]
+    + ["smells", "leaks", "beeps", "makes", "shows", "sounds", "smokes", "keeps", "seems"]
+)
+
+
+def _counted(word: str) -> bool:
+    """A plural noun after a number ("2 comforters", "three shirts"): the things counted."""
+    return (
+        len(word) > 3
+        and word.endswith("s")
+        and word not in _NOT_COUNTED
+        and canonical(word) != word
+    )
+
+
 def bare_number(words: tuple[str, ...]) -> int | None:
     """A number said on its own ("is 6 free", "its 3", "how long left on 7"), not a price,
     time or count ("2 loads", "24 hours", "for 5")."""
@@ -265,6 +283,8 @@ def bare_number(words: tuple[str, ...]) -> int | None:
         before = words[i - 1] if i else ""
         if after in _UNITS_AFTER or before in _BEFORE_NOT_MACHINE or int(word) > 99:
             continue
+        if i and (_counted(after) or _counted(words[i + 2] if i + 2 < len(words) else "")):
+            continue  # "I got two comforters": a count of things ("16 smells": machine 16)
         if " ".join(words[i + 1 : i + 4]).startswith(_TIME_OF_DAY):
             continue  # "at 11 at night", "9 in the morning": an hour
         return int(word)
