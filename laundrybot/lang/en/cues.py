@@ -257,8 +257,37 @@ def hour_asked(text: str) -> int | None:
 
 # Words ending in "s" after a number that are no count of things: "when 7 finishes".
 _NOT_COUNTED = frozenset(
-    "washers dryers machines finishes runs works starts stops ends goes says takes needs has"
-    " does is was opens gets stays smells leaks beeps makes shows sounds smokes keeps seems".split()
+    [
+        "washers",
+        "dryers",
+        "machines",
+        "finishes",
+        "runs",
+        "works",
+        "starts",
+        "stops",
+        "ends",
+        "goes",
+        "says",
+        "takes",
+        "needs",
+        "has",
+        "does",
+        "is",
+        "was",
+        "opens",
+        "gets",
+        "stays",
+        "smells",
+        "leaks",
+        "beeps",
+        "makes",
+        "shows",
+        "sounds",
+        "smokes",
+        "keeps",
+        "seems",
+    ]
 )
 
 
