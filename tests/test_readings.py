@@ -843,3 +843,9 @@ def test_two_sizes_named_then_asked_about_are_one_question() -> None:
 def test_a_count_of_things_is_never_a_machine_number(question: str, machine: int | None) -> None:
     (answer,) = _talk("en", {3: ("free", None)}, question)
     assert answer.machine == machine and ("washer 3" in answer.text.lower()) == bool(machine)
+
+
+def test_whether_a_machine_with_a_problem_may_be_used_is_a_what_if() -> None:
+    (answer,) = _talk("en", {}, "is it ok to use a washer that won't drain")
+    assert answer.escalation is None and answer.report is None, answer.text
+    assert "stay clear" in answer.text and "Which machine" not in answer.text, answer.text

@@ -87,6 +87,12 @@ _HYPOTHETICAL = re.compile(
     # policy", "would a refund come back as cash".
     r"|\brefunds?\b.*\b(how|when|policy|work|cash|card|come|take)\b"
     r"|\b(what|how|when|is|are|would|will|does|do)\b.*\brefunds?\b(?!.*\b(took|ate|kept)\b)"
+    # Whether a machine with a problem may be used, with no number: "is it safe to use a washer
+    # that's leaking", "can I still use a dryer that smells": what to do, never a report.
+    r"|^(is it|it is|would it be) (safe|ok|okay|fine|alright|dangerous)\b.*\b(an?|any)"
+    r" (washer|dryer|machine)\b"
+    r"|^(can|could|should|may) (i|you|we) (still )?use (an?|any) (washer|dryer|machine)"
+    r" (that|which|if|when|with)\b"
 )
 _OUT_OF_SCOPE = any_of(
     r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",
