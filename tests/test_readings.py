@@ -849,3 +849,8 @@ def test_whether_a_machine_with_a_problem_may_be_used_is_a_what_if() -> None:
     (answer,) = _talk("en", {}, "is it ok to use a washer that won't drain")
     assert answer.escalation is None and answer.report is None, answer.text
     assert "stay clear" in answer.text and "Which machine" not in answer.text, answer.text
+
+
+def test_when_to_call_asked_with_the_staff_phone_says_urgent_calls_any_time() -> None:
+    (answer,) = _talk("en", {}, "give me the number for staff, and when can i text them")
+    assert "555-014-2368" in answer.text and "any time" in answer.text, answer.text

@@ -85,6 +85,9 @@ class Cues:
     # What is dropped when a question about two machines is asked of each ("are washers 7 and
     # 8 both busy": "are washer 7 busy"): a plural's ending before one number, "both".
     of_two: re.Pattern[str] = field(default=_NEVER)
+    # Calling or texting the staff said ("when can I call"): asked when, the phone's note
+    # (urgent calls any time) is said too.
+    calls: re.Pattern[str] = field(default=_NEVER)
     # A yes/no question whether a machine works ("is washer 4 broken?", "4번 고장 났어요?"):
     # answered from the machine's state, never a report.
     asks_broken: re.Pattern[str] = field(default=_NEVER)

@@ -682,7 +682,7 @@ class Dialog(Escalations, Shaping, Readings):
             # "is washer 4 running?": its state, not how long a wash runs.
             best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
         elif (
-            follow
+            (follow or (joined and cues.calls.search(low)))  # "..., and when can I call"
             and st.intent in ("hours", "staff-contact")
             and cues.when.search(low)
             and number is None

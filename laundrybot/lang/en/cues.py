@@ -550,6 +550,7 @@ CUES = Cues(
     yes="Yes, ",
     no="No, ",
     money_lost=_MONEY_LOST,
+    calls=re.compile(r"\b(call|text|phone|ring|reach|contact)\b"),
     of_two=re.compile(
         r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
         r"|\s+\b(?:both|each|either)\b(?: of (?:them|those|the two))?"
