@@ -854,3 +854,13 @@ def test_whether_a_machine_with_a_problem_may_be_used_is_a_what_if() -> None:
 def test_when_to_call_asked_with_the_staff_phone_says_urgent_calls_any_time() -> None:
     (answer,) = _talk("en", {}, "give me the number for staff, and when can i text them")
     assert "555-014-2368" in answer.text and "any time" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [("how many dryers may i take at the same time", "fallback"),
+     ("how many dryers are there", "machine-info")],
+)  # fmt: skip
+def test_a_limit_per_customer_is_not_known(question: str, intent: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == intent and answer.escalation is None, answer.text

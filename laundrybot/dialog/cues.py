@@ -88,6 +88,9 @@ class Cues:
     # Calling or texting the staff said ("when can I call"): asked when, the phone's note
     # (urgent calls any time) is said too.
     calls: re.Pattern[str] = field(default=_NEVER)
+    # A limit per customer asked ("how many washers can one person use at once", "is there a
+    # limit per customer"): a rule the shop's facts do not give, declined.
+    per_person: re.Pattern[str] = field(default=_NEVER)
     # A yes/no question whether a machine works ("is washer 4 broken?", "4번 고장 났어요?"):
     # answered from the machine's state, never a report.
     asks_broken: re.Pattern[str] = field(default=_NEVER)

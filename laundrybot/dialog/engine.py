@@ -976,6 +976,8 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             # "how much does the loyalty card cost": the shop's facts give it no price.
             return self._decline(norm, "dont_know", **cont)
+        if cues.per_person.search(low) and not problem and said is None:
+            return self._decline(norm, "dont_know", **cont)  # a per-customer limit: not given
         if self._not_sold(best, norm) and not problem:
             return self._decline(norm, "dont_know", **cont)
         placed = None

@@ -550,6 +550,15 @@ CUES = Cues(
     yes="Yes, ",
     no="No, ",
     money_lost=_MONEY_LOST,
+    per_person=re.compile(
+        r"\bhow many (washers|dryers|machines)\b.*\b(can|may|could|should)"
+        r" (one person|a person|one customer|each person|a customer|i|we|you)\b"
+        r".*\b(use|take|have|run)\b.*\b(at once|at a time|at the same time|together|max"
+        r"|maximum)\b"
+        r"|\b(limit|max|maximum)\b.*\b(machines?|washers?|dryers?)\b.*\bper (person|customer)\b"
+        r"|\b(is there a|what's the|what is the) (limit|max|maximum) (per|for each)"
+        r" (person|customer)"
+    ),
     calls=re.compile(r"\b(call|text|phone|ring|reach|contact)\b"),
     of_two=re.compile(
         r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
