@@ -864,3 +864,9 @@ def test_when_to_call_asked_with_the_staff_phone_says_urgent_calls_any_time() ->
 def test_a_limit_per_customer_is_not_known(question: str, intent: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert answer.intent == intent and answer.escalation is None, answer.text
+
+
+def test_a_machine_asked_about_itself_is_not_also_offered_as_the_free_one() -> None:
+    spec: dict[int, tuple[str, float | None]] = {5: ("busy", 14), 6: ("free", None)}
+    (answer,) = _talk("en", spec, "are 5 and 6 both in use")
+    assert answer.text.count("asher 6") == 1 and "14 minutes" in answer.text, answer.text

@@ -229,6 +229,13 @@ class Dialog(Escalations, Shaping, Readings):
                 self._opening(x) in said_before for x in _sentences(one.text)
             ):
                 continue  # "주차 무료예요? 몇 시간까지요?": the first answer said it already
+            if one.machine is not None and one.machine in self.by_number:
+                # "are 7 and 8 both busy": 8 is answered itself, not also offered after 7.
+                named = cap(self._name(self.by_number[one.machine]))
+                for i, a in enumerate(answers):
+                    kept = [x for x in _sentences(a.text) if not x.startswith(named)]
+                    if a.machine not in (None, one.machine) and kept:
+                        answers[i] = dataclasses.replace(a, text=" ".join(kept))
             opening = self._opening(one.text)
             same = next(
                 (i for i, a in enumerate(answers) if self._opening(a.text) == opening), None
