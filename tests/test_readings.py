@@ -765,3 +765,104 @@ def test_english_everyday_ways_of_asking(question: str, intent: str, fact: str) 
     is dryer minutes, leaving laundry for an hour is the unattended rule."""
     (answer,) = _talk("en", {}, question)
     assert answer.intent == intent and fact in answer.text and answer.escalation is None
+
+
+def test_two_questions_joined_by_a_plus_are_both_answered() -> None:
+    (answer,) = _talk("en", {}, "parking where + restroom where")
+    assert "behind" in answer.text and "restroom" in answer.text.lower(), answer.text
+
+
+def test_a_second_kind_named_after_a_question_is_asked_the_same() -> None:
+    (answer,) = _talk("en", {}, "how long does the giant washer take and the big dryer")
+    assert "40 minutes" in answer.text and "7 minutes" in answer.text, answer.text
+
+
+def test_a_later_question_leaning_weakly_to_another_topic_is_answered_apart() -> None:
+    (answer,) = _talk(
+        "en", {}, "is it ok to leave my stuff in a washer overnight? and where do left things go?"
+    )
+    assert "soon after" in answer.text and "blue bin" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "report", "question", "fact"),
+    [("en", "dryer 13 won't turn on", "do I just add another quarter?", "don't put more money"),
+     ("ko", "6번 고장났어요", "돈 더 넣어도 돼요?", "돈을 더 넣지")],
+)  # fmt: skip
+def test_paying_again_after_a_report_is_no(
+    language: str, report: str, question: str, fact: str
+) -> None:
+    _, answer = _talk(language, {}, report, question)
+    assert answer.escalation is None and answer.report is None and fact in answer.text
+
+
+def test_their_number_after_asking_for_staff_is_the_staff_phone() -> None:
+    _, answer = _talk(
+        "en", {}, "can i speak to someone who works here", "what's the number for them"
+    )
+    assert answer.escalation is None and "555-014-2368" in answer.text, answer.text
+
+
+def test_the_other_kind_after_one_of_two_sizes_is_the_other_size() -> None:
+    _, answer = _talk(
+        "en", {}, "how long does a standard dryer run per quarter", "what about the other type"
+    )
+    assert "7 minutes" in answer.text, answer.text
+
+
+def test_one_of_the_things_the_last_answer_named_keeps_its_topic() -> None:
+    _, answer = _talk("en", {}, "how can i pay here", "the loyalty one, how does that go")
+    assert answer.intent == "payment", answer.text
+
+
+def test_two_machines_named_with_a_plural_are_each_answered_by_state() -> None:
+    spec: dict[int, tuple[str, float | None]] = {3: ("busy", 12), 4: ("free", None)}
+    (answer,) = _talk("en", spec, "are washers 3 and 4 both of them taken")
+    assert "12 minutes" in answer.text and "washer 4 is free" in answer.text.lower(), answer.text
+
+
+def test_a_machine_asked_whether_it_is_running_is_its_state() -> None:
+    (answer,) = _talk("en", {6: ("busy", 9)}, "is washer 6 running right now")
+    assert answer.intent == "machine-status" and "9 minutes" in answer.text, answer.text
+
+
+def test_two_sizes_named_then_asked_about_are_one_question() -> None:
+    (answer,) = _talk("en", {}, "regular and giant washers: how long is a wash on each")
+    assert "30 minutes" in answer.text and "40 minutes" in answer.text, answer.text
+    assert "Washers 1" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "machine"),
+    [("i've got 3 quilts, which washer is best", None), ("is 3 free", 3)],
+)  # fmt: skip
+def test_a_count_of_things_is_never_a_machine_number(question: str, machine: int | None) -> None:
+    (answer,) = _talk("en", {3: ("free", None)}, question)
+    assert answer.machine == machine and ("washer 3" in answer.text.lower()) == bool(machine)
+
+
+def test_whether_a_machine_with_a_problem_may_be_used_is_a_what_if() -> None:
+    (answer,) = _talk("en", {}, "is it ok to use a washer that won't drain")
+    assert answer.escalation is None and answer.report is None, answer.text
+    assert "stay clear" in answer.text and "Which machine" not in answer.text, answer.text
+
+
+def test_when_to_call_asked_with_the_staff_phone_says_urgent_calls_any_time() -> None:
+    (answer,) = _talk("en", {}, "give me the number for staff, and when can i text them")
+    assert "555-014-2368" in answer.text and "any time" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [("how many dryers may i take at the same time", "fallback"),
+     ("how many dryers are there", "machine-info")],
+)  # fmt: skip
+def test_a_limit_per_customer_is_not_known(question: str, intent: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == intent and answer.escalation is None, answer.text
+
+
+def test_a_machine_asked_about_itself_is_not_also_offered_as_the_free_one() -> None:
+    spec: dict[int, tuple[str, float | None]] = {5: ("busy", 14), 6: ("free", None)}
+    (answer,) = _talk("en", spec, "are 5 and 6 both in use")
+    assert answer.text.count("asher 6") == 1 and "14 minutes" in answer.text, answer.text

@@ -69,6 +69,12 @@ BARS: dict[str, dict[str, float]] = {
     # 2 false reports. After tuning on it (understanding6): 392/401 97.8%, follow-up 100%,
     # two-part 96.2%, no false report.
     "tuning5_en": {"rate": 0.95, "follow-up": 0.97, "two-part": 0.93},
+    # Tuning set 6, English (written from the facts only, by someone who never saw the code or
+    # the other sets' questions; free to tune on). First seen, before any tuning on it (code of
+    # cbae6d3): 267/297 89.9%, follow-up 95.7%, two-part 86.5%, no false report. After tuning
+    # on it (understanding7, its two-part, follow-up, report, what-if and not-covered misses):
+    # 292/297 98.3%, follow-up 100%, two-part 100%, no false report.
+    "tuning6_en": {"rate": 0.96, "follow-up": 0.97, "two-part": 0.96},
     # Measured once at the end of each round's work (Wednesday 15:30), totals only. After
     # understanding6 (tuning5): en 237/255 92.9%, follow-up 95.1%, two-part 89.7% (26/29), no
     # false report; ko 96/98 98.0%, follow-up 100%, two-part 90.0% (9/10), no false report.
@@ -90,6 +96,7 @@ MAX_FALSE_REPORTS = {
     "tuning4_en": 0,  # first seen: 1
     "tuning4_ko": 0,
     "tuning5_en": 0,  # first seen: 2
+    "tuning6_en": 0,
     "heldout_en": 0,
     "heldout_ko": 0,
 }
@@ -181,6 +188,7 @@ NAMES = (
     "tuning3_en",
     "tuning4_en",
     "tuning5_en",
+    "tuning6_en",
     "heldout_en",
     "tuning_ko",
     "tuning2_ko",
@@ -211,7 +219,7 @@ def test_print_figures_side_by_side() -> None:
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
     tuning = (
-        "tuning_en", "tuning2_en", "tuning3_en", "tuning4_en", "tuning5_en",
+        "tuning_en", "tuning2_en", "tuning3_en", "tuning4_en", "tuning5_en", "tuning6_en",
         "tuning_ko", "tuning2_ko", "tuning3_ko", "tuning4_ko",
     )  # fmt: skip
     for name in tuning:  # tuning sets only

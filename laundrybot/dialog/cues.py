@@ -79,6 +79,18 @@ class Cues:
     # A payment the machine kept ("it charged me and isn't running", "결제됐는데 안 돌아가요"):
     # money taken, not a card the reader refused.
     money_lost: re.Pattern[str] = field(default=_NEVER)
+    # Paying again asked ("should I put more money in", "돈 더 넣어도 돼요?"): once a problem is
+    # reported, no, and what to do about the machine.
+    more_money: re.Pattern[str] = field(default=_NEVER)
+    # What is dropped when a question about two machines is asked of each ("are washers 7 and
+    # 8 both busy": "are washer 7 busy"): a plural's ending before one number, "both".
+    of_two: re.Pattern[str] = field(default=_NEVER)
+    # Calling or texting the staff said ("when can I call"): asked when, the phone's note
+    # (urgent calls any time) is said too.
+    calls: re.Pattern[str] = field(default=_NEVER)
+    # A limit per customer asked ("how many washers can one person use at once", "is there a
+    # limit per customer"): a rule the shop's facts do not give, declined.
+    per_person: re.Pattern[str] = field(default=_NEVER)
     # A yes/no question whether a machine works ("is washer 4 broken?", "4번 고장 났어요?"):
     # answered from the machine's state, never a report.
     asks_broken: re.Pattern[str] = field(default=_NEVER)

@@ -58,6 +58,9 @@ MACHINE_CONFIDENCE = 0.75
 # A statement this close to a problem example is a problem even when no problem cue matched it
 # ("dryer eleven stop in the middle"); asked ("is washer 4 broken?"), it is a status question.
 STATED_PROBLEM = 0.5
+# A later piece put as a question of its own stands apart at this score, under THRESHOLD, when
+# it leans to a topic other than the piece before ("..., and where do forgotten ones go?").
+WEAK = 0.25
 # The classifier: "matcher" (word features, best example), "knn" (TF-IDF words + character
 # n-grams, best example) or "centroid" (the same vectors, each intent's mean). Chosen by
 # measurement on held-apart data (bench/understanding_classifiers.py: trained on one tuning
@@ -226,6 +229,13 @@ class Dialog(Escalations, Shaping, Readings):
                 self._opening(x) in said_before for x in _sentences(one.text)
             ):
                 continue  # "주차 무료예요? 몇 시간까지요?": the first answer said it already
+            if one.machine is not None and one.machine in self.by_number:
+                # "are 7 and 8 both busy": 8 is answered itself, not also offered after 7.
+                named = cap(self._name(self.by_number[one.machine]))
+                for i, a in enumerate(answers):
+                    kept = [x for x in _sentences(a.text) if not x.startswith(named)]
+                    if a.machine not in (None, one.machine) and kept:
+                        answers[i] = dataclasses.replace(a, text=" ".join(kept))
             opening = self._opening(one.text)
             same = next(
                 (i for i, a in enumerate(answers) if self._opening(a.text) == opening), None
@@ -356,7 +366,12 @@ class Dialog(Escalations, Shaping, Readings):
         pieces: list[str] = []
         dropped = False
         for piece in raw:
-            own = self._stands(piece) or (pieces and self._asked_apart(piece))
+            own = (
+                self._stands(piece)
+                or (pieces and self._asked_apart(piece))
+                or (pieces and self._other_kind(pieces[-1], piece))
+                or (pieces and self._asked_anew(pieces[-1], piece))
+            )
             if pieces and (not own or len(pieces) >= 3):
                 merged = f"{pieces[-1]} {piece}"
                 if (
@@ -380,10 +395,46 @@ class Dialog(Escalations, Shaping, Readings):
             first = False
         return pieces if len(pieces) > 1 or dropped else [text]
 
+    def _asked_anew(self, before: str, piece: str) -> bool:
+        """A later piece put as a question of its own ("..., and where do forgotten ones go?")
+        that leans, if weakly, to a topic other than the one the piece before is: answered
+        apart, not drowned in the piece before."""
+        low = self.cues.text(plain(piece))
+        if (
+            len(piece.split()) < 3
+            or not self.cues.asks.search(low)
+            or self.cues.problem.search(low)
+        ):
+            return False
+        mine, theirs = self._rank(self.normalize(piece)), self._rank(self.normalize(before))
+        return (
+            bool(mine and theirs)
+            and mine[0][1] >= WEAK
+            and mine[0][0] not in ("fallback", "greeting", "thanks", theirs[0][0])
+            and theirs[0][1] >= WEAK
+        )
+
+    def _other_kind(self, before: str, piece: str) -> bool:
+        """A later piece that only names a machine kind other than the one asked about before
+        ("how much is the regular washer and the standard dryer"): asked of it too, as a
+        follow-up of the piece before."""
+        norm, was = self.normalize(piece), self.normalize(before)
+        return (
+            bool(norm.kinds)
+            and (norm.machine is None or norm.machine.number is None)
+            and self._topicless(norm)
+            and not norm.kinds & was.kinds
+            and self._stands(before)
+            and self._asks(self.cues.text(plain(before)))
+        )
+
     def _named_then_asked(self, first: str, then: str) -> bool:
         """A topic named alone, then asked about ("so refunds, when do they come"): one
         question."""
         read, norm = self.cues.text(plain(first)), self.normalize(first)
+        sizes = {w for w in norm.words if w in self.sizes_by_word}
+        if len(sizes) >= 2 and self._topicless(norm) and not self._asks(read):
+            return self._asks(self.cues.text(plain(then)))  # "the standard and big dryers, ..."
         return (
             len(first.split()) <= 3
             and not norm.kinds  # "the big dryer, how long does it run": both answered
@@ -424,6 +475,8 @@ class Dialog(Escalations, Shaping, Readings):
             low[: pair.end("a")] + low[pair.end("b") :],
             low[: pair.start("a")] + low[pair.start("b") :],
         ]
+        # "are washers 7 and 8 both busy": "are washer 7 busy", each of one machine.
+        asked = [self.cues.of_two.sub("", each) for each in asked]
         for each in asked:
             norm = self.normalize(each)
             number = norm.machine.number if norm.machine else None
@@ -544,6 +597,41 @@ class Dialog(Escalations, Shaping, Readings):
         if told is not None and st.intent is not None:
             return self._respond(st.intent, norm, None, **cont, text=told, score=0.6)
 
+        reported = st.report is not None or st.intent in ESCALATIONS
+        if reported and said is None and self._asks(low) and cues.more_money.search(low):
+            # "should I put more money in to try again?" once it is reported: no, and keep
+            # clear of it.
+            broken = self.knowledge.machine_broken
+            text = self.cues.no + broken[:1].lower() + broken[1:]
+            return self._respond("problem-help", norm, None, **cont, text=text, score=THRESHOLD)
+        if (
+            reported
+            and said is None
+            and not problem
+            and self._asks(low)
+            and ranked
+            and ranked[0][0] == "staff-contact"
+            and ranked[0][1] >= CLARIFY_FLOOR
+        ):
+            # "what's their number" once staff are asked for: the staff phone, however weakly
+            # the words match it.
+            best, score = "staff-contact", max(score, THRESHOLD)
+            return self._respond(best, norm, None, **cont, score=score)
+
+        if (
+            st.intent is not None
+            and ranked
+            and ranked[0][0] == st.intent
+            and CLARIFY_FLOOR <= score < THRESHOLD
+            and said is None
+            and not problem
+            and st.intent not in ESCALATIONS
+            and (follow or {"one", "ones"} & set(norm.words))
+        ):
+            # "how does the phone one work" after the ways to pay: one of those the last answer
+            # named, its topic however weakly the words match it, when still the likeliest.
+            score = THRESHOLD
+
         # Items one word of which would mislead the classifier ("dryer sheets").
         item = None
         for pattern, intent in cues.items:
@@ -592,7 +680,16 @@ class Dialog(Escalations, Shaping, Readings):
             # no topic the examples know asks for its state, not the last topic.
             best, score = "machine-status", MACHINE_CONFIDENCE
         elif (
-            follow
+            number is not None
+            and best == "cycle-times"
+            and cues.yes_no.search(low)
+            and cues.asks_busy.search(low)
+            and not cues.asks_duration.search(low)
+        ):
+            # "is washer 4 running?": its state, not how long a wash runs.
+            best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
+        elif (
+            (follow or (joined and cues.calls.search(low)))  # "..., and when can I call"
             and st.intent in ("hours", "staff-contact")
             and cues.when.search(low)
             and number is None
@@ -886,6 +983,8 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             # "how much does the loyalty card cost": the shop's facts give it no price.
             return self._decline(norm, "dont_know", **cont)
+        if cues.per_person.search(low) and not problem and said is None:
+            return self._decline(norm, "dont_know", **cont)  # a per-customer limit: not given
         if self._not_sold(best, norm) and not problem:
             return self._decline(norm, "dont_know", **cont)
         placed = None
@@ -893,7 +992,8 @@ class Dialog(Escalations, Shaping, Readings):
             placed = None if problem else self._step_placed(norm, low)
         if placed is not None:
             return self._respond(placed[0], norm, None, **cont, text=placed[1], score=THRESHOLD)
-        if best != "fallback" and score < THRESHOLD and best not in ESCALATIONS:
+        anew = joined and score >= WEAK and bool(cues.asks.search(low))  # "..., and where do"
+        if best != "fallback" and score < THRESHOLD and best not in ESCALATIONS and not anew:
             best = "fallback"
         if best == "fallback":
             return self._unsure(norm, ranked, **cont)

@@ -188,6 +188,9 @@ class FactAnswers(Base):
         else:
             first = self._staff_now(turn)
         parts = [first, self.say("staff_contact", phone=k.staff_phone)]
+        cues = self.cues
+        if k.staff_phone_note and cues.when.search(turn.low) and cues.calls.search(turn.low):
+            parts.append(k.staff_phone_note)  # "when can I call": urgent calls any time
         return self._reply(turn, " ".join(parts), intent="staff-contact")
 
     def _staff_days(self, days: list[int]) -> list[str]:

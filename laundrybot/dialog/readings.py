@@ -152,8 +152,10 @@ class Readings(FactAnswers):
         """ "the other one" after a machine: that machine's twin (same kind, size, place),
         with the words that said so taken out of the features, so the rest is a follow-up."""
         said = self.cues.other.search(low)
-        if said is None or number is not None or bare is not None or st.machine is None:
+        if said is None or number is not None or bare is not None:
             return norm, number
+        if st.machine is None:
+            return self._other_size(norm, st, low, said), number
         other = self._other_machine(st.machine)
         if other is None:
             return norm, number
@@ -161,6 +163,24 @@ class Readings(FactAnswers):
         features = tuple(f for f in norm.features if f not in drop and not drop & set(f.split("_")))
         machine = MachineRef(other.kind, other.number)
         return dataclasses.replace(norm, features=features, machine=machine), other.number
+
+    def _other_size(
+        self, norm: Normalized, st: DialogueState, low: str, said: re.Match[str]
+    ) -> Normalized:
+        """ "and the other kind" after one of a machine kind's two sizes (the big dryer): the
+        other size, named in its place."""
+        k = self.knowledge
+        sizes = [s for s in k.washers + k.dryers if s.kind == st.kind]
+        if self.language.code != "en":
+            return norm  # the size is named in English words below
+        if st.size is None or len(sizes) != 2 or st.size not in {s.name for s in sizes}:
+            return norm
+        if norm.kinds - {st.kind} or any(w in self.sizes_by_word for w in norm.words):
+            return norm  # "the other washer" after a dryer, "the other big one": not this
+        name = next(s.name for s in sizes if s.name != st.size)
+        end = re.compile(r"\s*\b(kind|type|size|sort|model)s?\b").match(low, said.end())
+        rest = low[end.end() if end else said.end() :]
+        return self.normalize(f"{low[: said.start()]}the {name} {st.kind}{rest}")
 
     def _where_machine(
         self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from laundrybot.dialog.cues import Cues, any_of
-from laundrybot.lang.en.normalize import heard
+from laundrybot.lang.en.normalize import canonical, heard
 from laundrybot.lang.en.numbers import number_value
 
 _PROBLEM = any_of(
@@ -87,6 +87,12 @@ _HYPOTHETICAL = re.compile(
     # policy", "would a refund come back as cash".
     r"|\brefunds?\b.*\b(how|when|policy|work|cash|card|come|take)\b"
     r"|\b(what|how|when|is|are|would|will|does|do)\b.*\brefunds?\b(?!.*\b(took|ate|kept)\b)"
+    # Whether a machine with a problem may be used, with no number: "is it safe to use a washer
+    # that's leaking", "can I still use a dryer that smells": what to do, never a report.
+    r"|^(is it|it is|would it be) (safe|ok|okay|fine|alright|dangerous)\b.*\b(an?|any)"
+    r" (washer|dryer|machine)\b"
+    r"|^(can|could|should|may) (i|you|we) (still )?use (an?|any) (washer|dryer|machine)"
+    r" (that|which|if|when|with)\b"
 )
 _OUT_OF_SCOPE = any_of(
     r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",
@@ -128,7 +134,7 @@ _KEEP = re.compile(
     r"(and|n|&) (fold|found|dryers?|folding|\d+)\b"
 )
 _CUT = re.compile(
-    r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n)\s+"
+    r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n|\+)\s+"
     r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
 )
 
@@ -255,6 +261,52 @@ def hour_asked(text: str) -> int | None:
     return hour * 60 + minute
 
 
+# Words ending in "s" after a number that are no count of things: "when 7 finishes".
+_NOT_COUNTED = frozenset(
+    [
+        "washers",
+        "dryers",
+        "machines",
+        "finishes",
+        "runs",
+        "works",
+        "starts",
+        "stops",
+        "ends",
+        "goes",
+        "says",
+        "takes",
+        "needs",
+        "has",
+        "does",
+        "is",
+        "was",
+        "opens",
+        "gets",
+        "stays",
+        "smells",
+        "leaks",
+        "beeps",
+        "makes",
+        "shows",
+        "sounds",
+        "smokes",
+        "keeps",
+        "seems",
+    ]
+)
+
+
+def _counted(word: str) -> bool:
+    """A plural noun after a number ("2 comforters", "three shirts"): the things counted."""
+    return (
+        len(word) > 3
+        and word.endswith("s")
+        and word not in _NOT_COUNTED
+        and canonical(word) != word
+    )
+
+
 def bare_number(words: tuple[str, ...]) -> int | None:
     """A number said on its own ("is 6 free", "its 3", "how long left on 7"), not a price,
     time or count ("2 loads", "24 hours", "for 5")."""
@@ -265,6 +317,8 @@ def bare_number(words: tuple[str, ...]) -> int | None:
         before = words[i - 1] if i else ""
         if after in _UNITS_AFTER or before in _BEFORE_NOT_MACHINE or int(word) > 99:
             continue
+        if i and (_counted(after) or _counted(words[i + 2] if i + 2 < len(words) else "")):
+            continue  # "I got two comforters": a count of things ("16 smells": machine 16)
         if " ".join(words[i + 1 : i + 4]).startswith(_TIME_OF_DAY):
             continue  # "at 11 at night", "9 in the morning": an hour
         return int(word)
@@ -507,6 +561,25 @@ CUES = Cues(
     yes="Yes, ",
     no="No, ",
     money_lost=_MONEY_LOST,
+    per_person=re.compile(
+        r"\bhow many (washers|dryers|machines)\b.*\b(can|may|could|should)"
+        r" (one person|a person|one customer|each person|a customer|i|we|you)\b"
+        r".*\b(use|take|have|run)\b.*\b(at once|at a time|at the same time|together|max"
+        r"|maximum)\b"
+        r"|\b(limit|max|maximum)\b.*\b(machines?|washers?|dryers?)\b.*\bper (person|customer)\b"
+        r"|\b(is there a|what's the|what is the) (limit|max|maximum) (per|for each)"
+        r" (person|customer)"
+    ),
+    calls=re.compile(r"\b(call|text|phone|ring|reach|contact)\b"),
+    of_two=re.compile(
+        r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
+        r"|\s+\b(?:both|each|either)\b(?: of (?:them|those|the two))?"
+    ),
+    more_money=re.compile(
+        r"\b(put|add|insert|feed|pay|try)( in| it)? (more|another|again|extra)\b"
+        r".*\b(money|quarters?|coins?|cash|bucks|dollars?|in|again)\b"
+        r"|\b(pay|put money in|put it in|insert it|tap) again\b"
+    ),
     asks_broken=_ASKS_BROKEN,
     says_broken=re.compile(r"\b(broken|broke|out of order|down)\b"),
     asks_place=re.compile(r"\bwhere\b|\bnext to\b|\bnear\b|\bclose to\b|\bwhereabouts\b"),

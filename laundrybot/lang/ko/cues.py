@@ -238,6 +238,7 @@ CUES = Cues(
     spaced=False,
     asks_count=re.compile(r"몇대"),
     money_lost=_MONEY_LOST,
+    more_money=re.compile(r"(돈|동전|쿼터|카드)(을|를)?더(넣|내|찍)|다시(넣|결제|내)"),
     asks_broken=_ASKS_BROKEN,
     says_broken=re.compile(r"고장"),
     asks_place=re.compile(r"어디|옆에뭐|근처에뭐"),
