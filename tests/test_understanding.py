@@ -77,7 +77,8 @@ BARS: dict[str, dict[str, float]] = {
     # report (tuning5 393/401 with it).
     "tuning6_en": {"rate": 0.96, "follow-up": 0.97, "two-part": 0.96},
     # Measured once at the end of each round's work (Wednesday 15:30), totals only. After
-    # understanding6 (tuning5): en 237/255 92.9%, follow-up 95.1%, two-part 89.7% (26/29), no
+    # understanding7 (tuning6): the same as after understanding6. After understanding6
+    # (tuning5): en 237/255 92.9%, follow-up 95.1%, two-part 89.7% (26/29), no
     # false report; ko 96/98 98.0%, follow-up 100%, two-part 90.0% (9/10), no false report.
     # After understanding5 (tuning3, tuning4): en 233/255 91.4%, two-part 86.2%; ko 96/98 98.0%.
     # After understanding4: en 231/255 90.6%, two-part 82.8%; ko 93/98 94.9%, two-part 80.0%
