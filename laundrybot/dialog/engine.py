@@ -46,6 +46,7 @@ from laundrybot.dialog.turn import (
     cap,
     days_asked,
     plain,
+    sentences,
 )
 from laundrybot.machines.state import MachineStatus
 
@@ -224,16 +225,16 @@ class Dialog(Escalations, Shaping, Readings):
                 piece, machines, local, state, joined=bool(answers), supposed=supposed
             )
             state = one.state
-            said_before = {self._opening(x) for a in answers for x in _sentences(a.text)}
+            said_before = {self._opening(x) for a in answers for x in sentences(a.text)}
             if one.escalation is None and all(
-                self._opening(x) in said_before for x in _sentences(one.text)
+                self._opening(x) in said_before for x in sentences(one.text)
             ):
                 continue  # "주차 무료예요? 몇 시간까지요?": the first answer said it already
             if one.machine is not None and one.machine in self.by_number:
                 # "are 7 and 8 both busy": 8 is answered itself, not also offered after 7.
                 named = cap(self._name(self.by_number[one.machine]))
                 for i, a in enumerate(answers):
-                    kept = [x for x in _sentences(a.text) if not x.startswith(named)]
+                    kept = [x for x in sentences(a.text) if not x.startswith(named)]
                     if a.machine not in (None, one.machine) and kept:
                         answers[i] = dataclasses.replace(a, text=" ".join(kept))
             opening = self._opening(one.text)
@@ -246,8 +247,8 @@ class Dialog(Escalations, Shaping, Readings):
                 # "coins and cards?": one answer, not the same one twice; what the second
                 # adds ("... top up at the kiosk") is said once, after it.
                 said = answers[same].text
-                told = {self._opening(x) for x in _sentences(said)}
-                extra = [x for x in _sentences(one.text) if self._opening(x) not in told]
+                told = {self._opening(x) for x in sentences(said)}
+                extra = [x for x in sentences(one.text) if self._opening(x) not in told]
                 if extra:
                     answers[same] = dataclasses.replace(
                         answers[same], text=" ".join([said, *extra])
@@ -1279,7 +1280,3 @@ def _place_words(location: str) -> str:
     """ "at the back" -> "the back", "by the front window" -> "the front window": how a
     question names the place."""
     return re.sub(r"^(at|by|in|on|near)\s+", "", location.lower().strip())
-
-
-def _sentences(text: str) -> list[str]:
-    return [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]

@@ -4,7 +4,6 @@ how-to steps, FAQ and rules, lost and found, and what to do about a problem."""
 from __future__ import annotations
 
 import datetime
-import re
 
 from laundrybot.dialog.hours import Schedule
 from laundrybot.dialog.knowledge import SizeInfo
@@ -18,6 +17,7 @@ from laundrybot.dialog.turn import (
     Turn,
     cap,
     days_asked,
+    sentences,
 )
 
 # Words any how-to question has ("how do I use the dryer"): no step is asked by them.
@@ -286,11 +286,11 @@ class FactAnswers(Base):
         """The sentences of an owner's text that share a content word with the question
         (details on request: "where do I get change" hears about the change machine); with
         ``first``, the first sentence when none does."""
-        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
+        said = sentences(text)
         asked = set(norm.features) - ENTITY_FEATURES
-        picked = [x for x in sentences if asked & set(self.normalize(x).features)]
-        if not picked and first and sentences:
-            picked = sentences[:1]
+        picked = [x for x in said if asked & set(self.normalize(x).features)]
+        if not picked and first and said:
+            picked = said[:1]
         return " ".join(picked)
 
     def _payment_problem(self, turn: Turn) -> Answer:

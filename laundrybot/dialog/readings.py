@@ -16,7 +16,7 @@ from laundrybot.dialog.knowledge import MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD
 from laundrybot.dialog.normalize import MachineRef, Normalized
 from laundrybot.dialog.state import DialogueState
-from laundrybot.dialog.turn import ENTITY_FEATURES, Turn, days_asked
+from laundrybot.dialog.turn import ENTITY_FEATURES, Turn, days_asked, sentences
 from laundrybot.machines.state import MachineState, MachineStatus
 
 # Putting something somewhere (the Korean unit reads 넣 as "put").
@@ -80,11 +80,11 @@ class Readings(FactAnswers):
             generic += ("address", "machine-info")  # a when or how long: never an address
         if score >= THRESHOLD and best not in generic:
             return None
-        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
-        picked = [x for x in sentences if says.search(cues.text(x))]
+        parts = sentences(text)
+        picked = [x for x in parts if says.search(cues.text(x))]
         if not picked and says is cues.says_duration:
             # "how long does it take" after wash and fold: "ready the next day" says it.
-            picked = [x for x in sentences if cues.says_moment.search(cues.text(x))]
+            picked = [x for x in parts if cues.says_moment.search(cues.text(x))]
         if place and norm.machine is None:
             # "where's the machine" after the vending machine: a sentence about what it names
             # ("it" names nothing, so any place said will do).
@@ -303,7 +303,7 @@ class Readings(FactAnswers):
         texts += [("how-to-wash", " ".join(k.howto.wash)), ("how-to-dry", " ".join(k.howto.dry))]
         texts += list(self.faq_text.items()) + list(self.rule_text.items())
         for intent, text in texts:
-            for sentence in re.split(r"(?<=[.!?])\s+", (text or "").strip()):
+            for sentence in sentences(text):
                 if not cues.says_place.search(cues.text(sentence)):
                     continue
                 if named <= set(self.normalize(sentence).features):

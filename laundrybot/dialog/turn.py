@@ -233,6 +233,11 @@ def machine_state(turn: Turn, machine: MachineInfo) -> MachineState | None:
     return status.state if status is not None else None
 
 
+def sentences(text: str | None) -> list[str]:
+    """A text's sentences (an owner's text, an answer), split after . ! or ?."""
+    return [x for x in re.split(r"(?<=[.!?])\s+", (text or "").strip()) if x]
+
+
 def days_asked(words: tuple[str, ...], now: datetime.datetime) -> list[int]:
     """The weekdays a question asks about (Monday = 0): those named, tomorrow, the weekend,
     the weekdays."""
