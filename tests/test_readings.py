@@ -866,3 +866,18 @@ def test_a_machine_asked_about_itself_is_not_also_offered_as_the_free_one() -> N
     spec: dict[int, tuple[str, float | None]] = {5: ("busy", 14), 6: ("free", None)}
     (answer,) = _talk("en", spec, "are 5 and 6 both in use")
     assert answer.text.count("asher 6") == 1 and "14 minutes" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "starting", "general"),
+    [("en", "whats the way to get a dryer started", "how do i dry stuff"),
+     ("ko", "건조기는 어떻게 작동시켜요", "건조기 사용법")],
+)  # fmt: skip
+def test_asking_how_to_start_a_machine_gets_every_step(
+    language: str, starting: str, general: str
+) -> None:
+    (start,) = _talk(language, {}, starting)
+    (steps,) = _talk(language, {}, general)
+    last = dialog_for(language).knowledge.howto.dry[-1]
+    assert start.text.endswith(last) and last not in steps.text
+    assert steps.text.endswith(dialog_for(language).say("more_steps"))

@@ -250,6 +250,9 @@ class Dialog(Escalations, Shaping, Readings):
                 told = {self._opening(x) for x in sentences(said)}
                 extra = [x for x in sentences(one.text) if self._opening(x) not in told]
                 if extra:
+                    # The rest of the steps, said now, are no longer to be offered.
+                    offer = self.say("more_steps")
+                    said = " ".join(x for x in sentences(said) if x != offer)
                     answers[same] = dataclasses.replace(
                         answers[same], text=" ".join([said, *extra])
                     )

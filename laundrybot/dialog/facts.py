@@ -22,6 +22,9 @@ from laundrybot.dialog.turn import (
 
 # Words any how-to question has ("how do I use the dryer"): no step is asked by them.
 _HOWTO_WORDS = frozenset({"use", "start", "work", "wash", "dry", "load", "laundry", "clothes"})
+# "How do I start it", "how does it work", "get it running": the whole way to a running
+# machine, not the first two steps (the knowledge file keeps each list to a few steps).
+_START_WORDS = frozenset({"start", "work", "run"})
 
 
 class FactAnswers(Base):
@@ -300,11 +303,13 @@ class FactAnswers(Base):
 
     def _steps(self, turn: Turn, steps: tuple[str, ...]) -> Answer:
         """The first two steps, and the rest on request ("want the steps?" - "yes"); a
-        question about a later step ("can I add more time?") gets that step."""
+        question about a later step ("can I add more time?") gets that step, and one about
+        starting the machine gets them all."""
         later = self._later_step(turn, steps)
         if later:
             return self._reply(turn, later)
-        if len(steps) > 2 and turn.intent in ("how-to-wash", "how-to-dry"):
+        starting = bool(_START_WORDS & set(turn.norm.features))
+        if len(steps) > 2 and turn.intent in ("how-to-wash", "how-to-dry") and not starting:
             return self._reply(turn, " ".join([*steps[:2], self.say("more_steps")]))
         return self._reply(turn, " ".join(steps))
 
