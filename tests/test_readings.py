@@ -881,3 +881,28 @@ def test_asking_how_to_start_a_machine_gets_every_step(
     last = dialog_for(language).knowledge.howto.dry[-1]
     assert start.text.endswith(last) and last not in steps.text
     assert steps.text.endswith(dialog_for(language).say("more_steps"))
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "if I feed the dryer two bucks how long will it go", ["64 minutes", "56 minutes"]),
+     ("en", "whats it cost to dry for about an hour in a big one", ["$2.25", "63 minutes"]),
+     ("ko", "2달러 넣으면 건조기 몇 분 돌아가요?", ["64분", "56분"]),
+     ("ko", "대형 건조기로 한 시간 말리려면 얼마예요", ["2달러 25센트", "63분"])],
+)  # fmt: skip
+def test_drying_time_for_money_and_money_for_a_time_are_worked_out(
+    language: str, question: str, said: list[str]
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert all(x in answer.text for x in said), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "the dryer took my 2 dollars"), ("ko", "건조기가 2달러 먹었어요")],
+)  # fmt: skip
+def test_money_named_in_a_problem_is_not_worked_out_as_drying_time(
+    language: str, question: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.escalation is not None or "which" in answer.text.lower() or "몇 번" in answer.text

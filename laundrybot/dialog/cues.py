@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 _NEVER = re.compile(r"(?!)")
 
@@ -118,6 +119,11 @@ class Cues:
     # How many loads a text says ("six loads", "빨래 여섯 번 분량"), in a question or a size's
     # description: the washer that holds them.
     load_count: Callable[[str], int | None] = field(default=lambda text: None)
+    # Money offered for drying ("what does a dollar get me", "with 4 quarters", "1달러면"), in
+    # dollars, and a drying time wanted ("to dry for an hour", "45분 말리려면"), in minutes:
+    # worked out from each dryer's price for its minutes.
+    money_given: Callable[[str], Decimal | None] = field(default=lambda text: None)
+    minutes_wanted: Callable[[str], int | None] = field(default=lambda text: None)
     # The hour a question asks about ("at 7 in the evening", "at midnight", "밤 9시"), in
     # minutes after midnight: whether staff are in then.
     hour_asked: Callable[[str], int | None] = field(default=lambda text: None)

@@ -763,6 +763,16 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             number = st.machine  # "is that one of the big ones" after dryer 12: dryer 12's size
         if (
+            best in ("fallback", "machine-info", "prices", "cycle-times")
+            and not problem
+            and "washer" not in norm.kinds
+            and ("dryer" in norm.kinds or "dry" in norm.features)
+            and (cues.money_given(low) is not None or cues.minutes_wanted(low) is not None)
+        ):
+            # "how long does a quarter last in the dryer", "what do the big dryers give you
+            # for a dollar": drying time for money, or money for a time, worked out.
+            best, score = "cycle-times", max(score, THRESHOLD)
+        if (
             (self.size_words.intersection(norm.features) or cues.load_count(low) is not None)
             and not problem
             and (
@@ -1208,7 +1218,7 @@ class Dialog(Escalations, Shaping, Readings):
         spoken = self._shaped(answer, turn, low)
         pending: tuple[str, str] | None = None
         if intent in ("how-to-wash", "how-to-dry", "detergent") and text is None:
-            if len(self._howto(intent)) > 2:
+            if answer.text.endswith(self.say("more_steps")):  # the rest offered
                 pending = ("steps", intent)
         elif answer.text == self.say.finish(self.say("which_machine")):
             pending = ("machine", "machine-status")

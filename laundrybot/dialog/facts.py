@@ -60,6 +60,9 @@ class FactAnswers(Base):
         return []
 
     def _prices(self, turn: Turn) -> Answer:
+        worked_out = self._drying_worked_out(turn)
+        if worked_out:
+            return self._reply(turn, worked_out)
         sizes = self._sizes_asked(turn)
         k, say = self.knowledge, self.say
         if turn.machine is not None:
@@ -104,7 +107,41 @@ class FactAnswers(Base):
             parts.append(say("price_dry", items=items))
         return " ".join(parts)
 
+    def _drying_worked_out(self, turn: Turn) -> str | None:
+        """What money offered buys in a dryer ("what does a dollar get me": 32 minutes), or
+        what a drying time wanted costs ("to dry for an hour": $2 for 64 minutes), for each
+        dryer size asked; None when the question gives neither."""
+        if "washer" in turn.norm.kinds:
+            return None
+        asked = [s for s in self._sizes_asked(turn) if s.kind == "dryer" and s.price > 0]
+        dryers = asked or [s for s in self.knowledge.dryers if s.price > 0]
+        money = self.cues.money_given(turn.low)
+        wanted = self.cues.minutes_wanted(turn.low)
+        say = self.say
+        if dryers and money is not None and money >= min(s.price for s in dryers):
+            items = say.join_and(
+                say("dry_bought_item", minutes=int(money // s.price) * s.minutes, size=s.name)
+                for s in dryers
+            )
+            return say("dry_bought", money=say.money(money), items=items)
+        if dryers and wanted:
+            bought = [(s, -(-wanted // s.minutes)) for s in dryers]  # whole coins, rounded up
+            items = say.join_and(
+                say(
+                    "price_dry_item",
+                    money=say.money(n * s.price),
+                    minutes=n * s.minutes,
+                    size=s.name,
+                )
+                for s, n in bought
+            )
+            return say("dry_for", wanted=wanted, items=items)
+        return None
+
     def _cycle_times(self, turn: Turn) -> Answer:
+        worked_out = self._drying_worked_out(turn)
+        if worked_out:
+            return self._reply(turn, worked_out)
         say = self.say
         sizes = self._sizes_asked(turn) or list(self.knowledge.washers + self.knowledge.dryers)
         parts = []

@@ -4,6 +4,7 @@ not serve, follow-ups, yes/no and "when" questions, where a second request start
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from laundrybot.dialog.cues import Cues, any_of
 from laundrybot.lang.en.normalize import canonical, heard
@@ -210,6 +211,53 @@ def load_count(text: str) -> int | None:
         return None
     said = found.group(1)
     return int(said) if said.isdigit() else number_value(said)
+
+
+_AMOUNT = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|fifty)"
+_MONEY_GIVEN = re.compile(
+    r"\$\s?(\d+(?:\.\d\d)?)(?!\s*(?:minutes?|mins?))"
+    rf"|\b{_AMOUNT}\s+(?:(?:full|whole|single|more) )?(dollars?|bucks?|quarters?|cents?)\b"
+)
+_PER_UNIT = {
+    "dollar": Decimal(1),
+    "buck": Decimal(1),
+    "quarter": Decimal("0.25"),
+    "cent": Decimal("0.01"),
+}
+_MINUTES_WANTED = re.compile(
+    rf"\b{_AMOUNT}\s+(minutes?|mins?|hours?)\b|\b(half an hour|an hour and a half)\b"
+)
+
+
+def _amount(word: str) -> int | None:
+    if word.isdigit():
+        return int(word)
+    return 1 if word in ("a", "an") else number_value(word)
+
+
+def money_given(text: str) -> Decimal | None:
+    """ "a dollar", "$2", "four quarters", "50 cents": the money offered, in dollars."""
+    found = _MONEY_GIVEN.search(text.lower())
+    if found is None:
+        return None
+    if found.group(1):
+        return Decimal(found.group(1))
+    count = _amount(found.group(2))
+    unit = found.group(3).rstrip("s")
+    return None if count is None else count * _PER_UNIT[unit]
+
+
+def minutes_wanted(text: str) -> int | None:
+    """ "for 45 minutes", "an hour", "half an hour": a drying time wanted, in minutes."""
+    found = _MINUTES_WANTED.search(text.lower())
+    if found is None:
+        return None
+    if found.group(3):
+        return 30 if found.group(3) == "half an hour" else 90
+    count = _amount(found.group(1))
+    if count is None:
+        return None
+    return count * 60 if found.group(2).startswith("hour") else count
 
 
 _CLOCK = re.compile(
@@ -595,6 +643,8 @@ CUES = Cues(
     # a yes/no opener ("if they're still wet can I add time").
     load_count=load_count,
     hour_asked=hour_asked,
+    money_given=money_given,
+    minutes_wanted=minutes_wanted,
     reads=lambda text: spelled_hours(heard(text)),
     on_machine=frozenset(["on", "number"]),
     asks_count=re.compile(r"\bhow many\b"),

@@ -113,6 +113,9 @@ ENGLISH = Wording(
         "compare_wash_item": "{description}: {money} for {minutes} minutes.",
         "price_dry_item": "{money} for {minutes} minutes in a {size} dryer",
         "price_dry": "Drying is {items}, and you can add more time.",
+        "dry_bought_item": "{minutes} minutes in a {size} dryer",
+        "dry_bought": "{money} gets you {items}.",
+        "dry_for": "To dry for {wanted} minutes, it's {items}.",
         "cycle_wash_item": "{minutes} minutes in a {size} washer",
         "cycle_wash": "A wash takes {items}.",
         "cycle_dry": (

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from laundrybot.dialog.cues import Cues, any_of
 from laundrybot.lang.ko.numbers import native_number
@@ -98,6 +99,49 @@ def load_count(text: str) -> int | None:
 _KO_CLOCK = re.compile(
     r"(오전|아침|새벽|오후|저녁|밤|낮)?\s*(\d{1,2})\s*시(?!간)(?:\s*(\d{1,2})\s*분|\s*반)?"
 )
+
+
+_KO_MONEY = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(?:달러|불)|(\d+)\s*센트|(?:쿼터|동전)\s*(\d+|[가-힣]{1,2}?)\s*개"
+)
+_KO_MINUTES = re.compile(
+    r"(\d+|[가-힣]{1,2}?)\s*시간(\s*반)?"
+    r"|(\d+)\s*분(?:\s*(?:동안|정도|쯤))?\s*(?:말리|돌리|건조|이면|하려면|쓰려면)"
+)
+
+
+def money_given(text: str) -> Decimal | None:
+    """ "1달러", "50센트", "쿼터 네 개": the money offered, in dollars."""
+    found = _KO_MONEY.search(text)
+    if found is None:
+        return None
+    if found.group(1):
+        return Decimal(found.group(1))
+    if found.group(2):
+        return Decimal(found.group(2)) / 100
+    count = _counted(found.group(3))
+    return None if count is None else count * Decimal("0.25")
+
+
+def _counted(said: str) -> int | None:
+    """A number before a counter, in digits or native words; unspaced text may run the word
+    before into it ("로한" in "건조기로한시간"), so its last letters are read too."""
+    if said.isdigit():
+        return int(said)
+    return next((n for i in range(len(said)) if (n := native_number(said[i:])) is not None), None)
+
+
+def minutes_wanted(text: str) -> int | None:
+    """ "한 시간", "1시간 반", "45분 말리려면": a drying time wanted, in minutes."""
+    found = _KO_MINUTES.search(text)
+    if found is None:
+        return None
+    if found.group(3):
+        return int(found.group(3))
+    hours = _counted(found.group(1))
+    if hours is None:
+        return None
+    return hours * 60 + (30 if found.group(2) else 0)
 
 
 def hour_asked(text: str) -> int | None:
@@ -249,6 +293,8 @@ CUES = Cues(
     other=re.compile(r"다른(거|것|건|기계|하나|세탁기|건조기|쪽|애)|나머지(하나|거|것|기계)?"),
     load_count=load_count,
     hour_asked=hour_asked,
+    money_given=money_given,
+    minutes_wanted=minutes_wanted,
     # On the spaced text: the words up to the first one ending in 면 ("덜 말랐으면 ").
     condition=re.compile(r"^(?:\S+\s+)*?\S+(?<!라|려)면\s+"),
     # Read with the spaces taken out.

@@ -163,6 +163,9 @@ KOREAN = Wording(
         "compare_wash_item": "{money}에 {minutes}분 걸리는 {description}.",
         "price_dry_item": "{size} 건조기 {minutes}분에 {money}",
         "price_dry": "건조는 {items}(이)고, 시간은 더 추가할 수 있어요.",
+        "dry_bought_item": "{size} 건조기 {minutes}분",
+        "dry_bought": "{money}(이)면 {items} 돌아가요.",
+        "dry_for": "{wanted}분 말리려면 {items}(이)에요.",
         "cycle_wash_item": "{size} 세탁기 {minutes}분",
         "cycle_wash": "세탁은 {items} 걸려요.",
         "cycle_dry": (
