@@ -906,3 +906,27 @@ def test_money_named_in_a_problem_is_not_worked_out_as_drying_time(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert answer.escalation is not None or "which" in answer.text.lower() or "몇 번" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["my son slammed his hand in the washer lid", "help, she burnt her arm on dryer 10",
+     "the door of 3 won't unlock and my stuff is inside"],
+)  # fmt: skip
+def test_someone_hurt_or_a_door_that_will_not_unlock_is_reported(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation is not None
+
+
+@pytest.mark.parametrize("question", ["may i smoke in here", "are we allowed to smoke inside"])
+def test_asking_leave_to_smoke_files_no_report(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation is None and "don't know" in answer.text
+
+
+def test_a_rule_asked_about_a_thing_it_never_names_is_not_covered() -> None:
+    (boots,) = _talk("en", {}, "can i wash slippers in the washers")
+    (rain,) = _talk("en", {}, "is it going to rain tonight")
+    (rug,) = _talk("en", {}, "can i wash my rug")
+    assert "don't know" in boots.text and "rubber" not in boots.text
+    assert "rubber" in rug.text and "can't" in rain.text

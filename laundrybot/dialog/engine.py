@@ -17,6 +17,7 @@ clarifying); turn.py holds what they share.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime
 import re
@@ -62,6 +63,8 @@ STATED_PROBLEM = 0.5
 # A later piece put as a question of its own stands apart at this score, under THRESHOLD, when
 # it leans to a topic other than the piece before ("..., and where do forgotten ones go?").
 WEAK = 0.25
+# A word in the examples or texts of this many topics names no one thing ("can", "use").
+COMMON_ACROSS = 4
 # The classifier: "matcher" (word features, best example), "knn" (TF-IDF words + character
 # n-grams, best example) or "centroid" (the same vectors, each intent's mean). Chosen by
 # measurement on held-apart data (bench/understanding_classifiers.py: trained on one tuning
@@ -131,6 +134,18 @@ class Dialog(Escalations, Shaping, Readings):
             for f in self.normalize(text).features
         )
         self.places = self._other_places()
+        # An owner's rule or answer in its own words (text and example questions), and the
+        # words so common across topics that they name no thing ("can", "use", "here"): a
+        # rule asked about a thing it never names is not covered by it (_not_covered).
+        own: dict[str, set[str]] = {}
+        for intent, features in featured:
+            own.setdefault(intent, set()).update(features)
+        for intent, text in (self.faq_text | self.rule_text).items():
+            own.setdefault(intent, set()).update(self.normalize(text).features)
+        self.own_words = {i: frozenset(f) for i, f in own.items()}
+        spread = collections.Counter(f for features in own.values() for f in features)
+        self.common_words = frozenset(f for f, n in spread.items() if n >= COMMON_ACROSS)
+        self.shop_words = frozenset(spread)
         # The ways to pay, in words no price or cycle example has ("loyalty", "card"): a price
         # asked of one of those is of a thing the shop's facts give no price.
         priced = {
@@ -999,7 +1014,7 @@ class Dialog(Escalations, Shaping, Readings):
             return self._decline(norm, "dont_know", **cont)
         if cues.per_person.search(low) and not problem and said is None:
             return self._decline(norm, "dont_know", **cont)  # a per-customer limit: not given
-        if self._not_sold(best, norm) and not problem:
+        if (self._not_sold(best, norm) or self._not_covered(best, norm)) and not problem:
             return self._decline(norm, "dont_know", **cont)
         placed = None
         if best in ("how-to-wash", "how-to-dry", "detergent", "fallback") or score < THRESHOLD:

@@ -26,9 +26,18 @@ _PUT_WORDS = frozenset({"put", "pour", "add", "go", "goes", "place", "load"})
 _SELL_WORDS = frozenset({"sell", "buy", "have", "get", "vend", "purchase"})
 
 
+# A thing asked about for the machines or the shop: "can I wash X", "is X allowed".
+_ITEM_ASKED = frozenset({"wash", "dry", "put", "allow", "allowed"})
+# Asking leave, not a thing asked about ("is it allowed", "can I bring").
+_ASKING_WORDS = frozenset({"allow", "allowed", "ok", "okay", "fine", "inside", "here", "bring"})
+
+
 class Readings(FactAnswers):
     faq_text: dict[str, str]  # set up by Dialog.__init__, as the owner wrote them
     rule_text: dict[str, str]
+    own_words: dict[str, frozenset[str]]
+    common_words: frozenset[str]
+    shop_words: frozenset[str]
     sold_words: frozenset[str]
     payment_words: frozenset[str]
 
@@ -319,6 +328,20 @@ class Readings(FactAnswers):
         named -= {"you", "i", "can", "in", "on", "at", "here", "there", "what"}
         named = {f for f in named if "_" not in f and not f.isdigit()}
         return bool(named) and not named & self.sold_words
+
+    def _not_covered(self, best: str, norm: Normalized) -> bool:
+        """ "can I wash sneakers", "is smoking allowed": an owner's rule or answer picked for a
+        question about a thing it never names (in its text or its example questions)."""
+        features = set(norm.features)
+        if not best.startswith("rule:") or not _ITEM_ASKED & features:
+            return False
+        named = features - ENTITY_FEATURES - self.common_words - _ASKING_WORDS
+        named = {f for f in named if "_" not in f and not f.isdigit()}
+        return (
+            bool(named)
+            and not named & self.own_words.get(best, frozenset())
+            and not named & self.shop_words  # a thing no text or example names at all
+        )
 
     def _owners_thing(
         self, best: str, score: float, norm: Normalized, number: int | None, low: str

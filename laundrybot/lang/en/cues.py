@@ -10,6 +10,16 @@ from laundrybot.dialog.cues import Cues, any_of
 from laundrybot.lang.en.normalize import canonical, heard
 from laundrybot.lang.en.numbers import number_value
 
+# Smoke from a machine, not a customer's smoking ("can I smoke inside", "is smoking allowed").
+_SMOKE = (
+    r"(?<!can i )(?<!can we )(?<!may i )(?<!to )(?<!i )(?<!we )(?<!no )smok(e|es|ing)\b"
+    r"(?! (allowed|area|inside|indoors|here|outside|section|permitted|a |in here))"
+)
+# Someone hurt by a door, a table, a drum: "my kid pinched his fingers", "she cut her hand".
+_INJURY = (
+    r"\b(pinched|cut|burn(ed|t)|scratched|banged|slammed|smashed|crushed|caught|jammed|hit)"
+    r" (his|her|my|their|your|a|the) (finger|thumb|hand|arm|head|foot|toe|leg|knee|face)s?\b"
+)
 _PROBLEM = any_of(
     r"\b(took|taken|ate|eaten|eats|eating|stole|swallowed|kept) (my|all my|the)? ?"
     r"(money|quarters?|coins?|card|cash|change|\$?\d+)",
@@ -18,16 +28,18 @@ _PROBLEM = any_of(
     r"\b(paid|put (my |the |some )?(money|quarters|coins|cash))\b"
     r".*\b(not|never|nothing|didn|doesn|won)\b",
     r"\b(broken|broke|busted|not working|does not work|doesn't work|stopped"
-    r"|won'?t (start|drain|spin|open|turn on|heat|work|stop|go|run)|keeps? beeping|beeps"
-    r"|will not (start|drain|spin|open|heat|work|stop))",
+    r"|won'?t (start|drain|spin|open|unlock|turn on|heat|work|stop|go|run)|keeps? beeping"
+    r"|beeps|will not (start|drain|spin|open|unlock|heat|work|stop))",
     r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow"
     r"|water (is )?everywhere|puddle)",
     r"\b(took|ate|swallowed|stole|kept|eaten|grabbed)\b.{0,20}"
     r"\b(money|quarters?|coins?|cash|bucks|dollars?|change)\b",
     r"\b(caught|pinched|crushed) in\b",
     r"\b(stuck|jammed|trapped|locked|can'?t (open|get)|can not (open|get))",
-    r"\b(hurt|injured|bleeding|fire|smoke|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
-    r"\b(smok(e|es|ing)|burning|sparks?|pouring|dripping|gushing|dead|black screen|blank"
+    r"\b(hurt|injured|bleeding|fire|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
+    _SMOKE,
+    _INJURY,
+    r"\b(burning|sparks?|pouring|dripping|gushing|dead|black screen|blank"
     r"|shut (off|down)|turned off|cut out|just sitting|sitting there|only gave me|no credit)\b",
     r"\b(didn'?t|did not|never|doesn'?t|does not|don'?t|do not|won'?t|will not|isn'?t|is not"
     r"|not) (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open"
@@ -71,7 +83,9 @@ _VAGUE = any_of(
 _URGENT = any_of(
     r"\b(urgent|emergency|asap|right now|immediately|hurry|quick(ly)?)\b",
     r"\b(hurt|injur\w*|bleed\w*|blood|fell|fallen|fainted|unconscious|burn(ed|t|ing)"
-    r"|fire|smoke|smoking|sparks?|shock(ed)?|electrocut\w*|gas)\b",
+    r"|fire|sparks?|shock(ed)?|electrocut\w*|gas)\b",
+    _SMOKE,
+    _INJURY,
     # Not a numbered machine: filed without asking which machine.
     r"\b(change machine|bill changer|kiosk|vending machine)\b",
     r"\bflood\w*|\bwater (is )?(all over|everywhere|on the floor)|\bwater everywhere"
@@ -98,7 +112,9 @@ _HYPOTHETICAL = re.compile(
 _OUT_OF_SCOPE = any_of(
     r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",
     r"\b(uber|lyft|taxi|cab|ride home|a ride|bus|train|flight|hotel|book (me )?a table)\b",
-    r"\b(weather|rain|snow|temperature outside|forecast)\b",
+    # Not what is worn in it: "rain jacket", "snow pants" are laundry.
+    r"\b(weather|temperature outside|forecast)\b"
+    r"|\b(rain|snow)\b(?! ?(boots?|jackets?|coats?|gear|pants|suits?|bibs?|gloves|hats?))",
     r"\bwhether (like|today|tomorrow|outside)\b",  # the homophone, typed or heard
     r"\b(joke|song|music|story|game|score|news|homework|meaning of life|poem)\b",
     r"\b(cigarettes?|alcohol|lottery|stamps)\b",
