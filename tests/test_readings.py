@@ -930,3 +930,31 @@ def test_a_rule_asked_about_a_thing_it_never_names_is_not_covered() -> None:
     (rug,) = _talk("en", {}, "can i wash my rug")
     assert "don't know" in boots.text and "rubber" not in boots.text
     assert "rubber" in rug.text and "can't" in rain.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "lead"),
+    [("en", "can i pay by card", "what about apple pay on my phone", "Yes"),
+     ("en", "is washer 3 free", "and 4?", "No"),
+     ("ko", "카드 결제 돼요?", "휴대폰으로는요?", "네")],
+)  # fmt: skip
+def test_a_bare_follow_up_to_a_yes_no_question_is_answered_yes_or_no(
+    language: str, first: str, then: str, lead: str
+) -> None:
+    spec: dict[int, tuple[str, float | None]] = {3: ("free", None), 4: ("busy", 12)}
+    _, answer = _talk(language, spec, first, then)
+    assert answer.text.startswith(lead), answer.text
+    (plain_answer,) = _talk(language, spec, then)
+    assert not plain_answer.text.startswith(lead)
+
+
+def test_a_yes_no_question_about_what_the_owners_text_just_said_is_yes() -> None:
+    _, free = _talk("en", {}, "where do I park", "is that free?")
+    _, far = _talk("en", {}, "where do I park", "is that far?")
+    assert free.text.startswith("Yes") and "parking" in free.text
+    assert not far.text.startswith("Yes")
+
+
+def test_leave_asked_for_what_a_later_sentence_grants_is_yes() -> None:
+    _, text = _talk("en", {}, "who do I contact about the shop", "may I send them a text")
+    assert text.text.startswith("Yes") and "555-014-2368" in text.text

@@ -613,6 +613,8 @@ class Dialog(Escalations, Shaping, Readings):
 
         # "for how long" after "there's parking for up to two hours": the last answer says it.
         told = self._told_before(norm, ranked, said, problem, st, low)
+        if told is None and said is None and not problem:
+            told = self._confirmed_before(norm, st, low)  # "is it free" after parking: yes
         if told is not None and st.intent is not None:
             return self._respond(st.intent, norm, None, **cont, text=told, score=0.6)
 
@@ -1230,7 +1232,8 @@ class Dialog(Escalations, Shaping, Readings):
             answer = self._reply(turn, self.rule_text[intent])
         else:
             answer = self.handlers[intent](turn)
-        spoken = self._shaped(answer, turn, low)
+        yes_no = self._yes_no(low) or (st.yes_no and self._bare_follow_up(low))
+        spoken = self._shaped(answer, turn, low, yes_no=yes_no)
         pending: tuple[str, str] | None = None
         if intent in ("how-to-wash", "how-to-dry", "detergent") and text is None:
             if answer.text.endswith(self.say("more_steps")):  # the rest offered
@@ -1240,7 +1243,9 @@ class Dialog(Escalations, Shaping, Readings):
         focus = turn.machine
         if focus is None and answer.intent == "free-machines":
             focus = self._only_free(turn)  # "dryer 12 is free" - "how much is it"
-        state = self._next_state(st, answer.intent, norm, focus, local, pending=pending)
+        state = self._next_state(
+            st, answer.intent, norm, focus, local, pending=pending, yes_no=yes_no
+        )
         return dataclasses.replace(answer, text=spoken, state=state)
 
     def _other_places(self) -> dict[str, str]:

@@ -98,6 +98,7 @@ class Memory(Base):
         *,
         pending: tuple[str, str] | None = None,
         report: OpenReport | None = None,
+        yes_no: bool = False,
     ) -> DialogueState:
         topic = st.intent if intent in NO_TOPIC else intent
         size = next((w for w in norm.words if w in self.sizes_by_word), None)
@@ -122,4 +123,5 @@ class Memory(Base):
             pending=pending[0] if pending else None,
             pending_kind=pending[1] if pending else None,
             turns=st.turns + 1,
+            yes_no=yes_no,
         )

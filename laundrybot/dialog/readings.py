@@ -16,7 +16,7 @@ from laundrybot.dialog.knowledge import MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD
 from laundrybot.dialog.normalize import MachineRef, Normalized
 from laundrybot.dialog.state import DialogueState
-from laundrybot.dialog.turn import ENTITY_FEATURES, Turn, days_asked, sentences
+from laundrybot.dialog.turn import DAY_WORDS, ENTITY_FEATURES, Turn, days_asked, sentences
 from laundrybot.machines.state import MachineState, MachineStatus
 
 # Putting something somewhere (the Korean unit reads 넣 as "put").
@@ -107,6 +107,33 @@ class Readings(FactAnswers):
                 back = {"it", "that", "they", "them"} & set(norm.words)
                 picked = about or (picked if back else [])
         return " ".join(picked) or None
+
+    def _confirmed_before(self, norm: Normalized, st: DialogueState, low: str) -> str | None:
+        """ "is it free" after "there's free parking ...": a yes/no question about what was
+        just said ("it", "that") that the last owner's text says in so many words: yes, and
+        the sentence that says it."""
+        cues = self.cues
+        text = self._owner_text(st.intent)
+        back = {"it", "that", "this", "they"} & set(norm.words)
+        if text is None or not back or not cues.yes_no.search(low) or norm.kinds:
+            return None
+        if (
+            any(w in DAY_WORDS for w in norm.words)
+            or {"tomorrow", "today", "weekend"} & set(norm.words)
+            or len(norm.words) > 6
+        ):
+            return None  # "can I drop it off on sunday": that day's staff hours say it
+        named = {f for f in norm.features if "_" not in f and not f.isdigit()}
+        named -= ENTITY_FEATURES | back | _ASKING_WORDS
+        if not named or norm.machine is not None:
+            return None
+        hits = [x for x in sentences(text) if named <= set(self.normalize(x).features)]
+        if not hits:
+            return None
+        said = " ".join(hits)
+        if said.lower().startswith(cues.yes.lower().strip(" ,")):
+            return said
+        return cues.yes + (said if said[:2].isupper() else said[:1].lower() + said[1:])
 
     def _owner_text(self, intent: str | None) -> str | None:
         """The owner's text an answer to ``intent`` gives (an FAQ, a rule, lost and found)."""

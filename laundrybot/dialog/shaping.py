@@ -10,7 +10,7 @@ from laundrybot.dialog.intents import ESCALATIONS
 from laundrybot.dialog.memory import Memory
 from laundrybot.dialog.normalize import Normalized
 from laundrybot.dialog.state import DialogueState
-from laundrybot.dialog.turn import DAY_WORDS, Answer, Turn
+from laundrybot.dialog.turn import DAY_WORDS, ENTITY_FEATURES, Answer, Turn, sentences
 from laundrybot.machines.state import MachineState, MachineStatus
 
 # Below this a classifier's best guess is a coincidence; between it and THRESHOLD the answer is
@@ -19,13 +19,13 @@ CLARIFY_FLOOR = 0.22
 
 
 class Shaping(Memory):
-    def _shaped(self, answer: Answer, turn: Turn, low: str) -> str:
-        """Fit the answer to speech: a yes/no question starts with its answer."""
+    def _shaped(self, answer: Answer, turn: Turn, low: str, *, yes_no: bool) -> str:
+        """Fit the answer to speech: a yes/no question (``yes_no``) starts with its answer."""
         text = answer.text.strip()
         cues = self.cues
         if cues.when.search(low):
             return text
-        if not self._yes_no(low) and not (
+        if not yes_no and not (
             answer.intent == "staff-contact" and self._staff_at(turn) is not None
         ):
             # "what about at 11 in the morning" after staff hours: whether they are in then,
@@ -51,6 +51,24 @@ class Shaping(Memory):
             return True
         said = cues.condition.match(low)
         return said is not None and bool(cues.yes_no.search(low[said.end() :].lstrip()))
+
+    def _granted_later(self, text: str, norm: Normalized) -> bool:
+        """A later sentence of the answer grants what is asked leave for, in its words."""
+        asked = {f for f in norm.features if "_" not in f} - ENTITY_FEATURES
+        return any(
+            self.cues.grants.search(x) and asked & set(self.normalize(x).features)
+            for x in sentences(text)[1:]
+        )
+
+    def _bare_follow_up(self, low: str) -> bool:
+        """ "and quarters?", "what about tapping my phone": a follow-up that puts no question
+        of its own, so it is put the way the question before it was."""
+        cues = self.cues
+        lead = cues.follow_up.search(low)
+        if lead is None:
+            return False
+        rest = (low[: lead.start()] + " " + low[lead.end() :]).strip(" ?.!")
+        return bool(rest) and not cues.asks.search(rest) and not cues.when.search(rest)
 
     def _polarity(self, answer: Answer, turn: Turn, low: str) -> bool | None:
         cues = self.cues
@@ -95,6 +113,8 @@ class Shaping(Memory):
             return True
         if cues.may_i.search(low) and cues.grants.search(answer.text):
             return True  # "can I add time once it's going" - "You can add more time ..."
+        if cues.may_i.search(low) and self._granted_later(answer.text, turn.norm):
+            return True  # "can I text it" - "Staff are here until 8 PM. You can call or text"
         if intent.startswith("rule:"):
             return False
         return None

@@ -34,3 +34,6 @@ class DialogueState:
     pending: str | None = None
     pending_kind: str | None = None
     turns: int = 0
+    # The last question was put as a yes/no one ("do you take cards"): a follow-up with no
+    # question of its own ("and quarters?") is one too.
+    yes_no: bool = False
