@@ -958,3 +958,21 @@ def test_a_yes_no_question_about_what_the_owners_text_just_said_is_yes() -> None
 def test_leave_asked_for_what_a_later_sentence_grants_is_yes() -> None:
     _, text = _talk("en", {}, "who do I contact about the shop", "may I send them a text")
     assert text.text.startswith("Yes") and "555-014-2368" in text.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "wait am i talking to a bot", "not a person"),
+     ("en", "are u even human", "not a person"),
+     ("ko", "혹시 인공지능이에요?", "사람이 아니라")],
+)  # fmt: skip
+def test_asking_what_the_attendant_is_gets_an_answer(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text and answer.escalation is None
+
+
+def test_a_person_asked_for_is_still_called_not_told_what_the_attendant_is() -> None:
+    (answer,) = _talk("en", {}, "i want to talk to a real human")
+    assert answer.escalation == "call-staff"

@@ -109,6 +109,8 @@ class Cues:
     # "what's the name of this place", "the owner's name": a name asked; the shop's is known,
     # a person's is not.
     asks_name: re.Pattern[str] = field(default=_NEVER)
+    # "are you a robot", "who am I talking to", "로봇이에요?": what the attendant is.
+    asks_identity: re.Pattern[str] = field(default=_NEVER)
     # Sizes weighed against each other ("which dryer gives more time per quarter", "is the
     # big washer worth it", "어느 게 더 싸요"): every size of the kind, side by side.
     compares: re.Pattern[str] = field(default=_NEVER)

@@ -829,6 +829,9 @@ class Dialog(Escalations, Shaping, Readings):
                 # "is it worth it over the large": the talk stays on the size it was about.
                 kept = dataclasses.replace(answer.state, size=st.size or answer.state.size)
                 return dataclasses.replace(answer, state=kept)
+        if cues.asks_identity.search(low) and not problem and not cues.person.search(low):
+            text = self.say("identity", shop=self.knowledge.shop_name)  # "are you a robot"
+            return self._respond("greeting", norm, None, **cont, text=text, score=THRESHOLD)
         if cues.asks_name.search(low) and best in _NAMELESS and not problem:
             if cues.asks_staff.search(low) or cues.person.search(low):
                 return self._decline(norm, "dont_know", **cont)  # a person's name: not known

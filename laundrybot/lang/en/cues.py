@@ -654,7 +654,14 @@ CUES = Cues(
     ),
     asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
     says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b|\bfree\b"),
-    asks_name=re.compile(r"\bname\b|\bwhat is (this|it)( \w+)? called\b|\bcalled\b\??$"),
+    asks_name=re.compile(
+        r"\bname\b|\bwhat('?s| is) (this|it|the)( \w+)? called\b|\bcalled\b( again)?\??$"
+    ),
+    asks_identity=re.compile(
+        r"\b(are|r) (you|u) (a |an |even )?(real|robot|bot|human|person|computer|machine|ai|alive"
+        r"|recording|people)\b|\bwho (are|r) (you|u)\b|\bwhat (are|r) (you|u)\b(?! \w+ing)"
+        r"|\bam i (talking|speaking) to\b"
+    ),
     # After the request ("can I add time if they're still wet"), or before it up to a comma or
     # a yes/no opener ("if they're still wet can I add time").
     load_count=load_count,
@@ -677,7 +684,7 @@ CUES = Cues(
         r"|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"
     ),
     compares=re.compile(
-        r"\b(which|what)( one)?\b.*\b(more|less|longer|shorter|bigger|smaller|cheaper|better"
+        r"\b(which|what|whats)( one)?\b.*\b(more|less|longer|shorter|bigger|smaller|cheaper|better"
         r"|faster|quicker|quickest|fastest|slower|most|least|best)\b"
         r"|\bworth (it|the|paying|getting)\b|\bdifferen(ce|t)\b"
         r"|\bvs\b|\bversus\b|\bcompare|\b(bigger|cheaper|better|faster|longer|more|slower|quicker"

@@ -109,6 +109,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "how do i load money on the loyalty card",
         "payment methods",
         "what kinds of payment do you accept",
+        "do you accept cash or cards",
         "where does the money go",
         "where do i insert coins",
         "do you have a loyalty card",

@@ -97,6 +97,10 @@ ENGLISH = Wording(
             "Hi, welcome to {shop}! Ask me about prices, free machines, or how to use the machines."
         ),
         "thanks": "You're welcome! If you need anything else, just ask.",
+        "identity": (
+            "I'm {shop}'s virtual attendant, a computer, not a person. Ask me about the shop, "
+            "or say call staff to reach a person."
+        ),
         "per_wash": "a wash",
         "per_dry": "drying",
         "machine_info": "{name} is a {description}{where}.",
