@@ -976,3 +976,25 @@ def test_asking_what_the_attendant_is_gets_an_answer(
 def test_a_person_asked_for_is_still_called_not_told_what_the_attendant_is() -> None:
     (answer,) = _talk("en", {}, "i want to talk to a real human")
     assert answer.escalation == "call-staff"
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "price"),
+    [("en", "what does it cost to add a bit more time", "25 cents"),
+     ("ko", "시간 추가하려면 얼마예요", "25센트")],
+)  # fmt: skip
+def test_the_price_of_more_time_is_a_price_not_the_step(
+    language: str, question: str, price: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "prices" and price in answer.text
+
+
+def test_is_it_open_after_a_machine_in_the_same_question_asks_whether_it_is_free() -> None:
+    (answer,) = _talk("en", {3: ("free", None)}, "where is washer 3 and is it open right now")
+    assert "washer 3 is free" in answer.text.lower() and "24 hours" not in answer.text
+
+
+def test_machines_asked_for_by_their_place_are_the_ones_there() -> None:
+    (answer,) = _talk("en", {}, "what are the washers by the window")
+    assert "1 and 2" in answer.text and "3" not in answer.text

@@ -46,6 +46,7 @@ from laundrybot.dialog.turn import (
     Turn,
     cap,
     days_asked,
+    place_named,
     plain,
     sentences,
 )
@@ -241,8 +242,10 @@ class Dialog(Escalations, Shaping, Readings):
             )
             state = one.state
             said_before = {self._opening(x) for a in answers for x in sentences(a.text)}
-            if one.escalation is None and all(
-                self._opening(x) in said_before for x in sentences(one.text)
+            if (
+                answers
+                and one.escalation is None
+                and all(self._opening(x) in said_before for x in sentences(one.text))
             ):
                 continue  # "주차 무료예요? 몇 시간까지요?": the first answer said it already
             if one.machine is not None and one.machine in self.by_number:
@@ -836,6 +839,36 @@ class Dialog(Escalations, Shaping, Readings):
             if cues.asks_staff.search(low) or cues.person.search(low):
                 return self._decline(norm, "dont_know", **cont)  # a person's name: not known
             best, score = "address", max(score, THRESHOLD)  # the shop's name, and where it is
+        if (
+            best
+            in ("free-machines", "fallback", "address", "machine-status", "cycle-times", "prices")
+            and number is None
+            and not problem
+            and not follow
+            and cues.asks.search(low)
+            and not {"free", "available", "busy"} & set(norm.features)
+            and not cues.asks_price.search(low)
+            and not cues.asks_duration.search(low)
+            and any(m.location and place_named(m.location, low) for m in self.knowledge.machines)
+        ):
+            best, score = "machine-info", max(score, THRESHOLD)  # "which are the ones at the back"
+        if (
+            best in ("hours", "free-machines")
+            and joined
+            and number is None
+            and st.machine is not None
+            and {"it", "that", "one"} & set(norm.words)
+            and not days_asked(norm.words, local)
+        ):
+            # "how big is washer 6 and is it open": whether the machine is free.
+            best, number = "machine-status", st.machine
+        if (
+            best in ("how-to-wash", "how-to-dry")
+            and cues.asks_price.search(low)
+            and {"time", "minute", "add"} & set(norm.features)
+            and not problem
+        ):
+            best = "prices"  # "how much to add more time": what the time costs, not the step
         if best == "machine-info" and "price" in norm.features:
             best = "prices"  # "what's a regular size wash cost": its price, not its size
 
@@ -1133,7 +1166,7 @@ class Dialog(Escalations, Shaping, Readings):
             placed = {
                 (m.kind, m.size)
                 for m in self.knowledge.machines
-                if m.location and _place_words(m.location) in low
+                if m.location and place_named(m.location, low)
             }
             if len(placed) == 1:
                 place_kind, place_size = next(iter(placed))
@@ -1310,9 +1343,3 @@ _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typi
 
 def number_free(norm: Normalized) -> bool:
     return norm.machine is None or norm.machine.number is None
-
-
-def _place_words(location: str) -> str:
-    """ "at the back" -> "the back", "by the front window" -> "the front window": how a
-    question names the place."""
-    return re.sub(r"^(at|by|in|on|near)\s+", "", location.lower().strip())

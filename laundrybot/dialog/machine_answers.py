@@ -14,6 +14,7 @@ from laundrybot.dialog.turn import (
     Turn,
     cap,
     machine_state,
+    place_named,
 )
 from laundrybot.machines.state import MachineState, MachineStatus
 
@@ -206,9 +207,18 @@ class MachineAnswers(Base):
             parts.append(
                 say("machine_count", count=count, kinds=say.plural(self._kind(kind), count))
             )
-        for size in self._sizes_fitting(turn):
+        # "which washers are the ones by the window": the machines of the place named only.
+        placed = [
+            m for m in self.knowledge.machines if m.location and place_named(m.location, turn.low)
+        ]
+        fitting = self._sizes_fitting(turn)
+        if not any((m.kind, m.size) == (s.kind, s.size) for m in placed for s in fitting):
+            placed = []  # the place holds none of the sizes asked about
+        for size in fitting:
             group = [
-                m for m in self.knowledge.machines if m.kind == size.kind and m.size == size.size
+                m
+                for m in placed or self.knowledge.machines
+                if m.kind == size.kind and m.size == size.size
             ]
             if not group:
                 continue

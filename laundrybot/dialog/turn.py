@@ -259,3 +259,21 @@ def plain(text: str) -> str:
     """Lowercase, curly apostrophes straight, spaces collapsed: what the cues read."""
     text = re.sub(r"[\u2018\u2019`´]", "'", text.lower())
     return " ".join(text.split())
+
+
+def place_named(location: str, low: str) -> bool:
+    """Whether a question names the place the owner gave: "by the front window" is named by
+    "the front window" and by "the window" (its last word after "the"), "at the back" by
+    "the back"."""
+    place = re.sub(r"^(at|by|in|on|near)\s+", "", location.lower().strip())
+    if place in low:
+        return True
+    words = place.split()
+    if len(words) < 3 or words[0] != "the":
+        return False
+    return (
+        re.search(
+            rf"\bthe ({'|'.join(map(re.escape, words[1:-1]))} )?{re.escape(words[-1])}\b", low
+        )
+        is not None
+    )

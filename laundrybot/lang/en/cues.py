@@ -684,8 +684,8 @@ CUES = Cues(
         r"|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"
     ),
     compares=re.compile(
-        r"\b(which|what|whats)( one)?\b.*\b(more|less|longer|shorter|bigger|smaller|cheaper|better"
-        r"|faster|quicker|quickest|fastest|slower|most|least|best)\b"
+        r"\b(which|what|whats)( one)?\b.*\b((?<!add )(?<!bit )(?<!some )more|less|longer|shorter"
+        r"|bigger|smaller|cheaper|better|faster|quicker|quickest|fastest|slower|most|least|best)\b"
         r"|\bworth (it|the|paying|getting)\b|\bdifferen(ce|t)\b"
         r"|\bvs\b|\bversus\b|\bcompare|\b(bigger|cheaper|better|faster|longer|more|slower|quicker"
         r"|smaller|shorter|less) than\b"
