@@ -906,3 +906,23 @@ def test_money_named_in_a_problem_is_not_worked_out_as_drying_time(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert answer.escalation is not None or "which" in answer.text.lower() or "몇 번" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["is it okay to eat in here?", "are we allowed to smoke on the premises"]
+)
+def test_leave_asked_for_ones_own_act_is_no_problem(question: str) -> None:
+    # Korean says the act in other words than the problem (담배 피워도 돼요, not 연기).
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation is None, answer.text
+
+
+def test_a_problem_told_after_asking_leave_is_still_a_problem() -> None:
+    (answer,) = _talk("en", {}, "can I use washer 3, water is pouring out of it")
+    assert answer.escalation == "machine-broken" and answer.machine == 3, answer.text
+
+
+@pytest.mark.parametrize("question", ["got a number for the attendant?", "the owner's number pls"])
+def test_a_persons_number_is_the_staff_phone(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "555-014-2368" in answer.text, answer.text

@@ -563,7 +563,8 @@ class Dialog(Escalations, Shaping, Readings):
             norm, ranked = other, self._rank(other)
             best, score = ranked[0] if ranked else ("fallback", 0.0)
         follow = bool(cues.follow_up.search(low)) or (joined and self._topicless(norm))
-        problem = bool(cues.problem.search(low))
+        # "can I smoke in here": leave asked for an act, not a problem told.
+        problem = bool(cues.problem.search(low)) and not self._own_act(low)
         cont = Context(st=st, local=local, machines=machines, low=low)
 
         # A short reply to what the last answer asked or offered. A machine number after "which

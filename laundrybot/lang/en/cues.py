@@ -652,7 +652,8 @@ CUES = Cues(
         r"\b(still |kinda |a bit |a little |too )?(damp|wet|not dry|not fully dry)\b"
     ),
     may_i=re.compile(
-        r"\b(can|could|may) (i|we)\b|\bam i (allowed|able)\b|\bis it (ok|okay|alright)\b"
+        r"\b(can|could|may) (i|we)\b|\b(am i|are we) (allowed|able)\b"
+        r"|\bis it (ok|okay|alright|allowed)\b"
     ),
     grants=re.compile(r"^(you can|you may|you're welcome to)\b", re.IGNORECASE),
     condition=re.compile(

@@ -99,6 +99,14 @@ _PHRASES = (
         ),
         r"\1 number for \4",
     ),
+    # A person's number is their phone number: "the number for the staff", "the owner's number".
+    (
+        re.compile(
+            r"\b(phone |contact )?number (for|of) (the |an? )?(staff|attendants?|owner|manager)\b"
+        ),
+        r"\4 phone number",
+    ),
+    (re.compile(r"\b(staff|attendant|owner|manager)('s)? number\b"), r"\1 phone number"),
     # What a price is said as: "what will a wash run me", "set me back".
     (re.compile(r"\b(run|set) (me|you|us)( back)?\b"), "cost me"),
     # How much laundry a machine takes is how many loads it holds, not how long it takes.
