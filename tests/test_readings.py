@@ -926,3 +926,18 @@ def test_a_problem_told_after_asking_leave_is_still_a_problem() -> None:
 def test_a_persons_number_is_the_staff_phone(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert "555-014-2368" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "could you tell me a joke, and whats a regular dryer cost", "25"),
+     ("en", "hows the forecast looking and do you take cards", "card"),
+     ("ko", "농담 하나 해 줄 수 있어요? 그리고 일반 세탁기 얼마예요?", "3달러 50센트"),
+     ("ko", "내일 날씨 어때요, 그리고 주차 돼요?", "주차")],
+)  # fmt: skip
+def test_an_opening_request_the_shop_does_not_serve_is_declined_apart(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    declined = dialog_for(language).say("cant_do")
+    assert answer.text.startswith(declined) and fact in answer.text, answer.text

@@ -393,11 +393,21 @@ class Dialog(Escalations, Shaping, Readings):
                 pieces.append(piece)
         first = True
         while len(pieces) > 1 and (
-            (first and not self._stands(pieces[0])) or self._named_then_asked(pieces[0], pieces[1])
+            (first and not self._stands(pieces[0]) and not self._declined_apart(pieces[0]))
+            or self._named_then_asked(pieces[0], pieces[1])
         ):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
             first = False
         return pieces if len(pieces) > 1 or dropped else [text]
+
+    def _declined_apart(self, piece: str) -> bool:
+        """An opening piece asking what the shop does not serve ("can you play some music,
+        ...", "what's the weather like and ..."): declined apart, not lost in the request
+        after it."""
+        cues = self.cues
+        low = cues.text(plain(piece))
+        asked = self._asks(low) and not cues.problem.search(low)
+        return asked and bool(cues.out_of_scope.search(low))
 
     def _asked_anew(self, before: str, piece: str) -> bool:
         """A later piece put as a question of its own ("..., and where do forgotten ones go?")

@@ -590,7 +590,8 @@ CUES = Cues(
     split=split,
     bare_number=bare_number,
     items=_ITEMS,
-    asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)\b"),
+    # "whats", "wheres": typed without the apostrophe.
+    asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)s?\b"),
     machine_pair=_MACHINE_PAIR,
     # English cuts at "and" ("is there wifi | and parking"); two things asked with "or" share
     # the predicate before them: "is there a bathroom or an atm around".

@@ -265,7 +265,7 @@ CUES = Cues(
     split=split,
     bare_number=bare_number,
     items=_ITEMS,
-    asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|어떤|누구|어느|무슨|왜"),
+    asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|어떤|어때|누구|어느|무슨|왜"),
     machine_pair=_MACHINE_PAIR,
     object_pair=re.compile(
         r"^(?P<a>[가-힣A-Za-z]+(?:\s[가-힣A-Za-z]{2,})?)(?:이랑|랑|하고|이나|과|와)\s+"
