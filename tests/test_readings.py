@@ -941,3 +941,14 @@ def test_an_opening_request_the_shop_does_not_serve_is_declined_apart(
     (answer,) = _talk(language, {}, question)
     declined = dialog_for(language).say("cant_do")
     assert answer.text.startswith(declined) and fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "price"),
+    [("en", "what do you charge for the eight-load machine", "$8"),
+     ("en", "how much for the 2 load washers", "$3.50"),
+     ("ko", "네 번 분량 들어가는 세탁기는 얼마예요", "5달러 75센트")],
+)  # fmt: skip
+def test_a_price_asked_of_the_size_its_loads_name(language: str, question: str, price: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "prices" and price in answer.text, answer.text

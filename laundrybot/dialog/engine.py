@@ -827,8 +827,13 @@ class Dialog(Escalations, Shaping, Readings):
             if cues.asks_staff.search(low) or cues.person.search(low):
                 return self._decline(norm, "dont_know", **cont)  # a person's name: not known
             best, score = "address", max(score, THRESHOLD)  # the shop's name, and where it is
-        if best == "machine-info" and "price" in norm.features:
-            best = "prices"  # "what's a regular size wash cost": its price, not its size
+        if best == "machine-info" and (
+            "price" in norm.features
+            or (cues.asks_price.search(low) and cues.load_count(low) is not None and not problem)
+        ):
+            # "what's a regular size wash cost", "how much is the four-load one" (the loads
+            # name the size): its price, not its size.
+            best = "prices"
 
         # Numbers: a machine number makes a generic question one about that machine, and a
         # bare number names a machine when the talk is about machines ("is 6 free").

@@ -199,13 +199,14 @@ _BEFORE_NOT_MACHINE = frozenset(["$", "for", "pay", "paid", "charged", "cost", "
 
 
 _LOADS = re.compile(
-    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[\s-]+"
     r"(?:\w+\s+)?(loads?|baskets?|hampers?)\b"
 )
 
 
 def load_count(text: str) -> int | None:
-    """ "six loads", "3 baskets of laundry", "up to four loads": how many loads."""
+    """ "six loads", "3 baskets of laundry", "up to four loads", "the four-load one": how many
+    loads."""
     found = _LOADS.search(text.lower())
     if found is None:
         return None
@@ -637,7 +638,9 @@ CUES = Cues(
         r"|next door)\b",
         re.IGNORECASE,
     ),
-    asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
+    asks_price=re.compile(
+        r"\bhow much\b|\bcosts?\b|\bprice\b|\b(do|does|would|will) (you|they|it) charge\b"
+    ),
     says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b|\bfree\b"),
     asks_name=re.compile(r"\bname\b|\bwhat is (this|it)( \w+)? called\b|\bcalled\b\??$"),
     # After the request ("can I add time if they're still wet"), or before it up to a comma or
