@@ -952,3 +952,9 @@ def test_an_opening_request_the_shop_does_not_serve_is_declined_apart(
 def test_a_price_asked_of_the_size_its_loads_name(language: str, question: str, price: str) -> None:
     (answer,) = _talk(language, {}, question)
     assert answer.intent == "prices" and price in answer.text, answer.text
+
+
+def test_being_new_is_no_later_step_about_time() -> None:
+    # Korean says it without a word for time (처음인데).
+    (answer,) = _talk("en", {}, "first time using the dryers here, what do I do")
+    assert answer.text.startswith(dialog_for("en").knowledge.howto.dry[0]), answer.text

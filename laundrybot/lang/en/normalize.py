@@ -107,6 +107,9 @@ _PHRASES = (
         r"\4 phone number",
     ),
     (re.compile(r"\b(staff|attendant|owner|manager)('s)? number\b"), r"\1 phone number"),
+    # Being new is no time asked: "first time here, how do I use the dryers" is not about
+    # adding time.
+    (re.compile(r"\bfirst[ -]?time(rs?)?\b"), "first"),
     # What a price is said as: "what will a wash run me", "set me back".
     (re.compile(r"\b(run|set) (me|you|us)( back)?\b"), "cost me"),
     # How much laundry a machine takes is how many loads it holds, not how long it takes.
