@@ -958,3 +958,13 @@ def test_being_new_is_no_later_step_about_time() -> None:
     # Korean says it without a word for time (처음인데).
     (answer,) = _talk("en", {}, "first time using the dryers here, what do I do")
     assert answer.text.startswith(dialog_for("en").knowledge.howto.dry[0]), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "praise"),
+    [("en", "wow that really helped"), ("en", "you guys are awesome honestly"),
+     ("ko", "정말 도움이 됐네요"), ("ko", "직원분이 정말 친절하시네요")],
+)  # fmt: skip
+def test_praise_is_thanked_for(language: str, praise: str) -> None:
+    (answer,) = _talk(language, {}, praise)
+    assert answer.intent == "thanks" and answer.escalation is None, answer.text
