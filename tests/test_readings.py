@@ -968,3 +968,16 @@ def test_being_new_is_no_later_step_about_time() -> None:
 def test_praise_is_thanked_for(language: str, praise: str) -> None:
     (answer,) = _talk(language, {}, praise)
     assert answer.intent == "thanks" and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "heard", "machine"),
+    [("en", "the dryer thir teen got way over heated", 13),
+     ("en", "washer six teen over heats", 16),
+     ("ko", "15번 건조기 과열됐어요", 15)],
+)  # fmt: skip
+def test_overheating_heard_apart_is_a_problem_on_its_teen(
+    language: str, heard: str, machine: int
+) -> None:
+    (answer,) = _talk(language, {}, heard)
+    assert answer.escalation is not None and answer.machine == machine, answer.text

@@ -66,8 +66,14 @@ SPELLING = {
     "phon": "phone", "brng": "bring", "dyer": "dryer", "dyers": "dryers",
     "hw": "how", "wsh": "wash", "wht": "what", "staf": "staff", "stff": "staff",
 }  # fmt: skip
+_TEEN_HEARD = {"for": "four", "fore": "four", "eigh": "eigh", "eight": "eigh"}
 # Multi-word phrases folded before anything else.
 _PHRASES = (
+    # A teen heard as two words: "dryer for teen" is dryer 14, "six teen" 16.
+    (
+        re.compile(r"\b(for|four|fore|six|seven|eigh|eight|nine|fif|thir) teen\b"),
+        lambda m: _TEEN_HEARD.get(m.group(1), m.group(1)) + "teen",
+    ),
     (re.compile(r"\bwi[\s-]?fi\b|\bwhy[\s-]?fi\b|\bwife i\b"), "wifi"),  # and as heard
     (re.compile(r"\b(sun|mon|satur|fri) day\b"), r"\1day"),
     (re.compile(r"\bsat\b(?=,? (and |& |n |or )?sun)"), "saturday"),  # "sat and sun"
@@ -107,6 +113,8 @@ _PHRASES = (
         r"\4 phone number",
     ),
     (re.compile(r"\b(staff|attendant|owner|manager)('s)? number\b"), r"\1 phone number"),
+    # Heard apart: "over heating" is overheating.
+    (re.compile(r"\bover (heat(s|ed|ing)?)\b"), r"over\1"),
     # Being new is no time asked: "first time here, how do I use the dryers" is not about
     # adding time.
     (re.compile(r"\bfirst[ -]?time(rs?)?\b"), "first"),
