@@ -981,3 +981,17 @@ def test_overheating_heard_apart_is_a_problem_on_its_teen(
 ) -> None:
     (answer,) = _talk(language, {}, heard)
     assert answer.escalation is not None and answer.machine == machine, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "my shift ends at 6 on sunday, is staff still around then", "4 PM"),
+     ("en", "i am busy until 6 on saturdays, will the attendant be in after that", "5 PM"),
+     ("ko", "제가 일요일 3시쯤 가요. 그때 직원 있어요?", "오후 4시")],
+)  # fmt: skip
+def test_something_told_then_asked_about_is_one_question(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "staff-contact" and said in answer.text, answer.text
+    assert "24" not in answer.text, answer.text  # not also the shop's hours

@@ -394,6 +394,7 @@ class Dialog(Escalations, Shaping, Readings):
         first = True
         while len(pieces) > 1 and (
             (first and not self._stands(pieces[0]) and not self._declined_apart(pieces[0]))
+            or (first and self._told_then_asked(pieces[0], pieces[1]))
             or self._named_then_asked(pieces[0], pieces[1])
         ):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
@@ -440,6 +441,19 @@ class Dialog(Escalations, Shaping, Readings):
             and not norm.kinds & was.kinds
             and self._stands(before)
             and self._asks(self.cues.text(plain(before)))
+        )
+
+    def _told_then_asked(self, first: str, then: str) -> bool:
+        """Something told, then a question about it ("I work till 7 on saturdays, will anyone
+        be here after that"): one question, the told part its time, day or thing."""
+        cues, read = self.cues, lambda t: self.cues.text(plain(t))
+        return (
+            bool(cues.tells.search(read(first)))
+            and not self._asks(read(first))
+            and not cues.problem.search(read(first))
+            and not self._greets(first)
+            and self._asks(read(then))
+            and bool(_BACK & set(self.normalize(then).words) or cues.back.search(read(then)))
         )
 
     def _named_then_asked(self, first: str, then: str) -> bool:

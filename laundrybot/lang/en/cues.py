@@ -197,6 +197,9 @@ _UNITS_AFTER = frozenset(
 )
 _TIME_OF_DAY = ("at night", "in the morning", "in the evening", "in the afternoon", "tonight")
 _BEFORE_NOT_MACHINE = frozenset(["$", "for", "pay", "paid", "charged", "cost", "costs"])
+# "I work till 7": an hour, unless a machine's end follows ("how long till 7 is done").
+_UNTIL = frozenset(["till", "til", "until"])
+_ENDS = frozenset(["is", "finishes", "done", "will", "gets", "ends", "stops", "has", "be"])
 
 
 _LOADS = re.compile(
@@ -366,6 +369,8 @@ def bare_number(words: tuple[str, ...]) -> int | None:
         after = words[i + 1] if i + 1 < len(words) else ""
         before = words[i - 1] if i else ""
         if after in _UNITS_AFTER or before in _BEFORE_NOT_MACHINE or int(word) > 99:
+            continue
+        if before in _UNTIL and after not in _ENDS:
             continue
         if i and (_counted(after) or _counted(words[i + 2] if i + 2 < len(words) else "")):
             continue  # "I got two comforters": a count of things ("16 smells": machine 16)
@@ -661,6 +666,8 @@ CUES = Cues(
         r"|\bis it (ok|okay|alright|allowed)\b"
     ),
     grants=re.compile(r"^(you can|you may|you're welcome to)\b", re.IGNORECASE),
+    tells=re.compile(r"^((so|well|ok(ay)?|um),? )*(i|i'm|im|i've|ive|we|we're|my|our)\b"),
+    back=re.compile(r"\b(then|that time)\b"),
     condition=re.compile(
         r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
         r"(i|we|you|it|there|someone|somebody|anyone|anybody|staff)\b))"

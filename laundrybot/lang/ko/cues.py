@@ -281,6 +281,9 @@ CUES = Cues(
     no="아니요, ",
     spaced=False,
     asks_count=re.compile(r"몇대"),
+    # Read with the spaces taken out: "저는 ...", "제가 ...".
+    tells=re.compile(r"^(저는|전|제가|저희는|저희가|나는|내가)"),
+    back=re.compile(r"^(그때|그후|그뒤|그다음|그거|그것|그건|그럼)"),
     money_lost=_MONEY_LOST,
     more_money=re.compile(r"(돈|동전|쿼터|카드)(을|를)?더(넣|내|찍)|다시(넣|결제|내)"),
     asks_broken=_ASKS_BROKEN,
