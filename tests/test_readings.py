@@ -995,3 +995,14 @@ def test_something_told_then_asked_about_is_one_question(
     (answer,) = _talk(language, {}, question)
     assert answer.intent == "staff-contact" and said in answer.text, answer.text
     assert "24" not in answer.text, answer.text  # not also the shop's hours
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "will somebody be working over the easter holiday"),
+     ("ko", "설날에 관리자분 나와 계세요?")],
+)  # fmt: skip
+def test_staff_on_a_holiday_are_not_known(language: str, question: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.text.startswith(dialog_for(language).say("holiday_staff", phone="")[:8])
+    assert "555-014-2368" in answer.text and answer.escalation is None, answer.text

@@ -149,6 +149,8 @@ class Cues:
     # Words pointing back at what was just said ("after that", "그때", "그 후에"), beyond the
     # pronouns the normaliser keeps.
     back: re.Pattern[str] = field(default=_NEVER)
+    # A holiday ("on christmas", "추석에"): the staff hours are per weekday, none for holidays.
+    holiday: re.Pattern[str] = field(default=_NEVER)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

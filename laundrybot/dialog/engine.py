@@ -1031,6 +1031,11 @@ class Dialog(Escalations, Shaping, Readings):
             return self._decline(norm, "dont_know", **cont)  # a per-customer limit: not given
         if self._not_sold(best, norm) and not problem:
             return self._decline(norm, "dont_know", **cont)
+        if best == "staff-contact" and cues.holiday.search(low) and not problem:
+            # "is anyone here on christmas": the staff hours are per weekday; none is known
+            # for a holiday.
+            text = self.say("holiday_staff", phone=self.knowledge.staff_phone)
+            return self._respond(best, norm, None, **cont, text=text, score=score)
         placed = None
         if best in ("how-to-wash", "how-to-dry", "detergent", "fallback") or score < THRESHOLD:
             placed = None if problem else self._step_placed(norm, low)

@@ -284,6 +284,7 @@ CUES = Cues(
     # Read with the spaces taken out: "저는 ...", "제가 ...".
     tells=re.compile(r"^(저는|전|제가|저희는|저희가|나는|내가)"),
     back=re.compile(r"^(그때|그후|그뒤|그다음|그거|그것|그건|그럼)"),
+    holiday=re.compile(r"크리스마스|성탄절|설날|설연휴|추석|명절|공휴일|연휴|빨간날"),
     money_lost=_MONEY_LOST,
     more_money=re.compile(r"(돈|동전|쿼터|카드)(을|를)?더(넣|내|찍)|다시(넣|결제|내)"),
     asks_broken=_ASKS_BROKEN,
