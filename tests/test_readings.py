@@ -1006,3 +1006,15 @@ def test_staff_on_a_holiday_are_not_known(language: str, question: str) -> None:
     (answer,) = _talk(language, {}, question)
     assert answer.text.startswith(dialog_for(language).say("holiday_staff", phone="")[:8])
     assert "555-014-2368" in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize("heard", ["where's the nearest a t m", "do you guys have an a.t.m."])
+def test_an_atm_spelt_out_is_an_atm(heard: str) -> None:
+    # Korean writes it as one word (에이티엠, ATM).
+    (answer,) = _talk("en", {}, heard)
+    assert answer.intent == "faq:atm", answer.text
+
+
+def test_the_letters_of_an_atm_are_not_read_into_other_words() -> None:
+    (answer,) = _talk("en", {}, "look at my dryer, it stopped at 5 minutes left")
+    assert answer.intent != "faq:atm", answer.text

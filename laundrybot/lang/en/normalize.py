@@ -82,6 +82,8 @@ _PHRASES = (
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
     (re.compile(r"\bsleeping bags?\b"), "comforter"),
     (re.compile(r"\bcash (machine|point)s?\b|\batm machines?\b"), "atm"),
+    # Spelt out, as a recogniser writes the letters: "a t m", "a tm".
+    (re.compile(r"\ba\.? ?t\.? ?m\b\.?"), "atm"),
     (re.compile(r"\bhow much longer\b"), "how long left"),
     (re.compile(r"\bpaper money\b|\bbank ?notes?\b|\bpaper bills?\b"), "bills"),
     # Heard or typed for "to": "how much is it too dry my clothes", "how much 2 dry".
