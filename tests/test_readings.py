@@ -998,3 +998,115 @@ def test_is_it_open_after_a_machine_in_the_same_question_asks_whether_it_is_free
 def test_machines_asked_for_by_their_place_are_the_ones_there() -> None:
     (answer,) = _talk("en", {}, "what are the washers by the window")
     assert "1 and 2" in answer.text and "3" not in answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["is it okay to eat in here?", "are we allowed to smoke on the premises"]
+)
+def test_leave_asked_for_ones_own_act_is_no_problem(question: str) -> None:
+    # Korean says the act in other words than the problem (담배 피워도 돼요, not 연기).
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation is None, answer.text
+
+
+def test_a_problem_told_after_asking_leave_is_still_a_problem() -> None:
+    (answer,) = _talk("en", {}, "can I use washer 3, water is pouring out of it")
+    assert answer.escalation == "machine-broken" and answer.machine == 3, answer.text
+
+
+@pytest.mark.parametrize("question", ["got a number for the attendant?", "the owner's number pls"])
+def test_a_persons_number_is_the_staff_phone(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "555-014-2368" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "could you tell me a joke, and whats a regular dryer cost", "25"),
+     ("en", "hows the forecast looking and do you take cards", "card"),
+     ("ko", "농담 하나 해 줄 수 있어요? 그리고 일반 세탁기 얼마예요?", "3달러 50센트"),
+     ("ko", "내일 날씨 어때요, 그리고 주차 돼요?", "주차")],
+)  # fmt: skip
+def test_an_opening_request_the_shop_does_not_serve_is_declined_apart(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    declined = dialog_for(language).say("cant_do")
+    assert answer.text.startswith(declined) and fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "price"),
+    [("en", "what do you charge for the eight-load machine", "$8"),
+     ("en", "how much for the 2 load washers", "$3.50"),
+     ("ko", "네 번 분량 들어가는 세탁기는 얼마예요", "5달러 75센트")],
+)  # fmt: skip
+def test_a_price_asked_of_the_size_its_loads_name(language: str, question: str, price: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "prices" and price in answer.text, answer.text
+
+
+def test_being_new_is_no_later_step_about_time() -> None:
+    # Korean says it without a word for time (처음인데).
+    (answer,) = _talk("en", {}, "first time using the dryers here, what do I do")
+    assert answer.text.startswith(dialog_for("en").knowledge.howto.dry[0]), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "praise"),
+    [("en", "wow that really helped"), ("en", "you guys are awesome honestly"),
+     ("ko", "정말 도움이 됐네요"), ("ko", "직원분이 정말 친절하시네요")],
+)  # fmt: skip
+def test_praise_is_thanked_for(language: str, praise: str) -> None:
+    (answer,) = _talk(language, {}, praise)
+    assert answer.intent == "thanks" and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "heard", "machine"),
+    [("en", "the dryer thir teen got way over heated", 13),
+     ("en", "washer six teen over heats", 16),
+     ("ko", "15번 건조기 과열됐어요", 15)],
+)  # fmt: skip
+def test_overheating_heard_apart_is_a_problem_on_its_teen(
+    language: str, heard: str, machine: int
+) -> None:
+    (answer,) = _talk(language, {}, heard)
+    assert answer.escalation is not None and answer.machine == machine, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "my shift ends at 6 on sunday, is staff still around then", "4 PM"),
+     ("en", "i am busy until 6 on saturdays, will the attendant be in after that", "5 PM"),
+     ("ko", "제가 일요일 3시쯤 가요. 그때 직원 있어요?", "오후 4시")],
+)  # fmt: skip
+def test_something_told_then_asked_about_is_one_question(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "staff-contact" and said in answer.text, answer.text
+    assert "24" not in answer.text, answer.text  # not also the shop's hours
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "will somebody be working over the easter holiday"),
+     ("ko", "설날에 관리자분 나와 계세요?")],
+)  # fmt: skip
+def test_staff_on_a_holiday_are_not_known(language: str, question: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.text.startswith(dialog_for(language).say("holiday_staff", phone="")[:8])
+    assert "555-014-2368" in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize("heard", ["where's the nearest a t m", "do you guys have an a.t.m."])
+def test_an_atm_spelt_out_is_an_atm(heard: str) -> None:
+    # Korean writes it as one word (에이티엠, ATM).
+    (answer,) = _talk("en", {}, heard)
+    assert answer.intent == "faq:atm", answer.text
+
+
+def test_the_letters_of_an_atm_are_not_read_into_other_words() -> None:
+    (answer,) = _talk("en", {}, "look at my dryer, it stopped at 5 minutes left")
+    assert answer.intent != "faq:atm", answer.text

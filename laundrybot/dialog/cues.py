@@ -144,6 +144,15 @@ class Cues:
     asks_count: re.Pattern[str] = field(default=_NEVER)
     may_i: re.Pattern[str] = field(default=_NEVER)
     grants: re.Pattern[str] = field(default=_NEVER)
+    # The asker telling of themselves ("I work till 7 on saturdays", "저는 ..."): said before a
+    # question about it ("..., will anyone be here after that"), it is that question's time or
+    # thing, not a request.
+    tells: re.Pattern[str] = field(default=_NEVER)
+    # Words pointing back at what was just said ("after that", "그때", "그 후에"), beyond the
+    # pronouns the normaliser keeps.
+    back: re.Pattern[str] = field(default=_NEVER)
+    # A holiday ("on christmas", "추석에"): the staff hours are per weekday, none for holidays.
+    holiday: re.Pattern[str] = field(default=_NEVER)
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

@@ -411,11 +411,22 @@ class Dialog(Escalations, Shaping, Readings):
                 pieces.append(piece)
         first = True
         while len(pieces) > 1 and (
-            (first and not self._stands(pieces[0])) or self._named_then_asked(pieces[0], pieces[1])
+            (first and not self._stands(pieces[0]) and not self._declined_apart(pieces[0]))
+            or (first and self._told_then_asked(pieces[0], pieces[1]))
+            or self._named_then_asked(pieces[0], pieces[1])
         ):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
             first = False
         return pieces if len(pieces) > 1 or dropped else [text]
+
+    def _declined_apart(self, piece: str) -> bool:
+        """An opening piece asking what the shop does not serve ("can you play some music,
+        ...", "what's the weather like and ..."): declined apart, not lost in the request
+        after it."""
+        cues = self.cues
+        low = cues.text(plain(piece))
+        asked = self._asks(low) and not cues.problem.search(low)
+        return asked and bool(cues.out_of_scope.search(low))
 
     def _asked_anew(self, before: str, piece: str) -> bool:
         """A later piece put as a question of its own ("..., and where do forgotten ones go?")
@@ -448,6 +459,19 @@ class Dialog(Escalations, Shaping, Readings):
             and not norm.kinds & was.kinds
             and self._stands(before)
             and self._asks(self.cues.text(plain(before)))
+        )
+
+    def _told_then_asked(self, first: str, then: str) -> bool:
+        """Something told, then a question about it ("I work till 7 on saturdays, will anyone
+        be here after that"): one question, the told part its time, day or thing."""
+        cues, read = self.cues, lambda t: self.cues.text(plain(t))
+        return (
+            bool(cues.tells.search(read(first)))
+            and not self._asks(read(first))
+            and not cues.problem.search(read(first))
+            and not self._greets(first)
+            and self._asks(read(then))
+            and bool(_BACK & set(self.normalize(then).words) or cues.back.search(read(then)))
         )
 
     def _named_then_asked(self, first: str, then: str) -> bool:
@@ -581,7 +605,8 @@ class Dialog(Escalations, Shaping, Readings):
             norm, ranked = other, self._rank(other)
             best, score = ranked[0] if ranked else ("fallback", 0.0)
         follow = bool(cues.follow_up.search(low)) or (joined and self._topicless(norm))
-        problem = bool(cues.problem.search(low))
+        # "can I smoke in here": leave asked for an act, not a problem told.
+        problem = bool(cues.problem.search(low)) and not self._own_act(low)
         cont = Context(st=st, local=local, machines=machines, low=low)
 
         # A short reply to what the last answer asked or offered. A machine number after "which
@@ -869,8 +894,13 @@ class Dialog(Escalations, Shaping, Readings):
             and not problem
         ):
             best = "prices"  # "how much to add more time": what the time costs, not the step
-        if best == "machine-info" and "price" in norm.features:
-            best = "prices"  # "what's a regular size wash cost": its price, not its size
+        if best == "machine-info" and (
+            "price" in norm.features
+            or (cues.asks_price.search(low) and cues.load_count(low) is not None and not problem)
+        ):
+            # "what's a regular size wash cost", "how much is the four-load one" (the loads
+            # name the size): its price, not its size.
+            best = "prices"
 
         # Numbers: a machine number makes a generic question one about that machine, and a
         # bare number names a machine when the talk is about machines ("is 6 free").
@@ -1054,6 +1084,11 @@ class Dialog(Escalations, Shaping, Readings):
             return self._decline(norm, "dont_know", **cont)  # a per-customer limit: not given
         if (self._not_sold(best, norm) or self._not_covered(best, norm)) and not problem:
             return self._decline(norm, "dont_know", **cont)
+        if best == "staff-contact" and cues.holiday.search(low) and not problem:
+            # "is anyone here on christmas": the staff hours are per weekday; none is known
+            # for a holiday.
+            text = self.say("holiday_staff", phone=self.knowledge.staff_phone)
+            return self._respond(best, norm, None, **cont, text=text, score=score)
         placed = None
         if best in ("how-to-wash", "how-to-dry", "detergent", "fallback") or score < THRESHOLD:
             placed = None if problem else self._step_placed(norm, low)

@@ -54,6 +54,21 @@ class Readings(FactAnswers):
         ]
         return twins[0] if len(twins) == 1 else None
 
+    def _own_act(self, low: str) -> bool:
+        """Leave asked for the asker's own act ("can I smoke in here", "is it ok to eat
+        inside"): no problem, whatever a problem's word the act is said in, when the problem
+        cue begins within a word of the asking and nothing after it is a problem too."""
+        cues = self.cues
+        asked = cues.may_i.search(low)
+        if asked is None:
+            return False
+        found = cues.problem.search(low, asked.end())
+        if found is None or cues.problem.search(low[: asked.start()]):
+            return False
+        if len(low[asked.end() : found.start()].split()) > 1:
+            return False
+        return cues.problem.search(low, found.end()) is None
+
     def _told_before(
         self,
         norm: Normalized,

@@ -48,7 +48,8 @@ _PROBLEM = any_of(
     r"(\bnot|\bnever|n'?t) (get |got |been |be )?(counted|registered|credited)\b",
     r"\b(does|did|is doing|shows|showed) nothing\b",
     r"\b(ice|stone|freezing) cold\b|\b(blows?|blowing|still|stays?|comes? out) cold\b",
-    r"\b(error|not heating|no heat|not hot|not get(ting)? hot|doesn'?t get hot|cold air|damp"
+    r"\b(error|over ?heat(s|ed|ing)?|not heating|no heat|not hot|not get(ting)? hot"
+    r"|doesn'?t get hot|cold air|damp"
     r"|not drying|still (soaking |sopping |dripping )?wet|soaking wet|strange noise|noise"
     r"|out of order|not spinning|not draining"
     r"|won'?t drain)",
@@ -212,16 +213,20 @@ _UNITS_AFTER = frozenset(
 )
 _TIME_OF_DAY = ("at night", "in the morning", "in the evening", "in the afternoon", "tonight")
 _BEFORE_NOT_MACHINE = frozenset(["$", "for", "pay", "paid", "charged", "cost", "costs"])
+# "I work till 7": an hour, unless a machine's end follows ("how long till 7 is done").
+_UNTIL = frozenset(["till", "til", "until"])
+_ENDS = frozenset(["is", "finishes", "done", "will", "gets", "ends", "stops", "has", "be"])
 
 
 _LOADS = re.compile(
-    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[\s-]+"
     r"(?:\w+\s+)?(loads?|baskets?|hampers?)\b"
 )
 
 
 def load_count(text: str) -> int | None:
-    """ "six loads", "3 baskets of laundry", "up to four loads": how many loads."""
+    """ "six loads", "3 baskets of laundry", "up to four loads", "the four-load one": how many
+    loads."""
     found = _LOADS.search(text.lower())
     if found is None:
         return None
@@ -380,6 +385,8 @@ def bare_number(words: tuple[str, ...]) -> int | None:
         after = words[i + 1] if i + 1 < len(words) else ""
         before = words[i - 1] if i else ""
         if after in _UNITS_AFTER or before in _BEFORE_NOT_MACHINE or int(word) > 99:
+            continue
+        if before in _UNTIL and after not in _ENDS:
             continue
         if i and (_counted(after) or _counted(words[i + 2] if i + 2 < len(words) else "")):
             continue  # "I got two comforters": a count of things ("16 smells": machine 16)
@@ -606,7 +613,8 @@ CUES = Cues(
     split=split,
     bare_number=bare_number,
     items=_ITEMS,
-    asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)\b"),
+    # "whats", "wheres": typed without the apostrophe.
+    asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)s?\b"),
     machine_pair=_MACHINE_PAIR,
     # English cuts at "and" ("is there wifi | and parking"); two things asked with "or" share
     # the predicate before them: "is there a bathroom or an atm around".
@@ -652,7 +660,9 @@ CUES = Cues(
         r"|next door)\b",
         re.IGNORECASE,
     ),
-    asks_price=re.compile(r"\bhow much\b|\bcosts?\b|\bprice\b"),
+    asks_price=re.compile(
+        r"\bhow much\b|\bcosts?\b|\bprice\b|\b(do|does|would|will) (you|they|it) charge\b"
+    ),
     says_money=re.compile(r"\$\d|\b\d+(\.\d\d)? (dollars?|cents?)\b|\bfree\b"),
     asks_name=re.compile(
         r"\bname\b|\bwhat('?s| is) (this|it|the)( \w+)? called\b|\bcalled\b( again)?\??$"
@@ -675,9 +685,16 @@ CUES = Cues(
         r"\b(still |kinda |a bit |a little |too )?(damp|wet|not dry|not fully dry)\b"
     ),
     may_i=re.compile(
-        r"\b(can|could|may) (i|we)\b|\bam i (allowed|able)\b|\bis it (ok|okay|alright)\b"
+        r"\b(can|could|may) (i|we)\b|\b(am i|are we) (allowed|able)\b"
+        r"|\bis it (ok|okay|alright|allowed)\b"
     ),
     grants=re.compile(r"^(you can|you may|you're welcome to)\b", re.IGNORECASE),
+    tells=re.compile(r"^((so|well|ok(ay)?|um),? )*(i|i'm|im|i've|ive|we|we're|my|our)\b"),
+    back=re.compile(r"\b(then|that time)\b"),
+    holiday=re.compile(
+        r"\b(christmas|xmas|thanksgiving|new year'?s|easter|holidays?|independence day"
+        r"|(4th|fourth) of july|july (4th|fourth)|labou?r day|memorial day|halloween)\b"
+    ),
     condition=re.compile(
         r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
         r"(i|we|you|it|there|someone|somebody|anyone|anybody|staff)\b))"

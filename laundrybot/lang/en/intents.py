@@ -21,6 +21,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "thank you so much",
         "great thanks",
         "ok thanks bye",
+        # Praise is thanks too.
+        "you are so helpful",
+        "that was helpful",
+        "that helps a lot",
+        "you are great",
+        "you are awesome",
+        "good job",
+        "you are the best",
     ),
     "prices": (
         "how much is a wash",

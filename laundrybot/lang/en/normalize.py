@@ -66,8 +66,14 @@ SPELLING = {
     "phon": "phone", "brng": "bring", "dyer": "dryer", "dyers": "dryers",
     "hw": "how", "wsh": "wash", "wht": "what", "staf": "staff", "stff": "staff",
 }  # fmt: skip
+_TEEN_HEARD = {"for": "four", "fore": "four", "eigh": "eigh", "eight": "eigh"}
 # Multi-word phrases folded before anything else.
 _PHRASES = (
+    # A teen heard as two words: "dryer for teen" is dryer 14, "six teen" 16.
+    (
+        re.compile(r"\b(for|four|fore|six|seven|eigh|eight|nine|fif|thir) teen\b"),
+        lambda m: _TEEN_HEARD.get(m.group(1), m.group(1)) + "teen",
+    ),
     (re.compile(r"\bwi[\s-]?fi\b|\bwhy[\s-]?fi\b|\bwife i\b"), "wifi"),  # and as heard
     (re.compile(r"\b(sun|mon|satur|fri) day\b"), r"\1day"),
     (re.compile(r"\bsat\b(?=,? (and |& |n |or )?sun)"), "saturday"),  # "sat and sun"
@@ -76,6 +82,8 @@ _PHRASES = (
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
     (re.compile(r"\bsleeping bags?\b"), "comforter"),
     (re.compile(r"\bcash (machine|point)s?\b|\batm machines?\b"), "atm"),
+    # Spelt out, as a recogniser writes the letters: "a t m", "a tm".
+    (re.compile(r"\ba\.? ?t\.? ?m\b\.?"), "atm"),
     (re.compile(r"\bhow much longer\b"), "how long left"),
     (re.compile(r"\bpaper money\b|\bbank ?notes?\b|\bpaper bills?\b"), "bills"),
     # Heard or typed for "to": "how much is it too dry my clothes", "how much 2 dry".
@@ -99,6 +107,19 @@ _PHRASES = (
         ),
         r"\1 number for \4",
     ),
+    # A person's number is their phone number: "the number for the staff", "the owner's number".
+    (
+        re.compile(
+            r"\b(phone |contact )?number (for|of) (the |an? )?(staff|attendants?|owner|manager)\b"
+        ),
+        r"\4 phone number",
+    ),
+    (re.compile(r"\b(staff|attendant|owner|manager)('s)? number\b"), r"\1 phone number"),
+    # Heard apart: "over heating" is overheating.
+    (re.compile(r"\bover (heat(s|ed|ing)?)\b"), r"over\1"),
+    # Being new is no time asked: "first time here, how do I use the dryers" is not about
+    # adding time.
+    (re.compile(r"\bfirst[ -]?time(rs?)?\b"), "first"),
     # What a price is said as: "what will a wash run me", "set me back".
     (re.compile(r"\b(run|set) (me|you|us)( back)?\b"), "cost me"),
     # How much laundry a machine takes is how many loads it holds, not how long it takes.

@@ -194,6 +194,8 @@ ENGLISH = Wording(
         "fallback_unclear": "Sorry, I can't help with that one.",
         # understanding: declines, clarifying questions, reports, steps on request
         "dont_know": "Sorry, I don't know that one.",
+        "holiday_staff": "Sorry, I don't know the staff's holiday hours; you can call or text"
+        " staff at {phone}.",
         "cant_do": "Sorry, I can't do that here.",
         "other_place": "Sorry, I don't know about {place}; I only know this laundromat.",
         "places_nearby": "Sorry, I don't know the places nearby; I only know this laundromat.",

@@ -22,6 +22,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "고마워요",
         "네 감사해요",
         "알겠어요 고마워요",
+        # Praise is thanks too.
+        "도움이 됐어요",
+        "친절하네요",
+        "친절해요",
     ),
     "prices": (
         "세탁 얼마예요",
