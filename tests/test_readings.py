@@ -1110,3 +1110,23 @@ def test_an_atm_spelt_out_is_an_atm(heard: str) -> None:
 def test_the_letters_of_an_atm_are_not_read_into_other_words() -> None:
     (answer,) = _talk("en", {}, "look at my dryer, it stopped at 5 minutes left")
     assert answer.intent != "faq:atm", answer.text
+
+
+def test_a_question_put_after_a_problem_is_answered_and_the_problem_filed() -> None:
+    question = "dryer 10 ate my quarters and i want them back how soon will that be"
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation == "money-taken" and answer.machine == 10
+    assert "two days" in answer.text
+
+
+def test_is_one_free_after_a_size_asks_for_a_free_machine_of_that_size() -> None:
+    spec: dict[int, tuple[str, float | None]] = {5: ("busy", 9), 6: ("free", None)}
+    (answer,) = _talk("en", spec, "whats the large one cost, and is any free")
+    assert "$5.75" in answer.text and "washer 6" in answer.text
+
+
+@pytest.mark.parametrize(("typed", "read"), [("hw", "how"), ("lng", "long"), ("xyz", "xyz")])
+def test_a_short_word_typed_without_its_vowel_is_read_as_the_one_word_it_can_be(
+    typed: str, read: str
+) -> None:
+    assert dialog_for("en").normalize(f"{typed} is it").words[0] == read

@@ -329,8 +329,8 @@ class Dialog(Escalations, Shaping, Readings):
         return bool(
             (norm.machine and norm.machine.number is not None)
             or (cues.load_count(low) is not None and self._asks(low))  # "fit two loads?"
-            or (  # "..., and is 1 free"
-                cues.bare_number(norm.words) is not None
+            or (  # "..., and is 1 free", "... and is one free now"
+                (cues.bare_number(norm.words) is not None or {"one", "any"} & set(norm.words))
                 and (cues.asks_busy.search(low) or "free" in norm.features)
             )
             or self._step_placed(norm, low)
@@ -567,7 +567,10 @@ class Dialog(Escalations, Shaping, Readings):
     def _asks(self, low: str) -> bool:
         """Whether a piece is put as a question (not a statement of what happened)."""
         cues = self.cues
-        return bool(cues.yes_no.search(low) or cues.when.search(low) or cues.asks.search(low))
+        if cues.yes_no.search(low) or cues.when.search(low) or cues.asks.search(low):
+            return True
+        # Typed with a slip ("hw much is it"): as the speller reads it.
+        return bool(cues.asks.search(" ".join(self.normalize(low).words)))
 
     def _answer_one(
         self,
@@ -877,6 +880,17 @@ class Dialog(Escalations, Shaping, Readings):
             and any(m.location and place_named(m.location, low) for m in self.knowledge.machines)
         ):
             best, score = "machine-info", max(score, THRESHOLD)  # "which are the ones at the back"
+        if (
+            (joined or follow)
+            and number is None
+            and not problem
+            and {"one", "any"} & set(norm.words)
+            and ("free" in norm.features or "available" in norm.features)
+            and (st.kind is not None or st.size is not None)
+            and not norm.kinds
+        ):
+            # "how much for the giant and is one free now": a free one of that size.
+            best, score = "free-machines", max(score, THRESHOLD)
         if (
             best in ("hours", "free-machines")
             and joined

@@ -50,8 +50,11 @@ class Speller:
         self._cache: dict[str, str] = {}
 
     def correct(self, word: str) -> str:
-        if word in self.words or not word.isalpha() or len(word) < 4:
-            return word  # short words: too many near neighbours to guess safely
+        if word in self.words or not word.isalpha():
+            return word
+        if len(word) < 4:
+            # Short words: too many near neighbours to guess, but for a vowel left out.
+            return _typed_without_vowel(word, self.words)
         cached = self._cache.get(word)
         if cached is not None:
             return cached
@@ -82,6 +85,18 @@ def _limit(length: int) -> int:
     ("detergant", "availible"); 7-letter words are too close to each other ("weather"/"washer").
     """
     return 2 if length >= 8 else 1
+
+
+_VOWELS = "aeiou"
+
+
+def _typed_without_vowel(word: str, known: frozenset[str]) -> str:
+    """ "hw" -> "how", "lng" -> "long": a short word typed with no vowel at all, when one vowel
+    put back makes exactly one known word."""
+    if not word.isascii() or any(c in _VOWELS for c in word):
+        return word
+    found = {word[:i] + v + word[i:] for i in range(len(word) + 1) for v in _VOWELS} & known
+    return found.pop() if len(found) == 1 else word
 
 
 def _deletes(word: str, depth: int) -> set[str]:

@@ -614,7 +614,11 @@ CUES = Cues(
     bare_number=bare_number,
     items=_ITEMS,
     # "whats", "wheres": typed without the apostrophe.
-    asks=re.compile(r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)s?\b"),
+    # Also a question put after a statement ("i need a refund how long does that take").
+    asks=re.compile(
+        r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)s?\b"
+        r"|\bhow (long|much|many|soon) (does|do|will|would|is|are|can|till|until)\b"
+    ),
     machine_pair=_MACHINE_PAIR,
     # English cuts at "and" ("is there wifi | and parking"); two things asked with "or" share
     # the predicate before them: "is there a bathroom or an atm around".
