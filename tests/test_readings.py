@@ -1130,3 +1130,22 @@ def test_a_short_word_typed_without_its_vowel_is_read_as_the_one_word_it_can_be(
     typed: str, read: str
 ) -> None:
     assert dialog_for("en").normalize(f"{typed} is it").words[0] == read
+
+
+@pytest.mark.parametrize(
+    ("language", "then", "machine"),
+    [("en", "it's dryer 12, the drum won't turn", 12), ("ko", "12번 건조기가 안 돌아가요", 12)],
+)  # fmt: skip
+def test_a_machine_told_after_staff_were_called_is_added_to_that_report(
+    language: str, then: str, machine: int
+) -> None:
+    call = "staff please" if language == "en" else "직원 불러 주세요"
+    first, answer = _talk(language, {}, call, then)
+    assert first.escalation == "call-staff"
+    assert answer.escalation is None and answer.report_update == machine
+
+
+def test_a_number_given_when_asked_for_then_a_question_are_both_answered() -> None:
+    then = "number three. also when do refunds come"
+    _, answer = _talk("en", {}, "my washer kept my money", then)
+    assert answer.escalation == "money-taken" and answer.machine == 3 and "two days" in answer.text

@@ -229,7 +229,7 @@ class Dialog(Escalations, Shaping, Readings):
         state = state or DialogueState()
         local = now.astimezone(self.tz)
         answers: list[Answer] = []
-        cut = self._pieces(question[:MAX_QUESTION_CHARS])
+        cut = self._pieces(question[:MAX_QUESTION_CHARS], number_asked=state.pending is not None)
         cut = [each for part in cut for each in self._each_object(part)]
         pieces = [each for part in cut for each in self._each_machine(part)]
         # "suppose a dryer breaks, would I get my money back": every part is supposed.
@@ -368,10 +368,14 @@ class Dialog(Escalations, Shaping, Readings):
             and not self.cues.problem.search(low)
         )
 
-    def _pieces(self, text: str) -> list[str]:
+    def _pieces(self, text: str, number_asked: bool = False) -> list[str]:
+        """The requests of an utterance. ``number_asked``: the last answer asked which machine,
+        so a number said first ("sixteen, and how long for the refund") is one of them."""
         raw = self.cues.split(text)
         if len(raw) <= 1:
             return [text]
+        if number_asked and self._bare(raw[0]) and len(raw) == 2 and self._stands(raw[1]):
+            return raw
         problem, read = self.cues.problem, lambda t: self.cues.text(plain(t))
         if problem.search(read(text)) and not any(self._asks(read(p)) for p in raw[1:]):
             # A problem told in pieces ("dryer 11 ate my quarters, nothing happened") is one
@@ -418,6 +422,11 @@ class Dialog(Escalations, Shaping, Readings):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
             first = False
         return pieces if len(pieces) > 1 or dropped else [text]
+
+    def _bare(self, piece: str) -> bool:
+        """ "sixteen", "it's number 3": a machine number said and little else."""
+        norm = self.normalize(piece)
+        return len(norm.words) <= 3 and self.cues.bare_number(norm.words) is not None
 
     def _declined_apart(self, piece: str) -> bool:
         """An opening piece asking what the shop does not serve ("can you play some music,
@@ -1121,7 +1130,7 @@ class Dialog(Escalations, Shaping, Readings):
                 return self._ask_machine(norm, best, **cont)
             if (
                 st.report is not None
-                and st.report.kind == best
+                and st.report.kind in (best, "call-staff")  # staff called, now told which
                 and st.report.machine is None
                 and number is not None
             ):
