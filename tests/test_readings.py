@@ -1149,3 +1149,16 @@ def test_a_number_given_when_asked_for_then_a_question_are_both_answered() -> No
     then = "number three. also when do refunds come"
     _, answer = _talk("en", {}, "my washer kept my money", then)
     assert answer.escalation == "money-taken" and answer.machine == 3 and "two days" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "say my card gets declined at the dryer, then what", "tapping again"),
+     ("en", "if a washer won't drain would I be refunded", "loyalty card"),
+     ("ko", "세탁기가 물이 안 빠지면 환불 받을 수 있어요?", "멤버십 카드")],
+)  # fmt: skip
+def test_a_payment_problem_or_money_back_supposed_gets_its_own_advice(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text and answer.escalation is None, answer.text

@@ -1045,9 +1045,18 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             if hypothetical and problem:
                 score = max(score, THRESHOLD)  # "what do I do if a dryer starts leaking"
-        elif hypothetical and (best in ESCALATIONS or problem or (score < THRESHOLD and vague)):
-            # A problem that has not happened: what to do about it, never a report.
+        elif (
+            hypothetical
+            and (best in ESCALATIONS or problem or (score < THRESHOLD and vague))
+            and best != "payment-problem"  # "what if the coins don't register": its advice
+        ):
+            # A problem that has not happened: what to do about it, never a report; money
+            # back asked ("if a dryer doesn't heat do I get my money back"): refunds.
             policy = next((POLICIES[i] for i, _ in ranked if i in POLICIES), "problem-help")
+            if "refund" in norm.features or any(
+                i == "refunds" and sc >= THRESHOLD for i, sc in ranked
+            ):
+                policy = "refunds"
             best, score = policy, max(score, THRESHOLD)
         elif vague and not problem and not hypothetical:
             if number is not None or cues.urgent.search(low):

@@ -40,6 +40,9 @@ _URGENT = re.compile(
 )
 _HYPOTHETICAL = re.compile(
     r"(나|생기|있으|으|면|리)면 ?(누구|어디|어떻게|어떡|뭐)|경우에?는?|혹시 ?고장|만약"
+    # "동전이 인식 안 되면 어떻게 해요", "안 뜨거우면 환불 받을 수 있어요": a condition, then
+    # what to do or whether money comes back.
+    r"|[가-힣]면 ?(어떻게|어떡|환불|돈 ?(돌려|받))"
     r"|어떻게 ?(받|하는|해야|신고)|(을|ㄹ) ?때 ?(뭐|뭘|어떻게)|때 ?뭘"
 )
 _OUT_OF_SCOPE = any_of(
