@@ -1162,3 +1162,33 @@ def test_a_payment_problem_or_money_back_supposed_gets_its_own_advice(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert said in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("heard", "read"),
+    [("the watcher ate my quarters", "the washer ate my quarters"),
+     ("how much for the jiant won", "how much for the giant one"),
+     ("is the big won free", "is the big one free")],
+)  # fmt: skip
+def test_recogniser_slips_of_machine_words_are_read_as_said(heard: str, read: str) -> None:
+    dialog = dialog_for("en")
+    assert dialog.normalize(heard).words == dialog.normalize(read).words
+
+
+def test_ate_before_what_a_machine_did_is_its_number() -> None:
+    (answer,) = _talk("en", {}, "dryer ate stopped halfway through")
+    assert answer.machine == 8 and answer.escalation is not None
+
+
+def test_unsure_between_two_topics_one_being_talked_about_keeps_to_it() -> None:
+    _, answer = _talk("en", {}, "is anybody working on saturday", "till when")
+    assert "5 PM" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "price"),
+    [("en", "how much would the giant one be", "$8"), ("en", "how much is the large one", "$5.75")],
+)  # fmt: skip
+def test_how_much_of_a_size_is_its_price(language: str, question: str, price: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert price in answer.text

@@ -911,6 +911,14 @@ class Dialog(Escalations, Shaping, Readings):
             # "how big is washer 6 and is it open": whether the machine is free.
             best, number = "machine-status", st.machine
         if (
+            best == "cycle-times"
+            and cues.asks_price.search(low)
+            and not cues.asks_duration.search(low)
+            and not {"time", "minute", "long", "hour"} & set(norm.features)
+            and cues.money_given(low) is None
+        ):
+            best = "prices"  # "how much is the large one": its price, not its minutes
+        if (
             best in ("how-to-wash", "how-to-dry")
             and cues.asks_price.search(low)
             and {"time", "minute", "add"} & set(norm.features)
@@ -1130,6 +1138,11 @@ class Dialog(Escalations, Shaping, Readings):
         if best != "fallback" and score < THRESHOLD and best not in ESCALATIONS and not anew:
             best = "fallback"
         if best == "fallback":
+            likeliest = [i for i, sc in ranked[:2] if sc >= CLARIFY_FLOOR]
+            if st.intent in likeliest and st.intent not in ESCALATIONS and len(norm.words) <= 5:
+                # "till when" after staff hours on Sunday: unsure between two topics, one of
+                # them the one being talked about.
+                return self._respond(st.intent, norm, number, **cont, score=THRESHOLD)
             return self._unsure(norm, ranked, **cont)
         if best in ESCALATIONS:
             if number is None and best != "call-staff":

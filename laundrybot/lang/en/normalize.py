@@ -36,7 +36,8 @@ _AFTER_NUMBER = word_set(
     "is free done busy available open working broken finished ready took take ate eat leaking "
     "be "
     "leaks stuck still not in has have will does did running on please empty status yet now "
-    "started start starting shows says door error and or right there"
+    "started start starting shows says door error and or right there "
+    "charged charges stopped stops won't wont keeps kept isn't doesn't didn't smells makes"
 )
 # "the sixth washer", "the 6th dryer": an ordinal before a machine word is its number.
 _ORDINALS = {ordinal_words(n): n for n in range(1, 21)}
@@ -264,6 +265,17 @@ _HEARD = (
             r"|i'm asking about|i am asking about)\b|^((no|nope|sorry)[ ,.!]+)+i mean\b"
         ),
         "what about",
+    ),
+    # Heard for "washer" and "giant": no watcher or jiant in a laundromat.
+    (re.compile(r"\bwatcher(s?)\b"), r"washer\1"),
+    (re.compile(r"\bjiant\b"), "giant"),
+    # Heard for "one" after a size: "the giant won", "the big won".
+    (
+        re.compile(
+            r"\b(giant|big|large|small|regular|standard|other|biggest|largest|smallest|little"
+            r"|same|first|last|next|cheap|cheaper|cheapest) won\b"
+        ),
+        r"\1 one",
     ),
     # Heard for "staff": nobody calls or talks to a laundromat's stuff.
     (
