@@ -1192,3 +1192,34 @@ def test_unsure_between_two_topics_one_being_talked_about_keeps_to_it() -> None:
 def test_how_much_of_a_size_is_its_price(language: str, question: str, price: str) -> None:
     (answer,) = _talk(language, {}, question)
     assert price in answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "lead"),
+    [("en", "would the big washers take my duvet", None),
+     ("en", "could a giant washer handle a queen comforter", "Yes"),
+     ("en", "will a regular washer take my comforter", "No"),
+     ("ko", "특대형 세탁기에 이불 들어가요?", "네"),
+     ("ko", "일반 세탁기에 이불 들어가요?", "아니요")],
+)  # fmt: skip
+def test_whether_a_size_takes_a_thing_is_yes_if_it_or_a_smaller_size_is_for_it(
+    language: str, question: str, lead: str | None
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "machine-info"
+    if lead is not None:
+        assert answer.text.startswith(lead), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("what happens to stuff people forget, how long is it kept", "30 days"),
+     ("can you give me directions to the mall from here", "can't")],
+)  # fmt: skip
+def test_things_left_behind_and_directions_elsewhere(question: str, said: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert said in answer.text and answer.escalation is None
+
+
+def test_a_four_letter_word_missing_its_last_letter_is_read_whole() -> None:
+    assert "large" in dialog_for("en").normalize("how much is the larg washer").words

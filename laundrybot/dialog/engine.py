@@ -837,7 +837,10 @@ class Dialog(Escalations, Shaping, Readings):
                 or (best == "free-machines" and not {"free", "available"} & set(norm.features))
                 or (  # "does the giant washer hold eight loads": what it holds, not its price
                     best in ("prices", "cycle-times")
-                    and cues.load_count(low) is not None
+                    and (
+                        cues.load_count(low) is not None
+                        or self.size_words.intersection(norm.features)  # "take a comforter"
+                    )
                     and cues.yes_no.search(low)
                     and not cues.asks_price.search(low)
                     and not cues.asks_duration.search(low)

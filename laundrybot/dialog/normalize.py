@@ -69,8 +69,10 @@ class Speller:
                 # one letter from one we do ("tell"/"sell", "tall"/"call"): leave those alone.
                 continue
             distance = _osa_distance(word, candidate)
-            if len(word) == 4 and sorted(word) != sorted(candidate):
-                continue  # 4 letters: only a swap ("wsah"); a changed letter is often a real word
+            if len(word) == 4 and sorted(word) != sorted(candidate) and candidate[:4] != word:
+                # 4 letters: only a swap ("wsah") or the last letter left off ("larg"); a
+                # changed letter is often a real word.
+                continue
             if distance < best_distance or (
                 distance == best_distance and best != word and len(candidate) > len(best)
             ):

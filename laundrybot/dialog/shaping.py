@@ -52,6 +52,25 @@ class Shaping(Memory):
         said = cues.condition.match(low)
         return said is not None and bool(cues.yes_no.search(low[said.end() :].lstrip()))
 
+    def _named_size_fits(self, turn: Turn) -> bool | None:
+        """Whether the one size a question names takes the thing it asks about ("comforter"):
+        its description or a smaller size's says so (a bigger machine takes what a smaller one
+        does). None when it names no size, or several, or no thing any description names."""
+        named = {s for w in turn.norm.words for s in self.sizes_by_word.get(w, [])}
+        if turn.kind is not None:
+            named = {s for s in named if s.kind == turn.kind}
+        asked = set(self.size_words) & set(turn.norm.features)
+        if len(named) != 1 or not asked:
+            return None
+        (size,) = named
+        sizes = sorted(self.knowledge.sizes(size.kind), key=lambda s: s.price)
+        takes = [
+            i for i, s in enumerate(sizes) if asked & set(self.normalize(s.description).features)
+        ]
+        if not takes:
+            return None
+        return sizes.index(size) >= takes[0]
+
     def _granted_later(self, text: str, norm: Normalized) -> bool:
         """A later sentence of the answer grants what is asked leave for, in its words."""
         asked = {f for f in norm.features if "_" not in f} - ENTITY_FEATURES
@@ -94,6 +113,10 @@ class Shaping(Memory):
             if named:  # "is that one of the big ones" about dryer 12: its size, yes or no
                 m = turn.machine
                 return self.knowledge.size_info(m.kind, m.size).name in named
+        if intent == "machine-info" and turn.machine is None:
+            fits = self._named_size_fits(turn)
+            if fits is not None:
+                return fits  # "will the large washer take a comforter": what it is good for
         if intent == "hours":
             shop = self.knowledge.shop_hours
             day = next((DAY_WORDS[w] for w in turn.norm.words if w in DAY_WORDS), None)

@@ -112,7 +112,8 @@ _HYPOTHETICAL = re.compile(
 )
 _OUT_OF_SCOPE = any_of(
     r"\b(pizza|burger|food|coffee|drink|beer|snack|lunch|dinner|breakfast|restaurant|takeout)\b",
-    r"\b(uber|lyft|taxi|cab|ride home|a ride|bus|train|flight|hotel|book (me )?a table)\b",
+    r"\b(uber|lyft|taxi|cab|ride home|a ride|bus|train|flight|airport|hotel|book (me )?a table)\b",
+    r"\bdirections to\b|\bhow (do|can|would) (i|we) get to\b.*\bfrom here\b",
     # Not what is worn in it: "rain jacket", "snow pants" are laundry.
     r"\b(weather|temperature outside|forecast)\b"
     r"|\b(rain|snow)\b(?! ?(boots?|jackets?|coats?|gear|pants|suits?|bibs?|gloves|hats?))",
@@ -415,6 +416,15 @@ _ITEMS = (
             r"|available|cost|price|much)\b)"
         ),
         "machine-info",
+    ),
+    # How long things left behind are kept: lost and found, not a cycle time.
+    (
+        re.compile(
+            r"\b(forgot|forget|forgotten|left behind|leave behind|lost|missing)\b.{0,40}"
+            r"\b(keep|kept|hold|held|store|stored)\b|\b(keep|kept|hold|held|store|stored)\b"
+            r".{0,40}\b(forgot|forget|forgotten|left behind|leave behind|lost)\b"
+        ),
+        "lost-and-found",
     ),
     # The wifi, however it is asked ("do I have to pay for the internet").
     (re.compile(r"\b(wifi|wi-fi|internet|wireless)\b"), "faq:wifi"),
