@@ -19,6 +19,8 @@ CLARIFY_FLOOR = 0.22
 
 
 class Shaping(Memory):
+    size_words: frozenset[str]  # set up by Dialog.__init__: words only a size's description has
+
     def _shaped(self, answer: Answer, turn: Turn, low: str, *, yes_no: bool) -> str:
         """Fit the answer to speech: a yes/no question (``yes_no``) starts with its answer."""
         text = answer.text.strip()
