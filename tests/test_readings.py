@@ -1110,3 +1110,37 @@ def test_an_atm_spelt_out_is_an_atm(heard: str) -> None:
 def test_the_letters_of_an_atm_are_not_read_into_other_words() -> None:
     (answer,) = _talk("en", {}, "look at my dryer, it stopped at 5 minutes left")
     assert answer.intent != "faq:atm", answer.text
+
+
+# understanding9 (tuning8): the rules of that round, one case each, worded unlike the sets.
+
+
+def test_anywhere_to_do_a_thing_asks_where() -> None:
+    # Korean asks where with 어디 either way.
+    (answer,) = _talk("en", {}, "short on cash today, somewhere I can get some?")
+    assert answer.intent == "faq:atm", answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "can your staff deliver my comforter once it's done"),
+     ("ko", "세탁 대행 맡긴 거 집으로 배달해 주나요?")],
+)  # fmt: skip
+def test_delivery_asked_of_an_owners_service_is_declined(language: str, question: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.text.startswith(dialog_for(language).say("cant_do")), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "we ran out of quarters"), ("ko", "지금 동전이 하나도 없는데")],
+)  # fmt: skip
+def test_no_coins_on_hand_is_paying_with_the_change_machine(language: str, question: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "payment" and "10" in answer.text, answer.text
+
+
+def test_staff_asked_for_today_are_todays_staff_hours() -> None:
+    # Korean: "오늘 직원 있어요?" was answered so already.
+    (answer,) = _talk("en", {}, "any workers in the building today?")
+    assert answer.intent == "staff-contact" and "8 PM" in answer.text, answer.text

@@ -706,8 +706,13 @@ class Dialog(Escalations, Shaping, Readings):
                 best, score = plain_topics[0][0], max(plain_topics[0][1], THRESHOLD)
 
         # Requests the shop does not serve: never a report, a plain "I can't do that" (unless
-        # it is an aside in a question of ours: "can I leave my wash and go get coffee").
-        if cues.out_of_scope.search(low) and not problem and item is None:
+        # it is an aside in a question of ours: "can I leave my wash and go get coffee"); one
+        # asked of an owner's service ("do you deliver the wash and fold") is declined too.
+        if (
+            cues.out_of_scope.search(low)
+            and not problem
+            and (item is None or item in self.faq_text)
+        ):
             return self._decline(norm, "cant_do", **cont)
 
         # Another business ("when does the Corner Market close", "a mcdonalds nearby"): not
@@ -753,7 +758,12 @@ class Dialog(Escalations, Shaping, Readings):
             and number is None
             and not problem
             and not cues.urgent.search(low)
-            and (cues.hour_asked(low) is not None or days_asked(norm.words, local))
+            and (
+                cues.hour_asked(low) is not None
+                or days_asked(norm.words, local)
+                # "are any staff in today": whether they are in now
+                or ("today" in norm.words and self._asks(low))
+            )
             and (st.intent == "staff-contact" or cues.asks_staff.search(low))
         ):
             # "can I talk to a real person monday at 7 am": a person then, not now.

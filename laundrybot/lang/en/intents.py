@@ -124,6 +124,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "what can i pay with",
         "do i need coins",
         "i only have bills",
+        "i do not have any quarters",
+        "i am out of coins",
     ),
     "payment-problem": (
         "my card was declined",
