@@ -1144,3 +1144,40 @@ def test_staff_asked_for_today_are_todays_staff_hours() -> None:
     # Korean: "오늘 직원 있어요?" was answered so already.
     (answer,) = _talk("en", {}, "any workers in the building today?")
     assert answer.intent == "staff-contact" and "8 PM" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "problem", "asked"),
+    [("en", "dryer 12 is leaking water everywhere", "is it still safe to use"),
+     ("ko", "5번 세탁기 물이 새요", "그래도 계속 돌려도 되나요?")],
+)  # fmt: skip
+def test_using_a_reported_machine_anyway_is_no(language: str, problem: str, asked: str) -> None:
+    _, answer = _talk(language, {}, problem, asked)
+    dialog = dialog_for(language)
+    assert answer.text.startswith(dialog.cues.no), answer.text
+    assert answer.escalation is None and dialog.knowledge.machine_broken[-8:] in answer.text
+
+
+def test_how_long_once_money_taken_is_reported_is_the_refund() -> None:
+    # Korean asks it with 환불 or 돌려받 (the refund's own words) already.
+    *_, answer = _talk(
+        "en", {}, "a dryer ate my quarters", "twelve", "how long before I see it again"
+    )
+    assert answer.intent == "refunds" and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "asked"),
+    [("en", "washer 6 took my money, can the refund go on my loyalty card"),
+     ("ko", "12번 건조기가 동전을 먹었어요. 환불은 카드로 되나요?")],
+)  # fmt: skip
+def test_a_refund_asked_with_its_report_is_the_refund_policy(language: str, asked: str) -> None:
+    (answer,) = _talk(language, {}, asked)
+    refund = dialog_for(language).knowledge.refund
+    assert answer.escalation == "money-taken" and refund in answer.text, answer.text
+
+
+def test_the_machine_asked_for_given_first_is_a_reply_of_its_own() -> None:
+    _, answer = _talk("en", {}, "my washer ate my money", "seven, and when do refunds get paid")
+    assert answer.machine == 7 and answer.escalation == "money-taken", answer.text
+    assert dialog_for("en").knowledge.refund in answer.text, answer.text

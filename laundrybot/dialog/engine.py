@@ -229,7 +229,7 @@ class Dialog(Escalations, Shaping, Readings):
         state = state or DialogueState()
         local = now.astimezone(self.tz)
         answers: list[Answer] = []
-        cut = self._pieces(question[:MAX_QUESTION_CHARS])
+        cut = self._pieces(question[:MAX_QUESTION_CHARS], state)
         cut = [each for part in cut for each in self._each_object(part)]
         pieces = [each for part in cut for each in self._each_machine(part)]
         # "suppose a dryer breaks, would I get my money back": every part is supposed.
@@ -368,7 +368,7 @@ class Dialog(Escalations, Shaping, Readings):
             and not self.cues.problem.search(low)
         )
 
-    def _pieces(self, text: str) -> list[str]:
+    def _pieces(self, text: str, st: DialogueState | None = None) -> list[str]:
         raw = self.cues.split(text)
         if len(raw) <= 1:
             return [text]
@@ -409,15 +409,29 @@ class Dialog(Escalations, Shaping, Readings):
                 pieces[-1] = merged
             else:
                 pieces.append(piece)
-        first = True
-        while len(pieces) > 1 and (
-            (first and not self._stands(pieces[0]) and not self._declined_apart(pieces[0]))
-            or (first and self._told_then_asked(pieces[0], pieces[1]))
-            or self._named_then_asked(pieces[0], pieces[1])
+        first, given = True, self._machine_given(pieces[0], st)
+        while (
+            len(pieces) > 1
+            and not given
+            and (
+                (first and not self._stands(pieces[0]) and not self._declined_apart(pieces[0]))
+                or (first and self._told_then_asked(pieces[0], pieces[1]))
+                or self._named_then_asked(pieces[0], pieces[1])
+            )
         ):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
             first = False
         return pieces if len(pieces) > 1 or dropped else [text]
+
+    def _machine_given(self, piece: str, st: DialogueState | None) -> bool:
+        """The machine asked for ("which machine is it?" - "sixteen, and how long for the
+        refund"), given first: a reply of its own, the rest asked after it."""
+        if st is None or st.pending not in ("report-machine", "machine"):
+            return False
+        norm = self._expected_machine(piece, st) or self.normalize(piece)
+        if norm.machine is not None and norm.machine.number is not None:
+            return self._referential(norm)
+        return self.cues.bare_number(norm.words) is not None and self._referential(norm)
 
     def _declined_apart(self, piece: str) -> bool:
         """An opening piece asking what the shop does not serve ("can you play some music,
@@ -647,12 +661,27 @@ class Dialog(Escalations, Shaping, Readings):
             return self._respond(st.intent, norm, None, **cont, text=told, score=0.6)
 
         reported = st.report is not None or st.intent in ESCALATIONS
-        if reported and said is None and self._asks(low) and cues.more_money.search(low):
-            # "should I put more money in to try again?" once it is reported: no, and keep
-            # clear of it.
+        again = (self._asks(low) and cues.more_money.search(low)) or (
+            cues.use_anyway.search(low) and not cues.other.search(low)
+        )
+        if reported and said is None and again:
+            # "should I put more money in to try again?", "should I keep using it" once it is
+            # reported: no, and keep clear of it.
             broken = self.knowledge.machine_broken
             text = self.cues.no + broken[:1].lower() + broken[1:]
             return self._respond("problem-help", norm, None, **cont, text=text, score=THRESHOLD)
+        if (
+            st.report is not None
+            and st.report.kind == "money-taken"
+            and number_free(norm)
+            and not problem
+            and (cues.when.search(low) or cues.asks_duration.search(low))
+            and "refunds" in [i for i, _ in ranked[:3]]
+            and (score < THRESHOLD or best in ("machine-status", "cycle-times", "refunds"))
+        ):
+            # "how long till I get it back" once money taken is reported: the refund, not the
+            # machine's time left (a sum said is no machine: "I put in three fifty, when ...").
+            return self._respond("refunds", norm, None, **cont, score=THRESHOLD)
         if (
             reported
             and said is None
@@ -1034,7 +1063,10 @@ class Dialog(Escalations, Shaping, Readings):
                 score = max(score, THRESHOLD)  # "what do I do if a dryer starts leaking"
         elif hypothetical and (best in ESCALATIONS or problem or (score < THRESHOLD and vague)):
             # A problem that has not happened: what to do about it, never a report.
-            policy = next((POLICIES[i] for i, _ in ranked if i in POLICIES), "problem-help")
+            # The likeliest policy, asked itself ("can I get the refund on my card") or by the
+            # problem it is about.
+            policies = {**POLICIES, **{p: p for p in POLICIES.values()}}
+            policy = next((policies[i] for i, _ in ranked if i in policies), "problem-help")
             best, score = policy, max(score, THRESHOLD)
         elif vague and not problem and not hypothetical:
             if number is not None or cues.urgent.search(low):

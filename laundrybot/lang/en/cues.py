@@ -649,6 +649,11 @@ CUES = Cues(
         r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
         r"|\s+\b(?:both|each|either)\b(?: of (?:them|those|the two))?"
     ),
+    use_anyway=re.compile(
+        r"\b(should|can|could|may|shall|do) (i|we) (just |still )?(keep (on )?(using|running)"
+        r"|continue (using|to use|running)|go on using|carry on using|use it)\b"
+        r"|\b(is it|is it still) (safe|ok|okay|fine|alright) to (use|run)\b"
+    ),
     more_money=re.compile(
         r"\b(put|add|insert|feed|pay|try)( in| it)? (more|another|again|extra)\b"
         r".*\b(money|quarters?|coins?|cash|bucks|dollars?|in|again)\b"
