@@ -1181,3 +1181,37 @@ def test_the_machine_asked_for_given_first_is_a_reply_of_its_own() -> None:
     _, answer = _talk("en", {}, "my washer ate my money", "seven, and when do refunds get paid")
     assert answer.machine == 7 and answer.escalation == "money-taken", answer.text
     assert dialog_for("en").knowledge.refund in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [("en", "is there a free washer", "which one will free up soonest"),
+     ("ko", "세탁기 비어 있는 거 있어요?", "그럼 어떤 게 제일 빨리 끝나요?")],
+)  # fmt: skip
+def test_which_ends_first_is_the_machine_ending_soonest(
+    language: str, first: str, then: str
+) -> None:
+    spec: dict[int, tuple[str, float | None]] = {n: ("busy", 50 + n) for n in range(1, 17)}
+    spec[3] = ("busy", 4)
+    _, answer = _talk(language, spec, first, then)
+    assert answer.intent == "free-machines" and "3" in answer.text and "4" in answer.text
+    assert "59" not in answer.text, answer.text  # the washers only, as talked about
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "count"),
+    [("en", "how many dryers are there", "what about washers", "8 washers"),
+     ("ko", "건조기는 몇 대예요?", "세탁기는요?", "세탁기는 모두 8대")],
+)  # fmt: skip
+def test_a_count_followed_up_by_another_kind_counts_it(
+    language: str, first: str, then: str, count: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert answer.text.startswith(("There are " + count, count)), answer.text
+
+
+def test_a_bare_number_asked_its_size_is_that_machine() -> None:
+    # Korean names the machine with 번 (14번은 대형이에요?), so it was never bare.
+    answer, then = _talk("en", {}, "is 14 one of the big ones", "how long does it run")
+    assert answer.intent == "machine-info" and answer.text.startswith("Yes, dryer 14")
+    assert "7 minutes" in then.text, then.text

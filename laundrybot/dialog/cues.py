@@ -145,6 +145,9 @@ class Cues:
     not_dry: re.Pattern[str] = field(default=_NEVER)
     # "how many dryers are there", "건조기 몇 대": how many machines of a kind.
     asks_count: re.Pattern[str] = field(default=_NEVER)
+    # Which machine frees up first ("which one finishes first", "제일 먼저 끝나는 거"): the free
+    # machines, or, none being free, the one ending soonest.
+    asks_soonest: re.Pattern[str] = field(default=_NEVER)
     may_i: re.Pattern[str] = field(default=_NEVER)
     grants: re.Pattern[str] = field(default=_NEVER)
     # The asker telling of themselves ("I work till 7 on saturdays", "저는 ..."): said before a

@@ -30,7 +30,7 @@ from laundrybot.dialog.escalations import Escalations
 from laundrybot.dialog.intents import ESCALATIONS, INTENTS, KIND_AGNOSTIC, POLICIES, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
-from laundrybot.dialog.normalize import Normalized
+from laundrybot.dialog.normalize import MachineRef, Normalized
 from laundrybot.dialog.readings import Readings
 from laundrybot.dialog.shaping import CLARIFY_FLOOR, Shaping
 from laundrybot.dialog.state import DialogueState
@@ -830,13 +830,32 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
+        if (
+            number is None
+            and bare is None
+            and not problem
+            and cues.asks_soonest.search(low)
+            and best not in ESCALATIONS
+        ):
+            # "which one finishes first": the free machines, or the one ending soonest (of the
+            # kind talked about, if none is named).
+            best, score = "free-machines", max(score, THRESHOLD)
+            if not norm.kinds and norm.machine is None and st.kind is not None:
+                norm = dataclasses.replace(
+                    norm, kinds=frozenset({st.kind}), machine=MachineRef(st.kind, None)
+                )
         if number is None and (
             score < THRESHOLD or best in ("machine-info", "fallback", "free-machines")
         ):
             thing = None if problem else self._thing_placed(norm, low)
             if thing is not None:  # "where's the vending machine": where the owner says it is
                 return self._respond(thing[0], norm, None, **cont, text=thing[1], score=THRESHOLD)
-        best, score = self._where_machine(best, score, norm, number, st, low)
+        # "is 6 the big kind": a bare number of a real machine is that machine's size asked.
+        sized = any(w in self.sizes_by_word for w in norm.words)
+        real_bare = bare if number is None and bare in self.by_number and sized else None
+        best, score = self._where_machine(
+            best, score, norm, number if real_bare is None else real_bare, st, low
+        )
         if (
             best == "machine-info"
             and number is None
@@ -877,6 +896,7 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = "machine-info", max(score, THRESHOLD)
         if (
             cues.compares.search(low)
+            and not cues.asks_soonest.search(low)  # "어떤 게 제일 빨리 끝나요": which ends first
             and not problem
             and number is None
             and (
@@ -1336,6 +1356,8 @@ class Dialog(Escalations, Shaping, Readings):
             now=local,
             confidence=round(min(score, 1.0), 3),
             low=low,
+            counted=bool(self.cues.asks_count.search(low))
+            or (st.counted and intent == "machine-info" and self._topicless(norm)),
         )
         if text is not None:
             answer = self._reply(turn, text)
@@ -1359,6 +1381,8 @@ class Dialog(Escalations, Shaping, Readings):
         state = self._next_state(
             st, answer.intent, norm, focus, local, pending=pending, yes_no=yes_no
         )
+        if turn.counted and answer.intent == "machine-info":
+            state = dataclasses.replace(state, counted=True)
         return dataclasses.replace(answer, text=spoken, state=state)
 
     def _other_places(self) -> dict[str, str]:

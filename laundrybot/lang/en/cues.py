@@ -649,6 +649,11 @@ CUES = Cues(
         r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
         r"|\s+\b(?:both|each|either)\b(?: of (?:them|those|the two))?"
     ),
+    asks_soonest=re.compile(
+        r"\b(finish(es|ed)?|done|free|ready|available|open|end(s|ed)?|stop(s|ped)?)( up)?"
+        r" (first|soonest|the soonest|earliest|the earliest)\b"
+        r"|\b(first|soonest|next) (one )?to (finish|end|be done|be free|free up|open up)\b"
+    ),
     use_anyway=re.compile(
         r"\b(should|can|could|may|shall|do) (i|we) (just |still )?(keep (on )?(using|running)"
         r"|continue (using|to use|running)|go on using|carry on using|use it)\b"

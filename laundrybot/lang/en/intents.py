@@ -266,6 +266,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "which machines are available right now",
         "which washers are open now",
         "which dryers are open now",
+        "which are free",
     ),
     "call-staff": (
         "call staff",
