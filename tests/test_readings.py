@@ -1215,3 +1215,22 @@ def test_a_bare_number_asked_its_size_is_that_machine() -> None:
     answer, then = _talk("en", {}, "is 14 one of the big ones", "how long does it run")
     assert answer.intent == "machine-info" and answer.text.startswith("Yes, dryer 14")
     assert "7 minutes" in then.text, then.text
+
+
+def test_staff_asked_after_a_day_are_that_days_staff_hours() -> None:
+    # Korean asks it with 그때 (a word pointing back), answered so already.
+    _, answer = _talk("en", {}, "are you open on saturday evening", "is an attendant around")
+    assert answer.intent == "staff-contact" and "9 AM to 5 PM" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "what would I do if a dryer broke down at 10 pm"),
+     ("ko", "새벽 3시에 물이 새면 누구한테 연락해요?")],
+)  # fmt: skip
+def test_a_problem_supposed_after_staff_hours_says_the_phone_note(
+    language: str, question: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    note = dialog_for(language).knowledge.staff_phone_note
+    assert answer.escalation is None and note in answer.text, answer.text

@@ -783,7 +783,10 @@ class Dialog(Escalations, Shaping, Readings):
             # is like.
             best, score = st.intent, max(score, 0.5)
         elif (
-            (score < THRESHOLD or (cues.person.search(low) and self._asks(low)))
+            (
+                score < THRESHOLD
+                or ((cues.person.search(low) or best == "call-staff") and self._asks(low))
+            )
             and number is None
             and not problem
             and not cues.urgent.search(low)
@@ -792,6 +795,8 @@ class Dialog(Escalations, Shaping, Readings):
                 or days_asked(norm.words, local)
                 # "are any staff in today": whether they are in now
                 or ("today" in norm.words and self._asks(low))
+                # "will staff be there" after a day asked about: then
+                or (st.day is not None and len(norm.words) <= 5 and self._asks(low))
             )
             and (st.intent == "staff-contact" or cues.asks_staff.search(low))
         ):
