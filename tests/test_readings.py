@@ -1223,3 +1223,127 @@ def test_things_left_behind_and_directions_elsewhere(question: str, said: str) -
 
 def test_a_four_letter_word_missing_its_last_letter_is_read_whole() -> None:
     assert "large" in dialog_for("en").normalize("how much is the larg washer").words
+
+
+# understanding9 (tuning8): the rules of that round, one case each, worded unlike the sets.
+
+
+def test_anywhere_to_do_a_thing_asks_where() -> None:
+    # Korean asks where with 어디 either way.
+    (answer,) = _talk("en", {}, "short on cash today, somewhere I can get some?")
+    assert answer.intent == "faq:atm", answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "can your staff deliver my comforter once it's done"),
+     ("ko", "세탁 대행 맡긴 거 집으로 배달해 주나요?")],
+)  # fmt: skip
+def test_delivery_asked_of_an_owners_service_is_declined(language: str, question: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.text.startswith(dialog_for(language).say("cant_do")), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "we ran out of quarters"), ("ko", "지금 동전이 하나도 없는데")],
+)  # fmt: skip
+def test_no_coins_on_hand_is_paying_with_the_change_machine(language: str, question: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "payment" and "10" in answer.text, answer.text
+
+
+def test_staff_asked_for_today_are_todays_staff_hours() -> None:
+    # Korean: "오늘 직원 있어요?" was answered so already.
+    (answer,) = _talk("en", {}, "any workers in the building today?")
+    assert answer.intent == "staff-contact" and "8 PM" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "problem", "asked"),
+    [("en", "dryer 12 is leaking water everywhere", "is it still safe to use"),
+     ("ko", "5번 세탁기 물이 새요", "그래도 계속 돌려도 되나요?")],
+)  # fmt: skip
+def test_using_a_reported_machine_anyway_is_no(language: str, problem: str, asked: str) -> None:
+    _, answer = _talk(language, {}, problem, asked)
+    dialog = dialog_for(language)
+    assert answer.text.startswith(dialog.cues.no), answer.text
+    assert answer.escalation is None and dialog.knowledge.machine_broken[-8:] in answer.text
+
+
+def test_how_long_once_money_taken_is_reported_is_the_refund() -> None:
+    # Korean asks it with 환불 or 돌려받 (the refund's own words) already.
+    *_, answer = _talk(
+        "en", {}, "a dryer ate my quarters", "twelve", "how long before I see it again"
+    )
+    assert answer.intent == "refunds" and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "asked"),
+    [("en", "washer 6 took my money, can the refund go on my loyalty card"),
+     ("ko", "12번 건조기가 동전을 먹었어요. 환불은 카드로 되나요?")],
+)  # fmt: skip
+def test_a_refund_asked_with_its_report_is_the_refund_policy(language: str, asked: str) -> None:
+    (answer,) = _talk(language, {}, asked)
+    refund = dialog_for(language).knowledge.refund
+    assert answer.escalation == "money-taken" and refund in answer.text, answer.text
+
+
+def test_the_machine_asked_for_given_first_is_a_reply_of_its_own() -> None:
+    _, answer = _talk("en", {}, "my washer ate my money", "seven, and when do refunds get paid")
+    assert answer.machine == 7 and answer.escalation == "money-taken", answer.text
+    assert dialog_for("en").knowledge.refund in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [("en", "is there a free washer", "which one will free up soonest"),
+     ("ko", "세탁기 비어 있는 거 있어요?", "그럼 어떤 게 제일 빨리 끝나요?")],
+)  # fmt: skip
+def test_which_ends_first_is_the_machine_ending_soonest(
+    language: str, first: str, then: str
+) -> None:
+    spec: dict[int, tuple[str, float | None]] = {n: ("busy", 50 + n) for n in range(1, 17)}
+    spec[3] = ("busy", 4)
+    _, answer = _talk(language, spec, first, then)
+    assert answer.intent == "free-machines" and "3" in answer.text and "4" in answer.text
+    assert "59" not in answer.text, answer.text  # the washers only, as talked about
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "count"),
+    [("en", "how many dryers are there", "what about washers", "8 washers"),
+     ("ko", "건조기는 몇 대예요?", "세탁기는요?", "세탁기는 모두 8대")],
+)  # fmt: skip
+def test_a_count_followed_up_by_another_kind_counts_it(
+    language: str, first: str, then: str, count: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert answer.text.startswith(("There are " + count, count)), answer.text
+
+
+def test_a_bare_number_asked_its_size_is_that_machine() -> None:
+    # Korean names the machine with 번 (14번은 대형이에요?), so it was never bare.
+    answer, then = _talk("en", {}, "is 14 one of the big ones", "how long does it run")
+    assert answer.intent == "machine-info" and answer.text.startswith("Yes, dryer 14")
+    assert "7 minutes" in then.text, then.text
+
+
+def test_staff_asked_after_a_day_are_that_days_staff_hours() -> None:
+    # Korean asks it with 그때 (a word pointing back), answered so already.
+    _, answer = _talk("en", {}, "are you open on saturday evening", "is an attendant around")
+    assert answer.intent == "staff-contact" and "9 AM to 5 PM" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "what would I do if a dryer broke down at 10 pm"),
+     ("ko", "새벽 3시에 물이 새면 누구한테 연락해요?")],
+)  # fmt: skip
+def test_a_problem_supposed_after_staff_hours_says_the_phone_note(
+    language: str, question: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    note = dialog_for(language).knowledge.staff_phone_note
+    assert answer.escalation is None and note in answer.text, answer.text

@@ -83,6 +83,9 @@ class Cues:
     # Paying again asked ("should I put more money in", "돈 더 넣어도 돼요?"): once a problem is
     # reported, no, and what to do about the machine.
     more_money: re.Pattern[str] = field(default=_NEVER)
+    # Using a machine anyway asked ("should I keep using it", "계속 써도 돼요?"): once it is
+    # reported, no, as paying again is.
+    use_anyway: re.Pattern[str] = field(default=_NEVER)
     # What is dropped when a question about two machines is asked of each ("are washers 7 and
     # 8 both busy": "are washer 7 busy"): a plural's ending before one number, "both".
     of_two: re.Pattern[str] = field(default=_NEVER)
@@ -142,6 +145,9 @@ class Cues:
     not_dry: re.Pattern[str] = field(default=_NEVER)
     # "how many dryers are there", "건조기 몇 대": how many machines of a kind.
     asks_count: re.Pattern[str] = field(default=_NEVER)
+    # Which machine frees up first ("which one finishes first", "제일 먼저 끝나는 거"): the free
+    # machines, or, none being free, the one ending soonest.
+    asks_soonest: re.Pattern[str] = field(default=_NEVER)
     may_i: re.Pattern[str] = field(default=_NEVER)
     grants: re.Pattern[str] = field(default=_NEVER)
     # The asker telling of themselves ("I work till 7 on saturdays", "저는 ..."): said before a

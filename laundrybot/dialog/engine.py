@@ -30,7 +30,7 @@ from laundrybot.dialog.escalations import Escalations
 from laundrybot.dialog.intents import ESCALATIONS, INTENTS, KIND_AGNOSTIC, POLICIES, USES_MACHINE
 from laundrybot.dialog.knowledge import Knowledge, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD, IntentMatcher
-from laundrybot.dialog.normalize import Normalized
+from laundrybot.dialog.normalize import MachineRef, Normalized
 from laundrybot.dialog.readings import Readings
 from laundrybot.dialog.shaping import CLARIFY_FLOOR, Shaping
 from laundrybot.dialog.state import DialogueState
@@ -229,7 +229,7 @@ class Dialog(Escalations, Shaping, Readings):
         state = state or DialogueState()
         local = now.astimezone(self.tz)
         answers: list[Answer] = []
-        cut = self._pieces(question[:MAX_QUESTION_CHARS], number_asked=state.pending is not None)
+        cut = self._pieces(question[:MAX_QUESTION_CHARS], state)
         cut = [each for part in cut for each in self._each_object(part)]
         pieces = [each for part in cut for each in self._each_machine(part)]
         # "suppose a dryer breaks, would I get my money back": every part is supposed.
@@ -368,14 +368,10 @@ class Dialog(Escalations, Shaping, Readings):
             and not self.cues.problem.search(low)
         )
 
-    def _pieces(self, text: str, number_asked: bool = False) -> list[str]:
-        """The requests of an utterance. ``number_asked``: the last answer asked which machine,
-        so a number said first ("sixteen, and how long for the refund") is one of them."""
+    def _pieces(self, text: str, st: DialogueState | None = None) -> list[str]:
         raw = self.cues.split(text)
         if len(raw) <= 1:
             return [text]
-        if number_asked and self._bare(raw[0]) and len(raw) == 2 and self._stands(raw[1]):
-            return raw
         problem, read = self.cues.problem, lambda t: self.cues.text(plain(t))
         if problem.search(read(text)) and not any(self._asks(read(p)) for p in raw[1:]):
             # A problem told in pieces ("dryer 11 ate my quarters, nothing happened") is one
@@ -413,20 +409,29 @@ class Dialog(Escalations, Shaping, Readings):
                 pieces[-1] = merged
             else:
                 pieces.append(piece)
-        first = True
-        while len(pieces) > 1 and (
-            (first and not self._stands(pieces[0]) and not self._declined_apart(pieces[0]))
-            or (first and self._told_then_asked(pieces[0], pieces[1]))
-            or self._named_then_asked(pieces[0], pieces[1])
+        first, given = True, self._machine_given(pieces[0], st)
+        while (
+            len(pieces) > 1
+            and not given
+            and (
+                (first and not self._stands(pieces[0]) and not self._declined_apart(pieces[0]))
+                or (first and self._told_then_asked(pieces[0], pieces[1]))
+                or self._named_then_asked(pieces[0], pieces[1])
+            )
         ):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
             first = False
         return pieces if len(pieces) > 1 or dropped else [text]
 
-    def _bare(self, piece: str) -> bool:
-        """ "sixteen", "it's number 3": a machine number said and little else."""
-        norm = self.normalize(piece)
-        return len(norm.words) <= 3 and self.cues.bare_number(norm.words) is not None
+    def _machine_given(self, piece: str, st: DialogueState | None) -> bool:
+        """The machine asked for ("which machine is it?" - "sixteen, and how long for the
+        refund"), given first: a reply of its own, the rest asked after it."""
+        if st is None or st.pending not in ("report-machine", "machine"):
+            return False
+        norm = self._expected_machine(piece, st) or self.normalize(piece)
+        if norm.machine is not None and norm.machine.number is not None:
+            return self._referential(norm)
+        return self.cues.bare_number(norm.words) is not None and self._referential(norm)
 
     def _declined_apart(self, piece: str) -> bool:
         """An opening piece asking what the shop does not serve ("can you play some music,
@@ -659,12 +664,27 @@ class Dialog(Escalations, Shaping, Readings):
             return self._respond(st.intent, norm, None, **cont, text=told, score=0.6)
 
         reported = st.report is not None or st.intent in ESCALATIONS
-        if reported and said is None and self._asks(low) and cues.more_money.search(low):
-            # "should I put more money in to try again?" once it is reported: no, and keep
-            # clear of it.
+        again = (self._asks(low) and cues.more_money.search(low)) or (
+            cues.use_anyway.search(low) and not cues.other.search(low)
+        )
+        if reported and said is None and again:
+            # "should I put more money in to try again?", "should I keep using it" once it is
+            # reported: no, and keep clear of it.
             broken = self.knowledge.machine_broken
             text = self.cues.no + broken[:1].lower() + broken[1:]
             return self._respond("problem-help", norm, None, **cont, text=text, score=THRESHOLD)
+        if (
+            st.report is not None
+            and st.report.kind == "money-taken"
+            and number_free(norm)
+            and not problem
+            and (cues.when.search(low) or cues.asks_duration.search(low))
+            and "refunds" in [i for i, _ in ranked[:3]]
+            and (score < THRESHOLD or best in ("machine-status", "cycle-times", "refunds"))
+        ):
+            # "how long till I get it back" once money taken is reported: the refund, not the
+            # machine's time left (a sum said is no machine: "I put in three fifty, when ...").
+            return self._respond("refunds", norm, None, **cont, score=THRESHOLD)
         if (
             reported
             and said is None
@@ -718,8 +738,13 @@ class Dialog(Escalations, Shaping, Readings):
                 best, score = plain_topics[0][0], max(plain_topics[0][1], THRESHOLD)
 
         # Requests the shop does not serve: never a report, a plain "I can't do that" (unless
-        # it is an aside in a question of ours: "can I leave my wash and go get coffee").
-        if cues.out_of_scope.search(low) and not problem and item is None:
+        # it is an aside in a question of ours: "can I leave my wash and go get coffee"); one
+        # asked of an owner's service ("do you deliver the wash and fold") is declined too.
+        if (
+            cues.out_of_scope.search(low)
+            and not problem
+            and (item is None or item in self.faq_text)
+        ):
             return self._decline(norm, "cant_do", **cont)
 
         # Another business ("when does the Corner Market close", "a mcdonalds nearby"): not
@@ -761,11 +786,21 @@ class Dialog(Escalations, Shaping, Readings):
             # is like.
             best, score = st.intent, max(score, 0.5)
         elif (
-            (score < THRESHOLD or (cues.person.search(low) and self._asks(low)))
+            (
+                score < THRESHOLD
+                or ((cues.person.search(low) or best == "call-staff") and self._asks(low))
+            )
             and number is None
             and not problem
             and not cues.urgent.search(low)
-            and (cues.hour_asked(low) is not None or days_asked(norm.words, local))
+            and (
+                cues.hour_asked(low) is not None
+                or days_asked(norm.words, local)
+                # "are any staff in today": whether they are in now
+                or ("today" in norm.words and self._asks(low))
+                # "will staff be there" after a day asked about: then
+                or (st.day is not None and len(norm.words) <= 5 and self._asks(low))
+            )
             and (st.intent == "staff-contact" or cues.asks_staff.search(low))
         ):
             # "can I talk to a real person monday at 7 am": a person then, not now.
@@ -803,13 +838,32 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
+        if (
+            number is None
+            and bare is None
+            and not problem
+            and cues.asks_soonest.search(low)
+            and best not in ESCALATIONS
+        ):
+            # "which one finishes first": the free machines, or the one ending soonest (of the
+            # kind talked about, if none is named).
+            best, score = "free-machines", max(score, THRESHOLD)
+            if not norm.kinds and norm.machine is None and st.kind is not None:
+                norm = dataclasses.replace(
+                    norm, kinds=frozenset({st.kind}), machine=MachineRef(st.kind, None)
+                )
         if number is None and (
             score < THRESHOLD or best in ("machine-info", "fallback", "free-machines")
         ):
             thing = None if problem else self._thing_placed(norm, low)
             if thing is not None:  # "where's the vending machine": where the owner says it is
                 return self._respond(thing[0], norm, None, **cont, text=thing[1], score=THRESHOLD)
-        best, score = self._where_machine(best, score, norm, number, st, low)
+        # "is 6 the big kind": a bare number of a real machine is that machine's size asked.
+        sized = any(w in self.sizes_by_word for w in norm.words)
+        real_bare = bare if number is None and bare in self.by_number and sized else None
+        best, score = self._where_machine(
+            best, score, norm, number if real_bare is None else real_bare, st, low
+        )
         if (
             best == "machine-info"
             and number is None
@@ -853,6 +907,7 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = "machine-info", max(score, THRESHOLD)
         if (
             cues.compares.search(low)
+            and not cues.asks_soonest.search(low)  # "어떤 게 제일 빨리 끝나요": which ends first
             and not problem
             and number is None
             and (
@@ -1061,12 +1116,13 @@ class Dialog(Escalations, Shaping, Readings):
             and (best in ESCALATIONS or problem or (score < THRESHOLD and vague))
             and best != "payment-problem"  # "what if the coins don't register": its advice
         ):
-            # A problem that has not happened: what to do about it, never a report; money
-            # back asked ("if a dryer doesn't heat do I get my money back"): refunds.
-            policy = next((POLICIES[i] for i, _ in ranked if i in POLICIES), "problem-help")
-            if "refund" in norm.features or any(
-                i == "refunds" and sc >= THRESHOLD for i, sc in ranked
-            ):
+            # A problem that has not happened: what to do about it, never a report.
+            # The likeliest policy, asked itself ("can I get the refund on my card") or by the
+            # problem it is about; money back asked ("if a dryer doesn't heat do I get my
+            # money back"): refunds.
+            policies = {**POLICIES, **{p: p for p in POLICIES.values()}}
+            policy = next((policies[i] for i, _ in ranked if i in policies), "problem-help")
+            if "refund" in norm.features:
                 policy = "refunds"
             best, score = policy, max(score, THRESHOLD)
         elif vague and not problem and not hypothetical:
@@ -1342,6 +1398,8 @@ class Dialog(Escalations, Shaping, Readings):
             now=local,
             confidence=round(min(score, 1.0), 3),
             low=low,
+            counted=bool(self.cues.asks_count.search(low))
+            or (st.counted and intent == "machine-info" and self._topicless(norm)),
         )
         if text is not None:
             answer = self._reply(turn, text)
@@ -1365,6 +1423,8 @@ class Dialog(Escalations, Shaping, Readings):
         state = self._next_state(
             st, answer.intent, norm, focus, local, pending=pending, yes_no=yes_no
         )
+        if turn.counted and answer.intent == "machine-info":
+            state = dataclasses.replace(state, counted=True)
         return dataclasses.replace(answer, text=spoken, state=state)
 
     def _other_places(self) -> dict[str, str]:

@@ -318,7 +318,11 @@ class FactAnswers(Base):
     def _problem_help(self, turn: Turn) -> Answer:
         k = self.knowledge
         text = self.say("problem_help", broken=k.machine_broken, urgent=self._urgent())
-        if k.staff_phone_note and ({"night", "late", "weekend"} & set(turn.norm.words)):
+        at = self._staff_at(turn)
+        after_hours = at is not None and not at[1]  # "a leak at 3 am": nobody is in then
+        if k.staff_phone_note and (
+            after_hours or (NIGHT_WORDS | {"weekend"}) & set(turn.norm.words)
+        ):
             text += " " + k.staff_phone_note
         return self._reply(turn, text)
 

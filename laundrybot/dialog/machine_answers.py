@@ -201,7 +201,7 @@ class MachineAnswers(Base):
         parts = []
         kind = turn.kind
         named = any(w in self.sizes_by_word for w in turn.norm.words)
-        if kind is not None and not named and self.cues.asks_count.search(turn.low):
+        if kind is not None and not named and turn.counted:
             # "how many dryers are there in total": how many, then which.
             count = sum(m.kind == kind for m in self.knowledge.machines)
             parts.append(

@@ -37,3 +37,6 @@ class DialogueState:
     # The last question was put as a yes/no one ("do you take cards"): a follow-up with no
     # question of its own ("and quarters?") is one too.
     yes_no: bool = False
+    # The last answer counted the machines of a kind ("how many washers"): a follow-up naming
+    # another kind ("and dryers?", "건조기는요?") is counted too.
+    counted: bool = False

@@ -134,6 +134,7 @@ class Turn:
     now: datetime.datetime  # in the shop's time zone
     confidence: float = 1.0
     low: str = ""  # the question as the cues read it
+    counted: bool = False  # how many asked, by this question or the one it follows up
 
     @property
     def kind(self) -> str | None:

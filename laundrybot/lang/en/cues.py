@@ -123,6 +123,8 @@ _OUT_OF_SCOPE = any_of(
     r"\b(police|doctor|pharmacy|hospital|post office|gas station)\b",
     r"\bcall (my|me a|an?) (?!person|human)\w+",
     r"\b(dry clean|dry-clean|dry cleaning|ironing|tailor|alterations?|shoe repair)\b",
+    # Bringing laundry to the customer: the shop is self-service ("do you deliver").
+    r"\b(deliver|delivers|delivery|deliveries|delivering)\b",
     r"\b(wash|clean|detail|vacuum) (my|the|our) (car|truck|van)\b|\bcar ?wash\b",
 )
 _ACCEPT = re.compile(
@@ -660,6 +662,16 @@ CUES = Cues(
     of_two=re.compile(
         r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
         r"|\s+\b(?:both|each|either)\b(?: of (?:them|those|the two))?"
+    ),
+    asks_soonest=re.compile(
+        r"\b(finish(es|ed)?|done|free|ready|available|open|end(s|ed)?|stop(s|ped)?)( up)?"
+        r" (first|soonest|the soonest|earliest|the earliest)\b"
+        r"|\b(first|soonest|next) (one )?to (finish|end|be done|be free|free up|open up)\b"
+    ),
+    use_anyway=re.compile(
+        r"\b(should|can|could|may|shall|do) (i|we) (just |still )?(keep (on )?(using|running)"
+        r"|continue (using|to use|running)|go on using|carry on using|use it)\b"
+        r"|\b(is it|is it still) (safe|ok|okay|fine|alright) to (use|run)\b"
     ),
     more_money=re.compile(
         r"\b(put|add|insert|feed|pay|try)( in| it)? (more|another|again|extra)\b"

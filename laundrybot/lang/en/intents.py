@@ -124,6 +124,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "what can i pay with",
         "do i need coins",
         "i only have bills",
+        "i do not have any quarters",
+        "i am out of coins",
     ),
     "payment-problem": (
         "my card was declined",
@@ -264,6 +266,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "which machines are available right now",
         "which washers are open now",
         "which dryers are open now",
+        "which are free",
     ),
     "call-staff": (
         "call staff",

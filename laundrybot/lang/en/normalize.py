@@ -183,6 +183,8 @@ _SYNONYMS = {
     # The kind of machine matters, not the word form: "wash", "washer", "washing" alike.
     "washer": "wash", "washing": "wash", "dryer": "dry", "drying": "dry",
     "launder": "laundry", "laundromat": "shop",
+    # "anywhere to get some", "somewhere I can sit": where it is done.
+    "anywhere": "where", "somewhere": "where",
     "store": "shop", "place": "shop", "business": "shop",
     "avail": "available", "vacant": "free", "empty": "free", "unoccupied": "free",
     "occupied": "busy", "taken": "busy",

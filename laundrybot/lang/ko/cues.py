@@ -44,6 +44,9 @@ _HYPOTHETICAL = re.compile(
     # what to do or whether money comes back.
     r"|[가-힣]면 ?(어떻게|어떡|환불|돈 ?(돌려|받))"
     r"|어떻게 ?(받|하는|해야|신고)|(을|ㄹ) ?때 ?(뭐|뭘|어떻게)|때 ?뭘"
+    # Refunds asked about, not a refund claimed: "환불은 멤버십 카드로 받을 수 있어요?"
+    r"|^(그럼|그러면|그리고|근데)?환불(은|이|도|금은)?"
+    r".*(카드|현금|언제|얼마나|어떻게|받을 ?수|되나|가능)"
 )
 _OUT_OF_SCOPE = any_of(
     r"피자|치킨|햄버거|음식|배달|커피|술|밥 ?시켜|야식|식당",
@@ -291,6 +294,8 @@ CUES = Cues(
     back=re.compile(r"^(그때|그후|그뒤|그다음|그거|그것|그건|그럼)"),
     holiday=re.compile(r"크리스마스|성탄절|설날|설연휴|추석|명절|공휴일|연휴|빨간날"),
     money_lost=_MONEY_LOST,
+    asks_soonest=re.compile(r"(제일|가장)?먼저(끝나|비|나와|끝날)|(제일|가장)빨리(끝나|비|끝날)"),
+    use_anyway=re.compile(r"(계속|그냥|그래도)(써|쓰|사용|돌려|돌리)"),
     more_money=re.compile(r"(돈|동전|쿼터|카드)(을|를)?더(넣|내|찍)|다시(넣|결제|내)"),
     asks_broken=_ASKS_BROKEN,
     says_broken=re.compile(r"고장"),
