@@ -1122,7 +1122,9 @@ class Dialog(Escalations, Shaping, Readings):
             # money back"): refunds.
             policies = {**POLICIES, **{p: p for p in POLICIES.values()}}
             policy = next((policies[i] for i, _ in ranked if i in policies), "problem-help")
-            if "refund" in norm.features:
+            if "refund" in norm.features or any(
+                i == "refunds" and sc >= THRESHOLD for i, sc in ranked
+            ):
                 policy = "refunds"
             best, score = policy, max(score, THRESHOLD)
         elif vague and not problem and not hypothetical:
