@@ -76,15 +76,29 @@ BARS: dict[str, dict[str, float]] = {
     # its single questions on main): 295/297 99.3%, follow-up 100%, two-part 100%, no false
     # report (tuning5 393/401 with it).
     "tuning6_en": {"rate": 0.96, "follow-up": 0.97, "two-part": 0.96},
+    # Tuning sets 7, 8 and 9, English (each written from the facts only, by someone who never
+    # saw the code or the other sets' questions; free to tune on). First seen, before any
+    # tuning on them: tuning7 262/299 87.6%, follow-up 90.7%, two-part 86.5%, 2 false
+    # reports; tuning8 246/279 88.2%, follow-up 91.0%, two-part 90.2%, 1 false report (code of
+    # 84a3874); tuning9 214/261 82.0%, follow-up 83.3%, two-part 76.6%, no false report (code
+    # of cf91ddb). After tuning on 7 and 8 (understanding8, 9 and main): tuning7 294/299
+    # 98.3%, follow-up 98.7%, two-part 97.3%; tuning8 272/279 97.5%, follow-up 98.7%,
+    # two-part 96.7%; no false report (tuning9 then 215/261).
+    "tuning7_en": {"rate": 0.96, "follow-up": 0.96, "two-part": 0.94},
+    "tuning8_en": {"rate": 0.95, "follow-up": 0.96, "two-part": 0.93},
+    "tuning9_en": {"rate": 0.80, "follow-up": 0.82, "two-part": 0.74},
     # Measured once at the end of each round's work (Wednesday 15:30), totals only. After
-    # understanding7 (tuning6): the same as after understanding6. After understanding6
+    # understanding8 and 9 (tuning7, tuning8): en 243/255 95.3%, follow-up 100% (82/82),
+    # two-part 89.7% (26/29), no false report; ko 96/98 98.0%, follow-up 100%, two-part
+    # 90.0%, no false report. After understanding7 (tuning6): the same as after
+    # understanding6. After understanding6
     # (tuning5): en 237/255 92.9%, follow-up 95.1%, two-part 89.7% (26/29), no
     # false report; ko 96/98 98.0%, follow-up 100%, two-part 90.0% (9/10), no false report.
     # After understanding5 (tuning3, tuning4): en 233/255 91.4%, two-part 86.2%; ko 96/98 98.0%.
     # After understanding4: en 231/255 90.6%, two-part 82.8%; ko 93/98 94.9%, two-part 80.0%
     # (after understanding3: en 84.3%, two-part 75.9%, 1 false report; ko 88.8%, 80.0%; at
     # the start: en 55.7%, ko 64.3%).
-    "heldout_en": {"rate": 0.90, "follow-up": 0.92, "two-part": 0.82},
+    "heldout_en": {"rate": 0.93, "follow-up": 0.96, "two-part": 0.85},
     "heldout_ko": {"rate": 0.95, "follow-up": 0.95, "two-part": 0.80},
 }
 # None anywhere: every set, the held-out ones too, is at the goal of no false staff report.
@@ -99,6 +113,9 @@ MAX_FALSE_REPORTS = {
     "tuning4_ko": 0,
     "tuning5_en": 0,  # first seen: 2
     "tuning6_en": 0,
+    "tuning7_en": 0,  # first seen: 2
+    "tuning8_en": 0,  # first seen: 1
+    "tuning9_en": 0,
     "heldout_en": 0,
     "heldout_ko": 0,
 }
@@ -191,6 +208,9 @@ NAMES = (
     "tuning4_en",
     "tuning5_en",
     "tuning6_en",
+    "tuning7_en",
+    "tuning8_en",
+    "tuning9_en",
     "heldout_en",
     "tuning_ko",
     "tuning2_ko",
@@ -222,6 +242,7 @@ def test_print_figures_side_by_side() -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
     tuning = (
         "tuning_en", "tuning2_en", "tuning3_en", "tuning4_en", "tuning5_en", "tuning6_en",
+        "tuning7_en", "tuning8_en", "tuning9_en",
         "tuning_ko", "tuning2_ko", "tuning3_ko", "tuning4_ko",
     )  # fmt: skip
     for name in tuning:  # tuning sets only
