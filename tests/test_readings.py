@@ -1192,3 +1192,13 @@ def test_unsure_between_two_topics_one_being_talked_about_keeps_to_it() -> None:
 def test_how_much_of_a_size_is_its_price(language: str, question: str, price: str) -> None:
     (answer,) = _talk(language, {}, question)
     assert price in answer.text
+
+
+def test_a_should_question_after_a_report_is_asked_not_told() -> None:
+    _, answer = _talk("en", {}, "washer 2 is leaking everywhere", "should i feed it more quarters")
+    assert answer.text.startswith("No, ") and answer.escalation is None, answer.text
+
+
+def test_a_question_words_verb_is_no_condition_cut() -> None:
+    (answer,) = _talk("en", {}, "if i bring maybe seven loads which should i pick")
+    assert "giant" in answer.text, answer.text

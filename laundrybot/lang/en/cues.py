@@ -136,7 +136,7 @@ _FOLLOW_UP = re.compile(
 )
 _YES_NO = re.compile(
     r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|am|do|does|did|can|could|will"
-    r"|would|have|has|may|r|u)\b"
+    r"|would|should|have|has|may|r|u)\b"
 )
 _WHEN = re.compile(r"\b(when|what time|how late|how early|how soon|till when|until when)\b")
 _ASKS_BUSY = re.compile(r"\b(used|using|busy|in use|running|taken|occupied|going)\b")
@@ -700,7 +700,9 @@ CUES = Cues(
         r"|(4th|fourth) of july|july (4th|fourth)|labou?r day|memorial day|halloween)\b"
     ),
     condition=re.compile(
-        r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
+        # Not a question word's own verb: "if I've got six loads what should I use".
+        r"^(if|in case)\b.*?(,\s*|(?<!\bwhat)(?<!\bwhich)(?<!\bwhere)(?<!\bhow)(?<!\bwho)"
+        r"\s+(?=(can|could|should|do|does|will|would|may|is|are) "
         r"(i|we|you|it|there|someone|somebody|anyone|anybody|staff)\b))"
         r"|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"
     ),
