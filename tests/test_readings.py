@@ -1202,3 +1202,17 @@ def test_a_should_question_after_a_report_is_asked_not_told() -> None:
 def test_a_question_words_verb_is_no_condition_cut() -> None:
     (answer,) = _talk("en", {}, "if i bring maybe seven loads which should i pick")
     assert "giant" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "problem", "then", "said"),
+    [("en", "dryer 12 smells like burning", "alright, now what", "stay clear"),
+     ("en", "washer 3 ate my quarters", "so what am i supposed to do", "Refunds"),
+     ("ko", "12번 건조기에서 타는 냄새가 나요", "그럼 뭘 해야 돼요?", "가까이 가지")],
+)  # fmt: skip
+def test_what_to_do_asked_after_a_report_is_what_to_do_about_it(
+    language: str, problem: str, then: str, said: str
+) -> None:
+    first, answer = _talk(language, {}, problem, then)
+    assert first.escalation is not None and answer.escalation is None
+    assert said in answer.text, answer.text

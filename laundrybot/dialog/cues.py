@@ -83,6 +83,9 @@ class Cues:
     # Paying again asked ("should I put more money in", "돈 더 넣어도 돼요?"): once a problem is
     # reported, no, and what to do about the machine.
     more_money: re.Pattern[str] = field(default=_NEVER)
+    # What to do now asked ("what should I do", "now what", "이제 어떻게 해요"): once a problem
+    # is reported, what to do about it (keep clear of the machine; how money comes back).
+    what_now: re.Pattern[str] = field(default=_NEVER)
     # What is dropped when a question about two machines is asked of each ("are washers 7 and
     # 8 both busy": "are washer 7 busy"): a plural's ending before one number, "both".
     of_two: re.Pattern[str] = field(default=_NEVER)

@@ -665,6 +665,13 @@ class Dialog(Escalations, Shaping, Readings):
             broken = self.knowledge.machine_broken
             text = self.cues.no + broken[:1].lower() + broken[1:]
             return self._respond("problem-help", norm, None, **cont, text=text, score=THRESHOLD)
+        if reported and said is None and not problem and cues.what_now.search(low):
+            # "what should I do now" once it is reported: what to do about that problem.
+            kind = st.report.kind if st.report is not None else st.intent
+            if kind == "money-taken":
+                return self._respond("refunds", norm, None, **cont, score=THRESHOLD)
+            text = f"{self.knowledge.machine_broken} {self._urgent()}"
+            return self._respond("problem-help", norm, None, **cont, text=text, score=THRESHOLD)
         if (
             reported
             and said is None

@@ -656,6 +656,10 @@ CUES = Cues(
         r".*\b(money|quarters?|coins?|cash|bucks|dollars?|in|again)\b"
         r"|\b(pay|put money in|put it in|insert it|tap) again\b"
     ),
+    what_now=re.compile(
+        r"^((so|ok(ay)?|and|well|um|then|alright),? )*(now )?(what (should|do|can|must|am) (i|we)"
+        r" (do|supposed to do)\b|what now\b|now what\b|what next\b|what do i do\b)"
+    ),
     asks_broken=_ASKS_BROKEN,
     says_broken=re.compile(r"\b(broken|broke|out of order|down)\b"),
     asks_place=re.compile(r"\bwhere\b|\bnext to\b|\bnear\b|\bclose to\b|\bwhereabouts\b"),

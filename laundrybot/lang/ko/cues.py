@@ -290,6 +290,7 @@ CUES = Cues(
     holiday=re.compile(r"크리스마스|성탄절|설날|설연휴|추석|명절|공휴일|연휴|빨간날"),
     money_lost=_MONEY_LOST,
     more_money=re.compile(r"(돈|동전|쿼터|카드)(을|를)?더(넣|내|찍)|다시(넣|결제|내)"),
+    what_now=re.compile(r"^(그럼|이제|그러면|그럼이제)?(어떻게|어떡|뭘|뭐)(해야|하면|해요|하죠|할까|하나)"),
     asks_broken=_ASKS_BROKEN,
     says_broken=re.compile(r"고장"),
     asks_place=re.compile(r"어디|옆에뭐|근처에뭐"),
