@@ -1216,3 +1216,9 @@ def test_what_to_do_asked_after_a_report_is_what_to_do_about_it(
     first, answer = _talk(language, {}, problem, then)
     assert first.escalation is not None and answer.escalation is None
     assert said in answer.text, answer.text
+
+
+def test_a_machine_that_will_not_start_with_no_money_said_is_broken() -> None:
+    (answer,) = _talk("en", {}, "the washer 6 did not start")
+    assert answer.escalation == "machine-broken" and answer.machine == 6
+    assert "more money" in answer.text, answer.text

@@ -1016,10 +1016,11 @@ class Dialog(Escalations, Shaping, Readings):
         if (
             best == "money-taken"
             and problem
-            and score < STATED_PROBLEM
+            and (score < STATED_PROBLEM or not self._asks(low))
             and not cues.money_lost.search(low)
         ):
-            # "dryer 16 spins but it's ice cold": a problem, and no money said to be kept.
+            # "dryer 16 spins but it's ice cold", "dryer 11 won't start at all": a problem told,
+            # and no money said to be kept (asked, "when is my refund" stays about money).
             best = "machine-broken"
         if person and not problem and not hypothetical and cues.urgent.search(low):
             best, score = "call-staff", max(score, THRESHOLD)  # someone hurt, however put
