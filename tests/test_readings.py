@@ -1222,3 +1222,16 @@ def test_a_machine_that_will_not_start_with_no_money_said_is_broken() -> None:
     (answer,) = _talk("en", {}, "the washer 6 did not start")
     assert answer.escalation == "machine-broken" and answer.machine == 6
     assert "more money" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "problem", "then"),
+    [("en", "washer no spin, my quarters all gone", "it's four"),
+     ("ko", "세탁기 돈 사라졌어요", "4번이요")],
+)  # fmt: skip
+def test_money_gone_said_in_few_words_is_money_taken(
+    language: str, problem: str, then: str
+) -> None:
+    first, answer = _talk(language, {}, problem, then)
+    assert first.escalation is None and first.state.pending == "report-machine"
+    assert answer.escalation == "money-taken" and answer.machine == 4, answer.text

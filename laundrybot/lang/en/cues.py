@@ -35,6 +35,9 @@ _PROBLEM = any_of(
     r"\b(took|ate|swallowed|stole|kept|eaten|grabbed)\b.{0,20}"
     r"\b(money|quarters?|coins?|cash|bucks|dollars?|change)\b",
     r"\b(caught|pinched|crushed) in\b",
+    # Put in few words ("machine no work, money gone").
+    r"\bno (work|works|working|start|starts|spin|spins|run|runs)\b"
+    r"|\b(money|quarters?|coins?|cash|dollars?)( is| are| was| were| all)? (gone|lost|missing)\b",
     r"\b(stuck|jammed|trapped|locked|can'?t (open|get)|can not (open|get))",
     r"\b(hurt|injured|bleeding|fire|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
     _SMOKE,
@@ -583,6 +586,7 @@ _MONEY_LOST = any_of(
     r"\b(took|taken|takes|ate|eaten|eats|kept|keeps|swallowed|stole|charged|grabbed)\b"
     r".*\b(money|quarters?|coins?|payment|cash|change|bucks|dollars?|\$?\d+)\b",
     r"\b(charged|billed) me\b|\bcharged (twice|double)|\bdouble charged",
+    r"\b(money|quarters?|coins?|cash|dollars?)( is| are| was| were| all)? (gone|lost|missing)\b",
     r"\b(payment|money|charge|it) (went|gone|go) through\b|\bwent through\b",
     r"\b(paid|payed|tapped|inserted|put in|put (my |the |some )?(money|quarters|coins|cash|\$?\d+)"
     r"( dollars)? in)\b.*\b(not|never|nothing|didn|doesn|won|isn|but)\b",
