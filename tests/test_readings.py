@@ -1235,3 +1235,15 @@ def test_money_gone_said_in_few_words_is_money_taken(
     first, answer = _talk(language, {}, problem, then)
     assert first.escalation is None and first.state.pending == "report-machine"
     assert answer.escalation == "money-taken" and answer.machine == 4, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "we forgot our duvet in one of the dryers", "blue bin"),
+     ("en", "what do you do with things no one ever comes back for", "donate"),
+     ("ko", "아까 수건을 놓고 나왔어요", "파란 통"),
+     ("ko", "안 찾아가는 옷은 어떻게 해요", "기부")],
+)  # fmt: skip
+def test_any_thing_left_behind_is_lost_and_found(language: str, question: str, said: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text

@@ -521,7 +521,10 @@ _ITEMS = (
             r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
             r"|\b(left|leave|forgotten|forget) behind\b|\bunclaimed\b"
             r"|\b(forget|forgot|leave|left) (it|them|something|anything)\b.*\b(where|end up)\b"
-            r"|\b(things|stuff|items|clothes) (nobody|no one|people don'?t) (comes? back for"
+            r"|\b(i|we) (left|forgot|lost) (a|an|my|our|the|some|his|her) (\w+ )?\w+"
+            r" (here|behind|in (the|a|one of the) (washers?|dryers?|machines?)|yesterday"
+            r"|last (night|week|time)|this morning|earlier)\b"
+            r"|\b(things|stuff|items|clothes) (nobody|no one|people don'?t) (ever )?(comes? back for"
             r"|picks? up|claims?|collects?)"
         ),
         "lost-and-found",
