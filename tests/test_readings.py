@@ -1247,3 +1247,24 @@ def test_money_gone_said_in_few_words_is_money_taken(
 def test_any_thing_left_behind_is_lost_and_found(language: str, question: str, said: str) -> None:
     (answer,) = _talk(language, {}, question)
     assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "questions", "said"),
+    [("en", ["how much for three large washes"], "$17.25"),
+     ("en", ["how much is the giant washer", "and if I use two of them, what's that in all"],
+      "$16"),
+     ("en", ["one giant or three regulars, which costs less"], "$2.50 less"),
+     ("ko", ["일반 세탁기 세 대랑 특대형 한 대면 얼마예요"], "18달러 50센트"),
+     ("ko", ["대형 두 대나 특대형 한 대 중에 뭐가 더 싸요?"], "3달러 50센트")],
+)  # fmt: skip
+def test_washes_counted_by_size_are_priced_together_or_side_by_side(
+    language: str, questions: list[str], said: str
+) -> None:
+    *_, answer = _talk(language, {}, *questions)
+    assert said in answer.text, answer.text
+
+
+def test_loads_and_quarters_are_no_machines_counted() -> None:
+    (answer,) = _talk("en", {}, "what does it cost to wash 2 loads of towels")
+    assert "That's" not in answer.text, answer.text

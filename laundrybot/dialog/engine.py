@@ -228,6 +228,13 @@ class Dialog(Escalations, Shaping, Readings):
         """
         state = state or DialogueState()
         local = now.astimezone(self.tz)
+        counted = self._counted_price(question[:MAX_QUESTION_CHARS], state)
+        if counted is not None:  # "two regulars plus one large, what's my total"
+            text, size = counted
+            sized = self.normalize(f"{size.name} {self.say.kinds[size.kind]}")
+            low = self.cues.text(plain(question[:MAX_QUESTION_CHARS]))
+            cont = Context(st=state, local=local, machines=machines, low=low)
+            return self._respond("prices", sized, None, **cont, text=text, score=THRESHOLD)
         answers: list[Answer] = []
         cut = self._pieces(question[:MAX_QUESTION_CHARS], number_asked=state.pending is not None)
         cut = [each for part in cut for each in self._each_object(part)]

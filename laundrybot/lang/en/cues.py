@@ -237,6 +237,29 @@ def load_count(text: str) -> int | None:
     return int(said) if said.isdigit() else number_value(said)
 
 
+_COUNTED = re.compile(
+    r"\b(?P<n>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:of\s+)?"
+    r"(?P<w>them|those|the two|[a-z]+)\b"
+)
+
+
+def counted(text: str) -> tuple[tuple[int, str, bool], ...]:
+    """ "two regulars plus one large", "two of them", "so two machines": how many of what
+    word, and whether "or" puts it as the other choice ("two regulars or one large")."""
+    out: list[tuple[int, str, bool]] = []
+    end = 0
+    low = text.lower()
+    for found in _COUNTED.finditer(low):
+        said = found.group("n")
+        count = int(said) if said.isdigit() else number_value(said)
+        if count is None:
+            continue
+        alternative = bool(out) and re.search(r"\bor\b", low[end : found.start()]) is not None
+        out.append((count, found.group("w"), alternative))
+        end = found.end()
+    return tuple(out)
+
+
 _AMOUNT = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|fifty)"
 _MONEY_GIVEN = re.compile(
     r"\$\s?(\d+(?:\.\d\d)?)(?!\s*(?:minutes?|mins?))"
@@ -524,8 +547,8 @@ _ITEMS = (
             r"|\b(i|we) (left|forgot|lost) (a|an|my|our|the|some|his|her) (\w+ )?\w+"
             r" (here|behind|in (the|a|one of the) (washers?|dryers?|machines?)|yesterday"
             r"|last (night|week|time)|this morning|earlier)\b"
-            r"|\b(things|stuff|items|clothes) (nobody|no one|people don'?t) (ever )?(comes? back for"
-            r"|picks? up|claims?|collects?)"
+            r"|\b(things|stuff|items|clothes) (nobody|no one|people don'?t) (ever )?"
+            r"(comes? back for|picks? up|claims?|collects?)"
         ),
         "lost-and-found",
     ),
@@ -690,6 +713,11 @@ CUES = Cues(
     # After the request ("can I add time if they're still wet"), or before it up to a comma or
     # a yes/no opener ("if they're still wet can I add time").
     load_count=load_count,
+    counted=counted,
+    asks_total=re.compile(
+        r"\btotal\b|\brun me\b|\bset me back\b|\baltogether\b|\bin all\b|\bcheaper\b"
+        r"|\bwhat (would|will|does) (that|it|they) (be|come to)\b"
+    ),
     hour_asked=hour_asked,
     money_given=money_given,
     minutes_wanted=minutes_wanted,

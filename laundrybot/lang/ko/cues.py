@@ -101,6 +101,28 @@ def load_count(text: str) -> int | None:
     return None
 
 
+_COUNTED = re.compile(
+    r"(?P<w>[가-힣]+)(?:\s*(?:세탁기|건조기|기계)\S{0,2})?\s*"
+    r"(?P<n>\d{1,2}|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s*대(?![가-힣]*형)"
+)
+
+
+def counted(text: str) -> tuple[tuple[int, str, bool], ...]:
+    """ "일반 두 대랑 대형 한 대", "그거 두 대": how many of what word, and whether "이나",
+    "아니면" put it as the other choice."""
+    out: list[tuple[int, str, bool]] = []
+    end = 0
+    for found in _COUNTED.finditer(text):
+        count = _counted(found.group("n"))
+        if count is None:
+            continue
+        between = text[end : found.start()]
+        alternative = bool(out) and re.search(r"^나|이나|아니면|또는|혹은", between) is not None
+        out.append((count, found.group("w"), alternative))
+        end = found.end()
+    return tuple(out)
+
+
 _KO_CLOCK = re.compile(
     r"(오전|아침|새벽|오후|저녁|밤|낮)?\s*(\d{1,2})\s*시(?!간)(?:\s*(\d{1,2})\s*분|\s*반)?"
 )
@@ -295,7 +317,9 @@ CUES = Cues(
     holiday=re.compile(r"크리스마스|성탄절|설날|설연휴|추석|명절|공휴일|연휴|빨간날"),
     money_lost=_MONEY_LOST,
     more_money=re.compile(r"(돈|동전|쿼터|카드)(을|를)?더(넣|내|찍)|다시(넣|결제|내)"),
-    what_now=re.compile(r"^(그럼|이제|그러면|그럼이제)?(어떻게|어떡|뭘|뭐)(해야|하면|해요|하죠|할까|하나)"),
+    what_now=re.compile(
+        r"^(그럼|이제|그러면|그럼이제)?(어떻게|어떡|뭘|뭐)(해야|하면|해요|하죠|할까|하나)"
+    ),
     asks_broken=_ASKS_BROKEN,
     says_broken=re.compile(r"고장"),
     asks_place=re.compile(r"어디|옆에뭐|근처에뭐"),
@@ -308,6 +332,8 @@ CUES = Cues(
     ),
     other=re.compile(r"다른(거|것|건|기계|하나|세탁기|건조기|쪽|애)|나머지(하나|거|것|기계)?"),
     load_count=load_count,
+    counted=counted,
+    asks_total=re.compile(r"총|합계|합쳐|전부|모두|다 ?해서|더 ?싸"),
     hour_asked=hour_asked,
     money_given=money_given,
     minutes_wanted=minutes_wanted,
