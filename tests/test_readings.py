@@ -1268,3 +1268,15 @@ def test_washes_counted_by_size_are_priced_together_or_side_by_side(
 def test_loads_and_quarters_are_no_machines_counted() -> None:
     (answer,) = _talk("en", {}, "what does it cost to wash 2 loads of towels")
     assert "That's" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [("en", "can I buy detergent here", "and what about mothballs"),
+     ("ko", "섬유유연제 팔아요?", "얼룩 제거제는요?")],
+)  # fmt: skip
+def test_a_thing_nobody_sells_asked_after_what_the_shop_sells_is_declined(
+    language: str, first: str, then: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert answer.intent == "fallback" and answer.escalation is None, answer.text

@@ -1137,7 +1137,11 @@ class Dialog(Escalations, Shaping, Readings):
             return self._decline(norm, "dont_know", **cont)
         if cues.per_person.search(low) and not problem and said is None:
             return self._decline(norm, "dont_know", **cont)  # a per-customer limit: not given
-        if (self._not_sold(best, norm) or self._not_covered(best, norm)) and not problem:
+        # "what about stain remover" after what the shop sells; not "what else is in that".
+        after_sales = follow and st.intent == "detergent" and not _BACK & set(norm.words)
+        if (
+            self._not_sold(best, norm, after_sales) or self._not_covered(best, norm)
+        ) and not problem:
             return self._decline(norm, "dont_know", **cont)
         if best == "staff-contact" and cues.holiday.search(low) and not problem:
             # "is anyone here on christmas": the staff hours are per weekday; none is known
