@@ -1280,3 +1280,8 @@ def test_a_thing_nobody_sells_asked_after_what_the_shop_sells_is_declined(
 ) -> None:
     _, answer = _talk(language, {}, first, then)
     assert answer.intent == "fallback" and answer.escalation is None, answer.text
+
+
+def test_a_question_word_put_last_still_asks() -> None:
+    _, answer = _talk("en", {7: ("free", None)}, "is washer 7 free", "and seven is what kind")
+    assert "giant" in answer.text, answer.text

@@ -648,6 +648,8 @@ CUES = Cues(
     asks=re.compile(
         r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)s?\b"
         r"|\bhow (long|much|many|soon) (does|do|will|would|is|are|can|till|until)\b"
+        # The question word put last, as a second language puts it ("six is what size").
+        r"|\b(is|are) (what|where|which|how)\b|\b(what|which) (size|kind|type)\b"
     ),
     machine_pair=_MACHINE_PAIR,
     # English cuts at "and" ("is there wifi | and parking"); two things asked with "or" share
