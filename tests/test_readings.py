@@ -1285,3 +1285,15 @@ def test_a_thing_nobody_sells_asked_after_what_the_shop_sells_is_declined(
 def test_a_question_word_put_last_still_asks() -> None:
     _, answer = _talk("en", {7: ("free", None)}, "is washer 7 free", "and seven is what kind")
     assert "giant" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "said"),
+    [("en", "how do I reach the staff", "when do they answer the phone", "any time"),
+     ("ko", "직원 전화번호 알려 주세요", "언제 받아요?", "언제든")],
+)  # fmt: skip
+def test_when_a_call_is_picked_up_after_the_staff_phone_is_the_phone_note(
+    language: str, first: str, then: str, said: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert said in answer.text, answer.text

@@ -764,12 +764,20 @@ class Dialog(Escalations, Shaping, Readings):
             # "is washer 4 running?": its state, not how long a wash runs.
             best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
         elif (
-            (follow or (joined and cues.calls.search(low)))  # "..., and when can I call"
+            # "..., and when can I call"; "when do they pick up" after the staff phone
+            (
+                follow
+                or (joined and cues.calls.search(low))
+                or (st.intent == "staff-contact" and cues.calls.search(low))
+            )
             and st.intent in ("hours", "staff-contact")
             and cues.when.search(low)
             and number is None
             and not norm.kinds
-            and best not in ("hours", "staff-contact")
+            and (
+                best not in ("hours", "staff-contact")
+                or (st.intent == "staff-contact" and bool(cues.calls.search(low)))
+            )
         ):
             # "and when do they leave" after staff hours: still staff hours, whatever "leave"
             # is like.
@@ -1139,8 +1147,10 @@ class Dialog(Escalations, Shaping, Readings):
             return self._decline(norm, "dont_know", **cont)  # a per-customer limit: not given
         # "what about stain remover" after what the shop sells; not "what else is in that".
         after_sales = follow and st.intent == "detergent" and not _BACK & set(norm.words)
+        lead = cues.follow_up.search(low)  # "what else do you have": no thing named
+        said_lead = frozenset(self.normalize(lead.group(0)).features) if lead else frozenset()
         if (
-            self._not_sold(best, norm, after_sales) or self._not_covered(best, norm)
+            self._not_sold(best, norm, after_sales, said_lead) or self._not_covered(best, norm)
         ) and not problem:
             return self._decline(norm, "dont_know", **cont)
         if best == "staff-contact" and cues.holiday.search(low) and not problem:

@@ -437,17 +437,25 @@ class Readings(FactAnswers):
                     return intent, sentence
         return None
 
-    def _not_sold(self, best: str, norm: Normalized, after_sales: bool = False) -> bool:
+    def _not_sold(
+        self,
+        best: str,
+        norm: Normalized,
+        after_sales: bool = False,
+        lead: frozenset[str] = frozenset(),
+    ) -> bool:
         """ "do you sell gift cards": asked to buy a thing the shop's sales text and its
         examples never name (the vending machine sells detergent, softener and sheets).
         ``after_sales``: a follow-up to what the shop sells ("what about stain remover"), so
-        no word of buying is needed, when no text or example of the shop names the thing."""
+        no word of buying is needed, when no text or example of the shop names the thing
+        (``lead``: the follow-up's own words, "what else", which name none)."""
         if best != "detergent":
             return False
         named = set(norm.features) - ENTITY_FEATURES - _SELL_WORDS
         named -= {"you", "i", "can", "in", "on", "at", "here", "there", "what"}
         named = {f for f in named if "_" not in f and not f.isdigit()}
         if not _SELL_WORDS.intersection(norm.features):
+            named -= lead
             return after_sales and bool(named) and not named & self.shop_words
         return bool(named) and not named & self.sold_words
 

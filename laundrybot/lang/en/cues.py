@@ -678,7 +678,10 @@ CUES = Cues(
         r"|\b(is there a|what's the|what is the) (limit|max|maximum) (per|for each)"
         r" (person|customer)"
     ),
-    calls=re.compile(r"\b(call|text|phone|ring|reach|contact)\b"),
+    calls=re.compile(
+        r"\b(call|text|phone|ring|reach|contact)\b|\b(pick|picks|picking) (it )?up\b"
+        r"|\b(answer|answers|answering) (the phone|calls|texts)\b"
+    ),
     of_two=re.compile(
         r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
         r"|\s+\b(?:both|each|either)\b(?: of (?:them|those|the two))?"

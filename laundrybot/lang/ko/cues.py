@@ -320,6 +320,8 @@ CUES = Cues(
     what_now=re.compile(
         r"^(그럼|이제|그러면|그럼이제)?(어떻게|어떡|뭘|뭐)(해야|하면|해요|하죠|할까|하나)"
     ),
+    # Calling or texting, and a call picked up ("언제 받아요?" after the staff phone).
+    calls=re.compile(r"전화|문자|연락|받아요|받나요|받으세요|받으시|받아 ?주"),
     asks_broken=_ASKS_BROKEN,
     says_broken=re.compile(r"고장"),
     asks_place=re.compile(r"어디|옆에뭐|근처에뭐"),
