@@ -1347,3 +1347,108 @@ def test_a_problem_supposed_after_staff_hours_says_the_phone_note(
     (answer,) = _talk(language, {}, question)
     note = dialog_for(language).knowledge.staff_phone_note
     assert answer.escalation is None and note in answer.text, answer.text
+
+
+def test_a_should_question_after_a_report_is_asked_not_told() -> None:
+    _, answer = _talk("en", {}, "washer 2 is leaking everywhere", "should i feed it more quarters")
+    assert answer.text.startswith("No, ") and answer.escalation is None, answer.text
+
+
+def test_a_question_words_verb_is_no_condition_cut() -> None:
+    (answer,) = _talk("en", {}, "if i bring maybe seven loads which should i pick")
+    assert "giant" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "problem", "then", "said"),
+    [("en", "dryer 12 smells like burning", "alright, now what", "stay clear"),
+     ("en", "washer 3 ate my quarters", "so what am i supposed to do", "Refunds"),
+     ("ko", "12번 건조기에서 타는 냄새가 나요", "그럼 뭘 해야 돼요?", "가까이 가지")],
+)  # fmt: skip
+def test_what_to_do_asked_after_a_report_is_what_to_do_about_it(
+    language: str, problem: str, then: str, said: str
+) -> None:
+    first, answer = _talk(language, {}, problem, then)
+    assert first.escalation is not None and answer.escalation is None
+    assert said in answer.text, answer.text
+
+
+def test_a_machine_that_will_not_start_with_no_money_said_is_broken() -> None:
+    (answer,) = _talk("en", {}, "the washer 6 did not start")
+    assert answer.escalation == "machine-broken" and answer.machine == 6
+    assert "more money" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "problem", "then"),
+    [("en", "washer no spin, my quarters all gone", "it's four"),
+     ("ko", "세탁기 돈 사라졌어요", "4번이요")],
+)  # fmt: skip
+def test_money_gone_said_in_few_words_is_money_taken(
+    language: str, problem: str, then: str
+) -> None:
+    first, answer = _talk(language, {}, problem, then)
+    assert first.escalation is None and first.state.pending == "report-machine"
+    assert answer.escalation == "money-taken" and answer.machine == 4, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "we forgot our duvet in one of the dryers", "blue bin"),
+     ("en", "what do you do with things no one ever comes back for", "donate"),
+     ("ko", "아까 수건을 놓고 나왔어요", "파란 통"),
+     ("ko", "안 찾아가는 옷은 어떻게 해요", "기부")],
+)  # fmt: skip
+def test_any_thing_left_behind_is_lost_and_found(language: str, question: str, said: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "questions", "said"),
+    [("en", ["how much for three large washes"], "$17.25"),
+     ("en", ["how much is the giant washer", "and if I use two of them, what's that in all"],
+      "$16"),
+     ("en", ["one giant or three regulars, which costs less"], "$2.50 less"),
+     ("ko", ["일반 세탁기 세 대랑 특대형 한 대면 얼마예요"], "18달러 50센트"),
+     ("ko", ["대형 두 대나 특대형 한 대 중에 뭐가 더 싸요?"], "3달러 50센트")],
+)  # fmt: skip
+def test_washes_counted_by_size_are_priced_together_or_side_by_side(
+    language: str, questions: list[str], said: str
+) -> None:
+    *_, answer = _talk(language, {}, *questions)
+    assert said in answer.text, answer.text
+
+
+def test_loads_and_quarters_are_no_machines_counted() -> None:
+    (answer,) = _talk("en", {}, "what does it cost to wash 2 loads of towels")
+    assert "That's" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [("en", "can I buy detergent here", "and what about mothballs"),
+     ("ko", "섬유유연제 팔아요?", "얼룩 제거제는요?")],
+)  # fmt: skip
+def test_a_thing_nobody_sells_asked_after_what_the_shop_sells_is_declined(
+    language: str, first: str, then: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert answer.intent == "fallback" and answer.escalation is None, answer.text
+
+
+def test_a_question_word_put_last_still_asks() -> None:
+    _, answer = _talk("en", {7: ("free", None)}, "is washer 7 free", "and seven is what kind")
+    assert "giant" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "said"),
+    [("en", "how do I reach the staff", "when do they answer the phone", "any time"),
+     ("ko", "직원 전화번호 알려 주세요", "언제 받아요?", "언제든")],
+)  # fmt: skip
+def test_when_a_call_is_picked_up_after_the_staff_phone_is_the_phone_note(
+    language: str, first: str, then: str, said: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert said in answer.text, answer.text

@@ -86,6 +86,9 @@ class Cues:
     # Using a machine anyway asked ("should I keep using it", "계속 써도 돼요?"): once it is
     # reported, no, as paying again is.
     use_anyway: re.Pattern[str] = field(default=_NEVER)
+    # What to do now asked ("what should I do", "now what", "이제 어떻게 해요"): once a problem
+    # is reported, what to do about it (keep clear of the machine; how money comes back).
+    what_now: re.Pattern[str] = field(default=_NEVER)
     # What is dropped when a question about two machines is asked of each ("are washers 7 and
     # 8 both busy": "are washer 7 busy"): a plural's ending before one number, "both".
     of_two: re.Pattern[str] = field(default=_NEVER)
@@ -124,6 +127,13 @@ class Cues:
     # How many loads a text says ("six loads", "빨래 여섯 번 분량"), in a question or a size's
     # description: the washer that holds them.
     load_count: Callable[[str], int | None] = field(default=lambda text: None)
+    # Machines counted in a price question ("two regulars plus one large", "two of them",
+    # "일반 두 대랑 대형 한 대"): (how many, the word counted, whether "or" puts it as the
+    # other choice to the one before), in order. The word is a size's name, a kind's, or one
+    # naming none ("machines", "them"): the size named elsewhere, or the one talked about.
+    counted: Callable[[str], tuple[tuple[int, str, bool], ...]] = field(default=lambda text: ())
+    # A total asked beyond "how much" ("what's my total", "what will that run me", "모두 해서").
+    asks_total: re.Pattern[str] = field(default=_NEVER)
     # Money offered for drying ("what does a dollar get me", "with 4 quarters", "1달러면"), in
     # dollars, and a drying time wanted ("to dry for an hour", "45분 말리려면"), in minutes:
     # worked out from each dryer's price for its minutes.

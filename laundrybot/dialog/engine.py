@@ -228,6 +228,13 @@ class Dialog(Escalations, Shaping, Readings):
         """
         state = state or DialogueState()
         local = now.astimezone(self.tz)
+        counted = self._counted_price(question[:MAX_QUESTION_CHARS], state)
+        if counted is not None:  # "two regulars plus one large, what's my total"
+            text, size = counted
+            sized = self.normalize(f"{size.name} {self.say.kinds[size.kind]}")
+            low = self.cues.text(plain(question[:MAX_QUESTION_CHARS]))
+            cont = Context(st=state, local=local, machines=machines, low=low)
+            return self._respond("prices", sized, None, **cont, text=text, score=THRESHOLD)
         answers: list[Answer] = []
         cut = self._pieces(question[:MAX_QUESTION_CHARS], state)
         cut = [each for part in cut for each in self._each_object(part)]
@@ -673,6 +680,13 @@ class Dialog(Escalations, Shaping, Readings):
             broken = self.knowledge.machine_broken
             text = self.cues.no + broken[:1].lower() + broken[1:]
             return self._respond("problem-help", norm, None, **cont, text=text, score=THRESHOLD)
+        if reported and said is None and not problem and cues.what_now.search(low):
+            # "what should I do now" once it is reported: what to do about that problem.
+            kind = st.report.kind if st.report is not None else st.intent
+            if kind == "money-taken":
+                return self._respond("refunds", norm, None, **cont, score=THRESHOLD)
+            text = f"{self.knowledge.machine_broken} {self._urgent()}"
+            return self._respond("problem-help", norm, None, **cont, text=text, score=THRESHOLD)
         if (
             st.report is not None
             and st.report.kind == "money-taken"
@@ -775,12 +789,20 @@ class Dialog(Escalations, Shaping, Readings):
             # "is washer 4 running?": its state, not how long a wash runs.
             best, score = "machine-status", max(score, MACHINE_CONFIDENCE)
         elif (
-            (follow or (joined and cues.calls.search(low)))  # "..., and when can I call"
+            # "..., and when can I call"; "when do they pick up" after the staff phone
+            (
+                follow
+                or (joined and cues.calls.search(low))
+                or (st.intent == "staff-contact" and cues.calls.search(low))
+            )
             and st.intent in ("hours", "staff-contact")
             and cues.when.search(low)
             and number is None
             and not norm.kinds
-            and best not in ("hours", "staff-contact")
+            and (
+                best not in ("hours", "staff-contact")
+                or (st.intent == "staff-contact" and bool(cues.calls.search(low)))
+            )
         ):
             # "and when do they leave" after staff hours: still staff hours, whatever "leave"
             # is like.
@@ -1067,10 +1089,11 @@ class Dialog(Escalations, Shaping, Readings):
         if (
             best == "money-taken"
             and problem
-            and score < STATED_PROBLEM
+            and (score < STATED_PROBLEM or not self._asks(low))
             and not cues.money_lost.search(low)
         ):
-            # "dryer 16 spins but it's ice cold": a problem, and no money said to be kept.
+            # "dryer 16 spins but it's ice cold", "dryer 11 won't start at all": a problem told,
+            # and no money said to be kept (asked, "when is my refund" stays about money).
             best = "machine-broken"
         if person and not problem and not hypothetical and cues.urgent.search(low):
             best, score = "call-staff", max(score, THRESHOLD)  # someone hurt, however put
@@ -1183,7 +1206,13 @@ class Dialog(Escalations, Shaping, Readings):
             return self._decline(norm, "dont_know", **cont)
         if cues.per_person.search(low) and not problem and said is None:
             return self._decline(norm, "dont_know", **cont)  # a per-customer limit: not given
-        if (self._not_sold(best, norm) or self._not_covered(best, norm)) and not problem:
+        # "what about stain remover" after what the shop sells; not "what else is in that".
+        after_sales = follow and st.intent == "detergent" and not _BACK & set(norm.words)
+        lead = cues.follow_up.search(low)  # "what else do you have": no thing named
+        said_lead = frozenset(self.normalize(lead.group(0)).features) if lead else frozenset()
+        if (
+            self._not_sold(best, norm, after_sales, said_lead) or self._not_covered(best, norm)
+        ) and not problem:
             return self._decline(norm, "dont_know", **cont)
         if best == "staff-contact" and cues.holiday.search(low) and not problem:
             # "is anyone here on christmas": the staff hours are per weekday; none is known

@@ -10,13 +10,22 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 
 from laundrybot.dialog.facts import FactAnswers
 from laundrybot.dialog.knowledge import MachineInfo, SizeInfo
 from laundrybot.dialog.matching import THRESHOLD
 from laundrybot.dialog.normalize import MachineRef, Normalized
 from laundrybot.dialog.state import DialogueState
-from laundrybot.dialog.turn import DAY_WORDS, ENTITY_FEATURES, Turn, days_asked, sentences
+from laundrybot.dialog.turn import (
+    DAY_WORDS,
+    ENTITY_FEATURES,
+    Turn,
+    cap,
+    days_asked,
+    plain,
+    sentences,
+)
 from laundrybot.machines.state import MachineState, MachineStatus
 
 # Putting something somewhere (the Korean unit reads 넣 as "put").
@@ -149,6 +158,73 @@ class Readings(FactAnswers):
         if said.lower().startswith(cues.yes.lower().strip(" ,")):
             return said
         return cues.yes + (said if said[:2].isupper() else said[:1].lower() + said[1:])
+
+    def _counted_price(self, text: str, st: DialogueState) -> tuple[str, SizeInfo] | None:
+        """ "two regulars plus one large, what's my total", "what would two of them cost":
+        washes counted by size, priced together (or side by side, when put as choices: "two
+        regulars or one large, which is cheaper"), with the size the talk is now about. A
+        word naming no size ("machines", "them") counts the one size the question names, or
+        the one talked about; loads, quarters and minutes are no machines."""
+        cues = self.cues
+        low = cues.text(plain(text))
+        asked = cues.asks_price.search(low) or cues.asks_total.search(low)
+        if not asked or cues.problem.search(low):
+            return None
+        norm = self.normalize(text)
+        kinds = set(norm.kinds) | ({st.kind} if not norm.kinds and st.kind else set())
+        washers = set(self.knowledge.washers)
+
+        def size_of(words: tuple[str, ...]) -> SizeInfo | None:
+            sizes = [s for w in words for s in self.sizes_by_word.get(w, []) if s in washers]
+            if "washer" in kinds or not kinds:
+                return sizes[0] if sizes else None
+            return None
+
+        named = {s for w in norm.words for s in self.sizes_by_word.get(w, []) if s in washers}
+        talked = None
+        if st.size is not None and st.kind in (None, "washer"):
+            talked = next((s for s in self.sizes_by_word.get(st.size, []) if s in washers), None)
+        groups: list[tuple[int, SizeInfo, bool]] = []
+        for count, word, alternative in cues.counted(plain(text)):
+            said = self.normalize(word)
+            size = size_of(said.words)
+            if size is None and all(f in ENTITY_FEATURES for f in said.features):
+                # "two machines", "two of them": the one size named, else the one talked about
+                size = next(iter(named)) if len(named) == 1 else (None if named else talked)
+            if size is not None and count > 0:
+                groups.append((count, size, alternative))
+        if sum(count for count, _, _ in groups) < 2:
+            return None
+        say = self.say
+
+        def item(count: int, size: SizeInfo) -> str:
+            kind = say.plural(say.kinds[size.kind], count)
+            return say("count_item", count=count, size=size.name, kinds=kind)
+
+        choices = any(alt for _, _, alt in groups) or bool(cues.compares.search(low))
+        if choices and len(groups) == 2:
+            (n1, s1, _), (n2, s2, _) = groups
+            a, b = n1 * s1.price, n2 * s2.price
+            if a != b:
+                (cn, cs, cm), (dn, ds, dm) = sorted([(n1, s1, a), (n2, s2, b)], key=lambda g: g[2])
+                text = say(
+                    "counted_choice",
+                    cheaper=cap(item(cn, cs)),
+                    money=say.money(cm),
+                    less=say.money(dm - cm),
+                    dearer=item(dn, ds),
+                    other=say.money(dm),
+                )
+                return text, cs
+        if choices:
+            text = " ".join(
+                say("counted_each", item=cap(item(n, s)), money=say.money(n * s.price))
+                for n, s, _ in groups
+            )
+            return text, groups[0][1]
+        total = sum((n * s.price for n, s, _ in groups), Decimal(0))
+        items = say.join_and(item(n, s) for n, s, _ in groups)
+        return say("counted_total", total=say.money(total), items=items), groups[-1][1]
 
     def _owner_text(self, intent: str | None) -> str | None:
         """The owner's text an answer to ``intent`` gives (an FAQ, a rule, lost and found)."""
@@ -361,14 +437,26 @@ class Readings(FactAnswers):
                     return intent, sentence
         return None
 
-    def _not_sold(self, best: str, norm: Normalized) -> bool:
+    def _not_sold(
+        self,
+        best: str,
+        norm: Normalized,
+        after_sales: bool = False,
+        lead: frozenset[str] = frozenset(),
+    ) -> bool:
         """ "do you sell gift cards": asked to buy a thing the shop's sales text and its
-        examples never name (the vending machine sells detergent, softener and sheets)."""
-        if best != "detergent" or not _SELL_WORDS.intersection(norm.features):
+        examples never name (the vending machine sells detergent, softener and sheets).
+        ``after_sales``: a follow-up to what the shop sells ("what about stain remover"), so
+        no word of buying is needed, when no text or example of the shop names the thing
+        (``lead``: the follow-up's own words, "what else", which name none)."""
+        if best != "detergent":
             return False
         named = set(norm.features) - ENTITY_FEATURES - _SELL_WORDS
         named -= {"you", "i", "can", "in", "on", "at", "here", "there", "what"}
         named = {f for f in named if "_" not in f and not f.isdigit()}
+        if not _SELL_WORDS.intersection(norm.features):
+            named -= lead
+            return after_sales and bool(named) and not named & self.shop_words
         return bool(named) and not named & self.sold_words
 
     def _not_covered(self, best: str, norm: Normalized) -> bool:

@@ -35,6 +35,9 @@ _PROBLEM = any_of(
     r"\b(took|ate|swallowed|stole|kept|eaten|grabbed)\b.{0,20}"
     r"\b(money|quarters?|coins?|cash|bucks|dollars?|change)\b",
     r"\b(caught|pinched|crushed) in\b",
+    # Put in few words ("machine no work, money gone").
+    r"\bno (work|works|working|start|starts|spin|spins|run|runs)\b"
+    r"|\b(money|quarters?|coins?|cash|dollars?)( is| are| was| were| all)? (gone|lost|missing)\b",
     r"\b(stuck|jammed|trapped|locked|can'?t (open|get)|can not (open|get))",
     r"\b(hurt|injured|bleeding|fire|smell(s)? (like )?(burn|gas)|burning|sparks?|shock)",
     _SMOKE,
@@ -139,7 +142,7 @@ _FOLLOW_UP = re.compile(
 )
 _YES_NO = re.compile(
     r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|am|do|does|did|can|could|will"
-    r"|would|have|has|may|r|u)\b"
+    r"|would|should|have|has|may|r|u)\b"
 )
 _WHEN = re.compile(r"\b(when|what time|how late|how early|how soon|till when|until when)\b")
 _ASKS_BUSY = re.compile(r"\b(used|using|busy|in use|running|taken|occupied|going)\b")
@@ -235,6 +238,29 @@ def load_count(text: str) -> int | None:
         return None
     said = found.group(1)
     return int(said) if said.isdigit() else number_value(said)
+
+
+_COUNTED = re.compile(
+    r"\b(?P<n>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:of\s+)?"
+    r"(?P<w>them|those|the two|[a-z]+)\b"
+)
+
+
+def counted(text: str) -> tuple[tuple[int, str, bool], ...]:
+    """ "two regulars plus one large", "two of them", "so two machines": how many of what
+    word, and whether "or" puts it as the other choice ("two regulars or one large")."""
+    out: list[tuple[int, str, bool]] = []
+    end = 0
+    low = text.lower()
+    for found in _COUNTED.finditer(low):
+        said = found.group("n")
+        count = int(said) if said.isdigit() else number_value(said)
+        if count is None:
+            continue
+        alternative = bool(out) and re.search(r"\bor\b", low[end : found.start()]) is not None
+        out.append((count, found.group("w"), alternative))
+        end = found.end()
+    return tuple(out)
 
 
 _AMOUNT = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|fifty)"
@@ -530,8 +556,11 @@ _ITEMS = (
             r"|\b(keep|hold) (lost|left|forgotten)\b|\blost (stuff|items?|things|property)\b"
             r"|\b(left|leave|forgotten|forget) behind\b|\bunclaimed\b"
             r"|\b(forget|forgot|leave|left) (it|them|something|anything)\b.*\b(where|end up)\b"
-            r"|\b(things|stuff|items|clothes) (nobody|no one|people don'?t) (comes? back for"
-            r"|picks? up|claims?|collects?)"
+            r"|\b(i|we) (left|forgot|lost) (a|an|my|our|the|some|his|her) (\w+ )?\w+"
+            r" (here|behind|in (the|a|one of the) (washers?|dryers?|machines?)|yesterday"
+            r"|last (night|week|time)|this morning|earlier)\b"
+            r"|\b(things|stuff|items|clothes) (nobody|no one|people don'?t) (ever )?"
+            r"(comes? back for|picks? up|claims?|collects?)"
         ),
         "lost-and-found",
     ),
@@ -595,6 +624,7 @@ _MONEY_LOST = any_of(
     r"\b(took|taken|takes|ate|eaten|eats|kept|keeps|swallowed|stole|charged|grabbed)\b"
     r".*\b(money|quarters?|coins?|payment|cash|change|bucks|dollars?|\$?\d+)\b",
     r"\b(charged|billed) me\b|\bcharged (twice|double)|\bdouble charged",
+    r"\b(money|quarters?|coins?|cash|dollars?)( is| are| was| were| all)? (gone|lost|missing)\b",
     r"\b(payment|money|charge|it) (went|gone|go) through\b|\bwent through\b",
     r"\b(paid|payed|tapped|inserted|put in|put (my |the |some )?(money|quarters|coins|cash|\$?\d+)"
     r"( dollars)? in)\b.*\b(not|never|nothing|didn|doesn|won|isn|but)\b",
@@ -630,6 +660,8 @@ CUES = Cues(
     asks=re.compile(
         r"\?|^(and |so |ok(ay)? |also )?(how|what|where|which|who|why)s?\b"
         r"|\bhow (long|much|many|soon) (does|do|will|would|is|are|can|till|until)\b"
+        # The question word put last, as a second language puts it ("six is what size").
+        r"|\b(is|are) (what|where|which|how)\b|\b(what|which) (size|kind|type)\b"
     ),
     machine_pair=_MACHINE_PAIR,
     # English cuts at "and" ("is there wifi | and parking"); two things asked with "or" share
@@ -658,7 +690,10 @@ CUES = Cues(
         r"|\b(is there a|what's the|what is the) (limit|max|maximum) (per|for each)"
         r" (person|customer)"
     ),
-    calls=re.compile(r"\b(call|text|phone|ring|reach|contact)\b"),
+    calls=re.compile(
+        r"\b(call|text|phone|ring|reach|contact)\b|\b(pick|picks|picking) (it )?up\b"
+        r"|\b(answer|answers|answering) (the phone|calls|texts)\b"
+    ),
     of_two=re.compile(
         r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
         r"|\s+\b(?:both|each|either)\b(?: of (?:them|those|the two))?"
@@ -677,6 +712,10 @@ CUES = Cues(
         r"\b(put|add|insert|feed|pay|try)( in| it)? (more|another|again|extra)\b"
         r".*\b(money|quarters?|coins?|cash|bucks|dollars?|in|again)\b"
         r"|\b(pay|put money in|put it in|insert it|tap) again\b"
+    ),
+    what_now=re.compile(
+        r"^((so|ok(ay)?|and|well|um|then|alright),? )*(now )?(what (should|do|can|must|am) (i|we)"
+        r" (do|supposed to do)\b|what now\b|now what\b|what next\b|what do i do\b)"
     ),
     asks_broken=_ASKS_BROKEN,
     says_broken=re.compile(r"\b(broken|broke|out of order|down)\b"),
@@ -701,6 +740,11 @@ CUES = Cues(
     # After the request ("can I add time if they're still wet"), or before it up to a comma or
     # a yes/no opener ("if they're still wet can I add time").
     load_count=load_count,
+    counted=counted,
+    asks_total=re.compile(
+        r"\btotal\b|\brun me\b|\bset me back\b|\baltogether\b|\bin all\b|\bcheaper\b"
+        r"|\bwhat (would|will|does) (that|it|they) (be|come to)\b"
+    ),
     hour_asked=hour_asked,
     money_given=money_given,
     minutes_wanted=minutes_wanted,
@@ -722,7 +766,9 @@ CUES = Cues(
         r"|(4th|fourth) of july|july (4th|fourth)|labou?r day|memorial day|halloween)\b"
     ),
     condition=re.compile(
-        r"^(if|in case)\b.*?(,\s*|\s+(?=(can|could|should|do|does|will|would|may|is|are) "
+        # Not a question word's own verb: "if I've got six loads what should I use".
+        r"^(if|in case)\b.*?(,\s*|(?<!\bwhat)(?<!\bwhich)(?<!\bwhere)(?<!\bhow)(?<!\bwho)"
+        r"\s+(?=(can|could|should|do|does|will|would|may|is|are) "
         r"(i|we|you|it|there|someone|somebody|anyone|anybody|staff)\b))"
         r"|\s*,?\s*\b(if(?! (so|not)\b)|in case)\b.+$"
     ),

@@ -12,6 +12,8 @@ from laundrybot.lang.ko.numbers import native_number
 _PROBLEM = any_of(
     r"먹었|먹어 ?버|삼켰|돈만|돈 ?넣었는데|동전 ?넣었는데|결제했는데|환불|돌려 ?주|돌려 ?받",
     r"두 ?번 ?결제|중복 ?결제|돈이 ?빠져|(결제|계산)\S{0,3}(됐|되었)는데",
+    # Put in few words ("기계 안 돼요, 돈 없어졌어요").
+    r"(돈|동전|요금)\S{0,2} ?(없어졌|없어짐|사라졌|사라짐|날아갔|날아감|날렸)",
     r"시작 ?(을|이)? ?안 ?(해|돼|되|하)",
     r"고장|망가|부서|안 ?돌아|작동 ?(을|이)? ?안|멈췄|멈춰|안 ?돼요$",
     r"새요|새고|누수|넘쳐|바닥에 ?물|물이 ?(안 ?빠|새|넘)|물바다|물 ?천지",
@@ -102,6 +104,28 @@ def load_count(text: str) -> int | None:
             if value is not None:
                 return value
     return None
+
+
+_COUNTED = re.compile(
+    r"(?P<w>[가-힣]+)(?:\s*(?:세탁기|건조기|기계)\S{0,2})?\s*"
+    r"(?P<n>\d{1,2}|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s*대(?![가-힣]*형)"
+)
+
+
+def counted(text: str) -> tuple[tuple[int, str, bool], ...]:
+    """ "일반 두 대랑 대형 한 대", "그거 두 대": how many of what word, and whether "이나",
+    "아니면" put it as the other choice."""
+    out: list[tuple[int, str, bool]] = []
+    end = 0
+    for found in _COUNTED.finditer(text):
+        count = _counted(found.group("n"))
+        if count is None:
+            continue
+        between = text[end : found.start()]
+        alternative = bool(out) and re.search(r"^나|이나|아니면|또는|혹은", between) is not None
+        out.append((count, found.group("w"), alternative))
+        end = found.end()
+    return tuple(out)
 
 
 _KO_CLOCK = re.compile(
@@ -200,6 +224,8 @@ _ITEMS = (
             r"(양말|옷|물건|가방|짐|지갑|빨래|휴대폰|열쇠)\S* ?"
             r"(두고 ?갔|놓고 ?갔|두고 ?가면|놓고 ?가면|잃어버|깜빡|없어졌)"
             r"|분실물\S* ?(보관|얼마)|잃어버렸"
+            # Any thing left behind ("담요를 두고 갔어요"), or never picked up.
+            r"|\S(을|를) ?(두고|놓고) ?(갔|왔|나왔)|안 ?찾아가는 ?(물건|옷|빨래)|찾아가지 ?않은"
         ),
         "lost-and-found",
     ),
@@ -250,6 +276,7 @@ _SAYS_MOMENT = re.compile(r"다음날|내일|당일|오전|오후|\d+시(?!간)"
 _MONEY_LOST = any_of(
     r"(결제|계산|돈|동전|카드|요금)\S{0,3}(됐는데|되었는데|했는데|넣었는데|나갔는데|빠졌는데|찍혔는데)",
     r"먹었|먹어버|삼켰|돈만|두번결제|중복결제|돈이빠져",
+    r"(돈|동전|요금)\S{0,2}(없어졌|없어짐|사라졌|사라짐|날아갔|날아감|날렸)",
 )
 # Asking whether a machine works: a question form, or a question mark.
 _ASKS_BROKEN = re.compile(
@@ -297,6 +324,11 @@ CUES = Cues(
     asks_soonest=re.compile(r"(제일|가장)?먼저(끝나|비|나와|끝날)|(제일|가장)빨리(끝나|비|끝날)"),
     use_anyway=re.compile(r"(계속|그냥|그래도)(써|쓰|사용|돌려|돌리)"),
     more_money=re.compile(r"(돈|동전|쿼터|카드)(을|를)?더(넣|내|찍)|다시(넣|결제|내)"),
+    what_now=re.compile(
+        r"^(그럼|이제|그러면|그럼이제)?(어떻게|어떡|뭘|뭐)(해야|하면|해요|하죠|할까|하나)"
+    ),
+    # Calling or texting, and a call picked up ("언제 받아요?" after the staff phone).
+    calls=re.compile(r"전화|문자|연락|받아요|받나요|받으세요|받으시|받아 ?주"),
     asks_broken=_ASKS_BROKEN,
     says_broken=re.compile(r"고장"),
     asks_place=re.compile(r"어디|옆에뭐|근처에뭐"),
@@ -309,6 +341,8 @@ CUES = Cues(
     ),
     other=re.compile(r"다른(거|것|건|기계|하나|세탁기|건조기|쪽|애)|나머지(하나|거|것|기계)?"),
     load_count=load_count,
+    counted=counted,
+    asks_total=re.compile(r"총|합계|합쳐|전부|모두|다 ?해서|더 ?싸"),
     hour_asked=hour_asked,
     money_given=money_given,
     minutes_wanted=minutes_wanted,
