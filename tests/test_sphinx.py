@@ -322,3 +322,27 @@ def test_the_default_shop_lm_hears_how_customers_talk(tmp_path) -> None:  # type
         e.close()
     assert "jacket" in heard.split()
     assert "jacket" not in without.split()  # it has no such word
+
+
+@needs_sphinx
+@needs_piper
+@pytest.mark.parametrize(("played_at", "warp"), [(18000, 0.9), (12000, 1.1)])
+def test_a_deep_or_high_voice_is_heard_at_the_warp_that_fits_it(
+    played_at: int, warp: float
+) -> None:
+    """A voice made deeper (or higher) by playing it slower (or faster), formants and all, as
+    a longer (or shorter) vocal tract would: the decoder warped towards it scores best."""
+    from laundrybot.asr.sphinx import SphinxConfig, SphinxEngine, StreamSettings
+
+    e = SphinxEngine(SphinxConfig(idle_decoders=0, warps=(1.0, 0.9, 1.1), warp_decide_seconds=0))
+    try:
+        e.load(PHRASES)
+        voice = audio.resample(audio.piper_english("Is washer four free?"), 16000, played_at)
+        rec = e.acquire(StreamSettings("en"))
+        for frame in audio.frames(audio.silence(0.3) + voice + audio.silence(0.5)):
+            e.accept(rec, frame, 16000)
+        result = e.final(rec)
+        assert e.config.warps[rec.chosen] == warp, result
+        e.release(rec)
+    finally:
+        e.close()

@@ -64,6 +64,7 @@ def sphinx_config(config: AsrConfig) -> SphinxConfig:
         idle_decoders=config.idle_recognizers,
         recycle_after_seconds=config.recycle_after_seconds,
         recycle_after_age=config.recycle_after_age,
+        warps=SphinxConfig.warps if config.warp_voices else (1.0,),
     )
 
 
