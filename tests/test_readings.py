@@ -1452,3 +1452,16 @@ def test_when_a_call_is_picked_up_after_the_staff_phone_is_the_phone_note(
 ) -> None:
     _, answer = _talk(language, {}, first, then)
     assert said in answer.text, answer.text
+
+
+# understanding11
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("we get off at 11 p.m., will somebody from staff still be around", "aren't here then"),
+     ("could I drop in at 6 A.M. tomorrow", "24 hours")],
+)  # fmt: skip
+def test_an_hour_written_with_dots_is_an_hour_not_a_machine(question: str, said: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent != "machine-status" and said in answer.text, answer.text

@@ -157,6 +157,7 @@ _KEEP = re.compile(
     r"\b(wash|washing|lost|washer|machines?|quarters?|bills?|1|5|10|\d+) "
     r"(and|n|&) (fold|found|dryers?|folding|\d+)\b"
 )
+_DOTTED_HOUR = re.compile(r"\b([apAP])\.\s?[mM]\b\.?")
 _CUT = re.compile(
     r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n|\+)\s+"
     r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
@@ -166,6 +167,7 @@ _CUT = re.compile(
 def split(text: str) -> list[str]:
     """The pieces a second request may start at; the engine keeps a cut only when both sides
     stand as requests of their own."""
+    text = _DOTTED_HOUR.sub(r"\1m", text)  # "3 a.m." is no sentence's end
     kept = _KEEP.sub(lambda m: m.group(0).replace(" ", "\x00"), text)
     pieces = [p.replace("\x00", " ").strip() for p in _CUT.split(kept)]
     return [p for p in pieces if p]
