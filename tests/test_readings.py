@@ -1465,3 +1465,36 @@ def test_when_a_call_is_picked_up_after_the_staff_phone_is_the_phone_note(
 def test_an_hour_written_with_dots_is_an_hour_not_a_machine(question: str, said: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert answer.intent != "machine-status" and said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "spec", "said"),
+    [("en", "each of the large washers, are they taken?",
+      {5: ("out-of-order", None), 6: ("busy", 7)}, ["5 is out of order", "7 minutes"]),
+     ("en", "are the big stack dryers in use right now",
+      {13: ("busy", 4), 14: ("busy", 9), 15: ("busy", 12), 16: ("out-of-order", None)},
+      ["dryer 13", "4 minutes"]),
+     ("ko", "특대형 세탁기 둘 다 비었어요?", {7: ("free", None), 8: ("busy", 12)},
+      ["7번", "12분"])],
+)  # fmt: skip
+def test_a_size_asked_free_is_each_of_its_machines_state(
+    language: str, question: str, spec: dict, said: list[str]
+) -> None:
+    (answer,) = _talk(language, spec, question)
+    assert answer.intent == "free-machines", answer.text
+    assert all(s in answer.text for s in said), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "questions", "said"),
+    [("en", ["any dryers open", "ok which one's done soonest"], "dryer 10"),
+     ("en", ["are the large washers taken", "which of the two ends first, where are they"],
+      "washer 6 should be done"),
+     ("ko", ["건조기 빈 거 있어요?", "어느 게 제일 먼저 끝나요?"], "10번")],
+)  # fmt: skip
+def test_which_ends_first_is_the_running_one_ending_soonest(
+    language: str, questions: list[str], said: str
+) -> None:
+    spec = {9: ("free", None), 10: ("busy", 6), 11: ("busy", 15), 5: ("busy", 20), 6: ("busy", 7)}
+    *_, answer = _talk(language, spec, *questions)
+    assert said in answer.text.lower() if language == "en" else said in answer.text, answer.text

@@ -158,6 +158,9 @@ class Cues:
     # Which machine frees up first ("which one finishes first", "제일 먼저 끝나는 거"): the free
     # machines, or, none being free, the one ending soonest.
     asks_soonest: re.Pattern[str] = field(default=_NEVER)
+    # Of those, the ones asking which running machine ends first ("which finishes first",
+    # "먼저 끝나는 거"), not which is free: the one ending soonest, whatever is free.
+    asks_ending: re.Pattern[str] = field(default=_NEVER)
     may_i: re.Pattern[str] = field(default=_NEVER)
     grants: re.Pattern[str] = field(default=_NEVER)
     # The asker telling of themselves ("I work till 7 on saturdays", "저는 ..."): said before a

@@ -341,6 +341,7 @@ class Dialog(Escalations, Shaping, Readings):
                 and (cues.asks_busy.search(low) or "free" in norm.features)
             )
             or self._step_placed(norm, low)
+            or cues.asks_soonest.search(low)  # "which one finishes first, ..."
             or cues.machine_pair.search(plain(piece))
             or cues.problem.search(low)
             or any(p.search(low) for p, _ in cues.items)
@@ -364,6 +365,8 @@ class Dialog(Escalations, Shaping, Readings):
         short = len(piece.split()) <= 4 and not cues.problem.search(low)
         if short and (cues.asks_duration.search(low) or cues.when.search(low)):
             return True  # "주차 무료예요? 몇 시간까지요?": how long, of what was just asked
+        if short and cues.asks_place.search(low) and _BACK & set(norm.words):
+            return True  # "..., and where are they": where the things just asked about are
         if cues.out_of_scope.search(low) and not cues.problem.search(low):
             return True  # "... 배달도 해 줘요?": declined, not lost in the piece before
         unknown = [f for f in norm.features if "_" not in f and f not in self.matcher.weight]
@@ -502,6 +505,19 @@ class Dialog(Escalations, Shaping, Readings):
         sizes = {w for w in norm.words if w in self.sizes_by_word}
         if len(sizes) >= 2 and self._topicless(norm) and not self._asks(read):
             return self._asks(self.cues.text(plain(then)))  # "the standard and big dryers, ..."
+        both = self.cues.of_two.search(f" {plain(first)}")
+        named = self.normalize(self.cues.of_two.sub(" ", f" {plain(first)}"))
+        if (
+            both is not None
+            and len(first.split()) <= 5
+            and (named.kinds or any(w in self.sizes_by_word for w in named.words))
+            and self._topicless(named)
+            and number_free(named)
+            and not self._asks(read)
+            and _BACK & set(self.normalize(then).words)
+            and self._asks(self.cues.text(plain(then)))
+        ):
+            return True  # "both large washers, are they free": asked of both
         return (
             len(first.split()) <= 3
             and not norm.kinds  # "the big dryer, how long does it run": both answered
@@ -871,8 +887,14 @@ class Dialog(Escalations, Shaping, Readings):
             # kind talked about, if none is named).
             best, score = "free-machines", max(score, THRESHOLD)
             if not norm.kinds and norm.machine is None and st.kind is not None:
+                # "which of the two finishes first" after the giant washers: of that size too.
+                sized = st.size is not None and not set(norm.words) & set(self.sizes_by_word)
+                words = (*norm.words, st.size) if sized and st.size else norm.words
                 norm = dataclasses.replace(
-                    norm, kinds=frozenset({st.kind}), machine=MachineRef(st.kind, None)
+                    norm,
+                    words=words,
+                    kinds=frozenset({st.kind}),
+                    machine=MachineRef(st.kind, None),
                 )
         if number is None and (
             score < THRESHOLD or best in ("machine-info", "fallback", "free-machines")
@@ -979,6 +1001,20 @@ class Dialog(Escalations, Shaping, Readings):
             and not norm.kinds
         ):
             # "how much for the giant and is one free now": a free one of that size.
+            best, score = "free-machines", max(score, THRESHOLD)
+        if (
+            number is None
+            and bare is None
+            and not problem
+            and any(w in self.sizes_by_word for w in norm.words)
+            and ({"free", "available", "open"} & set(norm.features) or cues.asks_busy.search(low))
+            and self._asks(low)
+            and not cues.asks_price.search(low)
+            and not cues.asks_duration.search(low)
+            and best in _BOARD_ASKED
+        ):
+            # "is either giant washer free", "are the big dryers in use": the machines of that
+            # size, not its price.
             best, score = "free-machines", max(score, THRESHOLD)
         if (
             best in ("hours", "free-machines")
@@ -1510,6 +1546,11 @@ _EPOCH = datetime.datetime(2000, 1, 3, tzinfo=datetime.UTC)
 _COMPARED = frozenset(
     {"prices", "cycle-times", "machine-info", "how-to-dry", "how-to-wash", "free-machines",
      "machine-status", "fallback"}
+)  # fmt: skip
+# Topics a size's machines asked free ("are the large washers free") are read as, for the size.
+_BOARD_ASKED = frozenset(
+    {"prices", "cycle-times", "machine-info", "machine-status", "free-machines", "fallback",
+     "hours"}
 )  # fmt: skip
 # Words that ask how long a cycle takes in general, not how long this one has left.
 _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})

@@ -419,6 +419,8 @@ def bare_number(words: tuple[str, ...]) -> int | None:
             continue
         if before in _UNTIL and after not in _ENDS:
             continue
+        if before == "the" and i >= 2 and words[i - 2] == "of":
+            continue  # "which one of the two": the machines talked about, counted
         if i and (_counted(after) or _counted(words[i + 2] if i + 2 < len(words) else "")):
             continue  # "I got two comforters": a count of things ("16 smells": machine 16)
         if " ".join(words[i + 1 : i + 4]).startswith(_TIME_OF_DAY):
@@ -705,6 +707,7 @@ CUES = Cues(
         r" (first|soonest|the soonest|earliest|the earliest)\b"
         r"|\b(first|soonest|next) (one )?to (finish|end|be done|be free|free up|open up)\b"
     ),
+    asks_ending=re.compile(r"\b(finish(es|ed)?|done|end(s|ed)?|stop(s|ped)?)\b"),
     use_anyway=re.compile(
         r"\b(should|can|could|may|shall|do) (i|we) (just |still )?(keep (on )?(using|running)"
         r"|continue (using|to use|running)|go on using|carry on using|use it)\b"

@@ -160,6 +160,7 @@ ENGLISH = Wording(
         "out_of_order": "Sorry, {name} is out of order. ",
         "busy": "{name} is in use; its display shows the minutes left.",
         "busy_finishing": "{name} should be finishing about now; check its display.",
+        "board_out_of_order": "{name} is out of order.",
         "busy_left": "{name} is in use, with about {minutes} left.",
         "kind_ranges": "{kinds} are {ranges}",
         "kinds_joiner": " and ",

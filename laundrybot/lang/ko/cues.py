@@ -322,6 +322,7 @@ CUES = Cues(
     holiday=re.compile(r"크리스마스|성탄절|설날|설연휴|추석|명절|공휴일|연휴|빨간날"),
     money_lost=_MONEY_LOST,
     asks_soonest=re.compile(r"(제일|가장)?먼저(끝나|비|나와|끝날)|(제일|가장)빨리(끝나|비|끝날)"),
+    asks_ending=re.compile(r"끝나|끝날|나와"),
     use_anyway=re.compile(r"(계속|그냥|그래도)(써|쓰|사용|돌려|돌리)"),
     more_money=re.compile(r"(돈|동전|쿼터|카드)(을|를)?더(넣|내|찍)|다시(넣|결제|내)"),
     what_now=re.compile(

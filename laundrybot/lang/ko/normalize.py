@@ -293,6 +293,8 @@ def _machine_number(words: list[str], i: int) -> tuple[int, int] | None:
         if native or word == "이":  # "세 번" is three times, "이번" this time
             return (number, span) if machine_before or machine_after else None
         return number, span
+    if native and after in ("다", "중", "모두", "전부"):
+        return None  # "세탁기 둘 다", "둘 중": both of them, not machine 2
     if machine_before:
         if word not in _AMBIGUOUS:
             return number, span

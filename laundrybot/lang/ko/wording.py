@@ -209,6 +209,7 @@ KOREAN = Wording(
         "out_of_order": "죄송해요, {name}(은)는 고장 났어요. ",
         "busy": "{name}(은)는 사용 중이에요. 남은 시간은 기계 화면에 나와요.",
         "busy_finishing": "{name}(은)는 곧 끝날 거예요. 기계 화면을 확인해 주세요.",
+        "board_out_of_order": "{name}(은)는 고장 났어요.",
         "busy_left": "{name}(은)는 사용 중이고, {minutes}쯤 남았어요.",
         "kind_ranges": "{kinds}(은)는 {ranges}",
         "kinds_joiner": ", ",
