@@ -1498,3 +1498,25 @@ def test_which_ends_first_is_the_running_one_ending_soonest(
     spec = {9: ("free", None), 10: ("busy", 6), 11: ("busy", 15), 5: ("busy", 20), 6: ("busy", 7)}
     *_, answer = _talk(language, spec, *questions)
     assert said in answer.text.lower() if language == "en" else said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "known"),
+    [("en", "what's the kilo limit on the big stack dryers", "13"),
+     ("en", "any coupons this week?", None),
+     ("en", "which temperature for my whites", "Pick a temperature"),
+     ("ko", "쿠폰 쓸 수 있어요?", None),
+     ("ko", "대형 세탁기 무게 몇 킬로까지 돼요?", "5, 6번")],
+)  # fmt: skip
+def test_what_no_owner_text_says_is_not_known_with_what_is(
+    language: str, question: str, known: str | None
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "fallback" and answer.escalation is None, answer.text
+    assert ("don't know" in answer.text) or ("모르" in answer.text), answer.text
+    assert known is None or known in answer.text, answer.text
+
+
+def test_a_setting_asked_is_no_problem_told() -> None:
+    (answer,) = _talk("en", {}, "can your washers do a no-heat tumble dry setting")
+    assert answer.escalation is None and "which machine" not in answer.text.lower(), answer.text

@@ -173,6 +173,13 @@ class Cues:
     # A holiday ("on christmas", "추석에"): the staff hours are per weekday, none for holidays.
     holiday: re.Pattern[str] = field(default=_NEVER)
 
+    # Things a customer asks that only an owner's text could say, with the topic whose answer
+    # tells what is known instead ("" for the classifier's pick): a discount or price match, a
+    # machine's weight in pounds (machine-info: what it holds in loads), a setting beyond heat
+    # ("air dry"), a temperature for a fabric. Unless an owner's sentence says the words
+    # matched, the answer is "I don't know" and the one sentence of that topic that is known.
+    unstated: tuple[tuple[re.Pattern[str], str], ...] = ()
+
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""
         utterance = self.reads(utterance)

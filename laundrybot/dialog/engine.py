@@ -255,6 +255,12 @@ class Dialog(Escalations, Shaping, Readings):
                 and all(self._opening(x) in said_before for x in sentences(one.text))
             ):
                 continue  # "주차 무료예요? 몇 시간까지요?": the first answer said it already
+            said_whole = {x for a in answers for x in sentences(a.text)}
+            kept = [x for x in sentences(one.text) if x not in said_whole]
+            if answers and one.escalation is None and kept != sentences(one.text) and kept:
+                # "X is cheaper, do you price match": what the first answer said is not said
+                # again after the second's lead.
+                one = dataclasses.replace(one, text=" ".join(kept))
             if one.machine is not None and one.machine in self.by_number:
                 # "are 7 and 8 both busy": 8 is answered itself, not also offered after 7.
                 named = cap(self._name(self.by_number[one.machine]))
@@ -645,8 +651,11 @@ class Dialog(Escalations, Shaping, Readings):
             norm, ranked = other, self._rank(other)
             best, score = ranked[0] if ranked else ("fallback", 0.0)
         follow = bool(cues.follow_up.search(low)) or (joined and self._topicless(norm))
-        # "can I smoke in here": leave asked for an act, not a problem told.
-        problem = bool(cues.problem.search(low)) and not self._own_act(low)
+        unstated = self._unstated(low)
+        # "can I smoke in here": leave asked for an act, not a problem told; "a no heat
+        # option" asks a setting, not a dryer that does not heat.
+        setless = low if unstated is None else low.replace(unstated[0].group(0), " ")
+        problem = bool(cues.problem.search(setless)) and not self._own_act(low)
         cont = Context(st=st, local=local, machines=machines, low=low)
 
         # A short reply to what the last answer asked or offered. A machine number after "which
@@ -766,6 +775,25 @@ class Dialog(Escalations, Shaping, Readings):
             ]
             if plain_topics and plain_topics[0][1] >= CLARIFY_FLOOR and best in top_two:
                 best, score = plain_topics[0][0], max(plain_topics[0][1], THRESHOLD)
+
+        if unstated is not None and not problem and (self._asks(low) or self._yes_no(low)):
+            # "do you price match", "how many pounds does the giant one take": not known;
+            # what is known instead (its loads), in a sentence.
+            topic = unstated[1] or best
+            if (
+                topic in ESCALATIONS
+                or topic in ("fallback", "greeting", "thanks")
+                or (not unstated[1] and score < THRESHOLD)
+            ):
+                return self._decline(norm, "dont_know", **cont)
+            known = self._respond(topic, norm, number, **cont, score=score)
+            instead = self._known_instead(known.text, norm)
+            if not instead:
+                return self._decline(norm, "dont_know", **cont)
+            text = self.say("dont_know_but", known=instead)
+            return dataclasses.replace(
+                known, text=text, intent="fallback", source="fallback", expression="thinking"
+            )
 
         # Requests the shop does not serve: never a report, a plain "I can't do that" (unless
         # it is an aside in a question of ours: "can I leave my wash and go get coffee"); one

@@ -642,6 +642,44 @@ _ASKS_BROKEN = re.compile(
     r"[^.!]*\b(broken|broke|working|work|out of order|down|ok|okay|fixed)\b[^.!,]*\??$"
 )
 
+# Asked of the shop, answered by no fact of it (see Cues.unstated).
+_UNSTATED = (
+    (
+        re.compile(
+            r"\b(discount(s|ed)?|coupons?|promo( codes?)?|promotions?|price[- ]?match(ing|es)?"
+            r"|match (their|that|the|a|his|her|its) prices?|(reward|loyalty|bonus) points"
+            r"|\d+ ?(%|percent) off)\b"
+        ),
+        "",
+    ),
+    (
+        re.compile(
+            r"\bhow (many|much) (pounds|lbs?|kilos?|kilograms?|kgs?|weight)\b"
+            r"|\b(weight|pound|lb|kilo|kg) (limit|capacity|max|maximum)\b"
+            r"|\b(pounds|lbs|kilos|kgs?) (of laundry |of clothes )?(can|does|will|would) (it|they"
+            r"|the \w+( \w+)?) (hold|take|fit|handle)\b"
+        ),
+        "machine-info",
+    ),
+    (
+        re.compile(
+            r"\b(no[- ]heat )?air[- ]?(dry|drying|fluff|only)\b"
+            r"|\bno[- ]heat( tumble)?( dry)? (option|setting|cycle|mode)\b"
+            r"|\b(delicates?|permanent press|steam|sanitize|sanitizing|wrinkle) (cycle|setting"
+            r"|option|mode)s?\b"
+        ),
+        "how-to-dry",
+    ),
+    (
+        re.compile(
+            r"\b(what|which) (temperature|temp|water temperature|heat|setting)\b.*\bfor (my |the )?"
+            r"(darks|whites|colou?rs|colou?red|delicates|wool|silk|jeans|towels|sheets|bedding"
+            r"|baby clothes|workout clothes|synthetics)\b"
+        ),
+        "how-to-wash",
+    ),
+)
+
 CUES = Cues(
     problem=_PROBLEM,
     person=_PERSON,
@@ -659,6 +697,7 @@ CUES = Cues(
     split=split,
     bare_number=bare_number,
     items=_ITEMS,
+    unstated=_UNSTATED,
     # "whats", "wheres": typed without the apostrophe.
     # Also a question put after a statement ("i need a refund how long does that take").
     asks=re.compile(

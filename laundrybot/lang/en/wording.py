@@ -198,6 +198,7 @@ ENGLISH = Wording(
         "staff_already_no_time": "The staff have already been messaged about this. ",
         "fallback_unclear": "Sorry, I can't help with that one.",
         # understanding: declines, clarifying questions, reports, steps on request
+        "dont_know_but": "Sorry, I don't know that. {known}",
         "dont_know": "Sorry, I don't know that one.",
         "holiday_staff": "Sorry, I don't know the staff's holiday hours; you can call or text"
         " staff at {phone}.",

@@ -300,6 +300,12 @@ CUES = Cues(
     split=split,
     bare_number=bare_number,
     items=_ITEMS,
+    # Read unspaced (see Cues.unstated): a discount or coupon, points, a weight in kilos.
+    unstated=(
+        (re.compile(r"할인|쿠폰|적립|포인트|가격(을)?맞춰"), ""),
+        (re.compile(r"몇(킬로|키로|kg|파운드)|무게|(킬로|kg|파운드)까지"), "machine-info"),
+        (re.compile(r"송풍|열없이|자연건조"), "how-to-dry"),
+    ),
     asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|어떤|어때|누구|어느|무슨|왜"),
     machine_pair=_MACHINE_PAIR,
     object_pair=re.compile(

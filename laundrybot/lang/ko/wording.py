@@ -237,6 +237,7 @@ KOREAN = Wording(
         "staff_already": "이 일은 직원에게 이미 메시지가 갔어요. 보통 {minutes} 안에 답이 와요. ",
         "staff_already_no_time": "이 일은 직원에게 이미 메시지가 갔어요. ",
         "fallback_unclear": "죄송해요, 그건 제가 도와드리기 어려워요.",
+        "dont_know_but": "죄송해요, 그건 잘 모르겠어요. {known}",
         "dont_know": "죄송해요, 그건 잘 모르겠어요.",
         "holiday_staff": "죄송해요, 공휴일 직원 근무 시간은 잘 모르겠어요. {phone}로 전화나 문자로"
         " 물어보세요.",
