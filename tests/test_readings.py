@@ -1520,3 +1520,35 @@ def test_what_no_owner_text_says_is_not_known_with_what_is(
 def test_a_setting_asked_is_no_problem_told() -> None:
     (answer,) = _talk("en", {}, "can your washers do a no-heat tumble dry setting")
     assert answer.escalation is None and "which machine" not in answer.text.lower(), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("do you have a sewing kit? and how much is a large wash", ["don't know", "$5.75"]),
+     ("can I buy softener here, and mothballs?", ["softener", "don't know"]),
+     ("do you do alterations or only wash and fold", ["can't do", "1 dollar 50 a pound"])],
+)  # fmt: skip
+def test_a_second_thing_asked_is_not_swallowed_by_the_first(question: str, said: list[str]) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert all(s in answer.text for s in said), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "are there any tables for folding", "folding tables"),
+     ("ko", "빨래 개는 테이블 있어요?", "테이블")],
+)  # fmt: skip
+def test_a_thing_only_an_owner_sentence_names_is_answered_by_it(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text and not answer.intent.startswith("faq:"), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("표백제 파나요?", "모르"), ("8번 사이즈가 어떻게 돼요?", "특대형")],
+)  # fmt: skip
+def test_korean_bleach_is_not_detergent_and_a_size_is_asked(question: str, said: str) -> None:
+    (answer,) = _talk("ko", {}, question)
+    assert said in answer.text, answer.text

@@ -161,6 +161,9 @@ class Cues:
     # Of those, the ones asking which running machine ends first ("which finishes first",
     # "먼저 끝나는 거"), not which is free: the one ending soonest, whatever is free.
     asks_ending: re.Pattern[str] = field(default=_NEVER)
+    # Whether a thing is here asked ("is there a folding table", "do you have ...", "있어요?"):
+    # a thing no topic names but an owner's sentence does is answered by that sentence.
+    asks_have: re.Pattern[str] = field(default=_NEVER)
     may_i: re.Pattern[str] = field(default=_NEVER)
     grants: re.Pattern[str] = field(default=_NEVER)
     # The asker telling of themselves ("I work till 7 on saturdays", "저는 ..."): said before a

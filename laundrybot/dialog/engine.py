@@ -361,7 +361,7 @@ class Dialog(Escalations, Shaping, Readings):
         ranked = self._rank(self.normalize(text))
         return bool(ranked) and ranked[0][0] in ("greeting", "thanks") and ranked[0][1] >= THRESHOLD
 
-    def _asked_apart(self, piece: str) -> bool:
+    def _asked_apart(self, piece: str, before: str | None = None) -> bool:
         """A later piece put as a yes/no question of its own about a thing no topic's examples
         name ("... and is there a tv", "다리미도 있어요?"): answered apart, so declined, not
         lost in the piece before."""
@@ -376,6 +376,15 @@ class Dialog(Escalations, Shaping, Readings):
         if cues.out_of_scope.search(low) and not cues.problem.search(low):
             return True  # "... 배달도 해 줘요?": declined, not lost in the piece before
         unknown = [f for f in norm.features if "_" not in f and f not in self.matcher.weight]
+        if (
+            len(piece.split()) <= 2
+            and unknown
+            and len(unknown) == len([f for f in norm.features if "_" not in f])
+            and before is not None
+            and cues.yes_no.search(cues.text(plain(before)))
+            and not cues.problem.search(low)
+        ):
+            return True  # "do you sell dryer sheets, and bleach?": a thing asked of its own
         return (
             len(piece.split()) >= 2
             and bool(unknown)
@@ -406,7 +415,7 @@ class Dialog(Escalations, Shaping, Readings):
         for piece in raw:
             own = (
                 self._stands(piece)
-                or (pieces and self._asked_apart(piece))
+                or (pieces and self._asked_apart(piece, pieces[-1]))
                 or (pieces and self._other_kind(pieces[-1], piece))
                 or (pieces and self._asked_anew(pieces[-1], piece))
             )
@@ -430,7 +439,11 @@ class Dialog(Escalations, Shaping, Readings):
             len(pieces) > 1
             and not given
             and (
-                (first and not self._stands(pieces[0]) and not self._declined_apart(pieces[0]))
+                (
+                    first
+                    and not self._stands(pieces[0])
+                    and not self._declined_apart(pieces[0], pieces[1])
+                )
                 or (first and self._told_then_asked(pieces[0], pieces[1]))
                 or self._named_then_asked(pieces[0], pieces[1])
             )
@@ -449,13 +462,21 @@ class Dialog(Escalations, Shaping, Readings):
             return self._referential(norm)
         return self.cues.bare_number(norm.words) is not None and self._referential(norm)
 
-    def _declined_apart(self, piece: str) -> bool:
+    def _declined_apart(self, piece: str, then: str | None = None) -> bool:
         """An opening piece asking what the shop does not serve ("can you play some music,
         ...", "what's the weather like and ..."): declined apart, not lost in the request
         after it."""
         cues = self.cues
         low = cues.text(plain(piece))
         asked = self._asks(low) and not cues.problem.search(low)
+        if asked and then is not None and cues.yes_no.search(low) and self._stands(then):
+            # "do you have an iron? and is there ...": a thing no topic's examples name, asked
+            # of its own before a request of its own.
+            norm = self.normalize(piece)
+            words = [f for f in norm.features if "_" not in f and f not in ENTITY_FEATURES]
+            unknown = [f for f in words if f not in self.matcher.weight]
+            if unknown and len(unknown) == len(words):
+                return True
         return asked and bool(cues.out_of_scope.search(low))
 
     def _asked_anew(self, before: str, piece: str) -> bool:
@@ -930,6 +951,9 @@ class Dialog(Escalations, Shaping, Readings):
             thing = None if problem else self._thing_placed(norm, low)
             if thing is not None:  # "where's the vending machine": where the owner says it is
                 return self._respond(thing[0], norm, None, **cont, text=thing[1], score=THRESHOLD)
+        had = None if problem or number is not None else self._thing_had(best, score, norm, low)
+        if had is not None:  # "is there a folding table": the owner's sentence that names one
+            return self._respond(had[0], norm, None, **cont, text=had[1], score=THRESHOLD)
         # "is 6 the big kind": a bare number of a real machine is that machine's size asked.
         sized = any(w in self.sizes_by_word for w in norm.words)
         real_bare = bare if number is None and bare in self.by_number and sized else None

@@ -426,11 +426,7 @@ class Readings(FactAnswers):
         named -= set(self.sizes_by_word)
         if not named:
             return None
-        k = self.knowledge
-        texts = [(i, self._owner_text(i)) for i in ("detergent", "payment", "lost-and-found")]
-        texts += [("how-to-wash", " ".join(k.howto.wash)), ("how-to-dry", " ".join(k.howto.dry))]
-        texts += list(self.faq_text.items()) + list(self.rule_text.items())
-        for intent, text in texts:
+        for intent, text in self._topic_texts():
             for sentence in sentences(text):
                 if not cues.says_place.search(cues.text(sentence)):
                     continue
@@ -477,6 +473,35 @@ class Readings(FactAnswers):
         asked = {f for f in asked if "_" not in f}
         shared = [x for x in said if asked & set(self.normalize(x).features)]
         return (shared or [""])[0]
+
+    def _topic_texts(self) -> list[tuple[str, str | None]]:
+        """The owner's texts, each with the topic that says it."""
+        k = self.knowledge
+        texts = [(i, self._owner_text(i)) for i in ("detergent", "payment", "lost-and-found")]
+        texts += [("how-to-wash", " ".join(k.howto.wash)), ("how-to-dry", " ".join(k.howto.dry))]
+        return texts + list(self.faq_text.items()) + list(self.rule_text.items())
+
+    def _thing_had(
+        self, best: str, score: float, norm: Normalized, low: str
+    ) -> tuple[str, str] | None:
+        """ "is there a folding table", "접이식 테이블 있어요?": a thing asked to be here that the
+        topic picked does not name but an owner's sentence does ("the vending machine by the
+        folding tables"): that sentence, as (its topic, the sentence)."""
+        cues = self.cues
+        if not cues.asks_have.search(low) or cues.asks_place.search(low):
+            return None
+        named = {f for f in norm.features if "_" not in f and not f.isdigit()}
+        named -= ENTITY_FEATURES | self.common_words | _ASKING_WORDS | _SELL_WORDS
+        named -= {"there", "any"} | set(self.sizes_by_word)
+        if not named:
+            return None
+        if score >= THRESHOLD and named <= self.own_words.get(best, frozenset()):
+            return None  # the topic's own thing ("is there wifi")
+        for intent, text in self._topic_texts():
+            for sentence in sentences(text):
+                if named <= set(self.normalize(sentence).features):
+                    return intent, sentence
+        return None
 
     def _not_sold(
         self,

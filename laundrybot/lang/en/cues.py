@@ -161,6 +161,7 @@ _DOTTED_HOUR = re.compile(r"\b([apAP])\.\s?[mM]\b\.?")
 _CUT = re.compile(
     r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n|\+)\s+"
     r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
+    r"|\s+or\s+(?=(?:just|only)\s)"  # "do you do dry cleaning or just wash and fold"
 )
 
 
@@ -745,6 +746,10 @@ CUES = Cues(
         r"\b(finish(es|ed)?|done|free|ready|available|open|end(s|ed)?|stop(s|ped)?)( up)?"
         r" (first|soonest|the soonest|earliest|the earliest)\b"
         r"|\b(first|soonest|next) (one )?to (finish|end|be done|be free|free up|open up)\b"
+    ),
+    asks_have=re.compile(
+        r"\b(is there|are there|do (you|y'?all|u) (guys )?(have|got)|have you got|you got"
+        r"|got any)\b"
     ),
     asks_ending=re.compile(r"\b(finish(es|ed)?|done|end(s|ed)?|stop(s|ped)?)\b"),
     use_anyway=re.compile(

@@ -329,6 +329,7 @@ CUES = Cues(
     money_lost=_MONEY_LOST,
     asks_soonest=re.compile(r"(제일|가장)?먼저(끝나|비|나와|끝날)|(제일|가장)빨리(끝나|비|끝날)"),
     asks_ending=re.compile(r"끝나|끝날|나와"),
+    asks_have=re.compile(r"있(어요|나요|습니까|을까요|어)\??$"),
     use_anyway=re.compile(r"(계속|그냥|그래도)(써|쓰|사용|돌려|돌리)"),
     more_money=re.compile(r"(돈|동전|쿼터|카드)(을|를)?더(넣|내|찍)|다시(넣|결제|내)"),
     what_now=re.compile(
