@@ -1552,3 +1552,20 @@ def test_a_thing_only_an_owner_sentence_names_is_answered_by_it(
 def test_korean_bleach_is_not_detergent_and_a_size_is_asked(question: str, said: str) -> None:
     (answer,) = _talk("ko", {}, question)
     assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "what is washer 5, and is it free", ["large", "in use"]),
+     ("ko", "5번은 뭐예요?", ["대형"])],
+)  # fmt: skip
+def test_what_a_numbered_machine_is_asked_is_its_size(
+    language: str, question: str, said: list[str]
+) -> None:
+    (answer,) = _talk(language, {5: ("busy", 12)}, question)
+    assert all(s in answer.text for s in said), answer.text
+
+
+def test_weekday_staff_hours_asked_by_a_night_worker_are_the_weekdays() -> None:
+    (answer,) = _talk("en", {}, "we do night shifts, staff hours for weekdays?")
+    assert "Monday to Friday" in answer.text and "any time" in answer.text, answer.text

@@ -1132,6 +1132,17 @@ class Dialog(Escalations, Shaping, Readings):
             and not (follow and st.intent == "machine-info")  # "and number eight?": where
         ):
             best = "machine-status"  # nothing but a machine ("dryer 12?"): how it is doing
+        if (
+            number is not None
+            and best in ("machine-status", "cycle-times", "free-machines")
+            and "what" in norm.words
+            and self._referential(norm)
+            and not follow
+            and not problem
+            and not TIME_WORDS.intersection(norm.words)
+        ):
+            # "what's machine 13": what it is, not how it is doing
+            best, score = "machine-info", max(score, MACHINE_CONFIDENCE)
         if number is not None and best == "machine-status":
             score = max(score, MACHINE_CONFIDENCE)
         if (
