@@ -1452,3 +1452,120 @@ def test_when_a_call_is_picked_up_after_the_staff_phone_is_the_phone_note(
 ) -> None:
     _, answer = _talk(language, {}, first, then)
     assert said in answer.text, answer.text
+
+
+# understanding11
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("we get off at 11 p.m., will somebody from staff still be around", "aren't here then"),
+     ("could I drop in at 6 A.M. tomorrow", "24 hours")],
+)  # fmt: skip
+def test_an_hour_written_with_dots_is_an_hour_not_a_machine(question: str, said: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent != "machine-status" and said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "spec", "said"),
+    [("en", "each of the large washers, are they taken?",
+      {5: ("out-of-order", None), 6: ("busy", 7)}, ["5 is out of order", "7 minutes"]),
+     ("en", "are the big stack dryers in use right now",
+      {13: ("busy", 4), 14: ("busy", 9), 15: ("busy", 12), 16: ("out-of-order", None)},
+      ["dryer 13", "4 minutes"]),
+     ("ko", "특대형 세탁기 둘 다 비었어요?", {7: ("free", None), 8: ("busy", 12)},
+      ["7번", "12분"])],
+)  # fmt: skip
+def test_a_size_asked_free_is_each_of_its_machines_state(
+    language: str, question: str, spec: dict, said: list[str]
+) -> None:
+    (answer,) = _talk(language, spec, question)
+    assert answer.intent == "free-machines", answer.text
+    assert all(s in answer.text for s in said), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "questions", "said"),
+    [("en", ["any dryers open", "ok which one's done soonest"], "dryer 10"),
+     ("en", ["are the large washers taken", "which of the two ends first, where are they"],
+      "washer 6 should be done"),
+     ("ko", ["건조기 빈 거 있어요?", "어느 게 제일 먼저 끝나요?"], "10번")],
+)  # fmt: skip
+def test_which_ends_first_is_the_running_one_ending_soonest(
+    language: str, questions: list[str], said: str
+) -> None:
+    spec = {9: ("free", None), 10: ("busy", 6), 11: ("busy", 15), 5: ("busy", 20), 6: ("busy", 7)}
+    *_, answer = _talk(language, spec, *questions)
+    assert said in answer.text.lower() if language == "en" else said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "known"),
+    [("en", "what's the kilo limit on the big stack dryers", "13"),
+     ("en", "any coupons this week?", None),
+     ("en", "which temperature for my whites", "Pick a temperature"),
+     ("ko", "쿠폰 쓸 수 있어요?", None),
+     ("ko", "대형 세탁기 무게 몇 킬로까지 돼요?", "5, 6번")],
+)  # fmt: skip
+def test_what_no_owner_text_says_is_not_known_with_what_is(
+    language: str, question: str, known: str | None
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "fallback" and answer.escalation is None, answer.text
+    assert ("don't know" in answer.text) or ("모르" in answer.text), answer.text
+    assert known is None or known in answer.text, answer.text
+
+
+def test_a_setting_asked_is_no_problem_told() -> None:
+    (answer,) = _talk("en", {}, "can your washers do a no-heat tumble dry setting")
+    assert answer.escalation is None and "which machine" not in answer.text.lower(), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("do you have a sewing kit? and how much is a large wash", ["don't know", "$5.75"]),
+     ("can I buy softener here, and mothballs?", ["softener", "don't know"]),
+     ("do you do alterations or only wash and fold", ["can't do", "1 dollar 50 a pound"])],
+)  # fmt: skip
+def test_a_second_thing_asked_is_not_swallowed_by_the_first(question: str, said: list[str]) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert all(s in answer.text for s in said), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "are there any tables for folding", "folding tables"),
+     ("ko", "빨래 개는 테이블 있어요?", "테이블")],
+)  # fmt: skip
+def test_a_thing_only_an_owner_sentence_names_is_answered_by_it(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text and not answer.intent.startswith("faq:"), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("표백제 파나요?", "모르"), ("8번 사이즈가 어떻게 돼요?", "특대형")],
+)  # fmt: skip
+def test_korean_bleach_is_not_detergent_and_a_size_is_asked(question: str, said: str) -> None:
+    (answer,) = _talk("ko", {}, question)
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "what is washer 5, and is it free", ["large", "in use"]),
+     ("ko", "5번은 뭐예요?", ["대형"])],
+)  # fmt: skip
+def test_what_a_numbered_machine_is_asked_is_its_size(
+    language: str, question: str, said: list[str]
+) -> None:
+    (answer,) = _talk(language, {5: ("busy", 12)}, question)
+    assert all(s in answer.text for s in said), answer.text
+
+
+def test_weekday_staff_hours_asked_by_a_night_worker_are_the_weekdays() -> None:
+    (answer,) = _talk("en", {}, "we do night shifts, staff hours for weekdays?")
+    assert "Monday to Friday" in answer.text and "any time" in answer.text, answer.text

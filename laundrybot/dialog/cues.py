@@ -158,6 +158,12 @@ class Cues:
     # Which machine frees up first ("which one finishes first", "제일 먼저 끝나는 거"): the free
     # machines, or, none being free, the one ending soonest.
     asks_soonest: re.Pattern[str] = field(default=_NEVER)
+    # Of those, the ones asking which running machine ends first ("which finishes first",
+    # "먼저 끝나는 거"), not which is free: the one ending soonest, whatever is free.
+    asks_ending: re.Pattern[str] = field(default=_NEVER)
+    # Whether a thing is here asked ("is there a folding table", "do you have ...", "있어요?"):
+    # a thing no topic names but an owner's sentence does is answered by that sentence.
+    asks_have: re.Pattern[str] = field(default=_NEVER)
     may_i: re.Pattern[str] = field(default=_NEVER)
     grants: re.Pattern[str] = field(default=_NEVER)
     # The asker telling of themselves ("I work till 7 on saturdays", "저는 ..."): said before a
@@ -169,6 +175,13 @@ class Cues:
     back: re.Pattern[str] = field(default=_NEVER)
     # A holiday ("on christmas", "추석에"): the staff hours are per weekday, none for holidays.
     holiday: re.Pattern[str] = field(default=_NEVER)
+
+    # Things a customer asks that only an owner's text could say, with the topic whose answer
+    # tells what is known instead ("" for the classifier's pick): a discount or price match, a
+    # machine's weight in pounds (machine-info: what it holds in loads), a setting beyond heat
+    # ("air dry"), a temperature for a fabric. Unless an owner's sentence says the words
+    # matched, the answer is "I don't know" and the one sentence of that topic that is known.
+    unstated: tuple[tuple[re.Pattern[str], str], ...] = ()
 
     def text(self, utterance: str) -> str:
         """The utterance as the patterns read it."""

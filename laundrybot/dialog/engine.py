@@ -255,6 +255,12 @@ class Dialog(Escalations, Shaping, Readings):
                 and all(self._opening(x) in said_before for x in sentences(one.text))
             ):
                 continue  # "주차 무료예요? 몇 시간까지요?": the first answer said it already
+            said_whole = {x for a in answers for x in sentences(a.text)}
+            kept = [x for x in sentences(one.text) if x not in said_whole]
+            if answers and one.escalation is None and kept != sentences(one.text) and kept:
+                # "X is cheaper, do you price match": what the first answer said is not said
+                # again after the second's lead.
+                one = dataclasses.replace(one, text=" ".join(kept))
             if one.machine is not None and one.machine in self.by_number:
                 # "are 7 and 8 both busy": 8 is answered itself, not also offered after 7.
                 named = cap(self._name(self.by_number[one.machine]))
@@ -341,6 +347,7 @@ class Dialog(Escalations, Shaping, Readings):
                 and (cues.asks_busy.search(low) or "free" in norm.features)
             )
             or self._step_placed(norm, low)
+            or cues.asks_soonest.search(low)  # "which one finishes first, ..."
             or cues.machine_pair.search(plain(piece))
             or cues.problem.search(low)
             or any(p.search(low) for p, _ in cues.items)
@@ -354,7 +361,7 @@ class Dialog(Escalations, Shaping, Readings):
         ranked = self._rank(self.normalize(text))
         return bool(ranked) and ranked[0][0] in ("greeting", "thanks") and ranked[0][1] >= THRESHOLD
 
-    def _asked_apart(self, piece: str) -> bool:
+    def _asked_apart(self, piece: str, before: str | None = None) -> bool:
         """A later piece put as a yes/no question of its own about a thing no topic's examples
         name ("... and is there a tv", "다리미도 있어요?"): answered apart, so declined, not
         lost in the piece before."""
@@ -364,9 +371,20 @@ class Dialog(Escalations, Shaping, Readings):
         short = len(piece.split()) <= 4 and not cues.problem.search(low)
         if short and (cues.asks_duration.search(low) or cues.when.search(low)):
             return True  # "주차 무료예요? 몇 시간까지요?": how long, of what was just asked
+        if short and cues.asks_place.search(low) and _BACK & set(norm.words):
+            return True  # "..., and where are they": where the things just asked about are
         if cues.out_of_scope.search(low) and not cues.problem.search(low):
             return True  # "... 배달도 해 줘요?": declined, not lost in the piece before
         unknown = [f for f in norm.features if "_" not in f and f not in self.matcher.weight]
+        if (
+            len(piece.split()) <= 2
+            and unknown
+            and len(unknown) == len([f for f in norm.features if "_" not in f])
+            and before is not None
+            and cues.yes_no.search(cues.text(plain(before)))
+            and not cues.problem.search(low)
+        ):
+            return True  # "do you sell dryer sheets, and bleach?": a thing asked of its own
         return (
             len(piece.split()) >= 2
             and bool(unknown)
@@ -397,7 +415,7 @@ class Dialog(Escalations, Shaping, Readings):
         for piece in raw:
             own = (
                 self._stands(piece)
-                or (pieces and self._asked_apart(piece))
+                or (pieces and self._asked_apart(piece, pieces[-1]))
                 or (pieces and self._other_kind(pieces[-1], piece))
                 or (pieces and self._asked_anew(pieces[-1], piece))
             )
@@ -421,7 +439,11 @@ class Dialog(Escalations, Shaping, Readings):
             len(pieces) > 1
             and not given
             and (
-                (first and not self._stands(pieces[0]) and not self._declined_apart(pieces[0]))
+                (
+                    first
+                    and not self._stands(pieces[0])
+                    and not self._declined_apart(pieces[0], pieces[1])
+                )
                 or (first and self._told_then_asked(pieces[0], pieces[1]))
                 or self._named_then_asked(pieces[0], pieces[1])
             )
@@ -440,13 +462,21 @@ class Dialog(Escalations, Shaping, Readings):
             return self._referential(norm)
         return self.cues.bare_number(norm.words) is not None and self._referential(norm)
 
-    def _declined_apart(self, piece: str) -> bool:
+    def _declined_apart(self, piece: str, then: str | None = None) -> bool:
         """An opening piece asking what the shop does not serve ("can you play some music,
         ...", "what's the weather like and ..."): declined apart, not lost in the request
         after it."""
         cues = self.cues
         low = cues.text(plain(piece))
         asked = self._asks(low) and not cues.problem.search(low)
+        if asked and then is not None and cues.yes_no.search(low) and self._stands(then):
+            # "do you have an iron? and is there ...": a thing no topic's examples name, asked
+            # of its own before a request of its own.
+            norm = self.normalize(piece)
+            words = [f for f in norm.features if "_" not in f and f not in ENTITY_FEATURES]
+            unknown = [f for f in words if f not in self.matcher.weight]
+            if unknown and len(unknown) == len(words):
+                return True
         return asked and bool(cues.out_of_scope.search(low))
 
     def _asked_anew(self, before: str, piece: str) -> bool:
@@ -502,6 +532,19 @@ class Dialog(Escalations, Shaping, Readings):
         sizes = {w for w in norm.words if w in self.sizes_by_word}
         if len(sizes) >= 2 and self._topicless(norm) and not self._asks(read):
             return self._asks(self.cues.text(plain(then)))  # "the standard and big dryers, ..."
+        both = self.cues.of_two.search(f" {plain(first)}")
+        named = self.normalize(self.cues.of_two.sub(" ", f" {plain(first)}"))
+        if (
+            both is not None
+            and len(first.split()) <= 5
+            and (named.kinds or any(w in self.sizes_by_word for w in named.words))
+            and self._topicless(named)
+            and number_free(named)
+            and not self._asks(read)
+            and _BACK & set(self.normalize(then).words)
+            and self._asks(self.cues.text(plain(then)))
+        ):
+            return True  # "both large washers, are they free": asked of both
         return (
             len(first.split()) <= 3
             and not norm.kinds  # "the big dryer, how long does it run": both answered
@@ -629,8 +672,11 @@ class Dialog(Escalations, Shaping, Readings):
             norm, ranked = other, self._rank(other)
             best, score = ranked[0] if ranked else ("fallback", 0.0)
         follow = bool(cues.follow_up.search(low)) or (joined and self._topicless(norm))
-        # "can I smoke in here": leave asked for an act, not a problem told.
-        problem = bool(cues.problem.search(low)) and not self._own_act(low)
+        unstated = self._unstated(low)
+        # "can I smoke in here": leave asked for an act, not a problem told; "a no heat
+        # option" asks a setting, not a dryer that does not heat.
+        setless = low if unstated is None else low.replace(unstated[0].group(0), " ")
+        problem = bool(cues.problem.search(setless)) and not self._own_act(low)
         cont = Context(st=st, local=local, machines=machines, low=low)
 
         # A short reply to what the last answer asked or offered. A machine number after "which
@@ -750,6 +796,25 @@ class Dialog(Escalations, Shaping, Readings):
             ]
             if plain_topics and plain_topics[0][1] >= CLARIFY_FLOOR and best in top_two:
                 best, score = plain_topics[0][0], max(plain_topics[0][1], THRESHOLD)
+
+        if unstated is not None and not problem and (self._asks(low) or self._yes_no(low)):
+            # "do you price match", "how many pounds does the giant one take": not known;
+            # what is known instead (its loads), in a sentence.
+            topic = unstated[1] or best
+            if (
+                topic in ESCALATIONS
+                or topic in ("fallback", "greeting", "thanks")
+                or (not unstated[1] and score < THRESHOLD)
+            ):
+                return self._decline(norm, "dont_know", **cont)
+            known = self._respond(topic, norm, number, **cont, score=score)
+            instead = self._known_instead(known.text, norm)
+            if not instead:
+                return self._decline(norm, "dont_know", **cont)
+            text = self.say("dont_know_but", known=instead)
+            return dataclasses.replace(
+                known, text=text, intent="fallback", source="fallback", expression="thinking"
+            )
 
         # Requests the shop does not serve: never a report, a plain "I can't do that" (unless
         # it is an aside in a question of ours: "can I leave my wash and go get coffee"); one
@@ -871,8 +936,14 @@ class Dialog(Escalations, Shaping, Readings):
             # kind talked about, if none is named).
             best, score = "free-machines", max(score, THRESHOLD)
             if not norm.kinds and norm.machine is None and st.kind is not None:
+                # "which of the two finishes first" after the giant washers: of that size too.
+                sized = st.size is not None and not set(norm.words) & set(self.sizes_by_word)
+                words = (*norm.words, st.size) if sized and st.size else norm.words
                 norm = dataclasses.replace(
-                    norm, kinds=frozenset({st.kind}), machine=MachineRef(st.kind, None)
+                    norm,
+                    words=words,
+                    kinds=frozenset({st.kind}),
+                    machine=MachineRef(st.kind, None),
                 )
         if number is None and (
             score < THRESHOLD or best in ("machine-info", "fallback", "free-machines")
@@ -880,6 +951,9 @@ class Dialog(Escalations, Shaping, Readings):
             thing = None if problem else self._thing_placed(norm, low)
             if thing is not None:  # "where's the vending machine": where the owner says it is
                 return self._respond(thing[0], norm, None, **cont, text=thing[1], score=THRESHOLD)
+        had = None if problem or number is not None else self._thing_had(best, score, norm, low)
+        if had is not None:  # "is there a folding table": the owner's sentence that names one
+            return self._respond(had[0], norm, None, **cont, text=had[1], score=THRESHOLD)
         # "is 6 the big kind": a bare number of a real machine is that machine's size asked.
         sized = any(w in self.sizes_by_word for w in norm.words)
         real_bare = bare if number is None and bare in self.by_number and sized else None
@@ -981,6 +1055,20 @@ class Dialog(Escalations, Shaping, Readings):
             # "how much for the giant and is one free now": a free one of that size.
             best, score = "free-machines", max(score, THRESHOLD)
         if (
+            number is None
+            and bare is None
+            and not problem
+            and any(w in self.sizes_by_word for w in norm.words)
+            and ({"free", "available", "open"} & set(norm.features) or cues.asks_busy.search(low))
+            and self._asks(low)
+            and not cues.asks_price.search(low)
+            and not cues.asks_duration.search(low)
+            and best in _BOARD_ASKED
+        ):
+            # "is either giant washer free", "are the big dryers in use": the machines of that
+            # size, not its price.
+            best, score = "free-machines", max(score, THRESHOLD)
+        if (
             best in ("hours", "free-machines")
             and joined
             and number is None
@@ -1044,6 +1132,17 @@ class Dialog(Escalations, Shaping, Readings):
             and not (follow and st.intent == "machine-info")  # "and number eight?": where
         ):
             best = "machine-status"  # nothing but a machine ("dryer 12?"): how it is doing
+        if (
+            number is not None
+            and best in ("machine-status", "cycle-times", "free-machines")
+            and "what" in norm.words
+            and self._referential(norm)
+            and not follow
+            and not problem
+            and not TIME_WORDS.intersection(norm.words)
+        ):
+            # "what's machine 13": what it is, not how it is doing
+            best, score = "machine-info", max(score, MACHINE_CONFIDENCE)
         if number is not None and best == "machine-status":
             score = max(score, MACHINE_CONFIDENCE)
         if (
@@ -1510,6 +1609,11 @@ _EPOCH = datetime.datetime(2000, 1, 3, tzinfo=datetime.UTC)
 _COMPARED = frozenset(
     {"prices", "cycle-times", "machine-info", "how-to-dry", "how-to-wash", "free-machines",
      "machine-status", "fallback"}
+)  # fmt: skip
+# Topics a size's machines asked free ("are the large washers free") are read as, for the size.
+_BOARD_ASKED = frozenset(
+    {"prices", "cycle-times", "machine-info", "machine-status", "free-machines", "fallback",
+     "hours"}
 )  # fmt: skip
 # Words that ask how long a cycle takes in general, not how long this one has left.
 _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})

@@ -218,7 +218,7 @@ class FactAnswers(Base):
             if not inside and k.staff_phone_note:
                 parts.append(k.staff_phone_note)
             return self._reply(turn, " ".join(parts), intent="staff-contact")
-        if NIGHT_WORDS.intersection(turn.norm.words) and not k.staff_hours.always:
+        if NIGHT_WORDS.intersection(turn.norm.words) and not k.staff_hours.always and not days:
             parts = [self._staff_now(turn), self.say("staff_contact", phone=k.staff_phone)]
             if k.staff_phone_note:  # "even at night?": urgent calls any time
                 parts.append(k.staff_phone_note)
@@ -229,8 +229,12 @@ class FactAnswers(Base):
             first = self._staff_now(turn)
         parts = [first, self.say("staff_contact", phone=k.staff_phone)]
         cues = self.cues
-        if k.staff_phone_note and cues.when.search(turn.low) and cues.calls.search(turn.low):
-            parts.append(k.staff_phone_note)  # "when can I call": urgent calls any time
+        if k.staff_phone_note and (
+            (cues.when.search(turn.low) and cues.calls.search(turn.low))
+            or (days and NIGHT_WORDS.intersection(turn.norm.words))
+        ):
+            # "when can I call", "I work nights, staff hours on weekdays": urgent calls any time
+            parts.append(k.staff_phone_note)
         return self._reply(turn, " ".join(parts), intent="staff-contact")
 
     def _staff_days(self, days: list[int]) -> list[str]:

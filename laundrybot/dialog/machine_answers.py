@@ -93,6 +93,19 @@ class MachineAnswers(Base):
 
     def _free_machines(self, turn: Turn) -> Answer:
         say = self.say
+        group = self._of_sizes_named(turn)
+        if self.cues.asks_soonest.search(turn.low) and self.cues.asks_ending.search(turn.low):
+            # "which one finishes first": the running one ending soonest, of the size or kind
+            # talked about, whatever is free.
+            kinds = [turn.kind] if turn.kind else ["washer", "dryer"]
+            mine = group or [m for m in self.knowledge.machines if m.kind in kinds]
+            soonest = self._soonest(turn, mine)
+            if soonest:
+                return self._reply(
+                    turn, cap(soonest) + ".", source="machines", intent="free-machines"
+                )
+        if group:
+            return self._board(turn, group)
         kinds = [turn.kind] if turn.kind else ["washer", "dryer"]
         free_parts, none_free, unknown = [], [], 0
         for kind in kinds:
@@ -127,6 +140,63 @@ class MachineAnswers(Base):
             machines = say.plural(self._kind("machine"), unknown)
             parts.append(say("unknown_some", count=unknown, machines=machines))
         expression = "happy" if free_parts else "apologetic"
+        return self._reply(
+            turn, " ".join(parts), source="machines", expression=expression, intent="free-machines"
+        )
+
+    def _of_sizes_named(self, turn: Turn) -> list[MachineInfo]:
+        """The machines of the sizes a question names ("are the large washers free"), of its
+        kind if it names one; none when it names no size."""
+        named = {
+            (s.kind, s.size)
+            for w in turn.norm.words
+            for s in self.sizes_by_word.get(w, [])
+            if turn.kind is None or s.kind == turn.kind
+        }
+        return [m for m in self.knowledge.machines if (m.kind, m.size) in named]
+
+    def _board(self, turn: Turn, group: list[MachineInfo]) -> Answer:
+        """Whether machines of the size asked about are free ("is either giant washer free"):
+        the free ones; each other one's state when the size has two machines or fewer (so
+        "both" is answered for both), else the one ending soonest if none is free."""
+        say = self.say
+        free = [m for m in group if machine_state(turn, m) is MachineState.FREE]
+        unknown = sum(1 for m in group if machine_state(turn, m) in (None, MachineState.UNKNOWN))
+        if unknown == len(group):
+            return self._reply(
+                turn, say("no_status_all"), source="machines", intent="free-machines"
+            )
+        parts = []
+        if free:
+            label = say.plural(self._kind(free[0].kind), len(free))
+            items = say("free_item", kinds=label, numbers=say.number_list([m.number for m in free]))
+            parts.append(say("free_now", items=items))
+        others = [m for m in group if m not in free]
+        if len(group) <= 2:
+            for m in others:
+                status = turn.statuses.get(m.number)
+                if status is None or status.state is MachineState.UNKNOWN:
+                    continue
+                name = cap(self._name(m))
+                if status.state is MachineState.OUT_OF_ORDER:
+                    parts.append(say("board_out_of_order", name=name))
+                    continue
+                left = self._minutes_left(status, turn)
+                if left is None:
+                    parts.append(say("busy", name=name))
+                elif left <= 0:
+                    parts.append(say("busy_finishing", name=name))
+                else:
+                    parts.append(say("busy_left", name=name, minutes=say.minutes(left)))
+        elif not free:
+            label = say.plural(self._kind(group[0].kind), 2)
+            soonest = self._soonest(turn, group)
+            key = "none_free_soonest" if soonest else "none_free"
+            parts.append(say(key, kinds=label, soonest=soonest))
+        if unknown:
+            machines = say.plural(self._kind("machine"), unknown)
+            parts.append(say("unknown_some", count=unknown, machines=machines))
+        expression = "happy" if free else "apologetic"
         return self._reply(
             turn, " ".join(parts), source="machines", expression=expression, intent="free-machines"
         )

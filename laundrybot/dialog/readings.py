@@ -8,6 +8,7 @@ needs staff, asked for a day, gets that day's staff hours."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -425,14 +426,79 @@ class Readings(FactAnswers):
         named -= set(self.sizes_by_word)
         if not named:
             return None
-        k = self.knowledge
-        texts = [(i, self._owner_text(i)) for i in ("detergent", "payment", "lost-and-found")]
-        texts += [("how-to-wash", " ".join(k.howto.wash)), ("how-to-dry", " ".join(k.howto.dry))]
-        texts += list(self.faq_text.items()) + list(self.rule_text.items())
-        for intent, text in texts:
+        for intent, text in self._topic_texts():
             for sentence in sentences(text):
                 if not cues.says_place.search(cues.text(sentence)):
                     continue
+                if named <= set(self.normalize(sentence).features):
+                    return intent, sentence
+        return None
+
+    @functools.cached_property
+    def _owner_sentences(self) -> list[str]:
+        """Every sentence of the owner's texts, as the cues read them."""
+        k = self.knowledge
+        texts = [
+            *self.faq_text.values(), *self.rule_text.values(),
+            *(s.description for s in k.washers + k.dryers), *k.howto.wash, *k.howto.dry,
+            *k.howto.detergent, *k.howto.payment, *k.payment_methods, k.payment_details or "",
+            k.payment_problems, k.machine_broken, k.refund, k.lost_and_found, k.hours_note or "",
+        ]  # fmt: skip
+        return [self.cues.text(plain(x)) for text in texts for x in sentences(text)]
+
+    def _unstated(self, low: str) -> tuple[re.Match[str], str] | None:
+        """A thing asked that only an owner's text could say (a discount, a machine's weight
+        in pounds, an air-dry setting) and none does: the words that ask it, and the topic
+        whose answer says what is known instead."""
+        for pattern, topic in self.cues.unstated:
+            found = pattern.search(low)
+            if found is None:
+                continue
+            if any(pattern.search(x) for x in self._owner_sentences):
+                continue  # the owner says it ("10% off on Tuesdays")
+            return found, topic
+        return None
+
+    def _known_instead(self, text: str, norm: Normalized) -> str:
+        """The one sentence of an answer that is known, for a question it cannot answer: the
+        first sharing a content word with the question (none: ""), with no yes or no lead."""
+        cues = self.cues
+        said = []
+        for x in sentences(text):
+            for lead in (cues.yes, cues.no):
+                if x.startswith(lead):
+                    x = cap(x[len(lead) :])
+            said.append(x)
+        asked = set(norm.features) - ENTITY_FEATURES
+        asked = {f for f in asked if "_" not in f}
+        shared = [x for x in said if asked & set(self.normalize(x).features)]
+        return (shared or [""])[0]
+
+    def _topic_texts(self) -> list[tuple[str, str | None]]:
+        """The owner's texts, each with the topic that says it."""
+        k = self.knowledge
+        texts = [(i, self._owner_text(i)) for i in ("detergent", "payment", "lost-and-found")]
+        texts += [("how-to-wash", " ".join(k.howto.wash)), ("how-to-dry", " ".join(k.howto.dry))]
+        return texts + list(self.faq_text.items()) + list(self.rule_text.items())
+
+    def _thing_had(
+        self, best: str, score: float, norm: Normalized, low: str
+    ) -> tuple[str, str] | None:
+        """ "is there a folding table", "접이식 테이블 있어요?": a thing asked to be here that the
+        topic picked does not name but an owner's sentence does ("the vending machine by the
+        folding tables"): that sentence, as (its topic, the sentence)."""
+        cues = self.cues
+        if not cues.asks_have.search(low) or cues.asks_place.search(low):
+            return None
+        named = {f for f in norm.features if "_" not in f and not f.isdigit()}
+        named -= ENTITY_FEATURES | self.common_words | _ASKING_WORDS | _SELL_WORDS
+        named -= {"there", "any"} | set(self.sizes_by_word)
+        if not named:
+            return None
+        if score >= THRESHOLD and named <= self.own_words.get(best, frozenset()):
+            return None  # the topic's own thing ("is there wifi")
+        for intent, text in self._topic_texts():
+            for sentence in sentences(text):
                 if named <= set(self.normalize(sentence).features):
                     return intent, sentence
         return None

@@ -157,15 +157,18 @@ _KEEP = re.compile(
     r"\b(wash|washing|lost|washer|machines?|quarters?|bills?|1|5|10|\d+) "
     r"(and|n|&) (fold|found|dryers?|folding|\d+)\b"
 )
+_DOTTED_HOUR = re.compile(r"\b([apAP])\.\s?[mM]\b\.?")
 _CUT = re.compile(
     r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n|\+)\s+"
     r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
+    r"|\s+or\s+(?=(?:just|only)\s)"  # "do you do dry cleaning or just wash and fold"
 )
 
 
 def split(text: str) -> list[str]:
     """The pieces a second request may start at; the engine keeps a cut only when both sides
     stand as requests of their own."""
+    text = _DOTTED_HOUR.sub(r"\1m", text)  # "3 a.m." is no sentence's end
     kept = _KEEP.sub(lambda m: m.group(0).replace(" ", "\x00"), text)
     pieces = [p.replace("\x00", " ").strip() for p in _CUT.split(kept)]
     return [p for p in pieces if p]
@@ -417,6 +420,8 @@ def bare_number(words: tuple[str, ...]) -> int | None:
             continue
         if before in _UNTIL and after not in _ENDS:
             continue
+        if before == "the" and i >= 2 and words[i - 2] == "of":
+            continue  # "which one of the two": the machines talked about, counted
         if i and (_counted(after) or _counted(words[i + 2] if i + 2 < len(words) else "")):
             continue  # "I got two comforters": a count of things ("16 smells": machine 16)
         if " ".join(words[i + 1 : i + 4]).startswith(_TIME_OF_DAY):
@@ -638,6 +643,44 @@ _ASKS_BROKEN = re.compile(
     r"[^.!]*\b(broken|broke|working|work|out of order|down|ok|okay|fixed)\b[^.!,]*\??$"
 )
 
+# Asked of the shop, answered by no fact of it (see Cues.unstated).
+_UNSTATED = (
+    (
+        re.compile(
+            r"\b(discount(s|ed)?|coupons?|promo( codes?)?|promotions?|price[- ]?match(ing|es)?"
+            r"|match (their|that|the|a|his|her|its) prices?|(reward|loyalty|bonus) points"
+            r"|\d+ ?(%|percent) off)\b"
+        ),
+        "",
+    ),
+    (
+        re.compile(
+            r"\bhow (many|much) (pounds|lbs?|kilos?|kilograms?|kgs?|weight)\b"
+            r"|\b(weight|pound|lb|kilo|kg) (limit|capacity|max|maximum)\b"
+            r"|\b(pounds|lbs|kilos|kgs?) (of laundry |of clothes )?(can|does|will|would) (it|they"
+            r"|the \w+( \w+)?) (hold|take|fit|handle)\b"
+        ),
+        "machine-info",
+    ),
+    (
+        re.compile(
+            r"\b(no[- ]heat )?air[- ]?(dry|drying|fluff|only)\b"
+            r"|\bno[- ]heat( tumble)?( dry)? (option|setting|cycle|mode)\b"
+            r"|\b(delicates?|permanent press|steam|sanitize|sanitizing|wrinkle) (cycle|setting"
+            r"|option|mode)s?\b"
+        ),
+        "how-to-dry",
+    ),
+    (
+        re.compile(
+            r"\b(what|which) (temperature|temp|water temperature|heat|setting)\b.*\bfor (my |the )?"
+            r"(darks|whites|colou?rs|colou?red|delicates|wool|silk|jeans|towels|sheets|bedding"
+            r"|baby clothes|workout clothes|synthetics)\b"
+        ),
+        "how-to-wash",
+    ),
+)
+
 CUES = Cues(
     problem=_PROBLEM,
     person=_PERSON,
@@ -655,6 +698,7 @@ CUES = Cues(
     split=split,
     bare_number=bare_number,
     items=_ITEMS,
+    unstated=_UNSTATED,
     # "whats", "wheres": typed without the apostrophe.
     # Also a question put after a statement ("i need a refund how long does that take").
     asks=re.compile(
@@ -703,6 +747,11 @@ CUES = Cues(
         r" (first|soonest|the soonest|earliest|the earliest)\b"
         r"|\b(first|soonest|next) (one )?to (finish|end|be done|be free|free up|open up)\b"
     ),
+    asks_have=re.compile(
+        r"\b(is there|are there|do (you|y'?all|u) (guys )?(have|got)|have you got|you got"
+        r"|got any)\b"
+    ),
+    asks_ending=re.compile(r"\b(finish(es|ed)?|done|end(s|ed)?|stop(s|ped)?)\b"),
     use_anyway=re.compile(
         r"\b(should|can|could|may|shall|do) (i|we) (just |still )?(keep (on )?(using|running)"
         r"|continue (using|to use|running)|go on using|carry on using|use it)\b"

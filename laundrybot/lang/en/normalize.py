@@ -251,6 +251,9 @@ _NOT_WORD = re.compile(r"[^a-z0-9']+")
 # slips of the recogniser that change the meaning, a correction said as one, and sayings the
 # patterns know by another name (a card that won't go through is declined).
 _HEARD = (
+    # An hour written with dots ("3 a.m.", "10 p.m"): "am" and "pm", never "a" and "m" (a bare
+    # 3 read as a machine).
+    (re.compile(r"\b([ap])\.\s?m\b\.?", re.IGNORECASE), r"\1m"),
     # Heard for "where": an utterance does not open with "weird can I park".
     (re.compile(r"^weird (can|do|is|are|should|would)\b"), r"where \1"),
     # A card that "won't go through" is declined.

@@ -160,6 +160,7 @@ ENGLISH = Wording(
         "out_of_order": "Sorry, {name} is out of order. ",
         "busy": "{name} is in use; its display shows the minutes left.",
         "busy_finishing": "{name} should be finishing about now; check its display.",
+        "board_out_of_order": "{name} is out of order.",
         "busy_left": "{name} is in use, with about {minutes} left.",
         "kind_ranges": "{kinds} are {ranges}",
         "kinds_joiner": " and ",
@@ -197,6 +198,7 @@ ENGLISH = Wording(
         "staff_already_no_time": "The staff have already been messaged about this. ",
         "fallback_unclear": "Sorry, I can't help with that one.",
         # understanding: declines, clarifying questions, reports, steps on request
+        "dont_know_but": "Sorry, I don't know that. {known}",
         "dont_know": "Sorry, I don't know that one.",
         "holiday_staff": "Sorry, I don't know the staff's holiday hours; you can call or text"
         " staff at {phone}.",

@@ -300,6 +300,12 @@ CUES = Cues(
     split=split,
     bare_number=bare_number,
     items=_ITEMS,
+    # Read unspaced (see Cues.unstated): a discount or coupon, points, a weight in kilos.
+    unstated=(
+        (re.compile(r"할인|쿠폰|적립|포인트|가격(을)?맞춰"), ""),
+        (re.compile(r"몇(킬로|키로|kg|파운드)|무게|(킬로|kg|파운드)까지"), "machine-info"),
+        (re.compile(r"송풍|열없이|자연건조"), "how-to-dry"),
+    ),
     asks=re.compile(r"\?|뭐|언제|몇|어디|얼마|어떻게|어떤|어때|누구|어느|무슨|왜"),
     machine_pair=_MACHINE_PAIR,
     object_pair=re.compile(
@@ -322,6 +328,8 @@ CUES = Cues(
     holiday=re.compile(r"크리스마스|성탄절|설날|설연휴|추석|명절|공휴일|연휴|빨간날"),
     money_lost=_MONEY_LOST,
     asks_soonest=re.compile(r"(제일|가장)?먼저(끝나|비|나와|끝날)|(제일|가장)빨리(끝나|비|끝날)"),
+    asks_ending=re.compile(r"끝나|끝날|나와"),
+    asks_have=re.compile(r"있(어요|나요|습니까|을까요|어)\??$"),
     use_anyway=re.compile(r"(계속|그냥|그래도)(써|쓰|사용|돌려|돌리)"),
     more_money=re.compile(r"(돈|동전|쿼터|카드)(을|를)?더(넣|내|찍)|다시(넣|결제|내)"),
     what_now=re.compile(

@@ -151,7 +151,9 @@ charge: 빠져나갔 청구
 decline: 거절 승인 안됨
 recognise: 인식
 reader: 리더기 단말기
-detergent: 세제 섬유유연제 유연제 시트 표백제 세재
+detergent: 세제 섬유유연제 유연제 시트 세재
+bleach: 표백제 락스
+size: 사이즈 크기
 sell: 팔 팔아 파나 판매
 vend: 자판기 자동판매기
 buy: 사요 살수 사야 구매 구입
@@ -169,6 +171,8 @@ dye: 염색 염색약
 rug: 러그 카펫 매트
 이불: 이불 담요 침구 차렵이불 솜이불 극세사이불 패딩이불 침낭
 pet: 강아지 개 고양이 반려동물 애완동물 애완견 반려견
+laundry fold: 빨래개는 빨래개기 빨래개켜 옷개는 빨래접는
+table: 테이블 탁자
 bed: 방석 쿠션
 allow: 허용 데리고
 do: 하 해 했 할 합 하나 하는 해야 하세요 해주 해요 했어요
@@ -293,6 +297,8 @@ def _machine_number(words: list[str], i: int) -> tuple[int, int] | None:
         if native or word == "이":  # "세 번" is three times, "이번" this time
             return (number, span) if machine_before or machine_after else None
         return number, span
+    if native and after in ("다", "중", "모두", "전부"):
+        return None  # "세탁기 둘 다", "둘 중": both of them, not machine 2
     if machine_before:
         if word not in _AMBIGUOUS:
             return number, span

@@ -209,6 +209,7 @@ KOREAN = Wording(
         "out_of_order": "죄송해요, {name}(은)는 고장 났어요. ",
         "busy": "{name}(은)는 사용 중이에요. 남은 시간은 기계 화면에 나와요.",
         "busy_finishing": "{name}(은)는 곧 끝날 거예요. 기계 화면을 확인해 주세요.",
+        "board_out_of_order": "{name}(은)는 고장 났어요.",
         "busy_left": "{name}(은)는 사용 중이고, {minutes}쯤 남았어요.",
         "kind_ranges": "{kinds}(은)는 {ranges}",
         "kinds_joiner": ", ",
@@ -236,6 +237,7 @@ KOREAN = Wording(
         "staff_already": "이 일은 직원에게 이미 메시지가 갔어요. 보통 {minutes} 안에 답이 와요. ",
         "staff_already_no_time": "이 일은 직원에게 이미 메시지가 갔어요. ",
         "fallback_unclear": "죄송해요, 그건 제가 도와드리기 어려워요.",
+        "dont_know_but": "죄송해요, 그건 잘 모르겠어요. {known}",
         "dont_know": "죄송해요, 그건 잘 모르겠어요.",
         "holiday_staff": "죄송해요, 공휴일 직원 근무 시간은 잘 모르겠어요. {phone}로 전화나 문자로"
         " 물어보세요.",
