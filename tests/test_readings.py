@@ -7,6 +7,7 @@ import pytest
 
 from laundrybot.dialog.state import DialogueState
 from tests.test_understanding import NOW, dialog_for, statuses
+from tests.understanding import scoring
 
 
 def _talk(language: str, spec: dict[int, tuple[str, float | None]], *questions: str) -> list:
@@ -1452,3 +1453,20 @@ def test_when_a_call_is_picked_up_after_the_staff_phone_is_the_phone_note(
 ) -> None:
     _, answer = _talk(language, {}, first, then)
     assert said in answer.text, answer.text
+
+
+# --- two-part questions: how requests are cut apart, shared and answered (understanding12) ---
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "is there a microwave here? how much is the big dryer", "7 minutes"),
+     ("en", "how new are the washers, and where do I park", "behind the building"),
+     ("ko", "전자레인지 있어요? 와이파이 비밀번호 뭐예요?", "안내판")],
+)  # fmt: skip
+def test_a_first_question_about_a_thing_no_topic_names_is_declined_apart(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    markers = scoring.DECLINE_MARKERS[language]
+    assert fact in answer.text and any(m in answer.text.lower() for m in markers), answer.text

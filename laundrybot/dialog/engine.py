@@ -351,6 +351,8 @@ class Dialog(Escalations, Shaping, Readings):
         words = plain(text).split()
         if words and words[0].strip(",.!?") in self.greeting_words:
             return True
+        if self._unknown_asked(text):
+            return False  # "is there a microwave here" is not "hey there"
         ranked = self._rank(self.normalize(text))
         return bool(ranked) and ranked[0][0] in ("greeting", "thanks") and ranked[0][1] >= THRESHOLD
 
@@ -360,18 +362,25 @@ class Dialog(Escalations, Shaping, Readings):
         lost in the piece before."""
         cues = self.cues
         low = cues.text(plain(piece))
-        norm = self.normalize(piece)
         short = len(piece.split()) <= 4 and not cues.problem.search(low)
         if short and (cues.asks_duration.search(low) or cues.when.search(low)):
             return True  # "주차 무료예요? 몇 시간까지요?": how long, of what was just asked
         if cues.out_of_scope.search(low) and not cues.problem.search(low):
             return True  # "... 배달도 해 줘요?": declined, not lost in the piece before
+        return bool(self.cues.yes_no.search(low)) and self._unknown_asked(piece)
+
+    def _unknown_asked(self, piece: str) -> bool:
+        """A piece that is a question of its own about a thing no topic's examples name ("do
+        you have a tv", "how old are the machines"), nothing in it pointing back and no
+        problem told: a request apart, first or later, so declined rather than lost."""
+        low = self.cues.text(plain(piece))
+        norm = self.normalize(piece)
         unknown = [f for f in norm.features if "_" not in f and f not in self.matcher.weight]
         return (
             len(piece.split()) >= 2
             and bool(unknown)
             and not {"it", "they", "them", "that", "those"} & set(norm.words)  # the one before
-            and bool(self.cues.yes_no.search(low))
+            and self._asks(low)
             and not self.cues.problem.search(low)
         )
 
@@ -421,7 +430,17 @@ class Dialog(Escalations, Shaping, Readings):
             len(pieces) > 1
             and not given
             and (
-                (first and not self._stands(pieces[0]) and not self._declined_apart(pieces[0]))
+                (
+                    first
+                    and not self._stands(pieces[0])
+                    and not self._declined_apart(pieces[0])
+                    # "do you have a tv, and is parking free": the first asked apart
+                    and not (
+                        self._unknown_asked(pieces[0])
+                        and self._stands(pieces[1])
+                        and self._asks(self.cues.text(plain(pieces[1])))
+                    )
+                )
                 or (first and self._told_then_asked(pieces[0], pieces[1]))
                 or self._named_then_asked(pieces[0], pieces[1])
             )
