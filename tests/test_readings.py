@@ -1470,3 +1470,28 @@ def test_a_first_question_about_a_thing_no_topic_names_is_declined_apart(
     (answer,) = _talk(language, {}, question)
     markers = scoring.DECLINE_MARKERS[language]
     assert fact in answer.text and any(m in answer.text.lower() for m in markers), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact", "machine"),
+    [("en", "how long does the big dryer run, and by the way washer 6 won't drain", "7 minutes",
+      6),
+     ("ko", "특대형 세탁기 얼마예요? 그리고 6번 세탁기 물이 안 빠져요", "8달러", 6)],
+)  # fmt: skip
+def test_a_question_before_a_problem_is_answered_and_the_problem_filed(
+    language: str, question: str, fact: str, machine: int
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and answer.machine == machine, answer.text
+    assert answer.escalation == "machine-broken"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["dryer 12 didn't count my coins and it won't start, refund how?",
+     "washer 3 ate my money, what do I do"],
+)  # fmt: skip
+def test_a_problem_told_on_then_asked_about_is_one_report_and_the_answer(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation == "money-taken" and "two days" in answer.text, answer.text
+    assert answer.text.count("recorded") == 1, answer.text

@@ -389,7 +389,28 @@ class Dialog(Escalations, Shaping, Readings):
         if len(raw) <= 1:
             return [text]
         problem, read = self.cues.problem, lambda t: self.cues.text(plain(t))
-        if problem.search(read(text)) and not any(self._asks(read(p)) for p in raw[1:]):
+        spans = _spans(text, raw)
+        # A piece put as a question: asked in its words, or with a question mark after it
+        # ("..., refunds how?") when it tells no problem of its own ("..., refunds?").
+        hypothetical = self.cues.hypothetical
+        asked = [
+            self._asks(read(p))
+            or (
+                text[end:].lstrip().startswith("?")
+                and (not problem.search(read(p)) or bool(hypothetical.search(read(p))))
+            )
+            for p, (_, end) in zip(raw, spans, strict=True)
+        ]
+        asks_of = dict(zip(raw, asked, strict=True))
+        told = [bool(problem.search(read(p))) for p in raw]
+        if any(told) and not told[0]:
+            at = told.index(True)
+            if any(asked[:at]):
+                # "when are staff in on sunday? also dryer 11 took my card": the question
+                # first, then the problem, each as it would be alone.
+                head, tail = text[: spans[at - 1][1]], text[spans[at][0] :]
+                return self._pieces(head, st) + self._pieces(tail, st)
+        if problem.search(read(text)) and not any(asked[1:]):
             # A problem told in pieces ("dryer 11 ate my quarters, nothing happened") is one
             # complaint; it is cut only where a question of its own follows ("..., is 6 free?").
             return [text]
@@ -404,11 +425,28 @@ class Dialog(Escalations, Shaping, Readings):
         pieces: list[str] = []
         dropped = False
         for piece in raw:
-            own = (
-                self._stands(piece)
-                or (pieces and self._asked_apart(piece))
-                or (pieces and self._other_kind(pieces[-1], piece))
-                or (pieces and self._asked_anew(pieces[-1], piece))
+            # "washer 2 didn't count my quarters and it won't start": one complaint, told on.
+            told_on = (
+                bool(pieces)
+                and bool(problem.search(read(pieces[-1])))
+                and bool(problem.search(read(piece)))
+                and not asks_of.get(piece, self._asks(read(piece)))
+            )
+            # "dryer 9 took my quarters, what should I do": the complaint, then what to do.
+            then_what = (
+                bool(pieces)
+                and bool(problem.search(read(pieces[-1])))
+                and not problem.search(read(piece))
+                and bool(self.cues.what_now.search(read(piece)))
+            )
+            own = then_what or (
+                not told_on
+                and (
+                    self._stands(piece)
+                    or (pieces and self._asked_apart(piece))
+                    or (pieces and self._other_kind(pieces[-1], piece))
+                    or (pieces and self._asked_anew(pieces[-1], piece))
+                )
             )
             if pieces and (not own or len(pieces) >= 3):
                 merged = f"{pieces[-1]} {piece}"
@@ -1532,6 +1570,18 @@ _COMPARED = frozenset(
 )  # fmt: skip
 # Words that ask how long a cycle takes in general, not how long this one has left.
 _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})
+
+
+def _spans(text: str, pieces: list[str]) -> list[tuple[int, int]]:
+    """Where each of the pieces ``text`` was cut into stands in it (start, end), in order."""
+    out, at = [], 0
+    for piece in pieces:
+        start = text.find(piece, at)
+        if start < 0:  # never: the pieces are the text's own, in order
+            start = at
+        at = start + len(piece)
+        out.append((start, at))
+    return out
 
 
 def number_free(norm: Normalized) -> bool:

@@ -631,6 +631,9 @@ _MONEY_LOST = any_of(
     # Coins or a payment put in and not counted: the machine kept them.
     r"\b(coins?|quarters?|money|payment|cash)\b.*(\bnot|\bnever|n'?t)\b.{0,12}"
     r"\b(register|registered|count|counted|show|showed|go in|went in|credit|credited)\b",
+    # The same, the machine first: "it didn't count my quarters".
+    r"(\bnot|\bnever|n'?t)\b (register|count|credit|show)( all| any of)? (my|the)"
+    r" (coins?|quarters?|money|payment|cash)\b",
 )
 # Asking whether a machine works, not telling that it broke.
 _ASKS_BROKEN = re.compile(
