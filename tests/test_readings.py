@@ -1495,3 +1495,39 @@ def test_a_problem_told_on_then_asked_about_is_one_report_and_the_answer(questio
     (answer,) = _talk("en", {}, question)
     assert answer.escalation == "money-taken" and "two days" in answer.text, answer.text
     assert answer.text.count("recorded") == 1, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "state", "size"),
+    [("en", "is dryer 12 taken, and how big is it", "10 minutes", "standard"),
+     ("ko", "12번 건조기 쓰는 중이에요? 크기는 어때요?", "10분", "일반")],
+)  # fmt: skip
+def test_a_size_asked_after_a_machine_state_is_that_machines_size(
+    language: str, question: str, state: str, size: str
+) -> None:
+    (answer,) = _talk(language, {12: ("busy", 10)}, question)
+    assert state in answer.text and size in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "can I pay by phone on washer 7, and what does it cost", "$8"),
+     ("ko", "3번 세탁기 카드 돼요? 그거 얼마예요?", "3달러 50센트")],
+)  # fmt: skip
+def test_a_later_part_pointing_back_at_a_machine_named_before_is_asked_of_it(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "is the giant washer number 7 available", "free"),
+     ("ko", "대형 세탁기 5번 비었어요?", "비어 있어요")],
+)  # fmt: skip
+def test_a_machine_named_with_its_size_asked_free_is_its_state(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {5: ("free", None), 7: ("free", None)}, question)
+    assert said in answer.text and answer.intent == "machine-status", answer.text

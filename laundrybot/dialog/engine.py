@@ -241,9 +241,12 @@ class Dialog(Escalations, Shaping, Readings):
         pieces = [each for part in cut for each in self._each_machine(part)]
         # "suppose a dryer breaks, would I get my money back": every part is supposed.
         supposed = len(pieces) > 1 and bool(self.cues.hypothetical.search(plain(pieces[0])))
-        for piece in pieces:
+        for at, piece in enumerate(pieces):
             # A later piece that is only an object ("how much are the washers and dryers")
-            # shares the predicate of the one before: it is answered as a follow-up.
+            # shares the predicate of the one before: it is answered as a follow-up; one that
+            # points back at a machine the piece before named is asked of that machine.
+            if at:
+                piece = self._machine_shared(pieces[at - 1], piece)
             one = self._answer_one(
                 piece, machines, local, state, joined=bool(answers), supposed=supposed
             )
@@ -308,6 +311,25 @@ class Dialog(Escalations, Shaping, Readings):
             state=state,
             report_update=next((a.report_update for a in answers if a.report_update), None),
         )
+
+    def _machine_shared(self, before: str, piece: str) -> str:
+        """A later piece pointing back ("it") at the machine the piece before named ("does
+        washer 3 take cards, and how much is it"): asked of that machine ("how much is washer
+        3"), unless the piece before tells a problem (what "it" is then may be the money)."""
+        cues = self.cues
+        if cues.problem.search(cues.text(plain(before))):
+            return piece
+        was, norm = self.normalize(before), self.normalize(piece)
+        number = was.machine.number if was.machine is not None else None
+        if number not in self.by_number or number is None:
+            return piece
+        if norm.machine is not None or norm.kinds or cues.bare_number(norm.words) is not None:
+            return piece
+        low = plain(piece)
+        back = cues.it.search(low)
+        if back is None:
+            return piece
+        return low[: back.start()] + self._name(self.by_number[number]) + low[back.end() :]
 
     def _opening(self, text: str) -> str:
         """An answer's first sentence without its yes or no: two pieces answered alike ("washer
@@ -911,8 +933,16 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = st.intent, max(score, THRESHOLD)
         elif (
             st.intent
-            # "the large one?": the last topic's, unless a size is asked ("how big is it")
-            and (score < THRESHOLD or (topicless and (follow or "size" not in norm.features)))
+            # "the large one?": the last topic's, unless a size is asked ("how big is it", "...
+            # and what size is it")
+            and (
+                score < THRESHOLD
+                or (
+                    topicless
+                    and (follow or "size" not in norm.features)
+                    and not (best == "machine-info" and "size" in norm.features)
+                )
+            )
             and (topicless or follow or said is not None)
         ):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
@@ -1092,6 +1122,15 @@ class Dialog(Escalations, Shaping, Readings):
             "staff-contact", "hours",
         ):  # fmt: skip  # "can i use number 6 rn", "is washer 5 open": its state
             best = "machine-status"
+        if (
+            number is not None
+            and best in ("machine-info", "prices")
+            and cues.yes_no.search(low)
+            and not cues.asks_price.search(low)
+            and ({"free", "available"} & set(norm.features) or cues.asks_busy.search(low))
+            and not cues.asks_count.search(low)
+        ):
+            best = "machine-status"  # "is the big washer, number 5, free": its state, not size
         if (
             number is not None
             and best == "machine-info"

@@ -764,6 +764,7 @@ CUES = Cues(
     grants=re.compile(r"^(you can|you may|you're welcome to)\b", re.IGNORECASE),
     tells=re.compile(r"^((so|well|ok(ay)?|um),? )*(i|i'm|im|i've|ive|we|we're|my|our)\b"),
     back=re.compile(r"\b(then|that time)\b"),
+    it=re.compile(r"\b(it|that one|this one)\b"),
     holiday=re.compile(
         r"\b(christmas|xmas|thanksgiving|new year'?s|easter|holidays?|independence day"
         r"|(4th|fourth) of july|july (4th|fourth)|labou?r day|memorial day|halloween)\b"
