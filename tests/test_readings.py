@@ -1531,3 +1531,10 @@ def test_a_machine_named_with_its_size_asked_free_is_its_state(
 ) -> None:
     (answer,) = _talk(language, {5: ("free", None), 7: ("free", None)}, question)
     assert said in answer.text and answer.intent == "machine-status", answer.text
+
+
+def test_minutes_said_in_tens_as_words_are_a_drying_time_worked_out() -> None:
+    (answer,) = _talk(
+        "en", {}, "what would seventy minutes in the big dryer cost, and where are they"
+    )
+    assert "$2.50" in answer.text, answer.text

@@ -263,7 +263,12 @@ def counted(text: str) -> tuple[tuple[int, str, bool], ...]:
     return tuple(out)
 
 
-_AMOUNT = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|fifty)"
+_AMOUNT = (
+    r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen"
+    # "forty minutes", "forty-five minutes": tens, and tens with a unit.
+    r"|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four"
+    r"|five|six|seven|eight|nine))?)"
+)
 _MONEY_GIVEN = re.compile(
     r"\$\s?(\d+(?:\.\d\d)?)(?!\s*(?:minutes?|mins?))"
     rf"|\b{_AMOUNT}\s+(?:(?:full|whole|single|more) )?(dollars?|bucks?|quarters?|cents?)\b"
