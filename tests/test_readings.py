@@ -1538,3 +1538,15 @@ def test_minutes_said_in_tens_as_words_are_a_drying_time_worked_out() -> None:
         "en", {}, "what would seventy minutes in the big dryer cost, and where are they"
     )
     assert "$2.50" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "first", "then"),
+    [("en", "where is the change machine how much is the giant washer", "by the door", "$8"),
+     ("ko", "대형 세탁기 얼마예요 몇 분 걸려요", "5달러 75센트", "35분")],
+)  # fmt: skip
+def test_a_run_on_of_two_questions_is_cut_where_the_second_starts(
+    language: str, question: str, first: str, then: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert first in answer.text and then in answer.text, answer.text

@@ -160,6 +160,9 @@ _KEEP = re.compile(
 _CUT = re.compile(
     r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n|\+)\s+"
     r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
+    # A run-on as a recogniser writes it: "how much does a wash cost how long is it".
+    r"|(?<=\w)\s+(?=how (?:much|many|long|late|early|big)\s+(?:is|are|does|do|can|will|for|time"
+    r"|minutes|quarters|loads)\b)"
 )
 
 
