@@ -160,10 +160,14 @@ _KEEP = re.compile(
 _CUT = re.compile(
     r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n|\+)\s+"
     r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
-    # A run-on as a recogniser writes it: "how much does a wash cost how long is it".
-    r"|(?<=\w)\s+(?=how (?:much|many|long|late|early|big)\s+(?:is|are|does|do|can|will|for|time"
+)
+# A run-on as a recogniser writes it: "how much does a wash cost how long is it"; not the
+# question a condition opens ("if I feed it two bucks how long will it go").
+_RUN_ON = re.compile(
+    r"(?<=\w)\s+(?=how (?:much|many|long|late|early|big)\s+(?:is|are|does|do|can|will|for|time"
     r"|minutes|quarters|loads)\b)"
 )
+_CONDITION_FIRST = re.compile(r"^\W*(if|in case|when|once|suppose)\b", re.IGNORECASE)
 
 
 def split(text: str) -> list[str]:
@@ -171,6 +175,9 @@ def split(text: str) -> list[str]:
     stand as requests of their own."""
     kept = _KEEP.sub(lambda m: m.group(0).replace(" ", "\x00"), text)
     pieces = [p.replace("\x00", " ").strip() for p in _CUT.split(kept)]
+    pieces = [
+        each for p in pieces for each in ([p] if _CONDITION_FIRST.match(p) else _RUN_ON.split(p))
+    ]
     return [p for p in pieces if p]
 
 
