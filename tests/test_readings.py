@@ -1550,3 +1550,16 @@ def test_a_run_on_of_two_questions_is_cut_where_the_second_starts(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert first in answer.text and then in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "open_", "staff"),
+    [("en", "is the shop open tuesdays and is anyone working tuesday morning", "24 hours",
+      "8 AM"),
+     ("ko", "토요일에 문 닫아요? 토요일 아침에 직원 있어요?", "24시간", "오전 9시")],
+)  # fmt: skip
+def test_a_later_yes_no_question_leaning_to_another_topic_is_answered_apart(
+    language: str, question: str, open_: str, staff: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert open_ in answer.text and staff in answer.text, answer.text

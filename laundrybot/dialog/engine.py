@@ -350,8 +350,8 @@ class Dialog(Escalations, Shaping, Readings):
         norm = self.normalize(piece)
         if not norm.features and not (norm.machine and norm.machine.number is not None):
             return False
-        ranked = self._rank(norm)
         low = self.cues.text(plain(piece))
+        ranked = self._asked_ranked(piece, norm, low)
         if ranked and ranked[0][1] >= THRESHOLD and ranked[0][0] not in ("greeting", "thanks"):
             return True
         cues = self.cues
@@ -367,6 +367,21 @@ class Dialog(Escalations, Shaping, Readings):
             or cues.problem.search(low)
             or any(p.search(low) for p, _ in cues.items)
         )
+
+    def _asked_ranked(self, piece: str, norm: Normalized, low: str) -> list[tuple[str, float]]:
+        """The topics a piece is like; a question is no greeting ("is there a tv in here" is
+        not "hey there", nor "are staff there sunday morning" "good morning")."""
+        ranked = self._rank(norm)
+        greets = ("greeting", "thanks")
+        if (
+            ranked
+            and ranked[0][0] in greets
+            and self._asks(low)
+            and len(norm.words) > 3
+            and not self._greets(piece.split()[0])
+        ):
+            ranked = [(i, sc) for i, sc in ranked if i not in greets]
+        return ranked
 
     def _greets(self, text: str) -> bool:
         """Whether ``text`` by itself is a greeting or thanks ("hi", "hello there", "hey,")."""
@@ -533,13 +548,10 @@ class Dialog(Escalations, Shaping, Readings):
         that leans, if weakly, to a topic other than the one the piece before is: answered
         apart, not drowned in the piece before."""
         low = self.cues.text(plain(piece))
-        if (
-            len(piece.split()) < 3
-            or not self.cues.asks.search(low)
-            or self.cues.problem.search(low)
-        ):
+        if len(piece.split()) < 3 or not self._asks(low) or self.cues.problem.search(low):
             return False
-        mine, theirs = self._rank(self.normalize(piece)), self._rank(self.normalize(before))
+        mine = self._asked_ranked(piece, self.normalize(piece), low)
+        theirs = self._rank(self.normalize(before))
         return (
             bool(mine and theirs)
             and mine[0][1] >= WEAK
@@ -687,18 +699,7 @@ class Dialog(Escalations, Shaping, Readings):
             return self._answer_one(head, machines, local, st, joined, supposed=False)
         low = cues.text(plain(piece))
         norm = self._sizes_read(self._expected_machine(piece, st) or self.normalize(piece), low, st)
-        ranked = self._rank(norm)
-        greets = ("greeting", "thanks")
-        if (
-            ranked
-            and ranked[0][0] in greets
-            and self._asks(low)
-            and len(norm.words) > 3
-            and not self._greets(piece.split()[0])
-        ):
-            # "is there a tv in here" is not "hey there", nor "anyone here this evening"
-            # "good evening": a question is about something else.
-            ranked = [(i, sc) for i, sc in ranked if i not in greets]
+        ranked = self._asked_ranked(piece, norm, low)
         best, score = ranked[0] if ranked else ("fallback", 0.0)
         number = norm.machine.number if norm.machine else None
         bare = cues.bare_number(norm.words) if number is None else None
