@@ -1563,3 +1563,8 @@ def test_a_later_yes_no_question_leaning_to_another_topic_is_answered_apart(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert open_ in answer.text and staff in answer.text, answer.text
+
+
+def test_a_dry_cleaner_asked_for_is_declined() -> None:
+    (answer,) = _talk("en", {}, "is there a dry cleaners around, and how much is a big wash")
+    assert "can't do" in answer.text and "$5.75" in answer.text, answer.text

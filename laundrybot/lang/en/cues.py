@@ -125,7 +125,7 @@ _OUT_OF_SCOPE = any_of(
     r"\b(cigarettes?|alcohol|lottery|stamps)\b",
     r"\b(police|doctor|pharmacy|hospital|post office|gas station)\b",
     r"\bcall (my|me a|an?) (?!person|human)\w+",
-    r"\b(dry clean|dry-clean|dry cleaning|ironing|tailor|alterations?|shoe repair)\b",
+    r"\b(dry[ -]clean(ing|ers?)?|ironing|tailor|alterations?|shoe repair)\b",
     # Bringing laundry to the customer: the shop is self-service ("do you deliver").
     r"\b(deliver|delivers|delivery|deliveries|delivering)\b",
     r"\b(wash|clean|detail|vacuum) (my|the|our) (car|truck|van)\b|\bcar ?wash\b",
