@@ -7,6 +7,7 @@ import pytest
 
 from laundrybot.dialog.state import DialogueState
 from tests.test_understanding import NOW, dialog_for, statuses
+from tests.understanding import scoring
 
 
 def _talk(language: str, spec: dict[int, tuple[str, float | None]], *questions: str) -> list:
@@ -1569,3 +1570,118 @@ def test_what_a_numbered_machine_is_asked_is_its_size(
 def test_weekday_staff_hours_asked_by_a_night_worker_are_the_weekdays() -> None:
     (answer,) = _talk("en", {}, "we do night shifts, staff hours for weekdays?")
     assert "Monday to Friday" in answer.text and "any time" in answer.text, answer.text
+
+
+# --- two-part questions: how requests are cut apart, shared and answered (understanding12) ---
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "is there a microwave here? how much is the big dryer", "7 minutes"),
+     ("en", "how new are the washers, and where do I park", "behind the building"),
+     ("ko", "전자레인지 있어요? 와이파이 비밀번호 뭐예요?", "안내판")],
+)  # fmt: skip
+def test_a_first_question_about_a_thing_no_topic_names_is_declined_apart(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    markers = scoring.DECLINE_MARKERS[language]
+    assert fact in answer.text and any(m in answer.text.lower() for m in markers), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact", "machine"),
+    [("en", "how long does the big dryer run, and by the way washer 6 won't drain", "7 minutes",
+      6),
+     ("ko", "특대형 세탁기 얼마예요? 그리고 6번 세탁기 물이 안 빠져요", "8달러", 6)],
+)  # fmt: skip
+def test_a_question_before_a_problem_is_answered_and_the_problem_filed(
+    language: str, question: str, fact: str, machine: int
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and answer.machine == machine, answer.text
+    assert answer.escalation == "machine-broken"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["dryer 12 didn't count my coins and it won't start, refund how?",
+     "washer 3 ate my money, what do I do"],
+)  # fmt: skip
+def test_a_problem_told_on_then_asked_about_is_one_report_and_the_answer(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation == "money-taken" and "two days" in answer.text, answer.text
+    assert answer.text.count("recorded") == 1, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "state", "size"),
+    [("en", "is dryer 12 taken, and how big is it", "10 minutes", "standard"),
+     ("ko", "12번 건조기 쓰는 중이에요? 크기는 어때요?", "10분", "일반")],
+)  # fmt: skip
+def test_a_size_asked_after_a_machine_state_is_that_machines_size(
+    language: str, question: str, state: str, size: str
+) -> None:
+    (answer,) = _talk(language, {12: ("busy", 10)}, question)
+    assert state in answer.text and size in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "can I pay by phone on washer 7, and what does it cost", "$8"),
+     ("ko", "3번 세탁기 카드 돼요? 그거 얼마예요?", "3달러 50센트")],
+)  # fmt: skip
+def test_a_later_part_pointing_back_at_a_machine_named_before_is_asked_of_it(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "is the giant washer number 7 available", "free"),
+     ("ko", "대형 세탁기 5번 비었어요?", "비어 있어요")],
+)  # fmt: skip
+def test_a_machine_named_with_its_size_asked_free_is_its_state(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {5: ("free", None), 7: ("free", None)}, question)
+    assert said in answer.text and answer.intent == "machine-status", answer.text
+
+
+def test_minutes_said_in_tens_as_words_are_a_drying_time_worked_out() -> None:
+    (answer,) = _talk(
+        "en", {}, "what would seventy minutes in the big dryer cost, and where are they"
+    )
+    assert "$2.50" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "first", "then"),
+    [("en", "where is the change machine how much is the giant washer", "by the door", "$8"),
+     ("ko", "대형 세탁기 얼마예요 몇 분 걸려요", "5달러 75센트", "35분")],
+)  # fmt: skip
+def test_a_run_on_of_two_questions_is_cut_where_the_second_starts(
+    language: str, question: str, first: str, then: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert first in answer.text and then in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "open_", "staff"),
+    [("en", "is the shop open tuesdays and is anyone working tuesday morning", "24 hours",
+      "8 AM"),
+     ("ko", "토요일에 문 닫아요? 토요일 아침에 직원 있어요?", "24시간", "오전 9시")],
+)  # fmt: skip
+def test_a_later_yes_no_question_leaning_to_another_topic_is_answered_apart(
+    language: str, question: str, open_: str, staff: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert open_ in answer.text and staff in answer.text, answer.text
+
+
+def test_a_dry_cleaner_asked_for_is_declined() -> None:
+    (answer,) = _talk("en", {}, "is there a dry cleaners around, and how much is a big wash")
+    assert "can't do" in answer.text and "$5.75" in answer.text, answer.text

@@ -173,6 +173,10 @@ class Cues:
     # Words pointing back at what was just said ("after that", "그때", "그 후에"), beyond the
     # pronouns the normaliser keeps.
     back: re.Pattern[str] = field(default=_NEVER)
+    # The word a later part of an utterance points back at the thing of the part before with
+    # ("does washer 3 take cards, and how much is it", "3번 카드 돼요? 그거 얼마예요?"): a
+    # machine named there is put in its place.
+    it: re.Pattern[str] = field(default=_NEVER)
     # A holiday ("on christmas", "추석에"): the staff hours are per weekday, none for holidays.
     holiday: re.Pattern[str] = field(default=_NEVER)
 

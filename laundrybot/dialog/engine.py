@@ -241,9 +241,12 @@ class Dialog(Escalations, Shaping, Readings):
         pieces = [each for part in cut for each in self._each_machine(part)]
         # "suppose a dryer breaks, would I get my money back": every part is supposed.
         supposed = len(pieces) > 1 and bool(self.cues.hypothetical.search(plain(pieces[0])))
-        for piece in pieces:
+        for at, piece in enumerate(pieces):
             # A later piece that is only an object ("how much are the washers and dryers")
-            # shares the predicate of the one before: it is answered as a follow-up.
+            # shares the predicate of the one before: it is answered as a follow-up; one that
+            # points back at a machine the piece before named is asked of that machine.
+            if at:
+                piece = self._machine_shared(pieces[at - 1], piece)
             one = self._answer_one(
                 piece, machines, local, state, joined=bool(answers), supposed=supposed
             )
@@ -315,6 +318,25 @@ class Dialog(Escalations, Shaping, Readings):
             report_update=next((a.report_update for a in answers if a.report_update), None),
         )
 
+    def _machine_shared(self, before: str, piece: str) -> str:
+        """A later piece pointing back ("it") at the machine the piece before named ("does
+        washer 3 take cards, and how much is it"): asked of that machine ("how much is washer
+        3"), unless the piece before tells a problem (what "it" is then may be the money)."""
+        cues = self.cues
+        if cues.problem.search(cues.text(plain(before))):
+            return piece
+        was, norm = self.normalize(before), self.normalize(piece)
+        number = was.machine.number if was.machine is not None else None
+        if number not in self.by_number or number is None:
+            return piece
+        if norm.machine is not None or norm.kinds or cues.bare_number(norm.words) is not None:
+            return piece
+        low = plain(piece)
+        back = cues.it.search(low)
+        if back is None:
+            return piece
+        return low[: back.start()] + self._name(self.by_number[number]) + low[back.end() :]
+
     def _opening(self, text: str) -> str:
         """An answer's first sentence without its yes or no: two pieces answered alike ("washer
         6, is it in use") are said once."""
@@ -334,8 +356,8 @@ class Dialog(Escalations, Shaping, Readings):
         norm = self.normalize(piece)
         if not norm.features and not (norm.machine and norm.machine.number is not None):
             return False
-        ranked = self._rank(norm)
         low = self.cues.text(plain(piece))
+        ranked = self._asked_ranked(piece, norm, low)
         if ranked and ranked[0][1] >= THRESHOLD and ranked[0][0] not in ("greeting", "thanks"):
             return True
         cues = self.cues
@@ -353,11 +375,28 @@ class Dialog(Escalations, Shaping, Readings):
             or any(p.search(low) for p, _ in cues.items)
         )
 
+    def _asked_ranked(self, piece: str, norm: Normalized, low: str) -> list[tuple[str, float]]:
+        """The topics a piece is like; a question is no greeting ("is there a tv in here" is
+        not "hey there", nor "are staff there sunday morning" "good morning")."""
+        ranked = self._rank(norm)
+        greets = ("greeting", "thanks")
+        if (
+            ranked
+            and ranked[0][0] in greets
+            and self._asks(low)
+            and len(norm.words) > 3
+            and not self._greets(piece.split()[0])
+        ):
+            ranked = [(i, sc) for i, sc in ranked if i not in greets]
+        return ranked
+
     def _greets(self, text: str) -> bool:
         """Whether ``text`` by itself is a greeting or thanks ("hi", "hello there", "hey,")."""
         words = plain(text).split()
         if words and words[0].strip(",.!?") in self.greeting_words:
             return True
+        if self._unknown_asked(text):
+            return False  # "is there a microwave here" is not "hey there"
         ranked = self._rank(self.normalize(text))
         return bool(ranked) and ranked[0][0] in ("greeting", "thanks") and ranked[0][1] >= THRESHOLD
 
@@ -385,11 +424,20 @@ class Dialog(Escalations, Shaping, Readings):
             and not cues.problem.search(low)
         ):
             return True  # "do you sell dryer sheets, and bleach?": a thing asked of its own
+        return bool(cues.yes_no.search(low)) and self._unknown_asked(piece)
+
+    def _unknown_asked(self, piece: str) -> bool:
+        """A piece that is a question of its own about a thing no topic's examples name ("do
+        you have a tv", "how old are the machines"), nothing in it pointing back and no
+        problem told: a request apart, first or later, so declined rather than lost."""
+        low = self.cues.text(plain(piece))
+        norm = self.normalize(piece)
+        unknown = [f for f in norm.features if "_" not in f and f not in self.matcher.weight]
         return (
             len(piece.split()) >= 2
             and bool(unknown)
             and not {"it", "they", "them", "that", "those"} & set(norm.words)  # the one before
-            and bool(self.cues.yes_no.search(low))
+            and self._asks(low)
             and not self.cues.problem.search(low)
         )
 
@@ -398,7 +446,28 @@ class Dialog(Escalations, Shaping, Readings):
         if len(raw) <= 1:
             return [text]
         problem, read = self.cues.problem, lambda t: self.cues.text(plain(t))
-        if problem.search(read(text)) and not any(self._asks(read(p)) for p in raw[1:]):
+        spans = _spans(text, raw)
+        # A piece put as a question: asked in its words, or with a question mark after it
+        # ("..., refunds how?") when it tells no problem of its own ("..., refunds?").
+        hypothetical = self.cues.hypothetical
+        asked = [
+            self._asks(read(p))
+            or (
+                text[end:].lstrip().startswith("?")
+                and (not problem.search(read(p)) or bool(hypothetical.search(read(p))))
+            )
+            for p, (_, end) in zip(raw, spans, strict=True)
+        ]
+        asks_of = dict(zip(raw, asked, strict=True))
+        told = [bool(problem.search(read(p))) for p in raw]
+        if any(told) and not told[0]:
+            at = told.index(True)
+            if any(asked[:at]):
+                # "when are staff in on sunday? also dryer 11 took my card": the question
+                # first, then the problem, each as it would be alone.
+                head, tail = text[: spans[at - 1][1]], text[spans[at][0] :]
+                return self._pieces(head, st) + self._pieces(tail, st)
+        if problem.search(read(text)) and not any(asked[1:]):
             # A problem told in pieces ("dryer 11 ate my quarters, nothing happened") is one
             # complaint; it is cut only where a question of its own follows ("..., is 6 free?").
             return [text]
@@ -413,11 +482,28 @@ class Dialog(Escalations, Shaping, Readings):
         pieces: list[str] = []
         dropped = False
         for piece in raw:
-            own = (
-                self._stands(piece)
-                or (pieces and self._asked_apart(piece, pieces[-1]))
-                or (pieces and self._other_kind(pieces[-1], piece))
-                or (pieces and self._asked_anew(pieces[-1], piece))
+            # "washer 2 didn't count my quarters and it won't start": one complaint, told on.
+            told_on = (
+                bool(pieces)
+                and bool(problem.search(read(pieces[-1])))
+                and bool(problem.search(read(piece)))
+                and not asks_of.get(piece, self._asks(read(piece)))
+            )
+            # "dryer 9 took my quarters, what should I do": the complaint, then what to do.
+            then_what = (
+                bool(pieces)
+                and bool(problem.search(read(pieces[-1])))
+                and not problem.search(read(piece))
+                and bool(self.cues.what_now.search(read(piece)))
+            )
+            own = then_what or (
+                not told_on
+                and (
+                    self._stands(piece)
+                    or (pieces and self._asked_apart(piece, pieces[-1]))
+                    or (pieces and self._other_kind(pieces[-1], piece))
+                    or (pieces and self._asked_anew(pieces[-1], piece))
+                )
             )
             if pieces and (not own or len(pieces) >= 3):
                 merged = f"{pieces[-1]} {piece}"
@@ -443,6 +529,12 @@ class Dialog(Escalations, Shaping, Readings):
                     first
                     and not self._stands(pieces[0])
                     and not self._declined_apart(pieces[0], pieces[1])
+                    # "do you have a tv, and is parking free": the first asked apart
+                    and not (
+                        self._unknown_asked(pieces[0])
+                        and self._stands(pieces[1])
+                        and self._asks(self.cues.text(plain(pieces[1])))
+                    )
                 )
                 or (first and self._told_then_asked(pieces[0], pieces[1]))
                 or self._named_then_asked(pieces[0], pieces[1])
@@ -484,13 +576,10 @@ class Dialog(Escalations, Shaping, Readings):
         that leans, if weakly, to a topic other than the one the piece before is: answered
         apart, not drowned in the piece before."""
         low = self.cues.text(plain(piece))
-        if (
-            len(piece.split()) < 3
-            or not self.cues.asks.search(low)
-            or self.cues.problem.search(low)
-        ):
+        if len(piece.split()) < 3 or not self._asks(low) or self.cues.problem.search(low):
             return False
-        mine, theirs = self._rank(self.normalize(piece)), self._rank(self.normalize(before))
+        mine = self._asked_ranked(piece, self.normalize(piece), low)
+        theirs = self._rank(self.normalize(before))
         return (
             bool(mine and theirs)
             and mine[0][1] >= WEAK
@@ -651,18 +740,7 @@ class Dialog(Escalations, Shaping, Readings):
             return self._answer_one(head, machines, local, st, joined, supposed=False)
         low = cues.text(plain(piece))
         norm = self._sizes_read(self._expected_machine(piece, st) or self.normalize(piece), low, st)
-        ranked = self._rank(norm)
-        greets = ("greeting", "thanks")
-        if (
-            ranked
-            and ranked[0][0] in greets
-            and self._asks(low)
-            and len(norm.words) > 3
-            and not self._greets(piece.split()[0])
-        ):
-            # "is there a tv in here" is not "hey there", nor "anyone here this evening"
-            # "good evening": a question is about something else.
-            ranked = [(i, sc) for i, sc in ranked if i not in greets]
+        ranked = self._asked_ranked(piece, norm, low)
         best, score = ranked[0] if ranked else ("fallback", 0.0)
         number = norm.machine.number if norm.machine else None
         bare = cues.bare_number(norm.words) if number is None else None
@@ -919,8 +997,16 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = st.intent, max(score, THRESHOLD)
         elif (
             st.intent
-            # "the large one?": the last topic's, unless a size is asked ("how big is it")
-            and (score < THRESHOLD or (topicless and (follow or "size" not in norm.features)))
+            # "the large one?": the last topic's, unless a size is asked ("how big is it", "...
+            # and what size is it")
+            and (
+                score < THRESHOLD
+                or (
+                    topicless
+                    and (follow or "size" not in norm.features)
+                    and not (best == "machine-info" and "size" in norm.features)
+                )
+            )
             and (topicless or follow or said is not None)
         ):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
@@ -1123,6 +1209,15 @@ class Dialog(Escalations, Shaping, Readings):
             "staff-contact", "hours",
         ):  # fmt: skip  # "can i use number 6 rn", "is washer 5 open": its state
             best = "machine-status"
+        if (
+            number is not None
+            and best in ("machine-info", "prices")
+            and cues.yes_no.search(low)
+            and not cues.asks_price.search(low)
+            and ({"free", "available"} & set(norm.features) or cues.asks_busy.search(low))
+            and not cues.asks_count.search(low)
+        ):
+            best = "machine-status"  # "is the big washer, number 5, free": its state, not size
         if (
             number is not None
             and best == "machine-info"
@@ -1617,6 +1712,18 @@ _BOARD_ASKED = frozenset(
 )  # fmt: skip
 # Words that ask how long a cycle takes in general, not how long this one has left.
 _CYCLE_WORDS = frozenset({"take", "takes", "cycle", "usually", "normally", "typically", "always"})
+
+
+def _spans(text: str, pieces: list[str]) -> list[tuple[int, int]]:
+    """Where each of the pieces ``text`` was cut into stands in it (start, end), in order."""
+    out, at = [], 0
+    for piece in pieces:
+        start = text.find(piece, at)
+        if start < 0:  # never: the pieces are the text's own, in order
+            start = at
+        at = start + len(piece)
+        out.append((start, at))
+    return out
 
 
 def number_free(norm: Normalized) -> bool:

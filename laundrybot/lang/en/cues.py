@@ -125,7 +125,7 @@ _OUT_OF_SCOPE = any_of(
     r"\b(cigarettes?|alcohol|lottery|stamps)\b",
     r"\b(police|doctor|pharmacy|hospital|post office|gas station)\b",
     r"\bcall (my|me a|an?) (?!person|human)\w+",
-    r"\b(dry clean|dry-clean|dry cleaning|ironing|tailor|alterations?|shoe repair)\b",
+    r"\b(dry[ -]clean(ing|ers?)?|ironing|tailor|alterations?|shoe repair)\b",
     # Bringing laundry to the customer: the shop is self-service ("do you deliver").
     r"\b(deliver|delivers|delivery|deliveries|delivering)\b",
     r"\b(wash|clean|detail|vacuum) (my|the|our) (car|truck|van)\b|\bcar ?wash\b",
@@ -163,6 +163,13 @@ _CUT = re.compile(
     r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
     r"|\s+or\s+(?=(?:just|only)\s)"  # "do you do dry cleaning or just wash and fold"
 )
+# A run-on as a recogniser writes it: "how much does a wash cost how long is it"; not the
+# question a condition opens ("if I feed it two bucks how long will it go").
+_RUN_ON = re.compile(
+    r"(?<=\w)\s+(?=how (?:much|many|long|late|early|big)\s+(?:is|are|does|do|can|will|for|time"
+    r"|minutes|quarters|loads)\b)"
+)
+_CONDITION_FIRST = re.compile(r"^\W*(if|in case|when|once|suppose)\b", re.IGNORECASE)
 
 
 def split(text: str) -> list[str]:
@@ -171,6 +178,9 @@ def split(text: str) -> list[str]:
     text = _DOTTED_HOUR.sub(r"\1m", text)  # "3 a.m." is no sentence's end
     kept = _KEEP.sub(lambda m: m.group(0).replace(" ", "\x00"), text)
     pieces = [p.replace("\x00", " ").strip() for p in _CUT.split(kept)]
+    pieces = [
+        each for p in pieces for each in ([p] if _CONDITION_FIRST.match(p) else _RUN_ON.split(p))
+    ]
     return [p for p in pieces if p]
 
 
@@ -266,7 +276,12 @@ def counted(text: str) -> tuple[tuple[int, str, bool], ...]:
     return tuple(out)
 
 
-_AMOUNT = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|fifty)"
+_AMOUNT = (
+    r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen"
+    # "forty minutes", "forty-five minutes": tens, and tens with a unit.
+    r"|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four"
+    r"|five|six|seven|eight|nine))?)"
+)
 _MONEY_GIVEN = re.compile(
     r"\$\s?(\d+(?:\.\d\d)?)(?!\s*(?:minutes?|mins?))"
     rf"|\b{_AMOUNT}\s+(?:(?:full|whole|single|more) )?(dollars?|bucks?|quarters?|cents?)\b"
@@ -636,6 +651,9 @@ _MONEY_LOST = any_of(
     # Coins or a payment put in and not counted: the machine kept them.
     r"\b(coins?|quarters?|money|payment|cash)\b.*(\bnot|\bnever|n'?t)\b.{0,12}"
     r"\b(register|registered|count|counted|show|showed|go in|went in|credit|credited)\b",
+    # The same, the machine first: "it didn't count my quarters".
+    r"(\bnot|\bnever|n'?t)\b (register|count|credit|show)( all| any of)? (my|the)"
+    r" (coins?|quarters?|money|payment|cash)\b",
 )
 # Asking whether a machine works, not telling that it broke.
 _ASKS_BROKEN = re.compile(
@@ -810,6 +828,7 @@ CUES = Cues(
     grants=re.compile(r"^(you can|you may|you're welcome to)\b", re.IGNORECASE),
     tells=re.compile(r"^((so|well|ok(ay)?|um),? )*(i|i'm|im|i've|ive|we|we're|my|our)\b"),
     back=re.compile(r"\b(then|that time)\b"),
+    it=re.compile(r"\b(it|that one|this one)\b"),
     holiday=re.compile(
         r"\b(christmas|xmas|thanksgiving|new year'?s|easter|holidays?|independence day"
         r"|(4th|fourth) of july|july (4th|fourth)|labou?r day|memorial day|halloween)\b"
