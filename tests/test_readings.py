@@ -1685,3 +1685,19 @@ def test_a_later_yes_no_question_leaning_to_another_topic_is_answered_apart(
 def test_a_dry_cleaner_asked_for_is_declined() -> None:
     (answer,) = _talk("en", {}, "is there a dry cleaners around, and how much is a big wash")
     assert "can't do" in answer.text and "$5.75" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["does the giant washer take 6 loads", "is the big dryer 2 dollars an hour",
+     "will anybody be around at 7 on sunday", "i need it done before 11"],
+)  # fmt: skip
+def test_a_number_that_is_an_amount_or_an_hour_names_no_machine(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.machine is None, answer.text
+
+
+def test_ate_before_are_is_a_machine_number() -> None:
+    spec: dict[int, tuple[str, float | None]] = {4: ("free", None), 8: ("busy", 20)}
+    (answer,) = _talk("en", spec, "washer for and washer ate are they free")
+    assert "Washer 4 is free" in answer.text and "8" in answer.text

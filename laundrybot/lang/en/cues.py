@@ -232,8 +232,9 @@ _UNITS_AFTER = frozenset(
 )
 _TIME_OF_DAY = ("at night", "in the morning", "in the evening", "in the afternoon", "tonight")
 _BEFORE_NOT_MACHINE = frozenset(["$", "for", "pay", "paid", "charged", "cost", "costs"])
-# "I work till 7": an hour, unless a machine's end follows ("how long till 7 is done").
-_UNTIL = frozenset(["till", "til", "until"])
+# "I work till 7", "done before 12", "at 8 on saturdays": an hour, unless a machine's end
+# follows ("how long till 7 is done").
+_UNTIL = frozenset(["till", "til", "until", "before", "after", "by", "around", "at"])
 _ENDS = frozenset(["is", "finishes", "done", "will", "gets", "ends", "stops", "has", "be"])
 
 

@@ -37,7 +37,8 @@ _AFTER_NUMBER = word_set(
     "be "
     "leaks stuck still not in has have will does did running on please empty status yet now "
     "started start starting shows says door error and or right there "
-    "charged charges stopped stops won't wont keeps kept isn't doesn't didn't smells makes"
+    "charged charges stopped stops won't wont keeps kept isn't doesn't didn't smells makes "
+    "are"
 )
 # "the sixth washer", "the 6th dryer": an ordinal before a machine word is its number.
 _ORDINALS = {ordinal_words(n): n for n in range(1, 21)}
@@ -379,6 +380,13 @@ def ordinal_machines(words: list[str]) -> list[str]:
     return out
 
 
+# Words after a number that make it an amount, not a machine's number.
+_AMOUNT_UNITS = word_set(
+    "loads load dollars dollar bucks buck cents cent quarters minutes mins minute hours hour "
+    "pounds pound lbs lb kilos kg times"
+)
+
+
 def find_machine(words: list[str]) -> tuple[list[str], MachineRef | None]:
     """Find "washer 5", "dryer number 12", "machine no 4", "number 4"; number -> NUM."""
     out = list(words)
@@ -389,7 +397,9 @@ def find_machine(words: list[str]) -> tuple[list[str], MachineRef | None]:
         j = i + 1
         if word in MACHINE_WORDS and j < len(words) and words[j] in _NUMBER_MARKERS:
             j += 1  # "dryer number 12"
-        if j < len(words) and words[j].isdigit():
+        after = words[j + 1] if j + 1 < len(words) else ""
+        if j < len(words) and words[j].isdigit() and after not in _AMOUNT_UNITS:
+            # Not "large washer three loads", "the giant washer 8 dollars": an amount.
             kind = MACHINE_WORDS.get(word)
             ref = MachineRef(kind, int(words[j]))
             out[j] = NUM
