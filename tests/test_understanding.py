@@ -84,11 +84,18 @@ BARS: dict[str, dict[str, float]] = {
     # of cf91ddb). After tuning on 7 and 8 (understanding8, 9 and main): tuning7 294/299
     # 98.3%, follow-up 98.7%, two-part 97.3%; tuning8 272/279 97.5%, follow-up 98.7%,
     # two-part 96.7%; no false report (tuning9 then 215/261).
+    # After tuning on 9 and 10 too (understanding10-12 and main): tuning7 294/299; tuning8
+    # 274/279 98.2%; tuning9 248/261 95.0%, follow-up 95.7%, two-part 93.8%.
     "tuning7_en": {"rate": 0.96, "follow-up": 0.96, "two-part": 0.94},
-    "tuning8_en": {"rate": 0.95, "follow-up": 0.96, "two-part": 0.93},
-    "tuning9_en": {"rate": 0.80, "follow-up": 0.82, "two-part": 0.74},
+    "tuning8_en": {"rate": 0.96, "follow-up": 0.96, "two-part": 0.95},
+    "tuning9_en": {"rate": 0.93, "follow-up": 0.93, "two-part": 0.90},
+    # Tuning set 10, English, two-part questions only (written from the facts only, by someone
+    # who never saw the code or the other sets' questions). First seen (code of 4e6b911):
+    # 124/160 77.5%, no false report. After tuning on it: 142/160 88.8%, no false report.
+    "tuning10_en": {"rate": 0.86, "follow-up": 0.85, "two-part": 0.86},
     # Measured once at the end of each round's work (Wednesday 15:30), totals only. After
-    # understanding8 and 9 (tuning7, tuning8): en 243/255 95.3%, follow-up 100% (82/82),
+    # understanding10 to 12 (tuning9, tuning10): unchanged (en 243/255, two-part 26/29; ko
+    # 96/98). After understanding8 and 9 (tuning7, tuning8): en 243/255 95.3%, follow-up 100% (82/82),
     # two-part 89.7% (26/29), no false report; ko 96/98 98.0%, follow-up 100%, two-part
     # 90.0%, no false report. After understanding7 (tuning6): the same as after
     # understanding6. After understanding6
@@ -116,6 +123,7 @@ MAX_FALSE_REPORTS = {
     "tuning7_en": 0,  # first seen: 2
     "tuning8_en": 0,  # first seen: 1
     "tuning9_en": 0,
+    "tuning10_en": 0,
     "heldout_en": 0,
     "heldout_ko": 0,
 }
@@ -211,6 +219,7 @@ NAMES = (
     "tuning7_en",
     "tuning8_en",
     "tuning9_en",
+    "tuning10_en",
     "heldout_en",
     "tuning_ko",
     "tuning2_ko",
@@ -242,7 +251,7 @@ def test_print_figures_side_by_side() -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
     tuning = (
         "tuning_en", "tuning2_en", "tuning3_en", "tuning4_en", "tuning5_en", "tuning6_en",
-        "tuning7_en", "tuning8_en", "tuning9_en",
+        "tuning7_en", "tuning8_en", "tuning9_en", "tuning10_en",
         "tuning_ko", "tuning2_ko", "tuning3_ko", "tuning4_ko",
     )  # fmt: skip
     for name in tuning:  # tuning sets only
