@@ -95,9 +95,9 @@ BARS: dict[str, dict[str, float]] = {
     "tuning10_en": {"rate": 0.86, "follow-up": 0.85, "two-part": 0.86},
     # Measured once at the end of each round's work (Wednesday 15:30), totals only. After
     # understanding10 to 12 (tuning9, tuning10): unchanged (en 243/255, two-part 26/29; ko
-    # 96/98). After understanding8 and 9 (tuning7, tuning8): en 243/255 95.3%, follow-up 100% (82/82),
-    # two-part 89.7% (26/29), no false report; ko 96/98 98.0%, follow-up 100%, two-part
-    # 90.0%, no false report. After understanding7 (tuning6): the same as after
+    # 96/98). After understanding8 and 9 (tuning7, tuning8): en 243/255 95.3%, follow-up
+    # 100% (82/82), two-part 89.7% (26/29), no false report; ko 96/98 98.0%, follow-up 100%,
+    # two-part 90.0%, no false report. After understanding7 (tuning6): the same as after
     # understanding6. After understanding6
     # (tuning5): en 237/255 92.9%, follow-up 95.1%, two-part 89.7% (26/29), no
     # false report; ko 96/98 98.0%, follow-up 100%, two-part 90.0% (9/10), no false report.

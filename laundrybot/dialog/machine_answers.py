@@ -136,13 +136,7 @@ class MachineAnswers(Base):
                 parts.append(say("none_free_soonest", kinds=label, soonest=soonest))
             else:
                 parts.append(say("none_free", kinds=label))
-        if unknown:
-            machines = say.plural(self._kind("machine"), unknown)
-            parts.append(say("unknown_some", count=unknown, machines=machines))
-        expression = "happy" if free_parts else "apologetic"
-        return self._reply(
-            turn, " ".join(parts), source="machines", expression=expression, intent="free-machines"
-        )
+        return self._board_reply(turn, parts, unknown, happy=bool(free_parts))
 
     def _of_sizes_named(self, turn: Turn) -> list[MachineInfo]:
         """The machines of the sizes a question names ("are the large washers free"), of its
@@ -193,13 +187,7 @@ class MachineAnswers(Base):
             soonest = self._soonest(turn, group)
             key = "none_free_soonest" if soonest else "none_free"
             parts.append(say(key, kinds=label, soonest=soonest))
-        if unknown:
-            machines = say.plural(self._kind("machine"), unknown)
-            parts.append(say("unknown_some", count=unknown, machines=machines))
-        expression = "happy" if free else "apologetic"
-        return self._reply(
-            turn, " ".join(parts), source="machines", expression=expression, intent="free-machines"
-        )
+        return self._board_reply(turn, parts, unknown, happy=bool(free))
 
     def _minutes_left(self, status: MachineStatus, turn: Turn) -> int | None:
         if status.until is None:
@@ -252,6 +240,16 @@ class MachineAnswers(Base):
         if left <= 0:
             return self.say("soonest_now", name=self._name(m))
         return self.say("soonest", name=self._name(m), minutes=self.say.minutes(left))
+
+    def _board_reply(self, turn: Turn, parts: list[str], unknown: int, *, happy: bool) -> Answer:
+        """A free-machines answer: its sentences, then how many machines have no known state."""
+        if unknown:
+            machines = self.say.plural(self._kind("machine"), unknown)
+            parts.append(self.say("unknown_some", count=unknown, machines=machines))
+        expression = "happy" if happy else "apologetic"
+        return self._reply(
+            turn, " ".join(parts), source="machines", expression=expression, intent="free-machines"
+        )
 
     def _machine_info(self, turn: Turn) -> Answer:
         """A machine's own facts: its size, what it holds and where it is; with no machine
