@@ -1701,3 +1701,15 @@ def test_ate_before_are_is_a_machine_number() -> None:
     spec: dict[int, tuple[str, float | None]] = {4: ("free", None), 8: ("busy", 20)}
     (answer,) = _talk("en", spec, "washer for and washer ate are they free")
     assert "Washer 4 is free" in answer.text and "8" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "lead"),
+    [("en", "r u guys shut on sundays", "No"), ("en", "do you close at night", "No"),
+     ("en", "are you open late tonight?", "Yes"), ("ko", "밤에는 문 닫나요?", "아니요")],
+)  # fmt: skip
+def test_asked_whether_the_shop_is_closed_yes_means_closed(
+    language: str, question: str, lead: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.text.startswith(lead), answer.text

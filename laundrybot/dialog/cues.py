@@ -115,6 +115,8 @@ class Cues:
     # "what's the name of this place", "the owner's name": a name asked; the shop's is known,
     # a person's is not.
     asks_name: re.Pattern[str] = field(default=_NEVER)
+    # "are you closed on sunday", "일요일에 쉬어요?": yes means closed, not open.
+    asks_closed: re.Pattern[str] = field(default=_NEVER)
     # "are you a robot", "who am I talking to", "로봇이에요?": what the attendant is.
     asks_identity: re.Pattern[str] = field(default=_NEVER)
     # Sizes weighed against each other ("which dryer gives more time per quarter", "is the

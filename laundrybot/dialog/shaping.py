@@ -125,8 +125,11 @@ class Shaping(Memory):
             if "tomorrow" in turn.norm.words:
                 day = (turn.now.weekday() + 1) % 7
             if day is not None:
-                return shop.always or shop.days[day] is not None
-            return shop.always or shop.is_open(turn.now)
+                open_then = shop.always or shop.days[day] is not None
+            else:
+                open_then = shop.always or shop.is_open(turn.now)
+            # "are you closed on sunday": yes means closed.
+            return not open_then if cues.asks_closed.search(low) else open_then
         at = self._staff_at(turn) if intent == "staff-contact" else None
         if at is not None:
             return at[1]  # "will anyone be here at 7?": whether staff are in then

@@ -210,8 +210,8 @@ _SYNONYMS = {
     "dog": "pet", "cat": "pet", "puppy": "pet", "kitten": "pet", "animal": "pet",
     "car": "park", "truck": "park", "vehicle": "park", "van": "park", "parking": "park",
     "normal": "regular", "standard": "standard", "mat": "rug", "carpet": "rug",
-    # A washer that takes a thing fits it.
-    "handle": "fit",
+    # A washer that takes a thing fits it; a shop shut is closed.
+    "handle": "fit", "shut": "close",
     # Bedding as big as a comforter is washed like one.
     "duvet": "comforter", "quilt": "comforter", "blanket": "comforter",
     "bedspread": "comforter", "doona": "comforter", "eiderdown": "comforter",
