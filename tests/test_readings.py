@@ -1713,3 +1713,15 @@ def test_asked_whether_the_shop_is_closed_yes_means_closed(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert answer.text.startswith(lead), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"), [("en", "got any free dryers?"), ("ko", "빈 건조기 있나요?")]
+)
+def test_whether_a_machine_is_free_with_no_state_known_is_neither_yes_nor_no(
+    language: str, question: str
+) -> None:
+    (unknown,) = _talk(language, {}, question)
+    (none,) = _talk(language, {n: ("busy", 10) for n in range(9, 17)}, question)
+    assert not unknown.text.startswith(("Yes", "No", "네", "아니요")), unknown.text
+    assert none.text.startswith(("No", "아니요")), none.text

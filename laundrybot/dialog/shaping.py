@@ -109,7 +109,8 @@ class Shaping(Memory):
                 return status.state is not MachineState.OUT_OF_ORDER
             return status.state is MachineState.FREE
         if intent == "free-machines":
-            return answer.expression == "happy"
+            # Some free: yes; none free: no; no machine's state known: neither.
+            return {"happy": True, "apologetic": False}.get(answer.expression)
         if intent == "machine-info" and turn.machine is not None:
             named = [w for w in turn.norm.words if w in self.sizes_by_word]
             if named:  # "is that one of the big ones" about dryer 12: its size, yes or no
