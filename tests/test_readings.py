@@ -1725,3 +1725,15 @@ def test_whether_a_machine_is_free_with_no_state_known_is_neither_yes_nor_no(
     (none,) = _talk(language, {n: ("busy", 10) for n in range(9, 17)}, question)
     assert not unknown.text.startswith(("Yes", "No", "네", "아니요")), unknown.text
     assert none.text.startswith(("No", "아니요")), none.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "lead"),
+    [("en", "is it coins only", "No"), ("en", "do we need to bring coins", "No"),
+     ("en", "can i pay by phone", "Yes"), ("ko", "카드만 받아요?", "아니요")],
+)  # fmt: skip
+def test_a_way_to_pay_asked_as_needed_is_no_when_there_are_others(
+    language: str, question: str, lead: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "payment" and answer.text.startswith(lead), answer.text

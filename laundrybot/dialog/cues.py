@@ -115,6 +115,8 @@ class Cues:
     # "what's the name of this place", "the owner's name": a name asked; the shop's is known,
     # a person's is not.
     asks_name: re.Pattern[str] = field(default=_NEVER)
+    # "do I need coins", "동전 있어야 돼요?": a way to pay asked as the only one.
+    asks_need: re.Pattern[str] = field(default=_NEVER)
     # "are you closed on sunday", "일요일에 쉬어요?": yes means closed, not open.
     asks_closed: re.Pattern[str] = field(default=_NEVER)
     # "are you a robot", "who am I talking to", "로봇이에요?": what the attendant is.

@@ -138,6 +138,9 @@ class Shaping(Memory):
             if any(w in DAY_WORDS or w == "tomorrow" for w in turn.norm.words):
                 return None
             return self.knowledge.staff_hours.is_open(turn.now)
+        if intent == "payment" and cues.asks_need.search(low):
+            # "do I need quarters": not when there are other ways to pay.
+            return len(self.knowledge.payment_methods) <= 1
         if intent in ("payment", "detergent"):
             return True
         if cues.may_i.search(low) and cues.grants.search(answer.text):

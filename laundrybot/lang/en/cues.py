@@ -800,6 +800,7 @@ CUES = Cues(
     asks_name=re.compile(
         r"\bname\b|\bwhat('?s| is) (this|it|the)( \w+)? called\b|\bcalled\b( again)?\??$"
     ),
+    asks_need=re.compile(r"\b(need|have to|has to|must|required|only)\b"),
     asks_closed=re.compile(r"\b(close|closes|closed|shut|shuts)\b"),
     asks_identity=re.compile(
         r"\b(are|r) (you|u) (a |an |even )?(real|robot|bot|human|person|computer|machine|ai|alive"

@@ -345,6 +345,7 @@ CUES = Cues(
     asks_price=re.compile(r"얼마|가격|비용|무료|공짜|유료"),
     says_money=re.compile(r"\d+ ?(달러|센트)|무료|공짜"),
     asks_name=re.compile(r"이름|성함|상호"),
+    asks_need=re.compile(r"필요|있어야|해야|만 ?(돼|되|받)"),
     asks_closed=re.compile(r"닫|쉬어|쉬나|쉬는|휴무|문안열|안열어"),
     asks_identity=re.compile(
         r"(로봇|기계|컴퓨터|사람|인공지능|AI)(이에요|예요|이야|야|인가요|이세요|맞아요)\??$|누구(세요|야|예요)"
