@@ -1737,3 +1737,11 @@ def test_a_way_to_pay_asked_as_needed_is_no_when_there_are_others(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert answer.intent == "payment" and answer.text.startswith(lead), answer.text
+
+
+@pytest.mark.parametrize("question", ["i'd like my money back", "we want a refund"])
+def test_a_refund_wanted_asks_which_machine_kept_the_money(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation is None and "which machine" in answer.text.lower(), answer.text
+    _, placed = _talk("en", {}, question, "it was dryer 11")
+    assert placed.escalation == "money-taken" and placed.machine == 11

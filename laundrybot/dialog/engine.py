@@ -1383,6 +1383,8 @@ class Dialog(Escalations, Shaping, Readings):
                 best = "call-staff"  # someone hurt or a person asked for, no machine problem
             else:
                 best = escalations[0] if escalations else "machine-broken"
+                if money:
+                    best = "money-taken"  # "we need a refund please": money a machine kept
             score = max(score, THRESHOLD)
 
         if (

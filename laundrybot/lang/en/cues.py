@@ -642,6 +642,9 @@ _SAYS_MOMENT = re.compile(
 
 # Money the machine kept: taken, charged, or paid (the payment went through) and nothing ran.
 _MONEY_LOST = any_of(
+    # A refund wanted ("i want a refund"): money a machine kept, whichever it was.
+    r"^(i|we)( want| need| would like|'d like|d like)( to get)? (a |my |our )?"
+    r"(refund|money back)\b",
     r"\b(took|taken|takes|ate|eaten|eats|kept|keeps|swallowed|stole|charged|grabbed)\b"
     r".*\b(money|quarters?|coins?|payment|cash|change|bucks|dollars?|\$?\d+)\b",
     r"\b(charged|billed) me\b|\bcharged (twice|double)|\bdouble charged",
