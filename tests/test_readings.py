@@ -1701,3 +1701,30 @@ def test_ate_before_are_is_a_machine_number() -> None:
     spec: dict[int, tuple[str, float | None]] = {4: ("free", None), 8: ("busy", 20)}
     (answer,) = _talk("en", spec, "washer for and washer ate are they free")
     assert "Washer 4 is free" in answer.text and "8" in answer.text
+
+
+# Arithmetic from the shop's facts: money against prices, prices in quarters, weight priced.
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "would 6 bucks cover the giant one", "No, $6 doesn't cover a giant wash at $8"),
+     ("en", "if i have $4 will that do for a regular or a large",
+      "$4 covers a regular wash at $3.50, but not a large wash at $5.75"),
+     ("ko", "4달러면 일반이나 대형 충분해요?", "대형 세탁(5달러 75센트)는 모자라요")],
+)  # fmt: skip
+def test_money_said_against_the_wash_prices_says_which_it_covers(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "the giant washer, how many quarters is that", "32 quarters"),
+     ("ko", "대형 세탁기는 동전 몇 개 넣어야 돼요?", "쿼터 23개")],
+)  # fmt: skip
+def test_a_wash_price_asked_in_quarters_is_counted_in_quarters(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text

@@ -704,6 +704,8 @@ class Dialog(Escalations, Shaping, Readings):
             self.normalize(condition).words, _EPOCH
         ):
             return None  # "if I come at midnight, ...": the time is the question's
+        if cues.money_given(condition) is not None or cues.minutes_wanted(condition) is not None:
+            return None  # "if I have $5, is that enough for a large": the money is the question's
         told = self._rank(self.normalize(condition))
         if told and told[0][0] in ("payment-problem", "money-taken", "refunds"):
             return None  # "if the coins don't register, should I put more in": that problem
@@ -1065,6 +1067,22 @@ class Dialog(Escalations, Shaping, Readings):
             # "how long does a quarter last in the dryer", "what do the big dryers give you
             # for a dollar": drying time for money, or money for a time, worked out.
             best, score = "cycle-times", max(score, THRESHOLD)
+        if (
+            best not in ESCALATIONS
+            and not problem
+            and number is None
+            and "dryer" not in norm.kinds
+            and (
+                (cues.money_given(low) is not None and cues.asks_enough.search(low))
+                or (
+                    cues.asks_coins.search(low)
+                    and ("washer" in norm.kinds or any(w in self.sizes_by_word for w in norm.words))
+                )
+            )
+        ):
+            # "is five bucks enough for a large", "how many quarters is the giant": the wash
+            # prices against the money said, or counted in quarters.
+            best, score = "prices", max(score, THRESHOLD)
         if (
             (self.size_words.intersection(norm.features) or cues.load_count(low) is not None)
             and not problem
