@@ -1728,3 +1728,41 @@ def test_a_wash_price_asked_in_quarters_is_counted_in_quarters(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "questions", "said"),
+    [("en", ["what would 12 lbs of drop off laundry cost"], "12 pounds at $1.50 a pound is $18"),
+     ("en", ["do you do wash and fold", "say twenty pounds, what does that come to"], "$30"),
+     ("ko", ["세탁 대행 30파운드면 얼마예요?"], "45달러")],
+)  # fmt: skip
+def test_a_weight_said_is_priced_at_the_owners_rate_per_pound(
+    language: str, questions: list[str], said: str
+) -> None:
+    answer = _talk(language, {}, *questions)[-1]
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "for 20 lbs, is drop off cheaper than a giant wash", "$22 less than wash and fold"),
+     ("ko", "일반 세탁기로 직접 하는 거랑 10파운드 맡기는 거 중에 뭐가 더 싸요?",
+      "11달러 50센트 싸요")],
+)  # fmt: skip
+def test_a_wash_against_a_service_priced_by_weight_says_which_is_cheaper_and_by_how_much(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "does the big dryer cost less than the standard dryer", "They cost the same"),
+     ("ko", "건조기 크기별로 어느 게 더 싸요?", "가격은 같아요")],
+)  # fmt: skip
+def test_sizes_alike_in_price_compared_are_said_to_cost_the_same(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text

@@ -789,6 +789,10 @@ class Dialog(Escalations, Shaping, Readings):
         if st.pending == "machine" and said is not None and self._referential(norm):
             return self._respond("machine-status", norm, said, **cont, score=0.8)
 
+        weighed = None if problem or said is not None else self._weight_priced(low, st, ranked)
+        if weighed is not None:  # "I'd have about 40 pounds, how much is that": at the rate
+            return self._respond(weighed[0], norm, None, **cont, text=weighed[1], score=THRESHOLD)
+
         # "for how long" after "there's parking for up to two hours": the last answer says it.
         told = self._told_before(norm, ranked, said, problem, st, low)
         if told is None and said is None and not problem:
@@ -1481,6 +1485,13 @@ class Dialog(Escalations, Shaping, Readings):
         if len(sizes) < 2:
             return None
         say = self.say
+        if len({s.price for s in sizes}) == 1 and kind == "dryer":
+            # "is the big dryer cheaper than the standard": the same price, for its minutes.
+            items = say.join_and(
+                say("price_dry_item", money=say.money(s.price), minutes=s.minutes, size=s.name)
+                for s in sizes
+            )
+            return say("same_price", items=items)
         if kind == "dryer":
             return self._price_sentence(sizes)
         return " ".join(
