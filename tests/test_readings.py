@@ -1766,3 +1766,16 @@ def test_sizes_alike_in_price_compared_are_said_to_cost_the_same(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "is a large wash 5 dollars or 6", "$5.75 in a large washer"),
+     ("en", "does the regular one cost 3 bucks or 4", "$3.50 in a regular washer"),
+     ("ko", "대형 세탁기 5달러예요 6달러예요?", "5달러 75센트")],
+)  # fmt: skip
+def test_a_wash_price_guessed_as_two_amounts_gets_its_price(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text and answer.machine is None, answer.text

@@ -1087,6 +1087,19 @@ class Dialog(Escalations, Shaping, Readings):
             # "is five bucks enough for a large", "how many quarters is the giant": the wash
             # prices against the money said, or counted in quarters.
             best, score = "prices", max(score, THRESHOLD)
+        elif (
+            best in ("fallback", "cycle-times", "machine-info", "prices")
+            and not problem
+            and number is None
+            and not norm.kinds - {"washer"}
+            and cues.yes_no.search(low)
+            and cues.money_given(low) is not None
+            and cues.minutes_wanted(low) is None
+            and cues.load_count(low) is None
+            and any(s.kind == "washer" for w in norm.words for s in self.sizes_by_word.get(w, []))
+        ):
+            # "is the giant eight dollars or nine": a wash price guessed, its price said.
+            best, score = "prices", max(score, THRESHOLD)
         if (
             (self.size_words.intersection(norm.features) or cues.load_count(low) is not None)
             and not problem

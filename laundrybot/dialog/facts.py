@@ -156,9 +156,10 @@ class FactAnswers(Base):
         """What money offered buys in a dryer ("what does a dollar get me": 32 minutes), or
         what a drying time wanted costs ("to dry for an hour": $2 for 64 minutes), for each
         dryer size asked; None when the question gives neither."""
-        if "washer" in turn.norm.kinds:
-            return None
-        asked = [s for s in self._sizes_asked(turn) if s.kind == "dryer" and s.price > 0]
+        sizes = self._sizes_asked(turn)
+        if "washer" in turn.norm.kinds or (sizes and all(s.kind == "washer" for s in sizes)):
+            return None  # "is the giant eight dollars": a washer named, no drying
+        asked = [s for s in sizes if s.kind == "dryer" and s.price > 0]
         dryers = asked or [s for s in self.knowledge.dryers if s.price > 0]
         money = self.cues.money_given(turn.low)
         wanted = self.cues.minutes_wanted(turn.low)

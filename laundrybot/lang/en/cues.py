@@ -472,6 +472,8 @@ def bare_number(words: tuple[str, ...]) -> int | None:
             continue
         if before in _UNTIL and after not in _ENDS:
             continue
+        if before in ("or", "and", "to") and i >= 2 and words[i - 2] in _UNITS_AFTER:
+            continue  # "eight dollars or nine", "30 minutes or 40": the same unit's amount
         if before == "the" and i >= 2 and words[i - 2] == "of":
             continue  # "which one of the two": the machines talked about, counted
         if i and (_counted(after) or _counted(words[i + 2] if i + 2 < len(words) else "")):
