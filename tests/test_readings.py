@@ -1745,3 +1745,81 @@ def test_a_refund_wanted_asks_which_machine_kept_the_money(question: str) -> Non
     assert answer.escalation is None and "which machine" in answer.text.lower(), answer.text
     _, placed = _talk("en", {}, question, "it was dryer 11")
     assert placed.escalation == "money-taken" and placed.machine == 11
+
+
+# Arithmetic from the shop's facts: money against prices, prices in quarters, weight priced.
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "would 6 bucks cover the giant one", "No, $6 doesn't cover a giant wash at $8"),
+     ("en", "if i have $4 will that do for a regular or a large",
+      "$4 covers a regular wash at $3.50, but not a large wash at $5.75"),
+     ("ko", "4달러면 일반이나 대형 충분해요?", "대형 세탁(5달러 75센트)는 모자라요")],
+)  # fmt: skip
+def test_money_said_against_the_wash_prices_says_which_it_covers(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "the giant washer, how many quarters is that", "32 quarters"),
+     ("ko", "대형 세탁기는 동전 몇 개 넣어야 돼요?", "쿼터 23개")],
+)  # fmt: skip
+def test_a_wash_price_asked_in_quarters_is_counted_in_quarters(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "questions", "said"),
+    [("en", ["what would 12 lbs of drop off laundry cost"], "12 pounds at $1.50 a pound is $18"),
+     ("en", ["do you do wash and fold", "say twenty pounds, what does that come to"], "$30"),
+     ("ko", ["세탁 대행 30파운드면 얼마예요?"], "45달러")],
+)  # fmt: skip
+def test_a_weight_said_is_priced_at_the_owners_rate_per_pound(
+    language: str, questions: list[str], said: str
+) -> None:
+    answer = _talk(language, {}, *questions)[-1]
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "for 20 lbs, is drop off cheaper than a giant wash", "$22 less than wash and fold"),
+     ("ko", "일반 세탁기로 직접 하는 거랑 10파운드 맡기는 거 중에 뭐가 더 싸요?",
+      "11달러 50센트 싸요")],
+)  # fmt: skip
+def test_a_wash_against_a_service_priced_by_weight_says_which_is_cheaper_and_by_how_much(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "does the big dryer cost less than the standard dryer", "They cost the same"),
+     ("ko", "건조기 크기별로 어느 게 더 싸요?", "가격은 같아요")],
+)  # fmt: skip
+def test_sizes_alike_in_price_compared_are_said_to_cost_the_same(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "is a large wash 5 dollars or 6", "$5.75 in a large washer"),
+     ("en", "does the regular one cost 3 bucks or 4", "$3.50 in a regular washer"),
+     ("ko", "대형 세탁기 5달러예요 6달러예요?", "5달러 75센트")],
+)  # fmt: skip
+def test_a_wash_price_guessed_as_two_amounts_gets_its_price(
+    language: str, question: str, said: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text and answer.machine is None, answer.text

@@ -143,6 +143,16 @@ class Cues:
     # worked out from each dryer's price for its minutes.
     money_given: Callable[[str], Decimal | None] = field(default=lambda text: None)
     minutes_wanted: Callable[[str], int | None] = field(default=lambda text: None)
+    # Whether money offered covers a price ("is five bucks enough for a large", "can I afford
+    # the giant with $6", "5달러면 충분해요?"): each size asked, covered or not.
+    asks_enough: re.Pattern[str] = field(default=_NEVER)
+    # A price asked in coins ("how many quarters is a wash", "쿼터 몇 개"): the price counted in
+    # the coins the shop takes (a quarter, 25 cents).
+    asks_coins: re.Pattern[str] = field(default=_NEVER)
+    # A weight said ("about 40 pounds", "10 lbs", "40파운드"), in pounds, and a price per pound
+    # in an owner's text ("1 dollar 50 a pound", "1파운드에 1달러 50센트"): the weight priced.
+    weight_given: Callable[[str], Decimal | None] = field(default=lambda text: None)
+    per_weight: Callable[[str], Decimal | None] = field(default=lambda text: None)
     # The hour a question asks about ("at 7 in the evening", "at midnight", "밤 9시"), in
     # minutes after midnight: whether staff are in then.
     hour_asked: Callable[[str], int | None] = field(default=lambda text: None)

@@ -704,6 +704,8 @@ class Dialog(Escalations, Shaping, Readings):
             self.normalize(condition).words, _EPOCH
         ):
             return None  # "if I come at midnight, ...": the time is the question's
+        if cues.money_given(condition) is not None or cues.minutes_wanted(condition) is not None:
+            return None  # "if I have $5, is that enough for a large": the money is the question's
         told = self._rank(self.normalize(condition))
         if told and told[0][0] in ("payment-problem", "money-taken", "refunds"):
             return None  # "if the coins don't register, should I put more in": that problem
@@ -786,6 +788,10 @@ class Dialog(Escalations, Shaping, Readings):
             )
         if st.pending == "machine" and said is not None and self._referential(norm):
             return self._respond("machine-status", norm, said, **cont, score=0.8)
+
+        weighed = None if problem or said is not None else self._weight_priced(low, st, ranked)
+        if weighed is not None:  # "I'd have about 40 pounds, how much is that": at the rate
+            return self._respond(weighed[0], norm, None, **cont, text=weighed[1], score=THRESHOLD)
 
         # "for how long" after "there's parking for up to two hours": the last answer says it.
         told = self._told_before(norm, ranked, said, problem, st, low)
@@ -1065,6 +1071,35 @@ class Dialog(Escalations, Shaping, Readings):
             # "how long does a quarter last in the dryer", "what do the big dryers give you
             # for a dollar": drying time for money, or money for a time, worked out.
             best, score = "cycle-times", max(score, THRESHOLD)
+        if (
+            best not in ESCALATIONS
+            and not problem
+            and number is None
+            and "dryer" not in norm.kinds
+            and (
+                (cues.money_given(low) is not None and cues.asks_enough.search(low))
+                or (
+                    cues.asks_coins.search(low)
+                    and ("washer" in norm.kinds or any(w in self.sizes_by_word for w in norm.words))
+                )
+            )
+        ):
+            # "is five bucks enough for a large", "how many quarters is the giant": the wash
+            # prices against the money said, or counted in quarters.
+            best, score = "prices", max(score, THRESHOLD)
+        elif (
+            best in ("fallback", "cycle-times", "machine-info", "prices")
+            and not problem
+            and number is None
+            and not norm.kinds - {"washer"}
+            and cues.yes_no.search(low)
+            and cues.money_given(low) is not None
+            and cues.minutes_wanted(low) is None
+            and cues.load_count(low) is None
+            and any(s.kind == "washer" for w in norm.words for s in self.sizes_by_word.get(w, []))
+        ):
+            # "is the giant eight dollars or nine": a wash price guessed, its price said.
+            best, score = "prices", max(score, THRESHOLD)
         if (
             (self.size_words.intersection(norm.features) or cues.load_count(low) is not None)
             and not problem
@@ -1465,6 +1500,13 @@ class Dialog(Escalations, Shaping, Readings):
         if len(sizes) < 2:
             return None
         say = self.say
+        if len({s.price for s in sizes}) == 1 and kind == "dryer":
+            # "is the big dryer cheaper than the standard": the same price, for its minutes.
+            items = say.join_and(
+                say("price_dry_item", money=say.money(s.price), minutes=s.minutes, size=s.name)
+                for s in sizes
+            )
+            return say("same_price", items=items)
         if kind == "dryer":
             return self._price_sentence(sizes)
         return " ".join(

@@ -4,6 +4,7 @@ how-to steps, FAQ and rules, lost and found, and what to do about a problem."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from laundrybot.dialog.hours import Schedule
 from laundrybot.dialog.knowledge import SizeInfo
@@ -19,6 +20,9 @@ from laundrybot.dialog.turn import (
     days_asked,
     sentences,
 )
+
+# The coin the machines take: a price in quarters is counted in it.
+QUARTER = Decimal("0.25")
 
 # Words any how-to question has ("how do I use the dryer"): no step is asked by them.
 _HOWTO_WORDS = frozenset({"use", "start", "work", "wash", "dry", "load", "laundry", "clothes"})
@@ -60,7 +64,7 @@ class FactAnswers(Base):
         return []
 
     def _prices(self, turn: Turn) -> Answer:
-        worked_out = self._drying_worked_out(turn)
+        worked_out = self._washing_worked_out(turn) or self._drying_worked_out(turn)
         if worked_out:
             return self._reply(turn, worked_out)
         sizes = self._sizes_asked(turn)
@@ -107,13 +111,55 @@ class FactAnswers(Base):
             parts.append(say("price_dry", items=items))
         return " ".join(parts)
 
+    def _washing_worked_out(self, turn: Turn) -> str | None:
+        """Money offered against each washer asked ("is five bucks enough for a large or a
+        regular": which it covers, which not), or a wash's price in quarters ("how many
+        quarters is a regular wash"); None when the question asks neither."""
+        if "dryer" in turn.norm.kinds:
+            return None
+        cues, say = self.cues, self.say
+        asked = [s for s in self._sizes_asked(turn) if s.kind == "washer"]
+        sizes = asked or list(self.knowledge.washers)
+        money = cues.money_given(turn.low)
+        if money is not None and cues.asks_enough.search(turn.low) and sizes:
+
+            def items(of: list[SizeInfo]) -> str:
+                return say.join_and(
+                    say("enough_item", size=s.name, money=say.money(s.price)) for s in of
+                )
+
+            covered = [s for s in sizes if s.price <= money]
+            short = [s for s in sizes if s.price > money]
+            if not short:
+                return say("enough_all", money=say.money(money), items=items(covered))
+            if not covered:
+                return say("enough_none", money=say.money(money), items=items(short))
+            return say(
+                "enough_some", money=say.money(money), covered=items(covered), short=items(short)
+            )
+        if asked and cues.asks_coins.search(turn.low):
+            paid = [s for s in asked if s.price > 0 and s.price % QUARTER == 0]
+            if paid:
+                coins = say.join_and(
+                    say(
+                        "coins_item",
+                        coins=int(s.price / QUARTER),
+                        money=say.money(s.price),
+                        size=s.name,
+                    )
+                    for s in paid
+                )
+                return say("coins", items=coins)
+        return None
+
     def _drying_worked_out(self, turn: Turn) -> str | None:
         """What money offered buys in a dryer ("what does a dollar get me": 32 minutes), or
         what a drying time wanted costs ("to dry for an hour": $2 for 64 minutes), for each
         dryer size asked; None when the question gives neither."""
-        if "washer" in turn.norm.kinds:
-            return None
-        asked = [s for s in self._sizes_asked(turn) if s.kind == "dryer" and s.price > 0]
+        sizes = self._sizes_asked(turn)
+        if "washer" in turn.norm.kinds or (sizes and all(s.kind == "washer" for s in sizes)):
+            return None  # "is the giant eight dollars": a washer named, no drying
+        asked = [s for s in sizes if s.kind == "dryer" and s.price > 0]
         dryers = asked or [s for s in self.knowledge.dryers if s.price > 0]
         money = self.cues.money_given(turn.low)
         wanted = self.cues.minutes_wanted(turn.low)

@@ -42,6 +42,11 @@ _ITEM_ASKED = frozenset({"wash", "dry", "put", "allow", "allowed"})
 _ASKING_WORDS = frozenset({"allow", "allowed", "ok", "okay", "fine", "inside", "here", "bring"})
 
 
+def _amount(number: Decimal) -> str:
+    """ "40", "12.5": a weight as said."""
+    return str(number.normalize()) if number != number.to_integral_value() else str(int(number))
+
+
 class Readings(FactAnswers):
     faq_text: dict[str, str]  # set up by Dialog.__init__, as the owner wrote them
     rule_text: dict[str, str]
@@ -160,6 +165,56 @@ class Readings(FactAnswers):
             return said
         return cues.yes + (said if said[:2].isupper() else said[:1].lower() + said[1:])
 
+    @functools.cached_property
+    def _per_weight(self) -> dict[str, Decimal]:
+        """The owner's texts that price a service by weight ("wash and fold at 1 dollar 50 a
+        pound"): intent -> the price of one pound."""
+        rates = {i: self.cues.per_weight(t) for i, t in (self.faq_text | self.rule_text).items()}
+        return {i: r for i, r in rates.items() if r is not None and r > 0}
+
+    def _weighed(
+        self, low: str, st: DialogueState, ranked: list[tuple[str, float]] | None = None
+    ) -> tuple[str, Decimal, Decimal] | None:
+        """A weight said for a service the owner prices by weight ("I'd have about 40 pounds,
+        how much is that" after wash and fold): (its intent, the weight, its price), the
+        service being the one talked about, else the likeliest, else the only one."""
+        weight = self.cues.weight_given(low)
+        rates = self._per_weight
+        if weight is None or weight <= 0 or not rates:
+            return None
+        if st.intent in rates:
+            intent = st.intent
+        else:
+            likely = [i for i, _ in ranked or [] if i in rates]
+            if likely:
+                intent = likely[0]
+            elif len(rates) == 1:
+                intent = next(iter(rates))
+            else:
+                return None
+        return intent, weight, (weight * rates[intent]).quantize(Decimal("0.01"))
+
+    def _weight_priced(
+        self, low: str, st: DialogueState, ranked: list[tuple[str, float]]
+    ) -> tuple[str, str] | None:
+        """ "40 pounds at $1.50 a pound is $60": a weight priced at the owner's rate, when a
+        price is asked or the talk is about that service; (its intent, the sentence)."""
+        weighed = self._weighed(low, st, ranked)
+        cues = self.cues
+        if weighed is None:
+            return None
+        intent, weight, total = weighed
+        if not (cues.asks_price.search(low) or cues.asks_total.search(low)):
+            return None
+        say = self.say
+        text = say(
+            "weight_priced",
+            weight=_amount(weight),
+            rate=say.money(self._per_weight[intent]),
+            total=say.money(total),
+        )
+        return intent, text
+
     def _counted_price(self, text: str, st: DialogueState) -> tuple[str, SizeInfo] | None:
         """ "two regulars plus one large, what's my total", "what would two of them cost":
         washes counted by size, priced together (or side by side, when put as choices: "two
@@ -194,8 +249,6 @@ class Readings(FactAnswers):
                 size = next(iter(named)) if len(named) == 1 else (None if named else talked)
             if size is not None and count > 0:
                 groups.append((count, size, alternative))
-        if sum(count for count, _, _ in groups) < 2:
-            return None
         say = self.say
 
         def item(count: int, size: SizeInfo) -> str:
@@ -203,20 +256,38 @@ class Readings(FactAnswers):
             return say("count_item", count=count, size=size.name, kinds=kind)
 
         choices = any(alt for _, _, alt in groups) or bool(cues.compares.search(low))
-        if choices and len(groups) == 2:
-            (n1, s1, _), (n2, s2, _) = groups
-            a, b = n1 * s1.price, n2 * s2.price
-            if a != b:
-                (cn, cs, cm), (dn, ds, dm) = sorted([(n1, s1, a), (n2, s2, b)], key=lambda g: g[2])
+        # What each choice costs: the washes counted, and a service priced by weight ("or
+        # wash and fold for 10 pounds") beside a size named alone ("a regular washer").
+        options: list[tuple[str, Decimal, SizeInfo | None]]
+        options = [(item(n, s), n * s.price, s) for n, s, _ in groups]
+        weighed = self._weighed(low, st)
+        if weighed is not None and choices:
+            intent, weight, money = weighed
+            service = intent.split(":", 1)[-1].replace("-", " ")
+            counted_words = {w for _, word, _ in cues.counted(plain(text)) for w in word.split()}
+            alone = [s for s in named if s.name not in counted_words]
+            options += [(item(1, s), s.price, s) for s in alone]
+            options.append(
+                (say("weight_item", service=service, weight=_amount(weight)), money, None)
+            )
+        if choices and len(options) == 2:
+            (la, a, sa), (lb, b, sb) = options
+            size = sa or sb
+            if a == b and size is not None:
+                return say("same_choice", first=cap(la), second=lb, money=say.money(a)), size
+            (cl, cm, cs), (dl, dm, ds) = sorted(options, key=lambda o: o[1])
+            if size is not None:
                 text = say(
                     "counted_choice",
-                    cheaper=cap(item(cn, cs)),
+                    cheaper=cap(cl),
                     money=say.money(cm),
                     less=say.money(dm - cm),
-                    dearer=item(dn, ds),
+                    dearer=dl,
                     other=say.money(dm),
                 )
-                return text, cs
+                return text, cs or ds or size
+        if sum(count for count, _, _ in groups) < 2:
+            return None
         if choices:
             text = " ".join(
                 say("counted_each", item=cap(item(n, s)), money=say.money(n * s.price))

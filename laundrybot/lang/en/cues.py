@@ -329,6 +329,42 @@ def minutes_wanted(text: str) -> int | None:
     return count * 60 if found.group(2).startswith("hour") else count
 
 
+_WEIGHT = re.compile(
+    r"\b(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen"
+    r"|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four"
+    r"|five|six|seven|eight|nine))?)\s*(?:pounds?|lbs?)\b"
+)
+# "1 dollar 50 a pound", "$1.50 per pound", "75 cents a lb": a price for each pound.
+_PER_WEIGHT = re.compile(
+    r"(?:\$\s?(\d+(?:\.\d\d)?)|\b(\d+) dollars?(?: (?:and )?(\d\d)(?: cents)?)?|\b(\d+) cents)"
+    r"\s+(?:a|per|each|for each|for every|every)\s+(?:pound|lb)\b"
+)
+
+
+def weight_given(text: str) -> Decimal | None:
+    """ "about 40 pounds", "10 lbs", "twenty pounds": a weight said, in pounds."""
+    found = _WEIGHT.search(text.lower())
+    if found is None:
+        return None
+    said = found.group(1).replace("-", " ")
+    if said[0].isdigit():
+        return Decimal(said)
+    value = number_value(said)
+    return None if value is None else Decimal(value)
+
+
+def per_weight(text: str) -> Decimal | None:
+    """ "at 1 dollar 50 a pound", "$1.50 per pound": the price of one pound, in dollars."""
+    found = _PER_WEIGHT.search(text.lower())
+    if found is None:
+        return None
+    if found.group(1):
+        return Decimal(found.group(1))
+    if found.group(2):
+        return Decimal(found.group(2)) + Decimal(found.group(3) or 0) / 100
+    return Decimal(found.group(4)) / 100
+
+
 _CLOCK = re.compile(
     r"\b(?:at|around|by|about|after|before|like|until|till)\s+(\d{1,2})(?::(\d\d))?"
     r"(?:\s*(am|pm|a\.m\.?|p\.m\.?|o'?clock))?\b(?!\s*(?:minutes?|mins?|hours?|loads?|dollars?))"
@@ -436,6 +472,8 @@ def bare_number(words: tuple[str, ...]) -> int | None:
             continue
         if before in _UNTIL and after not in _ENDS:
             continue
+        if before in ("or", "and", "to") and i >= 2 and words[i - 2] in _UNITS_AFTER:
+            continue  # "eight dollars or nine", "30 minutes or 40": the same unit's amount
         if before == "the" and i >= 2 and words[i - 2] == "of":
             continue  # "which one of the two": the machines talked about, counted
         if i and (_counted(after) or _counted(words[i + 2] if i + 2 < len(words) else "")):
@@ -821,6 +859,12 @@ CUES = Cues(
     hour_asked=hour_asked,
     money_given=money_given,
     minutes_wanted=minutes_wanted,
+    asks_enough=re.compile(
+        r"\benough\b|\b(cover|covers|afford)\b|\b(is|would|will) (that|it) (do|be ok|be okay)\b"
+    ),
+    asks_coins=re.compile(r"\bhow many (quarters|coins)\b|\bin (quarters|coins)\b"),
+    weight_given=weight_given,
+    per_weight=per_weight,
     reads=lambda text: spelled_hours(heard(text)),
     on_machine=frozenset(["on", "number"]),
     asks_count=re.compile(r"\bhow many\b"),

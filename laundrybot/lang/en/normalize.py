@@ -293,6 +293,9 @@ _HEARD = (
 )
 
 
+_DOLLARS = re.compile(r"\$\s?(\d+)(?![.,]?\d)")
+
+
 def heard(text: str) -> str:
     """Lowercase ``text`` with the recogniser's slips that change its meaning undone."""
     text = text.lower()
@@ -305,6 +308,8 @@ def split_words(text: str) -> list[str]:
     """Lowercase words with contractions expanded; no spelling fixes yet."""
     text = _APOSTROPHES.sub("'", heard(text))
     text = text.replace("#", " number ")
+    # "$6" is six dollars, an amount, never machine 6 ("can I afford the giant with $6").
+    text = _DOLLARS.sub(r" \1 dollars", text)
     for pattern, replacement in _PHRASES:
         text = pattern.sub(replacement, text)
     text = _GLUED.sub(" ", text)

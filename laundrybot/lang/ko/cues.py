@@ -142,6 +142,31 @@ _KO_MINUTES = re.compile(
 )
 
 
+_KO_WEIGHT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:파운드|lbs?)")
+# "1파운드에 1달러 50센트", "2파운드에 3달러": a price for so many pounds.
+_KO_PER_WEIGHT = re.compile(
+    r"(\d+)\s*파운드\s*(?:에|당)\s*(?:(\d+)\s*달러(?:\s*(\d+)\s*센트)?|(\d+)\s*센트)"
+)
+
+
+def weight_given(text: str) -> Decimal | None:
+    """ "40파운드", "10 lb": a weight said, in pounds."""
+    found = _KO_WEIGHT.search(text)
+    return None if found is None else Decimal(found.group(1))
+
+
+def per_weight(text: str) -> Decimal | None:
+    """ "1파운드에 1달러 50센트": the price of one pound, in dollars."""
+    found = _KO_PER_WEIGHT.search(text)
+    if found is None or int(found.group(1)) == 0:
+        return None
+    if found.group(2):
+        money = Decimal(found.group(2)) + Decimal(found.group(3) or 0) / 100
+    else:
+        money = Decimal(found.group(4)) / 100
+    return money / int(found.group(1))
+
+
 def money_given(text: str) -> Decimal | None:
     """ "1달러", "50센트", "쿼터 네 개": the money offered, in dollars."""
     found = _KO_MONEY.search(text)
@@ -357,6 +382,12 @@ CUES = Cues(
     hour_asked=hour_asked,
     money_given=money_given,
     minutes_wanted=minutes_wanted,
+    asks_enough=re.compile(
+        r"충분|모자라|모자랄|부족|(돼|되나|될까|되죠|됩니까|가능)(요|해요)?\??$"
+    ),
+    asks_coins=re.compile(r"(쿼터|동전)\S{0,3}몇"),
+    weight_given=weight_given,
+    per_weight=per_weight,
     # On the spaced text: the words up to the first one ending in 면 ("덜 말랐으면 ").
     condition=re.compile(r"^(?:\S+\s+)*?\S+(?<!라|려)면\s+"),
     # Read with the spaces taken out.
