@@ -1823,3 +1823,20 @@ def test_a_wash_price_guessed_as_two_amounts_gets_its_price(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert said in answer.text and answer.machine is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said", "not_said"),
+    [("which one's faster, the regular or the giant washer", "30 minutes", "Large"),
+     ("what costs more, a standard dryer or a big one", "same", "washer")],
+)  # fmt: skip
+def test_a_comparison_then_its_choices_is_one_question(
+    question: str, said: str, not_said: str
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert said in answer.text and not_said not in answer.text, answer.text
+
+
+def test_machines_counted_are_not_named() -> None:
+    (answer,) = _talk("en", {}, "are the two dryer kinds the same price")
+    assert answer.machine is None and "Washer" not in answer.text, answer.text

@@ -426,6 +426,16 @@ class Dialog(Escalations, Shaping, Readings):
             return True  # "do you sell dryer sheets, and bleach?": a thing asked of its own
         return bool(cues.yes_no.search(low)) and self._unknown_asked(piece)
 
+    def _choices_of(self, compared: str, piece: str) -> bool:
+        """A piece naming only the things a comparison before it weighs ("which costs less,
+        a standard dryer or a big one"): the comparison's, not a request of its own."""
+        read = self.cues.text(plain(compared))
+        if not self.cues.compares.search(read) or self._asks(self.cues.text(plain(piece))):
+            return False
+        norm = self.normalize(piece)
+        named = bool(norm.kinds) or any(w in self.sizes_by_word for w in norm.words)
+        return named and self._topicless(norm)
+
     def _unknown_asked(self, piece: str) -> bool:
         """A piece that is a question of its own about a thing no topic's examples name ("do
         you have a tv", "how old are the machines"), nothing in it pointing back and no
@@ -482,6 +492,9 @@ class Dialog(Escalations, Shaping, Readings):
         pieces: list[str] = []
         dropped = False
         for piece in raw:
+            if pieces and self._choices_of(pieces[-1], piece):
+                pieces[-1] = f"{pieces[-1]} {piece}"  # "which is cheaper, the regular or ..."
+                continue
             # "washer 2 didn't count my quarters and it won't start": one complaint, told on.
             told_on = (
                 bool(pieces)

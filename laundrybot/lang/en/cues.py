@@ -478,6 +478,8 @@ def bare_number(words: tuple[str, ...]) -> int | None:
             continue  # "which one of the two": the machines talked about, counted
         if i and (_counted(after) or _counted(words[i + 2] if i + 2 < len(words) else "")):
             continue  # "I got two comforters": a count of things ("16 smells": machine 16)
+        if i and after.rstrip("s") in ("washer", "dryer", "machine"):
+            continue  # "the two dryer sizes", "all 8 washers": machines counted, not named
         if " ".join(words[i + 1 : i + 4]).startswith(_TIME_OF_DAY):
             continue  # "at 11 at night", "9 in the morning": an hour
         return int(word)
