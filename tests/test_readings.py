@@ -1701,3 +1701,18 @@ def test_ate_before_are_is_a_machine_number() -> None:
     spec: dict[int, tuple[str, float | None]] = {4: ("free", None), 8: ("busy", 20)}
     (answer,) = _talk("en", spec, "washer for and washer ate are they free")
     assert "Washer 4 is free" in answer.text and "8" in answer.text
+
+
+# understanding14: cutting a question into its requests, answering each part, follow-ups.
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "facts"),
+    [("en", "so six loads in the giant one fine? and how long", ("eight loads", "40 minutes")),
+     ("ko", "대형 세탁기 빨래 세 번 분량 괜찮아요?", ("네 번 분량",))],
+)  # fmt: skip
+def test_a_load_count_asked_by_its_ok_tail_is_what_the_machine_holds(
+    language: str, question: str, facts: tuple[str, ...]
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert all(f in answer.text for f in facts), answer.text

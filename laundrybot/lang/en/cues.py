@@ -143,6 +143,9 @@ _FOLLOW_UP = re.compile(
 _YES_NO = re.compile(
     r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|am|do|does|did|can|could|will"
     r"|would|should|have|has|may|r|u)\b"
+    # Asked by its tail ("the big washer, three loads ok?"), not a reply ("that's ok").
+    r"|^(?!or\b)(?!(no |yes |oh )?(that'?s|thats|it'?s|its|i'?m|im|that is|it is|all|ok|okay)\b)"
+    r"\w.*\s(ok|okay|alright|all right|fine)[?]*$"
 )
 _WHEN = re.compile(r"\b(when|what time|how late|how early|how soon|till when|until when)\b")
 _ASKS_BUSY = re.compile(r"\b(used|using|busy|in use|running|taken|occupied|going)\b")
