@@ -1716,3 +1716,20 @@ def test_a_load_count_asked_by_its_ok_tail_is_what_the_machine_holds(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert all(f in answer.text for f in facts), answer.text
+
+
+_BROKEN_FOUR = {1: ("busy", 11), 3: ("free", None), 4: ("out-of-order", None),
+                16: ("out-of-order", None), 11: ("free", None)}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "state", "other"),
+    [("en", "is dryer 16 down? if yes, what dryer could we use instead", "out of order", "11"),
+     ("ko", "4번 세탁기 고장인가요? 그렇다면 어떤 거 쓸 수 있어요?", "고장", "3번")],
+)  # fmt: skip
+def test_if_so_points_back_and_which_one_can_i_use_asks_a_free_one(
+    language: str, question: str, state: str, other: str
+) -> None:
+    (answer,) = _talk(language, _BROKEN_FOUR, question)
+    assert answer.escalation is None, answer.text
+    assert state in answer.text and other in answer.text, answer.text

@@ -184,9 +184,13 @@ def split(text: str) -> list[str]:
     pieces = [
         each for p in pieces for each in ([p] if _CONDITION_FIRST.match(p) else _RUN_ON.split(p))
     ]
+    # "is 16 down? if so, which one can I use": "if so" points back at the answer, no
+    # condition of its own; the request after it stands alone.
+    pieces = [_IF_SO.sub("", p) for p in pieces]
     return [p for p in pieces if p]
 
 
+_IF_SO = re.compile(r"^(if (so|yes)\b[,.]?\s*)+", re.IGNORECASE)
 _UNITS_AFTER = frozenset(
     [
         "minute",

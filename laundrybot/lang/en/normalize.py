@@ -165,6 +165,15 @@ _PHRASES = (
         ),
         r"start the \3",
     ),
+    # A machine one can use now is a free one: "which dryer can I use then" (not which fits
+    # a load: "which washer should I use for a rug").
+    (
+        re.compile(
+            r"\b(which|what) ((\w+ )?(one|ones|washers?|dryers?|machines?)) (can|could)"
+            r" (i|we) use(?=( now| instead| then| right now)?[\s?.!]*$)"
+        ),
+        r"\1 \2 is free",
+    ),
     # Working a machine is using it: "how do I work these washers".
     (re.compile(r"\bhow (do|does|can|should) (i|you|we|one) (work|operate)\b"), r"how \1 \2 use"),
 )
@@ -274,6 +283,9 @@ _HEARD = (
         ),
         "what about",
     ),
+    # "..., and if so, which one can I use": the question before answered yes, no condition
+    # of its own (nor a what-if).
+    (re.compile(r"(^|[,;.?!] |\band )if (so|yes)\b,? ?"), r"\1"),
     # Heard for "washer" and "giant": no watcher or jiant in a laundromat.
     (re.compile(r"\bwatcher(s?)\b"), r"washer\1"),
     (re.compile(r"\bjiant\b"), "giant"),
