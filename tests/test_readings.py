@@ -1733,3 +1733,15 @@ def test_if_so_points_back_and_which_one_can_i_use_asks_a_free_one(
     (answer,) = _talk(language, _BROKEN_FOUR, question)
     assert answer.escalation is None, answer.text
     assert state in answer.text and other in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "where", "parking"),
+    [("en", "where r u guys at? is parking free", "1420 Elm", "free parking"),
+     ("ko", "거기 어디예요? 주차는 몇 시간까지 돼요?", "1420번지", "두 시간")],
+)  # fmt: skip
+def test_where_are_you_asks_the_shops_address_before_another_request(
+    language: str, question: str, where: str, parking: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert where in answer.text and parking in answer.text, answer.text

@@ -165,6 +165,11 @@ _PHRASES = (
         ),
         r"start the \3",
     ),
+    # The shop asked where it is: "where are you", "where r u guys at".
+    (
+        re.compile(r"\bwhere (are|r) (you|u|ya|y'all)( guys| folks| all)?( at)?\b(?! located)"),
+        "where are you located",
+    ),
     # A machine one can use now is a free one: "which dryer can I use then" (not which fits
     # a load: "which washer should I use for a rug").
     (
