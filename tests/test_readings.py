@@ -1745,3 +1745,18 @@ def test_where_are_you_asks_the_shops_address_before_another_request(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert where in answer.text and parking in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "then"),
+    [("en", "found a kid's jacket by the folding tables, and what time do staff leave today",
+      "8 PM"),
+     ("en", "so i can't find my sunglasses, how do refunds work", "within two days"),
+     ("ko", "누가 두고 간 지갑을 찾았어요. 토요일에 직원 있어요?", "오전 9시")],
+)  # fmt: skip
+def test_a_thing_lost_or_found_told_first_is_lost_and_found_before_the_question(
+    language: str, question: str, then: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    bin_ = "blue bin" if language == "en" else "파란 통"
+    assert bin_ in answer.text and then in answer.text, answer.text

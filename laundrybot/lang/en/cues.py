@@ -482,6 +482,17 @@ _ITEMS = (
         ),
         "lost-and-found",
     ),
+    # A thing lost or found told ("lost my keys somewhere", "found a kid's jacket"): lost
+    # and found, not money a machine kept.
+    (
+        re.compile(
+            r"^((so|um|oh|hey|ok|well),? )*(i (have |just |think i |'ve )?|i've |ive )?"
+            r"(lost|found|misplaced|can'?t find|cannot find) (my|someone'?s|somebody'?s|a|an"
+            r"|some|this|these)\b(?!.{0,20}\b(money|quarters?|coins?|change|cash|card|credit"
+            r"|machine|washer|dryer|way)\b)"
+        ),
+        "lost-and-found",
+    ),
     # The wifi, however it is asked ("do I have to pay for the internet").
     (re.compile(r"\b(wifi|wi-fi|internet|wireless)\b"), "faq:wifi"),
     (
