@@ -1760,3 +1760,21 @@ def test_a_thing_lost_or_found_told_first_is_lost_and_found_before_the_question(
     (answer,) = _talk(language, {}, question)
     bin_ = "blue bin" if language == "en" else "파란 통"
     assert bin_ in answer.text and then in answer.text, answer.text
+
+
+_DRYERS = {10: ("busy", 3), 11: ("free", None), 13: ("busy", 20), 14: ("free", None)}
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "dryer 13 took way longer than the display said, my towels came out drenched. "
+            "can i use another one"),
+     ("ko", "13번 건조기가 표시된 시간보다 20분 더 돌아가고 빨래가 흠뻑 젖었어요. 다른 거 비었어요?")],
+)  # fmt: skip
+def test_a_cycle_overrunning_is_reported_and_another_one_is_a_free_one(
+    language: str, question: str
+) -> None:
+    (answer,) = _talk(language, _DRYERS, question)
+    assert answer.escalation is not None and answer.machine == 13, answer.text
+    assert "14" in answer.text.replace("555-014", ""), answer.text
+    assert "13 is in use" not in answer.text, answer.text

@@ -48,12 +48,17 @@ _PROBLEM = any_of(
     r"|not) (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open"
     r"|change|go down|show (up|anything)|respond)",
     r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
+    # A cycle overrunning: "it's been going 20 minutes longer than it said".
+    r"\b(running|ran|going|been on|taking|took)\b.{0,25}\b(longer|more) than (it said|it"
+    r" should|it's supposed to|expected|the (display|timer|screen) said|normal|usual)",
     r"(\bnot|\bnever|n'?t) (get |got |been |be )?(counted|registered|credited)\b",
     r"\b(does|did|is doing|shows|showed) nothing\b",
     r"\b(ice|stone|freezing) cold\b|\b(blows?|blowing|still|stays?|comes? out) cold\b",
     r"\b(error|over ?heat(s|ed|ing)?|not heating|no heat|not hot|not get(ting)? hot"
     r"|doesn'?t get hot|cold air|damp"
     r"|not drying|still (soaking |sopping |dripping )?wet|soaking wet|strange noise|noise"
+    r"|\b(are|r|is|still|come out|came out) (all |completely |totally )?(soaked|sopping"
+    r"|drenched)"
     r"|out of order|not spinning|not draining"
     r"|won'?t drain)",
 )

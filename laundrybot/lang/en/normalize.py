@@ -170,6 +170,11 @@ _PHRASES = (
         re.compile(r"\bwhere (are|r) (you|u|ya|y'all)( guys| folks| all)?( at)?\b(?! located)"),
         "where are you located",
     ),
+    # Another machine is not the one talked about: "is another one free" asks the free ones.
+    (
+        re.compile(r"\b(another|a different|any other|some other) (one|machine)\b(?! of\b)"),
+        "any free machine",
+    ),
     # A machine one can use now is a free one: "which dryer can I use then" (not which fits
     # a load: "which washer should I use for a rug").
     (
@@ -465,8 +470,8 @@ def features_of(words: Iterable[str]) -> tuple[str, ...]:
 
 
 # Everyday words one letter from a shop word, never to be "corrected" to it ("carts" is not
-# "cards").
-_PLAIN_WORDS = word_set("cart carts trolley trolleys")
+# "cards", "than" not "thank", "least" not "last").
+_PLAIN_WORDS = word_set("cart carts trolley trolleys than least")
 
 
 class Normalizer:
