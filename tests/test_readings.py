@@ -1778,3 +1778,13 @@ def test_a_cycle_overrunning_is_reported_and_another_one_is_a_free_one(
     assert answer.escalation is not None and answer.machine == 13, answer.text
     assert "14" in answer.text.replace("555-014", ""), answer.text
     assert "13 is in use" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "ok, is there a vending machine at least", "vending machine"),
+     ("ko", "그럼 빨래 개는 테이블은 있어요?", "테이블")],
+)  # fmt: skip
+def test_a_trailing_at_least_asks_nothing_more(language: str, question: str, fact: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and answer.intent != "fallback", answer.text

@@ -155,6 +155,8 @@ _PHRASES = (
     (re.compile(r"\bapple pay\b|\bgoogle pay\b|\bsamsung pay\b"), "phonepay"),
     # A trailing "or something" asks nothing more: "is there like a rewards card or something".
     (re.compile(r"\s*\bor (something|what|whatever|anything|so)\b(?=[\s?.!]*$)"), ""),
+    # A trailing "at least" hedges and asks nothing more: "do you have folding tables at least".
+    (re.compile(r"\s*\bat least\b(?=[\s?.!]*$)"), ""),
     # Money put in a machine is paying it: "where do I put the money".
     (re.compile(r"\b(put|insert|stick) (the |my |some )?(money|quarters|coins|cash)\b"), "pay"),
     # Getting a machine going is starting it: "how do I get the washer going".
