@@ -1769,7 +1769,8 @@ _DRYERS = {10: ("busy", 3), 11: ("free", None), 13: ("busy", 20), 14: ("free", N
     ("language", "question"),
     [("en", "dryer 13 took way longer than the display said, my towels came out drenched. "
             "can i use another one"),
-     ("ko", "13번 건조기가 표시된 시간보다 20분 더 돌아가고 빨래가 흠뻑 젖었어요. 다른 거 비었어요?")],
+     ("ko", "13번 건조기가 표시된 시간보다 20분 더 돌아가고 빨래가 흠뻑 젖었어요. "
+            "다른 거 비었어요?")],
 )  # fmt: skip
 def test_a_cycle_overrunning_is_reported_and_another_one_is_a_free_one(
     language: str, question: str
@@ -1788,3 +1789,17 @@ def test_a_cycle_overrunning_is_reported_and_another_one_is_a_free_one(
 def test_a_trailing_at_least_asks_nothing_more(language: str, question: str, fact: str) -> None:
     (answer,) = _talk(language, {}, question)
     assert fact in answer.text and answer.intent != "fallback", answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "staff phone number please, and is it ok to message them around 3am"),
+     ("ko", "직원 전화번호가 뭐예요? 새벽 2시에 문자해도 돼요?")],
+)  # fmt: skip
+def test_calling_or_texting_at_an_hour_is_the_staff_phone_any_time_note(
+    language: str, question: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "staff-contact" and "555-014-2368" in answer.text, answer.text
+    assert ("any time" if language == "en" else "언제든") in answer.text, answer.text
+    assert ("24 hours" if language == "en" else "24시간") not in answer.text, answer.text

@@ -631,6 +631,15 @@ _ITEMS = (
         "address",
     ),
     (
+        # Calling or texting at an hour is the staff phone, not the shop's hours ("is it ok to
+        # text at 3am").
+        re.compile(
+            r"\b(call|text|phone|ring|message)\b.{0,20}\b(at|around|after|before) (\d|midnight\b)"
+            r"|\b(call|text|phone|ring)\b.{0,20}\b(at night|late at night|overnight)\b"
+        ),
+        "staff-contact",
+    ),
+    (
         # "you" is the shop: "are you open right now" is not "what's open right now".
         re.compile(
             r"\b(are|r|is) (you|u|y'?all|the (shop|store|place|laundromat)) (guys )?(still )?open\b"
