@@ -1803,3 +1803,15 @@ def test_calling_or_texting_at_an_hour_is_the_staff_phone_any_time_note(
     assert answer.intent == "staff-contact" and "555-014-2368" in answer.text, answer.text
     assert ("any time" if language == "en" else "언제든") in answer.text, answer.text
     assert ("24 hours" if language == "en" else "24시간") not in answer.text, answer.text
+
+
+def test_a_statement_pointing_back_at_the_one_before_is_told_on_not_asked() -> None:
+    spec: dict[int, tuple[str, float | None]] = {1: ("busy", 11), 3: ("free", None)}
+    (answer,) = _talk(
+        "en",
+        spec,
+        "somebody's stuff is sitting in washer 3 and it's been done a while, what am i allowed"
+        " to do? also is washer 1 free",
+    )
+    assert "soon after it finishes" in answer.text, answer.text
+    assert "washer 1 is in use" in answer.text, answer.text
