@@ -1840,3 +1840,117 @@ def test_a_comparison_then_its_choices_is_one_question(
 def test_machines_counted_are_not_named() -> None:
     (answer,) = _talk("en", {}, "are the two dryer kinds the same price")
     assert answer.machine is None and "Washer" not in answer.text, answer.text
+
+
+# understanding14: cutting a question into its requests, answering each part, follow-ups.
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "facts"),
+    [("en", "so six loads in the giant one fine? and how long", ("eight loads", "40 minutes")),
+     ("ko", "대형 세탁기 빨래 세 번 분량 괜찮아요?", ("네 번 분량",))],
+)  # fmt: skip
+def test_a_load_count_asked_by_its_ok_tail_is_what_the_machine_holds(
+    language: str, question: str, facts: tuple[str, ...]
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert all(f in answer.text for f in facts), answer.text
+
+
+_BROKEN_FOUR = {1: ("busy", 11), 3: ("free", None), 4: ("out-of-order", None),
+                16: ("out-of-order", None), 11: ("free", None)}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "state", "other"),
+    [("en", "is dryer 16 down? if yes, what dryer could we use instead", "out of order", "11"),
+     ("ko", "4번 세탁기 고장인가요? 그렇다면 어떤 거 쓸 수 있어요?", "고장", "3번")],
+)  # fmt: skip
+def test_if_so_points_back_and_which_one_can_i_use_asks_a_free_one(
+    language: str, question: str, state: str, other: str
+) -> None:
+    (answer,) = _talk(language, _BROKEN_FOUR, question)
+    assert answer.escalation is None, answer.text
+    assert state in answer.text and other in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "where", "parking"),
+    [("en", "where r u guys at? is parking free", "1420 Elm", "free parking"),
+     ("ko", "거기 어디예요? 주차는 몇 시간까지 돼요?", "1420번지", "두 시간")],
+)  # fmt: skip
+def test_where_are_you_asks_the_shops_address_before_another_request(
+    language: str, question: str, where: str, parking: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert where in answer.text and parking in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "then"),
+    [("en", "found a kid's jacket by the folding tables, and what time do staff leave today",
+      "8 PM"),
+     ("en", "so i can't find my sunglasses, how do refunds work", "within two days"),
+     ("ko", "누가 두고 간 지갑을 찾았어요. 토요일에 직원 있어요?", "오전 9시")],
+)  # fmt: skip
+def test_a_thing_lost_or_found_told_first_is_lost_and_found_before_the_question(
+    language: str, question: str, then: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    bin_ = "blue bin" if language == "en" else "파란 통"
+    assert bin_ in answer.text and then in answer.text, answer.text
+
+
+_DRYERS = {10: ("busy", 3), 11: ("free", None), 13: ("busy", 20), 14: ("free", None)}
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "dryer 13 took way longer than the display said, my towels came out drenched. "
+            "can i use another one"),
+     ("ko", "13번 건조기가 표시된 시간보다 20분 더 돌아가고 빨래가 흠뻑 젖었어요. "
+            "다른 거 비었어요?")],
+)  # fmt: skip
+def test_a_cycle_overrunning_is_reported_and_another_one_is_a_free_one(
+    language: str, question: str
+) -> None:
+    (answer,) = _talk(language, _DRYERS, question)
+    assert answer.escalation is not None and answer.machine == 13, answer.text
+    assert "14" in answer.text.replace("555-014", ""), answer.text
+    assert "13 is in use" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "ok, is there a vending machine at least", "vending machine"),
+     ("ko", "그럼 빨래 개는 테이블은 있어요?", "테이블")],
+)  # fmt: skip
+def test_a_trailing_at_least_asks_nothing_more(language: str, question: str, fact: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and answer.intent != "fallback", answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "staff phone number please, and is it ok to message them around 3am"),
+     ("ko", "직원 전화번호가 뭐예요? 새벽 2시에 문자해도 돼요?")],
+)  # fmt: skip
+def test_calling_or_texting_at_an_hour_is_the_staff_phone_any_time_note(
+    language: str, question: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == "staff-contact" and "555-014-2368" in answer.text, answer.text
+    assert ("any time" if language == "en" else "언제든") in answer.text, answer.text
+    assert ("24 hours" if language == "en" else "24시간") not in answer.text, answer.text
+
+
+def test_a_statement_pointing_back_at_the_one_before_is_told_on_not_asked() -> None:
+    spec: dict[int, tuple[str, float | None]] = {1: ("busy", 11), 3: ("free", None)}
+    (answer,) = _talk(
+        "en",
+        spec,
+        "somebody's stuff is sitting in washer 3 and it's been done a while, what am i allowed"
+        " to do? also is washer 1 free",
+    )
+    assert "soon after it finishes" in answer.text, answer.text
+    assert "washer 1 is in use" in answer.text, answer.text

@@ -509,8 +509,22 @@ class Dialog(Escalations, Shaping, Readings):
                 and not problem.search(read(piece))
                 and bool(self.cues.what_now.search(read(piece)))
             )
+            # "someone left clothes in dryer 13 and it's done, what's the rule": a statement
+            # pointing back at the statement before is told on, not a request of its own.
+            told_more = (
+                bool(pieces)
+                and not asks_of.get(piece, True)
+                and not self._asks(read(pieces[-1]))
+                and not problem.search(read(piece))
+                and len(piece.split()) <= 6
+                and bool(_BACK & set((said := self.normalize(piece)).words))
+                and number_free(said)
+                and self.cues.bare_number(said.words) is None
+                and not self.cues.machine_pair.search(plain(text))
+            )
             own = then_what or (
                 not told_on
+                and not told_more
                 and (
                     self._stands(piece)
                     or (pieces and self._asked_apart(piece, pieces[-1]))

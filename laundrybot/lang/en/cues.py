@@ -48,12 +48,17 @@ _PROBLEM = any_of(
     r"|not) (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open"
     r"|change|go down|show (up|anything)|respond)",
     r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
+    # A cycle overrunning: "it's been going 20 minutes longer than it said".
+    r"\b(running|ran|going|been on|taking|took)\b.{0,25}\b(longer|more) than (it said|it"
+    r" should|it's supposed to|expected|the (display|timer|screen) said|normal|usual)",
     r"(\bnot|\bnever|n'?t) (get |got |been |be )?(counted|registered|credited)\b",
     r"\b(does|did|is doing|shows|showed) nothing\b",
     r"\b(ice|stone|freezing) cold\b|\b(blows?|blowing|still|stays?|comes? out) cold\b",
     r"\b(error|over ?heat(s|ed|ing)?|not heating|no heat|not hot|not get(ting)? hot"
     r"|doesn'?t get hot|cold air|damp"
     r"|not drying|still (soaking |sopping |dripping )?wet|soaking wet|strange noise|noise"
+    r"|\b(are|r|is|still|come out|came out) (all |completely |totally )?(soaked|sopping"
+    r"|drenched)"
     r"|out of order|not spinning|not draining"
     r"|won'?t drain)",
 )
@@ -143,6 +148,9 @@ _FOLLOW_UP = re.compile(
 _YES_NO = re.compile(
     r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|am|do|does|did|can|could|will"
     r"|would|should|have|has|may|r|u)\b"
+    # Asked by its tail ("the big washer, three loads ok?"), not a reply ("that's ok").
+    r"|^(?!or\b)(?!(no |yes |oh )?(that'?s|thats|it'?s|its|i'?m|im|that is|it is|all|ok|okay)\b)"
+    r"\w.*\s(ok|okay|alright|all right|fine)[?]*$"
 )
 _WHEN = re.compile(r"\b(when|what time|how late|how early|how soon|till when|until when)\b")
 _ASKS_BUSY = re.compile(r"\b(used|using|busy|in use|running|taken|occupied|going)\b")
@@ -181,9 +189,13 @@ def split(text: str) -> list[str]:
     pieces = [
         each for p in pieces for each in ([p] if _CONDITION_FIRST.match(p) else _RUN_ON.split(p))
     ]
+    # "is 16 down? if so, which one can I use": "if so" points back at the answer, no
+    # condition of its own; the request after it stands alone.
+    pieces = [_IF_SO.sub("", p) for p in pieces]
     return [p for p in pieces if p]
 
 
+_IF_SO = re.compile(r"^(if (so|yes)\b[,.]?\s*)+", re.IGNORECASE)
 _UNITS_AFTER = frozenset(
     [
         "minute",
@@ -515,6 +527,17 @@ _ITEMS = (
         ),
         "lost-and-found",
     ),
+    # A thing lost or found told ("lost my keys somewhere", "found a kid's jacket"): lost
+    # and found, not money a machine kept.
+    (
+        re.compile(
+            r"^((so|um|oh|hey|ok|well),? )*(i (have |just |think i |'ve )?|i've |ive )?"
+            r"(lost|found|misplaced|can'?t find|cannot find) (my|someone'?s|somebody'?s|a|an"
+            r"|some|this|these)\b(?!.{0,20}\b(money|quarters?|coins?|change|cash|card|credit"
+            r"|machine|washer|dryer|way)\b)"
+        ),
+        "lost-and-found",
+    ),
     # The wifi, however it is asked ("do I have to pay for the internet").
     (re.compile(r"\b(wifi|wi-fi|internet|wireless)\b"), "faq:wifi"),
     (
@@ -646,6 +669,15 @@ _ITEMS = (
             r"|'s|are|is) (next to|beside|near|by)\b|\bwhat are you (next to|beside|near)\b"
         ),
         "address",
+    ),
+    (
+        # Calling or texting at an hour is the staff phone, not the shop's hours ("is it ok to
+        # text at 3am").
+        re.compile(
+            r"\b(call|text|phone|ring|message)\b.{0,20}\b(at|around|after|before) (\d|midnight\b)"
+            r"|\b(call|text|phone|ring)\b.{0,20}\b(at night|late at night|overnight)\b"
+        ),
+        "staff-contact",
     ),
     (
         # "you" is the shop: "are you open right now" is not "what's open right now".

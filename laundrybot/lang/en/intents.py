@@ -189,6 +189,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "i left my stuff here last night",
         "missing sock",
         "what happens to clothes people leave behind",
+        "i found someone's wallet",
+        "where do i put things i found",
+        "i lost my keys somewhere",
     ),
     "rules": (
         "what are the rules",

@@ -155,6 +155,8 @@ _PHRASES = (
     (re.compile(r"\bapple pay\b|\bgoogle pay\b|\bsamsung pay\b"), "phonepay"),
     # A trailing "or something" asks nothing more: "is there like a rewards card or something".
     (re.compile(r"\s*\bor (something|what|whatever|anything|so)\b(?=[\s?.!]*$)"), ""),
+    # A trailing "at least" hedges and asks nothing more: "do you have folding tables at least".
+    (re.compile(r"\s*\bat least\b(?=[\s?.!]*$)"), ""),
     # Money put in a machine is paying it: "where do I put the money".
     (re.compile(r"\b(put|insert|stick) (the |my |some )?(money|quarters|coins|cash)\b"), "pay"),
     # Getting a machine going is starting it: "how do I get the washer going".
@@ -164,6 +166,25 @@ _PHRASES = (
             r"(going|started|running|on)\b"
         ),
         r"start the \3",
+    ),
+    # The shop asked where it is: "where are you", "where r u guys at".
+    (
+        re.compile(r"\bwhere (are|r) (you|u|ya|y'all)( guys| folks| all)?( at)?\b(?! located)"),
+        "where are you located",
+    ),
+    # Another machine is not the one talked about: "is another one free" asks the free ones.
+    (
+        re.compile(r"\b(another|a different|any other|some other) (one|machine)\b(?! of\b)"),
+        "any free machine",
+    ),
+    # A machine one can use now is a free one: "which dryer can I use then" (not which fits
+    # a load: "which washer should I use for a rug").
+    (
+        re.compile(
+            r"\b(which|what) ((\w+ )?(one|ones|washers?|dryers?|machines?)) (can|could)"
+            r" (i|we) use(?=( now| instead| then| right now)?[\s?.!]*$)"
+        ),
+        r"\1 \2 is free",
     ),
     # Working a machine is using it: "how do I work these washers".
     (re.compile(r"\bhow (do|does|can|should) (i|you|we|one) (work|operate)\b"), r"how \1 \2 use"),
@@ -274,6 +295,9 @@ _HEARD = (
         ),
         "what about",
     ),
+    # "..., and if so, which one can I use": the question before answered yes, no condition
+    # of its own (nor a what-if).
+    (re.compile(r"(^|[,;.?!] |\band )if (so|yes)\b,? ?"), r"\1"),
     # Heard for "washer" and "giant": no watcher or jiant in a laundromat.
     (re.compile(r"\bwatcher(s?)\b"), r"washer\1"),
     (re.compile(r"\bjiant\b"), "giant"),
@@ -453,8 +477,8 @@ def features_of(words: Iterable[str]) -> tuple[str, ...]:
 
 
 # Everyday words one letter from a shop word, never to be "corrected" to it ("carts" is not
-# "cards").
-_PLAIN_WORDS = word_set("cart carts trolley trolleys")
+# "cards", "than" not "thank", "least" not "last").
+_PLAIN_WORDS = word_set("cart carts trolley trolleys than least")
 
 
 class Normalizer:
