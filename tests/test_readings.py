@@ -1954,3 +1954,16 @@ def test_a_statement_pointing_back_at_the_one_before_is_told_on_not_asked() -> N
     )
     assert "soon after it finishes" in answer.text, answer.text
     assert "washer 1 is in use" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "machine"),
+    [("en", "the washer I was using quit halfway, also are you open on holidays",
+      "it's number 5", 5),
+     ("ko", "세탁기가 돌다가 멈췄어요. 그리고 직원 몇 시까지 있어요?", "5번이요", 5)],
+)  # fmt: skip
+def test_the_machine_asked_for_by_a_first_part_is_awaited_after_the_second(
+    language: str, first: str, then: str, machine: int
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert answer.escalation == "machine-broken" and answer.machine == machine, answer.text

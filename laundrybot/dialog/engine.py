@@ -241,6 +241,7 @@ class Dialog(Escalations, Shaping, Readings):
         pieces = [each for part in cut for each in self._each_machine(part)]
         # "suppose a dryer breaks, would I get my money back": every part is supposed.
         supposed = len(pieces) > 1 and bool(self.cues.hypothetical.search(plain(pieces[0])))
+        asked: DialogueState | None = None  # a part that asked which machine
         for at, piece in enumerate(pieces):
             # A later piece that is only an object ("how much are the washers and dryers")
             # shares the predicate of the one before: it is answered as a follow-up; one that
@@ -251,6 +252,14 @@ class Dialog(Escalations, Shaping, Readings):
                 piece, machines, local, state, joined=bool(answers), supposed=supposed
             )
             state = one.state
+            if one.state.pending == "report-machine":
+                asked = one.state
+            elif asked is not None and state.pending is None and state.report is None:
+                # "a dryer stopped, and what's the staff number": the machine asked for by
+                # the first part is still awaited after the second part is answered.
+                state = dataclasses.replace(
+                    state, pending=asked.pending, pending_kind=asked.pending_kind
+                )
             said_before = {self._opening(x) for a in answers for x in sentences(a.text)}
             if (
                 answers
