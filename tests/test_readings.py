@@ -1967,3 +1967,15 @@ def test_the_machine_asked_for_by_a_first_part_is_awaited_after_the_second(
 ) -> None:
     _, answer = _talk(language, {}, first, then)
     assert answer.escalation == "machine-broken" and answer.machine == machine, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "order us some takeout and how late are staff here today", "8 PM"),
+     ("ko", "근처 식당 예약해 주세요. 그리고 주차는 어디에 해요?", "건물 뒤")],
+)  # fmt: skip
+def test_a_request_the_shop_cannot_do_put_as_none_is_declined_apart(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text, answer.text

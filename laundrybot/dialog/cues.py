@@ -193,6 +193,9 @@ class Cues:
     it: re.Pattern[str] = field(default=_NEVER)
     # A holiday ("on christmas", "추석에"): the staff hours are per weekday, none for holidays.
     holiday: re.Pattern[str] = field(default=_NEVER)
+    # A request put to the attendant to do something for the asker, not as a question ("book
+    # me a table", "can you get me a burger", "택시 불러 주세요"): asked, though no question.
+    asks_for: re.Pattern[str] = field(default=_NEVER)
 
     # Things a customer asks that only an owner's text could say, with the topic whose answer
     # tells what is known instead ("" for the classifier's pick): a discount or price match, a

@@ -605,6 +605,8 @@ class Dialog(Escalations, Shaping, Readings):
             unknown = [f for f in words if f not in self.matcher.weight]
             if unknown and len(unknown) == len(words):
                 return True
+        # "book me a table somewhere, and where do I park": a request, if put as none.
+        asked = asked or (bool(cues.asks_for.search(low)) and not cues.problem.search(low))
         return asked and bool(cues.out_of_scope.search(low))
 
     def _asked_anew(self, before: str, piece: str) -> bool:

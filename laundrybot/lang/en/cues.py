@@ -912,6 +912,10 @@ CUES = Cues(
     grants=re.compile(r"^(you can|you may|you're welcome to)\b", re.IGNORECASE),
     tells=re.compile(r"^((so|well|ok(ay)?|um),? )*(i|i'm|im|i've|ive|we|we're|my|our)\b"),
     back=re.compile(r"\b(then|that time)\b"),
+    asks_for=re.compile(
+        r"\b(can|could|would|will) (you|u) (please )?(get|book|order|call|bring|find|buy|make)\b"
+        r"|^((please|ok(ay)?|also|and),? )*(get|book|order|call|bring|find|buy) (me|us)\b"
+    ),
     it=re.compile(r"\b(it|that one|this one)\b"),
     holiday=re.compile(
         r"\b(christmas|xmas|thanksgiving|new year'?s|easter|holidays?|independence day"

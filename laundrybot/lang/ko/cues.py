@@ -351,6 +351,9 @@ CUES = Cues(
     tells=re.compile(r"^(저는|전|제가|저희는|저희가|나는|내가)"),
     back=re.compile(r"^(그때|그후|그뒤|그다음|그거|그것|그건|그럼)"),
     it=re.compile(r"(그거|그것|그건|그게|그 기계)"),
+    asks_for=re.compile(
+        r"(시켜|불러|예약해|갖다|가져다|사다|사 ?와) ?(주세요|줘요|줘|주실 ?수|줄 ?수)"
+    ),
     holiday=re.compile(r"크리스마스|성탄절|설날|설연휴|추석|명절|공휴일|연휴|빨간날"),
     money_lost=_MONEY_LOST,
     asks_soonest=re.compile(r"(제일|가장)?먼저(끝나|비|나와|끝날)|(제일|가장)빨리(끝나|비|끝날)"),
