@@ -1979,3 +1979,18 @@ def test_a_request_the_shop_cannot_do_put_as_none_is_declined_apart(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "alone"),
+    [("en", "thanks so much! I was wondering, where do I park", "where do I park"),
+     ("en", "cheers, you've been great! oh, one last question: is there wifi", "is there wifi"),
+     ("ko", "고마워요. 질문 하나 더 있는데요, 와이파이 있어요?", "와이파이 있어요?"),
+     ("ko", "정말 감사합니다! 아 그리고 하나만 더, 주차는 어디에 해요?", "주차는 어디에 해요?")],
+)  # fmt: skip
+def test_thanks_and_a_question_announced_leave_only_the_question(
+    language: str, question: str, alone: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    (asked,) = _talk(language, {}, alone)
+    assert answer.text == asked.text, answer.text

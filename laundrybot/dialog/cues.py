@@ -196,6 +196,9 @@ class Cues:
     # A request put to the attendant to do something for the asker, not as a question ("book
     # me a table", "can you get me a burger", "택시 불러 주세요"): asked, though no question.
     asks_for: re.Pattern[str] = field(default=_NEVER)
+    # A piece that only says another question is coming ("oh, one more thing", "quick
+    # question", "하나만 더"): no request of its own, left out when cutting.
+    announces: re.Pattern[str] = field(default=_NEVER)
 
     # Things a customer asks that only an owner's text could say, with the topic whose answer
     # tells what is known instead ("" for the classifier's pick): a discount or price match, a

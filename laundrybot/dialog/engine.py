@@ -462,9 +462,12 @@ class Dialog(Escalations, Shaping, Readings):
 
     def _pieces(self, text: str, st: DialogueState | None = None) -> list[str]:
         raw = self.cues.split(text)
+        # "thanks! oh one more thing, how late ...": the announcement asks nothing itself.
+        raw = [p for p in raw if not self.cues.announces.match(self.cues.text(plain(p)))] or raw
         if len(raw) <= 1:
             return [text]
         problem, read = self.cues.problem, lambda t: self.cues.text(plain(t))
+        dropped = False
         spans = _spans(text, raw)
         # A piece put as a question: asked in its words, or with a question mark after it
         # ("..., refunds how?") when it tells no problem of its own ("..., refunds?").
@@ -492,14 +495,26 @@ class Dialog(Escalations, Shaping, Readings):
             return [text]
         if self._greets(raw[0]) and any(self._stands(p) for p in raw[1:]):
             # "hi, how much is a large load and ...": the requests; "hey where's the
-            # restroom, also ...": the request the greeting opens, too.
+            # restroom, also ...": the request the greeting opens, too (not "thanks so much").
+            ranked = self._rank(self.normalize(raw[0]))
+            whole = bool(ranked) and ranked[0][0] in ("greeting", "thanks")
+            whole = whole and ranked[0][1] >= THRESHOLD
             rest = raw[0].split(maxsplit=1)[1:]
-            opened = rest and self._stands(rest[0]) and not self._greets(rest[0])
+            opened = not whole and rest and self._stands(rest[0]) and not self._greets(rest[0])
             raw = [rest[0], *raw[1:]] if opened else raw[1:]
+            while (  # "thanks so much, you've been great! ...": every thanks before it
+                len(raw) > 1
+                and self._greets(raw[0])
+                and not self._stands(raw[0])
+                and any(self._stands(p) for p in raw[1:])
+            ):
+                raw = raw[1:]
             if len(raw) == 1:
                 return raw
+            # "thanks! so, how late can I ...": the rest, as one, if it is one, when the
+            # greeting or thanks is all the first piece says.
+            dropped = whole
         pieces: list[str] = []
-        dropped = False
         for piece in raw:
             if pieces and self._choices_of(pieces[-1], piece):
                 pieces[-1] = f"{pieces[-1]} {piece}"  # "which is cheaper, the regular or ..."

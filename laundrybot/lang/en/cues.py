@@ -912,6 +912,11 @@ CUES = Cues(
     grants=re.compile(r"^(you can|you may|you're welcome to)\b", re.IGNORECASE),
     tells=re.compile(r"^((so|well|ok(ay)?|um),? )*(i|i'm|im|i've|ive|we|we're|my|our)\b"),
     back=re.compile(r"\b(then|that time)\b"),
+    announces=re.compile(
+        r"^((oh|and|also|ok(ay)?|so|um|uh|just|wait|sorry),? )*"
+        r"((one|1|a couple|two) (more|last|other)|another|a (quick|last)|quick|last|final)"
+        r" (thing|question|q|one)s?( (for you|then))?[.!?]*$"
+    ),
     asks_for=re.compile(
         r"\b(can|could|would|will) (you|u) (please )?(get|book|order|call|bring|find|buy|make)\b"
         r"|^((please|ok(ay)?|also|and),? )*(get|book|order|call|bring|find|buy) (me|us)\b"
