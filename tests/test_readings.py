@@ -1994,3 +1994,15 @@ def test_thanks_and_a_question_announced_leave_only_the_question(
     (answer,) = _talk(language, {}, question)
     (asked,) = _talk(language, {}, alone)
     assert answer.text == asked.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "total", "then"),
+    [("en", "what would three large washes cost, and do you take cards", "17.25", "credit"),
+     ("ko", "대형 세탁기 두 대면 얼마예요? 그리고 카드 돼요?", "11달러 50센트", "신용카드")],
+)  # fmt: skip
+def test_a_question_after_washes_counted_and_priced_is_answered_too(
+    language: str, question: str, total: str, then: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert total in answer.text and then in answer.text, answer.text

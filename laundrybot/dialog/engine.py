@@ -234,7 +234,19 @@ class Dialog(Escalations, Shaping, Readings):
             sized = self.normalize(f"{size.name} {self.say.kinds[size.kind]}")
             low = self.cues.text(plain(question[:MAX_QUESTION_CHARS]))
             cont = Context(st=state, local=local, machines=machines, low=low)
-            return self._respond("prices", sized, None, **cont, text=text, score=THRESHOLD)
+            priced = self._respond("prices", sized, None, **cont, text=text, score=THRESHOLD)
+            # "..., and how long will they take": asked of what was just priced, after it.
+            then = [priced]
+            for piece in self._after_counted(question[:MAX_QUESTION_CHARS]):
+                then.append(self._answer_one(piece, machines, local, then[-1].state, True))
+            if len(then) == 1:
+                return priced
+            return dataclasses.replace(
+                priced,
+                text=" ".join(a.text.strip() for a in then),
+                confidence=min(a.confidence for a in then),
+                state=then[-1].state,
+            )
         answers: list[Answer] = []
         cut = self._pieces(question[:MAX_QUESTION_CHARS], state)
         cut = [each for part in cut for each in self._each_object(part)]
@@ -326,6 +338,26 @@ class Dialog(Escalations, Shaping, Readings):
             state=state,
             report_update=next((a.report_update for a in answers if a.report_update), None),
         )
+
+    def _after_counted(self, text: str) -> list[str]:
+        """The questions put after washes counted and priced ("two regulars and a large, and
+        how long will they take"): the last pieces asked of their own, asking no price and
+        counting nothing, no problem told."""
+        cues, raw = self.cues, self.cues.split(text)
+        after: list[str] = []
+        for piece in reversed(raw[1:]):
+            low = cues.text(plain(piece))
+            if (
+                not self._asks(low)
+                or cues.asks_price.search(low)
+                or cues.asks_total.search(low)
+                or cues.counted(plain(piece))
+                or cues.problem.search(low)
+                or not self._stands(piece)
+            ):
+                break
+            after.insert(0, piece)
+        return after
 
     def _machine_shared(self, before: str, piece: str) -> str:
         """A later piece pointing back ("it") at the machine the piece before named ("does
