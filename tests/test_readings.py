@@ -2006,3 +2006,16 @@ def test_a_question_after_washes_counted_and_priced_is_answered_too(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert total in answer.text and then in answer.text, answer.text
+
+
+# understanding16: general readings found on tuning sets 11 and 12, each worded unlike them.
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "what does a dollar seventy five buy me in a big dryer", "49 minutes"),
+     ("ko", "큰 건조기에 1달러 50센트 넣으면 몇 분이에요?", "42분")],
+)  # fmt: skip
+def test_dollars_with_cents_after_them_are_one_sum(language: str, question: str, said: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text

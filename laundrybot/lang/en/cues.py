@@ -298,6 +298,10 @@ _AMOUNT = (
 _MONEY_GIVEN = re.compile(
     r"\$\s?(\d+(?:\.\d\d)?)(?!\s*(?:minutes?|mins?))"
     rf"|\b{_AMOUNT}\s+(?:(?:full|whole|single|more) )?(dollars?|bucks?|quarters?|cents?)\b"
+    # "a dollar fifty", "two dollars and twenty five", "1 dollar 50": the cents after dollars
+    # (not "a dollar for", nor minutes: "a dollar twenty minutes" is no sum).
+    rf"(?:\s+(?:and\s+)?{_AMOUNT}(?:\s+cents?)?(?!\s*(?:minutes?|mins?|hours?"
+    r"|dollars?|bucks?|quarters?|cents?|loads?|pounds?|lbs?)\b)(?=\s|$|[,.?!]))?"
 )
 _PER_UNIT = {
     "dollar": Decimal(1),
@@ -325,7 +329,12 @@ def money_given(text: str) -> Decimal | None:
         return Decimal(found.group(1))
     count = _amount(found.group(2))
     unit = found.group(3).rstrip("s")
-    return None if count is None else count * _PER_UNIT[unit]
+    if count is None:
+        return None
+    cents = _amount(found.group(4)) if found.group(4) else None
+    if cents and unit in ("dollar", "buck") and 10 <= cents < 100:
+        return count + Decimal(cents) / 100
+    return count * _PER_UNIT[unit]
 
 
 def minutes_wanted(text: str) -> int | None:

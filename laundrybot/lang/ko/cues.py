@@ -134,7 +134,8 @@ _KO_CLOCK = re.compile(
 
 
 _KO_MONEY = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(?:달러|불)|(\d+)\s*센트|(?:쿼터|동전)\s*(\d+|[가-힣]{1,2}?)\s*개"
+    r"(\d+(?:\.\d+)?)\s*(?:달러|불)(?:\s*(\d\d)\s*센트)?|(\d+)\s*센트"
+    r"|(?:쿼터|동전)\s*(\d+|[가-힣]{1,2}?)\s*개"
 )
 _KO_MINUTES = re.compile(
     r"(\d+|[가-힣]{1,2}?)\s*시간(\s*반)?"
@@ -172,11 +173,11 @@ def money_given(text: str) -> Decimal | None:
     found = _KO_MONEY.search(text)
     if found is None:
         return None
-    if found.group(1):
-        return Decimal(found.group(1))
-    if found.group(2):
-        return Decimal(found.group(2)) / 100
-    count = _counted(found.group(3))
+    if found.group(1):  # "1달러 50센트": the cents after the dollars too
+        return Decimal(found.group(1)) + Decimal(found.group(2) or 0) / 100
+    if found.group(3):
+        return Decimal(found.group(3)) / 100
+    count = _counted(found.group(4))
     return None if count is None else count * Decimal("0.25")
 
 
