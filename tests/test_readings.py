@@ -2019,3 +2019,15 @@ def test_a_question_after_washes_counted_and_priced_is_answered_too(
 def test_dollars_with_cents_after_them_are_one_sum(language: str, question: str, said: str) -> None:
     (answer,) = _talk(language, {}, question)
     assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "machine"),
+    [("en", "dryer 13 keeps making a grinding noise so what should I do", 13),
+     ("ko", "7번 건조기에서 타는 냄새가 나는데 어떻게 하면 돼요?", 7)],
+)  # fmt: skip
+def test_a_problem_told_then_what_to_do_asked_is_reported(
+    language: str, question: str, machine: int
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.escalation == "machine-broken" and answer.machine == machine, answer.text

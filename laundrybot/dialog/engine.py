@@ -804,6 +804,12 @@ class Dialog(Escalations, Shaping, Readings):
             return None
         return head
 
+    def _told_then_what_now(self, low: str) -> str | None:
+        """What was told before a piece's last words asking what to do now ("washer 2 is
+        leaking, what do I do", "...새는데 어떻게 해요"); None when it does not end so."""
+        starts = [i for i in range(1, len(low)) if low[i - 1] == " " or not low[i].isascii()]
+        return next((low[:i] for i in starts if self.cues.what_now.search(low[i:])), None)
+
     def _asks(self, low: str) -> bool:
         """Whether a piece is put as a question (not a statement of what happened)."""
         cues = self.cues
@@ -1443,6 +1449,21 @@ class Dialog(Escalations, Shaping, Readings):
             # "when do I get my refund?", or how, once reported: how the shop handles it,
             # not a second report.
             best, score = POLICIES[best], max(score, THRESHOLD)
+        elif (
+            (best in POLICIES or best in POLICIES.values())
+            and problem
+            and number is not None
+            and not supposed
+            and not cues.asks_broken.search(low)
+            and (told := self._told_then_what_now(low)) is not None
+            and cues.problem.search(told)
+            and not cues.hypothetical.search(told)
+        ):
+            # "washer 2 is leaking all over, what do I do": a problem told of a machine named,
+            # and what to do asked after it: the report, whose answer says what to do.
+            money = bool(cues.money_lost.search(low))
+            best = "money-taken" if money else "machine-broken"
+            score = max(score, THRESHOLD)
         elif best in POLICIES.values() and not (
             (problem or person) and not hypothetical and not self._asks(low)
         ):
