@@ -2031,3 +2031,15 @@ def test_a_problem_told_then_what_to_do_asked_is_reported(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert answer.escalation == "machine-broken" and answer.machine == machine, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "note"),
+    [("en", "by what time do I need to get my final load going", "10 at night"),
+     ("ko", "빨래는 언제까지 돌릴 수 있어요?", "밤 10시")],
+)  # fmt: skip
+def test_the_latest_time_to_do_a_wash_is_the_hours_and_their_note(
+    language: str, question: str, note: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert note in answer.text, answer.text

@@ -1109,6 +1109,17 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
         if (
+            best in ("how-to-wash", "how-to-dry", "cycle-times", "fallback")
+            and number is None
+            and not problem
+            and cues.asks_latest.search(low)
+            and not cues.asks_staff.search(low)
+            and not cues.asks_duration.search(low)
+        ):
+            # "how late can I start a load": the latest time to do it is the shop's hours (and
+            # their note), not how it is done.
+            best, score = "hours", max(score, THRESHOLD)
+        if (
             number is None
             and bare is None
             and not problem

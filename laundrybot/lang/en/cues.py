@@ -845,6 +845,9 @@ CUES = Cues(
         r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
         r"|\s+\b(?:both|each|either)\b(?: of (?:them|those|the two))?"
     ),
+    asks_latest=re.compile(
+        r"\bhow late\b|\b(until|till|by) what time\b|\b(latest|last) (time|i can|we can|you can)\b"
+    ),
     asks_soonest=re.compile(
         r"\b(finish(es|ed)?|done|free|ready|available|open|end(s|ed)?|stop(s|ped)?)( up)?"
         r" (first|soonest|the soonest|earliest|the earliest)\b"
