@@ -2043,3 +2043,15 @@ def test_the_latest_time_to_do_a_wash_is_the_hours_and_their_note(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert note in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "said"),
+    [("en", "can I drop off laundry for you to wash", "how quick do I get it back", "next day"),
+     ("ko", "세탁 대행 서비스 있어요?", "얼마나 빨리 돼요?", "다음 날")],
+)  # fmt: skip
+def test_how_fast_after_an_owners_text_is_how_long_it_takes(
+    language: str, first: str, then: str, said: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert said in answer.text, answer.text

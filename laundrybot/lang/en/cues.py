@@ -712,6 +712,8 @@ _MACHINE_PAIR = re.compile(
 
 _ASKS_DURATION = re.compile(
     r"\bhow long\b|\bhow much time\b|\bhow many (hours|days|minutes|weeks)\b"
+    # How fast something is done is how long it takes: "how quick is it ready".
+    r"|\bhow (fast|quick|quickly)\b"
 )
 _SAYS_DURATION = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of) "

@@ -294,6 +294,7 @@ _MACHINE_PAIR = re.compile(
 # Read with the spaces taken out, like every Korean cue.
 _ASKS_DURATION = re.compile(
     r"얼마동안|얼마나오래|몇시간|며칠|몇일|몇분|몇주|얼마나(보관|맡|기다|걸|있|세워|주차)"
+    r"|얼마나빨리"
 )
 _SAYS_DURATION = re.compile(r"\d+(일|시간|분|주)|(한|두|세|네|몇)(시간|달|주)|이틀|사흘")
 _SAYS_MOMENT = re.compile(r"다음날|내일|당일|오전|오후|\d+시(?!간)")
