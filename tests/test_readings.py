@@ -2055,3 +2055,21 @@ def test_how_fast_after_an_owners_text_is_how_long_it_takes(
 ) -> None:
     _, answer = _talk(language, {}, first, then)
     assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [("en", "how do I reach the staff", "when will somebody respond"),
+     ("ko", "직원 연락처 알려 주세요", "문자 보내면 언제 답해요?")],
+)  # fmt: skip
+def test_when_the_staff_phone_is_answered_is_any_time_for_urgent_problems(
+    language: str, first: str, then: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    note = dialog_for(language).knowledge.staff_phone_note
+    assert note and note in answer.text, answer.text
+
+
+def test_a_compound_heard_apart_is_one_word() -> None:
+    _, answer = _talk("en", {}, "can I get on the wifi", "and the pass word?")
+    assert "sign by the door" in answer.text, answer.text

@@ -842,6 +842,11 @@ CUES = Cues(
     calls=re.compile(
         r"\b(call|text|phone|ring|reach|contact)\b|\b(pick|picks|picking) (it )?up\b"
         r"|\b(answer|answers|answering) (the phone|calls|texts)\b"
+        # "when do they answer that number", "does anyone reply to texts"
+        r"|\b(answer|answers|answering|respond|responds|reply|replies)\b.*"
+        r"\b(phone|number|calls?|texts?|messages?)\b"
+        r"|\b(do|does|will|would) (they|staff|someone|anyone|anybody|somebody) (answer|respond"
+        r"|reply)\b"
     ),
     of_two=re.compile(
         r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"

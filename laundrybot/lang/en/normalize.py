@@ -77,6 +77,8 @@ _PHRASES = (
         lambda m: _TEEN_HEARD.get(m.group(1), m.group(1)) + "teen",
     ),
     (re.compile(r"\bwi[\s-]?fi\b|\bwhy[\s-]?fi\b|\bwife i\b"), "wifi"),  # and as heard
+    # A compound heard or typed apart: "the pass word", "pass code".
+    (re.compile(r"\bpass (word|code)(s?)\b"), r"password\2"),
     (re.compile(r"\b(sun|mon|satur|fri) day\b"), r"\1day"),
     (re.compile(r"\bsat\b(?=,? (and |& |n |or )?sun)"), "saturday"),  # "sat and sun"
     (re.compile(r"\bwashing machines?\b"), "washer"),
