@@ -2073,3 +2073,17 @@ def test_when_the_staff_phone_is_answered_is_any_time_for_urgent_problems(
 def test_a_compound_heard_apart_is_one_word() -> None:
     _, answer = _talk("en", {}, "can I get on the wifi", "and the pass word?")
     assert "sign by the door" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "machines", "board"),
+    [("en", "what do the large washers cost", "where are those and is any free",
+      "Washers 5 and 6", "whether it's free"),
+     ("ko", "큰 건조기 얼마예요?", "그거 어디 있고 하나 비어 있어요?", "13, 14, 15, 16번",
+      "비어 있는지")],
+)  # fmt: skip
+def test_where_they_are_put_first_is_asked_apart_from_the_next_part(
+    language: str, first: str, then: str, machines: str, board: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert machines in answer.text and board in answer.text, answer.text

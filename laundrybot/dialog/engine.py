@@ -441,6 +441,17 @@ class Dialog(Escalations, Shaping, Readings):
         ranked = self._rank(self.normalize(text))
         return bool(ranked) and ranked[0][0] in ("greeting", "thanks") and ranked[0][1] >= THRESHOLD
 
+    def _where_back(self, piece: str) -> bool:
+        """A short "where" question pointing back at the things just talked about ("where are
+        they", "and where's that"): a question of its own, wherever it is put."""
+        low = self.cues.text(plain(piece))
+        short = len(piece.split()) <= 4 and not self.cues.problem.search(low)
+        return (
+            short
+            and bool(self.cues.asks_place.search(low))
+            and bool(_BACK & set(self.normalize(piece).words))
+        )
+
     def _asked_apart(self, piece: str, before: str | None = None) -> bool:
         """A later piece put as a yes/no question of its own about a thing no topic's examples
         name ("... and is there a tv", "다리미도 있어요?"): answered apart, so declined, not
@@ -451,7 +462,7 @@ class Dialog(Escalations, Shaping, Readings):
         short = len(piece.split()) <= 4 and not cues.problem.search(low)
         if short and (cues.asks_duration.search(low) or cues.when.search(low)):
             return True  # "주차 무료예요? 몇 시간까지요?": how long, of what was just asked
-        if short and cues.asks_place.search(low) and _BACK & set(norm.words):
+        if self._where_back(piece):
             return True  # "..., and where are they": where the things just asked about are
         if cues.out_of_scope.search(low) and not cues.problem.search(low):
             return True  # "... 배달도 해 줘요?": declined, not lost in the piece before
@@ -612,6 +623,8 @@ class Dialog(Escalations, Shaping, Readings):
                     first
                     and not self._stands(pieces[0])
                     and not self._declined_apart(pieces[0], pieces[1])
+                    # "where are they and is one free" after the giant washers: asked apart
+                    and not self._where_back(pieces[0])
                     # "do you have a tv, and is parking free": the first asked apart
                     and not (
                         self._unknown_asked(pieces[0])
