@@ -2087,3 +2087,13 @@ def test_where_they_are_put_first_is_asked_apart_from_the_next_part(
 ) -> None:
     _, answer = _talk(language, {}, first, then)
     assert machines in answer.text and board in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("wat do u charge 4 a giant wash", "$8"),
+     ("how do I go online while I wait", "Bubbles Guest")],
+)  # fmt: skip
+def test_a_typed_4_for_for_and_getting_online_are_read_as_meant(question: str, said: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert said in answer.text and answer.machine is None, answer.text

@@ -548,7 +548,14 @@ _ITEMS = (
         "lost-and-found",
     ),
     # The wifi, however it is asked ("do I have to pay for the internet").
-    (re.compile(r"\b(wifi|wi-fi|internet|wireless)\b"), "faq:wifi"),
+    (
+        re.compile(
+            r"\b(wifi|wi-fi|internet|wireless)\b"
+            # Getting online is the wifi: "can I get online", "how do I go on line here".
+            r"|\b(get|go|be|stay|going|getting) (on ?line|connected)\b"
+        ),
+        "faq:wifi",
+    ),
     (
         # Time bought with a coin: the cycle times ("how much time do I get for a quarter").
         re.compile(

@@ -77,6 +77,11 @@ _PHRASES = (
         lambda m: _TEEN_HEARD.get(m.group(1), m.group(1)) + "teen",
     ),
     (re.compile(r"\bwi[\s-]?fi\b|\bwhy[\s-]?fi\b|\bwife i\b"), "wifi"),  # and as heard
+    # Typed "4" for "for" after what asks a price or a time: "hw much 4 the big dryer".
+    (
+        re.compile(r"\b(much|price|cost|costs|pay|charge|long|time|minutes) 4 (the|a|an|my)\b"),
+        r"\1 for \2",
+    ),
     # A compound heard or typed apart: "the pass word", "pass code".
     (re.compile(r"\bpass (word|code)(s?)\b"), r"password\2"),
     (re.compile(r"\b(sun|mon|satur|fri) day\b"), r"\1day"),
