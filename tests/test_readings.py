@@ -2097,3 +2097,16 @@ def test_where_they_are_put_first_is_asked_apart_from_the_next_part(
 def test_a_typed_4_for_for_and_getting_online_are_read_as_meant(question: str, said: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert said in answer.text and answer.machine is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "intent"),
+    [("en", "do you guys open early in the morning", "hours"),
+     ("en", "good evening, is the wifi free", "faq:wifi"),
+     ("ko", "아침에 몇 시에 영업 시작해요?", "hours")],
+)  # fmt: skip
+def test_the_shop_opening_is_its_hours_and_a_part_of_the_day_no_greeting(
+    language: str, question: str, intent: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == intent, answer.text

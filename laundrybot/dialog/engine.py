@@ -1122,6 +1122,17 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
         if (
+            best == "staff-contact"
+            and not problem
+            and cues.shop_opens.search(low)
+            and not cues.asks_staff.search(low)
+            and not cues.person.search(low)
+            and not cues.calls.search(low)
+        ):
+            # "what time do you open in the morning": the shop's hours, however like the
+            # staff's mornings its words are.
+            best, score = "hours", max(score, THRESHOLD)
+        if (
             best in ("how-to-wash", "how-to-dry", "cycle-times", "fallback")
             and number is None
             and not problem

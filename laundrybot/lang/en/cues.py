@@ -859,6 +859,10 @@ CUES = Cues(
         r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
         r"|\s+\b(?:both|each|either)\b(?: of (?:them|those|the two))?"
     ),
+    shop_opens=re.compile(
+        r"\b(you|you guys|y'all|shop|store|place|laundromat|laundry|doors?) (open|close|shut)"
+        r"(s|ing)?\b|\b(opening|closing) (hours|time)\b"
+    ),
     asks_latest=re.compile(
         r"\bhow late\b|\b(until|till|by) what time\b|\b(latest|last) (time|i can|we can|you can)\b"
     ),

@@ -363,6 +363,7 @@ CUES = Cues(
     ),
     holiday=re.compile(r"크리스마스|성탄절|설날|설연휴|추석|명절|공휴일|연휴|빨간날"),
     money_lost=_MONEY_LOST,
+    shop_opens=re.compile(r"문(을)?(몇시에)?(열|닫)|영업"),
     asks_latest=re.compile(r"(몇 ?시|언제)까지"),
     asks_soonest=re.compile(r"(제일|가장)?먼저(끝나|비|나와|끝날)|(제일|가장)빨리(끝나|비|끝날)"),
     asks_ending=re.compile(r"끝나|끝날|나와"),
