@@ -2110,3 +2110,15 @@ def test_the_shop_opening_is_its_hours_and_a_part_of_the_day_no_greeting(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert answer.intent == intent, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [("en", "I need an attendant", "whats their number in case I need it"),
+     ("ko", "직원 좀 불러 주세요", "그분들 번호는요?")],
+)  # fmt: skip
+def test_a_number_asked_once_a_person_is_called_is_the_staff_phone(
+    language: str, first: str, then: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert answer.intent == "staff-contact" and "555-014-2368" in answer.text, answer.text

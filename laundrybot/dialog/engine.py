@@ -940,7 +940,15 @@ class Dialog(Escalations, Shaping, Readings):
             and self._asks(low)
             and ranked
             and ranked[0][0] == "staff-contact"
-            and ranked[0][1] >= CLARIFY_FLOOR
+            and (
+                ranked[0][1] >= CLARIFY_FLOOR
+                # "what's their number" once a person is asked for: the staff's phone
+                or (
+                    "call-staff" in (st.intent, st.report.kind if st.report else None)
+                    and {"number", "phone"} & set(norm.features)
+                    and number_free(norm)
+                )
+            )
         ):
             # "what's their number" once staff are asked for: the staff phone, however weakly
             # the words match it.
