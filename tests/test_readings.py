@@ -2006,3 +2006,119 @@ def test_a_question_after_washes_counted_and_priced_is_answered_too(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert total in answer.text and then in answer.text, answer.text
+
+
+# understanding16: general readings found on tuning sets 11 and 12, each worded unlike them.
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "what does a dollar seventy five buy me in a big dryer", "49 minutes"),
+     ("ko", "큰 건조기에 1달러 50센트 넣으면 몇 분이에요?", "42분")],
+)  # fmt: skip
+def test_dollars_with_cents_after_them_are_one_sum(language: str, question: str, said: str) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "machine"),
+    [("en", "dryer 13 keeps making a grinding noise so what should I do", 13),
+     ("ko", "7번 건조기에서 타는 냄새가 나는데 어떻게 하면 돼요?", 7)],
+)  # fmt: skip
+def test_a_problem_told_then_what_to_do_asked_is_reported(
+    language: str, question: str, machine: int
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.escalation == "machine-broken" and answer.machine == machine, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "note"),
+    [("en", "by what time do I need to get my final load going", "10 at night"),
+     ("ko", "빨래는 언제까지 돌릴 수 있어요?", "밤 10시")],
+)  # fmt: skip
+def test_the_latest_time_to_do_a_wash_is_the_hours_and_their_note(
+    language: str, question: str, note: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert note in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "said"),
+    [("en", "can I drop off laundry for you to wash", "how quick do I get it back", "next day"),
+     ("ko", "세탁 대행 서비스 있어요?", "얼마나 빨리 돼요?", "다음 날")],
+)  # fmt: skip
+def test_how_fast_after_an_owners_text_is_how_long_it_takes(
+    language: str, first: str, then: str, said: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [("en", "how do I reach the staff", "when will somebody respond"),
+     ("ko", "직원 연락처 알려 주세요", "문자 보내면 언제 답해요?")],
+)  # fmt: skip
+def test_when_the_staff_phone_is_answered_is_any_time_for_urgent_problems(
+    language: str, first: str, then: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    note = dialog_for(language).knowledge.staff_phone_note
+    assert note and note in answer.text, answer.text
+
+
+def test_a_compound_heard_apart_is_one_word() -> None:
+    _, answer = _talk("en", {}, "can I get on the wifi", "and the pass word?")
+    assert "sign by the door" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "machines", "board"),
+    [("en", "what do the large washers cost", "where are those and is any free",
+      "Washers 5 and 6", "whether it's free"),
+     ("ko", "큰 건조기 얼마예요?", "그거 어디 있고 하나 비어 있어요?", "13, 14, 15, 16번",
+      "비어 있는지")],
+)  # fmt: skip
+def test_where_they_are_put_first_is_asked_apart_from_the_next_part(
+    language: str, first: str, then: str, machines: str, board: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert machines in answer.text and board in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("wat do u charge 4 a giant wash", "$8"),
+     ("how do I go online while I wait", "Bubbles Guest")],
+)  # fmt: skip
+def test_a_typed_4_for_for_and_getting_online_are_read_as_meant(question: str, said: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert said in answer.text and answer.machine is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "intent"),
+    [("en", "do you guys open early in the morning", "hours"),
+     ("en", "good evening, is the wifi free", "faq:wifi"),
+     ("ko", "아침에 몇 시에 영업 시작해요?", "hours")],
+)  # fmt: skip
+def test_the_shop_opening_is_its_hours_and_a_part_of_the_day_no_greeting(
+    language: str, question: str, intent: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.intent == intent, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [("en", "I need an attendant", "whats their number in case I need it"),
+     ("ko", "직원 좀 불러 주세요", "그분들 번호는요?")],
+)  # fmt: skip
+def test_a_number_asked_once_a_person_is_called_is_the_staff_phone(
+    language: str, first: str, then: str
+) -> None:
+    _, answer = _talk(language, {}, first, then)
+    assert answer.intent == "staff-contact" and "555-014-2368" in answer.text, answer.text

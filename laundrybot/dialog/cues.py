@@ -199,6 +199,12 @@ class Cues:
     # A piece that only says another question is coming ("oh, one more thing", "quick
     # question", "하나만 더"): no request of its own, left out when cutting.
     announces: re.Pattern[str] = field(default=_NEVER)
+    # The latest time something may be done asked ("how late can I start a load", "by what
+    # time do I have to put it in", "몇 시까지 돌릴 수 있어요"): the shop's hours and their note.
+    asks_latest: re.Pattern[str] = field(default=_NEVER)
+    # The shop opening or closing ("when do you open in the morning", "문 몇 시에 열어요"): the
+    # shop's hours, not the staff's, when no person is asked about.
+    shop_opens: re.Pattern[str] = field(default=_NEVER)
 
     # Things a customer asks that only an owner's text could say, with the topic whose answer
     # tells what is known instead ("" for the classifier's pick): a discount or price match, a

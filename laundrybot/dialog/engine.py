@@ -441,6 +441,17 @@ class Dialog(Escalations, Shaping, Readings):
         ranked = self._rank(self.normalize(text))
         return bool(ranked) and ranked[0][0] in ("greeting", "thanks") and ranked[0][1] >= THRESHOLD
 
+    def _where_back(self, piece: str) -> bool:
+        """A short "where" question pointing back at the things just talked about ("where are
+        they", "and where's that"): a question of its own, wherever it is put."""
+        low = self.cues.text(plain(piece))
+        short = len(piece.split()) <= 4 and not self.cues.problem.search(low)
+        return (
+            short
+            and bool(self.cues.asks_place.search(low))
+            and bool(_BACK & set(self.normalize(piece).words))
+        )
+
     def _asked_apart(self, piece: str, before: str | None = None) -> bool:
         """A later piece put as a yes/no question of its own about a thing no topic's examples
         name ("... and is there a tv", "다리미도 있어요?"): answered apart, so declined, not
@@ -451,7 +462,7 @@ class Dialog(Escalations, Shaping, Readings):
         short = len(piece.split()) <= 4 and not cues.problem.search(low)
         if short and (cues.asks_duration.search(low) or cues.when.search(low)):
             return True  # "주차 무료예요? 몇 시간까지요?": how long, of what was just asked
-        if short and cues.asks_place.search(low) and _BACK & set(norm.words):
+        if self._where_back(piece):
             return True  # "..., and where are they": where the things just asked about are
         if cues.out_of_scope.search(low) and not cues.problem.search(low):
             return True  # "... 배달도 해 줘요?": declined, not lost in the piece before
@@ -612,6 +623,8 @@ class Dialog(Escalations, Shaping, Readings):
                     first
                     and not self._stands(pieces[0])
                     and not self._declined_apart(pieces[0], pieces[1])
+                    # "where are they and is one free" after the giant washers: asked apart
+                    and not self._where_back(pieces[0])
                     # "do you have a tv, and is parking free": the first asked apart
                     and not (
                         self._unknown_asked(pieces[0])
@@ -804,6 +817,12 @@ class Dialog(Escalations, Shaping, Readings):
             return None
         return head
 
+    def _told_then_what_now(self, low: str) -> str | None:
+        """What was told before a piece's last words asking what to do now ("washer 2 is
+        leaking, what do I do", "...새는데 어떻게 해요"); None when it does not end so."""
+        starts = [i for i in range(1, len(low)) if low[i - 1] == " " or not low[i].isascii()]
+        return next((low[:i] for i in starts if self.cues.what_now.search(low[i:])), None)
+
     def _asks(self, low: str) -> bool:
         """Whether a piece is put as a question (not a statement of what happened)."""
         cues = self.cues
@@ -921,7 +940,15 @@ class Dialog(Escalations, Shaping, Readings):
             and self._asks(low)
             and ranked
             and ranked[0][0] == "staff-contact"
-            and ranked[0][1] >= CLARIFY_FLOOR
+            and (
+                ranked[0][1] >= CLARIFY_FLOOR
+                # "what's their number" once a person is asked for: the staff's phone
+                or (
+                    "call-staff" in (st.intent, st.report.kind if st.report else None)
+                    and {"number", "phone"} & set(norm.features)
+                    and number_free(norm)
+                )
+            )
         ):
             # "what's their number" once staff are asked for: the staff phone, however weakly
             # the words match it.
@@ -1102,6 +1129,28 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
+        if (
+            best == "staff-contact"
+            and not problem
+            and cues.shop_opens.search(low)
+            and not cues.asks_staff.search(low)
+            and not cues.person.search(low)
+            and not cues.calls.search(low)
+        ):
+            # "what time do you open in the morning": the shop's hours, however like the
+            # staff's mornings its words are.
+            best, score = "hours", max(score, THRESHOLD)
+        if (
+            best in ("how-to-wash", "how-to-dry", "cycle-times", "fallback")
+            and number is None
+            and not problem
+            and cues.asks_latest.search(low)
+            and not cues.asks_staff.search(low)
+            and not cues.asks_duration.search(low)
+        ):
+            # "how late can I start a load": the latest time to do it is the shop's hours (and
+            # their note), not how it is done.
+            best, score = "hours", max(score, THRESHOLD)
         if (
             number is None
             and bare is None
@@ -1443,6 +1492,21 @@ class Dialog(Escalations, Shaping, Readings):
             # "when do I get my refund?", or how, once reported: how the shop handles it,
             # not a second report.
             best, score = POLICIES[best], max(score, THRESHOLD)
+        elif (
+            (best in POLICIES or best in POLICIES.values())
+            and problem
+            and number is not None
+            and not supposed
+            and not cues.asks_broken.search(low)
+            and (told := self._told_then_what_now(low)) is not None
+            and cues.problem.search(told)
+            and not cues.hypothetical.search(told)
+        ):
+            # "washer 2 is leaking all over, what do I do": a problem told of a machine named,
+            # and what to do asked after it: the report, whose answer says what to do.
+            money = bool(cues.money_lost.search(low))
+            best = "money-taken" if money else "machine-broken"
+            score = max(score, THRESHOLD)
         elif best in POLICIES.values() and not (
             (problem or person) and not hypothetical and not self._asks(low)
         ):

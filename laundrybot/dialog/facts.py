@@ -228,7 +228,8 @@ class FactAnswers(Base):
         else:
             first = self._open_now(shop, turn.now)
         parts = [first]
-        if k.hours_note and {"late", "last", "latest", "midnight", "night"} & set(turn.norm.words):
+        late = {"late", "last", "latest", "midnight", "night"} & set(turn.norm.words)
+        if k.hours_note and (late or self.cues.asks_latest.search(turn.low)):
             parts.append(k.hours_note)
         return self._reply(turn, " ".join(parts), expression="happy")
 

@@ -298,6 +298,10 @@ _AMOUNT = (
 _MONEY_GIVEN = re.compile(
     r"\$\s?(\d+(?:\.\d\d)?)(?!\s*(?:minutes?|mins?))"
     rf"|\b{_AMOUNT}\s+(?:(?:full|whole|single|more) )?(dollars?|bucks?|quarters?|cents?)\b"
+    # "a dollar fifty", "two dollars and twenty five", "1 dollar 50": the cents after dollars
+    # (not "a dollar for", nor minutes: "a dollar twenty minutes" is no sum).
+    rf"(?:\s+(?:and\s+)?{_AMOUNT}(?:\s+cents?)?(?!\s*(?:minutes?|mins?|hours?"
+    r"|dollars?|bucks?|quarters?|cents?|loads?|pounds?|lbs?)\b)(?=\s|$|[,.?!]))?"
 )
 _PER_UNIT = {
     "dollar": Decimal(1),
@@ -325,7 +329,12 @@ def money_given(text: str) -> Decimal | None:
         return Decimal(found.group(1))
     count = _amount(found.group(2))
     unit = found.group(3).rstrip("s")
-    return None if count is None else count * _PER_UNIT[unit]
+    if count is None:
+        return None
+    cents = _amount(found.group(4)) if found.group(4) else None
+    if cents and unit in ("dollar", "buck") and 10 <= cents < 100:
+        return count + Decimal(cents) / 100
+    return count * _PER_UNIT[unit]
 
 
 def minutes_wanted(text: str) -> int | None:
@@ -539,7 +548,14 @@ _ITEMS = (
         "lost-and-found",
     ),
     # The wifi, however it is asked ("do I have to pay for the internet").
-    (re.compile(r"\b(wifi|wi-fi|internet|wireless)\b"), "faq:wifi"),
+    (
+        re.compile(
+            r"\b(wifi|wi-fi|internet|wireless)\b"
+            # Getting online is the wifi: "can I get online", "how do I go on line here".
+            r"|\b(get|go|be|stay|going|getting) (on ?line|connected)\b"
+        ),
+        "faq:wifi",
+    ),
     (
         # Time bought with a coin: the cycle times ("how much time do I get for a quarter").
         re.compile(
@@ -703,6 +719,8 @@ _MACHINE_PAIR = re.compile(
 
 _ASKS_DURATION = re.compile(
     r"\bhow long\b|\bhow much time\b|\bhow many (hours|days|minutes|weeks)\b"
+    # How fast something is done is how long it takes: "how quick is it ready".
+    r"|\bhow (fast|quick|quickly)\b"
 )
 _SAYS_DURATION = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of) "
@@ -831,10 +849,22 @@ CUES = Cues(
     calls=re.compile(
         r"\b(call|text|phone|ring|reach|contact)\b|\b(pick|picks|picking) (it )?up\b"
         r"|\b(answer|answers|answering) (the phone|calls|texts)\b"
+        # "when do they answer that number", "does anyone reply to texts"
+        r"|\b(answer|answers|answering|respond|responds|reply|replies)\b.*"
+        r"\b(phone|number|calls?|texts?|messages?)\b"
+        r"|\b(do|does|will|would) (they|staff|someone|anyone|anybody|somebody) (answer|respond"
+        r"|reply)\b"
     ),
     of_two=re.compile(
         r"(?:(?<=washer)|(?<=dryer)|(?<=machine))s(?=\s+(?:numbers?\s+|#)?\d)"
         r"|\s+\b(?:both|each|either)\b(?: of (?:them|those|the two))?"
+    ),
+    shop_opens=re.compile(
+        r"\b(you|you guys|y'all|shop|store|place|laundromat|laundry|doors?) (open|close|shut)"
+        r"(s|ing)?\b|\b(opening|closing) (hours|time)\b"
+    ),
+    asks_latest=re.compile(
+        r"\bhow late\b|\b(until|till|by) what time\b|\b(latest|last) (time|i can|we can|you can)\b"
     ),
     asks_soonest=re.compile(
         r"\b(finish(es|ed)?|done|free|ready|available|open|end(s|ed)?|stop(s|ped)?)( up)?"

@@ -77,6 +77,16 @@ _PHRASES = (
         lambda m: _TEEN_HEARD.get(m.group(1), m.group(1)) + "teen",
     ),
     (re.compile(r"\bwi[\s-]?fi\b|\bwhy[\s-]?fi\b|\bwife i\b"), "wifi"),  # and as heard
+    # Typed "4" for "for" after what asks a price or a time: "hw much 4 the big dryer".
+    (
+        re.compile(r"\b(much|price|cost|costs|pay|charge|long|time|minutes) 4 (the|a|an|my)\b"),
+        r"\1 for \2",
+    ),
+    # A part of the day greets only as a greeting ("good morning", "evening!"); "open in the
+    # morning" asks a time.
+    (re.compile(r"\bgood (morning|afternoon|evening)\b|^(morning|evening)\b"), "hi"),
+    # A compound heard or typed apart: "the pass word", "pass code".
+    (re.compile(r"\bpass (word|code)(s?)\b"), r"password\2"),
     (re.compile(r"\b(sun|mon|satur|fri) day\b"), r"\1day"),
     (re.compile(r"\bsat\b(?=,? (and |& |n |or )?sun)"), "saturday"),  # "sat and sun"
     (re.compile(r"\bwashing machines?\b"), "washer"),
@@ -236,7 +246,7 @@ _SYNONYMS = {
     # Bedding as big as a comforter is washed like one.
     "duvet": "comforter", "quilt": "comforter", "blanket": "comforter",
     "bedspread": "comforter", "doona": "comforter", "eiderdown": "comforter",
-    "hello": "hi", "hey": "hi", "howdy": "hi", "morning": "hi", "evening": "hi",
+    "hello": "hi", "hey": "hi", "howdy": "hi",
     "thank": "thanks", "thx": "thanks", "appreciate": "thanks",
     # A card that collects something is the loyalty card.
     "reward": "loyalty", "rewards": "loyalty", "membership": "loyalty", "member": "loyalty",

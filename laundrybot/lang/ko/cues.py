@@ -134,7 +134,8 @@ _KO_CLOCK = re.compile(
 
 
 _KO_MONEY = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(?:달러|불)|(\d+)\s*센트|(?:쿼터|동전)\s*(\d+|[가-힣]{1,2}?)\s*개"
+    r"(\d+(?:\.\d+)?)\s*(?:달러|불)(?:\s*(\d\d)\s*센트)?|(\d+)\s*센트"
+    r"|(?:쿼터|동전)\s*(\d+|[가-힣]{1,2}?)\s*개"
 )
 _KO_MINUTES = re.compile(
     r"(\d+|[가-힣]{1,2}?)\s*시간(\s*반)?"
@@ -172,11 +173,11 @@ def money_given(text: str) -> Decimal | None:
     found = _KO_MONEY.search(text)
     if found is None:
         return None
-    if found.group(1):
-        return Decimal(found.group(1))
-    if found.group(2):
-        return Decimal(found.group(2)) / 100
-    count = _counted(found.group(3))
+    if found.group(1):  # "1달러 50센트": the cents after the dollars too
+        return Decimal(found.group(1)) + Decimal(found.group(2) or 0) / 100
+    if found.group(3):
+        return Decimal(found.group(3)) / 100
+    count = _counted(found.group(4))
     return None if count is None else count * Decimal("0.25")
 
 
@@ -293,6 +294,7 @@ _MACHINE_PAIR = re.compile(
 # Read with the spaces taken out, like every Korean cue.
 _ASKS_DURATION = re.compile(
     r"얼마동안|얼마나오래|몇시간|며칠|몇일|몇분|몇주|얼마나(보관|맡|기다|걸|있|세워|주차)"
+    r"|얼마나빨리"
 )
 _SAYS_DURATION = re.compile(r"\d+(일|시간|분|주)|(한|두|세|네|몇)(시간|달|주)|이틀|사흘")
 _SAYS_MOMENT = re.compile(r"다음날|내일|당일|오전|오후|\d+시(?!간)")
@@ -361,6 +363,8 @@ CUES = Cues(
     ),
     holiday=re.compile(r"크리스마스|성탄절|설날|설연휴|추석|명절|공휴일|연휴|빨간날"),
     money_lost=_MONEY_LOST,
+    shop_opens=re.compile(r"문(을)?(몇시에)?(열|닫)|영업"),
+    asks_latest=re.compile(r"(몇 ?시|언제)까지"),
     asks_soonest=re.compile(r"(제일|가장)?먼저(끝나|비|나와|끝날)|(제일|가장)빨리(끝나|비|끝날)"),
     asks_ending=re.compile(r"끝나|끝날|나와"),
     asks_have=re.compile(r"있(어요|나요|습니까|을까요|어)\??$"),
