@@ -88,23 +88,33 @@ BARS: dict[str, dict[str, float]] = {
     # 274/279 98.2%; tuning9 248/261 95.0%, follow-up 95.7%, two-part 93.8%.
     "tuning7_en": {"rate": 0.96, "follow-up": 0.96, "two-part": 0.94},
     "tuning8_en": {"rate": 0.96, "follow-up": 0.96, "two-part": 0.95},
-    "tuning9_en": {"rate": 0.93, "follow-up": 0.93, "two-part": 0.90},
+    "tuning9_en": {"rate": 0.94, "follow-up": 0.95, "two-part": 0.92},
     # Tuning set 10, English, two-part questions only (written from the facts only, by someone
     # who never saw the code or the other sets' questions). First seen (code of 4e6b911):
     # 124/160 77.5%, no false report. After tuning on it: 142/160 88.8%, no false report.
-    "tuning10_en": {"rate": 0.86, "follow-up": 0.85, "two-part": 0.86},
+    "tuning10_en": {"rate": 0.93, "follow-up": 0.85, "two-part": 0.93},
+    # Tuning sets 11 (two-part questions in conversation), 12 (a week's mix) and 13 (two-part
+    # questions of less common shapes), English, each written from the facts only by someone
+    # who never saw the code or the other sets' questions. First seen: tuning11 126/155
+    # 81.3%, follow-up 81.6%, no false report (code of aaf6620); tuning12 200/226 88.5%,
+    # follow-up 85.5%, two-part 98.0%, no false report (code of 09d4fe9);
+    # tuning13 107/130 82.3%, 2 false reports (code of 8146528). After tuning on 11 and 12:
+    # tuning11 140/155 90.3%, follow-up 88.6%; tuning12 205/226 90.7%, follow-up 91.6%;
+    # tuning10 then 153/160 95.6%, tuning9 251/261 96.2%.
+    "tuning11_en": {"rate": 0.88, "follow-up": 0.86, "two-part": 0.88},
+    "tuning12_en": {"rate": 0.88, "follow-up": 0.89, "two-part": 0.95},
     # Measured once at the end of each round's work (Wednesday 15:30), totals only. After
-    # understanding10 to 12 (tuning9, tuning10): unchanged (en 243/255, two-part 26/29; ko
-    # 96/98). After understanding8 and 9 (tuning7, tuning8): en 243/255 95.3%, follow-up
-    # 100% (82/82), two-part 89.7% (26/29), no false report; ko 96/98 98.0%, follow-up 100%,
-    # two-part 90.0%, no false report. After understanding7 (tuning6): the same as after
-    # understanding6. After understanding6
-    # (tuning5): en 237/255 92.9%, follow-up 95.1%, two-part 89.7% (26/29), no
-    # false report; ko 96/98 98.0%, follow-up 100%, two-part 90.0% (9/10), no false report.
-    # After understanding5 (tuning3, tuning4): en 233/255 91.4%, two-part 86.2%; ko 96/98 98.0%.
-    # After understanding4: en 231/255 90.6%, two-part 82.8%; ko 93/98 94.9%, two-part 80.0%
-    # (after understanding3: en 84.3%, two-part 75.9%, 1 false report; ko 88.8%, 80.0%; at
-    # the start: en 55.7%, ko 64.3%).
+    # understanding13 to 16 (arithmetic, tuning10 to 12): en 244/255 95.7%, follow-up 100%, two-part
+    # 26/29 89.7%, no false report; ko unchanged. After understanding10 to 12 (tuning9, tuning10):
+    # unchanged (en 243/255, two-part 26/29; ko 96/98). After understanding8 and 9 (tuning7,
+    # tuning8): en 243/255 95.3%, follow-up 100% (82/82), two-part 89.7% (26/29), no false report;
+    # ko 96/98 98.0%, follow-up 100%, two-part 90.0%, no false report. After understanding7
+    # (tuning6): the same as after understanding6. After understanding6 (tuning5): en 237/255 92.9%,
+    # follow-up 95.1%, two-part 89.7% (26/29), no false report; ko 96/98 98.0%, follow-up 100%,
+    # two-part 90.0% (9/10), no false report. After understanding5 (tuning3, tuning4): en 233/255
+    # 91.4%, two-part 86.2%; ko 96/98 98.0%. After understanding4: en 231/255 90.6%, two-part 82.8%;
+    # ko 93/98 94.9%, two-part 80.0% (after understanding3: en 84.3%, two-part 75.9%, 1 false
+    # report; ko 88.8%, 80.0%; at the start: en 55.7%, ko 64.3%).
     "heldout_en": {"rate": 0.93, "follow-up": 0.96, "two-part": 0.85},
     "heldout_ko": {"rate": 0.95, "follow-up": 0.95, "two-part": 0.80},
 }
@@ -124,6 +134,8 @@ MAX_FALSE_REPORTS = {
     "tuning8_en": 0,  # first seen: 1
     "tuning9_en": 0,
     "tuning10_en": 0,
+    "tuning11_en": 0,
+    "tuning12_en": 0,
     "heldout_en": 0,
     "heldout_ko": 0,
 }
@@ -220,6 +232,8 @@ NAMES = (
     "tuning8_en",
     "tuning9_en",
     "tuning10_en",
+    "tuning11_en",
+    "tuning12_en",
     "heldout_en",
     "tuning_ko",
     "tuning2_ko",
@@ -251,7 +265,7 @@ def test_print_figures_side_by_side() -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
     tuning = (
         "tuning_en", "tuning2_en", "tuning3_en", "tuning4_en", "tuning5_en", "tuning6_en",
-        "tuning7_en", "tuning8_en", "tuning9_en", "tuning10_en",
+        "tuning7_en", "tuning8_en", "tuning9_en", "tuning10_en", "tuning11_en", "tuning12_en",
         "tuning_ko", "tuning2_ko", "tuning3_ko", "tuning4_ko",
     )  # fmt: skip
     for name in tuning:  # tuning sets only
