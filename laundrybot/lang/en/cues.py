@@ -31,6 +31,7 @@ _PROBLEM = any_of(
     r"|won'?t (start|drain|spin|open|unlock|turn on|heat|work|stop|go|run)|keeps? beeping"
     r"|beeps|will not (start|drain|spin|open|unlock|heat|work|stop))",
     r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow"
+    r"|all over the floor"
     r"|water (is )?everywhere|puddle)",
     r"\b(took|ate|swallowed|stole|kept|eaten|grabbed)\b.{0,20}"
     r"\b(money|quarters?|coins?|cash|bucks|dollars?|change)\b",
@@ -98,8 +99,9 @@ _URGENT = any_of(
     # Not a numbered machine: filed without asking which machine.
     r"\b(change machine|bill changer|kiosk|vending machine)\b",
     r"\bflood\w*|\bwater (is )?(all over|everywhere|on the floor)|\bwater everywhere"
-    r"|\bpuddle|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside"
-    r"|locked)\b",
+    r"|\bwater('?s| is)? (pouring|gushing|spilling|spraying) (out|all over|everywhere)\b"
+    r"|\ball over the floor\b|\bpuddle"
+    r"|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside|locked)\b",
 )
 # A problem that has not happened, or how one is handled: "what if", "in case", "say a washer
 # leaks", "how do I report...", "who do I call", "do you give refunds".
