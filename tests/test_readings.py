@@ -2145,3 +2145,10 @@ def test_water_pouring_out_is_filed_at_once_without_asking_which_machine(
 def test_a_machine_told_not_free_is_its_status_not_a_fault(language: str, question: str) -> None:
     answer = _talk(language, {6: ("busy", 12.0), 15: ("busy", 4.0)}, question)[0]
     assert answer.escalation is None, answer.text
+
+
+def test_an_written_for_and_before_a_question_cuts_it_in_two() -> None:
+    (answer,) = _talk(
+        "en", {3: ("free", None), 4: ("busy", 9.0)}, "is washer 3 free an is 4 free too"
+    )
+    assert "9 min" in answer.text, answer.text

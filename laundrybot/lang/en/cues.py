@@ -172,6 +172,8 @@ _CUT = re.compile(
     r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n|\+)\s+"
     r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
     r"|\s+or\s+(?=(?:just|only)\s)"  # "do you do dry cleaning or just wash and fold"
+    # "and" as a recogniser writes it before a question ("is 3 free an what about 4").
+    r"|\s+an\s+(?=(?:what|how|when|where|which|is|are|can|do|does)\s)"
 )
 # A run-on as a recogniser writes it: "how much does a wash cost how long is it"; not the
 # question a condition opens ("if I feed it two bucks how long will it go").
