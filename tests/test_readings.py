@@ -2122,3 +2122,33 @@ def test_a_number_asked_once_a_person_is_called_is_the_staff_phone(
 ) -> None:
     _, answer = _talk(language, {}, first, then)
     assert answer.intent == "staff-contact" and "555-014-2368" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "the water is gushing out of a washer by the door"),
+     ("en", "soapy suds all over the floor near the back washers"),
+     ("ko", "세탁기에서 물이 쏟아지고 있어요")],
+)  # fmt: skip
+def test_water_pouring_out_is_filed_at_once_without_asking_which_machine(
+    language: str, question: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert answer.escalation is not None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "washer 6 not available, how long till it's done"),
+     ("en", "so dryer 15 isn't free")],
+)  # fmt: skip
+def test_a_machine_told_not_free_is_its_status_not_a_fault(language: str, question: str) -> None:
+    answer = _talk(language, {6: ("busy", 12.0), 15: ("busy", 4.0)}, question)[0]
+    assert answer.escalation is None, answer.text
+
+
+def test_an_written_for_and_before_a_question_cuts_it_in_two() -> None:
+    (answer,) = _talk(
+        "en", {3: ("free", None), 4: ("busy", 9.0)}, "is washer 3 free an is 4 free too"
+    )
+    assert "9 min" in answer.text, answer.text

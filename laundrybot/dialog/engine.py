@@ -1537,6 +1537,8 @@ class Dialog(Escalations, Shaping, Readings):
             and best != "call-staff"
             and score >= STATED_PROBLEM
             and not self._asks(low)
+            # "dryer 13 not free": whether a machine is free, told, is its status, not a fault.
+            and not (not problem and {"free", "available"} & set(norm.features))
         ):
             pass  # told like a problem the examples know, and not asked: a problem
         elif person and not problem and not self._asks(low) and best in ESCALATIONS:

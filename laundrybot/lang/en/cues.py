@@ -31,6 +31,7 @@ _PROBLEM = any_of(
     r"|won'?t (start|drain|spin|open|unlock|turn on|heat|work|stop|go|run)|keeps? beeping"
     r"|beeps|will not (start|drain|spin|open|unlock|heat|work|stop))",
     r"\b(leak(s|ing|ed)?|flood(ed|ing)?|water (all )?(over|on) the floor|overflow"
+    r"|all over the floor"
     r"|water (is )?everywhere|puddle)",
     r"\b(took|ate|swallowed|stole|kept|eaten|grabbed)\b.{0,20}"
     r"\b(money|quarters?|coins?|cash|bucks|dollars?|change)\b",
@@ -98,8 +99,9 @@ _URGENT = any_of(
     # Not a numbered machine: filed without asking which machine.
     r"\b(change machine|bill changer|kiosk|vending machine)\b",
     r"\bflood\w*|\bwater (is )?(all over|everywhere|on the floor)|\bwater everywhere"
-    r"|\bpuddle|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside"
-    r"|locked)\b",
+    r"|\bwater('?s| is)? (pouring|gushing|spilling|spraying) (out|all over|everywhere)\b"
+    r"|\ball over the floor\b|\bpuddle"
+    r"|\b(kid|child|baby|son|daughter|dog|cat)\b.*\b(stuck|trapped|caught|inside|locked)\b",
 )
 # A problem that has not happened, or how one is handled: "what if", "in case", "say a washer
 # leaks", "how do I report...", "who do I call", "do you give refunds".
@@ -170,6 +172,8 @@ _CUT = re.compile(
     r"\s*(?:[?!;.]+|,)\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|&|n|\+)\s+"
     r"|\s+or\s+(?=(?:do|does|can|could|should|is|are|will|would|must)\s)"  # "... or do I need"
     r"|\s+or\s+(?=(?:just|only)\s)"  # "do you do dry cleaning or just wash and fold"
+    # "and" as a recogniser writes it before a question ("is 3 free an what about 4").
+    r"|\s+an\s+(?=(?:what|how|when|where|which|is|are|can|do|does)\s)"
 )
 # A run-on as a recogniser writes it: "how much does a wash cost how long is it"; not the
 # question a condition opens ("if I feed it two bucks how long will it go").
