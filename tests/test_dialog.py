@@ -451,7 +451,7 @@ def test_hours_for_a_named_day(scheduled: Dialog) -> None:
 
 @pytest.fixture(scope="module")
 def normalize(dialog: Dialog) -> Normalizer:
-    return dialog.normalize
+    return dialog.normalizer
 
 
 @pytest.mark.parametrize(

@@ -266,8 +266,8 @@ def test_korean_particles(text: str, expected: str) -> None:
 
 @pytest.fixture(scope="module")
 def normalize(dialog: Dialog) -> KoreanNormalizer:
-    assert isinstance(dialog.normalize, KoreanNormalizer)
-    return dialog.normalize
+    assert isinstance(dialog.normalizer, KoreanNormalizer)
+    return dialog.normalizer
 
 
 @pytest.mark.parametrize(

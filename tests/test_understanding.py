@@ -103,18 +103,21 @@ BARS: dict[str, dict[str, float]] = {
     # tuning10 then 153/160 95.6%, tuning9 251/261 96.2%.
     "tuning11_en": {"rate": 0.88, "follow-up": 0.86, "two-part": 0.88},
     "tuning12_en": {"rate": 0.88, "follow-up": 0.89, "two-part": 0.95},
+    # After understanding17 (its false reports first): tuning13 109/130, no false report.
+    "tuning13_en": {"rate": 0.81, "follow-up": 0.82, "two-part": 0.81},
     # Measured once at the end of each round's work (Wednesday 15:30), totals only. After
-    # understanding13 to 16 (arithmetic, tuning10 to 12): en 244/255 95.7%, follow-up 100%, two-part
-    # 26/29 89.7%, no false report; ko unchanged. After understanding10 to 12 (tuning9, tuning10):
-    # unchanged (en 243/255, two-part 26/29; ko 96/98). After understanding8 and 9 (tuning7,
-    # tuning8): en 243/255 95.3%, follow-up 100% (82/82), two-part 89.7% (26/29), no false report;
-    # ko 96/98 98.0%, follow-up 100%, two-part 90.0%, no false report. After understanding7
-    # (tuning6): the same as after understanding6. After understanding6 (tuning5): en 237/255 92.9%,
-    # follow-up 95.1%, two-part 89.7% (26/29), no false report; ko 96/98 98.0%, follow-up 100%,
-    # two-part 90.0% (9/10), no false report. After understanding5 (tuning3, tuning4): en 233/255
-    # 91.4%, two-part 86.2%; ko 96/98 98.0%. After understanding4: en 231/255 90.6%, two-part 82.8%;
-    # ko 93/98 94.9%, two-part 80.0% (after understanding3: en 84.3%, two-part 75.9%, 1 false
-    # report; ko 88.8%, 80.0%; at the start: en 55.7%, ko 64.3%).
+    # understanding17 (tuning13): unchanged. After understanding13 to 16 (arithmetic, tuning10 to
+    # 12): en 244/255 95.7%, follow-up 100%, two-part 26/29 89.7%, no false report; ko unchanged.
+    # After understanding10 to 12 (tuning9, tuning10): unchanged (en 243/255, two-part 26/29; ko
+    # 96/98). After understanding8 and 9 (tuning7, tuning8): en 243/255 95.3%, follow-up 100%
+    # (82/82), two-part 89.7% (26/29), no false report; ko 96/98 98.0%, follow-up 100%, two-part
+    # 90.0%, no false report. After understanding7 (tuning6): the same as after understanding6.
+    # After understanding6 (tuning5): en 237/255 92.9%, follow-up 95.1%, two-part 89.7% (26/29), no
+    # false report; ko 96/98 98.0%, follow-up 100%, two-part 90.0% (9/10), no false report. After
+    # understanding5 (tuning3, tuning4): en 233/255 91.4%, two-part 86.2%; ko 96/98 98.0%. After
+    # understanding4: en 231/255 90.6%, two-part 82.8%; ko 93/98 94.9%, two-part 80.0% (after
+    # understanding3: en 84.3%, two-part 75.9%, 1 false report; ko 88.8%, 80.0%; at the start: en
+    # 55.7%, ko 64.3%).
     "heldout_en": {"rate": 0.93, "follow-up": 0.96, "two-part": 0.85},
     "heldout_ko": {"rate": 0.95, "follow-up": 0.95, "two-part": 0.80},
 }
@@ -136,6 +139,7 @@ MAX_FALSE_REPORTS = {
     "tuning10_en": 0,
     "tuning11_en": 0,
     "tuning12_en": 0,
+    "tuning13_en": 0,  # first seen: 2
     "heldout_en": 0,
     "heldout_ko": 0,
 }
@@ -234,6 +238,7 @@ NAMES = (
     "tuning10_en",
     "tuning11_en",
     "tuning12_en",
+    "tuning13_en",
     "heldout_en",
     "tuning_ko",
     "tuning2_ko",
@@ -266,7 +271,7 @@ def test_print_figures_side_by_side() -> None:
     tuning = (
         "tuning_en", "tuning2_en", "tuning3_en", "tuning4_en", "tuning5_en", "tuning6_en",
         "tuning7_en", "tuning8_en", "tuning9_en", "tuning10_en", "tuning11_en", "tuning12_en",
-        "tuning_ko", "tuning2_ko", "tuning3_ko", "tuning4_ko",
+        "tuning13_en", "tuning_ko", "tuning2_ko", "tuning3_ko", "tuning4_ko",
     )  # fmt: skip
     for name in tuning:  # tuning sets only
         print("\n".join(figures[name][0].lines(name)))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime
+import functools
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
@@ -64,6 +65,8 @@ STATED_PROBLEM = 0.5
 # A later piece put as a question of its own stands apart at this score, under THRESHOLD, when
 # it leans to a topic other than the piece before ("..., and where do forgotten ones go?").
 WEAK = 0.25
+# Pieces of utterances whose normal form is kept (a piece is at most MAX_QUESTION_CHARS).
+NORMALIZED_CACHE = 512
 # A word in the examples or texts of this many topics names no one thing ("can", "use").
 COMMON_ACROSS = 4
 # The classifier: "matcher" (word features, best example), "knn" (TF-IDF words + character
@@ -100,7 +103,10 @@ class Dialog(Escalations, Shaping, Readings):
         # never a misspelt "stuck".
         sizes = knowledge.washers + knowledge.dryers
         size_names = [s.name for s in sizes] + [s.description for s in sizes]
-        self.normalize = self.language.normalizer([p for _, p in examples] + size_names)
+        # Cached: cutting a long utterance reads each of its pieces many times over (bounded;
+        # Normalized is immutable).
+        self.normalizer = self.language.normalizer([p for _, p in examples] + size_names)
+        self.normalize = functools.lru_cache(maxsize=NORMALIZED_CACHE)(self.normalizer)
         self.sizes_by_word: dict[str, list[SizeInfo]] = {}
         for size in knowledge.washers + knowledge.dryers:
             self.sizes_by_word.setdefault(size.name, []).append(size)
@@ -1870,7 +1876,7 @@ class Dialog(Escalations, Shaping, Readings):
     def _recognition_phrases(self, examples: list[tuple[str, str]]) -> tuple[str, ...]:
         k = self.knowledge
         texts = [phrase for _, phrase in examples] + list(k.quick_questions)
-        pieces = getattr(self.normalize, "surfaces", None)  # Korean: the model's word pieces
+        pieces = getattr(self.normalizer, "surfaces", None)  # Korean: the model's word pieces
         out: list[str] = []
         for text in texts:
             norm = self.normalize(text)

@@ -3,6 +3,7 @@ not serve, follow-ups, yes/no and "when" questions, where a second request start
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 
@@ -797,6 +798,12 @@ _UNSTATED = (
     ),
 )
 
+
+@functools.lru_cache(maxsize=512)  # a long utterance's pieces are read many times over
+def _reads(text: str) -> str:
+    return spelled_hours(heard(text))
+
+
 CUES = Cues(
     problem=_PROBLEM,
     person=_PERSON,
@@ -933,7 +940,7 @@ CUES = Cues(
     asks_coins=re.compile(r"\bhow many (quarters|coins)\b|\bin (quarters|coins)\b"),
     weight_given=weight_given,
     per_weight=per_weight,
-    reads=lambda text: spelled_hours(heard(text)),
+    reads=_reads,
     on_machine=frozenset(["on", "number"]),
     asks_count=re.compile(r"\bhow many\b"),
     not_dry=re.compile(
