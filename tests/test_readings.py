@@ -1135,7 +1135,8 @@ def test_a_short_word_typed_without_its_vowel_is_read_as_the_one_word_it_can_be(
 
 @pytest.mark.parametrize(
     ("language", "then", "machine"),
-    [("en", "it's dryer 12, the drum won't turn", 12), ("ko", "12번 건조기가 안 돌아가요", 12)],
+    [("en", "it's dryer 12, the drum won't turn", 12),
+     ("ko", "그게 12번 건조기가 안 돌아가서요", 12)],
 )  # fmt: skip
 def test_a_machine_told_after_staff_were_called_is_added_to_that_report(
     language: str, then: str, machine: int
@@ -1144,6 +1145,9 @@ def test_a_machine_told_after_staff_were_called_is_added_to_that_report(
     first, answer = _talk(language, {}, call, then)
     assert first.escalation == "call-staff"
     assert answer.escalation is None and answer.report_update == machine
+    # A problem told afresh, not about the call, is a report of its own.
+    _, fresh = _talk("en", {}, "staff please", "also washer 5 won't spin")
+    assert fresh.escalation == "machine-broken" and fresh.report_update is None
 
 
 def test_a_number_given_when_asked_for_then_a_question_are_both_answered() -> None:

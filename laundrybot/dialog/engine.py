@@ -1630,7 +1630,19 @@ class Dialog(Escalations, Shaping, Readings):
                 return self._ask_machine(norm, best, **cont)
             if (
                 st.report is not None
-                and st.report.kind in (best, "call-staff")  # staff called, now told which
+                and (
+                    st.report.kind == best
+                    # Staff called, now told which machine it was about ("it's washer 2, it
+                    # won't drain", "she cut her hand on washer 4": the urgent reason for the
+                    # call); a problem told afresh ("washer 5 is broken") is its own.
+                    or (
+                        st.report.kind == "call-staff"
+                        and (
+                            bool(cues.it.search(low) or cues.urgent.search(low))
+                            or len(norm.words) <= 3
+                        )
+                    )
+                )
                 and st.report.machine is None
                 and number is not None
             ):
