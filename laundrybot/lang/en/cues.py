@@ -294,12 +294,13 @@ def counted(text: str) -> tuple[tuple[int, str, bool], ...]:
     return tuple(out)
 
 
-_AMOUNT = (
-    r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen"
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen"
     # "forty minutes", "forty-five minutes": tens, and tens with a unit.
     r"|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four"
-    r"|five|six|seven|eight|nine))?)"
+    r"|five|six|seven|eight|nine))?"
 )
+_AMOUNT = rf"(\d+|a|an|{_NUMBER_WORDS})"
 _MONEY_GIVEN = re.compile(
     r"\$\s?(\d+(?:\.\d\d)?)(?!\s*(?:minutes?|mins?))"
     rf"|\b{_AMOUNT}\s+(?:(?:full|whole|single|more) )?(dollars?|bucks?|quarters?|cents?)\b"
@@ -355,11 +356,7 @@ def minutes_wanted(text: str) -> int | None:
     return count * 60 if found.group(2).startswith("hour") else count
 
 
-_WEIGHT = re.compile(
-    r"\b(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen"
-    r"|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four"
-    r"|five|six|seven|eight|nine))?)\s*(?:pounds?|lbs?)\b"
-)
+_WEIGHT = re.compile(rf"\b(\d+(?:\.\d+)?|{_NUMBER_WORDS})\s*(?:pounds?|lbs?)\b")
 # "1 dollar 50 a pound", "$1.50 per pound", "75 cents a lb": a price for each pound.
 _PER_WEIGHT = re.compile(
     r"(?:\$\s?(\d+(?:\.\d\d)?)|\b(\d+) dollars?(?: (?:and )?(\d\d)(?: cents)?)?|\b(\d+) cents)"
@@ -372,10 +369,10 @@ def weight_given(text: str) -> Decimal | None:
     found = _WEIGHT.search(text.lower())
     if found is None:
         return None
-    said = found.group(1).replace("-", " ")
+    said = found.group(1)
     if said[0].isdigit():
         return Decimal(said)
-    value = number_value(said)
+    value = _amount(said)
     return None if value is None else Decimal(value)
 
 
