@@ -1,8 +1,9 @@
 """Piper voices, loaded with our own onnxruntime session, synthesised sentence by sentence.
 
 ``PiperVoice.load`` has no thread option, so the session is built here with
-``intra_op_num_threads`` from the configuration (default 1: recognition runs on the other
-core, and one thread gave the first audio sooner while Vosk was decoding). Synthesis runs in
+``intra_op_num_threads`` from the configuration (default 2: a reply is synthesised just after
+its question was recognised, when the other core is free; threads never spin waiting for work,
+so a core busy with recognition costs little). Synthesis runs in
 a bounded thread pool; each job is one sentence, so streams take turns sentence by sentence
 and a stream that is cancelled stops after the sentence in progress.
 """
