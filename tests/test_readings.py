@@ -2156,3 +2156,28 @@ def test_an_written_for_and_before_a_question_cuts_it_in_two() -> None:
         "en", {3: ("free", None), 4: ("busy", 9.0)}, "is washer 3 free an is 4 free too"
     )
     assert "9 min" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [("when are staff here on saturday", "and when do they go home, and what about sunday?"),
+     ("what time do staff arrive on saturday, and is the place open before they arrive",
+      "and when do they leave, and is sunday different?")],
+)  # fmt: skip
+def test_a_question_pointing_back_before_another_is_a_follow_up_of_its_own(
+    first: str, then: str
+) -> None:
+    # The day asked first is kept past a part that had no topic of its own, too.
+    _, answer = _talk("en", {}, first, then)
+    assert "5 PM" in answer.text and "4 PM" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("then", ["and when do they go home", "do they work sundays"])
+def test_they_who_come_and_go_are_the_staff_whatever_was_asked_before(then: str) -> None:
+    _, answer = _talk("en", {}, "is there wifi", then)
+    assert answer.intent == "staff-contact", answer.text
+
+
+def test_they_in_a_clause_of_time_are_not_the_subject_asked_about() -> None:
+    (answer,) = _talk("en", {}, "are you open before they arrive")
+    assert answer.intent == "hours", answer.text

@@ -603,6 +603,7 @@ class Dialog(Escalations, Shaping, Readings):
                     or (pieces and self._asked_apart(piece, pieces[-1]))
                     or (pieces and self._other_kind(pieces[-1], piece))
                     or (pieces and self._asked_anew(pieces[-1], piece))
+                    or (len(pieces) == 1 and self._asked_back(pieces[0], piece, st))
                 )
             )
             if pieces and (not own or len(pieces) >= 3):
@@ -631,6 +632,8 @@ class Dialog(Escalations, Shaping, Readings):
                     and not self._declined_apart(pieces[0], pieces[1])
                     # "where are they and is one free" after the giant washers: asked apart
                     and not self._where_back(pieces[0])
+                    # "and they stay until when, and is sunday the same": each a follow-up
+                    and not self._asked_back(pieces[0], pieces[1], st)
                     # "do you have a tv, and is parking free": the first asked apart
                     and not (
                         self._unknown_asked(pieces[0])
@@ -645,6 +648,23 @@ class Dialog(Escalations, Shaping, Readings):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
             first = False
         return pieces if len(pieces) > 1 or dropped else [text]
+
+    def _asked_back(self, piece: str, then: str, st: DialogueState | None) -> bool:
+        """An opening question that points back at what the turns before were about ("and
+        they stay until when, ...") before a question of its own: a follow-up by itself, not
+        the words of the question after it."""
+        if st is None or st.intent is None or st.pending is not None:
+            return False
+        cues = self.cues
+        low, after = cues.text(plain(piece)), cues.text(plain(then))
+        return (
+            self._asks(low)
+            and (self._asks(after) or bool(cues.follow_up.search(after)))
+            and not cues.problem.search(low)
+            and not cues.problem.search(after)
+            # As said: "they" who come and go are read as the staff.
+            and bool(_BACK & set(plain(piece).replace(",", " ").split()))
+        )
 
     def _machine_given(self, piece: str, st: DialogueState | None) -> bool:
         """The machine asked for ("which machine is it?" - "sixteen, and how long for the

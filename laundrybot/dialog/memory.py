@@ -118,7 +118,8 @@ class Memory(Base):
             size=size or (st.size if same_object else None),
             day=day
             if day is not None
-            else (st.day if intent in ("hours", "staff-contact") else None),
+            # Kept past a turn of no topic of its own ("I'm not sure I got that"), too.
+            else (st.day if intent in ("hours", "staff-contact", *NO_TOPIC) else None),
             report=report or st.report,
             pending=pending[0] if pending else None,
             pending_kind=pending[1] if pending else None,

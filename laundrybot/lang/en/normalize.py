@@ -127,6 +127,18 @@ _PHRASES = (
         r"\4 phone number",
     ),
     (re.compile(r"\b(staff|attendant|owner|manager)('s)? number\b"), r"\1 phone number"),
+    # People come and go, machines don't: "when do they leave", "do they work sundays" ask
+    # the staff's hours, whatever the turn before was about (not "is it open before they
+    # arrive": there they are no subject of the question).
+    (
+        re.compile(
+            r"(^|\b(?:do|and|did|will|so) )(?:they|the guys|the people|somebody|someone) "
+            r"(?=(leave|go home|head home|"
+            r"get here|get in|come in|show up|arrive|clock in|clock out)\b|work (on )?"
+            r"(mon|tues|wednes|thurs|fri|satur|sun|week)(day|end)s?\b)"
+        ),
+        r"\1staff ",
+    ),
     # Heard apart: "over heating" is overheating.
     (re.compile(r"\bover (heat(s|ed|ing)?)\b"), r"over\1"),
     # Being new is no time asked: "first time here, how do I use the dryers" is not about
