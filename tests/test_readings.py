@@ -2181,3 +2181,16 @@ def test_they_who_come_and_go_are_the_staff_whatever_was_asked_before(then: str)
 def test_they_in_a_clause_of_time_are_not_the_subject_asked_about() -> None:
     (answer,) = _talk("en", {}, "are you open before they arrive")
     assert answer.intent == "hours", answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["our dryer at home is broken, so how much is a big dryer here",
+     "my own washer back home is leaking everywhere, what do the big washers cost",
+     "the washing machine at my house flooded the kitchen. how long does a giant wash take"],
+)  # fmt: skip
+def test_a_machine_at_home_is_no_problem_of_the_shop(question: str) -> None:
+    answer = _talk("en", {}, question)[0]
+    assert answer.escalation is None and answer.report is None, answer.text
+    assert answer.state.pending is None and "Which machine" not in answer.text, answer.text
+    assert "$" in answer.text or "min" in answer.text, answer.text

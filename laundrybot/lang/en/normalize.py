@@ -336,6 +336,15 @@ _HEARD = (
         re.compile(r"\b(call|calling|talk to|talk with|speak to|speak with) (the )?stuff\b"),
         r"\1 staff",
     ),
+    # A machine at home is none of the shop's: "my washer at home flooded the basement, so
+    # here I am" tells why they came, no problem to report (the clause, up to its end).
+    (
+        re.compile(
+            r"\b(my|our|the) (own )?(washer|dryer|washing machine|machine)s? (at|back) "
+            r"(home|my (house|place|apartment|flat))\b[^,;.?!]*"
+        ),
+        "",
+    ),
 )
 
 
