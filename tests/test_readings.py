@@ -2194,3 +2194,13 @@ def test_a_machine_at_home_is_no_problem_of_the_shop(question: str) -> None:
     assert answer.escalation is None and answer.report is None, answer.text
     assert answer.state.pending is None and "Which machine" not in answer.text, answer.text
     assert "$" in answer.text or "min" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["is washer 2 or dryer 15 free", "dryer 15 and washer 2, are they free?",
+     "washer number 2 and the dryer 15 how long left"],
+)  # fmt: skip
+def test_two_machines_of_two_kinds_are_each_answered(question: str) -> None:
+    (answer,) = _talk("en", {2: ("busy", 17.0), 15: ("busy", 4.0)}, question)
+    assert "17 min" in answer.text and "4 min" in answer.text, answer.text

@@ -794,10 +794,14 @@ class Dialog(Escalations, Shaping, Readings):
             self.cues.problem.search(read) and not self.cues.asks_broken.search(read)
         ):
             return [piece]
-        asked = [
-            low[: pair.end("a")] + low[pair.end("b") :],
-            low[: pair.start("a")] + low[pair.start("b") :],
-        ]
+        second = low[: pair.start("a")] + low[pair.start("b") :]
+        if "kb" in pair.re.groupindex and pair.group("kb"):
+            # "how long left on washer 5 and dryer 13": the second of its own kind.
+            kind = _KIND_BEFORE.search(low[: pair.start("a")])
+            if kind is None:
+                return [piece]
+            second = low[: kind.start()] + low[pair.start("kb") :]
+        asked = [low[: pair.end("a")] + low[pair.end("b") :], second]
         # "are washers 7 and 8 both busy": "are washer 7 busy", each of one machine.
         asked = [self.cues.of_two.sub("", each) for each in asked]
         for each in asked:
@@ -1931,6 +1935,8 @@ class Dialog(Escalations, Shaping, Readings):
 _NAMELESS = frozenset({"staff-contact", "hours", "address", "fallback", "rules", "call-staff"})
 # Any moment: a condition is read for the days it names, never for "tomorrow".
 # Words that refer back to the thing named before ("how do they work").
+# The machine word before a number ("washer 5", "dryer #13"), at the end of what is read.
+_KIND_BEFORE = re.compile(r"\b(washers?|dryers?|machines?)\s+(number\s+|#)?$")
 _BACK = frozenset(["it", "they", "them", "that", "those", "its", "their"])
 _EPOCH = datetime.datetime(2000, 1, 3, tzinfo=datetime.UTC)
 # Topics a comparison of sizes is asked under ("which washer is better", "worth it?").

@@ -713,8 +713,10 @@ _NUMBER = (
     r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty"
 )
 # "7 and 8", "seven or eight", "5 & number 6": not "2 and 3 loads", "7 and 8 pm".
+# Two machines by number, the second maybe of its own kind ("washer 5 and dryer 13": ``kb``).
 _MACHINE_PAIR = re.compile(
-    rf"\b(?P<a>{_NUMBER})\s*(?:and|or|&|n)\s*(?:number\s+|#)?(?P<b>{_NUMBER})\b"
+    rf"\b(?P<a>{_NUMBER})\s*(?:and|or|&|n)\s*(?:(?:the\s+)?(?P<kb>washers?|dryers?|machines?)\s+)?"
+    rf"(?:number\s+|#)?(?P<b>{_NUMBER})\b"
     r"(?!\s*(?:loads?|minutes?|mins?|hours?|dollars?|cents?|quarters?|pounds?|lbs?|am|pm"
     r"|o'?clock|bucks))"
 )
