@@ -2204,3 +2204,28 @@ def test_a_machine_at_home_is_no_problem_of_the_shop(question: str) -> None:
 def test_two_machines_of_two_kinds_are_each_answered(question: str) -> None:
     (answer,) = _talk("en", {2: ("busy", 17.0), 15: ("busy", 4.0)}, question)
     assert "17 min" in answer.text and "4 min" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("sing me a song, then tell me the price of a large washer", "5.75"),
+     ("could you send this to my wife, and how late are staff here today", "8 PM")],
+)  # fmt: skip
+def test_a_bidding_the_shop_does_not_serve_is_declined_and_the_rest_answered(
+    question: str, fact: str
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.text.startswith("Sorry, I can't do that"), answer.text
+    assert fact in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("so what's right next door to you", "Corner Market"),
+     ("where could I withdraw some money around here", "ATM")],
+)  # fmt: skip
+def test_the_neighbour_and_drawing_cash_are_answered_from_the_facts(
+    question: str, fact: str
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert fact in answer.text and answer.escalation is None, answer.text

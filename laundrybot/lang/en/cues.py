@@ -137,6 +137,8 @@ _OUT_OF_SCOPE = any_of(
     # Bringing laundry to the customer: the shop is self-service ("do you deliver").
     r"\b(deliver|delivers|delivery|deliveries|delivering)\b",
     r"\b(wash|clean|detail|vacuum) (my|the|our) (car|truck|van)\b|\bcar ?wash\b",
+    # Passing a message on: "can you text that to my friend".
+    r"\b(text|send|email|e-mail|forward|message) (it|that|this|them|those)( info)? to (my|a|an)\b",
 )
 _ACCEPT = re.compile(
     r"^(yes|yeah|yep|yup|sure|ok|okay|please|go on|go ahead|tell me|yes please|sure thing|"
@@ -960,6 +962,9 @@ CUES = Cues(
     asks_for=re.compile(
         r"\b(can|could|would|will) (you|u) (please )?(get|book|order|call|bring|find|buy|make)\b"
         r"|^((please|ok(ay)?|also|and),? )*(get|book|order|call|bring|find|buy) (me|us)\b"
+        # Bidden, not asked: "play some music for me and ...", "sing me a song".
+        r"|^((please|ok(ay)?|also|and|now),? )*(play|sing|tell|read|text|send|email) (me|us|some"
+        r"|a|an|that|it|this)\b"
     ),
     it=re.compile(r"\b(it|that one|this one)\b"),
     holiday=re.compile(

@@ -127,6 +127,13 @@ _PHRASES = (
         r"\4 phone number",
     ),
     (re.compile(r"\b(staff|attendant|owner|manager)('s)? number\b"), r"\1 phone number"),
+    # What is next door is where the shop is: its address names its neighbour.
+    (
+        re.compile(r"\bwhat('?s| is) (right )?next (door|to (you|this place|the laundromat))\b"),
+        "where are you located",
+    ),
+    # Cash drawn is an ATM asked for ("where can I pull out some cash"), not money back.
+    (re.compile(r"\b(pull out|take out|withdraw) (some )?(cash|money)\b"), "atm"),
     # People come and go, machines don't: "when do they leave", "do they work sundays" ask
     # the staff's hours, whatever the turn before was about (not "is it open before they
     # arrive": there they are no subject of the question).
