@@ -2229,3 +2229,28 @@ def test_the_neighbour_and_drawing_cash_are_answered_from_the_facts(
 ) -> None:
     (answer,) = _talk("en", {}, question)
     assert fact in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["the tub of washer 4 stopped turning halfway", "washer 4 won't fill with water",
+     "number 4 is not taking water"],
+)  # fmt: skip
+def test_a_drum_that_wont_turn_or_a_tub_that_wont_fill_is_a_fault(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation is not None and answer.machine == 4, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("what's washer 4 doing right now", "Washer 4 is in use"),
+     ("and what is number 9 up to", "Dryer 9 is free")],
+)  # fmt: skip
+def test_what_a_machine_is_doing_is_its_state(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {4: ("busy", 9.0), 9: ("free", None)}, question)
+    assert fact in answer.text, answer.text
+
+
+def test_by_typed_for_buy_is_buying() -> None:
+    (answer,) = _talk("en", {}, "where could i by some detergant")
+    assert "vending machine" in answer.text, answer.text

@@ -49,6 +49,9 @@ _PROBLEM = any_of(
     r"\b(didn'?t|did not|never|doesn'?t|does not|don'?t|do not|won'?t|will not|isn'?t|is not"
     r"|not) (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open"
     r"|change|go down|show (up|anything)|respond)",
+    # The drum or the water that doesn't come: "isn't turning", "isnt filling up".
+    r"\b(isn'?t|is not|not|won'?t|will not|doesn'?t|does not|stopped) (turning|tumbling"
+    r"|rotating|filling|fill|taking water|getting water)\b",
     r"\b(stop(ped|s)?|quit|died) (in the middle|halfway|mid|early|working|running)",
     # A cycle overrunning: "it's been going 20 minutes longer than it said".
     r"\b(running|ran|going|been on|taking|took)\b.{0,25}\b(longer|more) than (it said|it"

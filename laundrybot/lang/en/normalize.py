@@ -127,6 +127,16 @@ _PHRASES = (
         r"\4 phone number",
     ),
     (re.compile(r"\b(staff|attendant|owner|manager)('s)? number\b"), r"\1 phone number"),
+    # What a machine is doing is its state: "what's dryer 12 doing", "whats number 3 up to".
+    (
+        re.compile(
+            r"\bwhat('?s| is) ((the )?(washer|dryer|machine|number) (\w+)|it|that one)"
+            r" (doing|up to)\b"
+        ),
+        r"is \2 free",
+    ),
+    # Typed for "buy": "where can i by detergent".
+    (re.compile(r"\b(can|could|do|to|where) (i|we|you|u) by\b"), r"\1 \2 buy"),
     # What is next door is where the shop is: its address names its neighbour.
     (
         re.compile(r"\bwhat('?s| is) (right )?next (door|to (you|this place|the laundromat))\b"),
