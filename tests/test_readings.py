@@ -2254,3 +2254,18 @@ def test_what_a_machine_is_doing_is_its_state(question: str, fact: str) -> None:
 def test_by_typed_for_buy_is_buying() -> None:
     (answer,) = _talk("en", {}, "where could i by some detergant")
     assert "vending machine" in answer.text, answer.text
+
+
+def test_the_machine_and_why_told_after_a_call_are_that_call_and_the_question_answered() -> None:
+    called, answer = _talk(
+        "en", {}, "get me an attendant please", "washer 6, its lid cracked. and what's your number"
+    )
+    assert called.escalation is not None
+    assert answer.report_update == 6 and answer.escalation is None, answer.text
+    assert "555-014-2368" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["the knob fell off dryer 11", "dryer 11's handle came off"])
+def test_a_part_come_off_is_a_fault(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation is not None and answer.machine == 11, answer.text

@@ -269,6 +269,11 @@ class Dialog(Escalations, Shaping, Readings):
             one = self._answer_one(
                 piece, machines, local, state, joined=bool(answers), supposed=supposed
             )
+            placed = next((a.report_update for a in answers if a.report_update), None)
+            if one.escalation is not None and placed is not None and one.machine in (None, placed):
+                # "it's washer 5, the door handle snapped off": the machine just added to the
+                # call's report, and why; told on, not a report of its own.
+                continue
             state = one.state
             if one.state.pending == "report-machine":
                 asked = one.state

@@ -49,6 +49,8 @@ _PROBLEM = any_of(
     r"\b(didn'?t|did not|never|doesn'?t|does not|don'?t|do not|won'?t|will not|isn'?t|is not"
     r"|not) (start|run|ran|work|spin|drain|heat|dry|turn on|count|register|close|lock|open"
     r"|change|go down|show (up|anything)|respond)",
+    # A part come off: "the door handle snapped off", "the knob fell off".
+    r"\b(snapped|broke|broken|came|come|fell|fallen|ripped|torn) off\b|\bcracked\b",
     # The drum or the water that doesn't come: "isn't turning", "isnt filling up".
     r"\b(isn'?t|is not|not|won'?t|will not|doesn'?t|does not|stopped) (turning|tumbling"
     r"|rotating|filling|fill|taking water|getting water)\b",

@@ -127,6 +127,11 @@ _PHRASES = (
         r"\4 phone number",
     ),
     (re.compile(r"\b(staff|attendant|owner|manager)('s)? number\b"), r"\1 phone number"),
+    # The number asked of "them" or the shop is the staff's phone: "what's their number".
+    (
+        re.compile(r"\b(what('?s| is)|give me|tell me|send me) (their|your) (phone )?number\b"),
+        r"\1 the staff phone number",
+    ),
     # What a machine is doing is its state: "what's dryer 12 doing", "whats number 3 up to".
     (
         re.compile(
