@@ -2269,3 +2269,21 @@ def test_the_machine_and_why_told_after_a_call_are_that_call_and_the_question_an
 def test_a_part_come_off_is_a_fault(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert answer.escalation is not None and answer.machine == 11, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "again"),
+    [("en", "how much is a regular wash", "sorry, what did you say?"),
+     ("en", "what is the staff phone number",
+      "thank you. could you read the number once more, slower"),
+     ("ko", "일반 세탁기 얼마예요?", "죄송한데 한 번 더 말씀해 주시겠어요?")],
+)  # fmt: skip
+def test_the_last_reply_is_said_again_when_asked(language: str, first: str, again: str) -> None:
+    said, repeated = _talk(language, {}, first, again)
+    assert repeated.intent == "repeat" and repeated.text == said.text, repeated.text
+    assert repeated.state.intent == said.state.intent
+
+
+def test_a_new_question_after_what_is_answered_not_the_last_reply_repeated() -> None:
+    _, answer = _talk("en", {}, "how much is a regular wash", "what? and the giant washer?")
+    assert answer.intent != "repeat" and "$8" in answer.text, answer.text

@@ -79,6 +79,9 @@ class Cues:
     spaced: bool = True
     # A payment the machine kept ("it charged me and isn't running", "결제됐는데 안 돌아가요"):
     # money taken, not a card the reader refused.
+    # Asking to hear the last reply again ("sorry, say that again?", "다시 말해 주세요"): the
+    # whole utterance, after any thanks or greeting.
+    repeat: re.Pattern[str] = field(default=_NEVER)
     money_lost: re.Pattern[str] = field(default=_NEVER)
     # Paying again asked ("should I put more money in", "돈 더 넣어도 돼요?"): once a problem is
     # reported, no, and what to do about the machine.

@@ -56,6 +56,7 @@ from laundrybot.machines.state import MachineStatus
 __all__ = ["EXPRESSIONS", "MACHINE_CONFIDENCE", "Answer", "Dialog", "StaffReport"]
 
 MAX_QUESTION_CHARS = 500  # longer input is cut: nobody asks a laundromat an essay
+MAX_SAID_CHARS = 2000  # the last reply kept for "say that again" (a reply is far shorter)
 # Confidence of an answer chosen because the question named a machine number ("dryer 12?")
 # rather than because its words matched: the number itself is strong evidence.
 MACHINE_CONFIDENCE = 0.75
@@ -230,9 +231,38 @@ class Dialog(Escalations, Shaping, Readings):
         when this turn named the machine of the open report, ``report_update``.
 
         An utterance holding two or three requests ("is machine 5 free and how much is it")
-        gets each answered, in order, in one reply.
+        gets each answered, in order, in one reply. "Say that again" gets the last reply.
         """
         state = state or DialogueState()
+        again = self._said_again(question[:MAX_QUESTION_CHARS], state)
+        if again is not None:
+            return again
+        answer = self._answer_all(question, machines, now, state)
+        said = answer.text[:MAX_SAID_CHARS]
+        return dataclasses.replace(answer, state=dataclasses.replace(answer.state, said=said))
+
+    def _said_again(self, question: str, st: DialogueState) -> Answer | None:
+        """The last reply, when the customer asks to hear it again ("sorry, could you say
+        that again?", "thank you. would you repeat the number"); None otherwise."""
+        if not st.said:
+            return None
+        low = self.cues.text(plain(question)).strip()
+        asked = self.cues.repeat.search(low)
+        if asked is None:
+            return None
+        before = low[: asked.start()].strip(" ,.!?")
+        if before and not self._greets(before):
+            return None
+        state = dataclasses.replace(st, turns=st.turns + 1)
+        return Answer(st.said, "repeat", "knowledge", "neutral", None, state=state)
+
+    def _answer_all(
+        self,
+        question: str,
+        machines: Mapping[int, MachineStatus],
+        now: datetime.datetime,
+        state: DialogueState,
+    ) -> Answer:
         local = now.astimezone(self.tz)
         counted = self._counted_price(question[:MAX_QUESTION_CHARS], state)
         if counted is not None:  # "two regulars plus one large, what's my total"

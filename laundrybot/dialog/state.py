@@ -40,3 +40,5 @@ class DialogueState:
     # The last answer counted the machines of a kind ("how many washers"): a follow-up naming
     # another kind ("and dryers?", "건조기는요?") is counted too.
     counted: bool = False
+    # The last reply, so "say that again" is answered with it (at most MAX_SAID characters).
+    said: str = ""

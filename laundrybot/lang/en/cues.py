@@ -964,6 +964,14 @@ CUES = Cues(
         r"((one|1|a couple|two) (more|last|other)|another|a (quick|last)|quick|last|final)"
         r" (thing|question|q|one)s?( (for you|then))?[.!?]*$"
     ),
+    repeat=re.compile(
+        r"(^|[,.!?] )((sorry|pardon|excuse me|what|huh|um+|uh+)[,.!? ]+)*((can|could|would|will)"
+        r" (you|u) )?(please )?(say|repeat|tell me|read) (that|it|this|the (phone )?number|that"
+        r" (phone )?number|what you said)(,? (once )?(again|more|one more time))?(,? please)?"
+        r"(,? (more )?(slowly|slower))?(,? please)?[.!? ]*$"
+        r"|^((sorry|pardon( me)?|excuse me|what|huh|come again|say again|again|one more time"
+        r"|what did you say|i didn'?t (catch|hear|get) (that|it|you))[,.!? ]*)+$"
+    ),
     asks_for=re.compile(
         r"\b(can|could|would|will) (you|u) (please )?(get|book|order|call|bring|find|buy|make)\b"
         r"|^((please|ok(ay)?|also|and),? )*(get|book|order|call|bring|find|buy) (me|us)\b"
