@@ -2156,3 +2156,16 @@ def test_an_written_for_and_before_a_question_cuts_it_in_two() -> None:
         "en", {3: ("free", None), 4: ("busy", 9.0)}, "is washer 3 free an is 4 free too"
     )
     assert "9 min" in answer.text, answer.text
+
+
+# understanding18: the two-part class.
+@pytest.mark.parametrize(
+    ("questions", "said"),
+    [(("what does a quarter buy me in the big dryer, and the little one",), "8 minutes"),
+     (("how much for a wash in the giant", "and the small washer?"), "3.50")],
+)  # fmt: skip
+def test_a_small_or_little_machine_is_the_least_of_its_kind(
+    questions: tuple[str, ...], said: str
+) -> None:
+    answer = _talk("en", {}, *questions)[-1]
+    assert said in answer.text, answer.text

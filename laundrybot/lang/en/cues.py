@@ -838,7 +838,8 @@ CUES = Cues(
     says_duration=_SAYS_DURATION,
     says_moment=_SAYS_MOMENT,
     largest=re.compile(r"\b(biggest|largest)\b"),
-    smallest=re.compile(r"\b(smallest|littlest)\b"),
+    # "the small dryer", "the little one": the least of the kind, as no size is named so.
+    smallest=re.compile(r"\b(smallest|littlest)\b|\b(small|little) (dryer|washer|machine|one)s?\b"),
     elsewhere=re.compile(
         r"\b(nearby|near here|near by|around here|close by|in the area|nearest)\b"
     ),
