@@ -2169,3 +2169,18 @@ def test_a_small_or_little_machine_is_the_least_of_its_kind(
 ) -> None:
     answer = _talk("en", {}, *questions)[-1]
     assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "said"),
+    [("en", "what's a standard dryer cost and how long is a cycle", "and the big one?",
+      ("25 cents", "7 minutes")),
+     ("en", "how long does the giant take and what does it cost", "and the large one",
+      ("35 minutes", "5.75")),
+     ("ko", "대형 세탁기 몇 분 걸리고 얼마예요?", "일반은요?", ("30분", "3달러 50센트"))],
+)  # fmt: skip
+def test_a_follow_up_after_two_things_asked_of_one_machine_asks_both(
+    language: str, first: str, then: str, said: tuple[str, ...]
+) -> None:
+    answer = _talk(language, {}, first, then)[-1]
+    assert all(each in answer.text for each in said), answer.text

@@ -40,6 +40,7 @@ from laundrybot.dialog.turn import (
     ENTITY_FEATURES,
     EXPRESSIONS,
     NIGHT_WORDS,
+    OBJECT_INTENTS,
     TIME_WORDS,
     Answer,
     Context,
@@ -260,11 +261,18 @@ class Dialog(Escalations, Shaping, Readings):
         # "suppose a dryer breaks, would I get my money back": every part is supposed.
         supposed = len(pieces) > 1 and bool(self.cues.hypothetical.search(plain(pieces[0])))
         asked: DialogueState | None = None  # a part that asked which machine
+        # "what about the large" after "how much is the regular and how long does it run": the
+        # follow-up asked of both topics, the first's first.
+        both = self._both_asked(pieces, state)
+        if both:
+            pieces = [pieces[0]] * len(both)
         for at, piece in enumerate(pieces):
+            if both:
+                state = dataclasses.replace(state, intent=both[at])
             # A later piece that is only an object ("how much are the washers and dryers")
             # shares the predicate of the one before: it is answered as a follow-up; one that
             # points back at a machine the piece before named is asked of that machine.
-            if at:
+            elif at:
                 piece = self._machine_shared(pieces[at - 1], piece)
             one = self._answer_one(
                 piece, machines, local, state, joined=bool(answers), supposed=supposed
@@ -317,6 +325,12 @@ class Dialog(Escalations, Shaping, Readings):
                     answers[same] = dataclasses.replace(
                         answers[same], text=" ".join([said, *extra])
                     )
+        if both:
+            state = dataclasses.replace(state, also=both[0])
+            if len(answers) == 1:
+                return dataclasses.replace(answers[0], state=state)
+        elif len(answers) > 1:
+            state = dataclasses.replace(state, also=self._asked_also(answers, state))
         if len(answers) == 1:
             return answers[0]
         first = answers[0]
@@ -344,6 +358,35 @@ class Dialog(Escalations, Shaping, Readings):
             state=state,
             report_update=next((a.report_update for a in answers if a.report_update), None),
         )
+
+    def _asked_also(self, answers: list[Answer], state: DialogueState) -> str | None:
+        """The topic asked first in a turn that asked two of one object, none a problem ("how
+        much is the regular washer and how long does it run"): a follow-up asks it too."""
+        first, last = answers[0], answers[-1]
+        if (
+            len(answers) != 2
+            or any(a.escalation is not None or a.intent not in OBJECT_INTENTS for a in answers)
+            or first.intent == last.intent
+            or state.intent != last.intent
+            or first.state.machine != state.machine
+            or first.state.size != state.size
+        ):
+            return None
+        return first.intent
+
+    def _both_asked(self, pieces: list[str], state: DialogueState) -> list[str]:
+        """The two topics a follow-up with none of its own is asked of, after a turn that asked
+        two of one object (``state.also``); none otherwise."""
+        if state.also is None or state.intent is None or len(pieces) != 1:
+            return []
+        low = self.cues.text(plain(pieces[0]))
+        norm = self.normalize(pieces[0])
+        if not self._topicless(norm) or self.cues.problem.search(low):
+            return []
+        ranked = self._rank(norm)
+        if ranked and ranked[0][1] >= THRESHOLD and ranked[0][0] not in (state.also, state.intent):
+            return []
+        return [state.also, state.intent]
 
     def _after_counted(self, text: str) -> list[str]:
         """The questions put after washes counted and priced ("two regulars and a large, and

@@ -40,3 +40,7 @@ class DialogueState:
     # The last answer counted the machines of a kind ("how many washers"): a follow-up naming
     # another kind ("and dryers?", "건조기는요?") is counted too.
     counted: bool = False
+    # The last turn asked two things of one object ("how much is the regular and how long does
+    # it run"): the topic asked first, besides ``intent``, so a follow-up with no topic of its
+    # own ("what about the large?") is asked of both.
+    also: str | None = None
