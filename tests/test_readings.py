@@ -2184,3 +2184,17 @@ def test_a_follow_up_after_two_things_asked_of_one_machine_asks_both(
 ) -> None:
     answer = _talk(language, {}, first, then)[-1]
     assert all(each in answer.text for each in said), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "which days of the week is there an attendant, and how late on saturday",
+      ("Monday to Friday", "Saturday", "Sunday")),
+     ("en", "is someone working here every day", ("Monday to Friday", "Sunday")),
+     ("ko", "직원분은 어느 요일에 나오세요?", ("월요일부터 금요일", "일요일"))],
+)  # fmt: skip
+def test_the_days_staff_are_in_asked_are_the_whole_week(
+    language: str, question: str, said: tuple[str, ...]
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert all(each in answer.text for each in said), answer.text

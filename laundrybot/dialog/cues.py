@@ -72,6 +72,8 @@ class Cues:
     # "the biggest one", "제일 큰 거": the largest size of the kind talked about; and the least.
     largest: re.Pattern[str]
     smallest: re.Pattern[str]
+    # "what days are staff in", "무슨 요일에 있어요": the days of the week asked, each of them.
+    asks_week: re.Pattern[str]
     yes: str  # "Yes, "
     no: str  # "No, "
     # False: the patterns read the text with its spaces taken out (Korean spacing is

@@ -840,6 +840,10 @@ CUES = Cues(
     largest=re.compile(r"\b(biggest|largest)\b"),
     # "the small dryer", "the little one": the least of the kind, as no size is named so.
     smallest=re.compile(r"\b(smallest|littlest)\b|\b(small|little) (dryer|washer|machine|one)s?\b"),
+    asks_week=re.compile(
+        r"\b(what|which) days\b|\bdays of the week\b|\b(all|the whole|every day of the) week\b"
+        r"|\bevery day\b|\bdaily\b|\bweekly\b"
+    ),
     elsewhere=re.compile(
         r"\b(nearby|near here|near by|around here|close by|in the area|nearest)\b"
     ),
