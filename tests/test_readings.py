@@ -2198,3 +2198,17 @@ def test_the_days_staff_are_in_asked_are_the_whole_week(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert all(each in answer.text for each in said), answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what time does the store shut tonight",
+     "what time do you guys close tonight, and when does the attendant leave"],
+)  # fmt: skip
+def test_the_shop_closing_asked_however_weakly_is_its_hours_beside_the_staff(
+    question: str,
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "24 hours" in answer.text and "don't know" not in answer.text, answer.text
+    if "attendant" in question:
+        assert "8 PM" in answer.text, answer.text

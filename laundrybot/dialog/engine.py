@@ -674,6 +674,13 @@ class Dialog(Escalations, Shaping, Readings):
                     and not self._declined_apart(pieces[0], pieces[1])
                     # "where are they and is one free" after the giant washers: asked apart
                     and not self._where_back(pieces[0])
+                    # "when do you close and when do staff leave": a question of its own,
+                    # however weakly, of a topic other than the one after it, which does not
+                    # point back at it ("what happens to lost socks, how long are they kept")
+                    and not (
+                        self._asked_anew(pieces[1], pieces[0])
+                        and not _BACK & set(self.normalize(pieces[1]).words)
+                    )
                     # "do you have a tv, and is parking free": the first asked apart
                     and not (
                         self._unknown_asked(pieces[0])
@@ -1179,7 +1186,7 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
         if (
-            best == "staff-contact"
+            (best == "staff-contact" or (best == "hours" and score < THRESHOLD))
             and not problem
             and cues.shop_opens.search(low)
             and not cues.asks_staff.search(low)
@@ -1187,7 +1194,7 @@ class Dialog(Escalations, Shaping, Readings):
             and not cues.calls.search(low)
         ):
             # "what time do you open in the morning": the shop's hours, however like the
-            # staff's mornings its words are.
+            # staff's mornings its words are; "when do you close today", however weakly.
             best, score = "hours", max(score, THRESHOLD)
         if (
             best in ("how-to-wash", "how-to-dry", "cycle-times", "fallback")
