@@ -2212,3 +2212,18 @@ def test_the_shop_closing_asked_however_weakly_is_its_hours_beside_the_staff(
     assert "24 hours" in answer.text and "don't know" not in answer.text, answer.text
     if "attendant" in question:
         assert "8 PM" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "known"),
+    [("en", "how many baskets of laundry can the standard dryer handle", "standard dryer"),
+     ("en", "how many loads is the large washer good for, and how many does dryer 15 take",
+      "up to four loads"),
+     ("ko", "일반 건조기에 빨래 몇 번 분량 넣을 수 있어요?", "일반 건조기")],
+)  # fmt: skip
+def test_how_many_loads_a_machine_holds_no_description_says_is_not_known(
+    language: str, question: str, known: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    marker = "don't know" if language == "en" else "모르"
+    assert marker in answer.text and known in answer.text, answer.text

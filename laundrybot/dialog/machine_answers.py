@@ -265,7 +265,7 @@ class MachineAnswers(Base):
             text = say(
                 "machine_info", name=name, description=size.description, where=self._where(m)
             )
-            return self._reply(turn, text)
+            return self._reply(turn, self._loads_unknown(turn, [size], text))
         parts = []
         kind = turn.kind
         named = any(w in self.sizes_by_word for w in turn.norm.words)
@@ -304,7 +304,17 @@ class MachineAnswers(Base):
                     )
                 )
             )
-        return self._reply(turn, " ".join(parts))
+        return self._reply(turn, self._loads_unknown(turn, fitting, " ".join(parts)))
+
+    def _loads_unknown(self, turn: Turn, sizes: list[SizeInfo], text: str) -> str:
+        """The answer to how many loads a machine holds ("how many loads does the big dryer
+        take") when no description of the sizes answered says: not known, then what is."""
+        cues = self.cues
+        if not text or not sizes or not cues.asks_loads.search(turn.low):
+            return text
+        if any(cues.load_count(s.description) is not None for s in sizes):
+            return text
+        return self.say("dont_know_but", known=text)
 
     def _sizes_fitting(self, turn: Turn) -> list[SizeInfo]:
         """The sizes a question about choosing a machine means: those it names, else the ones

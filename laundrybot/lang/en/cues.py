@@ -844,6 +844,10 @@ CUES = Cues(
         r"\b(what|which) days\b|\bdays of the week\b|\b(all|the whole|every day of the) week\b"
         r"|\bevery day\b|\bdaily\b|\bweekly\b"
     ),
+    asks_loads=re.compile(
+        r"\bhow many (loads|baskets|hampers)\b"
+        r"|\bhow many (does|do|can|will|would|could) .{0,30}\b(take|hold|fit|handle)\b"
+    ),
     elsewhere=re.compile(
         r"\b(nearby|near here|near by|around here|close by|in the area|nearest)\b"
     ),

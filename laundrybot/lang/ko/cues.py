@@ -345,6 +345,7 @@ CUES = Cues(
     largest=re.compile(r"(제일|가장|젤)(큰|커)|(^|[은는이가])큰(세탁기|건조기|거|것|기계)"),
     smallest=re.compile(r"(제일|가장|젤)(작은|작아)"),
     asks_week=re.compile(r"(무슨|몇|어떤|어느)요일|요일마다|요일별|매일|일주일내내"),
+    asks_loads=re.compile(r"몇번분량|몇번빨래|몇바구니|몇회분"),
     elsewhere=re.compile(r"근처|주변에|근방|제일가까운|가장가까운"),
     yes="네, ",
     no="아니요, ",
