@@ -2227,3 +2227,8 @@ def test_how_many_loads_a_machine_holds_no_description_says_is_not_known(
     (answer,) = _talk(language, {}, question)
     marker = "don't know" if language == "en" else "모르"
     assert marker in answer.text and known in answer.text, answer.text
+
+
+def test_where_a_thing_no_topic_names_is_asked_after_a_question_is_declined_apart() -> None:
+    (answer,) = _talk("en", {}, "how late are you open, and where would i find a broom")
+    assert "24 hours" in answer.text and "don't know" in answer.text, answer.text

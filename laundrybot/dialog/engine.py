@@ -525,7 +525,9 @@ class Dialog(Escalations, Shaping, Readings):
             and not cues.problem.search(low)
         ):
             return True  # "do you sell dryer sheets, and bleach?": a thing asked of its own
-        return bool(cues.yes_no.search(low)) and self._unknown_asked(piece)
+        # "..., and where's a mop": a thing asked for, or where it is, that no topic names.
+        asked = cues.yes_no.search(low) or cues.asks_place.search(low)
+        return bool(asked) and self._unknown_asked(piece)
 
     def _choices_of(self, compared: str, piece: str) -> bool:
         """A piece naming only the things a comparison before it weighs ("which costs less,
