@@ -2232,3 +2232,11 @@ def test_how_many_loads_a_machine_holds_no_description_says_is_not_known(
 def test_where_a_thing_no_topic_names_is_asked_after_a_question_is_declined_apart() -> None:
     (answer,) = _talk("en", {}, "how late are you open, and where would i find a broom")
     assert "24 hours" in answer.text and "don't know" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["how many pods should I use per load", "how much soap do I need for a big load"]
+)
+def test_how_much_detergent_to_use_no_owner_text_says_is_not_known(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "don't know" in answer.text and "detergent" in answer.text, answer.text

@@ -793,6 +793,15 @@ _UNSTATED = (
         ),
         "how-to-wash",
     ),
+    (
+        # How much detergent to use: only an owner's text saying a measure would say it.
+        re.compile(
+            r"\bhow (much|many) (detergent|soap|softener|bleach|pods?|capfuls?|caps?|scoops?)\b"
+            r".{0,25}\b(put|use|add|pour|need|go)\b"
+            r"|\b(capfuls?|scoops?|ounces?|tablespoons?|cups?|pods?) of (detergent|soap)\b"
+        ),
+        "detergent",
+    ),
 )
 
 
