@@ -2240,3 +2240,10 @@ def test_where_a_thing_no_topic_names_is_asked_after_a_question_is_declined_apar
 def test_how_much_detergent_to_use_no_owner_text_says_is_not_known(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert "don't know" in answer.text and "detergent" in answer.text, answer.text
+
+
+def test_machines_asked_by_their_place_are_those_of_the_place_only() -> None:
+    (answer,) = _talk(
+        "en", {1: ("busy", 20.0), 2: ("free", None)}, "is either washer by the window open"
+    )
+    assert "20 minutes" in answer.text and "no status" not in answer.text, answer.text

@@ -147,7 +147,10 @@ class MachineAnswers(Base):
             for s in self.sizes_by_word.get(w, [])
             if turn.kind is None or s.kind == turn.kind
         }
-        return [m for m in self.knowledge.machines if (m.kind, m.size) in named]
+        group = [m for m in self.knowledge.machines if (m.kind, m.size) in named]
+        # "are the washers by the window free": those of the place named, of those sizes.
+        placed = [m for m in group if m.location and place_named(m.location, turn.low)]
+        return placed or group
 
     def _board(self, turn: Turn, group: list[MachineInfo]) -> Answer:
         """Whether machines of the size asked about are free ("is either giant washer free"):
