@@ -2247,3 +2247,13 @@ def test_machines_asked_by_their_place_are_those_of_the_place_only() -> None:
         "en", {1: ("busy", 20.0), 2: ("free", None)}, "is either washer by the window open"
     )
     assert "20 minutes" in answer.text and "no status" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["washer 4 keeps clanking like crazy",
+     "washer 4 is grinding and rattling, and it smells like burning rubber. who fixes it"],
+)  # fmt: skip
+def test_a_machine_making_a_racket_is_a_problem_of_that_machine(question: str) -> None:
+    answer = _talk("en", {}, question)[0]
+    assert answer.escalation == "machine-broken" and answer.machine == 4, answer.text

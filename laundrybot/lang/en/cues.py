@@ -55,6 +55,9 @@ _PROBLEM = any_of(
     r" should|it's supposed to|expected|the (display|timer|screen) said|normal|usual)",
     r"(\bnot|\bnever|n'?t) (get |got |been |be )?(counted|registered|credited)\b",
     r"\b(does|did|is doing|shows|showed) nothing\b",
+    # A machine making a racket: "it's banging really loud", "the drum is grinding".
+    r"\b(bang(s|ing)|clank(s|ing)|clunk(s|ing)|grind(s|ing)|squeal(s|ing)|screech(es|ing)"
+    r"|rattl(es|ing)|thump(s|ing)|(loud|weird|strange|funny|awful) (sound|racket|rattle))\b",
     r"\b(ice|stone|freezing) cold\b|\b(blows?|blowing|still|stays?|comes? out) cold\b",
     r"\b(error|over ?heat(s|ed|ing)?|not heating|no heat|not hot|not get(ting)? hot"
     r"|doesn'?t get hot|cold air|damp"
