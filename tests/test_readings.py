@@ -2257,3 +2257,13 @@ def test_machines_asked_by_their_place_are_those_of_the_place_only() -> None:
 def test_a_machine_making_a_racket_is_a_problem_of_that_machine(question: str) -> None:
     answer = _talk("en", {}, question)[0]
     assert answer.escalation == "machine-broken" and answer.machine == 4, answer.text
+
+
+def test_questions_announced_and_numbered_are_each_answered() -> None:
+    (answer,) = _talk(
+        "en",
+        {},
+        "hi, I have a couple of questions. firstly, what's the wifi password. secondly, "
+        "the price of the giant washer",
+    )
+    assert "sign by the door" in answer.text and "8" in answer.text, answer.text

@@ -975,6 +975,13 @@ CUES = Cues(
         r"^((oh|and|also|ok(ay)?|so|um|uh|just|wait|sorry),? )*"
         r"((one|1|a couple|two) (more|last|other)|another|a (quick|last)|quick|last|final)"
         r" (thing|question|q|one)s?( (for you|then))?[.!?]*$"
+        # "I'd like to know two things", "I have a few questions": the questions announced.
+        r"|^((hi|hello|hey|ok(ay)?|so|um|uh),? )*(i('d| would) like to (know|ask)|i (have|got)"
+        r"|i've got|i wanna (know|ask)|i want to (know|ask)|can i ask( you)?|let me ask( you)?)"
+        r" (two|2|three|3|a few|some|a couple( of)?) (things|questions|qs)( (please|quickly))?"
+        r"[.!?]*$"
+        # "First, ...", "Second, ...", "and lastly": the order a list of them is put in.
+        r"|^(and )?(first(ly)?|second(ly)?|third(ly)?|lastly|finally)[.!?:)]*$"
     ),
     asks_for=re.compile(
         r"\b(can|could|would|will) (you|u) (please )?(get|book|order|call|bring|find|buy|make)\b"
