@@ -2267,3 +2267,18 @@ def test_questions_announced_and_numbered_are_each_answered() -> None:
         "the price of the giant washer",
     )
     assert "sign by the door" in answer.text and "8" in answer.text, answer.text
+
+
+def test_an_opening_word_asking_nothing_leaves_room_for_three_requests() -> None:
+    (answer,) = _talk(
+        "en",
+        {2: ("busy", 11.0), 3: ("free", None)},
+        "excuse me, is washer 2 taken? how long is a wash there. and washer 3?",
+    )
+    assert "11 minutes" in answer.text and "3 is free" in answer.text, answer.text
+
+
+def test_how_many_minutes_are_left_after_a_machine_is_its_time_left() -> None:
+    spec: dict[int, tuple[str, float | None]] = {11: ("busy", 17.0)}
+    _, answer = _talk("en", spec, "is dryer 11 open", "ok how many minutes left")
+    assert "17 minutes" in answer.text and answer.intent == "machine-status", answer.text

@@ -650,7 +650,9 @@ class Dialog(Escalations, Shaping, Readings):
                     or (pieces and self._asked_anew(pieces[-1], piece))
                 )
             )
-            if pieces and (not own or len(pieces) >= 3):
+            # At most three requests; an opening word that asks nothing ("sir, ...") is none.
+            requests = len(pieces) - (not self._stands(pieces[0]) if pieces else 0)
+            if pieces and (not own or requests >= 3):
                 merged = f"{pieces[-1]} {piece}"
                 if (
                     not own
