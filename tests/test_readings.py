@@ -2282,3 +2282,18 @@ def test_how_many_minutes_are_left_after_a_machine_is_its_time_left() -> None:
     spec: dict[int, tuple[str, float | None]] = {11: ("busy", 17.0)}
     _, answer = _talk("en", spec, "is dryer 11 open", "ok how many minutes left")
     assert "17 minutes" in answer.text and answer.intent == "machine-status", answer.text
+
+
+@pytest.mark.parametrize(
+    ("questions", "said"),
+    [(("how long do I get for 3 dollars in the standard dryer, and the big one?",),
+      ("96 minutes", "84 minutes")),
+     (("what's the price of the big dryer",
+       "and what does a dollar get me, and in the standard one?"),
+      ("28 minutes", "32 minutes"))],
+)  # fmt: skip
+def test_a_later_piece_naming_only_another_size_is_asked_as_the_piece_before(
+    questions: tuple[str, ...], said: tuple[str, ...]
+) -> None:
+    answer = _talk("en", {}, *questions)[-1]
+    assert all(each in answer.text for each in said), answer.text

@@ -274,6 +274,7 @@ class Dialog(Escalations, Shaping, Readings):
             # points back at a machine the piece before named is asked of that machine.
             elif at:
                 piece = self._machine_shared(pieces[at - 1], piece)
+                piece = self._size_shared(pieces[at - 1], piece, state)
             one = self._answer_one(
                 piece, machines, local, state, joined=bool(answers), supposed=supposed
             )
@@ -647,6 +648,7 @@ class Dialog(Escalations, Shaping, Readings):
                     self._stands(piece)
                     or (pieces and self._asked_apart(piece, pieces[-1]))
                     or (pieces and self._other_kind(pieces[-1], piece))
+                    or (pieces and self._size_apart(pieces[-1], piece, st))
                     or (pieces and self._asked_anew(pieces[-1], piece))
                 )
             )
@@ -685,6 +687,8 @@ class Dialog(Escalations, Shaping, Readings):
                         self._asked_anew(pieces[1], pieces[0])
                         and not _BACK & set(self.normalize(pieces[1]).words)
                     )
+                    # "what does 2 dollars get me, and in the big one": asked of each size
+                    and not self._size_apart(pieces[0], pieces[1], st)
                     # "do you have a tv, and is parking free": the first asked apart
                     and not (
                         self._unknown_asked(pieces[0])
@@ -758,6 +762,72 @@ class Dialog(Escalations, Shaping, Readings):
             and self._stands(before)
             and self._asks(self.cues.text(plain(before)))
         )
+
+    def _sizes_of(self, piece: str, st: DialogueState | None) -> tuple[set[str], str | None]:
+        """The size names a piece names, as read ("the little one" after dryers: the standard
+        dryer), with their kind."""
+        state = st or DialogueState()
+        norm = self.normalize(piece)
+        read = self._sizes_read(norm, self.cues.text(plain(piece)), state)
+        sizes = {w for w in read.words if w in self.sizes_by_word}
+        kinds = {s.kind for w in sizes for s in self.sizes_by_word[w]}
+        kind = next(iter(read.kinds), None) if len(read.kinds) == 1 else None
+        if kind is None and len(kinds) == 1:
+            kind = next(iter(kinds))
+        return sizes, kind or state.kind
+
+    def _size_apart(self, before: str, piece: str, st: DialogueState | None) -> bool:
+        """A later piece that only names a size other than the one the piece before asks about
+        ("what does 2 dollars get me, and in the big one?" after the standard dryer): asked of
+        it too, as the piece before is."""
+        norm, was = self.normalize(piece), self.normalize(before)
+        if (norm.machine and norm.machine.number is not None) or not number_free(norm):
+            return False
+        if not self._topicless(norm) or self.cues.problem.search(self.cues.text(plain(piece))):
+            return False
+        if was.machine is not None and was.machine.number is not None:
+            return False
+        sizes, kind = self._sizes_of(piece, st)
+        earlier, kind_before = self._sizes_of(before, st)
+        if kind != kind_before:
+            return False  # "the regular washer and the standard dryer": another kind's
+        if not earlier and st is not None and st.size is not None:
+            earlier = {st.size}
+        ranked = self._rank(was)
+        read = self.cues.text(plain(before))
+        # "what does 2 dollars get me": a sum of money or a time asked for is a price asked.
+        priced = (
+            self.cues.money_given(read) is not None or self.cues.minutes_wanted(read) is not None
+        )
+        return (
+            bool(sizes)
+            and bool(earlier)
+            and not sizes & earlier
+            and (
+                priced
+                or (
+                    bool(ranked)
+                    and ranked[0][0] in ("prices", "cycle-times")
+                    and ranked[0][1] >= WEAK
+                    and self._stands(before)
+                )
+            )
+        )
+
+    def _size_shared(self, before: str, piece: str, st: DialogueState) -> str:
+        """A later piece naming only another size ("..., and in the big one?"): the piece before
+        asked of that size ("what does 2 dollars get me" in the big dryer)."""
+        if not self._size_apart(before, piece, st):
+            return piece
+        sizes, kind = self._sizes_of(piece, st)
+        if kind is None or len(sizes) != 1:
+            return piece
+        low = plain(before)
+        for pattern in (self.cues.largest, self.cues.smallest):
+            low = pattern.sub(" ", low)
+        names = "|".join(map(re.escape, self.sizes_by_word))
+        low = re.sub(rf"\b({names})\b", " ", low)
+        return " ".join(f"{low} {next(iter(sizes))} {self.say.kinds[kind]}".split())
 
     def _told_then_asked(self, first: str, then: str) -> bool:
         """Something told, then a question about it ("I work till 7 on saturdays, will anyone
