@@ -2297,3 +2297,15 @@ def test_a_later_piece_naming_only_another_size_is_asked_as_the_piece_before(
 ) -> None:
     answer = _talk("en", {}, *questions)[-1]
     assert all(each in answer.text for each in said), answer.text
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "said"),
+    [("do you have wifi", "and the password, is it free?", "sign by the door"),
+     ("can i park out front", "and the parking lot, is it free?", "free parking")],
+)  # fmt: skip
+def test_a_thing_of_the_topic_named_then_asked_about_stays_on_the_topic(
+    first: str, then: str, said: str
+) -> None:
+    _, answer = _talk("en", {}, first, then)
+    assert said in answer.text and "machine" not in answer.text, answer.text

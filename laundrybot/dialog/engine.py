@@ -697,12 +697,24 @@ class Dialog(Escalations, Shaping, Readings):
                     )
                 )
                 or (first and self._told_then_asked(pieces[0], pieces[1]))
-                or self._named_then_asked(pieces[0], pieces[1])
+                or (
+                    self._named_then_asked(pieces[0], pieces[1])
+                    # "and the password, and is it free?" after the wifi: each a follow-up
+                    and not self._goes_on(pieces[0], st)
+                )
             )
         ):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
             first = False
         return pieces if len(pieces) > 1 or dropped else [text]
+
+    def _goes_on(self, piece: str, st: DialogueState | None) -> bool:
+        """A piece naming a thing of the topic talked about ("and the password" after the
+        wifi): a follow-up of its own, not a topic named for the question after it."""
+        if st is None or st.intent is None or st.intent in ESCALATIONS:
+            return False
+        ranked = self._rank(self.normalize(piece))
+        return bool(ranked) and ranked[0][0] == st.intent and ranked[0][1] >= CLARIFY_FLOOR
 
     def _machine_given(self, piece: str, st: DialogueState | None) -> bool:
         """The machine asked for ("which machine is it?" - "sixteen, and how long for the
