@@ -2287,3 +2287,156 @@ def test_the_last_reply_is_said_again_when_asked(language: str, first: str, agai
 def test_a_new_question_after_what_is_answered_not_the_last_reply_repeated() -> None:
     _, answer = _talk("en", {}, "how much is a regular wash", "what? and the giant washer?")
     assert answer.intent != "repeat" and "$8" in answer.text, answer.text
+
+
+# understanding18: the two-part class.
+@pytest.mark.parametrize(
+    ("questions", "said"),
+    [(("what does a quarter buy me in the big dryer, and the little one",), "8 minutes"),
+     (("how much for a wash in the giant", "and the small washer?"), "3.50")],
+)  # fmt: skip
+def test_a_small_or_little_machine_is_the_least_of_its_kind(
+    questions: tuple[str, ...], said: str
+) -> None:
+    answer = _talk("en", {}, *questions)[-1]
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then", "said"),
+    [("en", "what's a standard dryer cost and how long is a cycle", "and the big one?",
+      ("25 cents", "7 minutes")),
+     ("en", "how long does the giant take and what does it cost", "and the large one",
+      ("35 minutes", "5.75")),
+     ("ko", "대형 세탁기 몇 분 걸리고 얼마예요?", "일반은요?", ("30분", "3달러 50센트"))],
+)  # fmt: skip
+def test_a_follow_up_after_two_things_asked_of_one_machine_asks_both(
+    language: str, first: str, then: str, said: tuple[str, ...]
+) -> None:
+    answer = _talk(language, {}, first, then)[-1]
+    assert all(each in answer.text for each in said), answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [("en", "which days of the week is there an attendant, and how late on saturday",
+      ("Monday to Friday", "Saturday", "Sunday")),
+     ("en", "is someone working here every day", ("Monday to Friday", "Sunday")),
+     ("ko", "직원분은 어느 요일에 나오세요?", ("월요일부터 금요일", "일요일"))],
+)  # fmt: skip
+def test_the_days_staff_are_in_asked_are_the_whole_week(
+    language: str, question: str, said: tuple[str, ...]
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert all(each in answer.text for each in said), answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what time does the store shut tonight",
+     "what time do you guys close tonight, and when does the attendant leave"],
+)  # fmt: skip
+def test_the_shop_closing_asked_however_weakly_is_its_hours_beside_the_staff(
+    question: str,
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "24 hours" in answer.text and "don't know" not in answer.text, answer.text
+    if "attendant" in question:
+        assert "8 PM" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "known"),
+    [("en", "how many baskets of laundry can the standard dryer handle", "standard dryer"),
+     ("en", "how many loads is the large washer good for, and how many does dryer 15 take",
+      "up to four loads"),
+     ("ko", "일반 건조기에 빨래 몇 번 분량 넣을 수 있어요?", "일반 건조기")],
+)  # fmt: skip
+def test_how_many_loads_a_machine_holds_no_description_says_is_not_known(
+    language: str, question: str, known: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    marker = "don't know" if language == "en" else "모르"
+    assert marker in answer.text and known in answer.text, answer.text
+
+
+def test_where_a_thing_no_topic_names_is_asked_after_a_question_is_declined_apart() -> None:
+    (answer,) = _talk("en", {}, "how late are you open, and where would i find a broom")
+    assert "24 hours" in answer.text and "don't know" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["how many pods should I use per load", "how much soap do I need for a big load"]
+)
+def test_how_much_detergent_to_use_no_owner_text_says_is_not_known(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "don't know" in answer.text and "detergent" in answer.text, answer.text
+
+
+def test_machines_asked_by_their_place_are_those_of_the_place_only() -> None:
+    (answer,) = _talk(
+        "en", {1: ("busy", 20.0), 2: ("free", None)}, "is either washer by the window open"
+    )
+    assert "20 minutes" in answer.text and "no status" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["washer 4 keeps clanking like crazy",
+     "washer 4 is grinding and rattling, and it smells like burning rubber. who fixes it"],
+)  # fmt: skip
+def test_a_machine_making_a_racket_is_a_problem_of_that_machine(question: str) -> None:
+    answer = _talk("en", {}, question)[0]
+    assert answer.escalation == "machine-broken" and answer.machine == 4, answer.text
+
+
+def test_questions_announced_and_numbered_are_each_answered() -> None:
+    (answer,) = _talk(
+        "en",
+        {},
+        "hi, I have a couple of questions. firstly, what's the wifi password. secondly, "
+        "the price of the giant washer",
+    )
+    assert "sign by the door" in answer.text and "8" in answer.text, answer.text
+
+
+def test_an_opening_word_asking_nothing_leaves_room_for_three_requests() -> None:
+    (answer,) = _talk(
+        "en",
+        {2: ("busy", 11.0), 3: ("free", None)},
+        "excuse me, is washer 2 taken? how long is a wash there. and washer 3?",
+    )
+    assert "11 minutes" in answer.text and "3 is free" in answer.text, answer.text
+
+
+def test_how_many_minutes_are_left_after_a_machine_is_its_time_left() -> None:
+    spec: dict[int, tuple[str, float | None]] = {11: ("busy", 17.0)}
+    _, answer = _talk("en", spec, "is dryer 11 open", "ok how many minutes left")
+    assert "17 minutes" in answer.text and answer.intent == "machine-status", answer.text
+
+
+@pytest.mark.parametrize(
+    ("questions", "said"),
+    [(("how long do I get for 3 dollars in the standard dryer, and the big one?",),
+      ("96 minutes", "84 minutes")),
+     (("what's the price of the big dryer",
+       "and what does a dollar get me, and in the standard one?"),
+      ("28 minutes", "32 minutes"))],
+)  # fmt: skip
+def test_a_later_piece_naming_only_another_size_is_asked_as_the_piece_before(
+    questions: tuple[str, ...], said: tuple[str, ...]
+) -> None:
+    answer = _talk("en", {}, *questions)[-1]
+    assert all(each in answer.text for each in said), answer.text
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "said"),
+    [("do you have wifi", "and the password, is it free?", "sign by the door"),
+     ("can i park out front", "and the parking lot, is it free?", "free parking")],
+)  # fmt: skip
+def test_a_thing_of_the_topic_named_then_asked_about_stays_on_the_topic(
+    first: str, then: str, said: str
+) -> None:
+    _, answer = _talk("en", {}, first, then)
+    assert said in answer.text and "machine" not in answer.text, answer.text

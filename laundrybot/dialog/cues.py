@@ -72,6 +72,10 @@ class Cues:
     # "the biggest one", "제일 큰 거": the largest size of the kind talked about; and the least.
     largest: re.Pattern[str]
     smallest: re.Pattern[str]
+    # "what days are staff in", "무슨 요일에 있어요": the days of the week asked, each of them.
+    asks_week: re.Pattern[str]
+    # "how many loads does it take", "몇 번 분량": how many loads a machine holds.
+    asks_loads: re.Pattern[str]
     yes: str  # "Yes, "
     no: str  # "No, "
     # False: the patterns read the text with its spaces taken out (Korean spacing is

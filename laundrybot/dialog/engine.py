@@ -40,6 +40,7 @@ from laundrybot.dialog.turn import (
     ENTITY_FEATURES,
     EXPRESSIONS,
     NIGHT_WORDS,
+    OBJECT_INTENTS,
     TIME_WORDS,
     Answer,
     Context,
@@ -290,12 +291,20 @@ class Dialog(Escalations, Shaping, Readings):
         # "suppose a dryer breaks, would I get my money back": every part is supposed.
         supposed = len(pieces) > 1 and bool(self.cues.hypothetical.search(plain(pieces[0])))
         asked: DialogueState | None = None  # a part that asked which machine
+        # "what about the large" after "how much is the regular and how long does it run": the
+        # follow-up asked of both topics, the first's first.
+        both = self._both_asked(pieces, state)
+        if both:
+            pieces = [pieces[0]] * len(both)
         for at, piece in enumerate(pieces):
+            if both:
+                state = dataclasses.replace(state, intent=both[at])
             # A later piece that is only an object ("how much are the washers and dryers")
             # shares the predicate of the one before: it is answered as a follow-up; one that
             # points back at a machine the piece before named is asked of that machine.
-            if at:
+            elif at:
                 piece = self._machine_shared(pieces[at - 1], piece)
+                piece = self._size_shared(pieces[at - 1], piece, state)
             one = self._answer_one(
                 piece, machines, local, state, joined=bool(answers), supposed=supposed
             )
@@ -352,6 +361,12 @@ class Dialog(Escalations, Shaping, Readings):
                     answers[same] = dataclasses.replace(
                         answers[same], text=" ".join([said, *extra])
                     )
+        if both:
+            state = dataclasses.replace(state, also=both[0])
+            if len(answers) == 1:
+                return dataclasses.replace(answers[0], state=state)
+        elif len(answers) > 1:
+            state = dataclasses.replace(state, also=self._asked_also(answers, state))
         if len(answers) == 1:
             return answers[0]
         first = answers[0]
@@ -379,6 +394,35 @@ class Dialog(Escalations, Shaping, Readings):
             state=state,
             report_update=next((a.report_update for a in answers if a.report_update), None),
         )
+
+    def _asked_also(self, answers: list[Answer], state: DialogueState) -> str | None:
+        """The topic asked first in a turn that asked two of one object, none a problem ("how
+        much is the regular washer and how long does it run"): a follow-up asks it too."""
+        first, last = answers[0], answers[-1]
+        if (
+            len(answers) != 2
+            or any(a.escalation is not None or a.intent not in OBJECT_INTENTS for a in answers)
+            or first.intent == last.intent
+            or state.intent != last.intent
+            or first.state.machine != state.machine
+            or first.state.size != state.size
+        ):
+            return None
+        return first.intent
+
+    def _both_asked(self, pieces: list[str], state: DialogueState) -> list[str]:
+        """The two topics a follow-up with none of its own is asked of, after a turn that asked
+        two of one object (``state.also``); none otherwise."""
+        if state.also is None or state.intent is None or len(pieces) != 1:
+            return []
+        low = self.cues.text(plain(pieces[0]))
+        norm = self.normalize(pieces[0])
+        if not self._topicless(norm) or self.cues.problem.search(low):
+            return []
+        ranked = self._rank(norm)
+        if ranked and ranked[0][1] >= THRESHOLD and ranked[0][0] not in (state.also, state.intent):
+            return []
+        return [state.also, state.intent]
 
     def _after_counted(self, text: str) -> list[str]:
         """The questions put after washes counted and priced ("two regulars and a large, and
@@ -517,7 +561,9 @@ class Dialog(Escalations, Shaping, Readings):
             and not cues.problem.search(low)
         ):
             return True  # "do you sell dryer sheets, and bleach?": a thing asked of its own
-        return bool(cues.yes_no.search(low)) and self._unknown_asked(piece)
+        # "..., and where's a mop": a thing asked for, or where it is, that no topic names.
+        asked = cues.yes_no.search(low) or cues.asks_place.search(low)
+        return bool(asked) and self._unknown_asked(piece)
 
     def _choices_of(self, compared: str, piece: str) -> bool:
         """A piece naming only the things a comparison before it weighs ("which costs less,
@@ -637,11 +683,14 @@ class Dialog(Escalations, Shaping, Readings):
                     self._stands(piece)
                     or (pieces and self._asked_apart(piece, pieces[-1]))
                     or (pieces and self._other_kind(pieces[-1], piece))
+                    or (pieces and self._size_apart(pieces[-1], piece, st))
                     or (pieces and self._asked_anew(pieces[-1], piece))
                     or (len(pieces) == 1 and self._asked_back(pieces[0], piece, st))
                 )
             )
-            if pieces and (not own or len(pieces) >= 3):
+            # At most three requests; an opening word that asks nothing ("sir, ...") is none.
+            requests = len(pieces) - (not self._stands(pieces[0]) if pieces else 0)
+            if pieces and (not own or requests >= 3):
                 merged = f"{pieces[-1]} {piece}"
                 if (
                     not own
@@ -669,6 +718,15 @@ class Dialog(Escalations, Shaping, Readings):
                     and not self._where_back(pieces[0])
                     # "and they stay until when, and is sunday the same": each a follow-up
                     and not self._asked_back(pieces[0], pieces[1], st)
+                    # "when do you close and when do staff leave": a question of its own,
+                    # however weakly, of a topic other than the one after it, which does not
+                    # point back at it ("what happens to lost socks, how long are they kept")
+                    and not (
+                        self._asked_anew(pieces[1], pieces[0])
+                        and not _BACK & set(self.normalize(pieces[1]).words)
+                    )
+                    # "what does 2 dollars get me, and in the big one": asked of each size
+                    and not self._size_apart(pieces[0], pieces[1], st)
                     # "do you have a tv, and is parking free": the first asked apart
                     and not (
                         self._unknown_asked(pieces[0])
@@ -677,7 +735,11 @@ class Dialog(Escalations, Shaping, Readings):
                     )
                 )
                 or (first and self._told_then_asked(pieces[0], pieces[1]))
-                or self._named_then_asked(pieces[0], pieces[1])
+                or (
+                    self._named_then_asked(pieces[0], pieces[1])
+                    # "and the password, and is it free?" after the wifi: each a follow-up
+                    and not self._goes_on(pieces[0], st)
+                )
             )
         ):
             pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
@@ -700,6 +762,14 @@ class Dialog(Escalations, Shaping, Readings):
             # As said: "they" who come and go are read as the staff.
             and bool(_BACK & set(plain(piece).replace(",", " ").split()))
         )
+
+    def _goes_on(self, piece: str, st: DialogueState | None) -> bool:
+        """A piece naming a thing of the topic talked about ("and the password" after the
+        wifi): a follow-up of its own, not a topic named for the question after it."""
+        if st is None or st.intent is None or st.intent in ESCALATIONS:
+            return False
+        ranked = self._rank(self.normalize(piece))
+        return bool(ranked) and ranked[0][0] == st.intent and ranked[0][1] >= CLARIFY_FLOOR
 
     def _machine_given(self, piece: str, st: DialogueState | None) -> bool:
         """The machine asked for ("which machine is it?" - "sixteen, and how long for the
@@ -759,6 +829,72 @@ class Dialog(Escalations, Shaping, Readings):
             and self._stands(before)
             and self._asks(self.cues.text(plain(before)))
         )
+
+    def _sizes_of(self, piece: str, st: DialogueState | None) -> tuple[set[str], str | None]:
+        """The size names a piece names, as read ("the little one" after dryers: the standard
+        dryer), with their kind."""
+        state = st or DialogueState()
+        norm = self.normalize(piece)
+        read = self._sizes_read(norm, self.cues.text(plain(piece)), state)
+        sizes = {w for w in read.words if w in self.sizes_by_word}
+        kinds = {s.kind for w in sizes for s in self.sizes_by_word[w]}
+        kind = next(iter(read.kinds), None) if len(read.kinds) == 1 else None
+        if kind is None and len(kinds) == 1:
+            kind = next(iter(kinds))
+        return sizes, kind or state.kind
+
+    def _size_apart(self, before: str, piece: str, st: DialogueState | None) -> bool:
+        """A later piece that only names a size other than the one the piece before asks about
+        ("what does 2 dollars get me, and in the big one?" after the standard dryer): asked of
+        it too, as the piece before is."""
+        norm, was = self.normalize(piece), self.normalize(before)
+        if (norm.machine and norm.machine.number is not None) or not number_free(norm):
+            return False
+        if not self._topicless(norm) or self.cues.problem.search(self.cues.text(plain(piece))):
+            return False
+        if was.machine is not None and was.machine.number is not None:
+            return False
+        sizes, kind = self._sizes_of(piece, st)
+        earlier, kind_before = self._sizes_of(before, st)
+        if kind != kind_before:
+            return False  # "the regular washer and the standard dryer": another kind's
+        if not earlier and st is not None and st.size is not None:
+            earlier = {st.size}
+        ranked = self._rank(was)
+        read = self.cues.text(plain(before))
+        # "what does 2 dollars get me": a sum of money or a time asked for is a price asked.
+        priced = (
+            self.cues.money_given(read) is not None or self.cues.minutes_wanted(read) is not None
+        )
+        return (
+            bool(sizes)
+            and bool(earlier)
+            and not sizes & earlier
+            and (
+                priced
+                or (
+                    bool(ranked)
+                    and ranked[0][0] in ("prices", "cycle-times")
+                    and ranked[0][1] >= WEAK
+                    and self._stands(before)
+                )
+            )
+        )
+
+    def _size_shared(self, before: str, piece: str, st: DialogueState) -> str:
+        """A later piece naming only another size ("..., and in the big one?"): the piece before
+        asked of that size ("what does 2 dollars get me" in the big dryer)."""
+        if not self._size_apart(before, piece, st):
+            return piece
+        sizes, kind = self._sizes_of(piece, st)
+        if kind is None or len(sizes) != 1:
+            return piece
+        low = plain(before)
+        for pattern in (self.cues.largest, self.cues.smallest):
+            low = pattern.sub(" ", low)
+        names = "|".join(map(re.escape, self.sizes_by_word))
+        low = re.sub(rf"\b({names})\b", " ", low)
+        return " ".join(f"{low} {next(iter(sizes))} {self.say.kinds[kind]}".split())
 
     def _told_then_asked(self, first: str, then: str) -> bool:
         """Something told, then a question about it ("I work till 7 on saturdays, will anyone
@@ -1195,7 +1331,7 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = self._carried(st.intent, norm), max(score, 0.5)
 
         if (
-            best == "staff-contact"
+            (best == "staff-contact" or (best == "hours" and score < THRESHOLD))
             and not problem
             and cues.shop_opens.search(low)
             and not cues.asks_staff.search(low)
@@ -1203,7 +1339,7 @@ class Dialog(Escalations, Shaping, Readings):
             and not cues.calls.search(low)
         ):
             # "what time do you open in the morning": the shop's hours, however like the
-            # staff's mornings its words are.
+            # staff's mornings its words are; "when do you close today", however weakly.
             best, score = "hours", max(score, THRESHOLD)
         if (
             best in ("how-to-wash", "how-to-dry", "cycle-times", "fallback")

@@ -255,6 +255,8 @@ class FactAnswers(Base):
     def _staff_contact(self, turn: Turn) -> Answer:
         k = self.knowledge
         days = days_asked(turn.norm.words, turn.now)
+        if self.cues.asks_week.search(turn.low):
+            days = list(range(7))  # "what days are they in (, and till when on sunday)"
         at = self._staff_at(turn)
         if at is not None:
             day, inside = at

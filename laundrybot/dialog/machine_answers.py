@@ -147,7 +147,10 @@ class MachineAnswers(Base):
             for s in self.sizes_by_word.get(w, [])
             if turn.kind is None or s.kind == turn.kind
         }
-        return [m for m in self.knowledge.machines if (m.kind, m.size) in named]
+        group = [m for m in self.knowledge.machines if (m.kind, m.size) in named]
+        # "are the washers by the window free": those of the place named, of those sizes.
+        placed = [m for m in group if m.location and place_named(m.location, turn.low)]
+        return placed or group
 
     def _board(self, turn: Turn, group: list[MachineInfo]) -> Answer:
         """Whether machines of the size asked about are free ("is either giant washer free"):
@@ -265,7 +268,7 @@ class MachineAnswers(Base):
             text = say(
                 "machine_info", name=name, description=size.description, where=self._where(m)
             )
-            return self._reply(turn, text)
+            return self._reply(turn, self._loads_unknown(turn, [size], text))
         parts = []
         kind = turn.kind
         named = any(w in self.sizes_by_word for w in turn.norm.words)
@@ -304,7 +307,17 @@ class MachineAnswers(Base):
                     )
                 )
             )
-        return self._reply(turn, " ".join(parts))
+        return self._reply(turn, self._loads_unknown(turn, fitting, " ".join(parts)))
+
+    def _loads_unknown(self, turn: Turn, sizes: list[SizeInfo], text: str) -> str:
+        """The answer to how many loads a machine holds ("how many loads does the big dryer
+        take") when no description of the sizes answered says: not known, then what is."""
+        cues = self.cues
+        if not text or not sizes or not cues.asks_loads.search(turn.low):
+            return text
+        if any(cues.load_count(s.description) is not None for s in sizes):
+            return text
+        return self.say("dont_know_but", known=text)
 
     def _sizes_fitting(self, turn: Turn) -> list[SizeInfo]:
         """The sizes a question about choosing a machine means: those it names, else the ones

@@ -41,7 +41,14 @@ class Shaping(Memory):
         if head.startswith(marks):
             return text
         lead = cues.yes if yes else cues.no
-        if self.language.code == "en" and not text[:2].isupper() and not text.startswith("I "):
+        first = text.split(maxsplit=1)[0].strip(",.") if text.split() else ""
+        named = first in self.say.day_names  # "Yes, Monday to Friday, ...": a name stays one
+        if (
+            self.language.code == "en"
+            and not text[:2].isupper()
+            and not text.startswith("I ")
+            and not named
+        ):
             text = text[:1].lower() + text[1:]
         return lead + text
 

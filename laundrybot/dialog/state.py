@@ -42,3 +42,7 @@ class DialogueState:
     counted: bool = False
     # The last reply, so "say that again" is answered with it (at most MAX_SAID characters).
     said: str = ""
+    # The last turn asked two things of one object ("how much is the regular and how long does
+    # it run"): the topic asked first, besides ``intent``, so a follow-up with no topic of its
+    # own ("what about the large?") is asked of both.
+    also: str | None = None

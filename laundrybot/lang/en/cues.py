@@ -60,6 +60,9 @@ _PROBLEM = any_of(
     r" should|it's supposed to|expected|the (display|timer|screen) said|normal|usual)",
     r"(\bnot|\bnever|n'?t) (get |got |been |be )?(counted|registered|credited)\b",
     r"\b(does|did|is doing|shows|showed) nothing\b",
+    # A machine making a racket: "it's banging really loud", "the drum is grinding".
+    r"\b(bang(s|ing)|clank(s|ing)|clunk(s|ing)|grind(s|ing)|squeal(s|ing)|screech(es|ing)"
+    r"|rattl(es|ing)|thump(s|ing)|(loud|weird|strange|funny|awful) (sound|racket|rattle))\b",
     r"\b(ice|stone|freezing) cold\b|\b(blows?|blowing|still|stays?|comes? out) cold\b",
     r"\b(error|over ?heat(s|ed|ing)?|not heating|no heat|not hot|not get(ting)? hot"
     r"|doesn'?t get hot|cold air|damp"
@@ -802,6 +805,15 @@ _UNSTATED = (
         ),
         "how-to-wash",
     ),
+    (
+        # How much detergent to use: only an owner's text saying a measure would say it.
+        re.compile(
+            r"\bhow (much|many) (detergent|soap|softener|bleach|pods?|capfuls?|caps?|scoops?)\b"
+            r".{0,25}\b(put|use|add|pour|need|go)\b"
+            r"|\b(capfuls?|scoops?|ounces?|tablespoons?|cups?|pods?) of (detergent|soap)\b"
+        ),
+        "detergent",
+    ),
 )
 
 
@@ -847,7 +859,16 @@ CUES = Cues(
     says_duration=_SAYS_DURATION,
     says_moment=_SAYS_MOMENT,
     largest=re.compile(r"\b(biggest|largest)\b"),
-    smallest=re.compile(r"\b(smallest|littlest)\b"),
+    # "the small dryer", "the little one": the least of the kind, as no size is named so.
+    smallest=re.compile(r"\b(smallest|littlest)\b|\b(small|little) (dryer|washer|machine|one)s?\b"),
+    asks_week=re.compile(
+        r"\b(what|which) days\b|\bdays of the week\b|\b(all|the whole|every day of the) week\b"
+        r"|\bevery day\b|\bdaily\b|\bweekly\b"
+    ),
+    asks_loads=re.compile(
+        r"\bhow many (loads|baskets|hampers)\b"
+        r"|\bhow many (does|do|can|will|would|could) .{0,30}\b(take|hold|fit|handle)\b"
+    ),
     elsewhere=re.compile(
         r"\b(nearby|near here|near by|around here|close by|in the area|nearest)\b"
     ),
@@ -963,6 +984,13 @@ CUES = Cues(
         r"^((oh|and|also|ok(ay)?|so|um|uh|just|wait|sorry),? )*"
         r"((one|1|a couple|two) (more|last|other)|another|a (quick|last)|quick|last|final)"
         r" (thing|question|q|one)s?( (for you|then))?[.!?]*$"
+        # "I'd like to know two things", "I have a few questions": the questions announced.
+        r"|^((hi|hello|hey|ok(ay)?|so|um|uh),? )*(i('d| would) like to (know|ask)|i (have|got)"
+        r"|i've got|i wanna (know|ask)|i want to (know|ask)|can i ask( you)?|let me ask( you)?)"
+        r" (two|2|three|3|a few|some|a couple( of)?) (things|questions|qs)( (please|quickly))?"
+        r"[.!?]*$"
+        # "First, ...", "Second, ...", "and lastly": the order a list of them is put in.
+        r"|^(and )?(first(ly)?|second(ly)?|third(ly)?|lastly|finally)[.!?:)]*$"
     ),
     repeat=re.compile(
         r"(^|[,.!?] )((sorry|pardon|excuse me|what|huh|um+|uh+)[,.!? ]+)*((can|could|would|will)"

@@ -251,6 +251,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "is dryer 7 busy",
         "how long until dryer 7 is done",
         "how much time is left on washer 7",
+        "how many minutes are left on dryer 7",
         "when will machine 7 be finished",
         "is washer 7 working",
         "is dryer 7 in use",
