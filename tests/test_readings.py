@@ -2440,3 +2440,15 @@ def test_a_thing_of_the_topic_named_then_asked_about_stays_on_the_topic(
 ) -> None:
     _, answer = _talk("en", {}, first, then)
     assert said in answer.text and "machine" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("ko", "5번 건조기 고장 났어요? 그럼 다른 건조기 써도 돼요?"),
+     ("ko", "10번 고장이에요? 그렇다면 11번은 비었어요?")],
+)  # fmt: skip
+def test_a_sentence_asking_whether_a_machine_is_broken_files_nothing_beside_another(
+    language: str, question: str
+) -> None:
+    (answer,) = _talk(language, {10: ("free", None), 11: ("free", None)}, question)
+    assert answer.escalation is None and answer.report is None, answer.text

@@ -610,6 +610,16 @@ class Dialog(Escalations, Shaping, Readings):
             )
             for p, (_, end) in zip(raw, spans, strict=True)
         ]
+        # A piece that is a whole sentence keeps its question mark: "4번 고장 났어요? 그렇다면
+        # ..." asks whether 4 is broken (no report), as it would alone.
+        raw = [
+            f"{p}?"
+            if text[end:].lstrip().startswith("?")
+            and text[:start].rstrip()[-1:] in ("", ".", "?", "!")
+            and not p.endswith("?")
+            else p
+            for p, (start, end) in zip(raw, spans, strict=True)
+        ]
         asks_of = dict(zip(raw, asked, strict=True))
         told = [bool(problem.search(read(p))) for p in raw]
         if any(told) and not told[0]:
