@@ -2452,3 +2452,8 @@ def test_a_sentence_asking_whether_a_machine_is_broken_files_nothing_beside_anot
 ) -> None:
     (answer,) = _talk(language, {10: ("free", None), 11: ("free", None)}, question)
     assert answer.escalation is None and answer.report is None, answer.text
+
+
+def test_a_different_machine_is_another_one_not_a_comparison() -> None:
+    (answer,) = _talk("en", {3: ("busy", 20.0), 4: ("free", None)}, "any different washer open?")
+    assert answer.intent == "free-machines" and "washer 4" in answer.text, answer.text

@@ -1022,7 +1022,9 @@ CUES = Cues(
     compares=re.compile(
         r"\b(which|what|whats)( one)?\b.*\b((?<!add )(?<!bit )(?<!some )more|less|longer|shorter"
         r"|bigger|smaller|cheaper|better|faster|quicker|quickest|fastest|slower|most|least|best)\b"
-        r"|\bworth (it|the|paying|getting)\b|\bdifferen(ce|t)\b"
+        # Not "a different machine", which is another one.
+        r"|\bworth (it|the|paying|getting)\b|\bdifference\b|\bdifferent\b(?! (one|machine"
+        r"|washer|dryer)s?\b)"
         r"|\bvs\b|\bversus\b|\bcompare|\b(bigger|cheaper|better|faster|longer|more|slower|quicker"
         r"|smaller|shorter|less) than\b"
     ),
