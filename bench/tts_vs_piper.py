@@ -38,7 +38,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.voice import tts_first_audio, unit  # noqa: E402
+from bench.voice import stop, tts_first_audio, unit  # noqa: E402
 from laundrybot.tts.client import TtsClient  # noqa: E402
 
 ONE = "Washer four is free right now."
@@ -81,12 +81,7 @@ def piper_server(model: Path) -> Iterator[int]:
                 time.sleep(0.1)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def piper_http(port: int, text: str) -> float:

@@ -66,12 +66,17 @@ def unit(name: str, config: Path, socket: Path) -> Iterator[psutil.Process]:
             time.sleep(0.05)
         yield psutil.Process(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """End a child process: asked to stop, then killed after 15 seconds."""
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def mb(process: psutil.Process) -> float:
