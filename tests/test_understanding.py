@@ -109,6 +109,10 @@ BARS: dict[str, dict[str, float]] = {
     # the same way (its writer read tuning13's questions, none of its code). First seen:
     # 112/151 74.2%, follow-up 72.2%, two-part 72.2%, 1 false report (code of 1c344b3).
     "tuning14_en": {"rate": 0.72, "follow-up": 0.70, "two-part": 0.70},
+    # Tuning set 15 (a mixed week of customers, a third two-part), written the same way.
+    # First seen: 170/210 81.0%, follow-up 82.5%, two-part 73.8%, no false report (code of
+    # d5fd0b3).
+    "tuning15_en": {"rate": 0.78, "follow-up": 0.80, "two-part": 0.70},
     # Measured once at the end of each round's work (Wednesday 15:30), totals only. After
     # understanding17 (tuning13): unchanged. After understanding13 to 16 (arithmetic, tuning10 to
     # 12): en 244/255 95.7%, follow-up 100%, two-part 26/29 89.7%, no false report; ko unchanged.
@@ -145,6 +149,7 @@ MAX_FALSE_REPORTS = {
     "tuning12_en": 0,
     "tuning13_en": 0,  # first seen: 2
     "tuning14_en": 0,  # first seen: 1
+    "tuning15_en": 0,
     "heldout_en": 0,
     "heldout_ko": 0,
 }
@@ -245,6 +250,7 @@ NAMES = (
     "tuning12_en",
     "tuning13_en",
     "tuning14_en",
+    "tuning15_en",
     "heldout_en",
     "tuning_ko",
     "tuning2_ko",
@@ -277,7 +283,8 @@ def test_print_figures_side_by_side() -> None:
     tuning = (
         "tuning_en", "tuning2_en", "tuning3_en", "tuning4_en", "tuning5_en", "tuning6_en",
         "tuning7_en", "tuning8_en", "tuning9_en", "tuning10_en", "tuning11_en", "tuning12_en",
-        "tuning13_en", "tuning14_en", "tuning_ko", "tuning2_ko", "tuning3_ko", "tuning4_ko",
+        "tuning13_en", "tuning14_en", "tuning15_en",
+        "tuning_ko", "tuning2_ko", "tuning3_ko", "tuning4_ko",
     )  # fmt: skip
     for name in tuning:  # tuning sets only
         print("\n".join(figures[name][0].lines(name)))
