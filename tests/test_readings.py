@@ -2457,3 +2457,29 @@ def test_a_sentence_asking_whether_a_machine_is_broken_files_nothing_beside_anot
 def test_a_different_machine_is_another_one_not_a_comparison() -> None:
     (answer,) = _talk("en", {3: ("busy", 20.0), 4: ("free", None)}, "any different washer open?")
     assert answer.intent == "free-machines" and "washer 4" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("hold on r u even open at 4am", "24 hours"), ("wait do u even take cards", "cards")],
+)  # fmt: skip
+def test_texting_and_a_wait_before_the_question_are_read_through(question: str, fact: str) -> None:
+    # A yes/no question as texted: answered yes first.
+    (answer,) = _talk("en", {}, question)
+    assert answer.text.startswith("Yes") and fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["are twelve n fourteen open", "is dryer 12 open right now", "need a dryer, any open?"],
+)
+def test_a_machine_open_is_a_free_one(question: str) -> None:
+    (answer,) = _talk("en", {12: ("busy", 9.0), 14: ("free", None)}, question)
+    assert answer.intent in ("machine-status", "free-machines"), answer.text
+    assert "we're open" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["any internet in here", "how do i get my phone online"])
+def test_the_internet_is_the_wifi(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "Bubbles Guest" in answer.text, answer.text

@@ -173,10 +173,15 @@ _ASKS_STAFF = re.compile(
     r"|workers?|person|people)\b"
 )
 
-# Kept whole when cutting: "wash and fold", "lost and found", "washer and dryer".
+# A machine's number in words (up to twenty: no shop has more).
+_MACHINE_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty"
+)
+# Kept whole when cutting: "wash and fold", "lost and found", "washer and dryer", "7 and 8".
 _KEEP = re.compile(
-    r"\b(wash|washing|lost|washer|machines?|quarters?|bills?|1|5|10|\d+) "
-    r"(and|n|&) (fold|found|dryers?|folding|\d+)\b"
+    rf"\b(wash|washing|lost|washer|machines?|quarters?|bills?|\d+|{_MACHINE_NUMBER_WORDS}) "
+    rf"(and|n|&) (fold|found|dryers?|folding|\d+|{_MACHINE_NUMBER_WORDS})\b"
 )
 _DOTTED_HOUR = re.compile(r"\b([apAP])\.\s?[mM]\b\.?")
 _CUT = re.compile(
@@ -718,10 +723,7 @@ _ITEMS = (
     ),
 )
 
-_NUMBER = (
-    r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
-    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty"
-)
+_NUMBER = rf"\d{{1,2}}|{_MACHINE_NUMBER_WORDS}"
 # "7 and 8", "seven or eight", "5 & number 6": not "2 and 3 loads", "7 and 8 pm".
 # Two machines by number, the second maybe of its own kind ("washer 5 and dryer 13": ``kb``).
 _MACHINE_PAIR = re.compile(

@@ -77,11 +77,6 @@ _PHRASES = (
         lambda m: _TEEN_HEARD.get(m.group(1), m.group(1)) + "teen",
     ),
     (re.compile(r"\bwi[\s-]?fi\b|\bwhy[\s-]?fi\b|\bwife i\b"), "wifi"),  # and as heard
-    # Typed "4" for "for" after what asks a price or a time: "hw much 4 the big dryer".
-    (
-        re.compile(r"\b(much|price|cost|costs|pay|charge|long|time|minutes) 4 (the|a|an|my)\b"),
-        r"\1 for \2",
-    ),
     # A part of the day greets only as a greeting ("good morning", "evening!"); "open in the
     # morning" asks a time.
     (re.compile(r"\bgood (morning|afternoon|evening)\b|^(morning|evening)\b"), "hi"),
@@ -240,7 +235,7 @@ _STOPWORDS = word_set(
     "this that these those to of do does did can could would will shall should please uh um "
     "er hey so just and or we us our they them their he she him her his have has had with "
     "at by from also very really ok okay well like oh actually literally basically kinda "
-    "sorta honestly"
+    "sorta honestly even"
 )
 # Words folded onto one canonical form after stemming (both sides of matching see the same).
 _SYNONYMS = {
@@ -268,6 +263,7 @@ _SYNONYMS = {
     "saturday": "day", "sunday": "day", "weekday": "day",
     "forgot": "forget", "forgotten": "forget", "misplace": "lost", "lose": "lost",
     "refunded": "refund", "reimburse": "refund", "network": "wifi",
+    "internet": "wifi", "online": "wifi",
     "sold": "sell", "selling": "sell",
     "leak": "leak", "flood": "leak", "water": "leak",
     "broke": "broken", "busted": "broken", "jammed": "stuck", "jam": "stuck",
@@ -285,7 +281,7 @@ _SYNONYMS = {
     # A card that collects something is the loyalty card.
     "reward": "loyalty", "rewards": "loyalty", "membership": "loyalty", "member": "loyalty",
     "hamster": "pet", "rabbit": "pet", "bunny": "pet", "bird": "pet", "parrot": "pet",
-    "ferret": "pet", "kitty": "pet", "doggy": "pet",
+    "ferret": "pet", "kitty": "pet", "doggy": "pet", "pup": "pet", "pooch": "pet",
     # Detergent brands are detergent.
     "tide": "detergent", "persil": "detergent", "purex": "detergent", "ariel": "detergent",
 }  # fmt: skip
@@ -352,6 +348,31 @@ _HEARD = (
             r"|same|first|last|next|cheap|cheaper|cheapest) won\b"
         ),
         r"\1 one",
+    ),
+    # "wait, ..." and "hold on, ..." open a question and ask nothing themselves; nor does
+    # "even" in "are you even open".
+    (re.compile(r"^(oh )?(wait|hold on|hang on)\b[,.!]* (?=\w)"), ""),
+    (re.compile(r"\b(you|u|it|they|we|i) even\b"), r"\1"),
+    # Typed "4" for "for" after what asks a price or a time: "hw much 4 the big dryer" (not
+    # four of them, which the counting cue would read).
+    (
+        re.compile(r"\b(much|price|cost|costs|pay|charge|long|time|minutes) 4 (the|a|an|my)\b"),
+        r"\1 for \2",
+    ),
+    # Texting: "r u open", "do u take cards", "r 10 and 11 free": the cues read it spelt out.
+    (re.compile(r"\bu\b"), "you"),
+    (re.compile(r"^r\b|\br(?= you\b)"), "are"),
+    # A machine open is a free one: "is 10 open", "are 10 and 11 open", "a giant washer,
+    # any open" (not the shop open: "open late", "open on sunday").
+    (
+        re.compile(
+            r"\b((washers?|dryers?|machines?|ones?|number \w+|\d{1,2}|any|one|two|three|four"
+            r"|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen)"
+            r"( (still|even|now"
+            r"|currently|right now))?) open\b(?! (late|early|today|tonight|tomorrow|on|at|till"
+            r"|until|after|before|24|all|every|during|in the))"
+        ),
+        r"\1 free",
     ),
     # Heard for "staff": nobody calls or talks to a laundromat's stuff.
     (
