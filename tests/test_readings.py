@@ -2483,3 +2483,25 @@ def test_a_machine_open_is_a_free_one(question: str) -> None:
 def test_the_internet_is_the_wifi(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert "Bubbles Guest" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("what does a regular load run u", "3.50"), ("is there anywhere i can pee", "restroom"),
+     ("gotta take out $40, any machine for that", "ATM")],
+)  # fmt: skip
+def test_everyday_words_for_a_price_a_restroom_and_cash(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "what do i do if a washer keeps my coins", "don't put more"),
+     ("ko", "기계가 돈을 먹으면 어떻게 해요?", "더 넣지")],
+)  # fmt: skip
+def test_what_to_do_if_money_is_taken_says_to_put_no_more_in(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text and answer.escalation is None, answer.text

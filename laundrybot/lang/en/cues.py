@@ -143,7 +143,7 @@ _OUT_OF_SCOPE = any_of(
     r"\bcall (my|me a|an?) (?!person|human)\w+",
     r"\b(dry[ -]clean(ing|ers?)?|ironing|tailor|alterations?|shoe repair)\b",
     # Bringing laundry to the customer: the shop is self-service ("do you deliver").
-    r"\b(deliver|delivers|delivery|deliveries|delivering)\b",
+    r"\b(deliver|delivers|delivered|delivery|deliveries|delivering)\b",
     r"\b(wash|clean|detail|vacuum) (my|the|our) (car|truck|van)\b|\bcar ?wash\b",
     # Passing a message on: "can you text that to my friend".
     r"\b(text|send|email|e-mail|forward|message) (it|that|this|them|those)( info)? to (my|a|an)\b",

@@ -143,7 +143,12 @@ _PHRASES = (
         "where are you located",
     ),
     # Cash drawn is an ATM asked for ("where can I pull out some cash"), not money back.
-    (re.compile(r"\b(pull out|take out|withdraw) (some )?(cash|money)\b"), "atm"),
+    (
+        re.compile(
+            r"\b(pull out|take out|withdraw)\s+(some\s+|\$?\d+\s+)?(cash|money|bucks|dollars)\b"
+        ),
+        "atm",
+    ),
     # People come and go, machines don't: "when do they leave", "do they work sundays" ask
     # the staff's hours, whatever the turn before was about (not "is it open before they
     # arrive": there they are no subject of the question).
@@ -162,7 +167,7 @@ _PHRASES = (
     # adding time.
     (re.compile(r"\bfirst[ -]?time(rs?)?\b"), "first"),
     # What a price is said as: "what will a wash run me", "set me back".
-    (re.compile(r"\b(run|set) (me|you|us)( back)?\b"), "cost me"),
+    (re.compile(r"\b(run|set) (me|you|us|ya|u)( back)?\b"), "cost me"),
     # How much laundry a machine takes is how many loads it holds, not how long it takes.
     (
         re.compile(r"\bhow much (laundry|clothes|stuff|washing) (can|does|will|would)\b"),
@@ -252,6 +257,7 @@ _SYNONYMS = {
     "finish": "done", "complete": "done", "ready": "done",
     "soap": "detergent", "softener": "detergent",
     "restroom": "bathroom", "toilet": "bathroom", "washroom": "bathroom", "loo": "bathroom",
+    "pee": "bathroom",
     "employee": "staff", "attendant": "staff", "worker": "staff", "owner": "staff",
     "manager": "staff", "someone": "person", "somebody": "person", "human": "person",
     "anyone": "person", "anybody": "person", "people": "person",

@@ -220,7 +220,9 @@ ENGLISH = Wording(
             "staff if you need a person."
         ),
         "clarify": "I'm not sure I got that: is it about {a} or {b}?",
-        "refunds": "If a machine keeps your money, note {note} and tell staff. {refund}",
+        "refunds": (
+            "If a machine keeps your money, don't put more in; note {note} and tell staff. {refund}"
+        ),
         "problem_help": (
             "If a machine breaks or leaks, tell me its number and I'll report it for the staff. "
             "{broken} {urgent}"
