@@ -2505,3 +2505,9 @@ def test_what_to_do_if_money_is_taken_says_to_put_no_more_in(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert fact in answer.text and answer.escalation is None, answer.text
+
+
+@pytest.mark.parametrize("question", ["what's going on with 14", "whats up with dryer fourteen"])
+def test_what_is_up_with_a_machine_is_its_state(question: str) -> None:
+    (answer,) = _talk("en", {14: ("busy", 22.0)}, question)
+    assert "22 min" in answer.text, answer.text

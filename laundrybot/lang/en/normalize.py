@@ -127,6 +127,15 @@ _PHRASES = (
         re.compile(r"\b(what('?s| is)|give me|tell me|send me) (their|your) (phone )?number\b"),
         r"\1 the staff phone number",
     ),
+    # What is up with a machine is its state: "whats up with 4", "what's up with dryer 9".
+    (
+        re.compile(
+            r"\bwhat('?s| is) (going )?(up|on) with (?P<m>((the )?(washer|dryer|machine|number)"
+            r" )?(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+            r"|thirteen|fourteen|fifteen|sixteen))\b"
+        ),
+        r"is \g<m> free",
+    ),
     # What a machine is doing is its state: "what's dryer 12 doing", "whats number 3 up to".
     (
         re.compile(
