@@ -2511,3 +2511,8 @@ def test_what_to_do_if_money_is_taken_says_to_put_no_more_in(
 def test_what_is_up_with_a_machine_is_its_state(question: str) -> None:
     (answer,) = _talk("en", {14: ("busy", 22.0)}, question)
     assert "22 min" in answer.text, answer.text
+
+
+def test_a_size_then_a_typed_1_is_the_one_of_that_size_not_machine_1() -> None:
+    (answer,) = _talk("en", {}, "wats the large 1 cost")
+    assert "5.75" in answer.text and answer.machine != 1, answer.text

@@ -109,6 +109,9 @@ class Dialog(Escalations, Shaping, Readings):
         # Normalized is immutable).
         self.normalizer = self.language.normalizer([p for _, p in examples] + size_names)
         self.normalize = functools.lru_cache(maxsize=NORMALIZED_CACHE)(self.normalizer)
+        # The same for whether a piece stands as a request, or is put as a question.
+        self._stands = functools.lru_cache(maxsize=NORMALIZED_CACHE)(self._stands_read)
+        self._asks = functools.lru_cache(maxsize=NORMALIZED_CACHE)(self._asks_read)
         self.sizes_by_word: dict[str, list[SizeInfo]] = {}
         for size in knowledge.washers + knowledge.dryers:
             self.sizes_by_word.setdefault(size.name, []).append(size)
@@ -477,7 +480,7 @@ class Dialog(Escalations, Shaping, Readings):
             return self.matcher.scores(norm.features)
         return self.tfidf.scores(norm.features)
 
-    def _stands(self, piece: str) -> bool:
+    def _stands_read(self, piece: str) -> bool:
         """Whether a piece of an utterance is a request of its own (so the cut before it holds)."""
         norm = self.normalize(piece)
         if not norm.features and not (norm.machine and norm.machine.number is not None):
@@ -1034,7 +1037,7 @@ class Dialog(Escalations, Shaping, Readings):
         starts = [i for i in range(1, len(low)) if low[i - 1] == " " or not low[i].isascii()]
         return next((low[:i] for i in starts if self.cues.what_now.search(low[i:])), None)
 
-    def _asks(self, low: str) -> bool:
+    def _asks_read(self, low: str) -> bool:
         """Whether a piece is put as a question (not a statement of what happened)."""
         cues = self.cues
         if cues.yes_no.search(low) or cues.when.search(low) or cues.asks.search(low):

@@ -356,11 +356,12 @@ _HEARD = (
     # Heard for "washer" and "giant": no watcher or jiant in a laundromat.
     (re.compile(r"\bwatcher(s?)\b"), r"washer\1"),
     (re.compile(r"\bjiant\b"), "giant"),
-    # Heard for "one" after a size: "the giant won", "the big won".
+    # Heard for "one" after a size: "the giant won", "the big won"; typed as a digit: "the
+    # giant 1" (a machine is named by its kind, "washer 1", not its size).
     (
         re.compile(
             r"\b(giant|big|large|small|regular|standard|other|biggest|largest|smallest|little"
-            r"|same|first|last|next|cheap|cheaper|cheapest) won\b"
+            r"|same|first|last|next|cheap|cheaper|cheapest) (won|1)\b(?! (and|or|n|&) \d)"
         ),
         r"\1 one",
     ),
