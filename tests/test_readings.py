@@ -2440,3 +2440,15 @@ def test_a_thing_of_the_topic_named_then_asked_about_stays_on_the_topic(
 ) -> None:
     _, answer = _talk("en", {}, first, then)
     assert said in answer.text and "machine" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("regular washer price, and then the stack dryer", ("3.50", "7 minutes")),
+     ("the cost of a giant wash, and the big stack dryer", ("$8", "7 minutes"))],
+)  # fmt: skip
+def test_a_price_asked_as_a_noun_then_another_kind_named_is_asked_of_both(
+    question: str, said: tuple[str, ...]
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert all(each in answer.text for each in said), answer.text

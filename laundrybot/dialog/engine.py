@@ -821,13 +821,18 @@ class Dialog(Escalations, Shaping, Readings):
         ("how much is the regular washer and the standard dryer"): asked of it too, as a
         follow-up of the piece before."""
         norm, was = self.normalize(piece), self.normalize(before)
+        ranked = self._rank(was)
         return (
             bool(norm.kinds)
             and (norm.machine is None or norm.machine.number is None)
             and self._topicless(norm)
             and not norm.kinds & was.kinds
             and self._stands(before)
-            and self._asks(self.cues.text(plain(before)))
+            and (
+                self._asks(self.cues.text(plain(before)))
+                # "price of the giant washer, and the big dryer": a request put as a noun
+                or (bool(ranked) and ranked[0][0] in OBJECT_INTENTS and ranked[0][1] >= THRESHOLD)
+            )
         )
 
     def _sizes_of(self, piece: str, st: DialogueState | None) -> tuple[set[str], str | None]:
