@@ -2452,3 +2452,12 @@ def test_a_price_asked_as_a_noun_then_another_kind_named_is_asked_of_both(
 ) -> None:
     (answer,) = _talk("en", {}, question)
     assert all(each in answer.text for each in said), answer.text
+
+
+@pytest.mark.parametrize(
+    "then", ["is either one available right now", "and is one of them free, how much are they"]
+)
+def test_a_free_one_asked_after_a_size_is_one_of_that_size(then: str) -> None:
+    spec: dict[int, tuple[str, float | None]] = {5: ("busy", 12.0), 6: ("free", None)}
+    _, answer = _talk("en", spec, "how long does the large washer take", then)
+    assert "6" in answer.text and "12 minutes" in answer.text, answer.text

@@ -1505,16 +1505,20 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             best, score = "machine-info", max(score, THRESHOLD)  # "which are the ones at the back"
         if (
-            (joined or follow)
+            # "is either one free" after the giant washers: pointing back at them by itself
+            (joined or follow or (len(norm.words) <= 7 and "either" in norm.words))
             and number is None
             and not problem
-            and {"one", "any"} & set(norm.words)
+            and {"one", "any", "either"} & set(norm.words)
             and ("free" in norm.features or "available" in norm.features)
             and (st.kind is not None or st.size is not None)
             and not norm.kinds
         ):
             # "how much for the giant and is one free now": a free one of that size.
             best, score = "free-machines", max(score, THRESHOLD)
+            if st.size is not None and not set(norm.words) & set(self.sizes_by_word):
+                of = frozenset({st.kind}) if st.kind else norm.kinds
+                norm = dataclasses.replace(norm, words=(*norm.words, st.size), kinds=of)
         if (
             number is None
             and bare is None
