@@ -2461,3 +2461,15 @@ def test_a_free_one_asked_after_a_size_is_one_of_that_size(then: str) -> None:
     spec: dict[int, tuple[str, float | None]] = {5: ("busy", 12.0), 6: ("free", None)}
     _, answer = _talk("en", spec, "how long does the large washer take", then)
     assert "6" in answer.text and "12 minutes" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("what do three regulars and a large come to", "16.25"),
+     ("one giant with a large, how much all together", "13.75")],
+)  # fmt: skip
+def test_one_more_wash_put_as_a_after_washes_counted_is_counted_too(
+    question: str, said: str
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert said in answer.text, answer.text
