@@ -2473,3 +2473,13 @@ def test_one_more_wash_put_as_a_after_washes_counted_is_counted_too(
 ) -> None:
     (answer,) = _talk("en", {}, question)
     assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how much would 2 giant washes be, and if i run both together when will they finish",
+     "four large loads, what's that cost, and how long until they're finished"],
+)  # fmt: skip
+def test_how_long_asked_after_washes_counted_is_the_cycle_of_their_size(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "minutes" in answer.text and "Which machine" not in answer.text, answer.text

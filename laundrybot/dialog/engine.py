@@ -438,7 +438,8 @@ class Dialog(Escalations, Shaping, Readings):
                 or cues.asks_total.search(low)
                 or cues.counted(plain(piece))
                 or cues.problem.search(low)
-                or not self._stands(piece)
+                # "..., and how long till they're done": how long, of the washes counted
+                or not (self._stands(piece) or TIME_WORDS & set(self.normalize(piece).words))
             ):
                 break
             after.insert(0, piece)
@@ -1622,7 +1623,17 @@ class Dialog(Escalations, Shaping, Readings):
         if (
             number is None
             and best == "machine-status"
-            and any(w in self.sizes_by_word for w in norm.words)
+            and (
+                any(w in self.sizes_by_word for w in norm.words)
+                # "three regular washes, and how long till they're done": those just priced
+                or (
+                    joined
+                    and st.intent == "prices"
+                    and st.size is not None
+                    and st.machine is None
+                    and not norm.kinds
+                )
+            )
             and TIME_WORDS.intersection(norm.words)
             and not cues.asks_busy.search(low)
             and "free" not in norm.features
