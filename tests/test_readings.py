@@ -2483,3 +2483,13 @@ def test_one_more_wash_put_as_a_after_washes_counted_is_counted_too(
 def test_how_long_asked_after_washes_counted_is_the_cycle_of_their_size(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert "minutes" in answer.text and "Which machine" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["do you sell laundry bags? what do you charge for a dryer sheet",
+     "are laundry bags sold here, and do dryer sheets cost a dollar"],
+)  # fmt: skip
+def test_a_thing_the_shop_does_not_sell_asked_first_is_declined_apart(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "don't know" in answer.text and "1 dollar" in answer.text, answer.text

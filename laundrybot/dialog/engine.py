@@ -797,6 +797,10 @@ class Dialog(Escalations, Shaping, Readings):
             unknown = [f for f in words if f not in self.matcher.weight]
             if unknown and len(unknown) == len(words):
                 return True
+            # "do you sell laundry bags, and ...": a thing the shop does not sell.
+            ranked = self._rank(norm)
+            if ranked and ranked[0][0] == "detergent" and self._not_sold("detergent", norm):
+                return True
         # "book me a table somewhere, and where do I park": a request, if put as none.
         asked = asked or (bool(cues.asks_for.search(low)) and not cues.problem.search(low))
         return asked and bool(cues.out_of_scope.search(low))
