@@ -2493,3 +2493,17 @@ def test_how_long_asked_after_washes_counted_is_the_cycle_of_their_size(question
 def test_a_thing_the_shop_does_not_sell_asked_first_is_declined_apart(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert "don't know" in answer.text and "1 dollar" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what's the wifi password, and is there an outlet to plug it in",
+     "how much is a giant wash? and is there an outlet i can plug it into"],
+)  # fmt: skip
+def test_a_thing_no_topic_names_asked_for_before_what_points_back_is_declined_apart(
+    question: str,
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "don't know" in answer.text and ("sign" in answer.text or "$8" in answer.text), (
+        answer.text
+    )

@@ -583,10 +583,14 @@ class Dialog(Escalations, Shaping, Readings):
         low = self.cues.text(plain(piece))
         norm = self.normalize(piece)
         unknown = [f for f in norm.features if "_" not in f and f not in self.matcher.weight]
+        words = list(norm.words)
+        back = [i for i, w in enumerate(words) if w in {"it", "they", "them", "that", "those"}]
+        # "is there a plug to charge it": the thing asked for is named before what points back.
+        had = bool(self.cues.asks_have.search(low)) and bool(unknown) and unknown[0] in words
         return (
             len(piece.split()) >= 2
             and bool(unknown)
-            and not {"it", "they", "them", "that", "those"} & set(norm.words)  # the one before
+            and (not back or (had and words.index(unknown[0]) < back[0]))  # the one before
             and self._asks(low)
             and not self.cues.problem.search(low)
         )
