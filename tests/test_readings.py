@@ -2507,3 +2507,15 @@ def test_a_thing_no_topic_names_asked_for_before_what_points_back_is_declined_ap
     assert "don't know" in answer.text and ("sign" in answer.text or "$8" in answer.text), (
         answer.text
     )
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [("do you have wifi", "is your lot free as well"),
+     ("how do i get on the wifi", "and what about the lot, free too?")],
+)  # fmt: skip
+def test_a_follow_up_naming_a_thing_of_another_owners_topic_is_that_topic(
+    first: str, then: str
+) -> None:
+    _, answer = _talk("en", {}, first, then)
+    assert "parking" in answer.text and "wifi" not in answer.text, answer.text

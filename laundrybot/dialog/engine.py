@@ -825,6 +825,16 @@ class Dialog(Escalations, Shaping, Readings):
             and theirs[0][1] >= WEAK
         )
 
+    def _names_other_owned(self, norm: Normalized, best: str, score: float, last: str) -> bool:
+        """Whether a piece leaning to an owner's topic other than the last one names a thing
+        only that topic's words name, none of the last one's ("the parking lot" after the
+        wifi)."""
+        if not best.startswith(("faq:", "rule:")) or best == last or score < CLARIFY_FLOOR:
+            return False
+        named = {f for f in norm.features if "_" not in f} - self.common_words - ENTITY_FEATURES
+        mine, theirs = self.own_words.get(best, frozenset()), self.own_words.get(last, frozenset())
+        return bool(named & mine - theirs)
+
     def _other_kind(self, before: str, piece: str) -> bool:
         """A later piece that only names a machine kind other than the one asked about before
         ("how much is the regular washer and the standard dryer"): asked of it too, as a
@@ -1342,7 +1352,12 @@ class Dialog(Escalations, Shaping, Readings):
             )
             and (topicless or follow or said is not None)
         ):
-            best, score = self._carried(st.intent, norm), max(score, 0.5)
+            if follow and self._names_other_owned(norm, best, score, st.intent):
+                # "and is the parking lot free too" after the wifi: a thing only another
+                # owner's topic names is that topic, however weakly, not the last one.
+                score = max(score, THRESHOLD)
+            else:
+                best, score = self._carried(st.intent, norm), max(score, 0.5)
 
         if (
             (best == "staff-contact" or (best == "hours" and score < THRESHOLD))
