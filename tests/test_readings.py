@@ -2519,3 +2519,13 @@ def test_a_follow_up_naming_a_thing_of_another_owners_topic_is_that_topic(
 ) -> None:
     _, answer = _talk("en", {}, first, then)
     assert "parking" in answer.text and "wifi" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["washer 4 has been on for ages and leaks water all over, what now",
+     "dryer 15 got super hot and smells like smoke, what do i do"],
+)  # fmt: skip
+def test_a_problem_told_on_after_a_machine_named_is_that_machines(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation is not None and answer.machine in (4, 15), answer.text

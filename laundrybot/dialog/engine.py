@@ -661,6 +661,18 @@ class Dialog(Escalations, Shaping, Readings):
                 and bool(problem.search(read(piece)))
                 and not asks_of.get(piece, self._asks(read(piece)))
             )
+            # "dryer 12 is hot on the outside and smells burnt": the problem, told of the
+            # machine the piece before names (and asks nothing of), one complaint.
+            told_on = told_on or (
+                bool(pieces)
+                and bool(problem.search(read(piece)))
+                and not asks_of.get(piece, self._asks(read(piece)))
+                and not self._asks(read(pieces[-1]))
+                and not number_free(was := self.normalize(pieces[-1]))
+                and not self._referential(was)  # "washer 6, its lid cracked": the machine given
+                and number_free(said := self.normalize(piece))
+                and not said.kinds
+            )
             # "dryer 9 took my quarters, what should I do": the complaint, then what to do.
             then_what = (
                 bool(pieces)
