@@ -2529,3 +2529,11 @@ def test_a_follow_up_naming_a_thing_of_another_owners_topic_is_that_topic(
 def test_a_problem_told_on_after_a_machine_named_is_that_machines(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert answer.escalation is not None and answer.machine in (4, 15), answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["is an employee available right now", "is any staff available now"]
+)
+def test_whether_staff_are_in_now_is_the_staff_hours_not_free_machines(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == "staff-contact" and "until" in answer.text, answer.text

@@ -1328,6 +1328,18 @@ class Dialog(Escalations, Shaping, Readings):
             # phone: whether staff are in then.
             best, score = "staff-contact", THRESHOLD
         elif (
+            best in ("free-machines", "machine-status", "fallback")
+            and number is None
+            and not norm.kinds
+            and not problem
+            and cues.asks_staff.search(low)
+            and cues.yes_no.search(low)
+            and not cues.person.search(low)
+        ):
+            # "are staff around right now": whether they are in, however like a free machine
+            # ("around", "right now") the words are.
+            best, score = "staff-contact", max(score, THRESHOLD)
+        elif (
             (topicless or follow or len(norm.words) <= 3)
             and st.intent == "staff-contact"
             and (best in ("hours", "staff-contact", "fallback") or score < THRESHOLD)
