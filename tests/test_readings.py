@@ -2516,3 +2516,100 @@ def test_what_is_up_with_a_machine_is_its_state(question: str) -> None:
 def test_a_size_then_a_typed_1_is_the_one_of_that_size_not_machine_1() -> None:
     (answer,) = _talk("en", {}, "wats the large 1 cost")
     assert "5.75" in answer.text and answer.machine != 1, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("regular washer price, and then the stack dryer", ("3.50", "7 minutes")),
+     ("the cost of a giant wash, and the big stack dryer", ("$8", "7 minutes"))],
+)  # fmt: skip
+def test_a_price_asked_as_a_noun_then_another_kind_named_is_asked_of_both(
+    question: str, said: tuple[str, ...]
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert all(each in answer.text for each in said), answer.text
+
+
+@pytest.mark.parametrize(
+    "then", ["is either one available right now", "and is one of them free, how much are they"]
+)
+def test_a_free_one_asked_after_a_size_is_one_of_that_size(then: str) -> None:
+    spec: dict[int, tuple[str, float | None]] = {5: ("busy", 12.0), 6: ("free", None)}
+    _, answer = _talk("en", spec, "how long does the large washer take", then)
+    assert "6" in answer.text and "12 minutes" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("what do three regulars and a large come to", "16.25"),
+     ("one giant with a large, how much all together", "13.75")],
+)  # fmt: skip
+def test_one_more_wash_put_as_a_after_washes_counted_is_counted_too(
+    question: str, said: str
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how much would 2 giant washes be, and if i run both together when will they finish",
+     "four large loads, what's that cost, and how long until they're finished"],
+)  # fmt: skip
+def test_how_long_asked_after_washes_counted_is_the_cycle_of_their_size(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "minutes" in answer.text and "Which machine" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["do you sell laundry bags? what do you charge for a dryer sheet",
+     "are laundry bags sold here, and do dryer sheets cost a dollar"],
+)  # fmt: skip
+def test_a_thing_the_shop_does_not_sell_asked_first_is_declined_apart(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "don't know" in answer.text and "1 dollar" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what's the wifi password, and is there an outlet to plug it in",
+     "how much is a giant wash? and is there an outlet i can plug it into"],
+)  # fmt: skip
+def test_a_thing_no_topic_names_asked_for_before_what_points_back_is_declined_apart(
+    question: str,
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "don't know" in answer.text and ("sign" in answer.text or "$8" in answer.text), (
+        answer.text
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [("do you have wifi", "is your lot free as well"),
+     ("how do i get on the wifi", "and what about the lot, free too?")],
+)  # fmt: skip
+def test_a_follow_up_naming_a_thing_of_another_owners_topic_is_that_topic(
+    first: str, then: str
+) -> None:
+    _, answer = _talk("en", {}, first, then)
+    assert "parking" in answer.text and "wifi" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["washer 4 has been on for ages and leaks water all over, what now",
+     "dryer 15 got super hot and smells like smoke, what do i do"],
+)  # fmt: skip
+def test_a_problem_told_on_after_a_machine_named_is_that_machines(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.escalation is not None and answer.machine in (4, 15), answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["is an employee available right now", "is any staff available now"]
+)
+def test_whether_staff_are_in_now_is_the_staff_hours_not_free_machines(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == "staff-contact" and "until" in answer.text, answer.text

@@ -441,7 +441,8 @@ class Dialog(Escalations, Shaping, Readings):
                 or cues.asks_total.search(low)
                 or cues.counted(plain(piece))
                 or cues.problem.search(low)
-                or not self._stands(piece)
+                # "..., and how long till they're done": how long, of the washes counted
+                or not (self._stands(piece) or TIME_WORDS & set(self.normalize(piece).words))
             ):
                 break
             after.insert(0, piece)
@@ -585,10 +586,14 @@ class Dialog(Escalations, Shaping, Readings):
         low = self.cues.text(plain(piece))
         norm = self.normalize(piece)
         unknown = [f for f in norm.features if "_" not in f and f not in self.matcher.weight]
+        words = list(norm.words)
+        back = [i for i, w in enumerate(words) if w in {"it", "they", "them", "that", "those"}]
+        # "is there a plug to charge it": the thing asked for is named before what points back.
+        had = bool(self.cues.asks_have.search(low)) and bool(unknown) and unknown[0] in words
         return (
             len(piece.split()) >= 2
             and bool(unknown)
-            and not {"it", "they", "them", "that", "those"} & set(norm.words)  # the one before
+            and (not back or (had and words.index(unknown[0]) < back[0]))  # the one before
             and self._asks(low)
             and not self.cues.problem.search(low)
         )
@@ -668,6 +673,18 @@ class Dialog(Escalations, Shaping, Readings):
                 and bool(problem.search(read(pieces[-1])))
                 and bool(problem.search(read(piece)))
                 and not asks_of.get(piece, self._asks(read(piece)))
+            )
+            # "dryer 12 is hot on the outside and smells burnt": the problem, told of the
+            # machine the piece before names (and asks nothing of), one complaint.
+            told_on = told_on or (
+                bool(pieces)
+                and bool(problem.search(read(piece)))
+                and not asks_of.get(piece, self._asks(read(piece)))
+                and not self._asks(read(pieces[-1]))
+                and not number_free(was := self.normalize(pieces[-1]))
+                and not self._referential(was)  # "washer 6, its lid cracked": the machine given
+                and number_free(said := self.normalize(piece))
+                and not said.kinds
             )
             # "dryer 9 took my quarters, what should I do": the complaint, then what to do.
             then_what = (
@@ -809,6 +826,10 @@ class Dialog(Escalations, Shaping, Readings):
             unknown = [f for f in words if f not in self.matcher.weight]
             if unknown and len(unknown) == len(words):
                 return True
+            # "do you sell laundry bags, and ...": a thing the shop does not sell.
+            ranked = self._rank(norm)
+            if ranked and ranked[0][0] == "detergent" and self._not_sold("detergent", norm):
+                return True
         # "book me a table somewhere, and where do I park": a request, if put as none.
         asked = asked or (bool(cues.asks_for.search(low)) and not cues.problem.search(low))
         return asked and bool(cues.out_of_scope.search(low))
@@ -829,18 +850,33 @@ class Dialog(Escalations, Shaping, Readings):
             and theirs[0][1] >= WEAK
         )
 
+    def _names_other_owned(self, norm: Normalized, best: str, score: float, last: str) -> bool:
+        """Whether a piece leaning to an owner's topic other than the last one names a thing
+        only that topic's words name, none of the last one's ("the parking lot" after the
+        wifi)."""
+        if not best.startswith(("faq:", "rule:")) or best == last or score < CLARIFY_FLOOR:
+            return False
+        named = {f for f in norm.features if "_" not in f} - self.common_words - ENTITY_FEATURES
+        mine, theirs = self.own_words.get(best, frozenset()), self.own_words.get(last, frozenset())
+        return bool(named & mine - theirs)
+
     def _other_kind(self, before: str, piece: str) -> bool:
         """A later piece that only names a machine kind other than the one asked about before
         ("how much is the regular washer and the standard dryer"): asked of it too, as a
         follow-up of the piece before."""
         norm, was = self.normalize(piece), self.normalize(before)
+        ranked = self._rank(was)
         return (
             bool(norm.kinds)
             and (norm.machine is None or norm.machine.number is None)
             and self._topicless(norm)
             and not norm.kinds & was.kinds
             and self._stands(before)
-            and self._asks(self.cues.text(plain(before)))
+            and (
+                self._asks(self.cues.text(plain(before)))
+                # "price of the giant washer, and the big dryer": a request put as a noun
+                or (bool(ranked) and ranked[0][0] in OBJECT_INTENTS and ranked[0][1] >= THRESHOLD)
+            )
         )
 
     def _sizes_of(self, piece: str, st: DialogueState | None) -> tuple[set[str], str | None]:
@@ -1305,6 +1341,18 @@ class Dialog(Escalations, Shaping, Readings):
             # phone: whether staff are in then.
             best, score = "staff-contact", THRESHOLD
         elif (
+            best in ("free-machines", "machine-status", "fallback")
+            and number is None
+            and not norm.kinds
+            and not problem
+            and cues.asks_staff.search(low)
+            and cues.yes_no.search(low)
+            and not cues.person.search(low)
+        ):
+            # "are staff around right now": whether they are in, however like a free machine
+            # ("around", "right now") the words are.
+            best, score = "staff-contact", max(score, THRESHOLD)
+        elif (
             (topicless or follow or len(norm.words) <= 3)
             and st.intent == "staff-contact"
             and (best in ("hours", "staff-contact", "fallback") or score < THRESHOLD)
@@ -1341,7 +1389,12 @@ class Dialog(Escalations, Shaping, Readings):
             )
             and (topicless or follow or said is not None)
         ):
-            best, score = self._carried(st.intent, norm), max(score, 0.5)
+            if follow and self._names_other_owned(norm, best, score, st.intent):
+                # "and is the parking lot free too" after the wifi: a thing only another
+                # owner's topic names is that topic, however weakly, not the last one.
+                score = max(score, THRESHOLD)
+            else:
+                best, score = self._carried(st.intent, norm), max(score, 0.5)
 
         if (
             (best == "staff-contact" or (best == "hours" and score < THRESHOLD))
@@ -1513,16 +1566,20 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             best, score = "machine-info", max(score, THRESHOLD)  # "which are the ones at the back"
         if (
-            (joined or follow)
+            # "is either one free" after the giant washers: pointing back at them by itself
+            (joined or follow or (len(norm.words) <= 7 and "either" in norm.words))
             and number is None
             and not problem
-            and {"one", "any"} & set(norm.words)
+            and {"one", "any", "either"} & set(norm.words)
             and ("free" in norm.features or "available" in norm.features)
             and (st.kind is not None or st.size is not None)
             and not norm.kinds
         ):
             # "how much for the giant and is one free now": a free one of that size.
             best, score = "free-machines", max(score, THRESHOLD)
+            if st.size is not None and not set(norm.words) & set(self.sizes_by_word):
+                of = frozenset({st.kind}) if st.kind else norm.kinds
+                norm = dataclasses.replace(norm, words=(*norm.words, st.size), kinds=of)
         if (
             number is None
             and bare is None
@@ -1626,7 +1683,17 @@ class Dialog(Escalations, Shaping, Readings):
         if (
             number is None
             and best == "machine-status"
-            and any(w in self.sizes_by_word for w in norm.words)
+            and (
+                any(w in self.sizes_by_word for w in norm.words)
+                # "three regular washes, and how long till they're done": those just priced
+                or (
+                    joined
+                    and st.intent == "prices"
+                    and st.size is not None
+                    and st.machine is None
+                    and not norm.kinds
+                )
+            )
             and TIME_WORDS.intersection(norm.words)
             and not cues.asks_busy.search(low)
             and "free" not in norm.features

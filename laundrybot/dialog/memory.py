@@ -34,6 +34,12 @@ class Memory(Base):
             or f.isdigit()
             or self.cues.largest.fullmatch(f)  # "and the biggest"
             or self.cues.smallest.fullmatch(f)
+            # "the big stack dryer": a word only its size's description says, its kind said
+            or (
+                f in self.described_sizes
+                and norm.machine is not None
+                and self.described_sizes[f].kind == norm.machine.kind
+            )
             for f in norm.features
         )
 

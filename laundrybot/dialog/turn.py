@@ -158,6 +158,7 @@ class Base:
     normalize: Callable[[str], Normalized]
     by_number: dict[int, MachineInfo]
     sizes_by_word: dict[str, list[SizeInfo]]
+    described_sizes: dict[str, SizeInfo]
     handlers: dict[str, Callable[[Turn], Answer]]
 
     def _staff_at(self, turn: Turn) -> tuple[int, bool] | None:

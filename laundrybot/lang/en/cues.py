@@ -287,9 +287,12 @@ def load_count(text: str) -> int | None:
 
 
 _COUNTED = re.compile(
-    r"\b(?P<n>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:of\s+)?"
+    r"\b(?P<n>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|an?)\s+(?:of\s+)?"
     r"(?P<w>them|those|the two|[a-z]+)\b"
 )
+
+# What joins one more counted to the ones before ("two giants plus a regular").
+_COUNTED_ON = re.compile(r"\s*,?\s*(?:plus|and|with|or|\+)\s+")
 
 
 def counted(text: str) -> tuple[tuple[int, str, bool], ...]:
@@ -300,6 +303,11 @@ def counted(text: str) -> tuple[tuple[int, str, bool], ...]:
     low = text.lower()
     for found in _COUNTED.finditer(low):
         said = found.group("n")
+        if said in ("a", "an"):
+            # "two giants plus a regular": one more, only right after a counted one.
+            if not out or not _COUNTED_ON.fullmatch(low[end : found.start()]):
+                continue
+            said = "one"
         count = int(said) if said.isdigit() else number_value(said)
         if count is None:
             continue
@@ -958,6 +966,7 @@ CUES = Cues(
     counted=counted,
     asks_total=re.compile(
         r"\btotal\b|\brun me\b|\bset me back\b|\baltogether\b|\bin all\b|\bcheaper\b"
+        r"|\ball together\b|\b(come|comes) to\s*([?.!,]|$)"  # "what do they come to?"
         r"|\bwhat (would|will|does) (that|it|they) (be|come to)\b"
     ),
     hour_asked=hour_asked,

@@ -87,6 +87,8 @@ _PHRASES = (
     (re.compile(r"\bwashing machines?\b"), "washer"),
     (re.compile(r"\bwasher dryer\b"), "washer and dryer"),
     (re.compile(r"\bclothes dryers?\b"), "dryer"),
+    # "is the lot out back free": the car park ("a lot of towels" is many).
+    (re.compile(r"\b(the|your|ur) lot\b(?! of\b)"), r"\1 parking lot"),
     (re.compile(r"\bsleeping bags?\b"), "comforter"),
     (re.compile(r"\bcash (machine|point)s?\b|\batm machines?\b"), "atm"),
     # Spelt out, as a recogniser writes the letters: "a t m", "a tm".
