@@ -2613,3 +2613,13 @@ def test_a_problem_told_on_after_a_machine_named_is_that_machines(question: str)
 def test_whether_staff_are_in_now_is_the_staff_hours_not_free_machines(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert answer.intent == "staff-contact" and "until" in answer.text, answer.text
+
+
+def test_a_machine_number_doing_something_counts_no_washes() -> None:
+    _, answer = _talk(
+        "en",
+        {8: ("busy", 14.0)},
+        "tell me about the giant washers",
+        "how long until 8 is done, and what do they cost",
+    )
+    assert "14 min" in answer.text and "$64" not in answer.text, answer.text

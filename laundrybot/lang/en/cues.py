@@ -286,9 +286,11 @@ def load_count(text: str) -> int | None:
     return int(said) if said.isdigit() else number_value(said)
 
 
+# A number said of a thing, not of a machine doing something ("how long til 8 is done").
 _COUNTED = re.compile(
     r"\b(?P<n>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|an?)\s+(?:of\s+)?"
-    r"(?P<w>them|those|the two|[a-z]+)\b"
+    r"(?P<w>them|those|the two|(?!(?:is|are|was|were|be|will|would|can|could|should|do|does"
+    r"|did|has|have|had|gets|goes|says|finishes|ends|starts)\b)[a-z]+)\b"
 )
 
 # What joins one more counted to the ones before ("two giants plus a regular").
