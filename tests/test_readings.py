@@ -2623,3 +2623,11 @@ def test_a_machine_number_doing_something_counts_no_washes() -> None:
         "how long until 8 is done, and what do they cost",
     )
     assert "14 min" in answer.text and "$64" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["do you guys do other peoples washing", "is anyone here doing customers laundry"]
+)
+def test_laundry_done_by_someone_else_is_the_wash_and_fold_service(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert "wash and fold" in answer.text, answer.text

@@ -148,6 +148,15 @@ _PHRASES = (
     ),
     # Typed for "buy": "where can i by detergent".
     (re.compile(r"\b(can|could|do|to|where) (i|we|you|u) by\b"), r"\1 \2 buy"),
+    # Laundry done by someone else is the wash-and-fold service: "somebody who does people's
+    # laundry", "leave my stuff for you guys to wash".
+    (
+        re.compile(
+            r"\b(does|do|doing) (other )?(people'?s|peoples|my|our|your|customers'?) (laundry"
+            r"|washing)\b|\bfor (you|you guys|y'?all|staff|someone|somebody) to (wash|do)\b"
+        ),
+        "wash and fold",
+    ),
     # What is next door is where the shop is: its address names its neighbour.
     (
         re.compile(r"\bwhat('?s| is) (right )?next (door|to (you|this place|the laundromat))\b"),
