@@ -2631,3 +2631,11 @@ def test_a_machine_number_doing_something_counts_no_washes() -> None:
 def test_laundry_done_by_someone_else_is_the_wash_and_fold_service(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert "wash and fold" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["can i use a debit card on the washers", "can i use my visa card on the dryers"]
+)
+def test_a_card_used_on_the_machines_is_paying_not_a_free_machine(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == "payment" and answer.text.startswith("Yes"), answer.text

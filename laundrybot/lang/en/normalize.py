@@ -386,6 +386,16 @@ _HEARD = (
         re.compile(r"\b(much|price|cost|costs|pay|charge|long|time|minutes) 4 (the|a|an|my)\b"),
         r"\1 for \2",
     ),
+    # A card used is a card paid with: "can I use my card on the dryers" asks no free dryer.
+    (re.compile(r"\buse (my |a |the |your )?(\w+ )?(card|cards)\b(?! reader)"), r"pay with \2\3"),
+    # Paying "on" a machine is paying for it: "can I pay with card on the dryers".
+    (
+        re.compile(
+            r"\b(card|cards|coins|quarters|cash|phone)( \w+)? on (the |these |those )?"
+            r"(washers?|dryers?|machines?)\b"
+        ),
+        r"\1\2 for \3\4",
+    ),
     # Texting: "r u open", "do u take cards", "r 10 and 11 free": the cues read it spelt out.
     (re.compile(r"\bu\b"), "you"),
     (re.compile(r"^r\b|\br(?= you\b)"), "are"),
