@@ -2639,3 +2639,13 @@ def test_laundry_done_by_someone_else_is_the_wash_and_fold_service(question: str
 def test_a_card_used_on_the_machines_is_paying_not_a_free_machine(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert answer.intent == "payment" and answer.text.startswith("Yes"), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("how much will the large one hold", "four loads"),
+     ("what can a regular washer fit", "two loads")],
+)  # fmt: skip
+def test_what_a_machine_holds_is_its_loads_not_its_price(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert fact in answer.text and "$" not in answer.text, answer.text

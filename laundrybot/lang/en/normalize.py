@@ -388,6 +388,16 @@ _HEARD = (
     ),
     # A card used is a card paid with: "can I use my card on the dryers" asks no free dryer.
     (re.compile(r"\buse (my |a |the |your )?(\w+ )?(card|cards)\b(?! reader)"), r"pay with \2\3"),
+    # What a machine holds is its loads, not a price: "how much does the giant hold",
+    # "what's the large washer hold".
+    (
+        re.compile(
+            r"\b(what(?:'?s| is| does| do| will| can| would)|how much (?:does|do|will|can|would"
+            r"|is)) (?P<m>(the |a |that |this |each |one )?(\w+ )?(washers?|dryers?|machines?"
+            r"|ones?|\w+)) (hold|fit)\b"
+        ),
+        r"how many loads does \g<m> hold",
+    ),
     # Paying "on" a machine is paying for it: "can I pay with card on the dryers".
     (
         re.compile(
