@@ -2649,3 +2649,15 @@ def test_a_card_used_on_the_machines_is_paying_not_a_free_machine(question: str)
 def test_what_a_machine_holds_is_its_loads_not_its_price(question: str, fact: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert fact in answer.text and "$" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "how long does machine three take", "30 min"),
+     ("ko", "14번 기계 얼마예요?", "25센트")],
+)  # fmt: skip
+def test_a_machine_named_by_number_alone_is_read_as_of_its_kind(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text, answer.text

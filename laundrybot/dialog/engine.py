@@ -108,7 +108,12 @@ class Dialog(Escalations, Shaping, Readings):
         # Cached: cutting a long utterance reads each of its pieces many times over (bounded;
         # Normalized is immutable).
         self.normalizer = self.language.normalizer([p for _, p in examples] + size_names)
-        self.normalize = functools.lru_cache(maxsize=NORMALIZED_CACHE)(self.normalizer)
+        # What a machine's kind reads as ("washer" -> "wash"): a machine named by its number
+        # only ("how long does machine six take") is read as of its kind.
+        self.kind_features = {
+            kind: self.normalizer(word).features for kind, word in self.say.kinds.items()
+        }
+        self.normalize = functools.lru_cache(maxsize=NORMALIZED_CACHE)(self._read)
         # The same for whether a piece stands as a request, or is put as a question.
         self._stands = functools.lru_cache(maxsize=NORMALIZED_CACHE)(self._stands_read)
         self._asks = functools.lru_cache(maxsize=NORMALIZED_CACHE)(self._asks_read)
@@ -209,6 +214,19 @@ class Dialog(Escalations, Shaping, Readings):
             "refunds": self._refunds,
             "problem-help": self._problem_help,
         }
+
+    def _read(self, text: str) -> Normalized:
+        """The language unit's reading of ``text``, with the kind of a machine it names by
+        number alone ("machine 6" is a washer) filled in."""
+        norm = self.normalizer(text)
+        ref = norm.machine
+        if ref is None or ref.kind is not None or ref.number not in self.by_number:
+            return norm
+        kind = self.by_number[ref.number].kind
+        extra = tuple(f for f in self.kind_features.get(kind, ()) if f not in norm.features)
+        return Normalized(
+            norm.words, norm.features + extra, MachineRef(kind, ref.number), norm.kinds | {kind}
+        )
 
     @property
     def quick_questions(self) -> tuple[str, ...]:
