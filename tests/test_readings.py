@@ -2661,3 +2661,11 @@ def test_a_machine_named_by_number_alone_is_read_as_of_its_kind(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert fact in answer.text, answer.text
+
+
+def test_is_one_free_after_a_size_was_said_is_asked_of_that_size() -> None:
+    _, answer = _talk(
+        "en", {7: ("busy", 3.0), 8: ("free", None), 1: ("free", None)},
+        "which washer takes eight loads", "is one free",
+    )  # fmt: skip
+    assert "washer 8" in answer.text and "washer 1" not in answer.text, answer.text

@@ -1585,7 +1585,15 @@ class Dialog(Escalations, Shaping, Readings):
             best, score = "machine-info", max(score, THRESHOLD)  # "which are the ones at the back"
         if (
             # "is either one free" after the giant washers: pointing back at them by itself
-            (joined or follow or (len(norm.words) <= 7 and "either" in norm.words))
+            # "is one free" after a size was said ("what size for 3 loads": the large)
+            (
+                joined
+                or follow
+                or (
+                    len(norm.words) <= 7
+                    and ("either" in norm.words or (st.size is not None and "one" in norm.words))
+                )
+            )
             and number is None
             and not problem
             and {"one", "any", "either"} & set(norm.words)
