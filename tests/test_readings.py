@@ -2669,3 +2669,16 @@ def test_is_one_free_after_a_size_was_said_is_asked_of_that_size() -> None:
         "which washer takes eight loads", "is one free",
     )  # fmt: skip
     assert "washer 8" in answer.text and "washer 1" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact"),
+    [("en", "regular or large, which costs less?", "regular washer is $2.25 cheaper"),
+     ("en", "is the large quicker than the giant", "large washer is 5 minutes faster"),
+     ("ko", "일반이랑 특대형 중에 어느 게 더 빨라요?", "일반 세탁기가 10분 더 빨라요")],
+)  # fmt: skip
+def test_two_washers_weighed_by_price_or_time_get_the_difference(
+    language: str, question: str, fact: str
+) -> None:
+    (answer,) = _talk(language, {}, question)
+    assert fact in answer.text.lower() or fact in answer.text, answer.text

@@ -86,6 +86,10 @@ class Cues:
     # Asking to hear the last reply again ("sorry, say that again?", "다시 말해 주세요"): the
     # whole utterance, after any thanks or greeting.
     repeat: re.Pattern[str] = field(default=_NEVER)
+    # Two sizes weighed by their price or their time ("which is cheaper, ... and by how
+    # much", "which is faster"): the difference is said too.
+    asks_cheaper: re.Pattern[str] = field(default=_NEVER)
+    asks_faster: re.Pattern[str] = field(default=_NEVER)
     money_lost: re.Pattern[str] = field(default=_NEVER)
     # Paying again asked ("should I put more money in", "돈 더 넣어도 돼요?"): once a problem is
     # reported, no, and what to do about the machine.

@@ -1557,7 +1557,7 @@ class Dialog(Escalations, Shaping, Readings):
         ):
             # "which dryer gives more time per quarter", "is the big washer worth it": the
             # sizes of the kind side by side.
-            compared = self._comparison(norm, st)
+            compared = self._comparison(norm, st, low)
             if compared is not None:
                 answer = self._respond("prices", norm, None, **cont, text=compared, score=0.6)
                 # "is it worth it over the large": the talk stays on the size it was about.
@@ -1951,10 +1951,10 @@ class Dialog(Escalations, Shaping, Readings):
             return self._file(norm, number, best, score, **cont)
         return self._respond(best, norm, number, **cont, score=score)
 
-    def _comparison(self, norm: Normalized, st: DialogueState) -> str | None:
+    def _comparison(self, norm: Normalized, st: DialogueState, low: str) -> str | None:
         """The sizes of the kind asked about (the one named, else the one talked about, else
         washers), side by side: each washer's price and what it holds; each dryer's minutes
-        for its price."""
+        for its price. Two washers weighed by price or time get the difference too."""
         kinds = set(norm.kinds)
         if norm.machine is not None and norm.machine.kind is not None:
             kinds.add(norm.machine.kind)
@@ -1979,7 +1979,7 @@ class Dialog(Escalations, Shaping, Readings):
             return say("same_price", items=items)
         if kind == "dryer":
             return self._price_sentence(sizes)
-        return " ".join(
+        told = [
             say(
                 "compare_wash_item",
                 description=cap(s.description),
@@ -1987,7 +1987,25 @@ class Dialog(Escalations, Shaping, Readings):
                 minutes=s.minutes,
             )
             for s in sizes
-        )
+        ]
+        if len(sizes) == 2:
+            told += self._difference(sizes[0], sizes[1], low)
+        return " ".join(told)
+
+    def _difference(self, a: SizeInfo, b: SizeInfo, low: str) -> list[str]:
+        """What one washer size saves over the other, when the question weighs them ("which
+        is cheaper, the giant or the large, and by how much": the large, by $2.25)."""
+        say, out = self.say, []
+        kind = say.kinds[a.kind]
+        if self.cues.asks_cheaper.search(low) and a.price != b.price:
+            less, more = (a, b) if a.price < b.price else (b, a)
+            money = say.money(more.price - less.price)
+            out.append(cap(say("cheaper_by", size=less.name, kind=kind, money=money)))
+        if self.cues.asks_faster.search(low) and a.minutes != b.minutes:
+            fast, slow = (a, b) if a.minutes < b.minutes else (b, a)
+            minutes = slow.minutes - fast.minutes
+            out.append(cap(say("faster_by", size=fast.name, kind=kind, minutes=minutes)))
+        return out
 
     def _size_feature(self, norm: Normalized) -> Normalized:
         """ "how big is washer 7": a size asked, not the big dryer; its features say "size"

@@ -1005,6 +1005,11 @@ CUES = Cues(
         # "First, ...", "Second, ...", "and lastly": the order a list of them is put in.
         r"|^(and )?(first(ly)?|second(ly)?|third(ly)?|lastly|finally)[.!?:)]*$"
     ),
+    asks_cheaper=re.compile(
+        r"\b(cheaper|cheapest|less expensive|costs? less|pricier|more expensive|price difference"
+        r"|difference in price)\b"
+    ),
+    asks_faster=re.compile(r"\b(faster|quicker|quickest|fastest|shorter|sooner|slower|longer)\b"),
     repeat=re.compile(
         r"(^|[,.!?] )((sorry|pardon|excuse me|what|huh|um+|uh+)[,.!? ]+)*((can|could|would|will)"
         r" (you|u) )?(please )?(say|repeat|tell me|read) (that|it|this|the (phone )?number|that"

@@ -120,6 +120,8 @@ ENGLISH = Wording(
         "counted_each": "{item}: {money}.",
         "counted_choice": "{cheaper} is {money}, {less} less than {dearer} at {other}.",
         "same_price": "They cost the same: {items}.",
+        "cheaper_by": "The {size} {kind} is {money} cheaper.",
+        "faster_by": "The {size} {kind} is {minutes} minutes faster.",
         "same_choice": "{first} and {second} cost the same, {money}.",
         "enough_item": "a {size} wash at {money}",
         "enough_all": "Yes, {money} covers {items}.",

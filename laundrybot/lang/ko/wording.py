@@ -170,6 +170,8 @@ KOREAN = Wording(
         "counted_each": "{item}: {money}.",
         "counted_choice": "{cheaper}(이)가 {money}(으)로, {other}인 {dearer}보다 {less} 싸요.",
         "same_price": "가격은 같아요: {items}.",
+        "cheaper_by": "{size} {kind}가 {money} 더 싸요.",
+        "faster_by": "{size} {kind}가 {minutes}분 더 빨라요.",
         "same_choice": "{first}(과)와 {second}(은)는 {money}(으)로 같아요.",
         "enough_item": "{size} 세탁({money})",
         "enough_all": "네, {money}면 {items}(이)가 돼요.",
