@@ -2682,3 +2682,8 @@ def test_two_washers_weighed_by_price_or_time_get_the_difference(
 ) -> None:
     (answer,) = _talk(language, {}, question)
     assert fact in answer.text.lower() or fact in answer.text, answer.text
+
+
+def test_one_more_after_counted_washes_of_a_size_is_counted_too() -> None:
+    (answer,) = _talk("en", {}, "two giant loads and a large, how much is that")
+    assert "21.75" in answer.text, answer.text

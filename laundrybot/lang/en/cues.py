@@ -293,8 +293,11 @@ _COUNTED = re.compile(
     r"|did|has|have|had|gets|goes|says|finishes|ends|starts)\b)[a-z]+)\b"
 )
 
-# What joins one more counted to the ones before ("two giants plus a regular").
-_COUNTED_ON = re.compile(r"\s*,?\s*(?:plus|and|with|or|\+)\s+")
+# What joins one more counted to the ones before ("two giants plus a regular", "three
+# regular washes and a giant").
+_COUNTED_ON = re.compile(
+    r"(?:\s+(?:wash|washes|washers?|loads?|machines?))?\s*,?\s*(?:plus|and|with|or|\+)\s+"
+)
 
 
 def counted(text: str) -> tuple[tuple[int, str, bool], ...]:
