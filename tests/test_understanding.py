@@ -103,16 +103,19 @@ BARS: dict[str, dict[str, float]] = {
     # tuning10 then 153/160 95.6%, tuning9 251/261 96.2%.
     "tuning11_en": {"rate": 0.88, "follow-up": 0.86, "two-part": 0.88},
     "tuning12_en": {"rate": 0.88, "follow-up": 0.89, "two-part": 0.95},
-    # After understanding17 (its false reports first): tuning13 109/130, no false report.
-    "tuning13_en": {"rate": 0.81, "follow-up": 0.82, "two-part": 0.81},
+    # After understanding17 (its false reports first): tuning13 109/130, no false report;
+    # after understanding18: 122/130 93.8%.
+    "tuning13_en": {"rate": 0.91, "follow-up": 0.92, "two-part": 0.91},
     # Tuning set 14 (two-part questions in conversation, a quarter single requests), written
     # the same way (its writer read tuning13's questions, none of its code). First seen:
     # 112/151 74.2%, follow-up 72.2%, two-part 72.2%, 1 false report (code of 1c344b3).
-    "tuning14_en": {"rate": 0.72, "follow-up": 0.70, "two-part": 0.70},
+    # After tuning on it: 133/151 88.1%, follow-up 87.5%, two-part 87.3%.
+    "tuning14_en": {"rate": 0.85, "follow-up": 0.84, "two-part": 0.84},
     # Tuning set 15 (a mixed week of customers, a third two-part), written the same way.
     # First seen: 170/210 81.0%, follow-up 82.5%, two-part 73.8%, no false report (code of
     # d5fd0b3).
-    "tuning15_en": {"rate": 0.78, "follow-up": 0.80, "two-part": 0.70},
+    # After tuning on it: 191/210 91.0%, follow-up 92.9%, two-part 89.2%.
+    "tuning15_en": {"rate": 0.88, "follow-up": 0.90, "two-part": 0.86},
     # Measured once at the end of each round's work (Wednesday 15:30), totals only. After
     # understanding17 (tuning13): unchanged. After understanding13 to 16 (arithmetic, tuning10 to
     # 12): en 244/255 95.7%, follow-up 100%, two-part 26/29 89.7%, no false report; ko unchanged.
