@@ -2687,3 +2687,9 @@ def test_two_washers_weighed_by_price_or_time_get_the_difference(
 def test_one_more_after_counted_washes_of_a_size_is_counted_too() -> None:
     (answer,) = _talk("en", {}, "two giant loads and a large, how much is that")
     assert "21.75" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["how long for a regular washer", "how long for a large wash"])
+def test_how_long_for_a_size_is_its_cycle_time(question: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.intent == "cycle-times" and "min" in answer.text, answer.text

@@ -69,6 +69,8 @@ STATED_PROBLEM = 0.5
 WEAK = 0.25
 # Pieces of utterances whose normal form is kept (a piece is at most MAX_QUESTION_CHARS).
 NORMALIZED_CACHE = 512
+# Scores this close are ties the question's form decides ("how long ..." is a time asked).
+CLOSE_RANKS = 0.1
 # A word in the examples or texts of this many topics names no one thing ("can", "use").
 COMMON_ACROSS = 4
 # The classifier: "matcher" (word features, best example), "knn" (TF-IDF words + character
@@ -1123,6 +1125,12 @@ class Dialog(Escalations, Shaping, Readings):
         if other is not norm:  # "the other one" said: ranked on what else is asked
             norm, ranked = other, self._rank(other)
             best, score = ranked[0] if ranked else ("fallback", 0.0)
+        if best in ("machine-info", "prices") and cues.asks_duration.search(low):
+            # "how long for the large washer": a time asked, however like "which washer for
+            # a comforter" or "how much for" its words are, when cycle times are as near.
+            near = next((sc for i, sc in ranked[:3] if i == "cycle-times"), None)
+            if near is not None and near >= score - CLOSE_RANKS:
+                best, score = "cycle-times", max(near, THRESHOLD)
         follow = bool(cues.follow_up.search(low)) or (joined and self._topicless(norm))
         unstated = self._unstated(low)
         # "can I smoke in here": leave asked for an act, not a problem told; "a no heat
