@@ -1125,7 +1125,16 @@ class Dialog(Escalations, Shaping, Readings):
         if other is not norm:  # "the other one" said: ranked on what else is asked
             norm, ranked = other, self._rank(other)
             best, score = ranked[0] if ranked else ("fallback", 0.0)
-        if best in ("machine-info", "prices") and cues.asks_duration.search(low):
+        if (
+            best in ("machine-info", "prices")
+            and cues.asks_duration.search(low)
+            and number is None
+            and bare is None
+            # "how long till it's done", "how long left on it": a machine's time left
+            and not cues.asks_busy.search(low)
+            and not {"left", "done", "till", "until", "finish", "finished"} & set(norm.words)
+            and not (st.machine is not None and _BACK & set(norm.words))
+        ):
             # "how long for the large washer": a time asked, however like "which washer for
             # a comforter" or "how much for" its words are, when cycle times are as near.
             near = next((sc for i, sc in ranked[:3] if i == "cycle-times"), None)
