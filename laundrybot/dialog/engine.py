@@ -1126,8 +1126,11 @@ class Dialog(Escalations, Shaping, Readings):
             norm, ranked = other, self._rank(other)
             best, score = ranked[0] if ranked else ("fallback", 0.0)
         if (
-            best in ("machine-info", "prices")
-            and cues.asks_duration.search(low)
+            (
+                (best in ("machine-info", "prices") and cues.asks_duration.search(low))
+                # "what's the cycle time on the large washer": no staff on at a time
+                or (best in ("staff-contact", "hours", "machine-info") and "cycle" in norm.words)
+            )
             and number is None
             and bare is None
             # "how long till it's done", "how long left on it": a machine's time left
@@ -1138,7 +1141,7 @@ class Dialog(Escalations, Shaping, Readings):
             # "how long for the large washer": a time asked, however like "which washer for
             # a comforter" or "how much for" its words are, when cycle times are as near.
             near = next((sc for i, sc in ranked[:3] if i == "cycle-times"), None)
-            if near is not None and near >= score - CLOSE_RANKS:
+            if near is not None and ("cycle" in norm.words or near >= score - CLOSE_RANKS):
                 best, score = "cycle-times", max(near, THRESHOLD)
         follow = bool(cues.follow_up.search(low)) or (joined and self._topicless(norm))
         unstated = self._unstated(low)
