@@ -2693,3 +2693,8 @@ def test_one_more_after_counted_washes_of_a_size_is_counted_too() -> None:
 def test_how_long_for_a_size_is_its_cycle_time(question: str) -> None:
     (answer,) = _talk("en", {}, question)
     assert answer.intent == "cycle-times" and "min" in answer.text, answer.text
+
+
+def test_a_cycle_time_asked_is_the_cycle_time() -> None:
+    (answer,) = _talk("en", {}, "what's the cycle time on the standard dryer")
+    assert "8 min" in answer.text and "staff" not in answer.text.lower(), answer.text
