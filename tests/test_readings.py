@@ -2698,3 +2698,16 @@ def test_how_long_for_a_size_is_its_cycle_time(question: str) -> None:
 def test_a_cycle_time_asked_is_the_cycle_time() -> None:
     (answer,) = _talk("en", {}, "what's the cycle time on the standard dryer")
     assert "8 min" in answer.text and "staff" not in answer.text.lower(), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"), [("u open late?", "Yes"), ("you guys sell dryer sheets?", "Yes")]
+)
+def test_a_question_texted_without_its_verb_is_answered_yes_or_no(question: str, fact: str) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert answer.text.startswith(fact), answer.text
+
+
+def test_needing_some_help_is_asking_for_a_person() -> None:
+    (answer,) = _talk("en", {}, "could use some help here")
+    assert answer.escalation == "call-staff", answer.text

@@ -87,7 +87,8 @@ _PERSON = any_of(
     r"\b(get|send|need) (me )?(a |an |the )?"
     r"(person|human|someone|somebody|staff|attendant|manager)",
     r"\bhelp from (a |an |the )?(person|human|staff|someone|somebody|attendant)",
-    r"^(i need help|help( me)?( please)?|please help|staff please|call staff)[.!? ]*$",
+    r"^((i )?(need|want|could use) (some )?help( here| now| please)?|help( me)?( please)?"
+    r"|please help|staff please|call staff)[.!? ]*$",
 )
 _VAGUE = any_of(
     r"\b(something|somethings|something's) (is )?(wrong|off|up|weird|strange)",
@@ -160,7 +161,7 @@ _FOLLOW_UP = re.compile(
 )
 _YES_NO = re.compile(
     r"^((and|so|ok(ay)?|hey|um|also|oh|well),? )*(is|are|am|do|does|did|can|could|will"
-    r"|would|should|have|has|may|r|u)\b"
+    r"|would|should|have|has|may|r|u|you(?!'?re\b| are\b| were\b))\b"
     # Asked by its tail ("the big washer, three loads ok?"), not a reply ("that's ok").
     r"|^(?!or\b)(?!(no |yes |oh )?(that'?s|thats|it'?s|its|i'?m|im|that is|it is|all|ok|okay)\b)"
     r"\w.*\s(ok|okay|alright|all right|fine)[?]*$"
