@@ -2156,3 +2156,18 @@ def test_an_written_for_and_before_a_question_cuts_it_in_two() -> None:
         "en", {3: ("free", None), 4: ("busy", 9.0)}, "is washer 3 free an is 4 free too"
     )
     assert "9 min" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("much is machine seven", "$8"),
+     ("size is dryer thirteen", "big"),
+     ("which one is the lodge washer", "Washers 5 and 6"),
+     ("is there somebody here on monday more in", "8 AM"),
+     ("can i do my laundry at five the morning", "24 hours")],
+)  # fmt: skip
+def test_a_recognisers_lost_first_word_and_slips_are_read_as_meant(
+    question: str, said: str
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert said in answer.text, answer.text
