@@ -2711,3 +2711,18 @@ def test_a_question_texted_without_its_verb_is_answered_yes_or_no(question: str,
 def test_needing_some_help_is_asking_for_a_person() -> None:
     (answer,) = _talk("en", {}, "could use some help here")
     assert answer.escalation == "call-staff", answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("much is machine seven", "$8"),
+     ("size is dryer thirteen", "big"),
+     ("which one is the lodge washer", "Washers 5 and 6"),
+     ("is there somebody here on monday more in", "8 AM"),
+     ("can i do my laundry at five the morning", "24 hours")],
+)  # fmt: skip
+def test_a_recognisers_lost_first_word_and_slips_are_read_as_meant(
+    question: str, said: str
+) -> None:
+    (answer,) = _talk("en", {}, question)
+    assert said in answer.text, answer.text

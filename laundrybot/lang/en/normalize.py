@@ -435,6 +435,27 @@ _HEARD = (
         ),
         "",
     ),
+    # A question word lost at the start of speech (the recogniser missed the first word): an
+    # utterance does not open with "much is machine eight" or "size is washer five".
+    (re.compile(r"^much (is|are|does|do|for|to|would|will|it)\b"), r"how much \1"),
+    (re.compile(r"^size (is|are)\b"), r"what size \1"),
+    # Heard (and typed) for "large": no lodge washer in a laundromat.
+    (re.compile(r"\blodge (washers?|dryers?|machines?|ones?|wash|load)\b"), r"large \1"),
+    # Heard for "morning" after a day: "on tuesday more in".
+    (
+        re.compile(
+            r"\b((mon|tues|wednes|thurs|fri|satur|sun)days?|today|tomorrow|weekdays?) more in\b"
+        ),
+        r"\1 morning",
+    ),
+    # "in" lost before a part of the day after an hour: "at three the morning".
+    (
+        re.compile(
+            r"\b(at|by|till|until|before|after) (\d{1,2}|one|two|three|four|five|six|seven"
+            r"|eight|nine|ten|eleven|twelve)( o'clock)? the (morning|afternoon|evening|night)\b"
+        ),
+        r"\1 \2\3 in the \4",
+    ),
 )
 
 
