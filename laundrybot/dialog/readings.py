@@ -241,7 +241,8 @@ class Readings(FactAnswers):
         if st.size is not None and st.kind in (None, "washer"):
             talked = next((s for s in self.sizes_by_word.get(st.size, []) if s in washers), None)
         groups: list[tuple[int, SizeInfo, bool]] = []
-        for count, word, alternative in cues.counted(low):  # as read: "4 a" typed for "for a"
+        # As read ("4 a" typed for "for a"), with its spaces: Korean reads without them.
+        for count, word, alternative in cues.counted(low if cues.spaced else plain(text)):
             said = self.normalize(word)
             size = size_of(said.words)
             if size is None and all(f in ENTITY_FEATURES for f in said.features):
