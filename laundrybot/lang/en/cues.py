@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from laundrybot.dialog.cues import Cues, any_of
 from laundrybot.lang.en.normalize import canonical, heard
-from laundrybot.lang.en.numbers import number_value
+from laundrybot.lang.en.numbers import MACHINE_NUMBER_WORDS, number_value
 
 # Smoke from a machine, not a customer's smoking ("can I smoke inside", "is smoking allowed").
 _SMOKE = (
@@ -174,15 +174,10 @@ _ASKS_STAFF = re.compile(
     r"|workers?|person|people)\b"
 )
 
-# A machine's number in words (up to twenty: no shop has more).
-_MACHINE_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
-    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty"
-)
 # Kept whole when cutting: "wash and fold", "lost and found", "washer and dryer", "7 and 8".
 _KEEP = re.compile(
-    rf"\b(wash|washing|lost|washer|machines?|quarters?|bills?|\d+|{_MACHINE_NUMBER_WORDS}) "
-    rf"(and|n|&) (fold|found|dryers?|folding|\d+|{_MACHINE_NUMBER_WORDS})\b"
+    rf"\b(wash|washing|lost|washer|machines?|quarters?|bills?|\d+|{MACHINE_NUMBER_WORDS}) "
+    rf"(and|n|&) (fold|found|dryers?|folding|\d+|{MACHINE_NUMBER_WORDS})\b"
 )
 _DOTTED_HOUR = re.compile(r"\b([apAP])\.\s?[mM]\b\.?")
 _CUT = re.compile(
@@ -737,7 +732,7 @@ _ITEMS = (
     ),
 )
 
-_NUMBER = rf"\d{{1,2}}|{_MACHINE_NUMBER_WORDS}"
+_NUMBER = rf"\d{{1,2}}|{MACHINE_NUMBER_WORDS}"
 # "7 and 8", "seven or eight", "5 & number 6": not "2 and 3 loads", "7 and 8 pm".
 # Two machines by number, the second maybe of its own kind ("washer 5 and dryer 13": ``kb``).
 _MACHINE_PAIR = re.compile(

@@ -21,7 +21,12 @@ import re
 from collections.abc import Iterable
 
 from laundrybot.dialog.normalize import NUM, MachineRef, Normalized, Speller, word_set
-from laundrybot.lang.en.numbers import TENS_VALUES, UNIT_VALUES, ordinal_words
+from laundrybot.lang.en.numbers import (
+    MACHINE_NUMBER_WORDS,
+    TENS_VALUES,
+    UNIT_VALUES,
+    ordinal_words,
+)
 
 MACHINE_WORDS = {"machine": None, "washer": "washer", "dryer": "dryer"}
 _NUMBER_MARKERS = {"number", "no", "num", "nr"}
@@ -133,8 +138,7 @@ _PHRASES = (
     (
         re.compile(
             r"\bwhat('?s| is) (going )?(up|on) with (?P<m>((the )?(washer|dryer|machine|number)"
-            r" )?(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
-            r"|thirteen|fourteen|fifteen|sixteen))\b"
+            rf" )?(\d{{1,2}}|{MACHINE_NUMBER_WORDS}))\b"
         ),
         r"is \g<m> free",
     ),
@@ -413,9 +417,8 @@ _HEARD = (
     # any open" (not the shop open: "open late", "open on sunday").
     (
         re.compile(
-            r"\b((washers?|dryers?|machines?|ones?|number \w+|\d{1,2}|any|one|two|three|four"
-            r"|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen)"
-            r"( (still|even|now"
+            r"\b((washers?|dryers?|machines?|ones?|number \w+|\d{1,2}|any"
+            rf"|{MACHINE_NUMBER_WORDS})( (still|even|now"
             r"|currently|right now))?) open\b(?! (late|early|today|tonight|tomorrow|on|at|till"
             r"|until|after|before|24|all|every|during|in the))"
         ),

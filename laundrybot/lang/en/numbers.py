@@ -19,6 +19,9 @@ ONES = (
     "nineteen",
 )  # fmt: skip
 TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+# A machine's number in words, as a regular expression's alternatives (up to twenty: no shop
+# has more); matched between word boundaries, so "seven" never stops "seventeen".
+MACHINE_NUMBER_WORDS = "|".join((*ONES[1:], "twenty"))
 _SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"))
 _ORDINAL_WORDS = {
     "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
